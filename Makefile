@@ -1,0 +1,68 @@
+# tern: the two commands a newcomer needs are `make run` and `make test`.
+# Every target installs missing Debian packages first (scripts/install-deps).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FW_BUILD   ?= build-fw
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 45
+TEST_FUZZ_SECONDS ?= 10
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+RUN_ARGS   ?=
+
+.PHONY: all deps build asan firmware fuzz test test-unit test-asan test-system run bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Cross-build the core for Cortex-M7 (-Os) and print its size per module.
+firmware: deps
+	@cmake -S . -B $(FW_BUILD) -DTERN_FIRMWARE=ON -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake \
+	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+	@cmake --build $(FW_BUILD) -j $(JOBS)
+	@./scripts/size-table $(FW_BUILD)
+
+# Every libFuzzer target for FUZZ_SECONDS each (make fuzz FUZZ_SECONDS=600).
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DTERN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@./scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Everything: unit tests on every variant, the same under ASan+UBSan, the
+# system tests against the Linux kernel, and the firmware build.
+test: build asan firmware
+	@echo "== unit and system tests ($(BUILD))"
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@echo "== unit tests under ASan+UBSan ($(ASAN_BUILD))"
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+	@echo "== fuzzing, short budget"
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+test-unit: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+test-asan: asan
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+test-system: build
+	@cd $(BUILD) && ctest --output-on-failure -L system $(CTEST_ARGS)
+
+run: build
+	@./scripts/run-demo $(BUILD)/tern-demo $(RUN_ARGS)
+
+bench: build
+	@./bench/run $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(FUZZ_BUILD)

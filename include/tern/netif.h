@@ -1,0 +1,91 @@
+/* The network interface (driver) contract.
+ *
+ * A driver fills a tern_netif_ops_t and registers with tern_netif_add().
+ *
+ * Receive:
+ *   TERN_ZERO_COPY_RX=1  the driver takes empty buffers ahead of time with
+ *                        tern_netif_rx_buffer_get() (DMA targets), and hands a
+ *                        filled one to tern_input(); the stack owns it from
+ *                        then on. No copy.
+ *   TERN_ZERO_COPY_RX=0  the driver receives into its own storage and calls
+ *                        tern_input_copy(), which copies into a network
+ *                        buffer. One copy.
+ * Transmit (ops->output gets a buffer whose data..data+len is the whole frame):
+ *   TERN_ZERO_COPY_TX=1  the buffer carries TERN_NETBUF_F_RELEASE_AFTER_SEND;
+ *                        the driver owns it from the call on, success or not,
+ *                        and calls tern_netif_tx_done() when the hardware has
+ *                        sent it. No copy.
+ *   TERN_ZERO_COPY_TX=0  the driver copies the frame into its own storage
+ *                        before returning; the stack keeps and releases the
+ *                        buffer. One copy.
+ *
+ * Checksum offload: a driver sets bits in offload; the stack then skips the
+ * matching checksum work (TX: leaves the field for the hardware; RX: trusts
+ * the hardware's verdict and drops nothing for a checksum). */
+#ifndef TERN_NETIF_H
+#define TERN_NETIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tern/netbuf.h"
+
+/* IPv4 addresses are host-order integers inside the stack. */
+typedef uint32_t tern_ip4_t;
+#define TERN_IP4(a, b, c, d) \
+    ((tern_ip4_t)(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d)))
+
+#define TERN_OFFLOAD_TX_IPV4_CSUM 0x01u
+#define TERN_OFFLOAD_TX_L4_CSUM 0x02u /* TCP, UDP and ICMP */
+#define TERN_OFFLOAD_RX_IPV4_CSUM 0x10u
+#define TERN_OFFLOAD_RX_L4_CSUM 0x20u
+
+struct tern_stack;
+typedef struct tern_netif tern_netif_t;
+
+typedef struct tern_netif_ops {
+    /* Bring the hardware up (called from tern_netif_add). May be NULL. */
+    int (*init)(tern_netif_t *nif);
+    /* Send one frame; see the ownership rules above. Returns TERN_OK or an
+     * error (the frame is then counted as a TX error). */
+    int (*output)(tern_netif_t *nif, tern_netbuf_t *nb);
+    /* Stop the hardware and give back every buffer it holds. May be NULL. */
+    void (*shutdown)(tern_netif_t *nif);
+} tern_netif_ops_t;
+
+struct tern_netif {
+    const tern_netif_ops_t *ops;
+    void *driver;               /* the driver's own state */
+    struct tern_stack *stack;
+    struct tern_netif *next;    /* the stack's interface list */
+    uint8_t mac[6];
+    uint16_t mtu;               /* IP MTU, 1500 for Ethernet */
+    uint8_t link_up;
+    uint8_t offload;            /* TERN_OFFLOAD_* */
+    uint8_t index;
+    char name[9];
+    tern_ip4_t addr;            /* 0 while unconfigured */
+    tern_ip4_t netmask;
+    tern_ip4_t gateway;         /* 0: no default route */
+    /* Optional frame tap (a pcap writer): the stack calls it with every frame
+     * received on (outbound 0) or sent by (outbound 1) this interface. */
+    void (*capture)(void *ctx, const uint8_t *frame, size_t len, int outbound, uint32_t now);
+    void *capture_ctx;
+};
+
+/* Register an interface with the stack and call its init. The caller fills
+ * ops, driver, mac, mtu, offload and name first. */
+int tern_netif_add(struct tern_stack *stack, tern_netif_t *nif);
+/* Remove it: shuts the driver down and drops every packet queued for it. */
+void tern_netif_remove(struct tern_stack *stack, tern_netif_t *nif);
+/* Set the IPv4 address (0 to unconfigure); announces it with a gratuitous
+ * ARP when the link is up. */
+void tern_netif_set_addr(tern_netif_t *nif, tern_ip4_t addr, tern_ip4_t netmask, tern_ip4_t gateway);
+void tern_netif_set_link(tern_netif_t *nif, int up);
+
+/* For zero-copy RX drivers: an empty full-size buffer to receive into, or
+ * NULL when the pool is empty (counted). */
+tern_netbuf_t *tern_netif_rx_buffer_get(tern_netif_t *nif);
+/* For zero-copy TX drivers: the hardware is done with this buffer. */
+void tern_netif_tx_done(tern_netif_t *nif, tern_netbuf_t *nb);
+
+#endif

@@ -1,0 +1,467 @@
+/* The ledger: categories and owners for every allocation.
+ *
+ * Each heap block's 24-bit tag carries the bookkeeping, so the ledger needs
+ * no memory per block:  owner (bits 14..23) | category (8..13) | pad (0..7),
+ * where pad = gross block size - requested size (the heap keeps it < 256). */
+#include "tern/ledger.h"
+
+#include <string.h>
+#include "tern/err.h"
+#include "../core/fmt.h"
+
+#define TAG_PAD_MASK 0xFFu
+#define TAG_CAT_SHIFT 8u
+#define TAG_CAT_MASK 0x3Fu
+#define TAG_OWNER_SHIFT 14u
+#define TAG_OWNER_MASK 0x3FFu
+
+_Static_assert(TERN_MEM_CATEGORY_COUNT <= TAG_CAT_MASK, "category must fit 6 bits of the tag");
+
+static const char *const category_names[TERN_MEM_CATEGORY_COUNT] = {
+    [TERN_MEM_STACK_INIT] = "STACK_INIT",
+    [TERN_MEM_NETWORK_BUFFER] = "NETWORK_BUFFER",
+    [TERN_MEM_SOCKET] = "SOCKET",
+    [TERN_MEM_TCP_STREAM_RX] = "TCP_STREAM_RX",
+    [TERN_MEM_TCP_STREAM_TX] = "TCP_STREAM_TX",
+    [TERN_MEM_TCP_SEGMENTS] = "TCP_SEGMENTS",
+    [TERN_MEM_ARP_CACHE] = "ARP_CACHE",
+    [TERN_MEM_IP_REASSEMBLY] = "IP_REASSEMBLY",
+    [TERN_MEM_DNS_CACHE] = "DNS_CACHE",
+    [TERN_MEM_DHCP] = "DHCP",
+    [TERN_MEM_HTTP] = "HTTP",
+    [TERN_MEM_APPLICATION] = "APPLICATION",
+};
+
+static uint32_t tag_make(unsigned cat, unsigned owner, size_t pad)
+{
+    return ((uint32_t)owner << TAG_OWNER_SHIFT) | ((uint32_t)cat << TAG_CAT_SHIFT) | (uint32_t)pad;
+}
+
+static unsigned tag_cat(uint32_t tag)
+{
+    return (tag >> TAG_CAT_SHIFT) & TAG_CAT_MASK;
+}
+
+static unsigned tag_owner(uint32_t tag)
+{
+    return (tag >> TAG_OWNER_SHIFT) & TAG_OWNER_MASK;
+}
+
+static size_t tag_pad(uint32_t tag)
+{
+    return tag & TAG_PAD_MASK;
+}
+
+static size_t owner_slot(unsigned owner)
+{
+    return owner < TERN_LEDGER_OWNERS ? owner : TERN_LEDGER_OWNERS;
+}
+
+static void ledger_lock(const tern_ledger_t *l)
+{
+    if (l->port && l->port->mem_lock)
+        l->port->mem_lock(l->port->ctx);
+}
+
+static void ledger_unlock(const tern_ledger_t *l)
+{
+    if (l->port && l->port->mem_unlock)
+        l->port->mem_unlock(l->port->ctx);
+}
+
+static void ledger_complain(const tern_ledger_t *l, const char *what)
+{
+    if (l->port && l->port->log)
+        l->port->log(l->port->ctx, TERN_LOG_ERROR, what);
+#if TERN_DEBUG
+    if (l->port && l->port->assert_failed)
+        l->port->assert_failed(l->port->ctx, what);
+#endif
+}
+
+void tern_ledger_init(tern_ledger_t *ledger, tern_heap_t *heap, const tern_port_t *port)
+{
+    memset(ledger, 0, sizeof *ledger);
+    ledger->heap = heap;
+    ledger->port = port;
+}
+
+/* Counts the attempt and says whether fault injection refuses it. */
+static int ledger_attempt_fails(tern_ledger_t *l)
+{
+    l->attempts++;
+#if TERN_FAULT_INJECTION
+    if (l->fail_at != 0u && (l->attempts == l->fail_at || (l->fail_every && l->attempts > l->fail_at)))
+        return 1;
+#endif
+    return 0;
+}
+
+static void ledger_add(tern_ledger_t *l, unsigned cat, unsigned owner, size_t bytes, size_t pad)
+{
+    tern_ledger_category_stats_t *c = &l->cat[cat];
+    c->bytes += bytes;
+    if (c->bytes > c->peak_bytes)
+        c->peak_bytes = c->bytes;
+    l->owner_bytes[owner_slot(owner)] += bytes;
+    l->overhead += pad;
+}
+
+static void ledger_sub(tern_ledger_t *l, unsigned cat, unsigned owner, size_t bytes, size_t pad)
+{
+    l->cat[cat].bytes -= bytes;
+    l->owner_bytes[owner_slot(owner)] -= bytes;
+    l->overhead -= pad;
+}
+
+void *tern_mem_alloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
+{
+    if ((unsigned)cat >= TERN_MEM_CATEGORY_COUNT || size == 0u)
+        return NULL;
+    if (owner > TERN_OWNER_MAX)
+        owner = TERN_OWNER_MAX;
+    ledger_lock(ledger);
+    void *p = NULL;
+    if (!ledger_attempt_fails(ledger))
+        p = tern_heap_alloc(ledger->heap, size, tag_make((unsigned)cat, owner, 0));
+    if (p == NULL) {
+        ledger->cat[cat].failures++;
+        ledger_unlock(ledger);
+        return NULL;
+    }
+    size_t pad = tern_heap_block_size(ledger->heap, p) - size;
+    /* The heap guarantees pad < 256 (it splits larger remainders off). */
+    tern_heap_set_tag(ledger->heap, p, tag_make((unsigned)cat, owner, pad));
+    ledger->cat[cat].allocs++;
+    ledger->cat[cat].blocks++;
+    ledger_add(ledger, (unsigned)cat, owner, size, pad);
+    ledger_unlock(ledger);
+    return p;
+}
+
+void *tern_mem_zalloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
+{
+    void *p = tern_mem_alloc(ledger, size, cat, owner);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+int tern_mem_free(tern_ledger_t *ledger, void *ptr)
+{
+    if (ptr == NULL)
+        return TERN_OK;
+    ledger_lock(ledger);
+    int32_t tag = tern_heap_get_tag(ledger->heap, ptr);
+    if (tag < 0) {
+        /* Let the heap refuse and count it too. */
+        int err = tern_heap_free(ledger->heap, ptr);
+        ledger_unlock(ledger);
+        ledger_complain(ledger, "ledger: free of a pointer that is not a live block");
+        return err == TERN_OK ? TERN_ERR_CORRUPT : err;
+    }
+    size_t gross = tern_heap_block_size(ledger->heap, ptr);
+    unsigned cat = tag_cat((uint32_t)tag);
+    size_t pad = tag_pad((uint32_t)tag);
+    if (cat >= TERN_MEM_CATEGORY_COUNT || pad >= gross) {
+        ledger_unlock(ledger);
+        ledger_complain(ledger, "ledger: block tag is not a ledger tag");
+        return TERN_ERR_CORRUPT;
+    }
+    int err = tern_heap_free(ledger->heap, ptr);
+    if (err == TERN_OK) {
+        ledger->cat[cat].frees++;
+        ledger->cat[cat].blocks--;
+        ledger_sub(ledger, cat, tag_owner((uint32_t)tag), gross - pad, pad);
+    }
+    ledger_unlock(ledger);
+    return err;
+}
+
+void *tern_mem_realloc(tern_ledger_t *ledger, void *ptr, size_t size)
+{
+    if (ptr == NULL || size == 0u)
+        return NULL;
+    ledger_lock(ledger);
+    int32_t tag = tern_heap_get_tag(ledger->heap, ptr);
+    if (tag < 0) {
+        ledger_unlock(ledger);
+        ledger_complain(ledger, "ledger: realloc of a pointer that is not a live block");
+        return NULL;
+    }
+    unsigned cat = tag_cat((uint32_t)tag);
+    unsigned owner = tag_owner((uint32_t)tag);
+    size_t old_pad = tag_pad((uint32_t)tag);
+    size_t old_size = tern_heap_block_size(ledger->heap, ptr) - old_pad;
+    void *p = NULL;
+    if (cat < TERN_MEM_CATEGORY_COUNT && !ledger_attempt_fails(ledger))
+        p = tern_heap_realloc(ledger->heap, ptr, size);
+    if (p == NULL) {
+        if (cat < TERN_MEM_CATEGORY_COUNT)
+            ledger->cat[cat].failures++;
+        ledger_unlock(ledger);
+        return NULL;
+    }
+    size_t pad = tern_heap_block_size(ledger->heap, p) - size;
+    tern_heap_set_tag(ledger->heap, p, tag_make(cat, owner, pad));
+    ledger_sub(ledger, cat, owner, old_size, old_pad);
+    ledger_add(ledger, cat, owner, size, pad);
+    ledger_unlock(ledger);
+    return p;
+}
+
+int tern_mem_set_owner(tern_ledger_t *ledger, void *ptr, unsigned owner)
+{
+    if (owner > TERN_OWNER_MAX)
+        owner = TERN_OWNER_MAX;
+    ledger_lock(ledger);
+    int32_t tag = tern_heap_get_tag(ledger->heap, ptr);
+    if (tag < 0) {
+        ledger_unlock(ledger);
+        return TERN_ERR_INVAL;
+    }
+    unsigned cat = tag_cat((uint32_t)tag);
+    size_t pad = tag_pad((uint32_t)tag);
+    size_t size = tern_heap_block_size(ledger->heap, ptr) - pad;
+    ledger->owner_bytes[owner_slot(tag_owner((uint32_t)tag))] -= size;
+    ledger->owner_bytes[owner_slot(owner)] += size;
+    tern_heap_set_tag(ledger->heap, ptr, tag_make(cat, owner, pad));
+    ledger_unlock(ledger);
+    return TERN_OK;
+}
+
+size_t tern_mem_size(const tern_ledger_t *ledger, const void *ptr)
+{
+    int32_t tag = tern_heap_get_tag(ledger->heap, ptr);
+    if (tag < 0)
+        return 0;
+    return tern_heap_block_size(ledger->heap, ptr) - tag_pad((uint32_t)tag);
+}
+
+void tern_ledger_note_static(tern_ledger_t *ledger, tern_mem_category_t cat, size_t bytes)
+{
+    if ((unsigned)cat < TERN_MEM_CATEGORY_COUNT)
+        ledger->cat[cat].static_bytes += bytes;
+}
+
+const tern_ledger_category_stats_t *tern_ledger_category(const tern_ledger_t *ledger, tern_mem_category_t cat)
+{
+    if ((unsigned)cat >= TERN_MEM_CATEGORY_COUNT)
+        return NULL;
+    return &ledger->cat[cat];
+}
+
+size_t tern_ledger_owner_bytes(const tern_ledger_t *ledger, unsigned owner)
+{
+    if (owner > TERN_OWNER_MAX)
+        owner = TERN_OWNER_MAX;
+    return ledger->owner_bytes[owner_slot(owner)];
+}
+
+size_t tern_ledger_overhead(const tern_ledger_t *ledger)
+{
+    return ledger->overhead;
+}
+
+size_t tern_ledger_total_bytes(const tern_ledger_t *ledger)
+{
+    size_t sum = 0;
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++)
+        sum += ledger->cat[i].bytes;
+    return sum;
+}
+
+const char *tern_mem_category_name(tern_mem_category_t cat)
+{
+    if ((unsigned)cat >= TERN_MEM_CATEGORY_COUNT)
+        return "UNKNOWN";
+    return category_names[cat];
+}
+
+/* Books rebuilt from the heap's block tags. */
+typedef struct ledger_rebuild {
+    size_t bytes[TERN_MEM_CATEGORY_COUNT];
+    uint32_t blocks[TERN_MEM_CATEGORY_COUNT];
+    size_t owner_bytes[TERN_LEDGER_OWNERS + 1];
+    size_t overhead;
+    int bad;
+} ledger_rebuild_t;
+
+static int ledger_rebuild_block(void *ctx, void *payload, size_t gross, int used, uint32_t tag)
+{
+    ledger_rebuild_t *r = ctx;
+    (void)payload;
+    if (!used)
+        return 0;
+    unsigned cat = tag_cat(tag);
+    size_t pad = tag_pad(tag);
+    if (cat >= TERN_MEM_CATEGORY_COUNT || pad >= gross) {
+        r->bad = 1;
+        return 1;
+    }
+    r->bytes[cat] += gross - pad;
+    r->blocks[cat]++;
+    r->owner_bytes[owner_slot(tag_owner(tag))] += gross - pad;
+    r->overhead += pad;
+    return 0;
+}
+
+int tern_ledger_verify(const tern_ledger_t *ledger)
+{
+    ledger_rebuild_t r;
+    memset(&r, 0, sizeof r);
+    ledger_lock(ledger);
+    int err = tern_heap_check(ledger->heap);
+    if (err == TERN_OK)
+        tern_heap_walk(ledger->heap, ledger_rebuild_block, &r);
+    tern_heap_stats_t hs;
+    tern_heap_get_stats(ledger->heap, &hs);
+    ledger_unlock(ledger);
+    if (err != TERN_OK || r.bad) {
+        ledger_complain(ledger, "ledger: heap check failed or a block has no ledger tag");
+        return TERN_ERR_CORRUPT;
+    }
+    size_t sum = 0;
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
+        if (r.bytes[i] != ledger->cat[i].bytes || r.blocks[i] != ledger->cat[i].blocks) {
+            ledger_complain(ledger, "ledger: category books differ from the heap");
+            return TERN_ERR_CORRUPT;
+        }
+        sum += r.bytes[i];
+    }
+    for (unsigned i = 0; i <= TERN_LEDGER_OWNERS; i++) {
+        if (r.owner_bytes[i] != ledger->owner_bytes[i]) {
+            ledger_complain(ledger, "ledger: owner books differ from the heap");
+            return TERN_ERR_CORRUPT;
+        }
+    }
+    if (r.overhead != ledger->overhead || sum + r.overhead != hs.used) {
+        ledger_complain(ledger, "ledger: categories + overhead differ from heap used");
+        return TERN_ERR_CORRUPT;
+    }
+    return TERN_OK;
+}
+
+void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx)
+{
+    tern_heap_stats_t hs;
+    ledger_lock(ledger);
+    tern_heap_get_stats(ledger->heap, &hs);
+    fmt_str(write, ctx, "heap: total ");
+    fmt_uint(write, ctx, hs.total, 0);
+    fmt_str(write, ctx, ", used ");
+    fmt_uint(write, ctx, hs.used, 0);
+    fmt_str(write, ctx, ", free ");
+    fmt_uint(write, ctx, hs.free, 0);
+    fmt_str(write, ctx, ", min ever free ");
+    fmt_uint(write, ctx, hs.min_free, 0);
+    fmt_str(write, ctx, ", largest free block ");
+    fmt_uint(write, ctx, hs.largest_free_block, 0);
+    fmt_str(write, ctx, " (");
+    fmt_uint(write, ctx, hs.free_blocks, 0);
+    fmt_str(write, ctx, " free blocks)\n");
+    fmt_str(write, ctx, "category            bytes     peak  blocks  allocs   frees   fails   static\n");
+    size_t total = 0;
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
+        const tern_ledger_category_stats_t *c = &ledger->cat[i];
+        total += c->bytes;
+        fmt_str_pad(write, ctx, category_names[i], 16);
+        fmt_uint(write, ctx, c->bytes, 9);
+        fmt_uint(write, ctx, c->peak_bytes, 9);
+        fmt_uint(write, ctx, c->blocks, 8);
+        fmt_uint(write, ctx, c->allocs, 8);
+        fmt_uint(write, ctx, c->frees, 8);
+        fmt_uint(write, ctx, c->failures, 8);
+        fmt_uint(write, ctx, c->static_bytes, 9);
+        fmt_str(write, ctx, "\n");
+    }
+    fmt_str_pad(write, ctx, "(heap overhead)", 16);
+    fmt_uint(write, ctx, ledger->overhead, 9);
+    fmt_str(write, ctx, "\n");
+    fmt_str_pad(write, ctx, "total", 16);
+    fmt_uint(write, ctx, total + ledger->overhead, 9);
+    fmt_str(write, ctx, total + ledger->overhead == hs.used ? "  = heap used\n" : "  != heap used (BUG)\n");
+    int any = 0;
+    for (unsigned i = 1; i <= TERN_LEDGER_OWNERS; i++) {
+        if (ledger->owner_bytes[i] == 0u)
+            continue;
+        fmt_str(write, ctx, any ? ", " : "owners: ");
+        if (i == TERN_LEDGER_OWNERS) {
+            fmt_str(write, ctx, "other ");
+        } else {
+            fmt_str(write, ctx, "socket ");
+            fmt_uint(write, ctx, i, 0);
+            fmt_str(write, ctx, " ");
+        }
+        fmt_uint(write, ctx, ledger->owner_bytes[i], 0);
+        any = 1;
+    }
+    if (any)
+        fmt_str(write, ctx, "\n");
+    ledger_unlock(ledger);
+}
+
+void tern_ledger_report_json(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx)
+{
+    tern_heap_stats_t hs;
+    ledger_lock(ledger);
+    tern_heap_get_stats(ledger->heap, &hs);
+    fmt_str(write, ctx, "{\"heap\":{");
+    fmt_json_uint(write, ctx, "total", hs.total, 1);
+    fmt_json_uint(write, ctx, "used", hs.used, 0);
+    fmt_json_uint(write, ctx, "free", hs.free, 0);
+    fmt_json_uint(write, ctx, "min_free", hs.min_free, 0);
+    fmt_json_uint(write, ctx, "largest_free_block", hs.largest_free_block, 0);
+    fmt_json_uint(write, ctx, "free_blocks", hs.free_blocks, 0);
+    fmt_json_uint(write, ctx, "used_blocks", hs.used_blocks, 0);
+    fmt_json_uint(write, ctx, "allocs", hs.allocs, 0);
+    fmt_json_uint(write, ctx, "frees", hs.frees, 0);
+    fmt_json_uint(write, ctx, "failures", hs.failures, 0);
+    fmt_json_uint(write, ctx, "bad_frees", hs.bad_frees, 0);
+    fmt_str(write, ctx, "},");
+    fmt_json_uint(write, ctx, "overhead", ledger->overhead, 1);
+    fmt_str(write, ctx, ",\"categories\":[");
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
+        const tern_ledger_category_stats_t *c = &ledger->cat[i];
+        fmt_str(write, ctx, i ? ",{\"name\":\"" : "{\"name\":\"");
+        fmt_str(write, ctx, category_names[i]);
+        fmt_str(write, ctx, "\"");
+        fmt_json_uint(write, ctx, "bytes", c->bytes, 0);
+        fmt_json_uint(write, ctx, "peak", c->peak_bytes, 0);
+        fmt_json_uint(write, ctx, "blocks", c->blocks, 0);
+        fmt_json_uint(write, ctx, "allocs", c->allocs, 0);
+        fmt_json_uint(write, ctx, "frees", c->frees, 0);
+        fmt_json_uint(write, ctx, "failures", c->failures, 0);
+        fmt_json_uint(write, ctx, "static", c->static_bytes, 0);
+        fmt_str(write, ctx, "}");
+    }
+    fmt_str(write, ctx, "],\"owners\":[");
+    int first = 1;
+    for (unsigned i = 0; i <= TERN_LEDGER_OWNERS; i++) {
+        if (ledger->owner_bytes[i] == 0u)
+            continue;
+        fmt_str(write, ctx, first ? "{" : ",{");
+        if (i == TERN_LEDGER_OWNERS)
+            fmt_str(write, ctx, "\"owner\":\"other\"");
+        else
+            fmt_json_uint(write, ctx, "owner", i, 1);
+        fmt_json_uint(write, ctx, "bytes", ledger->owner_bytes[i], 0);
+        fmt_str(write, ctx, "}");
+        first = 0;
+    }
+    fmt_str(write, ctx, "]}");
+    ledger_unlock(ledger);
+}
+
+#if TERN_FAULT_INJECTION
+void tern_ledger_fail_nth(tern_ledger_t *ledger, uint32_t nth, int every)
+{
+    ledger->fail_at = nth == 0u ? 0u : ledger->attempts + nth;
+    ledger->fail_every = every ? 1u : 0u;
+}
+#endif
+
+uint32_t tern_ledger_attempts(const tern_ledger_t *ledger)
+{
+    return ledger->attempts;
+}

@@ -1,0 +1,81 @@
+#include "tern_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tern/err.h"
+
+static uint32_t test_random32(void *ctx)
+{
+    return tern_test_rand((tern_test_port_t *)ctx);
+}
+
+static uint32_t test_now_ms(void *ctx)
+{
+    return ((tern_test_port_t *)ctx)->now;
+}
+
+static void test_log(void *ctx, int level, const char *msg)
+{
+    tern_test_port_t *tp = ctx;
+    tp->logs++;
+    if (!tp->quiet)
+        fprintf(stderr, "[tern %d] %s\n", level, msg);
+}
+
+static void test_assert_failed(void *ctx, const char *what)
+{
+    tern_test_port_t *tp = ctx;
+    tp->asserts++;
+    if (!tp->quiet)
+        fprintf(stderr, "[tern assert] %s\n", what);
+}
+
+void tern_test_port_init(tern_test_port_t *tp, uint64_t seed)
+{
+    memset(tp, 0, sizeof *tp);
+    tp->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
+    tp->port.ctx = tp;
+    tp->port.random32 = test_random32;
+    tp->port.now_ms = test_now_ms;
+    tp->port.log = test_log;
+    tp->port.assert_failed = test_assert_failed;
+}
+
+uint32_t tern_test_rand(tern_test_port_t *tp)
+{
+    /* xorshift64* */
+    uint64_t x = tp->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    tp->rng = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+void tern_test_sink_write(void *ctx, const char *text, unsigned len)
+{
+    tern_test_sink_t *sink = ctx;
+    size_t room = sizeof sink->text - 1 - sink->len;
+    if (len > room)
+        len = (unsigned)room;
+    memcpy(sink->text + sink->len, text, len);
+    sink->len += len;
+    sink->text[sink->len] = '\0';
+}
+
+void tern_test_sink_reset(tern_test_sink_t *sink)
+{
+    sink->len = 0;
+    sink->text[0] = '\0';
+}
+
+uint64_t tern_test_seed(uint64_t def)
+{
+    const char *env = getenv("TERN_TEST_SEED");
+    uint64_t seed = def;
+    if (env && *env)
+        seed = strtoull(env, NULL, 0);
+    fprintf(stderr, "seed: TERN_TEST_SEED=%llu\n", (unsigned long long)seed);
+    return seed;
+}
