@@ -15,7 +15,10 @@
  * TERN_HEAP_MIN_BLOCK (24 on 32-bit targets, 32 on 64-bit hosts).
  * Time: alloc walks the free list once (O(F), F = free blocks); free is O(1)
  * when a neighbour is free and O(F) otherwise (address-ordered insert);
- * realloc is O(1) in place, O(F) + copy when it moves; stats is O(F).
+ * realloc is O(1) in place (O(F) when a shrink leaves a free tail with no
+ * free neighbour to join), O(F) + copy when it moves; stats is O(F).
+ * Adding a region raises min_free by its size; walks do not report the end
+ * markers, and report free blocks with tag 0xFFFFFF.
  *
  * Not thread-safe by itself: the ledger serializes every call through the
  * port's mem_lock. Direct users outside the ledger must do the same. */
