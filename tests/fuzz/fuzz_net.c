@@ -29,7 +29,7 @@ static size_t baseline_used;
 static unsigned inputs;
 
 static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-static const uint8_t peer_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+static const uint8_t peer_mac[6] __attribute__((unused)) = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
 static uint32_t fuzz_random32(void *ctx)
 {
@@ -87,13 +87,13 @@ static void fuzz_stack_start(void)
     baseline_used = heap_used();
 }
 
-static void put16(uint8_t *p, unsigned v)
+__attribute__((unused)) static void put16(uint8_t *p, unsigned v)
 {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
 }
 
-static unsigned csum(const uint8_t *p, size_t len)
+__attribute__((unused)) static unsigned csum(const uint8_t *p, size_t len)
 {
     uint32_t sum = 0;
     for (size_t i = 0; i + 1 < len; i += 2)

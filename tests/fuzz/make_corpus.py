@@ -55,9 +55,10 @@ seeds = {
         "fragment": eth(US_MAC, 0x0800, ipv4(1, echo[:24], flags_frag=0x2000)),
         "options": eth(US_MAC, 0x0800, ipv4(1, echo, ihl=6, opts=b"\x01\x01\x01\x00")),
     },
-    "arp": {"request": arp_req, "reply": arp_rep,
-            "gratuitous": arp(1, PEER_MAC, PEER_IP, b"\0" * 6, PEER_IP),
-            "conflict": arp(2, PEER_MAC, US_IP, b"\xff" * 6, US_IP)},
+    # First byte: flags (bit 7: broadcast destination MAC).
+    "arp": {"request": b"\x80" + arp_req, "reply": b"\x00" + arp_rep,
+            "gratuitous": b"\x80" + arp(1, PEER_MAC, PEER_IP, b"\0" * 6, PEER_IP),
+            "conflict": b"\x00" + arp(2, PEER_MAC, US_IP, b"\xff" * 6, US_IP)},
     # First byte: flags (bit 0: fix the checksum; bit 7: broadcast).
     "ipv4": {"echo": b"\x01" + ipv4(1, echo), "tcp": b"\x01" + ipv4(6, b"\0" * 20),
              "fragment": b"\x01" + ipv4(1, echo[:24], flags_frag=0x2000),

@@ -1,0 +1,761 @@
+/* tern-demo: the stack on a Linux TAP device, or two stacks on a virtual
+ * wire when no TAP is given (no root needed).
+ *
+ *   tern-demo --tap IFNAME --ip 192.0.2.2/24 [--gw ADDR] [--mac MAC]
+ *             [--pcap FILE] [--ping ADDR [--count N] [--interval MS]
+ *             [--size BYTES] [--stay]]
+ *   tern-demo [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]
+ *
+ * Signals (TAP mode): SIGUSR1 prints the one-line memory summary, SIGUSR2
+ * the full memory report, counters, ARP cache and driver statistics;
+ * SIGINT/SIGTERM stop the stack, deinitialise it and check the ledger is
+ * empty. Exit status: 0 success, 1 failure (lost or corrupted ping reply,
+ * ledger not empty), 2 usage error. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "tern/stack.h"
+#include "tern_pcap.h"
+#include "tern_posix.h"
+#include "tern_tap.h"
+#include "tern_vwire.h"
+
+#define DEMO_MAX_COUNT 1000000u
+#define DEMO_MAX_PING_SIZE 1472u /* 1500 - 20 (IPv4) - 8 (ICMP): no fragmentation */
+
+typedef struct demo_opts {
+    const char *tap;
+    const char *pcap;
+    uint32_t ip;
+    unsigned prefix;
+    uint32_t gw;
+    uint8_t mac[6];
+    int have_ip, have_mac, have_ping, stay;
+    uint32_t ping_dst;
+    unsigned count;      /* 0: the mode's default */
+    unsigned interval_ms;
+    unsigned size;
+    uint64_t seed;
+} demo_opts_t;
+
+/* ---- Ping bookkeeping (both modes) ------------------------------------------ */
+
+typedef struct demo_ping {
+    uint32_t dst;
+    uint16_t id;
+    unsigned count;
+    unsigned size;
+    unsigned sent;       /* requests handed to the stack */
+    unsigned received;   /* distinct sequence numbers answered */
+    unsigned corrupt;    /* replies whose data differed */
+    unsigned dups;
+    uint8_t *answered;   /* per sequence number */
+    uint64_t *sent_us;   /* send time per sequence number (TAP mode) */
+    uint32_t *sent_ms;   /* virtual send time (wire mode) */
+    double rtt_min, rtt_max, rtt_sum;
+    int virtual_time;
+    int wake_fd;         /* eventfd poked when the last reply arrives; -1 none */
+} demo_ping_t;
+
+/* The payload of request seq: bytes that differ per position and per
+ * sequence number, so a reply for the wrong request or a shifted byte shows. */
+static void ping_fill(uint8_t *buf, unsigned size, uint16_t seq)
+{
+    for (unsigned i = 0; i < size; i++)
+        buf[i] = (uint8_t)(i * 31u + seq * 7u + 0x5Au);
+}
+
+static int ping_init(demo_ping_t *pg, uint32_t dst, unsigned count, unsigned size, int virtual_time)
+{
+    memset(pg, 0, sizeof *pg);
+    pg->dst = dst;
+    pg->id = (uint16_t)(getpid() & 0xFFFF);
+    pg->count = count;
+    pg->size = size;
+    pg->virtual_time = virtual_time;
+    pg->wake_fd = -1;
+    pg->answered = calloc(count, 1);
+    pg->sent_us = calloc(count, sizeof *pg->sent_us);
+    pg->sent_ms = calloc(count, sizeof *pg->sent_ms);
+    return pg->answered && pg->sent_us && pg->sent_ms ? 0 : -1;
+}
+
+static void ping_free(demo_ping_t *pg)
+{
+    free(pg->answered);
+    free(pg->sent_us);
+    free(pg->sent_ms);
+}
+
+/* Echo reply handler: runs in the stack thread with the core lock held. */
+static void ping_reply(void *ctx, tern_ip4_t from, uint16_t id, uint16_t seq, const uint8_t *data, size_t len,
+                       uint32_t now)
+{
+    demo_ping_t *pg = ctx;
+    char ipbuf[16];
+    if (id != pg->id || from != pg->dst || seq >= pg->count || seq >= pg->sent)
+        return; /* not ours */
+    uint8_t expect[DEMO_MAX_PING_SIZE];
+    ping_fill(expect, pg->size, seq);
+    int ok = len == pg->size && memcmp(data, expect, len) == 0;
+    double rtt = pg->virtual_time ? (double)(uint32_t)(now - pg->sent_ms[seq])
+                                  : (double)(tern_posix_now_us() - pg->sent_us[seq]) / 1000.0;
+    int dup = pg->answered[seq] != 0;
+    printf("%zu bytes from %s: icmp_seq=%u time=%.3f ms%s%s\n", len, tern_posix_ip4_str(from, ipbuf),
+           (unsigned)seq, rtt, dup ? " (DUP!)" : "", ok ? "" : " DATA DIFFERS");
+    if (!ok)
+        pg->corrupt++;
+    if (dup) {
+        pg->dups++;
+        return;
+    }
+    pg->answered[seq] = 1;
+    pg->received++;
+    if (pg->received == 1 || rtt < pg->rtt_min)
+        pg->rtt_min = rtt;
+    if (rtt > pg->rtt_max)
+        pg->rtt_max = rtt;
+    pg->rtt_sum += rtt;
+    if (pg->received == pg->count && pg->wake_fd >= 0) {
+        uint64_t one = 1;
+        ssize_t n = write(pg->wake_fd, &one, sizeof one);
+        (void)n;
+    }
+}
+
+/* Send request number pg->sent. The stack must be held by the caller. */
+static void ping_send_next(demo_ping_t *pg, tern_stack_t *stack, uint32_t now_ms)
+{
+    uint8_t buf[DEMO_MAX_PING_SIZE];
+    uint16_t seq = (uint16_t)pg->sent;
+    ping_fill(buf, pg->size, seq);
+    pg->sent_us[seq] = tern_posix_now_us();
+    pg->sent_ms[seq] = now_ms;
+    pg->sent++;
+    int rc = tern_ping_send(stack, pg->dst, pg->id, seq, buf, pg->size);
+    if (rc != TERN_OK)
+        printf("ping: icmp_seq=%u not sent: %s (%s)\n", (unsigned)seq, tern_strerror(rc), tern_errname(rc));
+}
+
+/* Summary; returns 0 when every request got exactly its bytes back. */
+static int ping_summary(const demo_ping_t *pg)
+{
+    char ipbuf[16];
+    unsigned lost = pg->sent - pg->received;
+    printf("--- %s ping statistics ---\n", tern_posix_ip4_str(pg->dst, ipbuf));
+    printf("%u transmitted, %u received, %u%% loss, %u corrupted, %u duplicates", pg->sent, pg->received,
+           pg->sent ? lost * 100u / pg->sent : 0u, pg->corrupt, pg->dups);
+    if (pg->received)
+        printf(", rtt min/avg/max = %.3f/%.3f/%.3f ms", pg->rtt_min, pg->rtt_sum / pg->received, pg->rtt_max);
+    printf("\n");
+    return pg->sent == pg->count && pg->received == pg->count && pg->corrupt == 0 ? 0 : 1;
+}
+
+/* ---- Reports ----------------------------------------------------------------- */
+
+static void write_out(void *ctx, const char *text, unsigned len)
+{
+    (void)ctx;
+    fwrite(text, 1, len, stdout);
+}
+
+static void print_summary(const tern_stack_t *stack, const char *when)
+{
+    printf("memory (%s): ", when);
+    tern_stack_report_summary(stack, write_out, NULL); /* ends with a newline */
+    fflush(stdout);
+}
+
+/* After tern_stack_deinit: the ledger must hold nothing. Returns 0 if so. */
+static int check_ledger_empty(const tern_stack_t *stack, const char *name)
+{
+    size_t bytes = tern_ledger_total_bytes(&stack->ledger);
+    uint32_t blocks = 0;
+    for (int c = 0; c < TERN_MEM_CATEGORY_COUNT; c++)
+        blocks += tern_ledger_category(&stack->ledger, (tern_mem_category_t)c)->blocks;
+    size_t overhead = tern_ledger_overhead(&stack->ledger);
+    /* The books must also agree with a walk of the heap. */
+    int verified = tern_ledger_verify(&stack->ledger) == TERN_OK;
+    int empty = bytes == 0 && blocks == 0 && overhead == 0 && verified;
+    printf("ledger check%s%s after deinit: %s (%zu bytes in %u blocks, overhead %zu, verify %s)\n",
+           name ? " " : "", name ? name : "", empty ? "empty" : "NOT EMPTY", bytes, (unsigned)blocks, overhead,
+           verified ? "OK" : "FAILED");
+    return empty ? 0 : 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE]\n"
+            "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
+            "       tern-demo [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
+            "\n"
+            "With --tap: run tern on an existing (or new) Linux TAP interface; it answers ARP\n"
+            "and ping. --ping sends N echo requests and exits 0 only if all replies come back\n"
+            "byte-identical (--stay keeps running afterwards). SIGUSR1 prints the memory\n"
+            "summary, SIGUSR2 the full memory report and counters; SIGINT/SIGTERM exit.\n"
+            "Without --tap: two stacks on a virtual wire with a little loss, no root needed.\n");
+}
+
+/* ---- TAP mode ----------------------------------------------------------------- */
+
+typedef struct demo_tap {
+    tern_posix_t px;
+    tern_stack_t *stack;
+    tern_tap_t tap;
+    tern_posix_runner_t runner;
+    tern_pcap_t pcap;
+    int have_pcap;
+} demo_tap_t;
+
+static void print_full_report(demo_tap_t *d)
+{
+    tern_posix_lock(&d->px);
+    printf("== memory\n");
+    tern_stack_report_memory(d->stack, write_out, NULL);
+    printf("== counters\n");
+    tern_counters_report_text(d->stack, write_out, NULL);
+    printf("== arp cache\n");
+    tern_arp_report_text(d->stack, write_out, NULL);
+    const tern_tap_stats_t *s = &d->tap.stats;
+    printf("== driver %s\n", d->tap.ifname);
+    printf("rx_frames %llu rx_bytes %llu rx_nobufs %llu rx_runts %llu rx_oversize %llu rx_errors %llu\n",
+           (unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_nobufs,
+           (unsigned long long)s->rx_runts, (unsigned long long)s->rx_oversize, (unsigned long long)s->rx_errors);
+    printf("tx_frames %llu tx_bytes %llu tx_errors %llu tx_short %llu\n", (unsigned long long)s->tx_frames,
+           (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_errors, (unsigned long long)s->tx_short);
+    if (d->have_pcap)
+        printf("pcap frames %llu errors %llu\n", (unsigned long long)d->pcap.frames,
+               (unsigned long long)d->pcap.errors);
+    fflush(stdout);
+    tern_posix_unlock(&d->px);
+}
+
+static int run_tap(const demo_opts_t *o)
+{
+    static demo_tap_t d;
+    char ipbuf[16];
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGUSR2);
+    /* Blocked before any thread exists, so only the signalfd sees them. */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (sfd < 0 || efd < 0) {
+        perror("tern-demo: signalfd/eventfd");
+        return 1;
+    }
+
+    if (tern_posix_init(&d.px) != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot create locks\n");
+        return 1;
+    }
+    d.stack = calloc(1, sizeof *d.stack);
+    if (d.stack == NULL) {
+        fprintf(stderr, "tern-demo: out of memory\n");
+        return 1;
+    }
+    int rc = tern_stack_init(d.stack, &d.px.port);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: tern_stack_init: %s\n", tern_strerror(rc));
+        return 1;
+    }
+    static const uint8_t default_mac[6] = TERN_TAP_DEFAULT_MAC;
+    rc = tern_tap_open(&d.tap, o->tap, o->have_mac ? o->mac : default_mac);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot open TAP %s: %s (%s)\n", o->tap, strerror(errno),
+                errno == EPERM ? "run as root or with CAP_NET_ADMIN" : "is /dev/net/tun there?");
+        tern_stack_deinit(d.stack);
+        return 1;
+    }
+    if (o->pcap) {
+        if (tern_pcap_open(&d.pcap, o->pcap) != 0) {
+            fprintf(stderr, "tern-demo: cannot create %s: %s\n", o->pcap, strerror(errno));
+            tern_tap_close(&d.tap);
+            tern_stack_deinit(d.stack);
+            return 1;
+        }
+        /* Wall-clock timestamps in the capture; flushed per frame so the
+         * file can be read while the demo runs. */
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        uint64_t wall_ms = (uint64_t)rt.tv_sec * 1000u + (uint64_t)rt.tv_nsec / 1000000u;
+        d.pcap.epoch_ms = wall_ms - tern_posix_now_ms();
+        d.pcap.flush_each = 1;
+        d.have_pcap = 1;
+        tern_pcap_attach(&d.pcap, &d.tap.netif);
+    }
+
+    demo_ping_t pg;
+    int have_ping = o->have_ping;
+    if (have_ping) {
+        if (ping_init(&pg, o->ping_dst, o->count ? o->count : 4u, o->size, 0) != 0) {
+            fprintf(stderr, "tern-demo: out of memory\n");
+            return 1;
+        }
+        pg.wake_fd = efd;
+    }
+
+    tern_posix_lock(&d.px);
+    /* Give the stack the time first: the announcement below is stamped
+     * (and captured) with it. */
+    (void)tern_poll(d.stack, tern_posix_now_ms());
+    rc = tern_netif_add(d.stack, &d.tap.netif);
+    if (rc == TERN_OK) {
+        uint32_t mask = o->prefix ? ~(uint32_t)0 << (32u - o->prefix) : 0u;
+        tern_netif_set_link(&d.tap.netif, 1);
+        tern_netif_set_addr(&d.tap.netif, o->ip, mask, o->gw);
+        if (have_ping)
+            tern_ping_set_handler(d.stack, ping_reply, &pg);
+    }
+    tern_posix_unlock(&d.px);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: tern_netif_add: %s\n", tern_strerror(rc));
+        return 1;
+    }
+    const uint8_t *m = d.tap.netif.mac;
+    printf("tern-demo: %s up, mac %02x:%02x:%02x:%02x:%02x:%02x, ip %s/%u, %s RX, %s TX, pid %d\n", d.tap.ifname,
+           m[0], m[1], m[2], m[3], m[4], m[5], tern_posix_ip4_str(o->ip, ipbuf), o->prefix,
+           TERN_ZERO_COPY_RX ? "zero-copy" : "copy", TERN_ZERO_COPY_TX ? "zero-copy" : "copy", (int)getpid());
+
+    if (tern_posix_runner_init(&d.runner, &d.px, d.stack) != TERN_OK || tern_tap_runner_add(&d.runner, &d.tap) ||
+        tern_posix_runner_start(&d.runner) != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot start the stack thread\n");
+        return 1;
+    }
+    tern_posix_lock(&d.px);
+    print_summary(d.stack, "start");
+    tern_posix_unlock(&d.px);
+
+    int status = 0;
+    int pinging = have_ping;
+    uint64_t next_us = tern_posix_now_us();
+    uint64_t final_us = 0; /* after the last request: when to stop waiting */
+    for (;;) {
+        int timeout = -1;
+        if (pinging) {
+            uint64_t now = tern_posix_now_us();
+            uint64_t due = pg.sent < pg.count ? next_us : final_us;
+            timeout = due > now ? (int)((due - now + 999u) / 1000u) : 0;
+        }
+        struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = efd, .events = POLLIN}};
+        int n = poll(pfd, 2, timeout);
+        if (n < 0 && errno != EINTR) {
+            perror("tern-demo: poll");
+            status = 1;
+            break;
+        }
+        if (n > 0 && (pfd[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGUSR1) {
+                    tern_posix_lock(&d.px);
+                    print_summary(d.stack, "now");
+                    tern_posix_unlock(&d.px);
+                } else if (si.ssi_signo == SIGUSR2) {
+                    print_full_report(&d);
+                } else {
+                    printf("tern-demo: %s, stopping\n", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                    if (pinging)
+                        status = 1; /* interrupted before every reply came */
+                    break;
+                }
+            }
+        }
+        if (n > 0 && (pfd[1].revents & POLLIN)) {
+            uint64_t v;
+            ssize_t k = read(efd, &v, sizeof v);
+            (void)k;
+        }
+        if (!pinging)
+            continue;
+        uint64_t now = tern_posix_now_us();
+        tern_posix_lock(&d.px);
+        if (pg.sent < pg.count && now >= next_us) {
+            ping_send_next(&pg, d.stack, tern_posix_now_ms());
+            next_us += (uint64_t)o->interval_ms * 1000u;
+            if (pg.sent == pg.count)
+                final_us = now + 2000000u; /* wait 2 s for the last replies */
+        }
+        int done = pg.sent == pg.count && (pg.received == pg.count || now >= final_us);
+        tern_posix_unlock(&d.px);
+        /* The request may have armed an ARP timer: let the stack thread
+         * recompute its poll timeout. */
+        tern_posix_runner_wake(&d.runner);
+        if (done) {
+            tern_posix_lock(&d.px);
+            status = ping_summary(&pg);
+            tern_posix_unlock(&d.px);
+            pinging = 0;
+            fflush(stdout);
+            if (!o->stay)
+                break;
+        }
+    }
+
+    tern_posix_runner_stop(&d.runner);
+    /* Only this thread is left: no lock needed from here on. */
+    print_summary(d.stack, "exit");
+    if (have_ping)
+        tern_ping_set_handler(d.stack, NULL, NULL);
+    tern_netif_remove(d.stack, &d.tap.netif);
+    tern_tap_close(&d.tap);
+    if (d.have_pcap) {
+        printf("pcap: %llu frames written to %s\n", (unsigned long long)d.pcap.frames, o->pcap);
+        if (tern_pcap_close(&d.pcap) != 0) {
+            fprintf(stderr, "tern-demo: writing %s failed\n", o->pcap);
+            status = 1;
+        }
+    }
+    tern_stack_deinit(d.stack);
+    if (check_ledger_empty(d.stack, NULL) != 0)
+        status = 1;
+    if (have_ping)
+        ping_free(&pg);
+    free(d.stack);
+    tern_posix_destroy(&d.px);
+    close(sfd);
+    close(efd);
+    printf("tern-demo: exit %d\n", status);
+    return status;
+}
+
+/* ---- Virtual-wire mode ------------------------------------------------------- */
+
+/* A single-threaded port on the wire's virtual clock: no locks, no waiting,
+ * random numbers from a seeded generator, so every run prints the same. */
+typedef struct sim_port {
+    tern_port_t port;
+    uint64_t rng;
+    const tern_vwire_t *wire;
+} sim_port_t;
+
+static uint32_t sim_random32(void *ctx)
+{
+    sim_port_t *sp = ctx;
+    uint64_t x = sp->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    sp->rng = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static uint32_t sim_now_ms(void *ctx)
+{
+    sim_port_t *sp = ctx;
+    return tern_vwire_now(sp->wire);
+}
+
+static void sim_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level <= TERN_LOG_WARN)
+        fprintf(stderr, "[tern %s] %s\n", level == TERN_LOG_ERROR ? "error" : "warn", msg);
+}
+
+static void sim_assert(void *ctx, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "[tern assert] %s\n", what);
+    abort();
+}
+
+static void sim_port_init(sim_port_t *sp, uint64_t seed, const tern_vwire_t *wire)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->rng = seed ? seed : 1u;
+    sp->wire = wire;
+    sp->port.ctx = sp;
+    sp->port.random32 = sim_random32;
+    sp->port.now_ms = sim_now_ms;
+    sp->port.log = sim_log;
+    sp->port.assert_failed = sim_assert;
+}
+
+static void print_wire_stats(const tern_vwire_t *w, int side, const char *name)
+{
+    const tern_vwire_stats_t *s = tern_vwire_stats(w, side);
+    printf("wire %s: sent %llu, delivered %llu, lost %llu, duplicated %llu, reordered %llu, corrupted %llu, "
+           "receiver without buffer %llu\n",
+           name, (unsigned long long)s->sent, (unsigned long long)s->delivered, (unsigned long long)s->lost,
+           (unsigned long long)s->duplicated, (unsigned long long)s->reordered, (unsigned long long)s->corrupted,
+           (unsigned long long)s->rx_nobufs);
+}
+
+static int run_wire(const demo_opts_t *o)
+{
+    static tern_vwire_t wire;
+    static sim_port_t port_a, port_b;
+    static tern_netif_t nif_a, nif_b;
+    static tern_pcap_t pcap;
+    const uint32_t ip_a = TERN_IP4(192, 0, 2, 1), ip_b = TERN_IP4(192, 0, 2, 2);
+    const uint32_t mask = TERN_IP4(255, 255, 255, 0);
+    tern_vwire_params_t params = {
+        .loss_ppm = 50000, /* 5% loss each way */
+        .delay_ms = 2,
+        .jitter_ms = 1,
+        .bandwidth_bps = 10000000, /* 10 Mbit/s */
+    };
+    int status = 0;
+
+    printf("tern-demo: no --tap given, so this is the self-contained demonstration:\n"
+           "two tern stacks, A (192.0.2.1) and B (192.0.2.2), joined by a virtual wire\n"
+           "(10 Mbit/s, 2-3 ms delay, 5%% loss each way, seed %llu) on a virtual clock.\n"
+           "A resolves B with ARP and pings it; B answers. Lost requests or replies\n"
+           "show as missing icmp_seq lines. Times are virtual milliseconds.\n\n",
+           (unsigned long long)o->seed);
+
+    tern_vwire_init(&wire, o->seed, &params);
+    sim_port_init(&port_a, o->seed * 2u + 1u, &wire);
+    sim_port_init(&port_b, o->seed * 2u + 2u, &wire);
+    tern_stack_t *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    if (a == NULL || b == NULL || tern_stack_init(a, &port_a.port) != TERN_OK ||
+        tern_stack_init(b, &port_b.port) != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot initialise the stacks\n");
+        return 1;
+    }
+    static const uint8_t mac_a[6] = {0x02, 0x74, 0x65, 0x72, 0x6e, 0x0a};
+    static const uint8_t mac_b[6] = {0x02, 0x74, 0x65, 0x72, 0x6e, 0x0b};
+    memcpy(nif_a.mac, mac_a, 6);
+    memcpy(nif_b.mac, mac_b, 6);
+    if (tern_vwire_attach(&wire, 0, a, &nif_a) != TERN_OK || tern_vwire_attach(&wire, 1, b, &nif_b) != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot attach the stacks to the wire\n");
+        return 1;
+    }
+    if (o->pcap) {
+        if (tern_pcap_open(&pcap, o->pcap) != 0) {
+            fprintf(stderr, "tern-demo: cannot create %s: %s\n", o->pcap, strerror(errno));
+            return 1;
+        }
+        tern_pcap_attach(&pcap, &nif_a);
+    }
+    tern_netif_set_addr(&nif_a, ip_a, mask, 0);
+    tern_netif_set_addr(&nif_b, ip_b, mask, 0);
+    tern_vwire_run(&wire, 10); /* the gratuitous ARPs cross */
+
+    printf("== stack A memory before\n");
+    tern_stack_report_memory(a, write_out, NULL);
+    printf("== stack B memory before\n");
+    tern_stack_report_memory(b, write_out, NULL);
+    printf("\n");
+
+    demo_ping_t pg;
+    unsigned count = o->count ? o->count : 10u;
+    if (ping_init(&pg, ip_b, count, o->size, 1) != 0) {
+        fprintf(stderr, "tern-demo: out of memory\n");
+        return 1;
+    }
+    pg.id = 0x7465; /* fixed: the output is the same on every run */
+    tern_ping_set_handler(a, ping_reply, &pg);
+    printf("PING 192.0.2.2 from 192.0.2.1: %u data bytes, %u requests every %u ms\n", o->size, count,
+           o->interval_ms);
+    uint32_t t = tern_vwire_now(&wire);
+    for (unsigned i = 0; i < count; i++) {
+        ping_send_next(&pg, a, t);
+        t += o->interval_ms;
+        tern_vwire_run(&wire, t);
+    }
+    tern_vwire_run(&wire, t + 2000u); /* the last replies, ARP retries */
+    if (pg.corrupt != 0 || pg.received == 0)
+        status = 1;
+    (void)ping_summary(&pg);
+    print_wire_stats(&wire, 0, "A->B");
+    print_wire_stats(&wire, 1, "B->A");
+    printf("\n== stack A memory after\n");
+    tern_stack_report_memory(a, write_out, NULL);
+    printf("== stack B memory after\n");
+    tern_stack_report_memory(b, write_out, NULL);
+    printf("== stack A ARP cache\n");
+    tern_arp_report_text(a, write_out, NULL);
+    int va = tern_ledger_verify(&a->ledger), vb = tern_ledger_verify(&b->ledger);
+    printf("ledger verify: A %s, B %s\n", va == TERN_OK ? "OK" : "CORRUPT", vb == TERN_OK ? "OK" : "CORRUPT");
+    if (va != TERN_OK || vb != TERN_OK)
+        status = 1;
+    printf("wire trace hash %016llx (same seed, same hash)\n", (unsigned long long)tern_vwire_trace_hash(&wire));
+
+    tern_ping_set_handler(a, NULL, NULL);
+    tern_netif_remove(a, &nif_a);
+    tern_netif_remove(b, &nif_b);
+    tern_vwire_destroy(&wire);
+    if (o->pcap) {
+        printf("pcap: %llu frames written to %s\n", (unsigned long long)pcap.frames, o->pcap);
+        if (tern_pcap_close(&pcap) != 0)
+            status = 1;
+    }
+    tern_stack_deinit(a);
+    tern_stack_deinit(b);
+    if (check_ledger_empty(a, "A") != 0 || check_ledger_empty(b, "B") != 0)
+        status = 1;
+    ping_free(&pg);
+    free(a);
+    free(b);
+    printf("tern-demo: exit %d\n", status);
+    return status;
+}
+
+/* ---- Options ------------------------------------------------------------------ */
+
+/* Unsigned decimal in [lo, hi]; -1 if malformed. */
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Say why the command line is refused: "tern-demo: what 'arg'". -1. */
+static int opt_error(const char *what, const char *arg)
+{
+    if (arg != NULL)
+        fprintf(stderr, "tern-demo: %s '%s'\n", what, arg);
+    else
+        fprintf(stderr, "tern-demo: %s\n", what);
+    return -1;
+}
+
+/* "bad value for --NAME 'ARG'". */
+static int opt_bad_value(const struct option *opt, const char *arg)
+{
+    fprintf(stderr, "tern-demo: bad value for --%s: '%s'\n", opt->name, arg);
+    return -1;
+}
+
+static int parse_opts(int argc, char **argv, demo_opts_t *o)
+{
+    enum { OPT_TAP = 256, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
+           OPT_STAY, OPT_SEED };
+    static const struct option longopts[] = {
+        {"tap", required_argument, NULL, OPT_TAP},
+        {"ip", required_argument, NULL, OPT_IP},
+        {"gw", required_argument, NULL, OPT_GW},
+        {"mac", required_argument, NULL, OPT_MAC},
+        {"pcap", required_argument, NULL, OPT_PCAP},
+        {"ping", required_argument, NULL, OPT_PING},
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"size", required_argument, NULL, OPT_SIZE},
+        {"stay", no_argument, NULL, OPT_STAY},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->interval_ms = 1000;
+    o->size = 56;
+    o->seed = 1;
+    opterr = 0; /* our own message */
+    int c, idx = -1;
+    unsigned long v;
+    while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+        if (c >= OPT_TAP) {
+            for (idx = 0; longopts[idx].val != c; idx++) {
+            }
+        }
+        switch (c) {
+        case OPT_TAP:
+            if (optarg[0] == '\0' || strlen(optarg) >= 16)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->tap = optarg;
+            break;
+        case OPT_IP:
+            if (tern_posix_parse_ip4(optarg, &o->ip, &o->prefix) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            if (strchr(optarg, '/') == NULL)
+                o->prefix = 24;
+            o->have_ip = 1;
+            break;
+        case OPT_GW:
+            if (tern_posix_parse_ip4(optarg, &o->gw, NULL) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            break;
+        case OPT_MAC:
+            if (tern_posix_parse_mac(optarg, o->mac) != 0 || (o->mac[0] & 1u))
+                return opt_bad_value(&longopts[idx], optarg); /* not unicast: cannot be ours */
+            o->have_mac = 1;
+            break;
+        case OPT_PCAP:
+            if (optarg[0] == '\0')
+                return opt_bad_value(&longopts[idx], optarg);
+            o->pcap = optarg;
+            break;
+        case OPT_PING:
+            if (tern_posix_parse_ip4(optarg, &o->ping_dst, NULL) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->have_ping = 1;
+            break;
+        case OPT_COUNT:
+            if (parse_uint(optarg, 1, DEMO_MAX_COUNT, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->count = (unsigned)v;
+            break;
+        case OPT_INTERVAL:
+            if (parse_uint(optarg, 1, 3600000, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->interval_ms = (unsigned)v;
+            break;
+        case OPT_SIZE:
+            if (parse_uint(optarg, 0, DEMO_MAX_PING_SIZE, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->size = (unsigned)v;
+            break;
+        case OPT_STAY:
+            o->stay = 1;
+            break;
+        case OPT_SEED:
+            if (parse_uint(optarg, 0, 0xFFFFFFFFul, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->seed = v;
+            break;
+        case 'h':
+            return 1;
+        default:
+            return opt_error("unknown option or missing value:", argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return opt_error("unexpected argument", argv[optind]);
+    if (o->tap) {
+        if (!o->have_ip || o->ip == 0)
+            return opt_error("--tap needs --ip ADDR[/LEN]", NULL);
+    } else if (o->have_ip || o->gw || o->have_mac || o->have_ping || o->stay) {
+        return opt_error("--ip, --gw, --mac, --ping and --stay need --tap", NULL);
+    }
+    if (o->stay && !o->have_ping)
+        return opt_error("--stay only makes sense with --ping", NULL);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    demo_opts_t o;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int r = parse_opts(argc, argv, &o);
+    if (r > 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (r < 0) {
+        usage(stderr);
+        return 2;
+    }
+    return o.tap ? run_tap(&o) : run_wire(&o);
+}

@@ -1,0 +1,67 @@
+/* A Linux TAP device as a tern network interface.
+ *
+ * /dev/net/tun with IFF_TAP | IFF_NO_PI: each read() is one Ethernet frame
+ * without FCS, each write() sends one. The fd is nonblocking; the stack
+ * thread (tern_posix_runner) polls it.
+ *
+ * RX, TERN_ZERO_COPY_RX=1: read() straight into a network buffer from
+ *     tern_netif_rx_buffer_get(), then tern_input(). No copy in tern.
+ * RX, TERN_ZERO_COPY_RX=0: read() into the driver's own frame buffer, then
+ *     tern_input_copy() copies it into a network buffer.
+ * TX: write() the frame. Zero-copy TX (the buffer carries
+ *     TERN_NETBUF_F_RELEASE_AFTER_SEND): the write is the "DMA", after which
+ *     the driver calls tern_netif_tx_done(). Copy TX: the write is the copy;
+ *     the stack keeps and releases its buffer. */
+#ifndef TERN_TAP_H
+#define TERN_TAP_H
+
+#include <stdint.h>
+#include "tern/config.h"
+#include "tern/netif.h"
+
+struct tern_posix_runner;
+
+typedef struct tern_tap_stats {
+    uint64_t rx_frames;   /* frames handed to the stack */
+    uint64_t rx_bytes;
+    uint64_t rx_nobufs;   /* frames dropped: no network buffer */
+    uint64_t rx_runts;    /* frames shorter than an Ethernet header, dropped */
+    uint64_t rx_oversize; /* frames longer than a network buffer, dropped */
+    uint64_t rx_errors;   /* read() failures other than EAGAIN */
+    uint64_t tx_frames;   /* frames written */
+    uint64_t tx_bytes;
+    uint64_t tx_errors;   /* write() failures (interface down: EIO) */
+    uint64_t tx_short;    /* partial writes */
+} tern_tap_stats_t;
+
+typedef struct tern_tap {
+    tern_netif_t netif;   /* register with tern_netif_add(stack, &tap->netif) */
+    int fd;
+    char ifname[16];      /* IFNAMSIZ */
+    tern_tap_stats_t stats;
+#if !TERN_ZERO_COPY_RX
+    uint8_t rx_frame[TERN_NETBUF_FRAME_SIZE]; /* the driver's own RX storage */
+#endif
+} tern_tap_t;
+
+/* The default MAC: locally administered (bit 1 of the first byte), unicast,
+ * "tern" in the middle bytes. */
+#define TERN_TAP_DEFAULT_MAC {0x02, 0x74, 0x65, 0x72, 0x6e, 0x02}
+
+/* Open (or create, if it does not exist) the TAP interface ifname and fill
+ * tap->netif (ops, driver, mac, MTU 1500, name). mac NULL: the default.
+ * TERN_ERR_INVAL for a bad name, TERN_ERR_NOTSUP when /dev/net/tun cannot be
+ * opened or configured (errno tells why: EPERM without CAP_NET_ADMIN). */
+int tern_tap_open(tern_tap_t *tap, const char *ifname, const uint8_t mac[6]);
+
+/* Read up to budget frames that are waiting and feed them to the stack.
+ * Call with the core lock held. Returns frames read. */
+unsigned tern_tap_rx(tern_tap_t *tap, uint32_t now, unsigned budget);
+
+/* Have the stack thread poll this TAP. */
+int tern_tap_runner_add(struct tern_posix_runner *r, tern_tap_t *tap);
+
+/* Close the fd. Call after tern_netif_remove() (or tern_stack_deinit()). */
+void tern_tap_close(tern_tap_t *tap);
+
+#endif

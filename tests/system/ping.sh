@@ -1,0 +1,235 @@
+#!/bin/bash
+# System test: tern-demo on a TAP device, against the Linux kernel.
+#
+# Everything happens inside a network namespace this script creates
+# (tern-ping-PID) and always removes; addresses are from 192.0.2.0/24
+# (TEST-NET-1), so nothing leaves the machine. Needs root and /dev/net/tun
+# (exit 77 = skip otherwise). TERN_DEMO is the tern-demo binary.
+#
+# Checks: (a) 1000 kernel pings of sizes 0..1472 come back byte-identical,
+# (b) a flood ping loses nothing, (c) arping resolves tern's MAC, (f) the
+# heap and network buffers are back at their start values and SIGTERM exits
+# cleanly with an empty ledger, (e) the pcap reads back with tcpdump and
+# holds the echo requests and replies, (d) tern pings Linux.
+set -u
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for tool in ip ping arping tcpdump; do
+    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
+done
+DEMO=${TERN_DEMO:-}
+if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
+    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
+    exit 1
+fi
+
+NS=tern-ping-$$
+TAP=tern0
+LINUX_IP=192.0.2.1
+TERN_IP=192.0.2.2
+TERN_MAC=02:74:65:72:6e:42
+TMP=$(mktemp -d /tmp/tern-ping.XXXXXX)
+DEMO_PID=""
+FAILED=0
+
+cleanup() {
+    if [ -n "$DEMO_PID" ]; then
+        kill -KILL "$DEMO_PID" 2>/dev/null
+        wait "$DEMO_PID" 2>/dev/null
+    fi
+    ip netns del "$NS" 2>/dev/null
+    if [ "$FAILED" != 0 ]; then
+        for f in "$TMP"/*.log; do
+            [ -f "$f" ] || continue
+            echo "---- $f (last 40 lines)"
+            tail -n 40 "$f"
+        done
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    FAILED=1
+    exit 1
+}
+pass() { echo "ok: $*"; }
+nsx() { ip netns exec "$NS" "$@"; }
+
+# Wait up to $3 seconds for a line matching regex $2 in file $1.
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# "heap free N min N of N, netbufs free N min N of N" -> "N N" (heap free,
+# netbufs free) from the last summary line tagged $2 in $1.
+mem_of() {
+    grep -E "^memory \($2\):" "$1" | tail -n 1 |
+        sed -nE 's/.*heap free ([0-9]+) min [0-9]+ of [0-9]+, netbufs free ([0-9]+) min.*/\1 \2/p'
+}
+
+# Start a demo in the namespace: start_demo LOG ARGS...
+start_demo() {
+    local log=$1
+    shift
+    # A simple command, not the nsx function: the background job execs ip,
+    # which execs the demo, so $! is the demo itself (signals reach it).
+    ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --mac "$TERN_MAC" "$@" >"$log" 2>&1 &
+    DEMO_PID=$!
+}
+
+stop_demo() {
+    kill -TERM "$DEMO_PID" 2>/dev/null
+    local rc=0
+    wait "$DEMO_PID" || rc=$?
+    DEMO_PID=""
+    return $rc
+}
+
+START=$(date +%s)
+echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24 on the Linux side"
+ip netns add "$NS" || fail "cannot create namespace $NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
+# No IPv6 chatter (router/neighbour solicitations) in the capture.
+nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
+ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
+ip -n "$NS" link set "$TAP" up
+
+start_demo "$TMP/demo.log" --pcap "$TMP/tern.pcap"
+wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
+grep -E '^tern-demo: .* up' "$TMP/demo.log"
+read -r HEAP0 BUFS0 <<<"$(mem_of "$TMP/demo.log" start)"
+[ -n "${BUFS0:-}" ] || fail "cannot parse the start memory summary"
+echo "baseline: heap free $HEAP0, network buffers free $BUFS0"
+
+echo "== (a) Linux pings tern 1000 times, sizes 0..1472, patterned payloads"
+# 200 sizes spread over 0..1472 (0, 1472 and the small ones included), 5
+# pings each; -p varies the payload pattern per size. ping prints "wrong
+# data byte" for any reply that differs from its request. -w (not -W):
+# otherwise ping waits only two round trips (~0.1 ms here) for the last
+# reply, and a busy machine turns a late reply into a "loss".
+nsx bash -c '
+    for ((i = 0; i < 200; i++)); do
+        size=$(( i * 1472 / 199 ))
+        pat=$(printf "%02x%02x%02x" $(( (i * 37 + 1) % 256 )) $(( (i * 11 + 90) % 256 )) $(( i % 256 )))
+        echo "# size $size pattern $pat"
+        ping -n -c 5 -w 10 -i 0.002 -s "$size" -p "$pat" '"$TERN_IP"'
+    done' >"$TMP/ping-sizes.log" 2>&1
+replies=$(grep -cE '^[0-9]+ bytes from' "$TMP/ping-sizes.log")
+wrong=$(grep -ci 'wrong data byte' "$TMP/ping-sizes.log")
+dups=$(grep -c 'DUP!' "$TMP/ping-sizes.log")
+full=$(grep -c ' 5 received, 0% packet loss' "$TMP/ping-sizes.log")
+biggest=$(grep -c '^1480 bytes from' "$TMP/ping-sizes.log")
+[ "$wrong" = 0 ] || fail "$wrong replies with wrong data bytes"
+[ "$dups" = 0 ] || fail "$dups duplicate replies"
+if [ "$replies" != 1000 ] || [ "$full" != 200 ]; then
+    grep -B 12 -E 'transmitted, [0-4] received' "$TMP/ping-sizes.log" | head -n 60
+    fail "$replies of 1000 replies ($full of 200 runs without loss)"
+fi
+[ "$biggest" = 5 ] || fail "expected 5 replies of 1472 data bytes, got $biggest"
+pass "1000/1000 replies, 0% loss, no wrong data bytes, no duplicates, up to 1472 data bytes"
+
+echo "== (b) flood ping (ping -f, about 3 seconds), no loss allowed"
+# Calibrate the count to the machine: a short flood first, then ~3 s.
+nsx ping -n -q -f -c 2000 -w 30 "$TERN_IP" >"$TMP/flood-cal.log" 2>&1
+grep -q ' 2000 received, 0% packet loss' "$TMP/flood-cal.log" || fail "calibration flood lost packets: $(grep transmitted "$TMP/flood-cal.log")"
+ms=$(sed -nE 's/.* time ([0-9]+)ms.*/\1/p' "$TMP/flood-cal.log")
+count=$(( 3000 * 2000 / (${ms:-1} > 0 ? ${ms:-1} : 1) ))
+((count < 2000)) && count=2000
+((count > 150000)) && count=150000
+nsx ping -n -q -f -c "$count" -w 30 "$TERN_IP" >"$TMP/flood.log" 2>&1
+summary=$(grep 'transmitted' "$TMP/flood.log")
+echo "$summary"
+grep -q " $count received, 0% packet loss" "$TMP/flood.log" || fail "flood ping lost packets"
+flood_ms=$(sed -nE 's/.* time ([0-9]+)ms.*/\1/p' "$TMP/flood.log")
+pass "flood: $count/$count replies in ${flood_ms} ms ($(( count * 1000 / (${flood_ms:-1} > 0 ? ${flood_ms:-1} : 1) )) echo round trips/s)"
+
+echo "== (c) arping resolves tern's MAC"
+nsx arping -c 3 -w 5 -I "$TAP" "$TERN_IP" >"$TMP/arping.log" 2>&1
+cat "$TMP/arping.log" | grep -E 'bytes from|statistics' | head -n 4
+got=$(grep -ciE "bytes from $TERN_MAC \($TERN_IP\)" "$TMP/arping.log")
+[ "$got" = 3 ] || fail "arping: $got of 3 replies from $TERN_MAC"
+neigh=$(ip -n "$NS" neigh show "$TERN_IP" dev "$TAP")
+echo "$neigh" | grep -qi "lladdr $TERN_MAC" || fail "Linux neighbour entry is '$neigh'"
+pass "arping: 3/3 replies from $TERN_MAC; Linux neighbour table agrees"
+
+echo "== (f) memory back at baseline, clean exit"
+kill -USR1 "$DEMO_PID"
+wait_for "$TMP/demo.log" '^memory \(now\):' 5 || fail "no memory summary after SIGUSR1"
+read -r HEAP1 BUFS1 <<<"$(mem_of "$TMP/demo.log" now)"
+grep -E '^memory \((start|now)\):' "$TMP/demo.log"
+[ "$HEAP1" = "$HEAP0" ] || fail "heap free $HEAP1 after the tests, $HEAP0 at start"
+[ "$BUFS1" = "$BUFS0" ] || fail "network buffers free $BUFS1 after the tests, $BUFS0 at start"
+kill -USR2 "$DEMO_PID"
+wait_for "$TMP/demo.log" '^== driver ' 5 || fail "no full report after SIGUSR2"
+grep -E '^(icmp\.echo_(rx|reply_tx)|eth\.rx_nobufs|arp\.tx_reply) ' "$TMP/demo.log" | tr -s ' '
+stop_demo
+rc=$?
+[ "$rc" = 0 ] || fail "tern-demo exited with $rc after SIGTERM"
+grep -q '^ledger check after deinit: empty' "$TMP/demo.log" || fail "ledger not empty after deinit"
+grep -E '^ledger check' "$TMP/demo.log"
+pass "heap free $HEAP1 = $HEAP0 and buffers free $BUFS1 = $BUFS0; SIGTERM: exit 0, ledger empty"
+
+echo "== (e) the capture reads back with tcpdump"
+tcpdump -n -r "$TMP/tern.pcap" >"$TMP/tcpdump.log" 2>"$TMP/tcpdump-err.log" || fail "tcpdump -r failed: $(cat "$TMP/tcpdump-err.log")"
+requests=$(grep -c "IP $LINUX_IP > $TERN_IP: ICMP echo request" "$TMP/tcpdump.log")
+answers=$(grep -c "IP $TERN_IP > $LINUX_IP: ICMP echo reply" "$TMP/tcpdump.log")
+arp_replies=$(grep -ci "ARP, Reply $TERN_IP is-at $TERN_MAC" "$TMP/tcpdump.log")
+expected=$(( 1000 + 2000 + count ))
+echo "capture: $(wc -l <"$TMP/tcpdump.log") frames, $requests echo requests, $answers echo replies, $arp_replies ARP replies"
+[ "$requests" = "$expected" ] && [ "$answers" = "$expected" ] || fail "expected $expected requests and replies in the capture"
+[ "$arp_replies" -ge 3 ] || fail "ARP replies missing from the capture"
+pass "pcap valid: $expected echo requests and $expected replies, both directions recorded"
+
+echo "== (d) tern pings Linux (--ping $LINUX_IP --count 5)"
+# The TAP's carrier went down when the first demo closed it and comes back
+# when this one opens it; the TAP driver waits for Linux to report the
+# interface running before the stack sends anything.
+start_demo "$TMP/demo-ping.log" --ping "$LINUX_IP" --count 5 --interval 100 --size 1000 --pcap "$TMP/tern-ping.pcap"
+rc=0
+wait "$DEMO_PID" || rc=$?
+DEMO_PID=""
+grep -E 'bytes from|transmitted|ledger check' "$TMP/demo-ping.log"
+if [ "$rc" != 0 ]; then
+    tcpdump -n -r "$TMP/tern-ping.pcap" 2>/dev/null | head -n 20
+    fail "tern-demo --ping exited with $rc"
+fi
+grep -q '^5 transmitted, 5 received, 0% loss, 0 corrupted' "$TMP/demo-ping.log" || fail "tern did not get 5 identical replies"
+[ "$(grep -c '^1000 bytes from 192.0.2.1: icmp_seq=' "$TMP/demo-ping.log")" = 5 ] || fail "reply lines missing"
+pass "tern -> Linux: 5/5 replies byte-identical, exit 0"
+
+echo "== (d') --stay keeps running after the pings; SIGINT exits cleanly"
+start_demo "$TMP/demo-stay.log" --ping "$LINUX_IP" --count 2 --interval 50 --stay
+wait_for "$TMP/demo-stay.log" '^2 transmitted, 2 received' 5 || fail "--stay: no ping summary"
+sleep 0.2
+kill -0 "$DEMO_PID" 2>/dev/null || fail "--stay: the demo exited after its pings"
+kill -INT "$DEMO_PID"
+rc=0
+wait "$DEMO_PID" || rc=$?
+DEMO_PID=""
+[ "$rc" = 0 ] || fail "--stay: exit $rc after SIGINT"
+grep -q '^tern-demo: SIGINT, stopping' "$TMP/demo-stay.log" || fail "--stay: SIGINT not seen"
+grep -q '^ledger check after deinit: empty' "$TMP/demo-stay.log" || fail "--stay: ledger not empty"
+pass "--stay: still running after its pings; SIGINT: exit 0, ledger empty"
+
+echo "== bad command lines: usage and exit status 2"
+for args in "--bogus" "--tap $TAP" "--tap $TAP --ip 192.0.2.300/24" "--tap $TAP --ip $TERN_IP/24 --mac 01:00:5e:00:00:01" \
+    "--tap $TAP --ip $TERN_IP/24 --ping $LINUX_IP --count 0" "--ping $LINUX_IP" "stray"; do
+    rc=0
+    # shellcheck disable=SC2086 # word splitting intended
+    "$DEMO" $args >"$TMP/usage.log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "tern-demo $args: exit $rc, expected 2"
+    grep -q '^usage: tern-demo' "$TMP/usage.log" || fail "tern-demo $args: no usage text"
+done
+pass "7 malformed command lines refused with usage, exit 2"
+
+echo "PASS: all checks in $(( $(date +%s) - START )) s"
