@@ -45,6 +45,8 @@
 
 /* ---- Network buffers --------------------------------------------------- */
 
+#define TERN_OWNER_LIMIT_ 1023 /* ledger owner ids are 10 bits */
+
 #define TERN_NETBUF_STATIC 1 /* fixed storage per descriptor, never the heap */
 #define TERN_NETBUF_HEAP 2   /* storage from tern_heap at the exact size asked */
 
@@ -127,6 +129,28 @@
 #define TERN_ICMP_ECHO_BROADCAST 0
 #endif
 
+/* ---- UDP and sockets ----------------------------------------------------- */
+
+/* 1: an OS is present (threads, the port's wait hook): socket calls may
+ * block with timeouts. 0: a main loop; every call is non-blocking. */
+#ifndef TERN_OS
+#define TERN_OS 1
+#endif
+/* Sockets open at once. RAM: one pointer each in the stack, plus each open
+ * socket's structure on the heap (SOCKET). Ids are 1..TERN_SOCKET_MAX. */
+#ifndef TERN_SOCKET_MAX
+#define TERN_SOCKET_MAX 16
+#endif
+/* Datagrams a UDP socket queues before dropping (ipconfigUDP_MAX_RX_PACKETS):
+ * each holds one network buffer. */
+#ifndef TERN_UDP_RXQ_DEFAULT
+#define TERN_UDP_RXQ_DEFAULT 4
+#endif
+
+/* ---- DHCP and DNS ---------------------------------------------------------- */
+
+/* ---- TCP ------------------------------------------------------------------ */
+
 /* ---- Checks of impossible combinations --------------------------------- */
 
 _Static_assert(TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC || TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP,
@@ -138,6 +162,8 @@ _Static_assert(TERN_NETBUF_FRAME_SIZE >= 64 && TERN_NETBUF_FRAME_SIZE <= 65535,
 _Static_assert(TERN_HEAP_MAX_REGIONS >= 1, "TERN_HEAP_MAX_REGIONS must be at least 1");
 _Static_assert(TERN_LEDGER_OWNERS >= 1 && TERN_LEDGER_OWNERS <= 1023,
                "TERN_LEDGER_OWNERS must be 1..1023 (owner ids are 10 bits)");
+_Static_assert(TERN_SOCKET_MAX >= 1 && TERN_SOCKET_MAX < TERN_OWNER_LIMIT_,
+               "TERN_SOCKET_MAX must be 1..1022: socket ids are ledger owners");
 _Static_assert(TERN_ARP_CACHE_SIZE >= 1 && TERN_ARP_QUEUE_LEN >= 1,
                "ARP needs at least one cache entry and one queued packet per entry");
 

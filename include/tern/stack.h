@@ -24,6 +24,22 @@
 #include "tern/arp.h"
 #include "tern/ipv4.h"
 #include "tern/icmp.h"
+#include "tern/udp.h"
+#include "tern/tcp.h"
+#include "tern/socket.h"
+
+struct tern_stack;
+struct tern_dhcp;
+struct tern_dns;
+
+/* A service with timers inside the stack (DHCP, DNS, HTTP...): tern_poll
+ * calls poll with the current time; it runs what is due and returns the ms
+ * until its next deadline (UINT32_MAX: none). The caller owns the struct. */
+typedef struct tern_service {
+    struct tern_service *next;
+    uint32_t (*poll)(struct tern_stack *stack, void *ctx, uint32_t now);
+    void *ctx;
+} tern_service_t;
 
 typedef struct tern_stack {
     const tern_port_t *port;
@@ -35,6 +51,12 @@ typedef struct tern_stack {
     tern_arp_t arp;
     tern_ipv4_t ipv4;
     tern_icmp_t icmp;
+    tern_udp_t udp;
+    tern_tcp_t tcp;
+    tern_socket_table_t sockets;
+    struct tern_dhcp *dhcp;   /* DHCP client state while running (DHCP) */
+    struct tern_dns *dns;     /* DNS client state while started (DNS_CACHE) */
+    tern_service_t *services; /* polled by tern_poll */
     tern_counters_t counters;
 #if TERN_HEAP_SIZE > 0
     _Alignas(8) uint8_t heap_arena[TERN_HEAP_SIZE];
@@ -43,7 +65,10 @@ typedef struct tern_stack {
 
 /* Initialise everything: heap over the embedded arena, ledger, network
  * buffers, protocol state (the ARP cache is allocated here, STACK_INIT and
- * ARP_CACHE categories). port must outlive the stack. */
+ * ARP_CACHE categories). port must outlive the stack. port->random32 is
+ * required (TERN_ERR_INVAL without it). With TERN_HEAP_SIZE 0 the
+ * application calls tern_heap_init(&stack->heap, port) and
+ * tern_heap_add_region() first; init keeps that heap. */
 int tern_stack_init(tern_stack_t *stack, const tern_port_t *port);
 /* Free everything the stack allocated; the ledger returns to empty. */
 void tern_stack_deinit(tern_stack_t *stack);
@@ -57,6 +82,10 @@ int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, s
 /* Run due timers (ARP aging and retries, reassembly timeouts, ...). Returns
  * milliseconds until the next deadline, at most 1000. */
 uint32_t tern_poll(tern_stack_t *stack, uint32_t now);
+
+/* Register or remove a service polled by tern_poll (core lock held). */
+void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc);
+void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc);
 
 /* One line: heap free, minimum-ever-free, network buffers free and
  * minimum-ever-free. */

@@ -1,0 +1,265 @@
+/* The stack instance: init/deinit, the input and timer entry points, the
+ * counters and the summary reports. */
+#include "tern/stack.h"
+
+#include <stddef.h>
+#include <string.h>
+#include "../net/net_internal.h"
+#include "fmt.h"
+
+int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)
+{
+    if (stack == NULL || port == NULL || port->random32 == NULL)
+        return TERN_ERR_INVAL;
+#if TERN_HEAP_SIZE > 0
+    /* Everything but the arena, which the heap formats itself. */
+    memset(stack, 0, offsetof(tern_stack_t, heap_arena));
+    stack->port = port;
+    tern_heap_init(&stack->heap, port);
+    int r = tern_heap_add_region(&stack->heap, stack->heap_arena, sizeof stack->heap_arena);
+    if (r != TERN_OK)
+        return r;
+#else
+    /* The application initialised stack->heap and added its regions. */
+    tern_heap_t heap = stack->heap;
+    memset(stack, 0, sizeof *stack);
+    stack->heap = heap;
+    stack->port = port;
+    int r;
+#endif
+    tern_ledger_init(&stack->ledger, &stack->heap, port);
+    r = tern_netbuf_pool_init(&stack->netbufs, &stack->ledger, port);
+    if (r != TERN_OK)
+        return r;
+    r = arp_init(stack);
+    if (r != TERN_OK)
+        return r;
+    ipv4_init(stack);
+    icmp_init(stack);
+    return TERN_OK;
+}
+
+void tern_stack_deinit(tern_stack_t *stack)
+{
+    if (stack == NULL)
+        return;
+    while (stack->netifs != NULL)
+        tern_netif_remove(stack, stack->netifs);
+    ipv4_deinit(stack);
+    arp_deinit(stack);
+    stack->icmp.ping_fn = NULL;
+}
+
+void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint32_t now)
+{
+    if (stack == NULL || nb == NULL)
+        return;
+    if (nif == NULL || nif->stack != stack) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+    stack->now = now;
+    if (nif->capture)
+        nif->capture(nif->capture_ctx, nb->data, nb->len, 0, now);
+    eth_input(stack, nif, nb);
+}
+
+int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, size_t len, uint32_t now)
+{
+    if (stack == NULL || nif == NULL || nif->stack != stack || (frame == NULL && len != 0u))
+        return TERN_ERR_INVAL;
+    stack->now = now;
+    if (len > TERN_NETBUF_FRAME_SIZE) {
+        if (nif->capture)
+            nif->capture(nif->capture_ctx, frame, len, 0, now);
+        stack->counters.eth_rx++;
+        stack->counters.eth_drop_oversize++;
+        return TERN_ERR_MSGSIZE;
+    }
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, len, 0);
+    if (nb == NULL) {
+        stack->counters.eth_rx_nobufs++;
+        return TERN_ERR_NOBUFS;
+    }
+    if (len != 0u)
+        memcpy(nb->data, frame, len);
+    tern_input(stack, nif, nb, now);
+    return TERN_OK;
+}
+
+uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
+{
+    stack->now = now;
+    uint32_t next = 1000u;
+    /* Reassembly first: a timeout may send an ICMP error that starts an ARP
+     * resolution, whose deadline the ARP pass then counts. */
+    uint32_t t = ipv4_poll(stack, now);
+    if (t < next)
+        next = t;
+    t = arp_poll(stack, now);
+    if (t < next)
+        next = t;
+    for (tern_service_t *svc = stack->services; svc != NULL;) {
+        /* A service may remove itself while polled. */
+        tern_service_t *following = svc->next;
+        t = svc->poll(stack, svc->ctx, now);
+        if (t < next)
+            next = t;
+        svc = following;
+    }
+    return next;
+}
+
+void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc)
+{
+    for (tern_service_t *s = stack->services; s != NULL; s = s->next)
+        if (s == svc)
+            return;
+    svc->next = stack->services;
+    stack->services = svc;
+}
+
+void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
+{
+    for (tern_service_t **p = &stack->services; *p != NULL; p = &(*p)->next) {
+        if (*p == svc) {
+            *p = svc->next;
+            svc->next = NULL;
+            return;
+        }
+    }
+}
+
+/* ---- helpers for the other modules ------------------------------------- */
+
+void stack_log(const tern_stack_t *stack, int level, const char *msg)
+{
+    if (stack->port != NULL && stack->port->log != NULL)
+        stack->port->log(stack->port->ctx, level, msg);
+}
+
+size_t stack_format_mac(char *out, const uint8_t mac[6])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (unsigned i = 0; i < 6u; i++) {
+        if (i != 0u)
+            out[n++] = ':';
+        out[n++] = hex[mac[i] >> 4];
+        out[n++] = hex[mac[i] & 0x0Fu];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+/* Generated from TERN_COUNTER_LIST: the reports never repeat the list. */
+static const struct {
+    const char *layer;
+    const char *name;
+    uint16_t offset;
+} counter_table[] = {
+#define COUNTER_ENTRY_(layer, name, desc) {#layer, #name, (uint16_t)offsetof(tern_counters_t, layer##_##name)},
+    TERN_COUNTER_LIST(COUNTER_ENTRY_)
+#undef COUNTER_ENTRY_
+};
+
+#define COUNTER_COUNT (sizeof counter_table / sizeof counter_table[0])
+_Static_assert(sizeof(tern_counters_t) == COUNTER_COUNT * sizeof(uint32_t), "counters are all uint32_t");
+
+static uint32_t counter_value(const tern_counters_t *c, size_t i)
+{
+    uint32_t v;
+    memcpy(&v, (const uint8_t *)c + counter_table[i].offset, sizeof v);
+    return v;
+}
+
+const tern_counters_t *tern_stack_counters(const tern_stack_t *stack)
+{
+    return &stack->counters;
+}
+
+void tern_counters_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    for (size_t i = 0; i < COUNTER_COUNT; i++) {
+        unsigned n = (unsigned)(strlen(counter_table[i].layer) + 1u + strlen(counter_table[i].name));
+        fmt_str(write, ctx, counter_table[i].layer);
+        write(ctx, ".", 1);
+        fmt_str(write, ctx, counter_table[i].name);
+        /* Values right-aligned at column 42, and never touching the name. */
+        fmt_uint(write, ctx, counter_value(&stack->counters, i), n < 31u ? 42u - n : 11u);
+        write(ctx, "\n", 1);
+    }
+}
+
+void tern_counters_report_json(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    const char *layer = NULL;
+    write(ctx, "{", 1);
+    for (size_t i = 0; i < COUNTER_COUNT; i++) {
+        int first = 0;
+        if (layer == NULL || strcmp(layer, counter_table[i].layer) != 0) {
+            if (layer != NULL)
+                write(ctx, "},", 2);
+            layer = counter_table[i].layer;
+            write(ctx, "\"", 1);
+            fmt_str(write, ctx, layer);
+            write(ctx, "\":{", 3);
+            first = 1;
+        }
+        fmt_json_uint(write, ctx, counter_table[i].name, counter_value(&stack->counters, i), first);
+    }
+    if (layer != NULL)
+        write(ctx, "}", 1);
+    write(ctx, "}", 1);
+}
+
+/* ---- memory reports ---------------------------------------------------- */
+
+void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    tern_heap_stats_t hs;
+    tern_heap_get_stats(&stack->heap, &hs);
+    fmt_str(write, ctx, "heap free ");
+    fmt_uint(write, ctx, hs.free, 0);
+    fmt_str(write, ctx, " min ");
+    fmt_uint(write, ctx, hs.min_free, 0);
+    fmt_str(write, ctx, " of ");
+    fmt_uint(write, ctx, hs.total, 0);
+    fmt_str(write, ctx, ", netbufs free ");
+    fmt_uint(write, ctx, tern_netbuf_free_count(&stack->netbufs), 0);
+    fmt_str(write, ctx, " min ");
+    fmt_uint(write, ctx, tern_netbuf_min_free(&stack->netbufs), 0);
+    fmt_str(write, ctx, " of ");
+    fmt_uint(write, ctx, TERN_NETBUF_COUNT, 0);
+    fmt_str(write, ctx, "\n");
+}
+
+void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    tern_heap_stats_t hs;
+    tern_heap_get_stats(&stack->heap, &hs);
+    static const char *const names[] = {"total", "used", "free", "min_free", "largest_free_block", "largest_alloc",
+                                        "free_blocks", "used_blocks"};
+    const size_t values[] = {hs.total, hs.used, hs.free, hs.min_free, hs.largest_free_block, hs.largest_alloc,
+                             hs.free_blocks, hs.used_blocks};
+    fmt_str(write, ctx, "heap:\n");
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        fmt_str(write, ctx, "  ");
+        fmt_str_pad(write, ctx, names[i], 20);
+        fmt_uint(write, ctx, values[i], 10);
+        fmt_str(write, ctx, "\n");
+    }
+    fmt_str(write, ctx, "  allocs ");
+    fmt_uint(write, ctx, hs.allocs, 0);
+    fmt_str(write, ctx, " frees ");
+    fmt_uint(write, ctx, hs.frees, 0);
+    fmt_str(write, ctx, " failures ");
+    fmt_uint(write, ctx, hs.failures, 0);
+    fmt_str(write, ctx, " bad_frees ");
+    fmt_uint(write, ctx, hs.bad_frees, 0);
+    fmt_str(write, ctx, "\n");
+    tern_stack_report_summary(stack, write, ctx);
+    tern_ledger_report_text(&stack->ledger, write, ctx);
+}

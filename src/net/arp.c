@@ -1,0 +1,454 @@
+/* ARP (RFC 826) with RFC 5227 conflict detection and defence.
+ *
+ * Cache policy (docs/network.md, "ARP policy"): RFC 826's merge rule. A
+ * received ARP updates an entry that already exists for its sender; only a
+ * request addressed to us creates one, and only into a free slot. Replies
+ * never create entries, so an unsolicited reply cannot plant a mapping. */
+#include <string.h>
+#include "../core/fmt.h"
+#include "net_internal.h"
+
+#define ARP_HTYPE_ETHERNET 1u
+#define ARP_OP_REQUEST 1u
+#define ARP_OP_REPLY 2u
+/* RFC 5227 2.4 (b): defend an address at most once per DEFEND_INTERVAL. */
+#define ARP_DEFEND_INTERVAL_MS 10000u
+
+static const uint8_t arp_zero_mac[6] = {0, 0, 0, 0, 0, 0};
+
+int arp_init(tern_stack_t *stack)
+{
+    memset(&stack->arp, 0, sizeof stack->arp);
+    stack->arp.cache = tern_mem_zalloc(&stack->ledger, sizeof(tern_arp_entry_t) * TERN_ARP_CACHE_SIZE,
+                                       TERN_MEM_ARP_CACHE, TERN_OWNER_STACK);
+    return stack->arp.cache != NULL ? TERN_OK : TERN_ERR_NOMEM;
+}
+
+void arp_deinit(tern_stack_t *stack)
+{
+    if (stack->arp.cache == NULL)
+        return;
+    tern_arp_flush(stack, NULL);
+    tern_mem_free(&stack->ledger, stack->arp.cache);
+    stack->arp.cache = NULL;
+}
+
+/* Free an entry; its waiting packets are dropped and added to *dropped. */
+static void arp_entry_clear(tern_stack_t *stack, tern_arp_entry_t *e, uint32_t *dropped)
+{
+    tern_netbuf_t *q = e->queue;
+    if (dropped != NULL)
+        *dropped += e->queued;
+    memset(e, 0, sizeof *e);
+    tern_netbuf_release_chain(&stack->netbufs, q);
+}
+
+static tern_arp_entry_t *arp_find(const tern_stack_t *stack, const tern_netif_t *nif, tern_ip4_t ip)
+{
+    if (stack->arp.cache == NULL)
+        return NULL;
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        tern_arp_entry_t *e = &stack->arp.cache[i];
+        if (e->state != TERN_ARP_FREE && e->ip == ip && (nif == NULL || e->nif == nif))
+            return e;
+    }
+    return NULL;
+}
+
+static tern_arp_entry_t *arp_find_free(const tern_stack_t *stack)
+{
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        if (stack->arp.cache[i].state == TERN_ARP_FREE)
+            return &stack->arp.cache[i];
+    }
+    return NULL;
+}
+
+/* A slot for our own traffic: a free one, else the resolved entry confirmed
+ * longest ago. Entries being resolved are never recycled (their queues
+ * would be lost and two resolutions could evict each other forever). */
+static tern_arp_entry_t *arp_take_slot(tern_stack_t *stack)
+{
+    tern_arp_entry_t *e = arp_find_free(stack);
+    if (e != NULL)
+        return e;
+    tern_arp_entry_t *victim = NULL;
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        tern_arp_entry_t *c = &stack->arp.cache[i];
+        if (c->state != TERN_ARP_RESOLVED)
+            continue;
+        if (victim == NULL || (int32_t)(c->confirmed - victim->confirmed) < 0)
+            victim = c;
+    }
+    if (victim != NULL) {
+        stack->counters.arp_evicted++;
+        arp_entry_clear(stack, victim, NULL);
+    }
+    return victim;
+}
+
+static int arp_send(tern_stack_t *stack, tern_netif_t *nif, uint16_t op, const uint8_t eth_dst[6],
+                    const uint8_t tha[6], tern_ip4_t spa, tern_ip4_t tpa)
+{
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, ETH_HDR_LEN + ARP_PKT_LEN, 0);
+    if (nb == NULL)
+        return TERN_ERR_NOBUFS;
+    (void)tern_netbuf_pull(nb, ETH_HDR_LEN);
+    uint8_t *p = nb->data;
+    wire_wr16(p, ARP_HTYPE_ETHERNET);
+    wire_wr16(p + 2, ETH_TYPE_IPV4);
+    p[4] = 6;
+    p[5] = 4;
+    wire_wr16(p + 6, op);
+    memcpy(p + 8, nif->mac, 6);
+    wire_wr32(p + 14, spa);
+    memcpy(p + 18, tha, 6);
+    wire_wr32(p + 24, tpa);
+    return eth_output(stack, nif, nb, eth_dst, ETH_TYPE_ARP);
+}
+
+static void arp_request(tern_stack_t *stack, tern_arp_entry_t *e)
+{
+    if (arp_send(stack, e->nif, ARP_OP_REQUEST, eth_broadcast_mac, arp_zero_mac, e->nif->addr, e->ip) == TERN_OK)
+        stack->counters.arp_tx_request++;
+}
+
+/* Send the request of the current round and schedule the next one, the
+ * interval doubling each time (TERN_ARP_RETRY_MS, 2x, 4x, ...). */
+static void arp_request_round(tern_stack_t *stack, tern_arp_entry_t *e)
+{
+    unsigned shift = e->retries < 16u ? e->retries : 16u;
+    e->retries++;
+    e->deadline = stack->now + ((uint32_t)TERN_ARP_RETRY_MS << shift);
+    arp_request(stack, e);
+}
+
+int arp_announce(tern_stack_t *stack, tern_netif_t *nif)
+{
+    /* RFC 5227 2.3: an ARP request with sender and target both our address. */
+    int r = arp_send(stack, nif, ARP_OP_REQUEST, eth_broadcast_mac, arp_zero_mac, nif->addr, nif->addr);
+    if (r == TERN_OK)
+        stack->counters.arp_tx_announce++;
+    return r;
+}
+
+int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t nexthop)
+{
+    tern_arp_entry_t *e = arp_find(stack, nif, nexthop);
+    if (e != NULL && (e->state == TERN_ARP_RESOLVED || e->state == TERN_ARP_REFRESHING)) {
+        e->used = 1;
+        return eth_output(stack, nif, nb, e->mac, ETH_TYPE_IPV4);
+    }
+    nb->next = NULL;
+    nb->scratch = nexthop;
+    if (e == NULL) {
+        e = arp_take_slot(stack);
+        if (e == NULL) {
+            stack->counters.arp_cache_full++;
+            tern_netbuf_release(&stack->netbufs, nb);
+            return TERN_ERR_NOBUFS;
+        }
+        e->state = TERN_ARP_PENDING;
+        e->nif = nif;
+        e->ip = nexthop;
+        e->confirmed = stack->now;
+        e->queue = nb;
+        e->queued = 1;
+        stack->counters.arp_queued++;
+        arp_request_round(stack, e);
+        return TERN_OK;
+    }
+    /* PENDING: wait in the queue; when full, the oldest packet goes. */
+    if (e->queued >= TERN_ARP_QUEUE_LEN) {
+        tern_netbuf_t *old = e->queue;
+        e->queue = old->next;
+        e->queued--;
+        old->next = NULL;
+        tern_netbuf_release(&stack->netbufs, old);
+        stack->counters.arp_queue_overflow++;
+    }
+    tern_netbuf_t **tail = &e->queue;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = nb;
+    e->queued++;
+    stack->counters.arp_queued++;
+    return TERN_OK;
+}
+
+/* The mapping is confirmed: resolve the entry and send what waited. */
+static void arp_entry_update(tern_stack_t *stack, tern_arp_entry_t *e, const uint8_t mac[6])
+{
+    tern_netbuf_t *q = e->queue;
+    memcpy(e->mac, mac, 6);
+    e->state = TERN_ARP_RESOLVED;
+    e->retries = 0;
+    e->confirmed = stack->now;
+    e->deadline = stack->now + TERN_ARP_MAX_AGE_MS;
+    e->used = q != NULL;
+    e->queue = NULL;
+    e->queued = 0;
+    stack->counters.arp_updated++;
+    /* Entry state is final before the first output: a driver that feeds a
+     * frame straight back in (a loop wire) finds it consistent. */
+    tern_netif_t *nif = e->nif;
+    while (q != NULL) {
+        tern_netbuf_t *next = q->next;
+        q->next = NULL;
+        (void)eth_output(stack, nif, q, mac, ETH_TYPE_IPV4);
+        q = next;
+    }
+}
+
+static void arp_conflict(tern_stack_t *stack, tern_netif_t *nif, const uint8_t sha[6])
+{
+    tern_arp_t *arp = &stack->arp;
+    stack->counters.arp_conflicts++;
+    arp->conflict = 1;
+    arp->conflict_ip = nif->addr;
+    memcpy(arp->conflict_mac, sha, 6);
+    arp->conflict_time = stack->now;
+    char msg[80];
+    size_t n = 0;
+    static const char a[] = "arp: address conflict: ";
+    static const char b[] = " claimed by ";
+    memcpy(msg, a, sizeof a - 1u);
+    n += sizeof a - 1u;
+    n += tern_ip4_to_str(nif->addr, msg + n);
+    memcpy(msg + n, b, sizeof b - 1u);
+    n += sizeof b - 1u;
+    n += stack_format_mac(msg + n, sha);
+    msg[n] = '\0';
+    stack_log(stack, TERN_LOG_WARN, msg);
+    /* RFC 5227 2.4 (b): defend once; within DEFEND_INTERVAL of the last
+     * defence, keep the address without answering (the application sees the
+     * flag and decides whether to give it up, 2.4 (a)). */
+    if (!arp->defended || stack->now - arp->last_defend >= ARP_DEFEND_INTERVAL_MS) {
+        arp->defended = 1;
+        arp->last_defend = stack->now;
+        if (arp_announce(stack, nif) == TERN_OK)
+            stack->counters.arp_defends++;
+    }
+}
+
+/* RFC 826 field checks plus our sender rules; the drop counter to bump, or
+ * NULL when the packet is well formed. */
+static uint32_t *arp_validate(tern_counters_t *c, const tern_netif_t *nif, const uint8_t *p, size_t len)
+{
+    if (len < ARP_PKT_LEN)
+        return &c->arp_drop_truncated;
+    if (wire_rd16(p) != ARP_HTYPE_ETHERNET || p[4] != 6u)
+        return &c->arp_drop_hw;
+    if (wire_rd16(p + 2) != ETH_TYPE_IPV4 || p[5] != 4u)
+        return &c->arp_drop_proto;
+    uint16_t op = wire_rd16(p + 6);
+    if (op != ARP_OP_REQUEST && op != ARP_OP_REPLY)
+        return &c->arp_drop_op;
+    const uint8_t *sha = p + 8;
+    if (wire_mac_is_group(sha) || wire_mac_is_zero(sha))
+        return &c->arp_drop_sender_mac;
+    if (wire_mac_equal(sha, nif->mac))
+        return &c->arp_drop_own;
+    /* Sender 0.0.0.0 is legal only in a probe (RFC 5227 2.1.1). */
+    tern_ip4_t spa = wire_rd32(p + 14);
+    int probe = spa == 0u && op == ARP_OP_REQUEST;
+    if (!probe && (!ipv4_is_unicast_host(spa) || spa == ipv4_subnet_bcast(nif)))
+        return &c->arp_drop_sender_ip;
+    return NULL;
+}
+
+void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
+{
+    tern_counters_t *c = &stack->counters;
+    c->arp_rx++;
+    uint32_t *drop = arp_validate(c, nif, nb->data, nb->len);
+    if (drop != NULL) {
+        (*drop)++;
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+    const uint8_t *p = nb->data;
+    uint16_t op = wire_rd16(p + 6);
+    uint8_t sha[6];
+    memcpy(sha, p + 8, 6);
+    tern_ip4_t spa = wire_rd32(p + 14);
+    tern_ip4_t tpa = wire_rd32(p + 24);
+    int probe = spa == 0u; /* validated: only a request may have it */
+    if (nif->addr != 0u && spa == nif->addr) {
+        /* Someone else uses our address (RFC 5227 2.4). Never cached. */
+        arp_conflict(stack, nif, sha);
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+    int for_us = nif->addr != 0u && tpa == nif->addr;
+    /* RFC 826 merge: refresh an entry we already hold for the sender. */
+    tern_arp_entry_t *e = probe ? NULL : arp_find(stack, nif, spa);
+    int merged = e != NULL;
+    if (merged)
+        arp_entry_update(stack, e, sha);
+    if (!(for_us && op == ARP_OP_REQUEST)) {
+        if (!merged) {
+            if (op == ARP_OP_REPLY)
+                c->arp_drop_unsolicited++;
+            else
+                c->arp_drop_not_for_us++;
+        }
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+    /* A request for us: the sender is about to talk to us, so learn it, but
+     * only into a free slot: a flood of requests cannot push out entries
+     * our own traffic needs. Probes are answered, never cached. */
+    if (!merged && !probe) {
+        e = arp_find_free(stack);
+        if (e != NULL) {
+            e->nif = nif;
+            e->ip = spa;
+            arp_entry_update(stack, e, sha);
+            c->arp_learned++;
+        }
+    }
+    /* Answer in the request's own buffer (RFC 826: swap, set the opcode). */
+    (void)tern_netbuf_set_len(nb, ARP_PKT_LEN);
+    uint8_t *w = nb->data;
+    wire_wr16(w + 6, ARP_OP_REPLY);
+    memcpy(w + 18, sha, 6);
+    wire_wr32(w + 24, spa);
+    memcpy(w + 8, nif->mac, 6);
+    wire_wr32(w + 14, nif->addr);
+    if (eth_output(stack, nif, nb, sha, ETH_TYPE_ARP) == TERN_OK)
+        c->arp_tx_reply++;
+}
+
+uint32_t arp_poll(tern_stack_t *stack, uint32_t now)
+{
+    uint32_t next = UINT32_MAX;
+    if (stack->arp.cache == NULL)
+        return next;
+    tern_counters_t *c = &stack->counters;
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        tern_arp_entry_t *e = &stack->arp.cache[i];
+        if (e->state == TERN_ARP_FREE)
+            continue;
+        if (net_time_reached(now, e->deadline)) {
+            if (e->state == TERN_ARP_RESOLVED) {
+                if (!e->used) {
+                    c->arp_expired++;
+                    arp_entry_clear(stack, e, NULL);
+                    continue;
+                }
+                /* In use: keep sending with the old MAC while we re-ask. */
+                c->arp_refreshed++;
+                e->state = TERN_ARP_REFRESHING;
+                e->retries = 0;
+                arp_request_round(stack, e);
+            } else if (e->retries >= TERN_ARP_MAX_RETRIES) {
+                c->arp_resolve_failed++;
+                arp_entry_clear(stack, e, &c->arp_queue_timeout);
+                continue;
+            } else {
+                arp_request_round(stack, e);
+            }
+            if (e->state == TERN_ARP_FREE)
+                continue; /* a loop-back driver answered and something flushed it */
+        }
+        uint32_t left = e->deadline - now;
+        if (left < next)
+            next = left;
+    }
+    return next;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+void tern_arp_flush(tern_stack_t *stack, tern_netif_t *nif)
+{
+    if (stack == NULL || stack->arp.cache == NULL)
+        return;
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        tern_arp_entry_t *e = &stack->arp.cache[i];
+        if (e->state != TERN_ARP_FREE && (nif == NULL || e->nif == nif))
+            arp_entry_clear(stack, e, &stack->counters.arp_queue_flushed);
+    }
+}
+
+int tern_arp_lookup(tern_stack_t *stack, tern_ip4_t ip, uint8_t mac_out[6])
+{
+    tern_arp_entry_t *e = arp_find(stack, NULL, ip);
+    if (e == NULL)
+        return TERN_ERR_NOROUTE;
+    if (e->state == TERN_ARP_PENDING)
+        return TERN_ERR_INPROGRESS;
+    if (mac_out != NULL)
+        memcpy(mac_out, e->mac, 6);
+    return TERN_OK;
+}
+
+int tern_arp_entry_info(const tern_stack_t *stack, unsigned n, tern_arp_info_t *out)
+{
+    if (stack == NULL || stack->arp.cache == NULL)
+        return TERN_ERR_INVAL;
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        const tern_arp_entry_t *e = &stack->arp.cache[i];
+        if (e->state == TERN_ARP_FREE)
+            continue;
+        if (n-- != 0u)
+            continue;
+        if (out != NULL) {
+            out->ip = e->ip;
+            memcpy(out->mac, e->mac, 6);
+            out->state = e->state;
+            out->retries = e->retries;
+            out->queued = e->queued;
+            out->age_ms = stack->now - e->confirmed;
+            out->ifname = e->nif != NULL ? e->nif->name : "";
+        }
+        return TERN_OK;
+    }
+    return TERN_ERR_INVAL;
+}
+
+void tern_arp_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    static const char *const state_names[] = {"free", "pending", "resolved", "refreshing"};
+    tern_arp_info_t info;
+    char buf[20];
+    fmt_str(write, ctx, "address          MAC                state       age ms  tries queued  if\n");
+    unsigned n = 0;
+    while (tern_arp_entry_info(stack, n, &info) == TERN_OK) {
+        (void)tern_ip4_to_str(info.ip, buf);
+        fmt_str_pad(write, ctx, buf, 17);
+        if (info.state == TERN_ARP_PENDING) {
+            fmt_str_pad(write, ctx, "(incomplete)", 19);
+        } else {
+            (void)stack_format_mac(buf, info.mac);
+            fmt_str_pad(write, ctx, buf, 19);
+        }
+        fmt_str_pad(write, ctx, info.state < 4u ? state_names[info.state] : "?", 10);
+        fmt_uint(write, ctx, info.age_ms, 8);
+        fmt_uint(write, ctx, info.retries, 7);
+        fmt_uint(write, ctx, info.queued, 7);
+        fmt_str(write, ctx, "  ");
+        fmt_str(write, ctx, info.ifname);
+        fmt_str(write, ctx, "\n");
+        n++;
+    }
+    if (n == 0u)
+        fmt_str(write, ctx, "(empty)\n");
+}
+
+int tern_arp_conflict(const tern_stack_t *stack, tern_ip4_t *ip, uint8_t mac[6])
+{
+    if (!stack->arp.conflict)
+        return 0;
+    if (ip != NULL)
+        *ip = stack->arp.conflict_ip;
+    if (mac != NULL)
+        memcpy(mac, stack->arp.conflict_mac, 6);
+    return 1;
+}
+
+void tern_arp_conflict_clear(tern_stack_t *stack)
+{
+    stack->arp.conflict = 0;
+}

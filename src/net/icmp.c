@@ -1,0 +1,237 @@
+/* ICMP (RFC 792, RFC 1122 3.2.2): echo in both directions, errors out with
+ * the RFC 1122 restrictions and a token-bucket rate limit, errors in
+ * validated (their users, UDP and TCP, come later). */
+#include <string.h>
+#include "net_internal.h"
+
+#define ICMP_ECHO_REPLY 0u
+#define ICMP_DEST_UNREACH 3u
+#define ICMP_SOURCE_QUENCH 4u
+#define ICMP_REDIRECT 5u
+#define ICMP_ECHO 8u
+#define ICMP_TIME_EXCEEDED 11u
+#define ICMP_PARAM_PROBLEM 12u
+
+/* One error costs ICMP_CREDIT_COST; each ms earns TERN_ICMP_ERROR_RATE, so
+ * the sustained rate is TERN_ICMP_ERROR_RATE per second and the bucket
+ * holds one second's worth (the burst). */
+#define ICMP_CREDIT_COST 1000u
+#define ICMP_CREDIT_MAX ((uint32_t)TERN_ICMP_ERROR_RATE * ICMP_CREDIT_COST)
+
+void icmp_init(tern_stack_t *stack)
+{
+    memset(&stack->icmp, 0, sizeof stack->icmp);
+    stack->icmp.credit = ICMP_CREDIT_MAX;
+    stack->icmp.credit_time = stack->now;
+}
+
+static int icmp_is_error(uint8_t type)
+{
+    return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
+           type == ICMP_TIME_EXCEEDED || type == ICMP_PARAM_PROBLEM;
+}
+
+/* Fill the checksum of the ICMP message at nb->data unless the interface
+ * that will send it computes it (TERN_OFFLOAD_TX_L4_CSUM). */
+static void icmp_set_checksum(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst)
+{
+    uint8_t *p = nb->data;
+    tern_ip4_t nexthop;
+    const tern_netif_t *out = ipv4_route(stack, src, dst, &nexthop);
+    p[2] = 0;
+    p[3] = 0;
+    if (out == NULL || !(out->offload & TERN_OFFLOAD_TX_L4_CSUM))
+        wire_wr16(p + 2, checksum_inet(p, nb->len));
+}
+
+static int icmp_rate_allow(tern_stack_t *stack)
+{
+    tern_icmp_t *icmp = &stack->icmp;
+    uint32_t elapsed = stack->now - icmp->credit_time;
+    icmp->credit_time = stack->now;
+    /* A full refill takes one second: no need to count further (and the
+     * product cannot overflow). */
+    if (elapsed > 1000u)
+        elapsed = 1000u;
+    icmp->credit += elapsed * (uint32_t)TERN_ICMP_ERROR_RATE;
+    if (icmp->credit > ICMP_CREDIT_MAX)
+        icmp->credit = ICMP_CREDIT_MAX;
+    if (icmp->credit < ICMP_CREDIT_COST)
+        return 0;
+    icmp->credit -= ICMP_CREDIT_COST;
+    return 1;
+}
+
+void icmp_send_error(tern_stack_t *stack, const tern_netif_t *nif, const uint8_t *data, size_t len,
+                     const ipv4_rx_t *ip, uint8_t type, uint8_t code)
+{
+    tern_counters_t *c = &stack->counters;
+    /* RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast
+     * (IP or link), a fragment other than the first, or a source that does
+     * not name one host. */
+    int about_icmp_error = ip->proto == IPV4_PROTO_ICMP && (len == 0u || icmp_is_error(data[0]));
+    if (about_icmp_error || ip->dst_bcast || ip->link_bcast || (ip->frag & IPV4_OFFSET_MASK) != 0u ||
+        !ipv4_is_unicast_host(ip->src) || ip->src == ipv4_subnet_bcast(nif)) {
+        c->icmp_err_suppressed++;
+        return;
+    }
+    if (!icmp_rate_allow(stack)) {
+        c->icmp_err_rate_limited++;
+        return;
+    }
+    /* RFC 792: the IP header and the first 64 bits of its data. */
+    size_t data_len = len < 8u ? len : 8u;
+    size_t msg_len = ICMP_HDR_LEN + ip->hdr_len + data_len;
+    tern_netbuf_t *out = tern_netbuf_get(&stack->netbufs, ETH_HDR_LEN + IPV4_HDR_LEN + msg_len, 0);
+    if (out == NULL) {
+        c->icmp_tx_err++;
+        return;
+    }
+    (void)tern_netbuf_pull(out, ETH_HDR_LEN + IPV4_HDR_LEN);
+    uint8_t *p = out->data;
+    p[0] = type;
+    p[1] = code;
+    memset(p + 2, 0, 6); /* checksum, and the unused word */
+    memcpy(p + ICMP_HDR_LEN, ip->hdr, ip->hdr_len);
+    if (data_len != 0u)
+        memcpy(p + ICMP_HDR_LEN + ip->hdr_len, data, data_len);
+    /* From the address the packet was sent to: it was one of ours (not a
+     * broadcast, checked above). */
+    icmp_set_checksum(stack, out, ip->dst, ip->src);
+    if (ipv4_output(stack, out, ip->dst, ip->src, IPV4_PROTO_ICMP, TERN_IP_DEFAULT_TTL) == TERN_OK) {
+        c->icmp_tx++;
+        c->icmp_err_tx++;
+    } else {
+        c->icmp_tx_err++;
+    }
+}
+
+/* Answer an echo request in its own buffer: same identifier, sequence and
+ * data, type 0 (RFC 792), addresses swapped by ipv4_output. */
+static void icmp_echo_reply(tern_stack_t *stack, tern_netbuf_t *nb, const ipv4_rx_t *ip)
+{
+    tern_counters_t *c = &stack->counters;
+    c->icmp_echo_rx++;
+#if !TERN_ICMP_ECHO_BROADCAST
+    /* RFC 1122 3.2.2.6: answering broadcasts is a MAY; off by default (smurf
+     * amplification). */
+    if (ip->dst_bcast || ip->link_bcast) {
+        c->icmp_drop_bcast_echo++;
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+#endif
+    if (!ipv4_is_unicast_host(ip->src)) {
+        c->icmp_drop_bad_src++;
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+    nb->data[0] = ICMP_ECHO_REPLY;
+    nb->data[1] = 0;
+    /* A broadcast request is answered from our unicast address (RFC 1122
+     * 3.2.2.6); 0 lets ipv4_output pick the interface's. */
+    tern_ip4_t src = ip->dst_bcast ? 0u : ip->dst;
+    icmp_set_checksum(stack, nb, src, ip->src);
+    if (ipv4_output(stack, nb, src, ip->src, IPV4_PROTO_ICMP, TERN_IP_DEFAULT_TTL) == TERN_OK) {
+        c->icmp_tx++;
+        c->icmp_echo_reply_tx++;
+    } else {
+        c->icmp_tx_err++;
+    }
+}
+
+/* An error must quote an IPv4 header and 8 bytes of its data (RFC 792). */
+static int icmp_quote_valid(const uint8_t *p, size_t len)
+{
+    if (len < ICMP_HDR_LEN + IPV4_HDR_LEN + 8u)
+        return 0;
+    const uint8_t *q = p + ICMP_HDR_LEN;
+    size_t qhl = (size_t)(q[0] & 0x0Fu) * 4u;
+    return (q[0] >> 4) == 4u && qhl >= IPV4_HDR_LEN && len >= ICMP_HDR_LEN + qhl + 8u;
+}
+
+void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
+{
+    tern_counters_t *c = &stack->counters;
+    c->icmp_rx++;
+    const uint8_t *p = nb->data;
+    size_t len = nb->len;
+    uint32_t *drop = NULL;
+    int hw_checked = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
+    if (len < ICMP_HDR_LEN) {
+        drop = &c->icmp_drop_truncated;
+    } else if (!hw_checked && checksum_inet(p, len) != 0u) {
+        drop = &c->icmp_drop_checksum;
+    } else if (p[0] == ICMP_ECHO) {
+        icmp_echo_reply(stack, nb, ip);
+        return;
+    } else if (p[0] == ICMP_ECHO_REPLY) {
+        c->icmp_echo_reply_rx++;
+        if (stack->icmp.ping_fn != NULL)
+            stack->icmp.ping_fn(stack->icmp.ping_ctx, ip->src, wire_rd16(p + 4), wire_rd16(p + 6), p + ICMP_HDR_LEN,
+                                len - ICMP_HDR_LEN, stack->now);
+    } else if (icmp_is_error(p[0])) {
+        if (!icmp_quote_valid(p, len))
+            drop = &c->icmp_drop_quote;
+        else
+            c->icmp_err_rx++; /* the UDP/TCP issue hands these to the socket */
+    } else {
+        drop = &c->icmp_drop_type;
+    }
+    if (drop != NULL)
+        (*drop)++;
+    tern_netbuf_release(&stack->netbufs, nb);
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+void tern_ping_set_handler(tern_stack_t *stack, tern_ping_reply_fn fn, void *ctx)
+{
+    stack->icmp.ping_fn = fn;
+    stack->icmp.ping_ctx = ctx;
+}
+
+int tern_ping_send(tern_stack_t *stack, tern_ip4_t dst, uint16_t id, uint16_t seq, const void *data, size_t len)
+{
+    if (stack == NULL || (data == NULL && len != 0u))
+        return TERN_ERR_INVAL;
+    if (len > ICMP_ECHO_MAX_DATA)
+        return TERN_ERR_MSGSIZE;
+    tern_counters_t *c = &stack->counters;
+    tern_ip4_t nexthop;
+    tern_netif_t *nif = ipv4_route(stack, 0, dst, &nexthop);
+    if (nif == NULL) {
+        c->ipv4_tx_noroute++;
+        return TERN_ERR_NOROUTE;
+    }
+    if (!nif->link_up) {
+        c->ipv4_tx_linkdown++;
+        return TERN_ERR_LINKDOWN;
+    }
+    if (len + IPV4_HDR_LEN + ICMP_HDR_LEN > nif->mtu) {
+        c->ipv4_tx_msgsize++;
+        return TERN_ERR_MSGSIZE;
+    }
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, ETH_HDR_LEN + IPV4_HDR_LEN + ICMP_HDR_LEN + len, 0);
+    if (nb == NULL) {
+        c->icmp_tx_err++;
+        return TERN_ERR_NOBUFS;
+    }
+    (void)tern_netbuf_pull(nb, ETH_HDR_LEN + IPV4_HDR_LEN);
+    uint8_t *p = nb->data;
+    p[0] = ICMP_ECHO;
+    p[1] = 0;
+    wire_wr16(p + 4, id);
+    wire_wr16(p + 6, seq);
+    if (len != 0u)
+        memcpy(p + ICMP_HDR_LEN, data, len);
+    icmp_set_checksum(stack, nb, 0, dst);
+    int r = ipv4_output(stack, nb, 0, dst, IPV4_PROTO_ICMP, TERN_IP_DEFAULT_TTL);
+    if (r == TERN_OK) {
+        c->icmp_tx++;
+        c->icmp_echo_tx++;
+    } else {
+        c->icmp_tx_err++;
+    }
+    return r;
+}
