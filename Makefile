@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 RUN_ARGS   ?=
 
-.PHONY: all deps build asan firmware fuzz test test-unit test-asan test-system run bench clean
+.PHONY: all deps build asan firmware fuzz lint test test-unit test-asan test-system run bench clean
 
 all: build
 
@@ -39,15 +39,20 @@ fuzz: deps
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@./scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# cppcheck and clang-tidy over the core; any finding fails.
+lint: build
+	@./scripts/lint $(BUILD)
+
 # Everything: unit tests on every variant, the same under ASan+UBSan, the
 # system tests against the Linux kernel, and the firmware build.
-test: build asan firmware
+test: build asan firmware lint
 	@echo "== unit and system tests ($(BUILD))"
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -O ctest.log $(CTEST_ARGS)
 	@echo "== unit tests under ASan+UBSan ($(ASAN_BUILD))"
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit -O ctest.log $(CTEST_ARGS)
 	@echo "== fuzzing, short budget"
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	@./scripts/test-summary $(BUILD)/ctest.log $(ASAN_BUILD)/ctest.log $(FUZZ_BUILD)/fuzz-summary.txt
 
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)

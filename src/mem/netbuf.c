@@ -75,7 +75,9 @@ static tern_netbuf_t *netbuf_take(tern_netbuf_pool_t *pool, size_t frame_len)
     nb->capacity = (uint16_t)(TERN_NETBUF_STORAGE_SIZE - TERN_NETBUF_FRAME_OFFSET);
 #endif
     pool->free_list = nb->next;
-    memcpy(nb->storage, &nb, sizeof nb);
+    /* The back-pointer itself goes in the slot (not what it points to). */
+    // cppcheck-suppress pointerSize
+    memcpy(nb->storage, &nb, sizeof(tern_netbuf_t *));
     nb->next = NULL;
     nb->data = nb->storage + TERN_NETBUF_FRAME_OFFSET;
     nb->len = (uint16_t)frame_len;
@@ -185,7 +187,7 @@ void tern_netbuf_set_owner(tern_netbuf_pool_t *pool, tern_netbuf_t *nb, unsigned
 tern_netbuf_t *tern_netbuf_from_frame(tern_netbuf_pool_t *pool, const void *frame)
 {
     uintptr_t f = (uintptr_t)frame;
-    if (f < TERN_NETBUF_FRAME_OFFSET)
+    if (f <= TERN_NETBUF_FRAME_OFFSET) /* storage would be NULL or wrap */
         return NULL;
     uintptr_t s = f - TERN_NETBUF_FRAME_OFFSET;
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC
@@ -196,7 +198,8 @@ tern_netbuf_t *tern_netbuf_from_frame(tern_netbuf_pool_t *pool, const void *fram
 #endif
     const uint8_t *storage = (const uint8_t *)s;
     tern_netbuf_t *nb;
-    memcpy(&nb, storage, sizeof nb);
+    // cppcheck-suppress pointerSize
+    memcpy(&nb, storage, sizeof(tern_netbuf_t *));
     if (!netbuf_is_descriptor(pool, nb) || !(nb->flags & TERN_NETBUF_F_IN_USE) || nb->storage != storage)
         return NULL;
     return nb;
