@@ -66,8 +66,11 @@ test-system: build
 run: build
 	@./scripts/run-demo $(BUILD)/tern-demo $(RUN_ARGS)
 
-bench: build
+bench: build firmware
 	@./bench/run $(BUILD)
+
+bench-quick: build
+	@./bench/run --quick $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(FUZZ_BUILD)
