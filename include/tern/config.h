@@ -130,26 +130,281 @@
 #endif
 
 /* ---- UDP and sockets ----------------------------------------------------- */
+/* (docs/sockets.md has the memory model.) */
 
 /* 1: an OS is present (threads, the port's wait hook): socket calls may
- * block with timeouts. 0: a main loop; every call is non-blocking. */
+ * block with timeouts. 0: a main loop; every call is non-blocking and the
+ * blocking-only names (TERN_SO_RCVTIMEO, TERN_SO_SNDTIMEO,
+ * tern_socket_set_blocking) are compile-time errors. RAM: 8 bytes per open
+ * socket for the two timeouts when 1. */
 #ifndef TERN_OS
 #define TERN_OS 1
 #endif
-/* Sockets open at once. RAM: one pointer each in the stack, plus each open
- * socket's structure on the heap (SOCKET). Ids are 1..TERN_SOCKET_MAX. */
+/* Sockets open at once. RAM: one pointer each in the stack plus 8 bytes,
+ * and each open socket's structure on the heap (SOCKET, owner = its id):
+ * 60 bytes on Cortex-M (68 with TERN_OS=1), 72 (80) with the heap's block
+ * header. Ids are 1..TERN_SOCKET_MAX. */
 #ifndef TERN_SOCKET_MAX
 #define TERN_SOCKET_MAX 16
 #endif
-/* Datagrams a UDP socket queues before dropping (ipconfigUDP_MAX_RX_PACKETS):
- * each holds one network buffer. */
+/* Datagrams a UDP socket queues before dropping (ipconfigUDP_MAX_RX_PACKETS;
+ * per socket with TERN_SO_UDP_RXQ, 1..TERN_NETBUF_COUNT). RAM: none of its
+ * own; each queued datagram holds one network buffer (STATIC: a whole
+ * buffer; HEAP: cut to 10 + headers + payload bytes while queued). */
 #ifndef TERN_UDP_RXQ_DEFAULT
 #define TERN_UDP_RXQ_DEFAULT 4
 #endif
+_Static_assert(TERN_OS == 0 || TERN_OS == 1, "TERN_OS must be 0 (main loop) or 1 (threads)");
+_Static_assert(TERN_UDP_RXQ_DEFAULT >= 1 && TERN_UDP_RXQ_DEFAULT <= TERN_NETBUF_COUNT,
+               "TERN_UDP_RXQ_DEFAULT must be 1..TERN_NETBUF_COUNT: a queue cannot hold more buffers than exist");
 
 /* ---- DHCP and DNS ---------------------------------------------------------- */
 
+/* DHCP client (include/tern/dhcp.h). Its state is one ledger block (DHCP)
+ * from tern_dhcp_start to tern_dhcp_stop: 280 bytes on Cortex-M with these
+ * defaults (288 of heap with the block header; docs/dhcp_dns.md); nothing
+ * when unused. */
+
+/* Hostname sent in option 12 ("" sends none). RAM: TERN_DHCP_HOSTNAME_MAX + 1
+ * bytes in the client state. */
+#ifndef TERN_DHCP_HOSTNAME
+#define TERN_DHCP_HOSTNAME "tern"
+#endif
+#ifndef TERN_DHCP_HOSTNAME_MAX
+#define TERN_DHCP_HOSTNAME_MAX 32
+#endif
+/* DNS servers kept from option 6. RAM: 4 bytes each in the client state. */
+#ifndef TERN_DHCP_MAX_DNS
+#define TERN_DHCP_MAX_DNS 2
+#endif
+/* The first DISCOVER waits a random time below this (RFC 2131 4.4.1 asks 1 to
+ * 10 s, so that devices powered on together do not all ask at once). */
+#ifndef TERN_DHCP_INIT_DELAY_MS
+#define TERN_DHCP_INIT_DELAY_MS 1000u
+#endif
+/* REQUESTs sent for one OFFER (4, 8, 16 s apart, RFC 2131 4.1) before
+ * starting over with a DISCOVER. */
+#ifndef TERN_DHCP_REQUEST_TRIES
+#define TERN_DHCP_REQUEST_TRIES 4
+#endif
+/* ARP probes of the offered address before using it (RFC 5227 2.1.1; 0 skips
+ * the check), spaced 1 to 2 intervals apart, then 2 intervals of waiting. */
+#ifndef TERN_DHCP_ARP_PROBES
+#define TERN_DHCP_ARP_PROBES 3
+#endif
+#ifndef TERN_DHCP_PROBE_INTERVAL_MS
+#define TERN_DHCP_PROBE_INTERVAL_MS 1000u
+#endif
+/* Shortest lease accepted: a shorter one is treated as this long, so a
+ * hostile or broken server cannot make the client renew in a tight loop. */
+#ifndef TERN_DHCP_MIN_LEASE_S
+#define TERN_DHCP_MIN_LEASE_S 60u
+#endif
+/* Static fallback: after TERN_DHCP_FALLBACK_AFTER DISCOVERs without an OFFER
+ * configure this address (0: no fallback); tern_dhcp_set_fallback() changes
+ * it at run time. Use TERN_IP4(a, b, c, d). RAM: none (kept in the state). */
+#ifndef TERN_DHCP_FALLBACK_AFTER
+#define TERN_DHCP_FALLBACK_AFTER 0
+#endif
+#ifndef TERN_DHCP_FALLBACK_ADDR
+#define TERN_DHCP_FALLBACK_ADDR 0u
+#endif
+#ifndef TERN_DHCP_FALLBACK_NETMASK
+#define TERN_DHCP_FALLBACK_NETMASK 0u
+#endif
+#ifndef TERN_DHCP_FALLBACK_GATEWAY
+#define TERN_DHCP_FALLBACK_GATEWAY 0u
+#endif
+
+/* DNS client (include/tern/dns.h). The client is one ledger block
+ * (DNS_CACHE), 152 bytes on Cortex-M with these defaults, from
+ * tern_dns_start to tern_dns_stop; queries and cache entries are blocks of
+ * their own, allocated on use (sizes in docs/dhcp_dns.md). */
+
+/* Servers set with tern_dns_set_servers. RAM: 4 bytes each. */
+#ifndef TERN_DNS_MAX_SERVERS
+#define TERN_DNS_MAX_SERVERS 3
+#endif
+/* Cache entries at most, allocated when an answer arrives, freed at their
+ * TTL or when evicted. RAM: 12 + name length + 1 bytes each (+ the heap's
+ * 8-byte header, rounded to 8: 40 bytes for "host.example"). */
+#ifndef TERN_DNS_CACHE_ENTRIES
+#define TERN_DNS_CACHE_ENTRIES 8
+#endif
+/* TTLs are capped to this (seconds); TTL 0 answers are not cached. */
+#ifndef TERN_DNS_CACHE_MAX_TTL_S
+#define TERN_DNS_CACHE_MAX_TTL_S 3600u
+#endif
+/* Lookups running at once. RAM: 84 bytes + 2 x name length + 3 each (120
+ * of heap for "host.example"), allocated when the lookup starts, freed
+ * when it completes. */
+#ifndef TERN_DNS_MAX_QUERIES
+#define TERN_DNS_MAX_QUERIES 4
+#endif
+/* First retransmission timeout; it doubles after each round over the
+ * servers (RFC 1035 4.2.1 leaves the policy to the resolver). */
+#ifndef TERN_DNS_RETRY_MS
+#define TERN_DNS_RETRY_MS 1000u
+#endif
+/* Transmissions of one query, over all servers. */
+#ifndef TERN_DNS_MAX_TRIES
+#define TERN_DNS_MAX_TRIES 4
+#endif
+/* A start-and-poll result nobody collected is freed after this. */
+#ifndef TERN_DNS_RESULT_HOLD_MS
+#define TERN_DNS_RESULT_HOLD_MS 10000u
+#endif
+
+_Static_assert(TERN_DHCP_MAX_DNS >= 1 && TERN_DHCP_MAX_DNS <= 16, "TERN_DHCP_MAX_DNS must be 1..16");
+_Static_assert(TERN_DHCP_HOSTNAME_MAX >= 1 && TERN_DHCP_HOSTNAME_MAX <= 63,
+               "TERN_DHCP_HOSTNAME_MAX must be 1..63 (one DNS label)");
+_Static_assert(TERN_DHCP_REQUEST_TRIES >= 1 && TERN_DHCP_REQUEST_TRIES <= 16, "TERN_DHCP_REQUEST_TRIES must be 1..16");
+_Static_assert(TERN_DHCP_ARP_PROBES >= 0 && TERN_DHCP_ARP_PROBES <= 16, "TERN_DHCP_ARP_PROBES must be 0..16");
+_Static_assert(TERN_DHCP_PROBE_INTERVAL_MS >= 1u && TERN_DHCP_PROBE_INTERVAL_MS <= 60000u,
+               "TERN_DHCP_PROBE_INTERVAL_MS must be 1..60000");
+_Static_assert(TERN_DHCP_MIN_LEASE_S >= 10u, "TERN_DHCP_MIN_LEASE_S must be at least 10");
+_Static_assert(TERN_DNS_MAX_SERVERS >= 1 && TERN_DNS_MAX_SERVERS <= 8, "TERN_DNS_MAX_SERVERS must be 1..8");
+_Static_assert(TERN_DNS_CACHE_ENTRIES >= 0 && TERN_DNS_CACHE_ENTRIES <= 1024, "TERN_DNS_CACHE_ENTRIES must be 0..1024");
+_Static_assert(TERN_DNS_CACHE_MAX_TTL_S <= 86400u, "TERN_DNS_CACHE_MAX_TTL_S must be at most one day (ms timers)");
+_Static_assert(TERN_DNS_MAX_QUERIES >= 1 && TERN_DNS_MAX_QUERIES <= 64, "TERN_DNS_MAX_QUERIES must be 1..64");
+_Static_assert(TERN_DNS_MAX_TRIES >= 1 && TERN_DNS_MAX_TRIES <= 16, "TERN_DNS_MAX_TRIES must be 1..16");
+_Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DNS_RETRY_MS must be 10..60000");
+
 /* ---- TCP ------------------------------------------------------------------ */
+
+/* Receive and send ring sizes of a connection (per-connection override with
+ * tern_tcp_set_bufsizes). RAM: each connection holds at most these bytes
+ * (TCP_STREAM_RX / TCP_STREAM_TX), allocated at the first byte received /
+ * written and freed at close. The advertised window never exceeds the free
+ * receive space. */
+#ifndef TERN_TCP_RCVBUF
+#define TERN_TCP_RCVBUF 4380u
+#endif
+#ifndef TERN_TCP_SNDBUF
+#define TERN_TCP_SNDBUF 4380u
+#endif
+/* Out-of-order range descriptors shared by all connections, allocated at
+ * init (TCP_SEGMENTS). RAM: 12 bytes each (16 on a 64-bit host). Empty pool:
+ * out-of-order data is dropped and comes back by retransmission. */
+#ifndef TERN_TCP_SEG_COUNT
+#define TERN_TCP_SEG_COUNT 32
+#endif
+/* Most out-of-order ranges one connection may hold (fairness). */
+#ifndef TERN_TCP_OOO_PER_CONN
+#define TERN_TCP_OOO_PER_CONN 8
+#endif
+/* TIME-WAIT table entries, allocated at init (SOCKET, owner 0). RAM: 24
+ * bytes each. When full the oldest entry is recycled. */
+#ifndef TERN_TCP_TIMEWAIT_MAX
+#define TERN_TCP_TIMEWAIT_MAX 16
+#endif
+/* TIME-WAIT length (2 MSL; RFC 9293 uses MSL = 2 min, small stacks less). */
+#ifndef TERN_TCP_TIMEWAIT_MS
+#define TERN_TCP_TIMEWAIT_MS 30000u
+#endif
+/* Connections half-open (SYN-RECEIVED) at once over the whole stack. RAM:
+ * bounds SYN-flood memory to this many connection structures. */
+#ifndef TERN_TCP_SYN_MAX
+#define TERN_TCP_SYN_MAX 8
+#endif
+/* Retransmission timeout bounds and initial value (RFC 6298 2.1, 2.4). */
+#ifndef TERN_TCP_RTO_MIN_MS
+#define TERN_TCP_RTO_MIN_MS 200u
+#endif
+#ifndef TERN_TCP_RTO_MAX_MS
+#define TERN_TCP_RTO_MAX_MS 60000u
+#endif
+#ifndef TERN_TCP_RTO_INIT_MS
+#define TERN_TCP_RTO_INIT_MS 1000u
+#endif
+/* Retransmissions of one segment before the connection is aborted with
+ * TERN_ERR_TIMEOUT (SYNs: TERN_TCP_SYN_RETRIES). */
+#ifndef TERN_TCP_MAX_RETRIES
+#define TERN_TCP_MAX_RETRIES 12
+#endif
+#ifndef TERN_TCP_SYN_RETRIES
+#define TERN_TCP_SYN_RETRIES 6
+#endif
+/* Delayed ACK timer (RFC 1122 4.2.3.2: under 500 ms; every 2nd full segment
+ * is acknowledged at once). */
+#ifndef TERN_TCP_DELACK_MS
+#define TERN_TCP_DELACK_MS 40u
+#endif
+/* Keep-alive: idle time, probe interval, probes before giving up. */
+#ifndef TERN_TCP_KEEPIDLE_MS
+#define TERN_TCP_KEEPIDLE_MS 7200000u
+#endif
+#ifndef TERN_TCP_KEEPINTVL_MS
+#define TERN_TCP_KEEPINTVL_MS 75000u
+#endif
+#ifndef TERN_TCP_KEEPCNT
+#define TERN_TCP_KEEPCNT 9
+#endif
+/* RFC 5961 challenge ACKs sent per second at most (stack-wide). */
+#ifndef TERN_TCP_CHALLENGE_ACK_LIMIT
+#define TERN_TCP_CHALLENGE_ACK_LIMIT 10
+#endif
+
+/* ---- HTTP (apps/http: the dashboard server) -------------------------------
+ * Parser limits. The parser state (struct tern_http_parser) is the RAM cost
+ * per connection: the line buffer (the larger of the two line limits) plus
+ * the request fields (path, query, host, If-None-Match) plus ~24 bytes; with
+ * the defaults 608 bytes on Cortex-M. Limits without a RAM cost are counters. */
+
+/* Longest request line; a longer one is answered 414. RAM: line buffer. */
+#ifndef TERN_HTTP_REQUEST_LINE_MAX
+#define TERN_HTTP_REQUEST_LINE_MAX 256u
+#endif
+/* Longest header line the server interprets (Host, Connection,
+ * Content-Length, Transfer-Encoding, If-None-Match, Accept-Encoding); longer:
+ * 431. Other header lines are skipped unbuffered. RAM: line buffer. */
+#ifndef TERN_HTTP_HEADER_LINE_MAX
+#define TERN_HTTP_HEADER_LINE_MAX 256u
+#endif
+/* Bytes of the whole request head (request line and headers); more: 431. No RAM. */
+#ifndef TERN_HTTP_HEADERS_MAX
+#define TERN_HTTP_HEADERS_MAX 8192u
+#endif
+/* Header fields in one request; more: 431. No RAM. */
+#ifndef TERN_HTTP_HEADER_COUNT_MAX
+#define TERN_HTTP_HEADER_COUNT_MAX 64u
+#endif
+/* Longest decoded path (414 beyond) and query (414). RAM: each + 1 byte. */
+#ifndef TERN_HTTP_PATH_MAX
+#define TERN_HTTP_PATH_MAX 128u
+#endif
+#ifndef TERN_HTTP_QUERY_MAX
+#define TERN_HTTP_QUERY_MAX 64u
+#endif
+/* Longest Host value (400 beyond) and If-None-Match value kept (a longer one
+ * is ignored: it cannot match our ETags). RAM: each + 1 byte. */
+#ifndef TERN_HTTP_HOST_MAX
+#define TERN_HTTP_HOST_MAX 64u
+#endif
+#ifndef TERN_HTTP_ETAG_MAX
+#define TERN_HTTP_ETAG_MAX 64u
+#endif
+/* Request body bytes (Content-Length) read and discarded; more: 413. The
+ * server takes no bodies. No RAM. */
+#ifndef TERN_HTTP_BODY_MAX
+#define TERN_HTTP_BODY_MAX 1024u
+#endif
+/* Server: connections served at once; one more is answered 503 and closed.
+ * RAM: each open connection holds one structure on the heap (HTTP, about
+ * 1 KB with the defaults: the parser, a head buffer and bookkeeping), and a
+ * /api/stats response its JSON document (about 4 KB) while it is sent. */
+#ifndef TERN_HTTP_MAX_CONNS
+#define TERN_HTTP_MAX_CONNS 4u
+#endif
+/* A request must arrive whole within this after the connection opens or the
+ * previous response ends (slow-loris bound); then the connection is closed. */
+#ifndef TERN_HTTP_HEADER_TIMEOUT_MS
+#define TERN_HTTP_HEADER_TIMEOUT_MS 10000u
+#endif
+/* A keep-alive connection with no request in progress is closed after this. */
+#ifndef TERN_HTTP_IDLE_TIMEOUT_MS
+#define TERN_HTTP_IDLE_TIMEOUT_MS 15000u
+#endif
 
 /* ---- Checks of impossible combinations --------------------------------- */
 
@@ -164,7 +419,19 @@ _Static_assert(TERN_LEDGER_OWNERS >= 1 && TERN_LEDGER_OWNERS <= 1023,
                "TERN_LEDGER_OWNERS must be 1..1023 (owner ids are 10 bits)");
 _Static_assert(TERN_SOCKET_MAX >= 1 && TERN_SOCKET_MAX < TERN_OWNER_LIMIT_,
                "TERN_SOCKET_MAX must be 1..1022: socket ids are ledger owners");
+_Static_assert(TERN_TCP_RCVBUF >= 536u && TERN_TCP_RCVBUF <= 0x3FFFFFFFu && TERN_TCP_SNDBUF >= 536u &&
+                   TERN_TCP_SNDBUF <= 0x3FFFFFFFu,
+               "TCP ring sizes must be 536 bytes..1 GB");
+_Static_assert(TERN_TCP_SEG_COUNT >= 0 && TERN_TCP_SEG_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
+                   TERN_TCP_SYN_MAX >= 1,
+               "TCP pools: 0..65535 segment descriptors, at least one TIME-WAIT entry and one half-open slot");
 _Static_assert(TERN_ARP_CACHE_SIZE >= 1 && TERN_ARP_QUEUE_LEN >= 1,
                "ARP needs at least one cache entry and one queued packet per entry");
+
+_Static_assert(TERN_HTTP_REQUEST_LINE_MAX >= 16u && TERN_HTTP_REQUEST_LINE_MAX <= 32767u &&
+                   TERN_HTTP_HEADER_LINE_MAX >= 16u && TERN_HTTP_HEADER_LINE_MAX <= 32767u &&
+                   TERN_HTTP_PATH_MAX >= 1u && TERN_HTTP_HEADER_COUNT_MAX <= 255u &&
+                   TERN_HTTP_HEADERS_MAX <= 0x7FFFFFFFu,
+               "HTTP limits: line limits 16..32767, path at least 1, at most 255 header fields");
 
 #endif

@@ -92,7 +92,18 @@
     X(icmp, drop_bad_src, "echo requests from a source that is not a unicast host")              \
     X(icmp, drop_quote, "errors quoting a truncated or invalid header")                          \
     X(icmp, err_suppressed, "errors not sent (RFC 1122 3.2.2 rules)")                            \
-    X(icmp, err_rate_limited, "errors not sent: rate limit")
+    X(icmp, err_rate_limited, "errors not sent: rate limit")                                     \
+    X(udp, rx, "datagrams received from IPv4")                                                   \
+    X(udp, delivered, "datagrams handed to a pcb (raw API or socket)")                          \
+    X(udp, tx, "datagrams sent or queued for resolution")                                        \
+    X(udp, tx_err, "sends refused (arguments, route, size, link, buffers)")                     \
+    X(udp, icmp_err_rx, "ICMP errors about our datagrams handed to a socket")                   \
+    X(udp, drop_truncated, "shorter than the 8-byte header")                                     \
+    X(udp, drop_len, "length field below 8 or beyond the IP payload")                           \
+    X(udp, drop_checksum, "bad checksum")                                                        \
+    X(udp, drop_no_port, "no pcb for the port (port unreachable sent unless broadcast)")        \
+    X(udp, drop_queue_full, "socket receive queue full (TERN_SO_UDP_RXQ)")                     \
+    X(udp, drop_shut_rd, "socket shut down for reading")
 
 typedef struct tern_counters {
 #define TERN_COUNTER_FIELD_(layer, name, desc) uint32_t layer##_##name;

@@ -25,7 +25,8 @@ typedef enum tern_err {
     TERN_ERR_CORRUPT = -16,    /* internal invariant broken (heap check, bad free) */
     TERN_ERR_INPROGRESS = -17, /* EINPROGRESS: started, completes later (ARP, connect) */
     TERN_ERR_LINKDOWN = -18,   /* ENETDOWN: interface link is down */
-    TERN_ERR_LAST_ = -18
+    TERN_ERR_NOTFOUND = -19,   /* ENOENT: no such name (DNS NXDOMAIN or no A record) */
+    TERN_ERR_LAST_ = -19
 } tern_err_t;
 
 /* Short text for an error code ("no memory"); never NULL. */

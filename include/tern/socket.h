@@ -2,20 +2,28 @@
  *
  * Sockets are small integers (1..TERN_SOCKET_MAX); the id is also the
  * socket's owner in the ledger, so "what does socket 5 hold" is
- * tern_ledger_owner_bytes(&stack->ledger, 5).
+ * tern_ledger_owner_bytes(&stack->ledger, 5). Its structure is allocated at
+ * tern_socket() (category SOCKET, owner = the id); datagrams waiting in its
+ * queue are charged to it too; tern_close() frees all of it.
  *
  * Threads: every call takes the port's core lock itself; application threads
- * call it directly (core locking, as lwIP's LOCK_TCPIP_CORE), while the stack
- * thread runs tern_input/tern_poll under the same lock.
+ * call it directly (core locking, as lwIP's LOCK_TCPIP_CORE), while the
+ * stack thread runs tern_input/tern_poll under the same lock. Never call a
+ * socket function from inside a raw-API callback or a service poll: those
+ * run with the core lock held already (the lock is not recursive).
  *
  * Blocking: with TERN_OS=1 a socket blocks by default, bounded by its
  * TERN_SO_RCVTIMEO / TERN_SO_SNDTIMEO (0 = forever), and TERN_MSG_DONTWAIT or
- * TERN_SO_NONBLOCK make a call non-blocking. With TERN_OS=0 (no OS, main
- * loop) every call is non-blocking, TERN_SO_RCVTIMEO/SNDTIMEO do not exist,
- * and tern_socket_set_blocking() is a compile-time error: use
+ * TERN_SO_NONBLOCK make a call non-blocking. A port without a wait hook
+ * cannot block: calls then fail with TERN_ERR_WOULDBLOCK instead. With
+ * TERN_OS=0 (no OS, main loop) every call is non-blocking, and the
+ * blocking-only names (TERN_SO_RCVTIMEO, TERN_SO_SNDTIMEO,
+ * tern_socket_set_blocking) are compile-time errors that say so: use
  * tern_socket_poll() with a zero timeout from the main loop.
  *
- * Errors are negative tern_err_t values; see err.h for the errno names. */
+ * Errors are negative tern_err_t values (err.h gives the errno names); no
+ * call crashes on a bad id, a closed socket or a wrong state. See
+ * docs/sockets.md. */
 #ifndef TERN_SOCKET_H
 #define TERN_SOCKET_H
 
@@ -36,84 +44,132 @@ enum tern_socket_type { TERN_SOCK_DGRAM = 1, TERN_SOCK_STREAM = 2 };
 
 /* flags for send and receive calls */
 #define TERN_MSG_DONTWAIT 0x01 /* this call does not block */
-#define TERN_MSG_PEEK 0x02     /* receive without removing */
+#define TERN_MSG_PEEK 0x02     /* receive without removing (not with the netbuf variant) */
 
 /* shutdown directions */
 enum tern_shutdown_how { TERN_SHUT_RD = 0, TERN_SHUT_WR = 1, TERN_SHUT_RDWR = 2 };
 
-/* Socket options: value is an int (uint32_t for sizes and times). */
+/* Socket options: value is a uint32_t (0/1 for switches, counts, ms).
+ * Fixed numbers: the same in every build. */
 enum tern_sockopt {
-    TERN_SO_NONBLOCK = 1, /* every call non-blocking */
-    TERN_SO_BROADCAST,    /* UDP: may send to and receive broadcasts */
-    TERN_SO_REUSEADDR,
-    TERN_SO_RCVBUF,       /* bytes (TCP stream buffer) */
-    TERN_SO_SNDBUF,
-    TERN_SO_UDP_RXQ,      /* UDP: datagrams queued at most (ipconfigUDP_MAX_RX_PACKETS) */
-    TERN_SO_ERROR,        /* read only: pending error, cleared by reading */
-    TERN_SO_TYPE,         /* read only */
-#if TERN_OS
-    TERN_SO_RCVTIMEO, /* ms, 0 = forever */
-    TERN_SO_SNDTIMEO,
-#endif
-    TERN_TCP_NODELAY,
-    TERN_SO_KEEPALIVE,
-    TERN_TCP_KEEPIDLE,
-    TERN_TCP_KEEPINTVL,
-    TERN_TCP_KEEPCNT,
-    TERN_SO_LINGER
+    TERN_SO_NONBLOCK = 1,    /* every call non-blocking (TERN_OS=0: always 1) */
+    TERN_SO_BROADCAST = 2,   /* UDP: may send to and receive broadcasts */
+    TERN_SO_REUSEADDR = 3,   /* UDP: share the port with other REUSEADDR sockets (set before bind) */
+    TERN_SO_RCVBUF = 4,      /* bytes (TCP stream buffer) */
+    TERN_SO_SNDBUF = 5,
+    TERN_SO_UDP_RXQ = 6,     /* UDP: datagrams queued at most, 1..TERN_NETBUF_COUNT
+                                (ipconfigUDP_MAX_RX_PACKETS; default TERN_UDP_RXQ_DEFAULT) */
+    TERN_SO_ERROR = 7,       /* read only: pending error (negative tern_err_t as int32), cleared by reading */
+    TERN_SO_TYPE = 8,        /* read only: TERN_SOCK_DGRAM or TERN_SOCK_STREAM */
+    TERN_SO_RCVTIMEO_ = 9,   /* use TERN_SO_RCVTIMEO: ms, 0 = forever (TERN_OS=1 only) */
+    TERN_SO_SNDTIMEO_ = 10,  /* use TERN_SO_SNDTIMEO */
+    TERN_SO_TCP_NODELAY = 11,
+    TERN_SO_KEEPALIVE = 12,
+    TERN_SO_TCP_KEEPIDLE = 13,
+    TERN_SO_TCP_KEEPINTVL = 14,
+    TERN_SO_TCP_KEEPCNT = 15,
+    TERN_SO_LINGER = 16,
+    TERN_SO_RXQ_LEN = 17     /* read only, UDP: datagrams queued now */
 };
 
+/* A compile-time error usable where an expression is expected: a C11
+ * _Static_assert inside a struct declared in sizeof. Its message names the
+ * problem; the expression would otherwise be the int 0. */
+#define TERN_COMPILE_ERROR_(msg) ((int)(sizeof(struct { _Static_assert(0, msg); int tern_unused_; }) * 0u))
+
+#if TERN_OS
+#define TERN_SO_RCVTIMEO TERN_SO_RCVTIMEO_
+#define TERN_SO_SNDTIMEO TERN_SO_SNDTIMEO_
+#else
+#define TERN_SO_RCVTIMEO \
+    TERN_COMPILE_ERROR_("TERN_SO_RCVTIMEO needs TERN_OS=1: without an OS sockets never block; use tern_socket_poll() with timeout 0 from the main loop")
+#define TERN_SO_SNDTIMEO \
+    TERN_COMPILE_ERROR_("TERN_SO_SNDTIMEO needs TERN_OS=1: without an OS sockets never block; use tern_socket_poll() with timeout 0 from the main loop")
+#endif
+
 struct tern_socket;
-/* The stack's socket table (a slot per id; structures on the heap). */
+/* The stack's socket table: a slot per id (the structures are on the heap),
+ * the id handed out last (ids are reused as late as possible) and a serial
+ * number telling a socket from a later one with the same id (a blocked call
+ * whose socket is closed under it returns TERN_ERR_BADF). */
 typedef struct tern_socket_table {
     struct tern_socket *slots[TERN_SOCKET_MAX];
+    uint32_t serial;
+    uint16_t last_id;
 } tern_socket_table_t;
 
+/* A new socket of type TERN_SOCK_DGRAM (TERN_SOCK_STREAM: TCP, later): its
+ * id (> 0), or TERN_ERR_NOMEM (no memory or no free id), TERN_ERR_INVAL,
+ * TERN_ERR_NOTSUP (type not built in). */
 int tern_socket(struct tern_stack *stack, int type);
+/* Bind (port 0: ephemeral). TERN_ERR_INVAL when bound already or addr not
+ * ours, TERN_ERR_ADDRINUSE. */
 int tern_bind(struct tern_stack *stack, int sock, const tern_sockaddr_t *local);
+/* UDP: set the default destination and receive only from it (binds an
+ * ephemeral port first when unbound). remote->port 0 (or NULL) disconnects. */
 int tern_connect(struct tern_stack *stack, int sock, const tern_sockaddr_t *remote);
-/* Bytes sent (a whole datagram for UDP), or an error. */
+/* Bytes sent (a whole datagram for UDP: at most TERN_UDP_MAX_PAYLOAD), or an
+ * error. Blocks only for a network buffer (TERN_SO_SNDTIMEO). An unbound UDP
+ * socket is bound to an ephemeral port. to NULL: the connected peer
+ * (TERN_ERR_STATE when not connected). */
 int tern_sendto(struct tern_stack *stack, int sock, const void *data, size_t len, int flags,
                 const tern_sockaddr_t *to);
 int tern_send(struct tern_stack *stack, int sock, const void *data, size_t len, int flags);
 /* Bytes received, or an error. UDP: one datagram; a buffer too small for it
- * gives TERN_ERR_MSGSIZE and leaves the datagram queued. */
+ * gives TERN_ERR_MSGSIZE and leaves the datagram queued. After
+ * tern_shutdown(RD) (or RDWR) and with the queue empty: TERN_ERR_CLOSED. */
 int tern_recvfrom(struct tern_stack *stack, int sock, void *buf, size_t len, int flags, tern_sockaddr_t *from);
 int tern_recv(struct tern_stack *stack, int sock, void *buf, size_t len, int flags);
+/* RD: queued datagrams are dropped, later ones too, and receivers (blocked
+ * ones included) get TERN_ERR_CLOSED. WR: sends fail with TERN_ERR_CLOSED.
+ * The socket keeps its id and port until tern_close(). */
 int tern_shutdown(struct tern_stack *stack, int sock, int how);
-/* Frees everything the socket held (queued datagrams included). */
+/* Frees everything the socket held (queued datagrams included); threads
+ * blocked on it return TERN_ERR_BADF. */
 int tern_close(struct tern_stack *stack, int sock);
+/* Close every open socket (tern_stack_deinit calls it). */
+void tern_socket_close_all(struct tern_stack *stack);
 int tern_setsockopt(struct tern_stack *stack, int sock, int opt, uint32_t value);
 int tern_getsockopt(struct tern_stack *stack, int sock, int opt, uint32_t *value);
 int tern_getsockname(struct tern_stack *stack, int sock, tern_sockaddr_t *local);
+/* TERN_ERR_STATE when not connected. */
 int tern_getpeername(struct tern_stack *stack, int sock, tern_sockaddr_t *remote);
 
+#if TERN_OS
+/* Blocking (1) or non-blocking (0) mode: the same as TERN_SO_NONBLOCK = !blocking. */
+int tern_socket_set_blocking(struct tern_stack *stack, int sock, int blocking);
+#else
+#define tern_socket_set_blocking(stack, sock, blocking) \
+    ((void)(stack), (void)(sock), (void)(blocking), TERN_COMPILE_ERROR_("tern_socket_set_blocking needs TERN_OS=1: without an OS sockets never block; use tern_socket_poll() with timeout 0 from the main loop"))
+#endif
+
 /* Wait on several sockets at once. */
-#define TERN_POLLIN 0x01
-#define TERN_POLLOUT 0x04
-#define TERN_POLLERR 0x08
-#define TERN_POLLHUP 0x10
+#define TERN_POLLIN 0x01   /* a datagram is queued (or a pending error / shutdown makes recv return) */
+#define TERN_POLLOUT 0x04  /* a send would not block: a network buffer is free */
+#define TERN_POLLERR 0x08  /* a pending error (TERN_SO_ERROR) */
+#define TERN_POLLHUP 0x10  /* shut down in both directions */
+#define TERN_POLLNVAL 0x20 /* not an open socket */
 typedef struct tern_pollfd {
-    int sock;
-    uint16_t events;
+    int sock;        /* a negative id is ignored (revents 0) */
+    uint16_t events; /* TERN_POLLIN | TERN_POLLOUT; ERR, HUP and NVAL are always reported */
     uint16_t revents;
 } tern_pollfd_t;
-/* Number of sockets with revents set, 0 on timeout, or an error. With
- * TERN_OS=0 timeout_ms must be 0. */
+/* Number of entries with revents set, 0 on timeout, or an error. timeout_ms
+ * 0 checks once; UINT32_MAX waits forever. With TERN_OS=0 (or a port
+ * without a wait hook) timeout_ms must be 0 (TERN_ERR_INVAL). */
 int tern_socket_poll(struct tern_stack *stack, tern_pollfd_t *fds, size_t n, uint32_t timeout_ms);
 
 /* Zero copy (UDP). Receive a datagram as the network buffer it arrived in:
- * nb->data/len is the payload; release it with tern_socket_netbuf_release().
- * Send from a buffer obtained with tern_socket_netbuf_get() (headroom for
- * all headers reserved, data/len = payload area): the stack takes it. */
+ * nb->data/len is the payload; release it with tern_socket_netbuf_release()
+ * or send it with tern_sendto_netbuf(). Send from a buffer obtained with
+ * tern_socket_netbuf_get() (headroom for all headers reserved, data/len =
+ * payload area; shorten with tern_netbuf_set_len): the stack takes it,
+ * whatever the result. Return values as the copying calls. */
 int tern_recvfrom_netbuf(struct tern_stack *stack, int sock, tern_netbuf_t **nb, int flags, tern_sockaddr_t *from);
+/* NULL when payload_len > TERN_UDP_MAX_PAYLOAD or no buffer came within
+ * timeout_ms (0: no wait; TERN_OS=0 never waits). */
 tern_netbuf_t *tern_socket_netbuf_get(struct tern_stack *stack, size_t payload_len, uint32_t timeout_ms);
 int tern_sendto_netbuf(struct tern_stack *stack, int sock, tern_netbuf_t *nb, int flags, const tern_sockaddr_t *to);
 void tern_socket_netbuf_release(struct tern_stack *stack, tern_netbuf_t *nb);
-
-#if !TERN_OS
-#define tern_socket_set_blocking(stack, sock) \
-    _Static_assert(0, "blocking sockets need TERN_OS=1; use tern_socket_poll() from the main loop")
-#endif
 
 #endif

@@ -1,14 +1,177 @@
-/* TCP (RFC 9293) and the raw TCP API. Placeholder: the TCP work fills it. */
+/* TCP (RFC 9293) and the raw TCP API.
+ *
+ * The raw API runs inside the stack with the core lock held (from a
+ * callback, a service, or an application thread holding the lock), in the
+ * style of lwIP's raw API. A connection is a tern_tcp_pcb_t handle:
+ *
+ *   listener = tern_tcp_listen(stack, port, backlog, &cbs, arg, &err)
+ *   pcb      = tern_tcp_connect(stack, addr, port, &cbs, arg, &err)
+ *   tern_tcp_write / tern_tcp_write_span + tern_tcp_write_commit
+ *   tern_tcp_read  / tern_tcp_peek + tern_tcp_consume
+ *   tern_tcp_shutdown (half-close), tern_tcp_close (graceful), tern_tcp_abort (RST)
+ *
+ * Handle lifetime: the handle is the application's until it calls
+ * tern_tcp_close() or tern_tcp_abort(), or the error callback runs; after
+ * any of these the handle must not be used again (close continues the
+ * graceful shutdown in the background and frees everything itself).
+ *
+ * Memory (docs/tcp.md): the connection structure (SOCKET category, owner
+ * given at creation, default 0) is allocated at creation; the receive ring
+ * (TCP_STREAM_RX) at the first byte received, the send ring (TCP_STREAM_TX)
+ * at the first write; the out-of-order descriptor pool (TCP_SEGMENTS) and
+ * the TIME-WAIT table (SOCKET, owner 0) once at stack init. */
 #ifndef TERN_TCP_H
 #define TERN_TCP_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include "tern/config.h"
+#include "tern/netif.h"
 
+struct tern_stack;
 struct tern_tcp_pcb;
+typedef struct tern_tcp_pcb tern_tcp_pcb_t;
+
+/* Connection states (RFC 9293 3.3.2). */
+enum tern_tcp_state {
+    TERN_TCP_CLOSED = 0,
+    TERN_TCP_LISTEN,
+    TERN_TCP_SYN_SENT,
+    TERN_TCP_SYN_RECEIVED,
+    TERN_TCP_ESTABLISHED,
+    TERN_TCP_FIN_WAIT_1,
+    TERN_TCP_FIN_WAIT_2,
+    TERN_TCP_CLOSE_WAIT,
+    TERN_TCP_CLOSING,
+    TERN_TCP_LAST_ACK,
+    TERN_TCP_TIME_WAIT
+};
+
+/* Callbacks; any may be NULL. They run with the core lock held, from inside
+ * tern_input/tern_poll or an API call, and may call the API on the same
+ * connection (write, read, close, abort). */
+typedef struct tern_tcp_callbacks {
+    /* Listener: a new connection reached ESTABLISHED. Return TERN_OK to take
+     * it (set its callbacks with tern_tcp_set_callbacks) or an error to
+     * refuse it (it is reset). NULL accept: every connection is refused. */
+    int (*accept)(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb);
+    /* Active open completed. */
+    void (*connected)(void *arg, tern_tcp_pcb_t *pcb);
+    /* New bytes in the receive stream. */
+    void (*readable)(void *arg, tern_tcp_pcb_t *pcb);
+    /* Send space freed (acknowledged data left the send ring). */
+    void (*writable)(void *arg, tern_tcp_pcb_t *pcb);
+    /* The peer sent FIN: no more bytes will come after those queued. */
+    void (*peer_closed)(void *arg, tern_tcp_pcb_t *pcb);
+    /* The connection died: TERN_ERR_RESET, TERN_ERR_TIMEOUT, TERN_ERR_REFUSED,
+     * TERN_ERR_NOMEM. The handle is freed when this returns. */
+    void (*error)(void *arg, tern_tcp_pcb_t *pcb, int err);
+} tern_tcp_callbacks_t;
+
+/* Per-connection options. */
+#define TERN_TCP_OPT_NODELAY 0x01u   /* no Nagle: send small segments at once */
+#define TERN_TCP_OPT_KEEPALIVE 0x02u /* keep-alive probes (TERN_TCP_KEEPIDLE_MS...) */
+
+/* One row of tern_tcp_list (netstat). */
+typedef struct tern_tcp_info {
+    uint8_t state;        /* enum tern_tcp_state */
+    tern_ip4_t local_addr;
+    uint16_t local_port;
+    tern_ip4_t remote_addr;
+    uint16_t remote_port;
+    uint32_t recv_queue;  /* bytes received, not yet read */
+    uint32_t send_queue;  /* bytes written, not yet acknowledged */
+    uint32_t bytes_held;  /* heap bytes: structure and both rings */
+    uint32_t cwnd;
+    uint32_t srtt_ms;
+    uint32_t retransmits;
+} tern_tcp_info_t;
+
+/* TCP statistics (in the stack; see docs/tcp.md). Every dropped segment
+ * increments exactly one drop_* field. */
+typedef struct tern_tcp_stats {
+    uint32_t rx, tx, retransmits, fast_retransmits, timeouts;
+    uint32_t rst_tx, rst_rx, challenge_acks, challenge_acks_limited;
+    uint32_t active_opens, passive_opens, established, aborted, timewait_evicted;
+    uint32_t ooo_segments, ooo_no_desc, dup_segments, zero_window_probes, keepalive_probes;
+    uint32_t drop_truncated, drop_checksum, drop_offset, drop_options, drop_bcast;
+    uint32_t drop_no_pcb, drop_unacceptable, drop_bad_ack, drop_rst, drop_syn_limit;
+    uint32_t drop_nomem, drop_state, drop_window;
+} tern_tcp_stats_t;
+
+struct tcp_ooo;
+struct tcp_tw;
 
 /* TCP state in struct tern_stack. */
 typedef struct tern_tcp {
-    struct tern_tcp_pcb *pcbs;
+    tern_tcp_pcb_t *pcbs;      /* every connection and listener */
+    tern_tcp_pcb_t *dead;      /* closed while a callback ran; freed after it */
+    struct tcp_ooo *ooo_pool;  /* TERN_TCP_SEG_COUNT descriptors (TCP_SEGMENTS) */
+    struct tcp_ooo *ooo_free;
+    struct tcp_tw *tw;         /* TERN_TCP_TIMEWAIT_MAX entries (SOCKET, owner 0) */
+    uint32_t isn_key[4];       /* SipHash key for RFC 6528 ISNs */
+    uint32_t challenge_time;   /* RFC 5961 rate limit window start */
+    uint32_t timewait_ms;      /* TIME-WAIT length (default TERN_TCP_TIMEWAIT_MS) */
+    uint16_t challenge_count;
+    uint16_t next_port;        /* ephemeral port cursor */
+    uint16_t half_open;        /* connections in SYN-RECEIVED */
+    uint16_t busy;             /* callback depth: frees are deferred */
+    uint16_t ooo_free_count;
+    uint16_t tw_count;
+    tern_tcp_stats_t stats;
 } tern_tcp_t;
+
+/* Listen on port (0.0.0.0); at most backlog connections half-open at once
+ * (and TERN_TCP_SYN_MAX over the whole stack). NULL on error (*err). */
+tern_tcp_pcb_t *tern_tcp_listen(struct tern_stack *stack, uint16_t port, unsigned backlog,
+                                const tern_tcp_callbacks_t *cbs, void *arg, int *err);
+/* Active open to addr:port from an ephemeral port. The handle is returned at
+ * once (TERN_ERR_INPROGRESS semantics); connected or error follows. */
+tern_tcp_pcb_t *tern_tcp_connect(struct tern_stack *stack, tern_ip4_t addr, uint16_t port,
+                                 const tern_tcp_callbacks_t *cbs, void *arg, int *err);
+void tern_tcp_set_callbacks(tern_tcp_pcb_t *pcb, const tern_tcp_callbacks_t *cbs, void *arg);
+void *tern_tcp_arg(const tern_tcp_pcb_t *pcb);
+/* Ledger owner of the connection's memory (a socket id), from now on. */
+void tern_tcp_set_owner(tern_tcp_pcb_t *pcb, unsigned owner);
+/* TERN_TCP_OPT_* bits. */
+void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts);
+/* Ring sizes (bytes, 0 = keep); only before the ring exists. */
+int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf);
+
+/* Copy up to len bytes into the send stream; returns bytes taken (0 when
+ * full), or an error (TERN_ERR_STATE after shutdown, TERN_ERR_NOMEM when the
+ * ring cannot be allocated). Transmission starts at once. */
+int tern_tcp_write(tern_tcp_pcb_t *pcb, const void *data, size_t len);
+/* Zero-copy write: a contiguous writable span of the send ring (length
+ * returned, 0 when full); fill it, then commit n <= length bytes. */
+int tern_tcp_write_span(tern_tcp_pcb_t *pcb, uint8_t **span);
+int tern_tcp_write_commit(tern_tcp_pcb_t *pcb, size_t n);
+/* Bytes the send ring can take now. */
+size_t tern_tcp_send_space(const tern_tcp_pcb_t *pcb);
+/* Copy out up to len received bytes; returns the count (0: nothing now). */
+int tern_tcp_read(tern_tcp_pcb_t *pcb, void *buf, size_t len);
+/* Zero-copy read: a contiguous readable span (length returned); consume
+ * n <= length bytes when done with them. */
+int tern_tcp_peek(tern_tcp_pcb_t *pcb, const uint8_t **span);
+int tern_tcp_consume(tern_tcp_pcb_t *pcb, size_t n);
+size_t tern_tcp_recv_avail(const tern_tcp_pcb_t *pcb);
+/* Has the peer closed its side and every byte been read? */
+int tern_tcp_at_eof(const tern_tcp_pcb_t *pcb);
+/* Half-close: TERN_SHUT_WR-like; FIN after the queued bytes. */
+int tern_tcp_shutdown(tern_tcp_pcb_t *pcb);
+/* Graceful close; the handle is gone. Unread received data makes it an
+ * abort (RFC 9293 3.10.4 / RFC 2525 2.17). */
+int tern_tcp_close(tern_tcp_pcb_t *pcb);
+/* Reset the connection at once; the handle is gone, no error callback. */
+void tern_tcp_abort(tern_tcp_pcb_t *pcb);
+int tern_tcp_state(const tern_tcp_pcb_t *pcb);
+const char *tern_tcp_state_name(int state);
+
+/* Fill up to max rows (connections, listeners, TIME-WAIT entries); returns
+ * the total number of rows (which may exceed max). */
+size_t tern_tcp_list(const struct tern_stack *stack, tern_tcp_info_t *rows, size_t max);
+const tern_tcp_stats_t *tern_tcp_stats(const struct tern_stack *stack);
+/* Change the TIME-WAIT length (ms) for entries created from now on. */
+void tern_tcp_set_timewait(struct tern_stack *stack, uint32_t ms);
 
 #endif

@@ -1,15 +1,111 @@
-/* UDP (RFC 768) and the raw UDP API. Placeholder: the UDP work fills it. */
+/* UDP (RFC 768) and the raw UDP API.
+ *
+ * The raw API runs inside the stack with the core lock held: from a receive
+ * callback, a tern_service_t poll function, or an application thread that
+ * holds the lock (the socket layer, DHCP and DNS are built on it). It never
+ * blocks except in tern_udp_netbuf_get() with a non-zero timeout.
+ *
+ * A pcb (protocol control block) is the caller's memory: embedded in a
+ * socket or in a client's state. The UDP layer only links it into the
+ * stack's list while it is bound, and never frees it: call
+ * tern_udp_unbind() before the memory goes away.
+ *
+ * Input demultiplexing (docs/sockets.md): among bound pcbs whose local port
+ * is the destination port, the most specific wins: connected (remote set and
+ * matching) over bound to the destination address over wildcard; an
+ * interface-bound pcb only sees its interface. Broadcasts reach only pcbs
+ * with TERN_UDP_F_BROADCAST. A datagram for no pcb is answered with ICMP
+ * port unreachable (not for broadcasts, RFC 1122 4.1.3.1) and counted.
+ *
+ * Never call the socket API from inside a receive callback: the callback
+ * runs with the core lock held, and every socket call takes that lock. */
 #ifndef TERN_UDP_H
 #define TERN_UDP_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include "tern/netbuf.h"
+#include "tern/netif.h"
 #include "tern/socket.h"
 
-struct tern_udp_pcb;
+struct tern_stack;
+
+#define TERN_UDP_HDR_LEN 8u
+/* Headroom a UDP payload needs in front of it: Ethernet + IPv4 + UDP. */
+#define TERN_UDP_HEADROOM (14u + 20u + TERN_UDP_HDR_LEN)
+/* Largest payload a network buffer can carry (1472 for 1514-byte frames):
+ * we never fragment. */
+#define TERN_UDP_MAX_PAYLOAD (TERN_NETBUF_FRAME_SIZE - TERN_UDP_HEADROOM)
+
+/* Ephemeral ports (RFC 6335 8.1.2 dynamic range), chosen per RFC 6056. */
+#define TERN_UDP_EPHEMERAL_FIRST 49152u
+#define TERN_UDP_EPHEMERAL_LAST 65535u
+
+/* pcb flags */
+#define TERN_UDP_F_BROADCAST 0x0001u /* may send to and receive broadcasts */
+#define TERN_UDP_F_REUSEADDR 0x0002u /* may share its port with other REUSEADDR pcbs */
+
+typedef struct tern_udp_pcb tern_udp_pcb_t;
+
+typedef struct tern_udp_rx_info {
+    tern_sockaddr_t from; /* source address and port */
+    tern_ip4_t to;        /* destination address (ours or a broadcast) */
+    tern_netif_t *nif;    /* the receiving interface */
+    uint32_t now;         /* stack time of arrival */
+} tern_udp_rx_info_t;
+
+/* Called from the input path with the datagram: nb->data/len is the UDP
+ * payload. The callee owns nb: release it with
+ * tern_netbuf_release(&stack->netbufs, nb) or keep it. */
+typedef void (*tern_udp_recv_fn)(struct tern_stack *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
+                                 const tern_udp_rx_info_t *info);
+
+struct tern_udp_pcb {
+    struct tern_udp_pcb *next;
+    tern_sockaddr_t local;  /* addr 0 = any */
+    tern_sockaddr_t remote; /* port 0 = not connected: accept from anyone */
+    uint16_t flags;         /* TERN_UDP_F_* */
+    tern_netif_t *nif;      /* non-NULL: send and receive only on this interface (DHCP before it has an
+                               address: source 0.0.0.0) */
+    tern_udp_recv_fn recv;
+    void *ctx;
+};
 
 /* UDP state in struct tern_stack. */
 typedef struct tern_udp {
-    struct tern_udp_pcb *pcbs; /* bound pcbs */
+    tern_udp_pcb_t *pcbs; /* bound pcbs, most recently bound first */
 } tern_udp_t;
+
+/* Zero the pcb and set its callback (recv must not be NULL to receive). */
+void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx);
+
+/* Bind to local and link the pcb. local->addr 0 binds every address, else
+ * it must be one of our addresses (TERN_ERR_INVAL). Port 0: an ephemeral port
+ * (49152..65535) chosen per RFC 6056 algorithm 1 (random start from
+ * port->random32, then the next free one). TERN_ERR_ADDRINUSE when the port
+ * is taken (or every ephemeral port is), TERN_ERR_INVAL when the pcb is
+ * bound already. */
+int tern_udp_bind(struct tern_stack *stack, tern_udp_pcb_t *pcb, const tern_sockaddr_t *local);
+
+/* Unlink the pcb (no-op when not bound). Safe from the pcb's own callback. */
+void tern_udp_unbind(struct tern_stack *stack, tern_udp_pcb_t *pcb);
+
+/* A buffer for payload_len bytes with the headroom for Ethernet + IPv4 +
+ * UDP reserved: data/len = payload area. NULL when payload_len exceeds
+ * TERN_UDP_MAX_PAYLOAD or no buffer is free within timeout_ms (0: no wait;
+ * waiting needs the port's wait hook). */
+tern_netbuf_t *tern_udp_netbuf_get(struct tern_stack *stack, size_t payload_len, uint32_t timeout_ms);
+
+/* Send nb->data/len as one datagram to `to` (NULL: pcb->remote). The stack
+ * takes nb whatever the result. An unbound pcb is bound to an ephemeral port
+ * first. Source: pcb->local.addr if set, else the outgoing interface's
+ * address (0.0.0.0 allowed only when pcb->nif is set: then only to
+ * 255.255.255.255). Broadcast destinations need TERN_UDP_F_BROADCAST.
+ * Returns TERN_OK (sent, or queued for ARP), TERN_ERR_INVAL (bad arguments,
+ * port 0, broadcast without the flag, too little headroom), TERN_ERR_STATE
+ * (to NULL on an unconnected pcb), TERN_ERR_MSGSIZE (over the MTU),
+ * TERN_ERR_NOROUTE, TERN_ERR_LINKDOWN, TERN_ERR_ADDRINUSE (no ephemeral port
+ * left) or the driver's error. */
+int tern_udp_sendto(struct tern_stack *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb, const tern_sockaddr_t *to);
 
 #endif

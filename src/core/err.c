@@ -24,6 +24,7 @@ static const struct {
     {"ECORRUPT", "memory corruption detected"},
     {"EINPROGRESS", "in progress"},
     {"ENETDOWN", "link is down"},
+    {"ENOENT", "no such name"},
 };
 
 _Static_assert(sizeof err_table / sizeof err_table[0] == 1u - (unsigned)TERN_ERR_LAST_,

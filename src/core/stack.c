@@ -1,10 +1,13 @@
 /* The stack instance: init/deinit, the input and timer entry points, the
  * counters and the summary reports. */
 #include "tern/stack.h"
+#include "tern/dhcp.h"
+#include "tern/dns.h"
 
 #include <stddef.h>
 #include <string.h>
 #include "../net/net_internal.h"
+#include "../net/tcp_internal.h"
 #include "fmt.h"
 
 int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)
@@ -36,6 +39,9 @@ int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)
         return r;
     ipv4_init(stack);
     icmp_init(stack);
+    r = tcp_init(stack);
+    if (r != TERN_OK)
+        return r;
     return TERN_OK;
 }
 
@@ -43,8 +49,13 @@ void tern_stack_deinit(tern_stack_t *stack)
 {
     if (stack == NULL)
         return;
+    /* Clients first: they hold heap memory and bound UDP pcbs. */
+    tern_dhcp_stop(stack);
+    tern_dns_stop(stack);
+    tern_socket_close_all(stack);
     while (stack->netifs != NULL)
         tern_netif_remove(stack, stack->netifs);
+    tcp_deinit(stack);
     ipv4_deinit(stack);
     arp_deinit(stack);
     stack->icmp.ping_fn = NULL;
@@ -97,6 +108,9 @@ uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
     if (t < next)
         next = t;
     t = arp_poll(stack, now);
+    if (t < next)
+        next = t;
+    t = tcp_poll(stack, now);
     if (t < next)
         next = t;
     for (tern_service_t *svc = stack->services; svc != NULL;) {

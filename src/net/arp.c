@@ -5,6 +5,7 @@
  * request addressed to us creates one, and only into a free slot. Replies
  * never create entries, so an unsolicited reply cannot plant a mapping. */
 #include <string.h>
+#include "../../apps/dhcp/dhcp_arp.h"
 #include "../core/fmt.h"
 #include "net_internal.h"
 
@@ -129,6 +130,16 @@ int arp_announce(tern_stack_t *stack, tern_netif_t *nif)
     int r = arp_send(stack, nif, ARP_OP_REQUEST, eth_broadcast_mac, arp_zero_mac, nif->addr, nif->addr);
     if (r == TERN_OK)
         stack->counters.arp_tx_announce++;
+    return r;
+}
+
+int arp_probe(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t ip)
+{
+    /* RFC 5227 2.1.1: sender IP all zeros, so no cache anywhere learns a
+     * mapping for an address we do not hold yet. */
+    int r = arp_send(stack, nif, ARP_OP_REQUEST, eth_broadcast_mac, arp_zero_mac, 0, ip);
+    if (r == TERN_OK)
+        stack->counters.arp_tx_request++;
     return r;
 }
 
@@ -273,6 +284,9 @@ void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     memcpy(sha, p + 8, 6);
     tern_ip4_t spa = wire_rd32(p + 14);
     tern_ip4_t tpa = wire_rd32(p + 24);
+    /* A DHCP client checking an address (RFC 5227 2.1.1) sees every packet. */
+    if (stack->dhcp != NULL)
+        dhcp_arp_input(stack, nif, op, sha, spa, tpa);
     int probe = spa == 0u; /* validated: only a request may have it */
     if (nif->addr != 0u && spa == nif->addr) {
         /* Someone else uses our address (RFC 5227 2.4). Never cached. */

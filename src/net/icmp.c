@@ -3,6 +3,7 @@
  * validated (their users, UDP and TCP, come later). */
 #include <string.h>
 #include "net_internal.h"
+#include "udp_internal.h"
 
 #define ICMP_ECHO_REPLY 0u
 #define ICMP_DEST_UNREACH 3u
@@ -173,8 +174,12 @@ void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const
     } else if (icmp_is_error(p[0])) {
         if (!icmp_quote_valid(p, len))
             drop = &c->icmp_drop_quote;
-        else
-            c->icmp_err_rx++; /* the UDP/TCP issue hands these to the socket */
+        else {
+            c->icmp_err_rx++;
+            /* RFC 1122 4.1.3.3: UDP passes ICMP errors up to the socket. */
+            if (p[ICMP_HDR_LEN + 9] == IPV4_PROTO_UDP)
+                udp_icmp_error(stack, p, len);
+        }
     } else {
         drop = &c->icmp_drop_type;
     }

@@ -2,6 +2,8 @@
  * A host only: no forwarding. Optional bounded reassembly below. */
 #include <string.h>
 #include "net_internal.h"
+#include "tcp_internal.h"
+#include "udp_internal.h"
 
 void ipv4_init(tern_stack_t *stack)
 {
@@ -92,10 +94,16 @@ static void ipv4_deliver(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *
         c->ipv4_delivered++;
         icmp_input(stack, nif, nb, rx);
         break;
+    case IPV4_PROTO_TCP:
+        c->ipv4_delivered++;
+        tcp_input(stack, nif, nb, rx);
+        break;
+    case IPV4_PROTO_UDP:
+        c->ipv4_delivered++;
+        udp_input(stack, nif, nb, rx);
+        break;
     default:
-        /* RFC 1122 3.2.2.1: protocol unreachable. UDP (17) and TCP (6) land
-         * here too until their issue adds them (UDP then answers port
-         * unreachable, TCP a reset). */
+        /* RFC 1122 3.2.2.1: protocol unreachable. */
         c->ipv4_drop_proto++;
         icmp_send_error(stack, nif, nb->data, nb->len, rx, 3u, 2u);
         tern_netbuf_release(&stack->netbufs, nb);

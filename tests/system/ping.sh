@@ -223,13 +223,13 @@ pass "--stay: still running after its pings; SIGINT: exit 0, ledger empty"
 
 echo "== bad command lines: usage and exit status 2"
 for args in "--bogus" "--tap $TAP" "--tap $TAP --ip 192.0.2.300/24" "--tap $TAP --ip $TERN_IP/24 --mac 01:00:5e:00:00:01" \
-    "--tap $TAP --ip $TERN_IP/24 --ping $LINUX_IP --count 0" "--ping $LINUX_IP" "stray"; do
+    "--tap $TAP --ip $TERN_IP/24 --ping $LINUX_IP --count 0" "--slirp --tap $TAP" "--http-port 99999" "stray"; do
     rc=0
     # shellcheck disable=SC2086 # word splitting intended
     "$DEMO" $args >"$TMP/usage.log" 2>&1 || rc=$?
     [ "$rc" = 2 ] || fail "tern-demo $args: exit $rc, expected 2"
     grep -q '^usage: tern-demo' "$TMP/usage.log" || fail "tern-demo $args: no usage text"
 done
-pass "7 malformed command lines refused with usage, exit 2"
+pass "8 malformed command lines refused with usage, exit 2"
 
 echo "PASS: all checks in $(( $(date +%s) - START )) s"

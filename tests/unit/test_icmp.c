@@ -277,7 +277,9 @@ static void test_protocol_unreachable(void **state)
     uint8_t payload[30], fr[FRAME_MAX], ipb[FRAME_MAX];
     for (size_t i = 0; i < sizeof payload; i++)
         payload[i] = (uint8_t)(0xC0 + i);
-    static const uint8_t protos[] = {17, 6, 253, 2};
+    /* Protocols tern does not implement (UDP and TCP have their own
+     * answers: port unreachable and RST). */
+    static const uint8_t protos[] = {132, 47, 253, 2};
     static const size_t lens[] = {30, 3, 0, 8};
     for (size_t k = 0; k < 4; k++) {
         frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = protos[k], .id = 0x0101};

@@ -3,8 +3,16 @@
  *
  *   tern-demo --tap IFNAME --ip 192.0.2.2/24 [--gw ADDR] [--mac MAC]
  *             [--pcap FILE] [--ping ADDR [--count N] [--interval MS]
- *             [--size BYTES] [--stay]]
- *   tern-demo [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]
+ *             [--size BYTES] [--stay]] [--udp-send ADDR:PORT [--count N] [--stay]]
+ *   tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]
+ *   tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]
+ *
+ * Without --tap the default is --slirp: tern on a libslirp user-mode network
+ * (restricted, no root), 127.0.0.1:PORT (default 8080) forwarded to its port 80.
+ *
+ * TAP mode always runs a UDP echo service on port 7 (RFC 862), written as an
+ * application would: a thread using the blocking sockets API. --udp-send
+ * sends N datagrams of sizes 0..1472 to an echo server and checks each echo.
  *
  * Signals (TAP mode): SIGUSR1 prints the one-line memory summary, SIGUSR2
  * the full memory report, counters, ARP cache and driver statistics;
@@ -13,6 +21,8 @@
  * ledger not empty), 2 usage error. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,13 +33,23 @@
 #include <time.h>
 #include <unistd.h>
 #include "tern/stack.h"
+#include "tern/stats.h"
+#include "tern/http.h"
+#include "tern/dhcp.h"
 #include "tern_pcap.h"
+#include "tern_slirp.h"
+#include "demo_console.h"
 #include "tern_posix.h"
 #include "tern_tap.h"
 #include "tern_vwire.h"
+#include "demo_tcp.h"
+#include "demo_dhcp_dns.h"
 
 #define DEMO_MAX_COUNT 1000000u
 #define DEMO_MAX_PING_SIZE 1472u /* 1500 - 20 (IPv4) - 8 (ICMP): no fragmentation */
+#define DEMO_ECHO_PORT 7          /* RFC 862 */
+#define DEMO_UDP_MAX 1472u        /* 1500 - 20 (IPv4) - 8 (UDP) */
+#define DEMO_UDP_DEFAULT_COUNT 1000u
 
 typedef struct demo_opts {
     const char *tap;
@@ -38,12 +58,17 @@ typedef struct demo_opts {
     unsigned prefix;
     uint32_t gw;
     uint8_t mac[6];
-    int have_ip, have_mac, have_ping, stay;
+    int have_ip, have_mac, have_ping, have_udp_send, stay;
     uint32_t ping_dst;
+    uint32_t udp_dst;
+    uint16_t udp_port;
     unsigned count;      /* 0: the mode's default */
     unsigned interval_ms;
     unsigned size;
     uint64_t seed;
+    int slirp, demo_wire; /* --slirp (the default without --tap), --demo-wire */
+    uint16_t http_port;   /* --http-port: host side of the slirp forward to port 80 */
+    demo_dd_opts_t dd;    /* --dhcp, --dns, --resolve (demo_dhcp_dns.c) */
 } demo_opts_t;
 
 /* ---- Ping bookkeeping (both modes) ------------------------------------------ */
@@ -196,13 +221,24 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE]\n"
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
-            "       tern-demo [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
+            "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
+            "       tern-demo --tap IFNAME --dhcp [--dns ADDR] [--resolve NAME]... [other --tap options]\n"
+            "       tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
+            "       tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]\n"
             "\n"
             "With --tap: run tern on an existing (or new) Linux TAP interface; it answers ARP\n"
             "and ping. --ping sends N echo requests and exits 0 only if all replies come back\n"
-            "byte-identical (--stay keeps running afterwards). SIGUSR1 prints the memory\n"
+            "byte-identical (--stay keeps running afterwards). A UDP echo service always\n"
+            "runs on port 7; --udp-send sends N datagrams (sizes 0..1472, default 1000)\n"
+            "to an echo server and exits 0 only if every echo is byte-identical. SIGUSR1 prints the memory\n"
             "summary, SIGUSR2 the full memory report and counters; SIGINT/SIGTERM exit.\n"
-            "Without --tap: two stacks on a virtual wire with a little loss, no root needed.\n");
+            "Without --tap (or with --slirp): tern on a user-mode network (libslirp, restricted:\n"
+            "nothing leaves the machine), 10.0.2.15/24 from slirp's DHCP server, and the dashboard\n"
+            "on 127.0.0.1:PORT (--http-port, default 8080), forwarded to tern's port 80. No root.\n"
+            "--demo-wire: two stacks on a virtual wire with a little loss, no root needed.\n"
+            "--dhcp: get the address from a DHCP server (each state change is printed);\n"
+            "--dns ADDR: a DNS server by hand (else the one DHCP gives); --resolve NAME\n"
+            "(repeatable): resolve once there is an address and print 'resolve NAME: ADDR'.\n");
 }
 
 /* ---- TAP mode ----------------------------------------------------------------- */
@@ -216,6 +252,195 @@ typedef struct demo_tap {
     int have_pcap;
 } demo_tap_t;
 
+/* ---- UDP echo service (RFC 862) and client, on the sockets API ---------------- */
+
+/* The echo service: an application thread, blocking calls, no lock of its
+ * own (every socket call takes the core lock itself). */
+typedef struct demo_echo {
+    tern_stack_t *stack;
+    int sock;
+    pthread_t thread;
+    unsigned long echoed;
+    unsigned long errors;
+} demo_echo_t;
+
+static void *echo_main(void *arg)
+{
+    demo_echo_t *e = arg;
+    static uint8_t buf[DEMO_UDP_MAX];
+    for (;;) {
+        tern_sockaddr_t from;
+        int n = tern_recvfrom(e->stack, e->sock, buf, sizeof buf, 0, &from);
+        if (n == TERN_ERR_CLOSED || n == TERN_ERR_BADF)
+            return NULL; /* shut down: the demo is stopping */
+        if (n < 0) {
+            e->errors++;
+            continue;
+        }
+        int r = tern_sendto(e->stack, e->sock, buf, (size_t)n, 0, &from);
+        if (r == n)
+            e->echoed++;
+        else
+            e->errors++;
+    }
+}
+
+static int echo_start(demo_echo_t *e, tern_stack_t *stack)
+{
+    memset(e, 0, sizeof *e);
+    e->stack = stack;
+    e->sock = tern_socket(stack, TERN_SOCK_DGRAM);
+    if (e->sock < 0)
+        return e->sock;
+    tern_sockaddr_t local = {0, DEMO_ECHO_PORT};
+    int r = tern_bind(stack, e->sock, &local);
+    if (r == TERN_OK && pthread_create(&e->thread, NULL, echo_main, e) != 0)
+        r = TERN_ERR_NOMEM;
+    if (r != TERN_OK)
+        tern_close(stack, e->sock);
+    return r;
+}
+
+static void echo_stop(demo_echo_t *e)
+{
+    /* Shutdown wakes the blocked receive with TERN_ERR_CLOSED. */
+    tern_shutdown(e->stack, e->sock, TERN_SHUT_RDWR);
+    pthread_join(e->thread, NULL);
+    tern_close(e->stack, e->sock);
+    printf("udp echo: %lu datagrams echoed, %lu errors\n", e->echoed, e->errors);
+}
+
+/* The client: stop-and-wait, each datagram's bytes depending on its number
+ * and position, retransmitted after a second without its echo. */
+typedef struct demo_udp_send {
+    tern_stack_t *stack;
+    tern_posix_runner_t *runner;
+    int sock;
+    uint32_t dst;
+    uint16_t port;
+    unsigned count;
+    unsigned sent, echoed, corrupt, stale, retransmits, failed;
+    uint64_t elapsed_us;
+    atomic_int done;
+    atomic_int stop;
+    int wake_fd;
+    pthread_t thread;
+} demo_udp_send_t;
+
+static size_t udp_send_size(const demo_udp_send_t *u, unsigned i)
+{
+    /* Sizes spread over 0..1472, both ends included. */
+    return u->count > 1 ? (size_t)i * DEMO_UDP_MAX / (u->count - 1u) : 0u;
+}
+
+static void udp_send_fill(uint8_t *buf, size_t len, unsigned i)
+{
+    for (size_t k = 0; k < len; k++)
+        buf[k] = (uint8_t)(k * 29u + i * 17u + (k >> 8) + 0x33u);
+}
+
+static void *udp_send_main(void *arg)
+{
+    demo_udp_send_t *u = arg;
+    static uint8_t out[DEMO_UDP_MAX], in[DEMO_UDP_MAX];
+    uint64_t t0 = tern_posix_now_us();
+    for (unsigned i = 0; i < u->count && !atomic_load(&u->stop); i++) {
+        size_t len = udp_send_size(u, i);
+        udp_send_fill(out, len, i);
+        int ok = 0;
+        for (int attempt = 0; attempt < 4 && !ok && !atomic_load(&u->stop); attempt++) {
+            if (attempt > 0)
+                u->retransmits++;
+            int r = tern_send(u->stack, u->sock, out, len, 0);
+            /* A first send may have armed an ARP timer. */
+            tern_posix_runner_wake(u->runner);
+            if (r != (int)len) {
+                printf("udp-send: datagram %u not sent: %s (%s)\n", i, tern_strerror(r), tern_errname(r));
+                continue;
+            }
+            if (attempt == 0)
+                u->sent++;
+            for (;;) {
+                int n = tern_recv(u->stack, u->sock, in, sizeof in, 0);
+                if (n < 0)
+                    break; /* timeout (retransmit), or stopped */
+                if ((size_t)n == len && memcmp(in, out, len) == 0) {
+                    ok = 1;
+                    break;
+                }
+                /* Another datagram's echo (a late one after a retransmit) or
+                 * damage: tell them apart by content. */
+                int known = 0;
+                for (unsigned k = i >= 3 ? i - 3 : 0; k < i && !known; k++) {
+                    size_t kl = udp_send_size(u, k);
+                    udp_send_fill(out, kl, k);
+                    known = (size_t)n == kl && memcmp(in, out, kl) == 0;
+                }
+                udp_send_fill(out, len, i);
+                if (known) {
+                    u->stale++;
+                } else {
+                    u->corrupt++;
+                    printf("udp-send: datagram %u: echo of %d bytes differs\n", i, n);
+                }
+            }
+        }
+        if (ok)
+            u->echoed++;
+        else
+            u->failed++;
+    }
+    u->elapsed_us = tern_posix_now_us() - t0;
+    atomic_store(&u->done, 1);
+    uint64_t one = 1;
+    ssize_t k = write(u->wake_fd, &one, sizeof one);
+    (void)k;
+    return NULL;
+}
+
+static int udp_send_start(demo_udp_send_t *u, tern_stack_t *stack, tern_posix_runner_t *runner,
+                          const demo_opts_t *o, int wake_fd)
+{
+    memset(u, 0, sizeof *u);
+    u->stack = stack;
+    u->runner = runner;
+    u->dst = o->udp_dst;
+    u->port = o->udp_port;
+    u->count = o->count ? o->count : DEMO_UDP_DEFAULT_COUNT;
+    u->wake_fd = wake_fd;
+    atomic_init(&u->done, 0);
+    atomic_init(&u->stop, 0);
+    u->sock = tern_socket(stack, TERN_SOCK_DGRAM);
+    if (u->sock < 0)
+        return u->sock;
+    tern_sockaddr_t peer = {u->dst, u->port};
+    int r = tern_connect(stack, u->sock, &peer);
+    if (r == TERN_OK)
+        r = tern_setsockopt(stack, u->sock, TERN_SO_RCVTIMEO, 1000);
+    if (r == TERN_OK && pthread_create(&u->thread, NULL, udp_send_main, u) != 0)
+        r = TERN_ERR_NOMEM;
+    if (r != TERN_OK)
+        tern_close(stack, u->sock);
+    return r;
+}
+
+/* Join the client (stopping it first if it is still running); returns 0
+ * when every datagram came back byte-identical. */
+static int udp_send_finish(demo_udp_send_t *u)
+{
+    if (!atomic_load(&u->done)) {
+        atomic_store(&u->stop, 1);
+        tern_shutdown(u->stack, u->sock, TERN_SHUT_RDWR);
+    }
+    pthread_join(u->thread, NULL);
+    tern_close(u->stack, u->sock);
+    char ipbuf[16];
+    printf("--- udp-send to %s:%u ---\n", tern_posix_ip4_str(u->dst, ipbuf), (unsigned)u->port);
+    printf("%u sent, %u echoed, %u corrupted, %u retransmitted, %u late duplicates, %u failed, %.1f ms\n",
+           u->sent, u->echoed, u->corrupt, u->retransmits, u->stale, u->failed, (double)u->elapsed_us / 1000.0);
+    return u->echoed == u->count && u->corrupt == 0 ? 0 : 1;
+}
+
 static void print_full_report(demo_tap_t *d)
 {
     tern_posix_lock(&d->px);
@@ -225,6 +450,10 @@ static void print_full_report(demo_tap_t *d)
     tern_counters_report_text(d->stack, write_out, NULL);
     printf("== arp cache\n");
     tern_arp_report_text(d->stack, write_out, NULL);
+    printf("== tcp\n");
+    demo_tcp_report(d->stack);
+    printf("== dhcp and dns\n");
+    demo_dd_report(d->stack);
     const tern_tap_stats_t *s = &d->tap.stats;
     printf("== driver %s\n", d->tap.ifname);
     printf("rx_frames %llu rx_bytes %llu rx_nobufs %llu rx_runts %llu rx_oversize %llu rx_errors %llu\n",
@@ -335,12 +564,68 @@ static int run_tap(const demo_opts_t *o)
         fprintf(stderr, "tern-demo: cannot start the stack thread\n");
         return 1;
     }
+    /* Before the start summary: the echo socket is part of the baseline. */
+    demo_echo_t echo;
+    rc = echo_start(&echo, d.stack);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: UDP echo service: %s\n", tern_strerror(rc));
+        return 1;
+    }
+    printf("tern-demo: UDP echo service on port %u\n", DEMO_ECHO_PORT);
+    /* ---- TCP (demo_tcp.c): echo 7, discard 9, chargen 19 on the raw API;
+     * TERN_DEMO_TCP_CLIENT=ADDR:PORT:BYTES also runs a checked client. ---- */
+    static demo_tcp_t dtcp;
+    tern_posix_lock(&d.px);
+    rc = demo_tcp_start(&dtcp, d.stack);
+    tern_posix_unlock(&d.px);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: TCP services: %s\n", tern_strerror(rc));
+        return 1;
+    }
+    printf("tern-demo: TCP echo, discard and chargen services on ports %u, %u, %u\n", DEMO_TCP_ECHO_PORT,
+           DEMO_TCP_DISCARD_PORT, DEMO_TCP_CHARGEN_PORT);
+    /* ---- end TCP ---- */
     tern_posix_lock(&d.px);
     print_summary(d.stack, "start");
     tern_posix_unlock(&d.px);
 
     int status = 0;
     int pinging = have_ping;
+    demo_udp_send_t usend;
+    int udp_sending = o->have_udp_send;
+    if (udp_sending) {
+        rc = udp_send_start(&usend, d.stack, &d.runner, o, efd);
+        if (rc != TERN_OK) {
+            fprintf(stderr, "tern-demo: --udp-send: %s\n", tern_strerror(rc));
+            status = 1;
+            udp_sending = 0;
+        }
+    }
+    int udp_sender_started = udp_sending;
+    /* ---- TCP client (after the start summary: it is not part of the baseline) ---- */
+    tern_posix_lock(&d.px);
+    int tcp_client = demo_tcp_client_from_env(&dtcp, efd);
+    tern_posix_unlock(&d.px);
+    tern_posix_runner_wake(&d.runner);
+    if (tcp_client < 0) {
+        status = 1;
+        tcp_client = 0;
+    }
+    /* ---- end TCP ---- */
+    /* ---- DHCP and DNS (demo_dhcp_dns.c): after the start summary, like
+     * any client the application starts ---- */
+    static demo_dd_t dd;
+    tern_posix_lock(&d.px);
+    rc = demo_dd_start(&dd, &o->dd, d.stack, &d.px, &d.tap.netif, efd);
+    tern_posix_unlock(&d.px);
+    tern_posix_runner_wake(&d.runner);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: DHCP/DNS: %s\n", tern_strerror(rc));
+        status = 1;
+    } else if (o->dd.dhcp) {
+        printf("tern-demo: DHCP client started on %s\n", d.tap.ifname);
+    }
+    /* ---- end DHCP and DNS ---- */
     uint64_t next_us = tern_posix_now_us();
     uint64_t final_us = 0; /* after the last request: when to stop waiting */
     for (;;) {
@@ -368,7 +653,7 @@ static int run_tap(const demo_opts_t *o)
                     print_full_report(&d);
                 } else {
                     printf("tern-demo: %s, stopping\n", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-                    if (pinging)
+                    if (pinging || udp_sending)
                         status = 1; /* interrupted before every reply came */
                     break;
                 }
@@ -379,6 +664,27 @@ static int run_tap(const demo_opts_t *o)
             ssize_t k = read(efd, &v, sizeof v);
             (void)k;
         }
+        demo_dd_poll(&dd); /* DHCP and DNS: resolve once there is an address */
+        if (udp_sending && atomic_load(&usend.done)) {
+            udp_sending = 0;
+            udp_sender_started = 0;
+            if (udp_send_finish(&usend) != 0)
+                status = 1;
+            fflush(stdout);
+            if (!o->stay && !pinging)
+                break;
+        }
+        /* ---- TCP client ---- */
+        if (tcp_client) {
+            int tr = demo_tcp_client_poll(&dtcp, &d.px);
+            if (tr >= 0) {
+                tcp_client = 0;
+                status |= tr;
+                if (!o->stay && !pinging && !udp_sending)
+                    break;
+            }
+        }
+        /* ---- end TCP ---- */
         if (!pinging)
             continue;
         uint64_t now = tern_posix_now_us();
@@ -400,11 +706,18 @@ static int run_tap(const demo_opts_t *o)
             tern_posix_unlock(&d.px);
             pinging = 0;
             fflush(stdout);
-            if (!o->stay)
+            if (!o->stay && !udp_sending)
                 break;
         }
     }
 
+    if (udp_sender_started && udp_send_finish(&usend) != 0)
+        status = 1;
+    demo_dd_stop(&dd); /* DHCP and DNS: the resolver, the lease, the clients */
+    echo_stop(&echo);
+    tern_posix_lock(&d.px);
+    demo_tcp_stop(&dtcp); /* TCP: listeners; open connections go with deinit */
+    tern_posix_unlock(&d.px);
     tern_posix_runner_stop(&d.runner);
     /* Only this thread is left: no lock needed from here on. */
     print_summary(d.stack, "exit");
@@ -606,6 +919,237 @@ static int run_wire(const demo_opts_t *o)
     return status;
 }
 
+/* ---- Slirp mode (user-mode network, no root) ---------------------------------- */
+
+/* tern on a libslirp network as QEMU's -netdev user: 10.0.2.15/24 (static
+ * until tern has a DHCP client), gateway 10.0.2.2, and the host forward
+ * 127.0.0.1:HTTP_PORT -> 10.0.2.15:80 where tern serves the dashboard.
+ * Restricted: nothing tern sends leaves the machine. */
+/* The driver's figures as an extra /api/stats section ("slirp"). */
+static void slirp_stats_json(const tern_stack_t *stack, void *arg, tern_writer_fn write, void *ctx)
+{
+    (void)stack;
+    tern_slirp_stats_t st;
+    tern_slirp_get_stats(arg, &st);
+    write(ctx, "{", 1);
+    tern_stats_write_uint(write, ctx, "rx_frames", st.rx_frames, 1);
+    tern_stats_write_uint(write, ctx, "rx_bytes", st.rx_bytes, 0);
+    tern_stats_write_uint(write, ctx, "rx_nobufs", st.rx_nobufs, 0);
+    tern_stats_write_uint(write, ctx, "rx_bad", st.rx_bad, 0);
+    tern_stats_write_uint(write, ctx, "tx_frames", st.tx_frames, 0);
+    tern_stats_write_uint(write, ctx, "tx_bytes", st.tx_bytes, 0);
+    tern_stats_write_uint(write, ctx, "tx_dropped", st.tx_dropped, 0);
+    write(ctx, "}", 1);
+}
+
+/* DHCP state changes in slirp mode (stack thread, core lock held). */
+static void slirp_dhcp_event(tern_stack_t *stack, void *ctx, int state)
+{
+    (void)ctx;
+    (void)state;
+    tern_dhcp_report_text(stack, write_out, NULL); /* "dhcp: STATE ..." */
+    fflush(stdout);
+}
+
+static void slirp_print_report(tern_posix_t *px, tern_stack_t *stack, tern_slirp_t *s,
+                               const tern_stats_section_t *extra)
+{
+    tern_posix_lock(px);
+    printf("== memory\n");
+    tern_stack_report_memory(stack, write_out, NULL);
+    printf("== counters\n");
+    tern_counters_report_text(stack, write_out, NULL);
+    printf("== arp cache\n");
+    tern_arp_report_text(stack, write_out, NULL);
+    tern_slirp_stats_t st;
+    tern_slirp_get_stats(s, &st);
+    printf("== driver slirp0\nrx_frames %llu rx_bytes %llu rx_nobufs %llu rx_bad %llu tx_frames %llu tx_bytes %llu "
+           "tx_dropped %llu\n",
+           (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes, (unsigned long long)st.rx_nobufs,
+           (unsigned long long)st.rx_bad, (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
+           (unsigned long long)st.tx_dropped);
+    printf("== /api/stats\n");
+    tern_stats_json_ex(stack, extra, write_out, NULL);
+    printf("\n");
+    fflush(stdout);
+    tern_posix_unlock(px);
+}
+
+static int run_slirp(const demo_opts_t *o)
+{
+    static tern_posix_t px;
+    static tern_slirp_t sl;
+    static tern_posix_runner_t runner;
+    static tern_pcap_t pcap;
+    static tern_http_server_t http;
+    static tern_stats_section_t sec_slirp, sec_http;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread: only the signalfd sees them */
+    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    if (sfd < 0 || tern_posix_init(&px) != TERN_OK) {
+        perror("tern-demo: signalfd/locks");
+        return 1;
+    }
+    tern_stack_t *stack = calloc(1, sizeof *stack);
+    if (stack == NULL || tern_stack_init(stack, &px.port) != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot initialise the stack\n");
+        return 1;
+    }
+    tern_slirp_config_t cfg = {.host_port = o->http_port, .guest_port = 80, .mac = o->have_mac ? o->mac : NULL};
+    int rc = tern_slirp_open(&sl, &px, &cfg);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "tern-demo: slirp: %s%s%s\n", tern_strerror(rc),
+                rc == TERN_ERR_ADDRINUSE ? ": cannot listen on 127.0.0.1:" : "",
+                rc == TERN_ERR_ADDRINUSE ? "the --http-port (in use?)" : "");
+        tern_stack_deinit(stack);
+        return 1;
+    }
+    if (o->pcap) {
+        if (tern_pcap_open(&pcap, o->pcap) != 0) {
+            fprintf(stderr, "tern-demo: cannot create %s: %s\n", o->pcap, strerror(errno));
+            return 1;
+        }
+        pcap.flush_each = 1;
+        tern_pcap_attach(&pcap, &sl.netif);
+    }
+    demo_ping_t pg;
+    int pinging = o->have_ping;
+    if (pinging && ping_init(&pg, o->ping_dst, o->count ? o->count : 4u, o->size, 0) != 0)
+        return 1;
+    tern_posix_lock(&px);
+    (void)tern_poll(stack, tern_posix_now_ms());
+    rc = tern_netif_add(stack, &sl.netif);
+    if (rc == TERN_OK) {
+        tern_netif_set_link(&sl.netif, 1);
+        /* The address from slirp's DHCP server (10.0.2.15); the same address
+         * statically if it does not answer two DISCOVERs. */
+        rc = tern_dhcp_start(stack, &sl.netif);
+        if (rc == TERN_OK)
+            rc = tern_dhcp_set_fallback(stack, TERN_SLIRP_GUEST, TERN_SLIRP_MASK, TERN_SLIRP_GATEWAY, 2);
+        if (rc == TERN_OK)
+            rc = tern_dhcp_set_callback(stack, slirp_dhcp_event, NULL);
+        if (pinging)
+            tern_ping_set_handler(stack, ping_reply, &pg);
+        /* The dashboard: /api/stats gets the server's and the driver's figures too. */
+        sec_slirp = (tern_stats_section_t){NULL, "slirp", slirp_stats_json, &sl};
+        sec_http = (tern_stats_section_t){&sec_slirp, "http", tern_http_server_stats_json, &http};
+        if (rc == TERN_OK)
+            rc = tern_http_server_start(&http, stack, 80, NULL, &sec_http);
+    }
+    tern_posix_unlock(&px);
+    if (rc != TERN_OK || tern_posix_runner_init(&runner, &px, stack) != TERN_OK ||
+        tern_posix_runner_start(&runner) != TERN_OK || tern_slirp_start(&sl, &runner) != TERN_OK) {
+        fprintf(stderr, "tern-demo: cannot start the slirp network\n");
+        return 1;
+    }
+    printf("tern-demo: slirp0 up (user-mode network, restricted: nothing leaves this machine)\n"
+           "  tern's DHCP client asks slirp's DHCP server for 10.0.2.15/24 (static if none answers)\n"
+           "  host forward 127.0.0.1:%u -> 10.0.2.15:80, pid %d\n"
+           "  dashboard: http://127.0.0.1:%u/ (tern's HTTP server on its port 80)\n"
+           "  SIGUSR1: memory summary; SIGUSR2: full report and the /api/stats JSON; Ctrl-C: exit\n",
+           (unsigned)o->http_port, (int)getpid(), (unsigned)o->http_port);
+    tern_posix_lock(&px);
+    print_summary(stack, "start");
+    tern_posix_unlock(&px);
+
+    int status = 0;
+    demo_console_t con;
+    demo_console_init(&con, &px, stack, &runner, !pinging);
+    printf("console: type help for commands (mem, bufs, netstat, arp, counters, ping ADDR, quit)\n");
+    fflush(stdout);
+    uint64_t next_us = tern_posix_now_us(), final_us = 0;
+    for (;;) {
+        int timeout = -1;
+        if (pinging) {
+            uint64_t now = tern_posix_now_us();
+            uint64_t due = pg.sent < pg.count ? next_us : final_us;
+            timeout = due > now ? (int)((due - now + 999u) / 1000u) : 0;
+            if (timeout > 100)
+                timeout = 100; /* replies arrive in other threads: look again soon */
+        }
+        struct pollfd pfds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = demo_console_fd(&con), .events = POLLIN}};
+        int n = poll(pfds, demo_console_fd(&con) >= 0 ? 2 : 1, timeout);
+        if (n > 0 && demo_console_fd(&con) >= 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
+            if (demo_console_readable(&con)) {
+                printf("tern-demo: quit, stopping\n");
+                break;
+            }
+        }
+        struct pollfd pfd = pfds[0];
+        if (n > 0 && pfd.revents) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGUSR1) {
+                    tern_posix_lock(&px);
+                    print_summary(stack, "now");
+                    tern_posix_unlock(&px);
+                } else if (si.ssi_signo == SIGUSR2) {
+                    slirp_print_report(&px, stack, &sl, &sec_http);
+                } else {
+                    printf("tern-demo: %s, stopping\n", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                    if (pinging)
+                        status = 1;
+                    break;
+                }
+            }
+        }
+        if (!pinging)
+            continue;
+        uint64_t now = tern_posix_now_us();
+        tern_posix_lock(&px);
+        if (pg.sent < pg.count && sl.netif.addr == 0) {
+            next_us = now; /* no address yet: wait for DHCP (or its fallback) */
+        } else if (pg.sent < pg.count && now >= next_us) {
+            ping_send_next(&pg, stack, tern_posix_now_ms());
+            next_us += (uint64_t)o->interval_ms * 1000u;
+            if (pg.sent == pg.count)
+                final_us = now + 2000000u;
+        }
+        int done = pg.sent == pg.count && (pg.received == pg.count || now >= final_us);
+        tern_posix_unlock(&px);
+        tern_posix_runner_wake(&runner);
+        if (done) {
+            tern_posix_lock(&px);
+            status = ping_summary(&pg);
+            tern_posix_unlock(&px);
+            pinging = 0;
+            if (!o->stay)
+                break;
+        }
+    }
+
+    demo_console_done(&con);
+    tern_slirp_stop(&sl);
+    tern_posix_runner_stop(&runner);
+    printf("http: %u requests, %u connections, %u refused busy, %u timeouts, %u bytes sent\n",
+           (unsigned)http.stats.requests, (unsigned)http.stats.accepted, (unsigned)http.stats.refused_busy,
+           (unsigned)http.stats.timeouts, (unsigned)http.stats.bytes_sent);
+    tern_http_server_stop(&http);
+    tern_dhcp_stop(stack);
+    print_summary(stack, "exit");
+    if (o->have_ping) {
+        tern_ping_set_handler(stack, NULL, NULL);
+        ping_free(&pg);
+    }
+    tern_netif_remove(stack, &sl.netif);
+    tern_slirp_close(&sl);
+    if (o->pcap && tern_pcap_close(&pcap) != 0)
+        status = 1;
+    tern_stack_deinit(stack);
+    if (check_ledger_empty(stack, NULL) != 0)
+        status = 1;
+    free(stack);
+    tern_posix_destroy(&px);
+    close(sfd);
+    printf("tern-demo: exit %d\n", status);
+    return status;
+}
+
 /* ---- Options ------------------------------------------------------------------ */
 
 /* Unsigned decimal in [lo, hi]; -1 if malformed. */
@@ -642,7 +1186,9 @@ static int opt_bad_value(const struct option *opt, const char *arg)
 static int parse_opts(int argc, char **argv, demo_opts_t *o)
 {
     enum { OPT_TAP = 256, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
-           OPT_STAY, OPT_SEED };
+           OPT_STAY, OPT_SEED, OPT_UDP_SEND,
+           OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
+           OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */ };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"ip", required_argument, NULL, OPT_IP},
@@ -655,6 +1201,13 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"size", required_argument, NULL, OPT_SIZE},
         {"stay", no_argument, NULL, OPT_STAY},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"udp-send", required_argument, NULL, OPT_UDP_SEND},
+        {"slirp", no_argument, NULL, OPT_SLIRP},
+        {"demo-wire", no_argument, NULL, OPT_DEMO_WIRE},
+        {"http-port", required_argument, NULL, OPT_HTTP_PORT},
+        {"dhcp", no_argument, NULL, OPT_DHCP},
+        {"dns", required_argument, NULL, OPT_DNS},
+        {"resolve", required_argument, NULL, OPT_RESOLVE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -662,6 +1215,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     o->interval_ms = 1000;
     o->size = 56;
     o->seed = 1;
+    o->http_port = 8080;
     opterr = 0; /* our own message */
     int c, idx = -1;
     unsigned long v;
@@ -720,10 +1274,42 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         case OPT_STAY:
             o->stay = 1;
             break;
+        case OPT_UDP_SEND: {
+            /* ADDR:PORT, port 1..65535 */
+            char host[16];
+            const char *colon = strchr(optarg, ':');
+            size_t hl = colon ? (size_t)(colon - optarg) : 0u;
+            if (colon == NULL || hl == 0u || hl >= sizeof host || parse_uint(colon + 1, 1, 65535, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            memcpy(host, optarg, hl);
+            host[hl] = '\0';
+            if (tern_posix_parse_ip4(host, &o->udp_dst, NULL) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->udp_port = (uint16_t)v;
+            o->have_udp_send = 1;
+            break;
+        }
         case OPT_SEED:
             if (parse_uint(optarg, 0, 0xFFFFFFFFul, &v) != 0)
                 return opt_bad_value(&longopts[idx], optarg);
             o->seed = v;
+            break;
+        case OPT_SLIRP: /* slirp block */
+            o->slirp = 1;
+            break;
+        case OPT_DEMO_WIRE:
+            o->demo_wire = 1;
+            break;
+        case OPT_HTTP_PORT:
+            if (parse_uint(optarg, 1, 65535, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->http_port = (uint16_t)v;
+            break;
+        case OPT_DHCP: /* DHCP and DNS: demo_dhcp_dns.c */
+        case OPT_DNS:
+        case OPT_RESOLVE:
+            if (demo_dd_option(&o->dd, longopts[idx].name, optarg) != 1)
+                return opt_bad_value(&longopts[idx], optarg ? optarg : "");
             break;
         case 'h':
             return 1;
@@ -733,14 +1319,24 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     }
     if (optind != argc)
         return opt_error("unexpected argument", argv[optind]);
+    if ((o->tap != NULL) + o->slirp + o->demo_wire > 1)
+        return opt_error("--tap, --slirp and --demo-wire are separate modes: pick one", NULL);
+    if (o->tap && o->dd.dhcp && o->have_ip)
+        return opt_error("--dhcp and --ip are two ways to get an address: pick one", NULL);
+    if (!o->tap && demo_dd_wanted(&o->dd))
+        return opt_error("--dhcp, --dns and --resolve need --tap", NULL);
     if (o->tap) {
-        if (!o->have_ip || o->ip == 0)
-            return opt_error("--tap needs --ip ADDR[/LEN]", NULL);
-    } else if (o->have_ip || o->gw || o->have_mac || o->have_ping || o->stay) {
-        return opt_error("--ip, --gw, --mac, --ping and --stay need --tap", NULL);
+        if ((!o->have_ip || o->ip == 0) && !o->dd.dhcp)
+            return opt_error("--tap needs --ip ADDR[/LEN] (or --dhcp)", NULL);
+    } else if (o->demo_wire && (o->have_ip || o->gw || o->have_mac || o->have_ping || o->have_udp_send || o->stay)) {
+        return opt_error("--ip, --gw, --mac, --ping, --udp-send and --stay need --tap", NULL);
+    } else if (!o->demo_wire && (o->have_ip || o->gw || o->have_udp_send)) {
+        return opt_error("--slirp (the default without --tap) gets 10.0.2.15/24 by DHCP: --ip, --gw and --udp-send need --tap", NULL);
     }
-    if (o->stay && !o->have_ping)
-        return opt_error("--stay only makes sense with --ping", NULL);
+    if (o->stay && !o->have_ping && !o->have_udp_send)
+        return opt_error("--stay only makes sense with --ping or --udp-send", NULL);
+    if (o->have_ping && o->have_udp_send)
+        return opt_error("--ping and --udp-send cannot be combined (--count is for one of them)", NULL);
     return 0;
 }
 
@@ -757,5 +1353,5 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    return o.tap ? run_tap(&o) : run_wire(&o);
+    return o.tap ? run_tap(&o) : o.demo_wire ? run_wire(&o) : run_slirp(&o);
 }

@@ -1,0 +1,880 @@
+/* DNS client (RFC 1035): A lookups over UDP, a bounded TTL cache, retries
+ * rotating over the servers, and a response parser that treats every byte
+ * as hostile (the NAME:WRECK and AMNESIA:33 bug classes: docs/dhcp_dns.md).
+ *
+ * Memory (all DNS_CACHE, owner 0): the client struct from start to stop;
+ * one block per running query (its UDP pcb and its name), freed when it
+ * completes; one block per cache entry, freed at its TTL or on eviction. */
+#include "tern/dns.h"
+
+#include <string.h>
+#include "core/fmt.h"
+#include "net/net_internal.h"
+#include "tern/dhcp.h"
+#include "tern/stack.h"
+#include "tern/udp.h"
+#include "dns_state.h"
+
+#define DNS_PORT 53u
+#define DNS_HDR_LEN 12u
+#define DNS_WIRE_MAX 255u       /* RFC 1035 2.3.4: a name on the wire */
+#define DNS_LABEL_MAX 63u
+#define DNS_TYPE_A 1u
+#define DNS_TYPE_CNAME 5u
+#define DNS_CLASS_IN 1u
+#define DNS_FLAG_QR 0x8000u
+#define DNS_FLAG_TC 0x0200u
+#define DNS_FLAG_RD 0x0100u
+#define DNS_RCODE_NXDOMAIN 3u
+#define DNS_CNAME_MAX 8u        /* CNAME links followed in one response */
+#define DNS_JUMPS_MAX 128u      /* compression pointers followed in one name */
+
+/* Why a name could not be read (each has its counter). */
+enum dns_name_err { NAME_OK = 0, NAME_TRUNC, NAME_LOOP, NAME_FORWARD, NAME_OUTSIDE, NAME_LABEL, NAME_LONG };
+
+static uint8_t dns_lower_byte(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+/* Check a dotted name and write its wire form (lower case) into wire:
+ * returns the wire length, or 0 when the name is unusable. One trailing dot
+ * is allowed; empty labels, labels over 63 bytes, names over 253 characters
+ * and bytes outside printable ASCII are not. */
+static size_t dns_name_encode(const char *name, uint8_t wire[DNS_WIRE_MAX], size_t *dotted_len)
+{
+    size_t len = 0;
+    while (len <= TERN_DNS_NAME_MAX + 1u && name[len] != '\0')
+        len++;
+    if (len > 0u && name[len - 1u] == '.')
+        len--;
+    if (len == 0u || len > TERN_DNS_NAME_MAX)
+        return 0;
+    size_t n = 0, label = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || name[i] == '.') {
+            size_t l = i - label;
+            if (l == 0u || l > DNS_LABEL_MAX)
+                return 0;
+            wire[n++] = (uint8_t)l;
+            for (size_t k = label; k < i; k++)
+                wire[n++] = dns_lower_byte((uint8_t)name[k]);
+            label = i + 1u;
+            continue;
+        }
+        uint8_t c = (uint8_t)name[i];
+        if (c <= 0x20u || c >= 0x7Fu)
+            return 0;
+    }
+    wire[n++] = 0;
+    *dotted_len = len;
+    return n; /* at most 253 + 2 = 255 */
+}
+
+/* Read the possibly compressed name at *pos (RFC 1035 4.1.4) into out as an
+ * uncompressed wire name in lower case (out_len bytes, at most 255), and
+ * move *pos past the name as it sits there. Every pointer must go strictly
+ * backwards, to before the run of labels being read, so the walk always
+ * ends; it may not land in the header or past the end. Nothing is read
+ * before its bounds check. */
+static enum dns_name_err dns_name_read(const uint8_t *msg, size_t len, size_t *pos, uint8_t *out, size_t *out_len)
+{
+    size_t p = *pos;
+    size_t limit = p; /* a pointer must land below this */
+    size_t end = 0;   /* where the name ends in place: after the first pointer */
+    size_t n = 0;
+    unsigned jumps = 0;
+    for (;;) {
+        if (p >= len)
+            return NAME_TRUNC;
+        uint8_t c = msg[p];
+        if ((c & 0xC0u) == 0xC0u) {
+            if (len - p < 2u)
+                return NAME_TRUNC;
+            size_t target = ((size_t)(c & 0x3Fu) << 8) | msg[p + 1u];
+            if (end == 0u)
+                end = p + 2u;
+            if (target < DNS_HDR_LEN || target >= len)
+                return NAME_OUTSIDE;
+            if (target > p)
+                return NAME_FORWARD;
+            if (target >= limit || ++jumps > DNS_JUMPS_MAX)
+                return NAME_LOOP;
+            limit = target;
+            p = target;
+            continue;
+        }
+        if (c > DNS_LABEL_MAX)
+            return NAME_LABEL; /* 01 and 10 prefixes: extended/reserved label types */
+        if (c == 0u) {
+            out[n++] = 0;
+            p++;
+            break;
+        }
+        if (len - p - 1u < c)
+            return NAME_TRUNC; /* the label runs past the end */
+        if (n + 1u + c + 1u > DNS_WIRE_MAX)
+            return NAME_LONG;  /* with the root byte still to come */
+        out[n++] = c;
+        for (size_t k = 0; k < c; k++)
+            out[n++] = dns_lower_byte(msg[p + 1u + k]);
+        p += 1u + c;
+    }
+    *pos = end != 0u ? end : p;
+    *out_len = n;
+    return NAME_OK;
+}
+
+static uint32_t *dns_name_counter(tern_dns_stats_t *s, enum dns_name_err e)
+{
+    switch (e) {
+    case NAME_LOOP:
+        return &s->drop_pointer_loop;
+    case NAME_FORWARD:
+        return &s->drop_pointer_forward;
+    case NAME_OUTSIDE:
+        return &s->drop_pointer_outside;
+    case NAME_LABEL:
+        return &s->drop_label;
+    case NAME_LONG:
+        return &s->drop_name_long;
+    default:
+        return &s->drop_record;
+    }
+}
+
+/* ---- the cache ---------------------------------------------------------------- */
+
+static void dns_cache_remove(struct tern_dns *dns, struct dns_cache_entry **pp)
+{
+    struct dns_cache_entry *e = *pp;
+    *pp = e->next;
+    dns->ncache--;
+    tern_mem_free(&dns->stack->ledger, e);
+}
+
+static struct dns_cache_entry *dns_cache_find(struct tern_dns *dns, const char *name, uint32_t now)
+{
+    for (struct dns_cache_entry **pp = &dns->cache; *pp != NULL; pp = &(*pp)->next) {
+        struct dns_cache_entry *e = *pp;
+        if (strcmp(e->name, name) != 0)
+            continue;
+        if (net_time_reached(now, e->expires)) {
+            dns->stats.cache_expired++;
+            dns_cache_remove(dns, pp);
+            return NULL;
+        }
+        return e;
+    }
+    return NULL;
+}
+
+static void dns_cache_put(struct tern_dns *dns, const char *name, tern_ip4_t addr, uint32_t ttl_s, uint32_t now)
+{
+    /* RFC 1035 3.2.1: a zero TTL is for this transaction only. */
+    if (ttl_s == 0u || TERN_DNS_CACHE_ENTRIES == 0)
+        return;
+    if (ttl_s > TERN_DNS_CACHE_MAX_TTL_S)
+        ttl_s = TERN_DNS_CACHE_MAX_TTL_S;
+    uint32_t expires = now + ttl_s * 1000u;
+    struct dns_cache_entry *e = dns_cache_find(dns, name, now);
+    if (e != NULL) {
+        e->addr = addr;
+        e->expires = expires;
+        return;
+    }
+    if (dns->ncache >= TERN_DNS_CACHE_ENTRIES && dns->cache != NULL) {
+        /* Full: the entry closest to expiry makes room. */
+        struct dns_cache_entry **victim = &dns->cache;
+        for (struct dns_cache_entry **pp = &dns->cache; *pp != NULL; pp = &(*pp)->next)
+            if ((int32_t)((*pp)->expires - (*victim)->expires) < 0)
+                victim = pp;
+        dns->stats.cache_evictions++;
+        dns_cache_remove(dns, victim);
+    }
+    size_t nl = strlen(name) + 1u;
+    e = tern_mem_alloc(&dns->stack->ledger, sizeof *e + nl, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    if (e == NULL) {
+        dns->stats.nomem++;
+        return;
+    }
+    e->addr = addr;
+    e->expires = expires;
+    memcpy(e->name, name, nl);
+    e->next = dns->cache;
+    dns->cache = e;
+    dns->ncache++;
+}
+
+/* ---- queries --------------------------------------------------------------------- */
+
+static const char *dns_query_name(const struct dns_query *q)
+{
+    return (const char *)q->data + q->wire_len;
+}
+
+static unsigned dns_servers(const struct tern_dns *dns, tern_ip4_t *out, unsigned max)
+{
+    if (dns->nservers != 0u) {
+        unsigned n = dns->nservers < max ? dns->nservers : max;
+        memcpy(out, dns->servers, n * sizeof *out);
+        return dns->nservers;
+    }
+    tern_dhcp_info_t in;
+    if (tern_dhcp_get_info(dns->stack, &in) != TERN_OK || in.state < TERN_DHCP_BOUND ||
+        in.state > TERN_DHCP_REBINDING)
+        return 0;
+    unsigned n = in.dns_count < max ? in.dns_count : max;
+    memcpy(out, in.dns, n * sizeof *out);
+    return in.dns_count;
+}
+
+static void dns_query_free(struct tern_dns *dns, struct dns_query *q)
+{
+    for (struct dns_query **pp = &dns->queries; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    }
+    tern_udp_unbind(dns->stack, &q->pcb);
+    dns->nqueries--;
+    tern_mem_free(&dns->stack->ledger, q);
+}
+
+/* The query is over. With a callback it is freed after the call; without,
+ * its result waits for the poller. Returns 1 when the client may have
+ * changed under the caller (a callback ran). */
+static int dns_complete(struct tern_dns *dns, struct dns_query *q, int result, tern_ip4_t addr, uint32_t now)
+{
+    tern_stack_t *stack = dns->stack;
+    tern_dns_stats_t *s = &dns->stats;
+    if (result == TERN_OK)
+        s->answers++;
+    else if (result == TERN_ERR_NOTFOUND)
+        s->nxdomain++;
+    else if (result == TERN_ERR_TIMEOUT)
+        s->timeouts++;
+    tern_udp_unbind(stack, &q->pcb); /* nothing more to hear */
+    if (q->fn == NULL) {
+        q->done = 1;
+        q->result = result;
+        q->addr = addr;
+        q->armed = 1;
+        q->deadline = now + TERN_DNS_RESULT_HOLD_MS;
+        return 0;
+    }
+    tern_dns_found_fn fn = q->fn;
+    void *ctx = q->ctx;
+    /* Unlinked before the call: the callback may start lookups or stop the
+     * client; the name stays valid until the block is freed below. */
+    for (struct dns_query **pp = &dns->queries; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    }
+    dns->nqueries--;
+    fn(stack, ctx, dns_query_name(q), result, addr);
+    tern_mem_free(&stack->ledger, q);
+    if (stack->port->wake_all != NULL)
+        stack->port->wake_all(stack->port->ctx);
+    return 1;
+}
+
+static uint32_t dns_try_timeout(const struct dns_query *q, unsigned nservers)
+{
+    unsigned round = nservers != 0u ? (q->tries > 0u ? q->tries - 1u : 0u) / nservers : 0u;
+    return TERN_DNS_RETRY_MS << (round < 3u ? round : 3u);
+}
+
+/* Send the next transmission of q: the next server in turn. Returns 1 when
+ * the query completed instead (no server left). */
+static int dns_transmit(struct tern_dns *dns, struct dns_query *q, uint32_t now, int armed)
+{
+    tern_stack_t *stack = dns->stack;
+    tern_ip4_t servers[TERN_DNS_MAX_SERVERS];
+    unsigned n = dns_servers(dns, servers, TERN_DNS_MAX_SERVERS);
+    if (n > TERN_DNS_MAX_SERVERS)
+        n = TERN_DNS_MAX_SERVERS;
+    if (n == 0u)
+        return dns_complete(dns, q, TERN_ERR_STATE, 0, now);
+    tern_ip4_t server = servers[q->tries % n];
+    q->asked[q->tries] = server;
+    q->tries++;
+    q->armed = (uint8_t)armed;
+    q->deadline = now + dns_try_timeout(q, n);
+    size_t len = DNS_HDR_LEN + q->wire_len + 4u;
+    tern_netbuf_t *nb = tern_udp_netbuf_get(stack, len, 0);
+    if (nb == NULL) {
+        dns->stats.tx_err++;
+        return 0; /* the timer retries */
+    }
+    uint8_t *p = nb->data;
+    memset(p, 0, DNS_HDR_LEN);
+    wire_wr16(p, q->id);
+    wire_wr16(p + 2, DNS_FLAG_RD);
+    wire_wr16(p + 4, 1); /* QDCOUNT */
+    memcpy(p + DNS_HDR_LEN, q->data, q->wire_len);
+    wire_wr16(p + DNS_HDR_LEN + q->wire_len, DNS_TYPE_A);
+    wire_wr16(p + DNS_HDR_LEN + q->wire_len + 2u, DNS_CLASS_IN);
+    tern_sockaddr_t to = {server, DNS_PORT};
+    if (tern_udp_sendto(stack, &q->pcb, nb, &to) != TERN_OK) {
+        dns->stats.tx_err++;
+        return 0;
+    }
+    dns->stats.tx++;
+    return 0;
+}
+
+/* This try failed at once (the server refused, or cut its answer): ask the
+ * next server now, or end the query when no try is left. */
+static void dns_retry_now(struct tern_dns *dns, struct dns_query *q, uint32_t now)
+{
+    if (q->tries >= TERN_DNS_MAX_TRIES) {
+        (void)dns_complete(dns, q, q->truncated ? TERN_ERR_MSGSIZE : TERN_ERR_REFUSED, 0, now);
+        return;
+    }
+    dns->stats.retries++;
+    (void)dns_transmit(dns, q, now, 1);
+}
+
+/* ---- responses ---------------------------------------------------------------------- */
+
+enum dns_verdict { DNS_DROP = 0, DNS_ANSWER, DNS_NOTFOUND, DNS_SERVER_ERROR, DNS_TRUNCATED };
+
+/* Everything after the question: ANCOUNT records, each checked for bounds
+ * before use. The A record for the query name, following CNAMEs, gives
+ * *addr and *ttl (the smallest TTL along the chain). scratch: 255 bytes. */
+static enum dns_verdict dns_parse_answers(tern_dns_stats_t *s, const struct dns_query *q, const uint8_t *msg,
+                                          size_t len, size_t start, unsigned ancount, tern_ip4_t *addr,
+                                          uint32_t *ttl, uint8_t *scratch)
+{
+    uint8_t name[DNS_WIRE_MAX]; /* the name whose address we want */
+    size_t name_len = q->wire_len, owner_len = 0;
+    memcpy(name, q->data, name_len);
+    uint32_t chain_ttl = UINT32_MAX;
+    /* Pass 0 validates every record; later passes follow the chain, one
+     * CNAME link per pass at most, so order in the message does not matter
+     * and a CNAME loop ends at DNS_CNAME_MAX links. */
+    for (unsigned pass = 0; pass <= DNS_CNAME_MAX + 1u; pass++) {
+        size_t pos = start;
+        int moved = 0;
+        for (unsigned i = 0; i < ancount; i++) {
+            enum dns_name_err e = dns_name_read(msg, len, &pos, scratch, &owner_len);
+            if (e != NAME_OK) {
+                (*dns_name_counter(s, e))++;
+                return DNS_DROP;
+            }
+            if (len - pos < 10u) {
+                s->drop_record++; /* the count promised more than is there */
+                return DNS_DROP;
+            }
+            uint16_t type = wire_rd16(msg + pos), cls = wire_rd16(msg + pos + 2u);
+            uint32_t rttl = wire_rd32(msg + pos + 4u);
+            uint16_t rdlen = wire_rd16(msg + pos + 8u);
+            pos += 10u;
+            if (rdlen > len - pos) {
+                s->drop_rdata++;
+                return DNS_DROP;
+            }
+            size_t rdata = pos;
+            pos += rdlen;
+            if (rttl > 0x7FFFFFFFu)
+                rttl = 0; /* RFC 2181 8: the top bit set means zero */
+            if (cls != DNS_CLASS_IN || (type != DNS_TYPE_A && type != DNS_TYPE_CNAME))
+                continue;
+            if (type == DNS_TYPE_A && rdlen != 4u) {
+                s->drop_rdata++;
+                return DNS_DROP;
+            }
+            int match = pass != 0u && !moved && owner_len == name_len && memcmp(scratch, name, name_len) == 0;
+            if (type == DNS_TYPE_CNAME) {
+                /* The target must lie within the RDATA (its pointers may
+                 * still reach back into the message). Read into name when
+                 * we follow it, else just check it. */
+                size_t tp = rdata, target_len = 0;
+                e = dns_name_read(msg, rdata + rdlen, &tp, match ? name : scratch, &target_len);
+                if (e != NAME_OK) {
+                    (*dns_name_counter(s, e))++;
+                    return DNS_DROP;
+                }
+                if (match) {
+                    name_len = target_len;
+                    moved = 1;
+                    if (rttl < chain_ttl)
+                        chain_ttl = rttl;
+                }
+                continue;
+            }
+            if (match) {
+                *addr = wire_rd32(msg + rdata);
+                *ttl = rttl < chain_ttl ? rttl : chain_ttl;
+                return DNS_ANSWER;
+            }
+        }
+        if (pass > 0u && !moved)
+            break; /* the chain ends without an address */
+    }
+    return DNS_NOTFOUND;
+}
+
+static enum dns_verdict dns_parse(tern_dns_stats_t *s, const struct dns_query *q, const uint8_t *msg, size_t len,
+                                  const tern_udp_rx_info_t *info, tern_ip4_t *addr, uint32_t *ttl)
+{
+    /* RFC 5452 9.1: source address and port, id and question must all match. */
+    int asked = 0;
+    for (unsigned i = 0; i < q->tries && i < TERN_DNS_MAX_TRIES; i++)
+        if (q->asked[i] == info->from.addr)
+            asked = 1;
+    if (!asked || info->from.port != DNS_PORT) {
+        s->drop_source++;
+        return DNS_DROP;
+    }
+    if (len < DNS_HDR_LEN) {
+        s->drop_short++;
+        return DNS_DROP;
+    }
+    if (wire_rd16(msg) != q->id) {
+        s->drop_id++;
+        return DNS_DROP;
+    }
+    uint16_t flags = wire_rd16(msg + 2);
+    if (!(flags & DNS_FLAG_QR) || ((flags >> 11) & 0x0Fu) != 0u) {
+        s->drop_not_response++;
+        return DNS_DROP;
+    }
+    if (wire_rd16(msg + 4) != 1u) {
+        s->drop_question++;
+        return DNS_DROP;
+    }
+    size_t pos = DNS_HDR_LEN;
+    uint8_t qname[DNS_WIRE_MAX];
+    size_t qlen = 0;
+    enum dns_name_err e = dns_name_read(msg, len, &pos, qname, &qlen);
+    if (e != NAME_OK) {
+        (*dns_name_counter(s, e))++;
+        return DNS_DROP;
+    }
+    if (len - pos < 4u) {
+        s->drop_record++;
+        return DNS_DROP;
+    }
+    if (qlen != q->wire_len || memcmp(qname, q->data, qlen) != 0 || wire_rd16(msg + pos) != DNS_TYPE_A ||
+        wire_rd16(msg + pos + 2u) != DNS_CLASS_IN) {
+        s->drop_question++;
+        return DNS_DROP;
+    }
+    pos += 4u;
+    if (flags & DNS_FLAG_TC) {
+        /* No TCP fallback: a cut answer is no answer (RFC 1035 4.2.1). */
+        s->drop_truncated++;
+        return DNS_TRUNCATED;
+    }
+    unsigned rcode = flags & 0x0Fu;
+    if (rcode == DNS_RCODE_NXDOMAIN)
+        return DNS_NOTFOUND;
+    if (rcode != 0u) {
+        s->server_errors++;
+        return DNS_SERVER_ERROR;
+    }
+    return dns_parse_answers(s, q, msg, len, pos, wire_rd16(msg + 6), addr, ttl, qname);
+}
+
+static void dns_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
+                     const tern_udp_rx_info_t *info)
+{
+    struct dns_query *q = ctx;
+    struct tern_dns *dns = stack->dns;
+    (void)pcb;
+    tern_ip4_t addr = 0;
+    uint32_t ttl = 0;
+    enum dns_verdict v = DNS_DROP;
+    if (dns != NULL && !q->done) {
+        dns->stats.rx++;
+        v = dns_parse(&dns->stats, q, nb->data, nb->len, info, &addr, &ttl);
+    }
+    tern_netbuf_release(&stack->netbufs, nb);
+    switch (v) {
+    case DNS_ANSWER:
+        dns_cache_put(dns, dns_query_name(q), addr, ttl, info->now);
+        (void)dns_complete(dns, q, TERN_OK, addr, info->now);
+        break;
+    case DNS_NOTFOUND:
+        (void)dns_complete(dns, q, TERN_ERR_NOTFOUND, 0, info->now);
+        break;
+    case DNS_SERVER_ERROR:
+        q->server_err = 1;
+        dns_retry_now(dns, q, info->now);
+        break;
+    case DNS_TRUNCATED:
+        q->truncated = 1;
+        dns_retry_now(dns, q, info->now);
+        break;
+    default:
+        break; /* keep waiting for the real answer */
+    }
+}
+
+/* ---- the service ------------------------------------------------------------------ */
+
+static uint32_t dns_poll(tern_stack_t *stack, void *ctx, uint32_t now)
+{
+    struct tern_dns *dns = ctx;
+    uint32_t next = UINT32_MAX;
+again:
+    for (struct dns_query *q = dns->queries; q != NULL; q = q->next) {
+        if (!q->armed) {
+            q->armed = 1;
+            q->deadline = now + dns_try_timeout(q, 1);
+        }
+        if (!net_time_reached(now, q->deadline)) {
+            if (q->deadline - now < next)
+                next = q->deadline - now;
+            continue;
+        }
+        if (q->done) {
+            dns_query_free(dns, q); /* nobody collected the result */
+            goto again;
+        }
+        int ended;
+        if (q->tries >= TERN_DNS_MAX_TRIES) {
+            int r = q->truncated ? TERN_ERR_MSGSIZE : q->server_err ? TERN_ERR_REFUSED : TERN_ERR_TIMEOUT;
+            ended = dns_complete(dns, q, r, 0, now);
+        } else {
+            dns->stats.retries++;
+            ended = dns_transmit(dns, q, now, 1);
+        }
+        if (ended && stack->dns != dns)
+            return UINT32_MAX; /* a callback stopped the client */
+        goto again; /* the list may have changed */
+    }
+    for (struct dns_cache_entry **pp = &dns->cache; *pp != NULL;) {
+        struct dns_cache_entry *e = *pp;
+        if (net_time_reached(now, e->expires)) {
+            dns->stats.cache_expired++;
+            dns_cache_remove(dns, pp);
+            continue;
+        }
+        if (e->expires - now < next)
+            next = e->expires - now;
+        pp = &e->next;
+    }
+    return next;
+}
+
+/* ---- public ------------------------------------------------------------------------ */
+
+int tern_dns_start(tern_stack_t *stack)
+{
+    if (stack == NULL)
+        return TERN_ERR_INVAL;
+    if (stack->dns != NULL)
+        return TERN_ERR_STATE;
+    struct tern_dns *dns = tern_mem_zalloc(&stack->ledger, sizeof *dns, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    if (dns == NULL)
+        return TERN_ERR_NOMEM;
+    dns->stack = stack;
+    dns->svc.poll = dns_poll;
+    dns->svc.ctx = dns;
+    stack->dns = dns;
+    tern_stack_add_service(stack, &dns->svc);
+    return TERN_OK;
+}
+
+void tern_dns_stop(tern_stack_t *stack)
+{
+    if (stack == NULL || stack->dns == NULL)
+        return;
+    struct tern_dns *dns = stack->dns;
+    dns->stopping = 1;
+    tern_stack_remove_service(stack, &dns->svc);
+    /* Waiters hear TERN_ERR_CLOSED; their callbacks can start nothing new
+     * (lookups say TERN_ERR_STATE while stopping). */
+    while (dns->queries != NULL) {
+        struct dns_query *q = dns->queries;
+        if (q->done || q->fn == NULL)
+            dns_query_free(dns, q);
+        else
+            (void)dns_complete(dns, q, TERN_ERR_CLOSED, 0, stack->now);
+    }
+    tern_dns_cache_flush(stack);
+    stack->dns = NULL;
+    tern_mem_free(&stack->ledger, dns);
+}
+
+int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigned n)
+{
+    if (stack == NULL || stack->dns == NULL)
+        return TERN_ERR_STATE;
+    if (n > TERN_DNS_MAX_SERVERS || (n != 0u && servers == NULL))
+        return TERN_ERR_INVAL;
+    for (unsigned i = 0; i < n; i++)
+        if (!ipv4_is_unicast_host(servers[i]))
+            return TERN_ERR_INVAL;
+    struct tern_dns *dns = stack->dns;
+    if (n != 0u)
+        memcpy(dns->servers, servers, n * sizeof *servers);
+    dns->nservers = (uint8_t)n;
+    return TERN_OK;
+}
+
+unsigned tern_dns_get_servers(const tern_stack_t *stack, tern_ip4_t *out, unsigned max)
+{
+    if (stack == NULL || stack->dns == NULL)
+        return 0;
+    tern_ip4_t all[TERN_DNS_MAX_SERVERS > TERN_DHCP_MAX_DNS ? TERN_DNS_MAX_SERVERS : TERN_DHCP_MAX_DNS];
+    unsigned n = dns_servers(stack->dns, all, sizeof all / sizeof all[0]);
+    if (out != NULL)
+        memcpy(out, all, (n < max ? n : max) * sizeof *out);
+    return n;
+}
+
+int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, tern_dns_found_fn fn, void *ctx)
+{
+    if (stack == NULL || name == NULL)
+        return TERN_ERR_INVAL;
+    struct tern_dns *dns = stack->dns;
+    if (dns == NULL || dns->stopping)
+        return TERN_ERR_STATE;
+    tern_ip4_t literal;
+    if (tern_ip4_from_str(name, &literal) == TERN_OK) {
+        if (addr != NULL)
+            *addr = literal;
+        return TERN_OK;
+    }
+    uint8_t wire[DNS_WIRE_MAX];
+    size_t dotted = 0;
+    size_t wire_len = dns_name_encode(name, wire, &dotted);
+    if (wire_len == 0u)
+        return TERN_ERR_INVAL;
+    /* Names are kept as bytes (lower case ASCII, validated above): no
+     * sign conversions on char. */
+    uint8_t lower_b[TERN_DNS_NAME_MAX + 1u];
+    for (size_t i = 0; i < dotted; i++)
+        lower_b[i] = dns_lower_byte((uint8_t)name[i]);
+    lower_b[dotted] = 0;
+    const char *lower = (const char *)lower_b;
+    if (fn == NULL) {
+        /* Start-and-poll: the running (or finished) query for this name. */
+        for (struct dns_query *q = dns->queries; q != NULL; q = q->next) {
+            if (q->fn != NULL || strcmp(dns_query_name(q), lower) != 0)
+                continue;
+            if (!q->done)
+                return TERN_ERR_INPROGRESS;
+            int r = q->result;
+            if (r == TERN_OK && addr != NULL)
+                *addr = q->addr;
+            dns_query_free(dns, q);
+            return r;
+        }
+    }
+    struct dns_cache_entry *e = dns_cache_find(dns, lower, stack->now);
+    if (e != NULL) {
+        dns->stats.cache_hits++;
+        if (addr != NULL)
+            *addr = e->addr;
+        return TERN_OK;
+    }
+    tern_ip4_t servers[TERN_DNS_MAX_SERVERS];
+    if (dns_servers(dns, servers, TERN_DNS_MAX_SERVERS) == 0u)
+        return TERN_ERR_STATE;
+    dns->stats.cache_misses++;
+    if (dns->nqueries >= TERN_DNS_MAX_QUERIES) {
+        dns->stats.nomem++;
+        return TERN_ERR_NOMEM;
+    }
+    struct dns_query *q =
+        tern_mem_zalloc(&stack->ledger, sizeof *q + wire_len + dotted + 1u, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    if (q == NULL) {
+        dns->stats.nomem++;
+        return TERN_ERR_NOMEM;
+    }
+    memcpy(q->data, wire, wire_len);
+    memcpy(q->data + wire_len, lower, dotted + 1u);
+    q->wire_len = (uint8_t)wire_len;
+    q->fn = fn;
+    q->ctx = ctx;
+    /* RFC 5452: a random id and a fresh random source port per query. */
+    q->id = (uint16_t)stack->port->random32(stack->port->ctx);
+    tern_udp_pcb_init(&q->pcb, dns_recv, q);
+    tern_sockaddr_t local = {0, 0};
+    int r = tern_udp_bind(stack, &q->pcb, &local);
+    if (r != TERN_OK) {
+        tern_mem_free(&stack->ledger, q);
+        return r;
+    }
+    q->next = dns->queries;
+    dns->queries = q;
+    dns->nqueries++;
+    dns->stats.queries++;
+    /* The first try goes now; its timer starts at the next poll, which has
+     * the current time (stack->now may be a poll interval old here). */
+    (void)dns_transmit(dns, q, stack->now, 0);
+    return TERN_ERR_INPROGRESS;
+}
+
+void tern_dns_cancel(tern_stack_t *stack, tern_dns_found_fn fn, void *ctx)
+{
+    if (stack == NULL || stack->dns == NULL)
+        return;
+    struct tern_dns *dns = stack->dns;
+    for (struct dns_query *q = dns->queries; q != NULL;) {
+        struct dns_query *next = q->next;
+        if (q->fn == fn && q->ctx == ctx)
+            dns_query_free(dns, q);
+        q = next;
+    }
+}
+
+#if TERN_OS
+typedef struct dns_waiter {
+    int done;
+    int result;
+    tern_ip4_t addr;
+} dns_waiter_t;
+
+static void dns_resolve_done(tern_stack_t *stack, void *ctx, const char *name, int result, tern_ip4_t addr)
+{
+    dns_waiter_t *w = ctx;
+    (void)stack;
+    (void)name;
+    w->done = 1;
+    w->result = result;
+    w->addr = addr;
+}
+
+int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, uint32_t timeout_ms)
+{
+    if (stack == NULL || name == NULL)
+        return TERN_ERR_INVAL;
+    const tern_port_t *port = stack->port;
+    if (port->wait == NULL)
+        return TERN_ERR_NOTSUP;
+    if (port->lock != NULL)
+        port->lock(port->ctx);
+    dns_waiter_t w = {0, 0, 0};
+    tern_ip4_t a = 0;
+    int r = tern_dns_lookup(stack, name, &a, dns_resolve_done, &w);
+    if (r == TERN_ERR_INPROGRESS) {
+        uint32_t start = port->now_ms != NULL ? port->now_ms(port->ctx) : 0u;
+        uint32_t waited = 0;
+        while (!w.done) {
+            /* Wake at least once a second: a stopped client or a lost
+             * wake-up costs at most that. */
+            uint32_t slice = 1000u;
+            if (timeout_ms != 0u) {
+                if (waited >= timeout_ms)
+                    break;
+                if (timeout_ms - waited < slice)
+                    slice = timeout_ms - waited;
+            }
+            (void)port->wait(port->ctx, slice);
+            waited = port->now_ms != NULL ? port->now_ms(port->ctx) - start : waited + slice;
+        }
+        if (w.done) {
+            r = w.result;
+            a = w.addr;
+        } else {
+            tern_dns_cancel(stack, dns_resolve_done, &w);
+            r = TERN_ERR_TIMEOUT;
+        }
+    }
+    if (r == TERN_OK && addr != NULL)
+        *addr = a;
+    if (port->unlock != NULL)
+        port->unlock(port->ctx);
+    return r;
+}
+#endif
+
+void tern_dns_cache_flush(tern_stack_t *stack)
+{
+    if (stack == NULL || stack->dns == NULL)
+        return;
+    struct tern_dns *dns = stack->dns;
+    while (dns->cache != NULL)
+        dns_cache_remove(dns, &dns->cache);
+}
+
+unsigned tern_dns_cache_count(const tern_stack_t *stack)
+{
+    return stack != NULL && stack->dns != NULL ? stack->dns->ncache : 0u;
+}
+
+int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_info_t *out)
+{
+    if (stack == NULL || stack->dns == NULL)
+        return TERN_ERR_INVAL;
+    for (const struct dns_query *q = stack->dns->queries; q != NULL; q = q->next) {
+        if (n-- != 0u)
+            continue;
+        if (out != NULL) {
+            out->name = dns_query_name(q);
+            out->id = q->id;
+            out->port = q->pcb.local.port;
+            out->server = q->tries > 0u ? q->asked[q->tries - 1u] : 0u;
+            out->tries = q->tries;
+            out->done = q->done;
+        }
+        return TERN_OK;
+    }
+    return TERN_ERR_INVAL;
+}
+
+const tern_dns_stats_t *tern_dns_stats(const tern_stack_t *stack)
+{
+    return stack != NULL && stack->dns != NULL ? &stack->dns->stats : NULL;
+}
+
+void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    if (stack == NULL || stack->dns == NULL) {
+        fmt_str(write, ctx, "dns: stopped\n");
+        return;
+    }
+    const struct tern_dns *dns = stack->dns;
+    const tern_dns_stats_t *s = &dns->stats;
+    tern_ip4_t servers[TERN_DNS_MAX_SERVERS > TERN_DHCP_MAX_DNS ? TERN_DNS_MAX_SERVERS : TERN_DHCP_MAX_DNS];
+    unsigned n = dns_servers(dns, servers, sizeof servers / sizeof servers[0]);
+    if (n > sizeof servers / sizeof servers[0])
+        n = sizeof servers / sizeof servers[0];
+    fmt_str(write, ctx, "dns: servers");
+    for (unsigned i = 0; i < n; i++) {
+        char buf[16];
+        (void)tern_ip4_to_str(servers[i], buf);
+        fmt_str(write, ctx, i == 0u ? " " : ",");
+        fmt_str(write, ctx, buf);
+    }
+    if (n == 0u)
+        fmt_str(write, ctx, " none");
+    fmt_str(write, ctx, dns->nservers != 0u ? " (static)" : n != 0u ? " (dhcp)" : "");
+    uint32_t dropped = s->drop_source + s->drop_short + s->drop_id + s->drop_not_response + s->drop_truncated +
+                       s->drop_question + s->drop_pointer_loop + s->drop_pointer_forward + s->drop_pointer_outside +
+                       s->drop_label + s->drop_name_long + s->drop_record + s->drop_rdata;
+    fmt_str(write, ctx, "; queries ");
+    fmt_uint(write, ctx, s->queries, 0);
+    fmt_str(write, ctx, " running ");
+    fmt_uint(write, ctx, dns->nqueries, 0);
+    fmt_str(write, ctx, " answered ");
+    fmt_uint(write, ctx, s->answers, 0);
+    fmt_str(write, ctx, " nxdomain ");
+    fmt_uint(write, ctx, s->nxdomain, 0);
+    fmt_str(write, ctx, " timeouts ");
+    fmt_uint(write, ctx, s->timeouts, 0);
+    fmt_str(write, ctx, " retries ");
+    fmt_uint(write, ctx, s->retries, 0);
+    fmt_str(write, ctx, "; cache ");
+    fmt_uint(write, ctx, dns->ncache, 0);
+    fmt_str(write, ctx, "/");
+    fmt_uint(write, ctx, TERN_DNS_CACHE_ENTRIES, 0);
+    fmt_str(write, ctx, " hits ");
+    fmt_uint(write, ctx, s->cache_hits, 0);
+    fmt_str(write, ctx, " misses ");
+    fmt_uint(write, ctx, s->cache_misses, 0);
+    fmt_str(write, ctx, "; dropped ");
+    fmt_uint(write, ctx, dropped, 0);
+    fmt_str(write, ctx, "\n");
+}

@@ -1,0 +1,799 @@
+/* TCP input: parsing, demultiplexing and the state machine (RFC 9293 3.10.7),
+ * with RFC 5961 reset/SYN/ACK hardening, RFC 6298 RTT sampling and RFC
+ * 5681/6582 congestion control. Received bytes are copied once, from the
+ * network buffer into their place in the receive ring (in order or not). */
+#include <string.h>
+#include "tcp_internal.h"
+
+#define PCB_GONE(pcb) (((pcb)->flags & TF_DEAD) != 0u)
+
+uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote)
+{
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, 0, remote, &nexthop);
+    unsigned mtu = nif != NULL ? nif->mtu : 576u;
+    if (mtu > TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN)
+        mtu = TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN;
+    return (uint16_t)(mtu > 40u + TCP_MIN_MSS ? mtu - 40u : TCP_MIN_MSS);
+}
+
+/* Options (RFC 9293 3.2): EOL, NOP, or kind-length-value with length >= 2
+ * inside the header. Malformed: 0. Unknown kinds are skipped. */
+static int tcp_parse_options(const uint8_t *o, size_t len, tcp_opts_t *out)
+{
+    size_t i = 0;
+    memset(out, 0, sizeof *out);
+    while (i < len) {
+        uint8_t kind = o[i];
+        if (kind == 0u)
+            break;
+        if (kind == 1u) {
+            i++;
+            continue;
+        }
+        if (i + 1u >= len)
+            return 0;
+        uint8_t olen = o[i + 1u];
+        if (olen < 2u || olen > len - i)
+            return 0;
+        if (kind == 2u) {
+            if (olen != 4u)
+                return 0;
+            out->mss = wire_rd16(o + i + 2u);
+        } else if (kind == 3u) {
+            if (olen != 3u)
+                return 0;
+            out->has_wscale = 1;
+            out->wscale = o[i + 2u];
+        }
+        i += olen;
+    }
+    return 1;
+}
+
+/* RFC 5961 7: challenge ACKs, rate-limited stack-wide. */
+static void tcp_challenge_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (stack->now - tcp->challenge_time >= 1000u) {
+        tcp->challenge_time = stack->now;
+        tcp->challenge_count = 0;
+    }
+    if (tcp->challenge_count >= TERN_TCP_CHALLENGE_ACK_LIMIT) {
+        tcp->stats.challenge_acks_limited++;
+        return;
+    }
+    tcp->challenge_count++;
+    tcp->stats.challenge_acks++;
+    (void)tcp_send_ack(stack, pcb);
+}
+
+/* Take the peer's SYN options: MSS clamped to sane bounds and our MTU,
+ * window scale only when both sides offer it. */
+static void tcp_take_syn_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    uint16_t ours = tcp_our_mss(stack, pcb->remote_ip);
+    uint16_t mss = seg->opts.mss != 0u ? seg->opts.mss : TCP_DEFAULT_MSS;
+    if (mss < TCP_MIN_MSS)
+        mss = TCP_MIN_MSS;
+    pcb->mss = mss < ours ? mss : ours;
+    if (seg->opts.has_wscale) {
+        pcb->flags |= TF_WSCALE;
+        pcb->snd_wscale = seg->opts.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : seg->opts.wscale;
+    } else {
+        pcb->snd_wscale = 0;
+        pcb->rcv_wscale = 0;
+    }
+    /* RFC 5681 3.1: initial window. */
+    pcb->cwnd = pcb->mss > 2190u ? 2u * pcb->mss : (pcb->mss > 1095u ? 3u * pcb->mss : 4u * pcb->mss);
+    pcb->ssthresh = 0xFFFFFFFFu;
+}
+
+static void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m)
+{
+    /* RFC 6298 2.2, 2.3 in fixed point: srtt8 = 8 SRTT, rttvar4 = 4 RTTVAR. */
+    if (pcb->srtt8 == 0u) {
+        pcb->srtt8 = (m << 3) | 1u; /* | 1: "measured" even for m == 0 */
+        pcb->rttvar4 = m << 1;
+    } else {
+        int32_t delta = (int32_t)m - (int32_t)(pcb->srtt8 >> 3);
+        pcb->srtt8 = (uint32_t)((int32_t)pcb->srtt8 + delta);
+        uint32_t ad = (uint32_t)(delta < 0 ? -delta : delta);
+        pcb->rttvar4 = pcb->rttvar4 - (pcb->rttvar4 >> 2) + ad;
+    }
+    uint32_t rto = (pcb->srtt8 >> 3) + (pcb->rttvar4 > 1u ? pcb->rttvar4 : 1u);
+    if (rto < TERN_TCP_RTO_MIN_MS)
+        rto = TERN_TCP_RTO_MIN_MS;
+    if (rto > TERN_TCP_RTO_MAX_MS)
+        rto = TERN_TCP_RTO_MAX_MS;
+    pcb->rto = rto;
+}
+
+/* Retransmit the first unacknowledged segment (fast retransmit, partial
+ * ACK in NewReno recovery). */
+static void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    uint32_t len = pcb->sbuf_len < pcb->mss ? pcb->sbuf_len : pcb->mss;
+    uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
+    uint8_t fl = TCP_ACK;
+    if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una + len == data_end)
+        fl |= TCP_FIN;
+    if (len == 0u && !(fl & TCP_FIN))
+        return;
+    pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
+    stack->tcp.stats.retransmits++;
+    pcb->retransmits++;
+    (void)tcp_send_segment(stack, pcb, pcb->snd_una, len, fl);
+}
+
+/* ACK processing for synchronized states (RFC 9293 3.10.7.4 fifth step,
+ * RFC 5681, RFC 6582). Returns 0 to drop the segment. */
+static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    uint32_t ack = seg->ack;
+    if (SEQ_GT(ack, pcb->snd_max)) {
+        /* Acknowledges something never sent: ACK and drop. */
+        stack->tcp.stats.drop_bad_ack++;
+        (void)tcp_send_ack(stack, pcb);
+        return 0;
+    }
+    if (SEQ_LT(ack, pcb->snd_una - pcb->max_snd_wnd)) {
+        /* RFC 5961 5.2: too old to be a real ACK. */
+        stack->tcp.stats.drop_bad_ack++;
+        tcp_challenge_ack(stack, pcb);
+        return 0;
+    }
+    uint32_t wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
+    if (SEQ_GT(ack, pcb->snd_una)) {
+        uint32_t acked = ack - pcb->snd_una;
+        uint32_t data_acked = acked < pcb->sbuf_len ? acked : pcb->sbuf_len;
+        pcb->sbuf_head += data_acked;
+        if (pcb->sbuf_head >= pcb->sbuf_size)
+            pcb->sbuf_head -= pcb->sbuf_size;
+        pcb->sbuf_len -= data_acked;
+        if (pcb->sbuf_len == 0u)
+            pcb->sbuf_head = 0;
+        pcb->snd_una = ack;
+        if (SEQ_LT(pcb->snd_nxt, ack))
+            pcb->snd_nxt = ack;
+        if ((pcb->flags & TF_RTT) && SEQ_GT(ack, pcb->rtt_seq)) {
+            pcb->flags &= ~(uint32_t)TF_RTT;
+            tcp_rtt_sample(pcb, stack->now - pcb->rtt_start);
+        }
+        pcb->retries = 0;
+        if (pcb->flags & TF_RECOVERY) {
+            if (SEQ_GEQ(ack, pcb->recover)) {
+                /* RFC 6582 3.2 step 3: full acknowledgment. */
+                pcb->flags &= ~(uint32_t)TF_RECOVERY;
+                uint32_t f = tcp_flight(pcb);
+                pcb->cwnd = pcb->ssthresh < f + pcb->mss ? pcb->ssthresh : f + pcb->mss;
+            } else {
+                /* Partial acknowledgment: resend the next hole, deflate. */
+                tcp_rexmit_first(stack, pcb);
+                pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked : 0u;
+                if (acked >= pcb->mss)
+                    pcb->cwnd += pcb->mss;
+                tcp_rexmit_timer_start(pcb, stack->now);
+            }
+        } else if (pcb->cwnd < pcb->ssthresh) {
+            pcb->cwnd += acked < pcb->mss ? acked : pcb->mss; /* slow start */
+        } else {
+            uint32_t inc = (uint32_t)pcb->mss * pcb->mss / (pcb->cwnd != 0u ? pcb->cwnd : 1u);
+            pcb->cwnd += inc != 0u ? inc : 1u; /* congestion avoidance */
+        }
+        pcb->dupacks = 0;
+        if (pcb->snd_una == pcb->snd_max)
+            pcb->flags &= ~(uint32_t)TF_REXMIT;
+        else if (!(pcb->flags & TF_RECOVERY))
+            tcp_rexmit_timer_start(pcb, stack->now);
+        if (data_acked != 0u)
+            TCP_CALLBACK(stack, pcb, writable, pcb);
+        if (PCB_GONE(pcb))
+            return 0;
+    } else if (ack == pcb->snd_una && seg->len == 0u && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
+               pcb->snd_una != pcb->snd_max && wnd == pcb->snd_wnd) {
+        /* RFC 5681 2: a duplicate ACK. */
+        pcb->dupacks++;
+        if (pcb->dupacks == 3u && !(pcb->flags & TF_RECOVERY) && SEQ_GT(ack - 1u, pcb->recover - 1u)) {
+            uint32_t half = tcp_flight(pcb) / 2u;
+            pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
+            pcb->recover = pcb->snd_max;
+            pcb->flags |= TF_RECOVERY;
+            stack->tcp.stats.fast_retransmits++;
+            tcp_rexmit_first(stack, pcb);
+            pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+            tcp_rexmit_timer_start(pcb, stack->now);
+        } else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY)) {
+            pcb->cwnd += pcb->mss;
+        }
+    }
+    /* Window update (RFC 9293 3.10.7.4: SND.WL1/WL2 rule). */
+    if (SEQ_LT(pcb->snd_wl1, seg->seq) || (pcb->snd_wl1 == seg->seq && SEQ_LEQ(pcb->snd_wl2, ack))) {
+        pcb->snd_wnd = wnd;
+        pcb->snd_wl1 = seg->seq;
+        pcb->snd_wl2 = ack;
+        if (wnd > pcb->max_snd_wnd)
+            pcb->max_snd_wnd = wnd;
+        if (wnd != 0u && (pcb->flags & TF_PERSIST)) {
+            pcb->flags &= ~(uint32_t)TF_PERSIST;
+            pcb->rto = pcb->srtt8 != 0u ? pcb->rto : TERN_TCP_RTO_INIT_MS;
+        }
+    }
+    return 1;
+}
+
+/* Copy len bytes to ring position (rbuf_head + rbuf_len + off). */
+static void tcp_ring_put(tern_tcp_pcb_t *pcb, uint32_t off, const uint8_t *data, uint32_t len)
+{
+    uint32_t pos = pcb->rbuf_head + pcb->rbuf_len + off;
+    while (pos >= pcb->rbuf_size)
+        pos -= pcb->rbuf_size;
+    uint32_t first = pcb->rbuf_size - pos < len ? pcb->rbuf_size - pos : len;
+    memcpy(pcb->rbuf + pos, data, first);
+    if (first < len)
+        memcpy(pcb->rbuf, data + first, len - first);
+}
+
+/* Record [start, end) as held out of order; merges neighbours. 0 when no
+ * descriptor is free (the bytes are then not kept). */
+static int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32_t end)
+{
+    struct tcp_ooo **pp = &pcb->ooo;
+    while (*pp != NULL && SEQ_LT((*pp)->end, start))
+        pp = &(*pp)->next;
+    struct tcp_ooo *d = *pp;
+    if (d == NULL || SEQ_LT(end, d->start)) {
+        if (pcb->ooo_count >= TERN_TCP_OOO_PER_CONN)
+            return 0;
+        struct tcp_ooo *n = tcp_ooo_get(stack);
+        if (n == NULL)
+            return 0;
+        n->start = start;
+        n->end = end;
+        n->next = d;
+        *pp = n;
+        pcb->ooo_count++;
+        return 1;
+    }
+    /* Overlaps or touches d: grow d, then swallow followers it reaches. */
+    if (SEQ_LT(start, d->start))
+        d->start = start;
+    if (SEQ_GT(end, d->end))
+        d->end = end;
+    while (d->next != NULL && SEQ_LEQ(d->next->start, d->end)) {
+        struct tcp_ooo *x = d->next;
+        if (SEQ_GT(x->end, d->end))
+            d->end = x->end;
+        d->next = x->next;
+        tcp_ooo_put(stack, x);
+        pcb->ooo_count--;
+    }
+    return 1;
+}
+
+/* Data and FIN (RFC 9293 3.10.7.4 seventh and eighth steps). The segment
+ * is already trimmed to start at or after rcv_nxt. */
+static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg, uint32_t seq,
+                             const uint8_t *data, uint32_t len, int fin)
+{
+    int delivered = 0;
+    int got_fin = 0;
+    int receiving = pcb->state == TERN_TCP_ESTABLISHED || pcb->state == TERN_TCP_FIN_WAIT_1 ||
+                    pcb->state == TERN_TCP_FIN_WAIT_2;
+    if (!receiving)
+        return; /* the peer's FIN came already: nothing more is taken */
+    uint32_t off = seq - pcb->rcv_nxt;
+    if (len != 0u && (pcb->flags & TF_APP_CLOSED)) {
+        /* Nobody will read: take in-order bytes without storing them. */
+        if (off == 0u) {
+            pcb->rcv_nxt += len;
+            pcb->flags |= TF_ACK_NOW;
+        } else {
+            fin = 0;
+        }
+        len = 0;
+        off = seq - pcb->rcv_nxt;
+    }
+    if (len != 0u) {
+        uint32_t space = tcp_rcv_space(pcb);
+        if (off >= space) {
+            len = 0;
+            fin = 0;
+        } else if (len > space - off) {
+            len = space - off;
+            fin = 0;
+        }
+    }
+    if (len != 0u && pcb->rbuf == NULL && tcp_rbuf_alloc(stack, pcb) != TERN_OK) {
+        /* No receive ring: the connection cannot go on. Reset it so the
+         * peer learns at once, and tell the application. */
+        stack->tcp.stats.drop_nomem++;
+        stack->tcp.stats.rst_tx++;
+        tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, pcb->snd_max, 0,
+                     TCP_RST, 0);
+        tcp_pcb_kill(stack, pcb, TERN_ERR_NOMEM);
+        return;
+    }
+    if (len != 0u && off == 0u) {
+        tcp_ring_put(pcb, 0, data, len);
+        pcb->rbuf_len += len;
+        pcb->rcv_nxt += len;
+        delivered = 1;
+        int filled_gap = pcb->ooo != NULL;
+        while (pcb->ooo != NULL && SEQ_LEQ(pcb->ooo->start, pcb->rcv_nxt)) {
+            struct tcp_ooo *d = pcb->ooo;
+            if (SEQ_GT(d->end, pcb->rcv_nxt)) {
+                pcb->rbuf_len += d->end - pcb->rcv_nxt;
+                pcb->rcv_nxt = d->end;
+            }
+            pcb->ooo = d->next;
+            tcp_ooo_put(stack, d);
+            pcb->ooo_count--;
+        }
+        /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at once when filling a
+         * gap, else every second segment or after the delayed-ACK timer. */
+        if (filled_gap || ++pcb->full_segs >= 2u) {
+            pcb->flags |= TF_ACK_NOW;
+        } else if (!(pcb->flags & TF_ACK_DELAYED)) {
+            pcb->flags |= TF_ACK_DELAYED;
+            pcb->t_delack = stack->now + TERN_TCP_DELACK_MS;
+        }
+    } else if (len != 0u) {
+        stack->tcp.stats.ooo_segments++;
+        if (tcp_ooo_add(stack, pcb, seq, seq + len))
+            tcp_ring_put(pcb, off, data, len);
+        else
+            stack->tcp.stats.ooo_no_desc++;
+        pcb->flags |= TF_ACK_NOW; /* a duplicate ACK tells the sender */
+        fin = 0;
+    } else if (off != 0u) {
+        fin = 0;
+    }
+    if (fin && seq + len == pcb->rcv_nxt) {
+        pcb->rcv_nxt++;
+        pcb->flags |= TF_FIN_RCVD | TF_ACK_NOW;
+        got_fin = 1;
+        switch (pcb->state) {
+        case TERN_TCP_ESTABLISHED:
+            pcb->state = TERN_TCP_CLOSE_WAIT;
+            break;
+        case TERN_TCP_FIN_WAIT_1:
+            pcb->state = TERN_TCP_CLOSING; /* our FIN is not acknowledged yet */
+            break;
+        default:
+            /* FIN-WAIT-2 goes to TIME-WAIT after the ACK goes out; other
+             * states keep theirs. */
+            break;
+        }
+    }
+    (void)seg;
+    if (delivered)
+        TCP_CALLBACK(stack, pcb, readable, pcb);
+    if (got_fin && !PCB_GONE(pcb))
+        TCP_CALLBACK(stack, pcb, peer_closed, pcb);
+}
+
+/* Segments for a connection in a synchronized state or SYN-RECEIVED. */
+static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    uint32_t seq = seg->seq;
+    const uint8_t *data = seg->data;
+    uint32_t len = seg->len;
+    uint32_t seglen = len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
+    uint32_t wnd = pcb->rcv_adv - pcb->rcv_nxt;
+    if (SEQ_LT(pcb->rcv_adv, pcb->rcv_nxt))
+        wnd = 0;
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && (seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK) &&
+        seq == pcb->irs) {
+        /* The peer did not see our SYN-ACK: send it again. */
+        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
+        return;
+    }
+    /* The peer's SYN again (a SYN-ACK crossing ours in a simultaneous
+     * open, or a duplicate): trim it, as BSD does, so that the rest of the
+     * segment is judged on its own. */
+    if ((seg->flags & TCP_SYN) && seq == pcb->irs) {
+        seg->flags &= (uint8_t)~TCP_SYN;
+        seq++;
+        seglen--;
+        seg->seq = seq;
+    }
+    /* First: the acceptance test (RFC 9293 3.10.7.4, four cases). */
+    int ok;
+    if (seglen == 0u)
+        ok = wnd == 0u ? seq == pcb->rcv_nxt : (SEQ_GEQ(seq, pcb->rcv_nxt) && SEQ_LT(seq, pcb->rcv_nxt + wnd));
+    else if (wnd == 0u)
+        ok = 0;
+    else
+        ok = (SEQ_GEQ(seq, pcb->rcv_nxt) && SEQ_LT(seq, pcb->rcv_nxt + wnd)) ||
+             (SEQ_GEQ(seq + seglen - 1u, pcb->rcv_nxt) && SEQ_LT(seq + seglen - 1u, pcb->rcv_nxt + wnd));
+    /* A zero window still takes ACKs and RSTs at rcv_nxt, and a zero-window
+     * probe's data is refused but its ACK processed. */
+    if (!ok && wnd == 0u && seq == pcb->rcv_nxt && (seg->flags & TCP_ACK) && !(seg->flags & TCP_RST)) {
+        ok = 1;
+        len = 0;
+        seg->flags &= (uint8_t)~(TCP_FIN | TCP_SYN);
+        pcb->flags |= TF_ACK_NOW;
+    }
+    if (!ok) {
+        tcp->stats.drop_unacceptable++;
+        if (!(seg->flags & TCP_RST)) {
+            if (SEQ_LT(seq, pcb->rcv_nxt))
+                tcp->stats.dup_segments++;
+            (void)tcp_send_ack(stack, pcb);
+        }
+        return;
+    }
+    /* Second: RST (RFC 5961 3.2: exact match only, else a challenge). */
+    if (seg->flags & TCP_RST) {
+        if (seq != pcb->rcv_nxt) {
+            tcp->stats.drop_rst++;
+            tcp_challenge_ack(stack, pcb);
+            return;
+        }
+        tcp->stats.rst_rx++;
+        int err = TERN_ERR_RESET;
+        if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE))
+            err = 0; /* back to LISTEN: the child just goes away */
+        else if (pcb->state == TERN_TCP_SYN_RECEIVED)
+            err = TERN_ERR_REFUSED;
+        if (err == 0)
+            tcp_pcb_free(stack, pcb);
+        else
+            tcp_pcb_kill(stack, pcb, (pcb->state == TERN_TCP_CLOSING || pcb->state == TERN_TCP_LAST_ACK) ? 0 : err);
+        return;
+    }
+    /* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
+    if (seg->flags & TCP_SYN) {
+        tcp->stats.drop_state++;
+        tcp_challenge_ack(stack, pcb);
+        return;
+    }
+    /* Fifth: ACK. */
+    if (!(seg->flags & TCP_ACK)) {
+        tcp->stats.drop_state++;
+        return;
+    }
+    if (pcb->state == TERN_TCP_SYN_RECEIVED) {
+        if (SEQ_LEQ(seg->ack, pcb->snd_una) || SEQ_GT(seg->ack, pcb->snd_max)) {
+            tcp->stats.drop_bad_ack++;
+            tcp_send_rst_for(stack, seg);
+            return;
+        }
+        int passive = (pcb->flags & TF_PASSIVE) != 0u;
+        tern_tcp_pcb_t *listener = pcb->listener;
+        tcp_unhalf(stack, pcb);
+        pcb->state = TERN_TCP_ESTABLISHED;
+        pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
+        pcb->snd_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
+        pcb->max_snd_wnd = pcb->snd_wnd;
+        pcb->snd_wl1 = seq;
+        pcb->snd_wl2 = seg->ack;
+        pcb->retries = 0;
+        pcb->flags &= ~(uint32_t)TF_REXMIT;
+        tcp->stats.established++;
+        if (passive) {
+            int r = TERN_ERR_REFUSED;
+            if (listener != NULL && listener->cbs != NULL && listener->cbs->accept != NULL &&
+                !(listener->flags & (TF_DEAD | TF_APP_CLOSED))) {
+                tcp->busy++;
+                r = listener->cbs->accept(listener->arg, listener, pcb);
+                tcp->busy--;
+            }
+            if (PCB_GONE(pcb))
+                return;
+            if (r != TERN_OK) {
+                tern_tcp_abort(pcb);
+                return;
+            }
+            pcb->flags |= TF_ACCEPTED;
+        } else {
+            TCP_CALLBACK(stack, pcb, connected, pcb);
+            if (PCB_GONE(pcb))
+                return;
+        }
+        /* The ACK may carry data or FIN too: fall through. */
+    }
+    if (!tcp_process_ack(stack, pcb, seg))
+        return;
+    int fin_acked = (pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_max && pcb->sbuf_len == 0u;
+    switch (pcb->state) {
+    case TERN_TCP_FIN_WAIT_1:
+        if (fin_acked)
+            pcb->state = TERN_TCP_FIN_WAIT_2;
+        break;
+    case TERN_TCP_CLOSING:
+        if (fin_acked) {
+            tcp_enter_timewait(stack, pcb);
+            return;
+        }
+        break;
+    case TERN_TCP_LAST_ACK:
+        if (fin_acked) {
+            tcp_pcb_kill(stack, pcb, 0);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    /* Sixth: URG is ignored; urgent data is delivered inline (RFC 6093). */
+    /* Seventh: trim what we already have, then take the data. */
+    int fin = (seg->flags & TCP_FIN) != 0u;
+    if (SEQ_LT(seq, pcb->rcv_nxt)) {
+        uint32_t dup = pcb->rcv_nxt - seq;
+        if (dup >= len) {
+            if (dup > len)
+                fin = 0; /* the FIN was taken before */
+            len = 0;
+            seq = pcb->rcv_nxt;
+            if (seg->len != 0u)
+                pcb->flags |= TF_ACK_NOW;
+        } else {
+            data += dup;
+            len -= dup;
+            seq = pcb->rcv_nxt;
+        }
+    }
+    if (len != 0u || fin) {
+        tcp_process_data(stack, pcb, seg, seq, data, len, fin);
+        if (PCB_GONE(pcb))
+            return;
+    }
+    if (pcb->state == TERN_TCP_FIN_WAIT_2 && (pcb->flags & TF_FIN_RCVD)) {
+        (void)tcp_send_ack(stack, pcb);
+        tcp_enter_timewait(stack, pcb);
+        return;
+    }
+    if (pcb->state == TERN_TCP_CLOSING && fin_acked) {
+        tcp_enter_timewait(stack, pcb);
+        return;
+    }
+    tcp_output(stack, pcb);
+}
+
+/* SYN-SENT (RFC 9293 3.10.7.3). */
+static void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    int ack_ok = 0;
+    if (seg->flags & TCP_ACK) {
+        if (SEQ_LEQ(seg->ack, pcb->iss) || SEQ_GT(seg->ack, pcb->snd_max)) {
+            tcp->stats.drop_bad_ack++;
+            tcp_send_rst_for(stack, seg);
+            return;
+        }
+        ack_ok = 1;
+    }
+    if (seg->flags & TCP_RST) {
+        if (ack_ok) {
+            tcp->stats.rst_rx++;
+            tcp_pcb_kill(stack, pcb, TERN_ERR_REFUSED);
+        } else {
+            tcp->stats.drop_rst++;
+        }
+        return;
+    }
+    if (!(seg->flags & TCP_SYN)) {
+        tcp->stats.drop_state++;
+        return;
+    }
+    pcb->irs = seg->seq;
+    pcb->rcv_nxt = seg->seq + 1u;
+    pcb->rcv_adv = pcb->rcv_nxt;
+    tcp_take_syn_options(stack, pcb, seg);
+    /* Data in a SYN is not taken (nor acknowledged): the peer sends it
+     * again once established. The same holds for a FIN in a SYN. */
+    if (ack_ok) {
+        pcb->snd_una = seg->ack;
+        pcb->state = TERN_TCP_ESTABLISHED;
+        pcb->snd_wnd = seg->wnd; /* never scaled in a SYN (RFC 7323 2.2) */
+        pcb->max_snd_wnd = pcb->snd_wnd;
+        pcb->snd_wl1 = seg->seq;
+        pcb->snd_wl2 = seg->ack;
+        pcb->retries = 0;
+        pcb->flags &= ~(uint32_t)TF_REXMIT;
+        if (pcb->flags & TF_RTT)
+            pcb->flags &= ~(uint32_t)TF_RTT;
+        if (pcb->retransmits == 0u)
+            tcp_rtt_sample(pcb, stack->now - pcb->t_idle);
+        tcp->stats.established++;
+        pcb->flags |= TF_ACK_NOW;
+        TCP_CALLBACK(stack, pcb, connected, pcb);
+        if (PCB_GONE(pcb))
+            return;
+        if (pcb->flags & TF_FIN_QUEUED && pcb->state == TERN_TCP_ESTABLISHED)
+            pcb->state = TERN_TCP_FIN_WAIT_1;
+        tcp_output(stack, pcb);
+    } else {
+        /* Simultaneous open (RFC 9293 3.5, figure 8). */
+        pcb->state = TERN_TCP_SYN_RECEIVED;
+        pcb->snd_wnd = seg->wnd;
+        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
+        tcp_rexmit_timer_start(pcb, stack->now);
+    }
+}
+
+/* LISTEN (RFC 9293 3.10.7.2). */
+static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (seg->flags & TCP_RST) {
+        tcp->stats.drop_rst++;
+        return;
+    }
+    if (seg->flags & TCP_ACK) {
+        tcp->stats.drop_state++;
+        tcp_send_rst_for(stack, seg);
+        return;
+    }
+    if (!(seg->flags & TCP_SYN)) {
+        tcp->stats.drop_state++;
+        return;
+    }
+    /* Bounded half-open connections: a SYN flood costs at most
+     * TERN_TCP_SYN_MAX structures. */
+    if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
+        tcp->stats.drop_syn_limit++;
+        return;
+    }
+    tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, l->owner);
+    if (pcb == NULL) {
+        tcp->stats.drop_nomem++;
+        return;
+    }
+    pcb->cbs = l->cbs;
+    pcb->arg = l->arg;
+    pcb->flags |= TF_PASSIVE | TF_PASSIVE_HALF | (l->flags & (TF_NODELAY | TF_KEEPALIVE));
+    pcb->listener = l;
+    l->pending++;
+    tcp->half_open++;
+    pcb->local_ip = seg->dst;
+    pcb->local_port = seg->dport;
+    pcb->remote_ip = seg->src;
+    pcb->remote_port = seg->sport;
+    pcb->rbuf_size = l->rbuf_size;
+    pcb->sbuf_size = l->sbuf_size;
+    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
+        pcb->rcv_wscale++;
+    pcb->irs = seg->seq;
+    pcb->rcv_nxt = seg->seq + 1u;
+    pcb->rcv_adv = pcb->rcv_nxt;
+    tcp_take_syn_options(stack, pcb, seg);
+    pcb->iss = tcp_isn(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+    pcb->snd_una = pcb->iss;
+    pcb->snd_nxt = pcb->iss + 1u;
+    pcb->snd_max = pcb->snd_nxt;
+    pcb->snd_wnd = seg->wnd;
+    pcb->state = TERN_TCP_SYN_RECEIVED;
+    tcp->stats.passive_opens++;
+    (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
+    tcp_rexmit_timer_start(pcb, stack->now);
+}
+
+/* A segment for a TIME-WAIT entry (RFC 9293 3.10.7.4; RST ignored as RFC
+ * 1337 recommends). Returns 1 when the entry took the segment. */
+static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (tcp->tw_count == 0u)
+        return 0;
+    for (unsigned i = 0; i < TERN_TCP_TIMEWAIT_MAX; i++) {
+        struct tcp_tw *t = &tcp->tw[i];
+        if (t->remote_port != seg->sport || t->local_port != seg->dport || t->remote_ip != seg->src ||
+            t->local_ip != seg->dst)
+            continue;
+        if (seg->flags & TCP_RST)
+            return 1;
+        if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK) && SEQ_GT(seg->seq, t->rcv_nxt)) {
+            /* A new incarnation (RFC 9293 3.10.7.4 note, RFC 6191): free
+             * the entry and let a listener take the SYN. */
+            memset(t, 0, sizeof *t);
+            tcp->tw_count--;
+            return 0;
+        }
+        uint32_t seglen = seg->len + ((seg->flags & TCP_FIN) ? 1u : 0u);
+        if ((seg->flags & TCP_FIN) && seg->seq + seglen == t->rcv_nxt) {
+            t->expiry = stack->now + tcp->timewait_ms; /* a retransmitted FIN: restart 2 MSL */
+        } else if (seg->seq == t->rcv_nxt && seglen == 0u) {
+            return 1; /* an acceptable bare ACK: nothing to answer */
+        }
+        /* Retransmitted FIN, or unacceptable: ACK (RFC 9293 3.10.7.4). */
+        tcp_send_raw(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port, t->snd_nxt, t->rcv_nxt, TCP_ACK,
+                     0);
+        return 1;
+    }
+    return 0;
+}
+
+void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    tcp->stats.rx++;
+    const uint8_t *p = nb->data;
+    size_t n = nb->len;
+    uint32_t *drop = NULL;
+    tcp_seg_t seg;
+    if (ip->dst_bcast || ip->link_bcast) {
+        drop = &tcp->stats.drop_bcast;
+        goto out;
+    }
+    if (n < TCP_HDR_LEN) {
+        drop = &tcp->stats.drop_truncated;
+        goto out;
+    }
+    unsigned hdr_len = (unsigned)(p[12] >> 4) * 4u;
+    if (hdr_len < TCP_HDR_LEN || hdr_len > n) {
+        drop = &tcp->stats.drop_offset;
+        goto out;
+    }
+    int hw = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
+    if (!hw) {
+        uint8_t ph[12];
+        wire_wr32(ph, ip->src);
+        wire_wr32(ph + 4, ip->dst);
+        ph[8] = 0;
+        ph[9] = IPV4_PROTO_TCP;
+        wire_wr16(ph + 10, (uint16_t)n);
+        if (checksum_finish(checksum_add(checksum_add(0, ph, sizeof ph), p, n)) != 0u) {
+            drop = &tcp->stats.drop_checksum;
+            goto out;
+        }
+    }
+    if (!tcp_parse_options(p + TCP_HDR_LEN, hdr_len - TCP_HDR_LEN, &seg.opts)) {
+        drop = &tcp->stats.drop_options;
+        goto out;
+    }
+    seg.src = ip->src;
+    seg.dst = ip->dst;
+    seg.sport = wire_rd16(p);
+    seg.dport = wire_rd16(p + 2);
+    seg.seq = wire_rd32(p + 4);
+    seg.ack = wire_rd32(p + 8);
+    seg.flags = (uint8_t)(p[13] & 0x3Fu);
+    seg.wnd = wire_rd16(p + 14);
+    seg.data = p + hdr_len;
+    seg.len = (uint32_t)(n - hdr_len);
+    if (seg.sport == 0u || seg.dport == 0u) {
+        drop = &tcp->stats.drop_no_pcb;
+        goto out;
+    }
+
+    tern_tcp_pcb_t *pcb = NULL, *listener = NULL;
+    for (tern_tcp_pcb_t *c = tcp->pcbs; c != NULL; c = c->next) {
+        if (c->local_port != seg.dport)
+            continue;
+        if (c->state == TERN_TCP_LISTEN) {
+            listener = c;
+        } else if (c->remote_port == seg.sport && c->remote_ip == seg.src && c->local_ip == seg.dst &&
+                   c->state != TERN_TCP_CLOSED) {
+            pcb = c;
+            break;
+        }
+    }
+    tcp->busy++;
+    if (pcb != NULL) {
+        pcb->t_idle = stack->now;
+        pcb->ka_probes = 0;
+        if (pcb->state == TERN_TCP_SYN_SENT)
+            tcp_input_syn_sent(stack, pcb, &seg);
+        else
+            tcp_input_sync(stack, pcb, &seg);
+    } else if (tcp_input_timewait(stack, &seg)) {
+        /* answered by the TIME-WAIT entry */
+    } else if (listener != NULL) {
+        tcp_input_listen(stack, listener, &seg);
+    } else {
+        /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
+        tcp->stats.drop_no_pcb++;
+        tcp_send_rst_for(stack, &seg);
+    }
+    tcp->busy--;
+    tern_netbuf_release(&stack->netbufs, nb);
+    tcp_reap(stack);
+    return;
+out:
+    (*drop)++;
+    tern_netbuf_release(&stack->netbufs, nb);
+}

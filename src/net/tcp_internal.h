@@ -1,0 +1,199 @@
+/* TCP internals shared by tcp_in.c, tcp_out.c and tcp_conn.c (not API). */
+#ifndef TERN_TCP_INTERNAL_H
+#define TERN_TCP_INTERNAL_H
+
+#include <stdint.h>
+#include "net_internal.h"
+#include "tern/tcp.h"
+
+#define TCP_HDR_LEN 20u
+#define TCP_FIN 0x01u
+#define TCP_SYN 0x02u
+#define TCP_RST 0x04u
+#define TCP_PSH 0x08u
+#define TCP_ACK 0x10u
+#define TCP_URG 0x20u
+
+/* Headroom of a TCP segment buffer: Ethernet + IPv4. */
+#define TCP_HEADROOM (ETH_HDR_LEN + IPV4_HDR_LEN)
+/* Our SYN options: MSS (4) + NOP + window scale (3 + 1 NOP) = 8 bytes. */
+#define TCP_SYN_OPT_LEN 8u
+#define TCP_DEFAULT_MSS 536u  /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_MIN_MSS 64u       /* smaller advertised MSS values are clamped up */
+#define TCP_MAX_WSCALE 14u    /* RFC 7323 2.3 */
+
+/* Sequence space arithmetic (RFC 9293 3.4), modulo 2^32. */
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b) SEQ_LT(b, a)
+#define SEQ_GEQ(a, b) SEQ_LEQ(b, a)
+
+/* pcb flags */
+#define TF_ACK_NOW 0x0001u     /* send an ACK at the end of input processing */
+#define TF_ACK_DELAYED 0x0002u /* an ACK is owed; the delack timer runs */
+#define TF_FIN_QUEUED 0x0004u  /* the application shut down its side */
+#define TF_FIN_SENT 0x0008u    /* our FIN has been sent (seq fin_seq) */
+#define TF_FIN_RCVD 0x0010u    /* the peer's FIN was taken in order */
+#define TF_REXMIT 0x0020u      /* the retransmission timer runs */
+#define TF_PERSIST 0x0040u     /* the persist timer runs (zero window) */
+#define TF_RECOVERY 0x0080u    /* in NewReno fast recovery */
+#define TF_WSCALE 0x0100u      /* both sides sent window scale */
+#define TF_APP_CLOSED 0x0200u  /* the handle is released: free when done */
+#define TF_RTT 0x0400u         /* timing one segment (rtt_seq, rtt_start) */
+#define TF_DEAD 0x0800u        /* closed; freed once no callback runs */
+#define TF_ACCEPTED 0x1000u    /* the listener's accept took it */
+#define TF_KEEPALIVE 0x2000u   /* keep-alive probing enabled */
+#define TF_NODELAY 0x4000u     /* Nagle off */
+#define TF_PASSIVE 0x8000u     /* created by a listener */
+#define TF_PASSIVE_HALF 0x10000u /* counted in half_open and the listener's pending */
+
+/* An out-of-order range [start, end) written into the receive ring. */
+struct tcp_ooo {
+    struct tcp_ooo *next;
+    uint32_t start;
+    uint32_t end;
+};
+
+/* A TIME-WAIT entry: what answering a retransmitted FIN and refusing old
+ * duplicates needs (RFC 9293 3.6.1), far less than a connection. */
+struct tcp_tw {
+    tern_ip4_t local_ip;
+    tern_ip4_t remote_ip;
+    uint16_t local_port;
+    uint16_t remote_port; /* 0: the entry is free */
+    uint32_t snd_nxt;
+    uint32_t rcv_nxt;
+    uint32_t expiry;
+};
+
+struct tern_tcp_pcb {
+    tern_tcp_pcb_t *next;
+    tern_stack_t *stack;
+    tern_tcp_pcb_t *listener;          /* SYN-RECEIVED child: who accepts it */
+    const tern_tcp_callbacks_t *cbs;
+    void *arg;
+    uint8_t *rbuf;                     /* receive ring (TCP_STREAM_RX), lazily */
+    uint8_t *sbuf;                     /* send ring (TCP_STREAM_TX), lazily */
+    struct tcp_ooo *ooo;               /* out-of-order ranges, by sequence */
+    tern_ip4_t local_ip;
+    tern_ip4_t remote_ip;
+    uint16_t local_port;
+    uint16_t remote_port;
+    uint32_t rbuf_size, rbuf_head, rbuf_len; /* unread bytes at rbuf_head */
+    uint32_t sbuf_size, sbuf_head, sbuf_len; /* bytes from snd_una at sbuf_head */
+    uint32_t iss, irs;
+    uint32_t snd_una, snd_nxt, snd_max; /* snd_max: highest sequence sent */
+    uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t rcv_nxt, rcv_adv;         /* rcv_adv: right edge we advertised */
+    uint32_t cwnd, ssthresh, recover;
+    uint32_t rtt_seq, rtt_start;
+    uint32_t srtt8;                    /* smoothed RTT in 1/8 ms (RFC 6298) */
+    uint32_t rttvar4;                  /* RTT variance in 1/4 ms */
+    uint32_t rto;                      /* ms */
+    uint32_t t_rexmit;                 /* retransmit / persist / SYN deadline */
+    uint32_t t_delack;
+    uint32_t t_idle;                   /* last segment received (keep-alive) */
+    uint32_t retransmits;
+    uint32_t flags;                    /* TF_* */
+    uint16_t mss;                      /* send MSS (peer's, clamped to our MTU) */
+    uint16_t backlog;                  /* listener: half-open children allowed */
+    uint16_t pending;                  /* listener: children half-open now */
+    uint16_t owner;                    /* ledger owner of every block */
+    uint8_t state;
+    uint8_t snd_wscale;                /* the peer's shift (applied to its windows) */
+    uint8_t rcv_wscale;                /* our shift */
+    uint8_t retries;                   /* consecutive timeouts */
+    uint8_t dupacks;
+    uint8_t ooo_count;
+    uint8_t ka_probes;
+    uint8_t full_segs;                 /* full-sized segments not yet ACKed */
+};
+
+typedef struct tcp_ooo tcp_ooo_t;
+typedef struct tcp_tw tcp_tw_t;
+
+/* An idle established connection, rings aside, fits in 256 bytes on a
+ * 32-bit target (docs/tcp.md; firmware/sizes.c reports the exact size). */
+#if UINTPTR_MAX == 0xFFFFFFFFu
+_Static_assert(sizeof(struct tern_tcp_pcb) <= 256u, "a TCP connection must stay within 256 bytes on 32-bit targets");
+_Static_assert(sizeof(struct tcp_tw) == 24u, "TIME-WAIT entries are 24 bytes");
+#endif
+
+/* Options parsed from a received segment. */
+typedef struct tcp_opts {
+    uint16_t mss;     /* 0: none */
+    uint8_t wscale;   /* valid when has_wscale */
+    uint8_t has_wscale;
+} tcp_opts_t;
+
+/* A parsed segment. */
+typedef struct tcp_seg {
+    tern_ip4_t src, dst;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint16_t wnd;
+    uint8_t flags;
+    const uint8_t *data;
+    uint32_t len;     /* payload bytes */
+    tcp_opts_t opts;
+} tcp_seg_t;
+
+/* ---- tcp_conn.c ---------------------------------------------------------- */
+int tcp_init(tern_stack_t *stack);
+void tcp_deinit(tern_stack_t *stack);
+uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner);
+/* Unlink and free now, or at the end of the callback in progress. */
+void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* The connection is over: report err (0: none) to the application unless
+ * it released the handle, and free it. */
+void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err);
+/* Enter TIME-WAIT: move to the TIME-WAIT table and free the connection. */
+/* A passive child leaves SYN-RECEIVED: give back its half-open slot. */
+void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Free connections closed while callbacks ran (when none runs now). */
+void tcp_reap(tern_stack_t *stack);
+void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
+void tcp_ooo_put(tern_stack_t *stack, struct tcp_ooo *d);
+/* Allocate the receive ring; TERN_ERR_NOMEM. */
+int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* The receive window we can offer now (bytes). */
+uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb);
+uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
+
+/* ---- tcp_out.c ----------------------------------------------------------- */
+/* Send what the windows, Nagle and the state allow, plus owed ACKs. */
+void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* One segment: len stream bytes from seq (taken from the send ring), with
+ * flags; SYN segments carry our options. TERN_OK or an error. */
+int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uint32_t len, uint8_t flags);
+int tcp_send_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* A RST (or other bare segment) not tied to a connection. */
+void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport, uint32_t seq,
+                  uint32_t ack, uint8_t flags, uint16_t wnd);
+/* RFC 9293 3.10.7.1: the reset answering seg. */
+void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg);
+void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now);
+/* Flight size: sent and not acknowledged (bytes of sequence space). */
+uint32_t tcp_flight(const tern_tcp_pcb_t *pcb);
+
+/* ---- tcp_in.c ------------------------------------------------------------ */
+void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);
+/* The MSS we advertise on nif-less paths (route lookup) */
+uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
+
+/* Callback helpers: run with the busy count raised so frees are deferred. */
+#define TCP_CALLBACK(stack, pcb, fn, ...)                                      \
+    do {                                                                       \
+        if ((pcb)->cbs != NULL && (pcb)->cbs->fn != NULL &&                    \
+            !((pcb)->flags & (TF_APP_CLOSED | TF_DEAD))) {                     \
+            (stack)->tcp.busy++;                                               \
+            (pcb)->cbs->fn((pcb)->arg, __VA_ARGS__);                           \
+            (stack)->tcp.busy--;                                               \
+        }                                                                      \
+    } while (0)
+
+#endif

@@ -1,0 +1,256 @@
+/* TCP output: segment building straight from the send ring into a network
+ * buffer (one copy, one checksum pass over bytes still in cache), windows,
+ * Nagle and sender SWS avoidance, retransmission timer. */
+#include <string.h>
+#include "tcp_internal.h"
+
+uint32_t tcp_flight(const tern_tcp_pcb_t *pcb)
+{
+    return pcb->snd_nxt - pcb->snd_una;
+}
+
+void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now)
+{
+    pcb->flags |= TF_REXMIT;
+    pcb->flags &= ~(uint32_t)TF_PERSIST;
+    pcb->t_rexmit = now + pcb->rto;
+}
+
+static uint32_t tcp_pseudo_sum(tern_ip4_t src, tern_ip4_t dst, uint32_t len)
+{
+    uint8_t ph[12];
+    wire_wr32(ph, src);
+    wire_wr32(ph + 4, dst);
+    ph[8] = 0;
+    ph[9] = IPV4_PROTO_TCP;
+    wire_wr16(ph + 10, (uint16_t)len);
+    return checksum_add(0, ph, sizeof ph);
+}
+
+/* Fill the 20-byte header at p. */
+static void tcp_write_header(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                             uint16_t wnd, unsigned hdr_len)
+{
+    wire_wr16(p, sport);
+    wire_wr16(p + 2, dport);
+    wire_wr32(p + 4, seq);
+    wire_wr32(p + 8, (flags & TCP_ACK) ? ack : 0u);
+    p[12] = (uint8_t)((hdr_len / 4u) << 4);
+    p[13] = flags;
+    wire_wr16(p + 14, wnd);
+    p[16] = 0;
+    p[17] = 0;
+    p[18] = 0;
+    p[19] = 0;
+}
+
+static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, int *result)
+{
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
+    if (nif == NULL || !(nif->offload & TERN_OFFLOAD_TX_L4_CSUM)) {
+        uint32_t sum = tcp_pseudo_sum(src != 0u ? src : (nif != NULL ? nif->addr : 0u), dst, nb->len);
+        sum = checksum_add(sum, nb->data, nb->len);
+        wire_wr16(nb->data + 16, checksum_finish(sum));
+    }
+    stack->tcp.stats.tx++;
+    *result = ipv4_output(stack, nb, src, dst, IPV4_PROTO_TCP, TERN_IP_DEFAULT_TTL);
+}
+
+void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport, uint32_t seq,
+                  uint32_t ack, uint8_t flags, uint16_t wnd)
+{
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + TCP_HDR_LEN, 0);
+    if (nb == NULL)
+        return;
+    (void)tern_netbuf_pull(nb, TCP_HEADROOM);
+    tcp_write_header(nb->data, sport, dport, seq, ack, flags, wnd, TCP_HDR_LEN);
+    int r;
+    tcp_finish_and_send(stack, nb, src, dst, &r);
+}
+
+void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg)
+{
+    if (seg->flags & TCP_RST)
+        return;
+    stack->tcp.stats.rst_tx++;
+    if (seg->flags & TCP_ACK) {
+        tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, seg->ack, 0, TCP_RST, 0);
+    } else {
+        uint32_t seglen = seg->len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
+        tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, 0, seg->seq + seglen,
+                     (uint8_t)(TCP_RST | TCP_ACK), 0);
+    }
+}
+
+/* The window field for a segment to send now; records the right edge. */
+static uint16_t tcp_window_to_send(tern_tcp_pcb_t *pcb, int syn)
+{
+    uint32_t space = tcp_rcv_space(pcb);
+    if (pcb->flags & (TF_FIN_RCVD | TF_APP_CLOSED))
+        space = pcb->rbuf_size; /* nothing more will be stored */
+    uint32_t edge = pcb->rcv_nxt + space;
+    if (!syn) {
+        uint32_t step = pcb->rbuf_size / 2u < pcb->mss ? pcb->rbuf_size / 2u : pcb->mss;
+        /* Never shrink (RFC 9293 3.8.6.2.2); open only by a useful amount. */
+        if (SEQ_LT(edge, pcb->rcv_adv) || edge - pcb->rcv_adv < step)
+            edge = SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv : pcb->rcv_nxt + (space >= step ? space : 0u);
+    }
+    uint32_t wnd = edge - pcb->rcv_nxt;
+    unsigned shift = syn ? 0u : pcb->rcv_wscale;
+    uint32_t field = wnd >> shift;
+    if (field > 0xFFFFu)
+        field = 0xFFFFu;
+    uint32_t adv = pcb->rcv_nxt + (field << shift);
+    if (SEQ_GT(adv, pcb->rcv_adv))
+        pcb->rcv_adv = adv;
+    return (uint16_t)field;
+}
+
+int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    int syn = (flags & TCP_SYN) != 0;
+    unsigned optlen = syn ? TCP_SYN_OPT_LEN : 0u;
+    unsigned hdr_len = TCP_HDR_LEN + optlen;
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + hdr_len + len, 0);
+    if (nb == NULL) {
+        /* Not fatal: the retransmission timer or the next ACK retries. */
+        if (!(pcb->flags & (TF_REXMIT | TF_PERSIST)))
+            tcp_rexmit_timer_start(pcb, stack->now);
+        return TERN_ERR_NOBUFS;
+    }
+    (void)tern_netbuf_pull(nb, TCP_HEADROOM);
+    uint8_t *p = nb->data;
+    if (pcb->state != TERN_TCP_SYN_SENT || syn == 0)
+        flags |= TCP_ACK;
+    if (pcb->state == TERN_TCP_SYN_SENT && syn)
+        flags = TCP_SYN;
+    tcp_write_header(p, pcb->local_port, pcb->remote_port, seq, pcb->rcv_nxt, flags, tcp_window_to_send(pcb, syn),
+                     hdr_len);
+    if (syn) {
+        /* MSS (RFC 9293 3.7.1) and window scale (RFC 7323 2.2); the scale is
+         * sent in a SYN-ACK only when the peer's SYN carried one. */
+        uint8_t *o = p + TCP_HDR_LEN;
+        o[0] = 2;
+        o[1] = 4;
+        wire_wr16(o + 2, tcp_our_mss(stack, pcb->remote_ip));
+        if (pcb->state == TERN_TCP_SYN_SENT || (pcb->flags & TF_WSCALE)) {
+            o[4] = 1;
+            o[5] = 3;
+            o[6] = 3;
+            o[7] = pcb->rcv_wscale;
+        } else {
+            o[4] = o[5] = o[6] = o[7] = 1; /* NOPs */
+        }
+    }
+    if (len != 0u) {
+        uint32_t off = pcb->sbuf_head + (seq - pcb->snd_una);
+        if (off >= pcb->sbuf_size)
+            off -= pcb->sbuf_size;
+        uint32_t first = pcb->sbuf_size - off < len ? pcb->sbuf_size - off : len;
+        memcpy(p + hdr_len, pcb->sbuf + off, first);
+        if (first < len)
+            memcpy(p + hdr_len + first, pcb->sbuf, len - first);
+    }
+    pcb->flags &= ~(uint32_t)(TF_ACK_NOW | TF_ACK_DELAYED);
+    pcb->full_segs = 0;
+    int r;
+    tcp_finish_and_send(stack, nb, pcb->local_ip, pcb->remote_ip, &r);
+    return r;
+}
+
+int tcp_send_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    /* snd_max, not snd_nxt: during go-back retransmission the peer has
+     * seen sequence numbers up to snd_max, and an ACK below its rcv_nxt
+     * would be unacceptable to it (BSD does the same). */
+    return tcp_send_segment(stack, pcb, pcb->snd_max, 0, TCP_ACK);
+}
+
+static int tcp_state_sends_data(int state)
+{
+    switch (state) {
+    case TERN_TCP_ESTABLISHED:
+    case TERN_TCP_CLOSE_WAIT:
+    case TERN_TCP_FIN_WAIT_1:
+    case TERN_TCP_CLOSING:
+    case TERN_TCP_LAST_ACK:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    int sent = 0;
+    if (tcp_state_sends_data(pcb->state)) {
+        for (;;) {
+            uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
+            if (SEQ_GT(pcb->snd_nxt, data_end))
+                break; /* FIN already sent */
+            uint32_t unsent = data_end - pcb->snd_nxt;
+            uint32_t cwnd = pcb->cwnd;
+            /* Limited transmit (RFC 3042): the first two duplicate ACKs
+             * each let one new segment out, so that small windows still
+             * collect the three duplicates fast retransmit needs. */
+            if (pcb->dupacks != 0u && pcb->dupacks < 3u && !(pcb->flags & TF_RECOVERY))
+                cwnd += (uint32_t)pcb->dupacks * pcb->mss;
+            uint32_t wnd = pcb->snd_wnd < cwnd ? pcb->snd_wnd : cwnd;
+            uint32_t flight = tcp_flight(pcb);
+            uint32_t avail = wnd > flight ? wnd - flight : 0u;
+            uint32_t len = unsent < pcb->mss ? unsent : pcb->mss;
+            if (len > avail)
+                len = avail;
+            int fin = (pcb->flags & TF_FIN_QUEUED) && len == unsent;
+            if (len == 0u && !fin)
+                break;
+            /* Retransmissions (below snd_max) always go: holding them back
+             * for a small window would stall the connection. */
+            if (len < pcb->mss && !fin && SEQ_GEQ(pcb->snd_nxt, pcb->snd_max)) {
+                if (len < unsent) {
+                    /* RFC 1122 4.2.3.4: window-limited; wait for a bigger
+                     * window unless it is half the largest seen, or nothing
+                     * is in flight (no ACK would come to reopen it). */
+                    if (len < pcb->max_snd_wnd / 2u && flight != 0u)
+                        break;
+                } else if (flight != 0u && !(pcb->flags & TF_NODELAY)) {
+                    break; /* Nagle (RFC 896) */
+                }
+            }
+            uint8_t fl = (uint8_t)(TCP_ACK | (len == unsent && len != 0u ? TCP_PSH : 0u) | (fin ? TCP_FIN : 0u));
+            uint32_t seq = pcb->snd_nxt;
+            if (tcp_send_segment(stack, pcb, seq, len, fl) != TERN_OK && len == 0u && !fin)
+                break;
+            sent = 1;
+            pcb->snd_nxt = seq + len + (fin ? 1u : 0u);
+            if (fin)
+                pcb->flags |= TF_FIN_SENT;
+            if (SEQ_GT(pcb->snd_nxt, pcb->snd_max)) {
+                if (!(pcb->flags & TF_RTT) && SEQ_GEQ(seq, pcb->snd_max)) {
+                    pcb->flags |= TF_RTT;
+                    pcb->rtt_seq = seq;
+                    pcb->rtt_start = stack->now;
+                }
+                pcb->snd_max = pcb->snd_nxt;
+            } else if (len != 0u) {
+                stack->tcp.stats.retransmits++;
+                pcb->retransmits++;
+            }
+            if (!(pcb->flags & TF_REXMIT))
+                tcp_rexmit_timer_start(pcb, stack->now);
+            if (fin)
+                break;
+        }
+        uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
+        /* Zero window with data waiting and nothing in flight: persist. */
+        if (pcb->snd_wnd == 0u && SEQ_LT(pcb->snd_nxt, data_end) && pcb->snd_nxt == pcb->snd_una &&
+            !(pcb->flags & TF_PERSIST)) {
+            pcb->flags &= ~(uint32_t)TF_REXMIT;
+            pcb->flags |= TF_PERSIST;
+            pcb->t_rexmit = stack->now + pcb->rto;
+        }
+    }
+    if (!sent && (pcb->flags & TF_ACK_NOW))
+        (void)tcp_send_ack(stack, pcb);
+}

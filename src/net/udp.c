@@ -1,0 +1,360 @@
+/* UDP (RFC 768, RFC 1122 4.1): input with every length and checksum check,
+ * demultiplexing to pcbs, port unreachable for closed ports, output, and
+ * ephemeral ports per RFC 6056. */
+#include <string.h>
+#include "udp_internal.h"
+
+#define UDP_PORT_UNREACH_TYPE 3u
+#define UDP_PORT_UNREACH_CODE 3u
+
+void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx)
+{
+    if (pcb == NULL)
+        return;
+    memset(pcb, 0, sizeof *pcb);
+    pcb->recv = recv;
+    pcb->ctx = ctx;
+}
+
+/* Checksum over the pseudo header (RFC 768) and the datagram at udp. */
+static uint16_t udp_checksum(tern_ip4_t src, tern_ip4_t dst, const uint8_t *udp, size_t len)
+{
+    uint8_t ph[12];
+    wire_wr32(ph, src);
+    wire_wr32(ph + 4, dst);
+    ph[8] = 0;
+    ph[9] = IPV4_PROTO_UDP;
+    wire_wr16(ph + 10, (uint16_t)len);
+    return checksum_finish(checksum_add(checksum_add(0, ph, sizeof ph), udp, len));
+}
+
+/* ---- binding ------------------------------------------------------------- */
+
+/* Would self, bound to (addr, port), clash with a bound pcb? Different
+ * specific addresses or different interfaces never clash; two REUSEADDR
+ * pcbs share. */
+static int udp_port_clash(const tern_stack_t *stack, const tern_udp_pcb_t *self, tern_ip4_t addr, uint16_t port)
+{
+    for (const tern_udp_pcb_t *p = stack->udp.pcbs; p != NULL; p = p->next) {
+        if (p == self || p->local.port != port)
+            continue;
+        if (p->local.addr != 0u && addr != 0u && p->local.addr != addr)
+            continue;
+        if (p->nif != NULL && self->nif != NULL && p->nif != self->nif)
+            continue;
+        if (p->flags & self->flags & TERN_UDP_F_REUSEADDR)
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+/* RFC 6056 3.3.1 (algorithm 1, simple port randomization): a random start in
+ * the range, then the next unused port, wrapping; 0 when all are used. An
+ * ephemeral port is never shared, whatever the addresses. Ports are looked
+ * at 64 at a time, one walk of the pcb list per window, so a nearly full
+ * range costs 256 walks, not 16384. */
+static uint16_t udp_ephemeral_port(tern_stack_t *stack)
+{
+    const uint32_t num = TERN_UDP_EPHEMERAL_LAST - TERN_UDP_EPHEMERAL_FIRST + 1u;
+    uint32_t offset = stack->port->random32(stack->port->ctx) % num;
+    for (uint32_t left = num; left > 0u;) {
+        uint32_t span = num - offset < 64u ? num - offset : 64u;
+        if (span > left)
+            span = left;
+        uint32_t first = TERN_UDP_EPHEMERAL_FIRST + offset;
+        uint64_t used = 0;
+        for (const tern_udp_pcb_t *p = stack->udp.pcbs; p != NULL; p = p->next) {
+            if (p->local.port >= first && p->local.port < first + span)
+                used |= (uint64_t)1u << (p->local.port - first);
+        }
+        for (uint32_t i = 0; i < span; i++) {
+            if (!(used & ((uint64_t)1u << i)))
+                return (uint16_t)(first + i);
+        }
+        left -= span;
+        offset = offset + span == num ? 0u : offset + span;
+    }
+    return 0;
+}
+
+int tern_udp_bind(tern_stack_t *stack, tern_udp_pcb_t *pcb, const tern_sockaddr_t *local)
+{
+    if (stack == NULL || pcb == NULL || local == NULL || (pcb->flags & UDP_F_LINKED_))
+        return TERN_ERR_INVAL;
+    if (local->addr != 0u && !ipv4_is_our_addr(stack, local->addr))
+        return TERN_ERR_INVAL;
+    uint16_t port = local->port;
+    if (port == 0u) {
+        port = udp_ephemeral_port(stack);
+        if (port == 0u)
+            return TERN_ERR_ADDRINUSE;
+    } else if (udp_port_clash(stack, pcb, local->addr, port)) {
+        return TERN_ERR_ADDRINUSE;
+    }
+    pcb->local.addr = local->addr;
+    pcb->local.port = port;
+    pcb->flags |= UDP_F_LINKED_;
+    pcb->next = stack->udp.pcbs;
+    stack->udp.pcbs = pcb;
+    return TERN_OK;
+}
+
+void tern_udp_unbind(tern_stack_t *stack, tern_udp_pcb_t *pcb)
+{
+    if (stack == NULL || pcb == NULL || !(pcb->flags & UDP_F_LINKED_))
+        return;
+    for (tern_udp_pcb_t **pp = &stack->udp.pcbs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == pcb) {
+            *pp = pcb->next;
+            break;
+        }
+    }
+    pcb->next = NULL;
+    pcb->flags &= (uint16_t)~UDP_F_LINKED_;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+/* The pcb for a datagram, most specific first: connected (4) over bound to
+ * the destination address (2) over bound to the interface (1). */
+static tern_udp_pcb_t *udp_demux(const tern_stack_t *stack, const tern_netif_t *nif, const ipv4_rx_t *ip,
+                                 uint16_t sport, uint16_t dport)
+{
+    int bcast = ip->dst_bcast || ip->link_bcast;
+    tern_udp_pcb_t *best = NULL;
+    unsigned best_score = 0;
+    for (tern_udp_pcb_t *p = stack->udp.pcbs; p != NULL; p = p->next) {
+        if (p->local.port != dport || p->recv == NULL)
+            continue;
+        if (p->nif != NULL && p->nif != nif)
+            continue;
+        /* Broadcasts only for pcbs that asked (SO_BROADCAST), and, as on
+         * BSD and Linux, not for pcbs bound to a unicast address. */
+        if (bcast && (!(p->flags & TERN_UDP_F_BROADCAST) || p->local.addr != 0u))
+            continue;
+        if (p->local.addr != 0u && p->local.addr != ip->dst)
+            continue;
+        int connected = p->remote.port != 0u;
+        if (connected && (p->remote.port != sport || (p->remote.addr != 0u && p->remote.addr != ip->src)))
+            continue;
+        unsigned score = 1u + (connected ? 4u : 0u) + (p->local.addr != 0u ? 2u : 0u) + (p->nif != NULL ? 1u : 0u);
+        if (score > best_score) {
+            best = p;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+static void udp_drop(tern_stack_t *stack, tern_netbuf_t *nb, uint32_t *counter)
+{
+    (*counter)++;
+    tern_netbuf_release(&stack->netbufs, nb);
+}
+
+void udp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
+{
+    tern_counters_t *c = &stack->counters;
+    c->udp_rx++;
+    if (nb->len < TERN_UDP_HDR_LEN) {
+        udp_drop(stack, nb, &c->udp_drop_truncated);
+        return;
+    }
+    const uint8_t *p = nb->data;
+    uint16_t sport = wire_rd16(p);
+    uint16_t dport = wire_rd16(p + 2);
+    uint16_t ulen = wire_rd16(p + 4);
+    uint16_t csum = wire_rd16(p + 6);
+    /* RFC 768: the length covers header and data; never trusted beyond
+     * what IP delivered. Shorter: the rest is padding, trimmed. */
+    if (ulen < TERN_UDP_HDR_LEN || ulen > nb->len) {
+        udp_drop(stack, nb, &c->udp_drop_len);
+        return;
+    }
+    if (ulen < nb->len)
+        (void)tern_netbuf_set_len(nb, ulen);
+    /* A zero checksum means the sender computed none (RFC 768). */
+    int hw_checked = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
+    if (csum != 0u && !hw_checked && udp_checksum(ip->src, ip->dst, p, ulen) != 0u) {
+        udp_drop(stack, nb, &c->udp_drop_checksum);
+        return;
+    }
+    tern_udp_pcb_t *pcb = udp_demux(stack, nif, ip, sport, dport);
+    if (pcb == NULL) {
+        c->udp_drop_no_port++;
+        /* RFC 1122 4.1.3.1; icmp_send_error applies 3.2.2 (never for a
+         * broadcast or multicast) and the rate limit. */
+        icmp_send_error(stack, nif, p, ulen, ip, UDP_PORT_UNREACH_TYPE, UDP_PORT_UNREACH_CODE);
+        tern_netbuf_release(&stack->netbufs, nb);
+        return;
+    }
+    tern_udp_rx_info_t info;
+    info.from.addr = ip->src;
+    info.from.port = sport;
+    info.to = ip->dst;
+    info.nif = nif;
+    info.now = stack->now;
+    (void)tern_netbuf_pull(nb, TERN_UDP_HDR_LEN);
+    c->udp_delivered++;
+    pcb->recv(stack, pcb->ctx, pcb, nb, &info);
+}
+
+void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len)
+{
+    /* icmp_input validated the quote: an IPv4 header (IHL >= 5) and 8 bytes. */
+    if (len < ICMP_HDR_LEN + IPV4_HDR_LEN + TERN_UDP_HDR_LEN)
+        return;
+    const uint8_t *q = msg + ICMP_HDR_LEN;
+    size_t qhl = (size_t)(q[0] & 0x0Fu) * 4u;
+    if (qhl < IPV4_HDR_LEN || len < ICMP_HDR_LEN + qhl + TERN_UDP_HDR_LEN || q[9] != IPV4_PROTO_UDP)
+        return;
+    tern_ip4_t qsrc = wire_rd32(q + 12), qdst = wire_rd32(q + 16);
+    uint16_t sport = wire_rd16(q + qhl), dport = wire_rd16(q + qhl + 2);
+    int err;
+    if (msg[0] == UDP_PORT_UNREACH_TYPE)
+        err = (msg[1] == 2u || msg[1] == 3u) ? TERN_ERR_REFUSED : msg[1] == 4u ? TERN_ERR_MSGSIZE : TERN_ERR_UNREACH;
+    else if (msg[0] == 11u || msg[0] == 12u)
+        err = TERN_ERR_UNREACH;
+    else
+        return; /* source quench, redirect: nothing for the application */
+    /* Only a connected pcb can tell the error is its own (as BSD and Linux:
+     * an unconnected socket may have sent to anyone). */
+    for (tern_udp_pcb_t *p = stack->udp.pcbs; p != NULL; p = p->next) {
+        if (p->local.port == sport && p->remote.port == dport && p->remote.addr == qdst &&
+            (p->local.addr == 0u || p->local.addr == qsrc)) {
+            stack->counters.udp_icmp_err_rx++;
+            socket_udp_error(stack, p, err);
+            return;
+        }
+    }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+tern_netbuf_t *tern_udp_netbuf_get(tern_stack_t *stack, size_t payload_len, uint32_t timeout_ms)
+{
+    if (stack == NULL || payload_len > TERN_UDP_MAX_PAYLOAD)
+        return NULL;
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TERN_UDP_HEADROOM + payload_len, timeout_ms);
+    if (nb != NULL)
+        (void)tern_netbuf_pull(nb, TERN_UDP_HEADROOM);
+    return nb;
+}
+
+/* Send on an interface without an address (a DHCP client's DISCOVER): the
+ * IPv4 header by hand, since routing needs an address. Broadcast only. */
+static int udp_output_unaddressed(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t src,
+                                  tern_ip4_t dst)
+{
+    tern_counters_t *c = &stack->counters;
+    if (!nif->link_up) {
+        udp_drop(stack, nb, &c->ipv4_tx_linkdown);
+        return TERN_ERR_LINKDOWN;
+    }
+    if ((size_t)nb->len + IPV4_HDR_LEN > nif->mtu) {
+        udp_drop(stack, nb, &c->ipv4_tx_msgsize);
+        return TERN_ERR_MSGSIZE;
+    }
+    (void)tern_netbuf_push(nb, IPV4_HDR_LEN); /* headroom checked by the caller */
+    uint8_t *p = nb->data;
+    p[0] = 0x45;
+    p[1] = 0;
+    wire_wr16(p + 2, nb->len);
+    wire_wr16(p + 4, stack->ipv4.next_id++);
+    wire_wr16(p + 6, IPV4_FLAG_DF);
+    p[8] = TERN_IP_DEFAULT_TTL;
+    p[9] = IPV4_PROTO_UDP;
+    p[10] = 0;
+    p[11] = 0;
+    wire_wr32(p + 12, src);
+    wire_wr32(p + 16, dst);
+    if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
+        wire_wr16(p + 10, checksum_inet(p, IPV4_HDR_LEN));
+    c->ipv4_tx++;
+    return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);
+}
+
+static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb, const tern_sockaddr_t *to)
+{
+    if (pcb == NULL || nb == NULL) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        return TERN_ERR_INVAL;
+    }
+    if (to == NULL && pcb->remote.port == 0u) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        return TERN_ERR_STATE;
+    }
+    const tern_sockaddr_t dst = to != NULL ? *to : pcb->remote;
+    if (dst.port == 0u || dst.addr == 0u || nb->data < tern_netbuf_frame(nb) + TERN_UDP_HEADROOM) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        return TERN_ERR_INVAL;
+    }
+    if (nb->len > TERN_UDP_MAX_PAYLOAD) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        return TERN_ERR_MSGSIZE;
+    }
+    /* Route first: the source address is part of the checksum. */
+    tern_netif_t *nif;
+    tern_ip4_t src = pcb->local.addr;
+    int unaddressed = pcb->nif != NULL && pcb->nif->addr == 0u;
+    if (unaddressed) {
+        nif = pcb->nif;
+        if (dst.addr != IPV4_BROADCAST) {
+            udp_drop(stack, nb, &stack->counters.ipv4_tx_noroute);
+            return TERN_ERR_NOROUTE;
+        }
+    } else {
+        tern_ip4_t nexthop;
+        if (src == 0u && pcb->nif != NULL)
+            src = pcb->nif->addr; /* restricts the route to that interface */
+        nif = ipv4_route(stack, src, dst.addr, &nexthop);
+        if (nif == NULL || (pcb->nif != NULL && nif != pcb->nif)) {
+            udp_drop(stack, nb, &stack->counters.ipv4_tx_noroute);
+            return TERN_ERR_NOROUTE;
+        }
+        if (src == 0u)
+            src = nif->addr;
+    }
+    int bcast = dst.addr == IPV4_BROADCAST || dst.addr == ipv4_subnet_bcast(nif);
+    if (bcast && !(pcb->flags & TERN_UDP_F_BROADCAST)) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        return TERN_ERR_INVAL;
+    }
+    /* An unbound pcb gets an ephemeral port (as BSD's implicit bind). */
+    if (!(pcb->flags & UDP_F_LINKED_)) {
+        tern_sockaddr_t local = pcb->local;
+        int r = tern_udp_bind(stack, pcb, &local);
+        if (r != TERN_OK) {
+            tern_netbuf_release(&stack->netbufs, nb);
+            return r;
+        }
+    }
+    (void)tern_netbuf_push(nb, TERN_UDP_HDR_LEN);
+    uint8_t *p = nb->data;
+    wire_wr16(p, pcb->local.port);
+    wire_wr16(p + 2, dst.port);
+    wire_wr16(p + 4, nb->len);
+    p[6] = 0;
+    p[7] = 0;
+    if (!(nif->offload & TERN_OFFLOAD_TX_L4_CSUM)) {
+        uint16_t sum = udp_checksum(src, dst.addr, p, nb->len);
+        /* RFC 768: a computed zero is sent as all ones (zero means none). */
+        wire_wr16(p + 6, sum != 0u ? sum : 0xFFFFu);
+    }
+    if (unaddressed)
+        return udp_output_unaddressed(stack, nif, nb, src, dst.addr);
+    return ipv4_output(stack, nb, src, dst.addr, IPV4_PROTO_UDP, TERN_IP_DEFAULT_TTL);
+}
+
+int tern_udp_sendto(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb, const tern_sockaddr_t *to)
+{
+    if (stack == NULL)
+        return TERN_ERR_INVAL;
+    int r = udp_send(stack, pcb, nb, to);
+    if (r == TERN_OK)
+        stack->counters.udp_tx++;
+    else
+        stack->counters.udp_tx_err++;
+    return r;
+}

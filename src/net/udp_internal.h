@@ -1,0 +1,31 @@
+/* UDP internals shared with IPv4, ICMP and the socket layer (not API). */
+#ifndef TERN_UDP_INTERNAL_H
+#define TERN_UDP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "net_internal.h"
+#include "tern/udp.h"
+
+/* pcb flag kept by the UDP layer: linked in stack->udp.pcbs. */
+#define UDP_F_LINKED_ 0x8000u
+
+/* A datagram from IPv4 (nb->data at the UDP header, trimmed to the IP total
+ * length). Consumes nb. */
+void udp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);
+
+/* An ICMP error received about a UDP datagram we sent: msg/len is the whole
+ * ICMP message (type, code, unused word, then the quoted IP header and at
+ * least 8 bytes of its data, already validated by icmp_input). A connected
+ * socket whose datagram it quotes gets a pending error (RFC 1122 4.1.3.3). */
+void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len);
+
+/* ---- socket layer hooks (src/socket) ------------------------------------- */
+
+/* The receive callback of every UDP socket's pcb. */
+void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
+                     const tern_udp_rx_info_t *info);
+/* Record err as pcb's socket's pending error (no-op for non-socket pcbs). */
+void socket_udp_error(tern_stack_t *stack, tern_udp_pcb_t *pcb, int err);
+
+#endif

@@ -1,0 +1,201 @@
+/* libFuzzer target for the DHCP client's reply parser and state machine.
+ *
+ * Per input the client starts on a fresh interface and sends its DISCOVER;
+ * the input is then up to four server replies, each delivered as a UDP
+ * datagram 67 -> 68 (broadcast) with valid IPv4/UDP framing around it:
+ *
+ *   repeat: [flags] [advance] [len_hi] [len_lo] [len bytes of DHCP message]
+ *   flags   bit 0: overwrite the xid with the client's current one
+ *           bit 1: overwrite chaddr with our MAC
+ *           bit 2: overwrite the magic cookie with the right one
+ *           bit 3: deliver from source port 68 instead of 67
+ *   advance time moved forward before the reply: advance^2 * 64 ms (up to
+ *           about 69 minutes: ARP probing, T1, T2 and expiry are reachable)
+ *
+ * With the patch bits a mutated OFFER followed by a mutated ACK walks the
+ * whole state machine. After each input the client is stopped and the stack
+ * must be back at its baseline: interface unconfigured, every network buffer
+ * free, heap used bytes as before, tern_ledger_verify() clean. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tern/dhcp.h"
+#include "tern/stack.h"
+
+static tern_stack_t stack;
+static tern_netif_t nif;
+static uint64_t rng = 0x13198A2E03707344ull;
+static uint32_t now;
+static size_t baseline_used;
+static unsigned inputs;
+
+static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+static const uint8_t srv_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+
+static uint32_t fuzz_random32(void *ctx)
+{
+    (void)ctx;
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static void fuzz_die(void *ctx, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "tern assert: %s\n", what);
+    abort();
+}
+
+static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
+
+static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
+{
+#if TERN_ZERO_COPY_TX
+    tern_netif_tx_done(n, nb);
+#else
+    (void)n;
+    (void)nb;
+#endif
+    return TERN_OK;
+}
+
+static const tern_netif_ops_t fuzz_ops = {NULL, fuzz_output, NULL};
+
+static size_t heap_used(void)
+{
+    tern_heap_stats_t s;
+    tern_heap_get_stats(&stack.heap, &s);
+    return s.used;
+}
+
+static void fuzz_stack_start(void)
+{
+    if (tern_stack_init(&stack, &port) != TERN_OK)
+        abort();
+    memset(&nif, 0, sizeof nif);
+    nif.ops = &fuzz_ops;
+    memcpy(nif.mac, our_mac, 6);
+    nif.mtu = 1500;
+    if (tern_netif_add(&stack, &nif) != TERN_OK)
+        abort();
+    tern_netif_set_link(&nif, 1);
+    now += 1000u;
+    tern_poll(&stack, now);
+    baseline_used = heap_used();
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static unsigned csum(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xFFFFu) + (sum >> 16);
+    return ~sum & 0xFFFFu;
+}
+
+/* Advance time in poll-sized steps, as a main loop would. */
+static void advance(uint32_t ms)
+{
+    while (ms > 0) {
+        uint32_t step = ms > 1000u ? 1000u : ms;
+        now += step;
+        ms -= step;
+        tern_poll(&stack, now);
+    }
+}
+
+static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
+{
+    static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
+    const size_t hdr = 14 + 20 + 8;
+    if (len > sizeof frame - hdr)
+        len = sizeof frame - hdr;
+    uint8_t *f = frame;
+    memset(f, 0xFF, 6);
+    memcpy(f + 6, srv_mac, 6);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + 14;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, (unsigned)(20 + 8 + len));
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 1;
+    ip[16] = ip[17] = ip[18] = ip[19] = 255;
+    put16(ip + 10, csum(ip, 20));
+    uint8_t *udp = ip + 20;
+    put16(udp, (flags & 8u) ? 68u : 67u);
+    put16(udp + 2, 68);
+    put16(udp + 4, (unsigned)(8 + len));
+    put16(udp + 6, 0); /* no checksum (RFC 768): the payload reaches the parser as is */
+    uint8_t *p = udp + 8;
+    memcpy(p, msg, len);
+    tern_dhcp_info_t in;
+    if (tern_dhcp_get_info(&stack, &in) == TERN_OK) {
+        if ((flags & 1u) && len >= 8)
+            p[4] = (uint8_t)(in.xid >> 24), p[5] = (uint8_t)(in.xid >> 16), p[6] = (uint8_t)(in.xid >> 8),
+            p[7] = (uint8_t)in.xid;
+        if ((flags & 2u) && len >= 34)
+            memcpy(p + 28, our_mac, 6);
+        if ((flags & 4u) && len >= 240)
+            p[236] = 0x63, p[237] = 0x82, p[238] = 0x53, p[239] = 0x63;
+    }
+    now += 1u;
+    tern_input_copy(&stack, &nif, frame, hdr + len, now);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (inputs++ % 4096u == 0u) {
+        if (inputs > 1u)
+            tern_stack_deinit(&stack);
+        fuzz_stack_start();
+    }
+    if (tern_dhcp_start(&stack, &nif) != TERN_OK)
+        abort();
+    advance(2000u); /* armed at the first poll, sent within TERN_DHCP_INIT_DELAY_MS */
+    if (tern_dhcp_state(&stack) != TERN_DHCP_SELECTING)
+        abort();
+    for (int m = 0; m < 4 && size >= 4; m++) {
+        uint8_t flags = data[0];
+        uint32_t adv = (uint32_t)data[1] * data[1] * 64u;
+        size_t len = (size_t)data[2] << 8 | data[3];
+        data += 4;
+        size -= 4;
+        if (len > size)
+            len = size;
+        advance(adv);
+        deliver(data, len, flags);
+        data += len;
+        size -= len;
+    }
+    advance(8000u); /* past the ARP probes: an ACK ends BOUND */
+    tern_dhcp_stop(&stack);
+    advance(20000u); /* ARP gives up on anything queued */
+    if (nif.addr != 0u) {
+        fprintf(stderr, "interface still configured after stop\n");
+        abort();
+    }
+    if (tern_netbuf_free_count(&stack.netbufs) != TERN_NETBUF_COUNT) {
+        fprintf(stderr, "network buffers not back: %u of %u free\n", (unsigned)tern_netbuf_free_count(&stack.netbufs),
+                (unsigned)TERN_NETBUF_COUNT);
+        abort();
+    }
+    if (tern_heap_check(&stack.heap) != TERN_OK || tern_ledger_verify(&stack.ledger) != TERN_OK ||
+        heap_used() != baseline_used) {
+        fprintf(stderr, "memory not back at baseline: used %zu, baseline %zu\n", heap_used(), baseline_used);
+        abort();
+    }
+    return 0;
+}

@@ -1,0 +1,254 @@
+/* libFuzzer target for the DNS client's response parser.
+ *
+ * Per input one lookup starts (the name chosen by the first byte) and the
+ * rest of the input is up to three responses, each delivered as a UDP
+ * datagram from the server to the query's port with valid IPv4/UDP framing:
+ *
+ *   [name] then repeat: [flags] [len_hi] [len_lo] [len bytes of DNS message]
+ *   flags  bit 0: overwrite the id with the query's
+ *          bit 1: send from port 5353 instead of 53
+ *          bit 2: send from another address than the server's
+ *          bit 3: let 1.5 s pass first (a retry goes to the next server)
+ *
+ * tests/fuzz/dns.dict helps mutations build names and records. After each
+ * input the lookup is cancelled and the cache flushed; the stack must then
+ * be back at its baseline: every network buffer free, heap used bytes as
+ * before, tern_ledger_verify() clean. A completed lookup must report an
+ * address only with TERN_OK. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tern/dns.h"
+#include "tern/stack.h"
+
+static tern_stack_t stack;
+static tern_netif_t nif;
+static uint64_t rng = 0xA4093822299F31D0ull;
+static uint32_t now;
+static size_t baseline_used;
+static unsigned inputs;
+static int done, result;
+static tern_ip4_t found;
+
+static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+static const uint8_t srv_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+#define OUR_IP TERN_IP4(192, 0, 2, 2)
+#define NS1 TERN_IP4(192, 0, 2, 53)
+#define NS2 TERN_IP4(192, 0, 2, 54)
+
+static const char *const names[] = {"host.example", "www.example.com", "a.b.c.d.e.f.example", "x",
+                                    "very-long-label-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghij.example" /* 63 */};
+
+static uint32_t fuzz_random32(void *ctx)
+{
+    (void)ctx;
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static void fuzz_die(void *ctx, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "tern assert: %s\n", what);
+    abort();
+}
+
+static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
+
+static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
+{
+#if TERN_ZERO_COPY_TX
+    tern_netif_tx_done(n, nb);
+#else
+    (void)n;
+    (void)nb;
+#endif
+    return TERN_OK;
+}
+
+static const tern_netif_ops_t fuzz_ops = {NULL, fuzz_output, NULL};
+
+static size_t heap_used(void)
+{
+    tern_heap_stats_t s;
+    tern_heap_get_stats(&stack.heap, &s);
+    return s.used;
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (unsigned)(v >> 16));
+    put16(p + 2, (unsigned)(v & 0xFFFFu));
+}
+
+static unsigned csum(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xFFFFu) + (sum >> 16);
+    return ~sum & 0xFFFFu;
+}
+
+/* The servers announce themselves: ARP requests from them to us, so that
+ * queries leave at once instead of waiting for resolution. */
+static void learn_servers(void)
+{
+    uint8_t f[42];
+    for (int i = 0; i < 2; i++) {
+        memset(f, 0xFF, 6);
+        memcpy(f + 6, srv_mac, 6);
+        put16(f + 12, 0x0806);
+        uint8_t *a = f + 14;
+        put16(a, 1);
+        put16(a + 2, 0x0800);
+        a[4] = 6;
+        a[5] = 4;
+        put16(a + 6, 1);
+        memcpy(a + 8, srv_mac, 6);
+        put32(a + 14, i == 0 ? NS1 : NS2);
+        memset(a + 18, 0, 6);
+        put32(a + 24, OUR_IP);
+        now += 1u;
+        tern_input_copy(&stack, &nif, f, sizeof f, now);
+    }
+}
+
+static void fuzz_stack_start(void)
+{
+    if (tern_stack_init(&stack, &port) != TERN_OK)
+        abort();
+    memset(&nif, 0, sizeof nif);
+    nif.ops = &fuzz_ops;
+    memcpy(nif.mac, our_mac, 6);
+    nif.mtu = 1500;
+    if (tern_netif_add(&stack, &nif) != TERN_OK)
+        abort();
+    tern_netif_set_link(&nif, 1);
+    tern_netif_set_addr(&nif, OUR_IP, TERN_IP4(255, 255, 255, 0), 0);
+    now += 10000u;
+    tern_poll(&stack, now);
+    if (tern_dns_start(&stack) != TERN_OK)
+        abort();
+    tern_ip4_t servers[2] = {NS1, NS2};
+    if (tern_dns_set_servers(&stack, servers, 2) != TERN_OK)
+        abort();
+    learn_servers();
+    tern_poll(&stack, now);
+    baseline_used = heap_used();
+}
+
+static void on_found(tern_stack_t *s, void *ctx, const char *name, int r, tern_ip4_t addr)
+{
+    (void)s, (void)ctx, (void)name;
+    done++;
+    result = r;
+    found = addr;
+}
+
+static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
+{
+    static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
+    const size_t hdr = 14 + 20 + 8;
+    tern_dns_query_info_t qi;
+    if (tern_dns_query_info(&stack, 0, &qi) != TERN_OK)
+        return; /* completed already */
+    if (len > sizeof frame - hdr)
+        len = sizeof frame - hdr;
+    uint8_t *f = frame;
+    memcpy(f, our_mac, 6);
+    memcpy(f + 6, srv_mac, 6);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + 14;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, (unsigned)(20 + 8 + len));
+    ip[8] = 64;
+    ip[9] = 17;
+    put32(ip + 12, (flags & 4u) ? TERN_IP4(192, 0, 2, 99) : qi.server);
+    put32(ip + 16, OUR_IP);
+    put16(ip + 10, csum(ip, 20));
+    uint8_t *udp = ip + 20;
+    put16(udp, (flags & 2u) ? 5353u : 53u);
+    put16(udp + 2, qi.port);
+    put16(udp + 4, (unsigned)(8 + len));
+    put16(udp + 6, 0); /* no checksum (RFC 768): the payload reaches the parser as is */
+    uint8_t *p = udp + 8;
+    memcpy(p, msg, len);
+    if ((flags & 1u) && len >= 2)
+        put16(p, qi.id);
+    now += 1u;
+    tern_input_copy(&stack, &nif, frame, hdr + len, now);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (inputs++ % 4096u == 0u) {
+        if (inputs > 1u) {
+            tern_dns_stop(&stack);
+            tern_stack_deinit(&stack);
+        }
+        fuzz_stack_start();
+    }
+    if (size < 1)
+        return 0;
+    learn_servers(); /* keep the ARP entries fresh as time moves on */
+    tern_poll(&stack, now);
+    size_t used0 = heap_used();
+    done = 0;
+    tern_ip4_t addr = 0;
+    int r = tern_dns_lookup(&stack, names[data[0] % (sizeof names / sizeof names[0])], &addr, on_found, NULL);
+    if (r != TERN_ERR_INPROGRESS) {
+        fprintf(stderr, "lookup did not start: %d\n", r);
+        abort();
+    }
+    data++;
+    size--;
+    tern_poll(&stack, now);
+    for (int m = 0; m < 3 && size >= 3; m++) {
+        uint8_t flags = data[0];
+        size_t len = (size_t)data[1] << 8 | data[2];
+        data += 3;
+        size -= 3;
+        if (len > size)
+            len = size;
+        if (flags & 8u) {
+            now += 1500u;
+            tern_poll(&stack, now);
+        }
+        deliver(data, len, flags);
+        data += len;
+        size -= len;
+    }
+    if (done > 1 || (done && result != TERN_OK && found != 0u))
+        abort();
+    tern_dns_cancel(&stack, on_found, NULL);
+    tern_dns_cache_flush(&stack);
+    for (int i = 0; i < 4; i++) {
+        now += 1000u;
+        tern_poll(&stack, now);
+    }
+    if (tern_netbuf_free_count(&stack.netbufs) != TERN_NETBUF_COUNT) {
+        fprintf(stderr, "network buffers not back: %u of %u free\n", (unsigned)tern_netbuf_free_count(&stack.netbufs),
+                (unsigned)TERN_NETBUF_COUNT);
+        abort();
+    }
+    if (tern_heap_check(&stack.heap) != TERN_OK || tern_ledger_verify(&stack.ledger) != TERN_OK ||
+        heap_used() != used0 || used0 != baseline_used) {
+        fprintf(stderr, "memory not back at baseline: used %zu, before %zu, baseline %zu\n", heap_used(), used0,
+                baseline_used);
+        abort();
+    }
+    return 0;
+}

@@ -1,0 +1,360 @@
+/* libFuzzer target for TCP input in several states, not only LISTEN.
+ *
+ * The first input byte picks a starting state, reached with well-formed
+ * segments before the fuzzer's own: LISTEN, SYN-RECEIVED, ESTABLISHED,
+ * ESTABLISHED with data queued both ways, FIN-WAIT (we closed), CLOSE-WAIT
+ * (the peer closed), SYN-SENT (we connect). The rest is a list of segments:
+ *   flags(1) seq_delta(2) ack_delta(2) wnd(2) optlen(1) opts datalen(1) data
+ * where the deltas are relative to what the connection expects (so they
+ * land in and around the windows) and flag bit 0x80 of a spare byte breaks
+ * the checksum. After each input the connection is aborted, timers run
+ * through TIME-WAIT, and the stack must be back at its baseline (heap
+ * bytes, network buffers, ledger verify). The stack is rebuilt every 512
+ * inputs. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tern/stack.h"
+
+static tern_stack_t *stack;
+static tern_netif_t nif;
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t now;
+static size_t baseline_used;
+static unsigned inputs;
+static tern_tcp_pcb_t *listener, *conn;
+/* Every connection the application holds (accepted or opened). */
+static tern_tcp_pcb_t *held[64];
+static unsigned nheld;
+
+static void hold(tern_tcp_pcb_t *pcb)
+{
+    if (nheld >= 64u)
+        abort();
+    held[nheld++] = pcb;
+}
+
+static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+#define OUR_IP TERN_IP4(192, 0, 2, 2)
+#define PEER_IP TERN_IP4(192, 0, 2, 1)
+
+/* The last segment tern sent. */
+static struct {
+    int valid;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+} last;
+
+static uint32_t fuzz_random32(void *ctx)
+{
+    (void)ctx;
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static void fuzz_die(void *ctx, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "tern assert: %s\n", what);
+    abort();
+}
+
+static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
+
+static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
+{
+    const uint8_t *f = nb->data;
+    if (nb->len >= 54 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 6) {
+        const uint8_t *t = f + 14 + (f[14] & 0x0F) * 4;
+        last.valid = 1;
+        last.sport = (uint16_t)(t[0] << 8 | t[1]);
+        last.dport = (uint16_t)(t[2] << 8 | t[3]);
+        last.seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+        last.ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
+        last.flags = t[13];
+    }
+#if TERN_ZERO_COPY_TX
+    tern_netif_tx_done(n, nb);
+#else
+    (void)n;
+#endif
+    return TERN_OK;
+}
+
+static const tern_netif_ops_t ops = {.output = fuzz_output};
+
+static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1u)
+        sum += (uint32_t)p[len - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xFFFFu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v);
+}
+
+static void feed(const uint8_t *frame, size_t len)
+{
+    (void)tern_input_copy(stack, &nif, frame, len, now);
+}
+
+static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+                     const uint8_t *opt, size_t optlen, const uint8_t *data, size_t len, int bad_csum)
+{
+    uint8_t f[1514];
+    optlen &= ~(size_t)3u;
+    if (optlen > 40u)
+        optlen = 40u;
+    if (54u + optlen + len > sizeof f)
+        len = sizeof f - 54u - optlen;
+    memcpy(f, our_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    uint8_t *ip = f + 14, *t = f + 34;
+    size_t tl = 20u + optlen + len;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, (uint32_t)(20u + tl));
+    ip[8] = 64;
+    ip[9] = 6;
+    put32(ip + 12, PEER_IP);
+    put32(ip + 16, OUR_IP);
+    put16(ip + 10, csum(ip, 20, 0));
+    put16(t, sport);
+    put16(t + 2, dport);
+    put32(t + 4, seq);
+    put32(t + 8, ack);
+    t[12] = (uint8_t)(((20u + optlen) / 4u) << 4);
+    t[13] = flags;
+    put16(t + 14, wnd);
+    t[16] = t[17] = t[18] = t[19] = 0;
+    if (optlen)
+        memcpy(t + 20, opt, optlen);
+    if (len)
+        memcpy(t + 20 + optlen, data, len);
+    uint8_t ph[12];
+    put32(ph, PEER_IP);
+    put32(ph + 4, OUR_IP);
+    ph[8] = 0;
+    ph[9] = 6;
+    put16(ph + 10, (uint32_t)tl);
+    uint32_t sum = 0;
+    for (int i = 0; i < 12; i += 2)
+        sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+    put16(t + 16, csum(t, tl, sum) ^ (bad_csum ? 1u : 0u));
+    feed(f, 34u + tl);
+}
+
+static void on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
+{
+    (void)arg;
+    (void)err;
+    if (pcb == conn)
+        conn = NULL;
+    for (unsigned k = 0; k < nheld; k++)
+        if (held[k] == pcb)
+            held[k] = held[--nheld];
+}
+static int on_accept(void *arg, tern_tcp_pcb_t *l, tern_tcp_pcb_t *pcb)
+{
+    (void)arg;
+    (void)l;
+    if (nheld >= 64u)
+        return TERN_ERR_NOMEM; /* refused: reset */
+    if (conn == NULL)
+        conn = pcb;
+    hold(pcb);
+    return TERN_OK;
+}
+static void on_readable(void *arg, tern_tcp_pcb_t *pcb)
+{
+    (void)arg;
+    const uint8_t *span;
+    int n;
+    /* Read half of it: exercise both full and partial receive rings. */
+    if ((n = tern_tcp_peek(pcb, &span)) > 1)
+        tern_tcp_consume(pcb, (size_t)n / 2u);
+}
+static const tern_tcp_callbacks_t cbs = {.accept = on_accept, .readable = on_readable, .error = on_error};
+
+/* Teach ARP the peer (a request from it to us); repeated before every
+ * input, since the timers run far past the ARP entry's age. */
+static void learn_peer(void)
+{
+    uint8_t a[42];
+    memcpy(a, our_mac, 6);
+    memcpy(a + 6, peer_mac, 6);
+    a[12] = 0x08;
+    a[13] = 0x06;
+    static const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+    memcpy(a + 14, hdr, 8);
+    memcpy(a + 22, peer_mac, 6);
+    put32(a + 28, PEER_IP);
+    memset(a + 32, 0, 6);
+    put32(a + 38, OUR_IP);
+    feed(a, sizeof a);
+}
+
+static void setup(void)
+{
+    if (stack == NULL)
+        stack = calloc(1, sizeof *stack);
+    if (tern_stack_init(stack, &port) != TERN_OK)
+        abort();
+    memset(&nif, 0, sizeof nif);
+    nif.ops = &ops;
+    memcpy(nif.mac, our_mac, 6);
+    nif.mtu = 1500;
+    memcpy(nif.name, "fuzz0", 6);
+    if (tern_netif_add(stack, &nif) != TERN_OK)
+        abort();
+    tern_netif_set_link(&nif, 1);
+    tern_netif_set_addr(&nif, OUR_IP, TERN_IP4(255, 255, 255, 0), 0);
+    learn_peer();
+    tern_tcp_set_timewait(stack, 1000);
+    int err;
+    listener = tern_tcp_listen(stack, 80, 4, &cbs, NULL, &err);
+    if (listener == NULL)
+        abort();
+    tern_heap_stats_t hs;
+    tern_heap_get_stats(&stack->heap, &hs);
+    baseline_used = hs.used;
+}
+
+static void run_timers(uint32_t ms)
+{
+    uint32_t end = now + ms;
+    while ((int32_t)(end - now) > 0) {
+        uint32_t next = tern_poll(stack, now);
+        now += next == 0u ? 1u : next;
+    }
+    tern_poll(stack, now);
+}
+
+static void check_baseline(void)
+{
+    tern_heap_stats_t hs;
+    tern_heap_get_stats(&stack->heap, &hs);
+    if (hs.used != baseline_used || tern_ledger_verify(&stack->ledger) != TERN_OK ||
+        tern_netbuf_free_count(&stack->netbufs) != TERN_NETBUF_COUNT || tern_tcp_list(stack, NULL, 0) != 1u) {
+        fprintf(stderr, "not at baseline: heap used %zu (baseline %zu), buffers free %u, tcp rows %zu\n", hs.used,
+                baseline_used, tern_netbuf_free_count(&stack->netbufs), tern_tcp_list(stack, NULL, 0));
+        tern_tcp_info_t rows[4];
+        size_t n = tern_tcp_list(stack, rows, 4);
+        for (size_t k = 0; k < n && k < 4u; k++)
+            fprintf(stderr, "  %s local %u remote %u rq %u sq %u\n", tern_tcp_state_name(rows[k].state),
+                    rows[k].local_port, rows[k].remote_port, rows[k].recv_queue, rows[k].send_queue);
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (stack == NULL || inputs % 512u == 0u) {
+        if (stack != NULL)
+            tern_stack_deinit(stack);
+        setup();
+    }
+    inputs++;
+    if (size < 1)
+        return 0;
+    learn_peer();
+    unsigned start = data[0] % 7u;
+    data++;
+    size--;
+    static const uint8_t syn_opt[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 2};
+    uint16_t sport = (uint16_t)(1024u + inputs % 30000u);
+    uint32_t peer_seq = 1000u * inputs, our_next = 0;
+    conn = NULL;
+    nheld = 0;
+    last.valid = 0;
+    uint16_t dport = 80;
+    if (start == 6) {
+        /* SYN-SENT: we connect to the peer. */
+        int err;
+        conn = tern_tcp_connect(stack, PEER_IP, 5000, &cbs, NULL, &err);
+        if (conn == NULL || !last.valid)
+            abort();
+        hold(conn);
+        dport = last.sport;
+        sport = 5000;
+        our_next = last.seq + 1u;
+    } else if (start >= 1) {
+        send_seg(sport, 80, peer_seq, 0, 0x02, 65535, syn_opt, 8, NULL, 0, 0);
+        if (!last.valid || last.flags != 0x12)
+            abort();
+        our_next = last.seq + 1u;
+        peer_seq++;
+        if (start >= 2) {
+            send_seg(sport, 80, peer_seq, our_next, 0x10, 65535, NULL, 0, NULL, 0, 0);
+            if (conn == NULL)
+                abort();
+        }
+        if (start >= 3 && conn != NULL) {
+            static const uint8_t some[300] = {1};
+            tern_tcp_write(conn, some, sizeof some);
+            send_seg(sport, 80, peer_seq, our_next, 0x18, 65535, NULL, 0, some, 100, 0);
+            peer_seq += 100u;
+        }
+        if (start == 4 && conn != NULL)
+            tern_tcp_shutdown(conn);
+        if (start == 5 && conn != NULL) {
+            send_seg(sport, 80, peer_seq, our_next, 0x11, 65535, NULL, 0, NULL, 0, 0);
+            peer_seq++;
+        }
+    }
+    /* The fuzzer's segments. */
+    size_t i = 0;
+    while (i + 9u <= size) {
+        uint8_t flags = data[i];
+        int16_t dseq = (int16_t)(data[i + 1] << 8 | data[i + 2]);
+        int16_t dack = (int16_t)(data[i + 3] << 8 | data[i + 4]);
+        uint16_t wnd = (uint16_t)(data[i + 5] << 8 | data[i + 6]);
+        size_t optlen = data[i + 7] & 0x3Fu;
+        int bad = (data[i + 7] & 0x80u) != 0u;
+        i += 8u;
+        if (i + optlen > size)
+            optlen = size - i;
+        const uint8_t *opt = data + i;
+        i += optlen;
+        if (i >= size)
+            break;
+        size_t dlen = data[i++];
+        if (i + dlen > size)
+            dlen = size - i;
+        send_seg(sport, dport, peer_seq + (uint32_t)(int32_t)dseq, our_next + (uint32_t)(int32_t)dack,
+                 (uint8_t)(flags & 0x3Fu), wnd, opt, optlen, data + i, dlen, bad);
+        i += dlen;
+        if (!(flags & 0x40u))
+            peer_seq += (uint32_t)dlen; /* keep in step with what we sent */
+        if (flags & 0x80u)
+            run_timers(300u); /* let retransmission and delayed ACKs fire */
+    }
+    while (nheld > 0u)
+        tern_tcp_abort(held[--nheld]);
+    conn = NULL;
+    /* SYN-RECEIVED leftovers retry and give up; TIME-WAIT (1 s) expires;
+     * orphaned FIN-WAIT-2 waits 2 TIME-WAIT + 1 s. */
+    run_timers(200000u);
+    check_baseline();
+    return 0;
+}

@@ -1,0 +1,420 @@
+/* The HTTP server over TCP, tern against tern on the virtual wire: files,
+ * /api/stats, keep-alive and pipelining, 304, HEAD, malformed requests, the
+ * connection limit (503), header timeouts, stop, and memory back to zero. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tern/http.h"
+#include "tern/stack.h"
+#include "tern/stats.h"
+#include "tern_test.h"
+#include "tern_vwire.h"
+
+#define IP_A TERN_IP4(192, 0, 2, 1) /* the server */
+#define IP_B TERN_IP4(192, 0, 2, 2) /* the client */
+#define MASK TERN_IP4(255, 255, 255, 0)
+
+typedef struct client {
+    tern_tcp_pcb_t *pcb;
+    const char *request; /* sent once connected */
+    size_t request_len;
+    char rx[65536];
+    size_t rx_len;
+    int connected, peer_closed, error;
+} client_t;
+
+typedef struct world {
+    tern_vwire_t wire;
+    tern_test_port_t pa, pb;
+    tern_stack_t a, b;
+    tern_netif_t na, nb;
+    tern_http_server_t srv;
+    tern_stats_section_t http_section;
+} world_t;
+
+static void cl_readable(void *arg, tern_tcp_pcb_t *pcb)
+{
+    client_t *c = arg;
+    int n;
+    while ((n = tern_tcp_read(pcb, c->rx + c->rx_len, sizeof c->rx - 1 - c->rx_len)) > 0)
+        c->rx_len += (size_t)n;
+    c->rx[c->rx_len] = '\0';
+}
+
+static void cl_connected(void *arg, tern_tcp_pcb_t *pcb)
+{
+    client_t *c = arg;
+    c->connected = 1;
+    if (c->request_len > 0)
+        assert_int_equal(tern_tcp_write(pcb, c->request, c->request_len), (int)c->request_len);
+}
+
+static void cl_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
+{
+    client_t *c = arg;
+    cl_readable(arg, pcb);
+    c->peer_closed = 1;
+}
+
+static void cl_error(void *arg, tern_tcp_pcb_t *pcb, int err)
+{
+    (void)pcb;
+    client_t *c = arg;
+    c->error = err;
+    c->pcb = NULL;
+}
+
+static const tern_tcp_callbacks_t client_cbs = {
+    .connected = cl_connected,
+    .readable = cl_readable,
+    .peer_closed = cl_peer_closed,
+    .error = cl_error,
+};
+
+static void run(world_t *w, uint32_t ms)
+{
+    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + ms);
+}
+
+static world_t *world_new(void)
+{
+    world_t *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    tern_test_port_init(&w->pa, 11);
+    tern_test_port_init(&w->pb, 12);
+    w->pa.quiet = w->pb.quiet = 1;
+    assert_int_equal(tern_stack_init(&w->a, &w->pa.port), TERN_OK);
+    assert_int_equal(tern_stack_init(&w->b, &w->pb.port), TERN_OK);
+    tern_vwire_init(&w->wire, 5, NULL);
+    static const uint8_t ma[6] = {0x02, 0, 0, 0, 0, 0x0a}, mb[6] = {0x02, 0, 0, 0, 0, 0x0b};
+    memcpy(w->na.mac, ma, 6);
+    memcpy(w->nb.mac, mb, 6);
+    assert_int_equal(tern_vwire_attach(&w->wire, 0, &w->a, &w->na), TERN_OK);
+    assert_int_equal(tern_vwire_attach(&w->wire, 1, &w->b, &w->nb), TERN_OK);
+    tern_netif_set_addr(&w->na, IP_A, MASK, 0);
+    tern_netif_set_addr(&w->nb, IP_B, MASK, 0);
+    tern_tcp_set_timewait(&w->a, 1000);
+    tern_tcp_set_timewait(&w->b, 1000);
+    run(w, 100);
+    w->http_section.name = "http";
+    w->http_section.fn = tern_http_server_stats_json;
+    w->http_section.arg = &w->srv;
+    assert_int_equal(tern_http_server_start(&w->srv, &w->a, 80, NULL, &w->http_section), TERN_OK);
+    return w;
+}
+
+static void world_free(world_t *w)
+{
+    tern_http_server_stop(&w->srv);
+    run(w, 2000);
+    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP);
+    assert_int_equal(h->bytes, 0);
+    assert_int_equal(h->blocks, 0);
+    tern_vwire_destroy(&w->wire);
+    tern_stack_deinit(&w->a);
+    tern_stack_deinit(&w->b);
+    assert_int_equal(tern_ledger_total_bytes(&w->a.ledger), 0);
+    free(w);
+}
+
+static client_t *client_open(world_t *w, const char *request)
+{
+    client_t *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->request = request;
+    c->request_len = request ? strlen(request) : 0;
+    int err = 0;
+    c->pcb = tern_tcp_connect(&w->b, IP_A, 80, &client_cbs, c, &err);
+    assert_non_null(c->pcb);
+    return c;
+}
+
+static void client_close(world_t *w, client_t *c)
+{
+    if (c->pcb != NULL)
+        tern_tcp_close(c->pcb);
+    run(w, 50);
+    free(c);
+}
+
+/* One response at *off in the client's stream: status, headers, body. */
+typedef struct resp {
+    int status;
+    const char *head;
+    size_t head_len;
+    const char *body;
+    size_t body_len;
+} resp_t;
+
+static int next_response(const client_t *c, size_t *off, int head_only, resp_t *r)
+{
+    const char *s = c->rx + *off;
+    const char *end = strstr(s, "\r\n\r\n");
+    if (end == NULL)
+        return -1;
+    memset(r, 0, sizeof *r);
+    if (sscanf(s, "HTTP/1.1 %d ", &r->status) != 1)
+        return -1;
+    r->head = s;
+    r->head_len = (size_t)(end + 4 - s);
+    size_t clen = 0;
+    const char *cl = strstr(s, "Content-Length: ");
+    if (cl != NULL && cl < end)
+        clen = strtoul(cl + 16, NULL, 10);
+    if (head_only || r->status == 304)
+        clen = 0;
+    r->body = end + 4;
+    r->body_len = clen;
+    if (*off + r->head_len + clen > c->rx_len)
+        return -1;
+    *off += r->head_len + clen;
+    return 0;
+}
+
+static int has_header(const resp_t *r, const char *line)
+{
+    const char *p = strstr(r->head, line);
+    return p != NULL && p < r->head + r->head_len;
+}
+
+static void test_get_index_and_close(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *c = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    run(w, 500);
+    assert_true(c->peer_closed); /* the server closed after the response */
+    size_t off = 0;
+    resp_t r;
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    const tern_http_file_t *f = tern_http_fs_find(&tern_http_fs_image, "/index.html");
+    assert_int_equal(r.body_len, f->size);
+    assert_memory_equal(r.body, f->data, f->size);
+    assert_true(has_header(&r, "Content-Type: text/html; charset=utf-8\r\n"));
+    assert_true(has_header(&r, "Connection: close\r\n"));
+    assert_int_equal(off, c->rx_len); /* nothing after the response */
+    assert_int_equal(w->srv.open, 0);
+    assert_int_equal(w->srv.stats.responses_2xx, 1);
+    client_close(w, c);
+    world_free(w);
+}
+
+static void test_keepalive_pipelined(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    const tern_http_file_t *css = tern_http_fs_find(&tern_http_fs_image, "/style.css");
+    const tern_http_file_t *js = tern_http_fs_find(&tern_http_fs_image, "/app.js");
+    static char req[1024];
+    snprintf(req, sizeof req,
+             "GET /style.css HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"
+             "HEAD /app.js HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n"
+             "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+             js->etag);
+    client_t *c = client_open(w, req);
+    run(w, 2000);
+    assert_true(c->peer_closed);
+    size_t off = 0;
+    resp_t r;
+    /* 1: the gzip variant of style.css. */
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(has_header(&r, "Content-Encoding: gzip\r\n"));
+    assert_int_equal(r.body_len, css->gzip_size);
+    assert_memory_equal(r.body, css->gzip, css->gzip_size);
+    assert_true(has_header(&r, "Connection: keep-alive\r\n"));
+    /* 2: HEAD: the identity length, no body. */
+    assert_int_equal(next_response(c, &off, 1, &r), 0);
+    assert_int_equal(r.status, 200);
+    char cl[64];
+    snprintf(cl, sizeof cl, "Content-Length: %u\r\n", js->size);
+    assert_true(has_header(&r, cl));
+    /* 3: 304 for the matching ETag. */
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 304);
+    /* 4: 404, the connection stays. */
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 404);
+    /* 5: /api/stats, JSON with the server's own section, then close. */
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(has_header(&r, "Content-Type: application/json\r\n"));
+    assert_true(has_header(&r, "Cache-Control: no-store\r\n"));
+    assert_true(has_header(&r, "Connection: close\r\n"));
+    assert_true(r.body_len > 100);
+    assert_memory_equal(r.body, "{\"schema\":1,", 12);
+    assert_int_equal(r.body[r.body_len - 1], '}');
+    char *body = strndup(r.body, r.body_len);
+    assert_non_null(strstr(body, "\"http\":{\"port\":80,\"open\":1,"));
+    assert_non_null(strstr(body, "\"name\":\"HTTP\",\"bytes\":")); /* the ledger row of the server itself */
+    free(body);
+    assert_int_equal(off, c->rx_len);
+    assert_int_equal(w->srv.stats.requests, 5);
+    assert_int_equal(w->srv.stats.accepted, 1);
+    assert_int_equal(w->srv.stats.responses_304, 1);
+    assert_int_equal(w->srv.stats.responses_4xx, 1);
+    client_close(w, c);
+    world_free(w);
+}
+
+/* The request in one-byte writes, spread over time: still one response. */
+static void test_request_in_pieces(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *c = client_open(w, NULL);
+    run(w, 100);
+    assert_true(c->connected);
+    const char *req = "GET /app.js HTTP/1.0\r\n\r\n";
+    for (size_t i = 0; req[i]; i++) {
+        assert_int_equal(tern_tcp_write(c->pcb, req + i, 1), 1);
+        run(w, 20);
+    }
+    run(w, 1000);
+    size_t off = 0;
+    resp_t r;
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(has_header(&r, "Connection: close\r\n")); /* HTTP/1.0 default */
+    assert_true(c->peer_closed);
+    client_close(w, c);
+    world_free(w);
+}
+
+static void test_malformed_closes(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *c = client_open(w, "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    run(w, 1000);
+    size_t off = 0;
+    resp_t r;
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_true(has_header(&r, "Connection: close\r\n"));
+    assert_int_equal(off, c->rx_len); /* the second request is not served */
+    assert_true(c->peer_closed || c->error != 0);
+    assert_int_equal(w->srv.stats.parse_errors, 1);
+    client_t *p = client_open(w, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    run(w, 1000);
+    off = 0;
+    assert_int_equal(next_response(p, &off, 0, &r), 0);
+    assert_int_equal(r.status, 405);
+    assert_true(has_header(&r, "Allow: GET, HEAD\r\n"));
+    client_close(w, c);
+    client_close(w, p);
+    world_free(w);
+}
+
+/* TERN_HTTP_MAX_CONNS silent connections: one more gets 503 at once; the
+ * silent ones are closed by the header timeout. */
+static void test_limit_and_timeouts(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *c[TERN_HTTP_MAX_CONNS + 1];
+    for (unsigned i = 0; i < TERN_HTTP_MAX_CONNS; i++)
+        c[i] = client_open(w, NULL);
+    run(w, 3000); /* SYNs beyond the ARP queue (TERN_ARP_QUEUE_LEN) come back by retransmission */
+    assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
+    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP);
+    assert_int_equal(h->blocks, TERN_HTTP_MAX_CONNS); /* one structure per connection */
+    client_t *extra = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    run(w, 500);
+    size_t off = 0;
+    resp_t r;
+    assert_int_equal(next_response(extra, &off, 0, &r), 0);
+    assert_int_equal(r.status, 503);
+    assert_true(extra->peer_closed || extra->error != 0);
+    assert_int_equal(w->srv.stats.refused_busy, 1);
+    assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
+    /* Not yet timed out... */
+    run(w, TERN_HTTP_HEADER_TIMEOUT_MS / 2);
+    assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
+    /* ...then closed. */
+    run(w, TERN_HTTP_HEADER_TIMEOUT_MS);
+    assert_int_equal(w->srv.open, 0);
+    assert_int_equal(w->srv.stats.timeouts, TERN_HTTP_MAX_CONNS);
+    for (unsigned i = 0; i < TERN_HTTP_MAX_CONNS; i++) {
+        assert_true(c[i]->peer_closed || c[i]->error != 0);
+        client_close(w, c[i]);
+    }
+    assert_int_equal(h->bytes, 0);
+    client_close(w, extra);
+    world_free(w);
+}
+
+/* A keep-alive connection left idle is closed by the idle timeout. */
+static void test_idle_timeout(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *c = client_open(w, "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+    run(w, 500);
+    size_t off = 0;
+    resp_t r;
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(w->srv.open, 1);
+    assert_false(c->peer_closed);
+    run(w, TERN_HTTP_IDLE_TIMEOUT_MS + 1000);
+    assert_int_equal(w->srv.open, 0);
+    assert_true(c->peer_closed);
+    assert_int_equal(w->srv.stats.timeouts, 1);
+    client_close(w, c);
+    world_free(w);
+}
+
+/* Stop with connections open (one mid-request): everything is freed. */
+static void test_stop_with_open_connections(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *a = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\n");
+    client_t *b = client_open(w, NULL);
+    run(w, 200);
+    assert_int_equal(w->srv.open, 2);
+    assert_true(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes > 0);
+    tern_http_server_stop(&w->srv);
+    assert_int_equal(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes, 0);
+    run(w, 200);
+    assert_true(a->error != 0 || a->peer_closed); /* reset */
+    client_close(w, a);
+    client_close(w, b);
+    world_free(w); /* stops again: idempotent */
+}
+
+/* Every allocation of a full exchange fails in turn: no leak, no crash. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    for (uint32_t nth = 1; nth <= 12; nth++) {
+        world_t *w = world_new();
+        tern_ledger_fail_nth(&w->a.ledger, nth, 0);
+        client_t *c = client_open(w, "GET /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        run(w, 2000);
+        run(w, TERN_HTTP_HEADER_TIMEOUT_MS + 1000);
+        assert_int_equal(w->srv.open, 0);
+        client_close(w, c);
+        tern_ledger_fail_nth(&w->a.ledger, 0, 0);
+        world_free(w);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_index_and_close),
+        cmocka_unit_test(test_keepalive_pipelined),
+        cmocka_unit_test(test_request_in_pieces),
+        cmocka_unit_test(test_malformed_closes),
+        cmocka_unit_test(test_limit_and_timeouts),
+        cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_stop_with_open_connections),
+        cmocka_unit_test(test_allocation_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,440 @@
+/* TCP on hand-built segments: closed-port resets, the passive handshake and
+ * its options, RFC 5961 reset/SYN handling, the acceptance test, malformed
+ * headers and options, SYN-flood bounds, urgent data, SYN with data/FIN.
+ * The peer is the test itself (FR_PEER_IP), through the capture driver. */
+#include <stdlib.h>
+#include <string.h>
+#include "frames.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
+#include "tern/err.h"
+
+#define SPORT 40000u
+#define LPORT 80u
+
+typedef struct tfix {
+    net_fixture_t *f;
+    tern_tcp_pcb_t *listener;
+    tern_tcp_pcb_t *conn; /* accepted */
+    int accepts, readable, errors, last_err, peer_closed;
+} tfix_t;
+
+
+
+static int on_accept(void *arg, tern_tcp_pcb_t *l, tern_tcp_pcb_t *pcb)
+{
+    tfix_t *t = arg;
+    (void)l;
+    t->accepts++;
+    t->conn = pcb;
+    return TERN_OK;
+}
+static void on_readable(void *arg, tern_tcp_pcb_t *pcb)
+{
+    (void)pcb;
+    ((tfix_t *)arg)->readable++;
+}
+static void on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
+{
+    tfix_t *t = arg;
+    (void)pcb;
+    t->errors++;
+    t->last_err = err;
+    t->conn = NULL;
+}
+static void on_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
+{
+    (void)pcb;
+    ((tfix_t *)arg)->peer_closed++;
+}
+static const tern_tcp_callbacks_t cbs = {
+    .accept = on_accept, .readable = on_readable, .error = on_error, .peer_closed = on_peer_closed};
+
+/* A TCP segment from the peer, checksummed independently of the stack. */
+static size_t seg_frame(uint8_t *out, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                        uint16_t wnd, const uint8_t *opt, size_t optlen, const void *data, size_t len)
+{
+    uint8_t tcp[FRAME_MAX];
+    size_t hl = 20 + optlen;
+    memset(tcp, 0, hl);
+    tcp[0] = (uint8_t)(sport >> 8);
+    tcp[1] = (uint8_t)sport;
+    tcp[2] = (uint8_t)(dport >> 8);
+    tcp[3] = (uint8_t)dport;
+    for (int i = 0; i < 4; i++) {
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    tcp[12] = (uint8_t)((hl / 4) << 4);
+    tcp[13] = flags;
+    tcp[14] = (uint8_t)(wnd >> 8);
+    tcp[15] = (uint8_t)wnd;
+    if (optlen)
+        memcpy(tcp + 20, opt, optlen);
+    if (len)
+        memcpy(tcp + hl, data, len);
+    size_t tl = hl + len;
+    uint8_t ps[FRAME_MAX + 12];
+    uint32_t src = FR_PEER_IP, dst = FR_OUR_IP;
+    for (int i = 0; i < 4; i++) {
+        ps[i] = (uint8_t)(src >> (24 - 8 * i));
+        ps[4 + i] = (uint8_t)(dst >> (24 - 8 * i));
+    }
+    ps[8] = 0;
+    ps[9] = 6;
+    ps[10] = (uint8_t)(tl >> 8);
+    ps[11] = (uint8_t)tl;
+    memcpy(ps + 12, tcp, tl);
+    uint16_t c = frame_checksum(ps, tl + 12);
+    tcp[16] = (uint8_t)(c >> 8);
+    tcp[17] = (uint8_t)c;
+    frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 6};
+    return frame_ip_eth(out, &ip, tcp, tl);
+}
+
+static void tx(tfix_t *t, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
+{
+    uint8_t fr[FRAME_MAX];
+    size_t n = seg_frame(fr, sport, LPORT, seq, ack, flags, 8192, NULL, 0, data, len);
+    fx_rx(t->f, fr, n);
+}
+
+/* The TCP header of captured frame i. */
+static const uint8_t *cap_tcp(tfix_t *t, unsigned i)
+{
+    assert_true(i < t->f->cn.count);
+    const uint8_t *fr = capnet_frame(&t->f->cn, i, NULL);
+    assert_int_equal(fr[23], 6);
+    return fr + 14 + 20;
+}
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int setup(void **state)
+{
+    tfix_t *t = calloc(1, sizeof *t);
+    t->f = net_fixture_new(77);
+    net_fixture_learn_peer(t->f);
+    int err;
+    t->listener = tern_tcp_listen(&t->f->stack, LPORT, 4, &cbs, t, &err);
+    assert_non_null(t->listener);
+    mem_snapshot(&t->f->stack, &t->f->base);
+
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tfix_t *t = *state;
+    if (t->conn != NULL)
+        tern_tcp_abort(t->conn);
+    /* Let SYN-RECEIVED leftovers time out. */
+    for (int i = 0; i < 400; i++) {
+        t->f->now += 1000;
+        tern_poll(&t->f->stack, t->f->now);
+        capnet_tx_complete(&t->f->cn);
+    }
+    net_fixture_free(t->f);
+    free(t);
+    return 0;
+}
+
+/* Handshake on SPORT with ISN 1000; returns our ISS. */
+static uint32_t handshake(tfix_t *t)
+{
+    static const uint8_t opt[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
+    uint8_t fr[FRAME_MAX];
+    capnet_clear(&t->f->cn);
+    size_t n = seg_frame(fr, SPORT, LPORT, 1000, 0, TCP_SYN, 65535, opt, sizeof opt, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0);
+    assert_int_equal(h[13], TCP_SYN | TCP_ACK);
+    assert_int_equal(rd32(h + 8), 1001);
+    /* MSS from our MTU (1500 - 40) and our window scale. */
+    assert_int_equal(h[12] >> 4, 7);
+    assert_int_equal(h[20], 2);
+    assert_int_equal(h[22] << 8 | h[23], 1460);
+    assert_int_equal(h[24], 1);
+    assert_int_equal(h[25], 3);
+    uint32_t iss = rd32(h + 4);
+    capnet_clear(&t->f->cn);
+    tx(t, SPORT, 1001, iss + 1, TCP_ACK, NULL, 0);
+    assert_int_equal(t->accepts, 1);
+    assert_non_null(t->conn);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
+    assert_int_equal(t->f->cn.count, 0);
+    return iss;
+}
+
+static void test_closed_port_rst(void **state)
+{
+    tfix_t *t = *state;
+    uint8_t fr[FRAME_MAX];
+    capnet_clear(&t->f->cn);
+    size_t n = seg_frame(fr, SPORT, 81, 5000, 0, TCP_SYN, 1000, NULL, 0, "ab", 2);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0);
+    /* RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN counts one. */
+    assert_int_equal(h[13], TCP_RST | TCP_ACK);
+    assert_int_equal(rd32(h + 4), 0);
+    assert_int_equal(rd32(h + 8), 5003);
+    capnet_clear(&t->f->cn);
+    n = seg_frame(fr, SPORT, 81, 5000, 777, TCP_ACK, 1000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    h = cap_tcp(t, 0);
+    assert_int_equal(h[13], TCP_RST);
+    assert_int_equal(rd32(h + 4), 777);
+    /* Never a reset for a reset. */
+    capnet_clear(&t->f->cn);
+    n = seg_frame(fr, SPORT, 81, 5000, 777, TCP_RST, 1000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(t->f->cn.count, 0);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+static void test_rfc5961_rst(void **state)
+{
+    tfix_t *t = *state;
+    uint32_t iss = handshake(t);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    /* Outside the window: dropped silently. */
+    tx(t, SPORT, 1001 + 100000, 0, TCP_RST, NULL, 0);
+    assert_int_equal(t->f->cn.count, 0);
+    assert_non_null(t->conn);
+    /* In the window, not exact: a challenge ACK, the connection stays. */
+    uint32_t before = s->challenge_acks;
+    tx(t, SPORT, 1001 + 10, 0, TCP_RST, NULL, 0);
+    assert_int_equal(s->challenge_acks, before + 1);
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0);
+    assert_int_equal(h[13], TCP_ACK);
+    assert_int_equal(rd32(h + 8), 1001);
+    assert_int_equal(rd32(h + 4), iss + 1);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
+    /* SYN in ESTABLISHED: challenge ACK too (RFC 5961 4.2). */
+    capnet_clear(&t->f->cn);
+    tx(t, SPORT, 1001, 0, TCP_SYN, NULL, 0);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(cap_tcp(t, 0)[13], TCP_ACK);
+    assert_non_null(t->conn);
+    /* Exact: reset, the application hears TERN_ERR_RESET, memory returns. */
+    capnet_clear(&t->f->cn);
+    tx(t, SPORT, 1001, 0, TCP_RST, NULL, 0);
+    assert_int_equal(t->errors, 1);
+    assert_int_equal(t->last_err, TERN_ERR_RESET);
+    assert_null(t->conn);
+    assert_int_equal(t->f->cn.count, 0);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+static void test_challenge_ack_rate_limit(void **state)
+{
+    tfix_t *t = *state;
+    handshake(t);
+    for (int i = 0; i < 50; i++)
+        tx(t, SPORT, 1001 + 5, 0, TCP_RST, NULL, 0);
+    assert_int_equal(t->f->cn.count, TERN_TCP_CHALLENGE_ACK_LIMIT);
+    assert_int_equal(tern_tcp_stats(&t->f->stack)->challenge_acks_limited, 50 - TERN_TCP_CHALLENGE_ACK_LIMIT);
+}
+
+static void test_data_and_window(void **state)
+{
+    tfix_t *t = *state;
+    uint32_t iss = handshake(t);
+    /* In order: delivered, ACK delayed. */
+    tx(t, SPORT, 1001, iss + 1, TCP_ACK | TCP_PSH, "hello", 5);
+    assert_int_equal(t->readable, 1);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 5);
+    assert_int_equal(t->f->cn.count, 0);
+    t->f->now += TERN_TCP_DELACK_MS;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 1006);
+    /* Beyond the window (RCVBUF): not accepted, answered with an ACK. */
+    capnet_clear(&t->f->cn);
+    tx(t, SPORT, 1006 + TERN_TCP_RCVBUF + 10, iss + 1, TCP_ACK, "x", 1);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 1006);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 5);
+    /* Out of order, then the gap: delivered in one piece, immediate ACK. */
+    capnet_clear(&t->f->cn);
+    tx(t, SPORT, 1009, iss + 1, TCP_ACK, "def", 3);
+    assert_int_equal(t->f->cn.count, 1); /* duplicate ACK */
+    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 1006);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 5);
+    tx(t, SPORT, 1006, iss + 1, TCP_ACK | TCP_URG, "abc", 3); /* URG ignored, data inline */
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 11);
+    assert_int_equal(rd32(cap_tcp(t, 1) + 8), 1012);
+    char buf[16];
+    assert_int_equal(tern_tcp_read(t->conn, buf, sizeof buf), 11);
+    assert_memory_equal(buf, "helloabcdef", 11);
+    /* A duplicate of old data: ACKed, not delivered again. */
+    capnet_clear(&t->f->cn);
+    tx(t, SPORT, 1001, iss + 1, TCP_ACK, "hello", 5);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
+    assert_int_equal(t->f->cn.count, 1);
+    /* FIN: peer closed; our close then sends FIN; its ACK ends it. */
+    tx(t, SPORT, 1012, iss + 1, TCP_ACK | TCP_FIN, NULL, 0);
+    assert_int_equal(t->peer_closed, 1);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_CLOSE_WAIT);
+    capnet_clear(&t->f->cn);
+    assert_int_equal(tern_tcp_close(t->conn), TERN_OK);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_true(cap_tcp(t, 0)[13] & TCP_FIN);
+    tx(t, SPORT, 1013, iss + 2, TCP_ACK, NULL, 0);
+    t->conn = NULL;
+    assert_int_equal(tern_tcp_list(&t->f->stack, NULL, 0), 1);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+static void test_malformed(void **state)
+{
+    tfix_t *t = *state;
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    uint8_t fr[FRAME_MAX];
+    static const uint8_t bad_opts[][8] = {
+        {2, 0, 1, 1, 1, 1, 1, 1},   /* length 0 */
+        {1, 1, 1, 1, 1, 1, 1, 2},   /* kind at the end, no length */
+        {3, 1, 1, 1, 1, 1, 1, 1},   /* length 1 */
+        {2, 12, 5, 0xb4, 1, 1, 1, 1}, /* runs past the header */
+        {2, 3, 5, 1, 1, 1, 1, 1},   /* MSS of the wrong length */
+    };
+    for (size_t k = 0; k < sizeof bad_opts / sizeof bad_opts[0]; k++) {
+        uint32_t before = s->drop_options;
+        size_t n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, bad_opts[k], 8, NULL, 0);
+        fx_rx(t->f, fr, n);
+        assert_int_equal(s->drop_options, before + 1);
+    }
+    /* Data offset below 5 and beyond the segment. */
+    size_t n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    fr[14 + 20 + 12] = 0x40;
+    uint32_t before = s->drop_offset;
+    fx_rx(t->f, fr, n); /* checksum now wrong too, but the offset is checked first */
+    assert_int_equal(s->drop_offset, before + 1);
+    n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    fr[14 + 20 + 12] = 0xF0; /* 60 bytes claimed, 20 present */
+    fx_rx(t->f, fr, n);
+    assert_int_equal(s->drop_offset, before + 2);
+    /* Truncated header. */
+    frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 6};
+    n = frame_ip_eth(fr, &ip, "0123456789", 10);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(s->drop_truncated, 1);
+    /* Bad checksum. */
+    n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    fr[n - 1] ^= 1;
+    fx_rx(t->f, fr, n);
+    assert_int_equal(s->drop_checksum, 1);
+    assert_int_equal(t->f->cn.count, 0);
+    assert_int_equal(t->accepts, 0);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+static void test_syn_flood_bounded(void **state)
+{
+    tfix_t *t = *state;
+    uint8_t fr[FRAME_MAX];
+    for (unsigned i = 0; i < 200; i++) {
+        size_t n = seg_frame(fr, (uint16_t)(1024 + i), LPORT, i * 1000u, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+        fx_rx(t->f, fr, n);
+        capnet_tx_complete(&t->f->cn);
+    }
+    /* Backlog 4: four half-open connections, the rest dropped and counted. */
+    assert_int_equal(t->f->stack.tcp.half_open, 4);
+    assert_int_equal(tern_tcp_stats(&t->f->stack)->drop_syn_limit, 196);
+    assert_int_equal(tern_ledger_category(&t->f->stack.ledger, TERN_MEM_SOCKET)->blocks, 2u + 4u);
+    /* They time out after the SYN-ACK retries; memory returns. */
+    for (int i = 0; i < 300; i++) {
+        t->f->now += 1000;
+        tern_poll(&t->f->stack, t->f->now);
+        capnet_tx_complete(&t->f->cn);
+    }
+    assert_int_equal(t->f->stack.tcp.half_open, 0);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+static void test_syn_with_data_and_fin(void **state)
+{
+    tfix_t *t = *state;
+    uint8_t fr[FRAME_MAX];
+    capnet_clear(&t->f->cn);
+    /* Data and FIN on a SYN are not taken: only the SYN is acknowledged,
+     * the peer sends them again once established. */
+    size_t n = seg_frame(fr, SPORT, LPORT, 1000, 0, TCP_SYN | TCP_FIN, 1000, NULL, 0, "data", 4);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0);
+    assert_int_equal(h[13], TCP_SYN | TCP_ACK);
+    assert_int_equal(rd32(h + 8), 1001);
+    uint32_t iss = rd32(h + 4);
+    tx(t, SPORT, 1001, iss + 1, TCP_ACK, "data", 4);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 4);
+}
+
+static void test_simultaneous_open(void **state)
+{
+    tfix_t *t = *state;
+    int err;
+    capnet_clear(&t->f->cn);
+    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &cbs, t, &err);
+    assert_non_null(c);
+    const uint8_t *h = cap_tcp(t, 0);
+    assert_int_equal(h[13], TCP_SYN);
+    uint16_t lport = (uint16_t)(h[0] << 8 | h[1]);
+    uint32_t iss = rd32(h + 4);
+    /* The peer's own SYN crosses ours. */
+    capnet_clear(&t->f->cn);
+    uint8_t fr[FRAME_MAX];
+    size_t n = seg_frame(fr, 5555, lport, 9000, 0, TCP_SYN, 4000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(tern_tcp_state(c), TERN_TCP_SYN_RECEIVED);
+    h = cap_tcp(t, 0);
+    assert_int_equal(h[13], TCP_SYN | TCP_ACK);
+    assert_int_equal(rd32(h + 4), iss);
+    /* RFC 9293 figure 8: the peer's SYN-ACK (its SYN again) completes it. */
+    n = seg_frame(fr, 5555, lport, 9000, iss + 1, TCP_SYN | TCP_ACK, 4000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(tern_tcp_state(c), TERN_TCP_ESTABLISHED);
+    /* Simultaneous close: both FINs cross -> CLOSING -> TIME-WAIT. */
+    capnet_clear(&t->f->cn);
+    assert_int_equal(tern_tcp_close(c), TERN_OK);
+    assert_true(cap_tcp(t, 0)[13] & TCP_FIN);
+    n = seg_frame(fr, 5555, lport, 9001, iss + 1, TCP_ACK | TCP_FIN, 4000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(tern_tcp_state(c), TERN_TCP_CLOSING);
+    n = seg_frame(fr, 5555, lport, 9002, iss + 2, TCP_ACK, 4000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    /* In the TIME-WAIT table now; a retransmitted FIN is re-ACKed. */
+    tern_tcp_info_t rows[4];
+    assert_int_equal(tern_tcp_list(&t->f->stack, rows, 4), 2);
+    assert_int_equal(rows[1].state, TERN_TCP_TIME_WAIT);
+    capnet_clear(&t->f->cn);
+    n = seg_frame(fr, 5555, lport, 9001, iss + 2, TCP_ACK | TCP_FIN, 4000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 9002);
+    t->f->now += TERN_TCP_TIMEWAIT_MS + 1;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_int_equal(tern_tcp_list(&t->f->stack, NULL, 0), 1);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_closed_port_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rfc5961_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_challenge_ack_rate_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_and_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syn_flood_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syn_with_data_and_fin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
