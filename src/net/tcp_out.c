@@ -163,8 +163,12 @@ int tcp_send_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     /* snd_max, not snd_nxt: during go-back retransmission the peer has
      * seen sequence numbers up to snd_max, and an ACK below its rcv_nxt
-     * would be unacceptable to it (BSD does the same). */
-    return tcp_send_segment(stack, pcb, pcb->snd_max, 0, TCP_ACK);
+     * would be unacceptable to it (BSD does the same). But with its window
+     * closed the peer accepts only SEG.SEQ = RCV.NXT (RFC 9293 3.10.7.4),
+     * which is what it last acknowledged: snd_una. Anything else is
+     * dropped unread, ACK field and all, and both sides can stall. */
+    uint32_t seq = pcb->snd_wnd == 0u ? pcb->snd_una : pcb->snd_max;
+    return tcp_send_segment(stack, pcb, seq, 0, TCP_ACK);
 }
 
 static int tcp_state_sends_data(int state)
@@ -185,6 +189,12 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     int sent = 0;
     if (tcp_state_sends_data(pcb->state)) {
+        /* The peer closed its window with our data beyond it: take that data
+         * back as unsent (BSD does the same) so the persist timer probes
+         * and it goes again when the window opens. */
+        if (pcb->snd_wnd == 0u && SEQ_GT(pcb->snd_nxt, pcb->snd_una) && !(pcb->flags & TF_FIN_SENT)) {
+            pcb->snd_nxt = pcb->snd_una;
+        }
         for (;;) {
             uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
             if (SEQ_GT(pcb->snd_nxt, data_end))

@@ -424,6 +424,55 @@ static void test_simultaneous_open(void **state)
     mem_assert_baseline(&t->f->stack, &t->f->base);
 }
 
+/* Regression (found against Linux): the peer closes its window while data
+ * of ours lies beyond it. With RCV.WND = 0 the peer accepts only
+ * SEG.SEQ = RCV.NXT (RFC 9293 3.10.7.4) and drops anything else unread,
+ * ACK field included; ACKs sent from snd_max then never reached it and both
+ * sides waited forever. Our ACKs must carry snd_una, and the data beyond
+ * the window goes again once it opens. */
+static void test_window_closed_over_our_data(void **state)
+{
+    tfix_t *t = *state;
+    uint32_t iss = handshake(t);
+    static uint8_t out[3000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 7u);
+    tern_tcp_set_options(t->conn, TERN_TCP_OPT_NODELAY);
+    assert_int_equal(tern_tcp_write(t->conn, out, sizeof out), (int)sizeof out);
+    assert_true(t->f->cn.count >= 2);
+    uint32_t sent_end = 0;
+    for (unsigned i = 0; i < t->f->cn.count; i++) {
+        const uint8_t *h = cap_tcp(t, i);
+        size_t flen;
+        capnet_frame(&t->f->cn, i, &flen);
+        uint32_t end = rd32(h + 4) + (uint32_t)(flen - 14 - 20 - (size_t)(h[12] >> 4) * 4u);
+        if (end - (iss + 1) > sent_end - (iss + 1) || sent_end == 0)
+            sent_end = end;
+    }
+    assert_true(sent_end - (iss + 1) > 1460u);
+    /* The peer takes 1460 bytes and closes its window. */
+    uint8_t fr[FRAME_MAX];
+    capnet_clear(&t->f->cn);
+    size_t n = seg_frame(fr, SPORT, LPORT, 1001, iss + 1 + 1460, TCP_ACK, 0, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    /* The peer's data arrives; our ACK must be acceptable to a closed window. */
+    capnet_clear(&t->f->cn);
+    n = seg_frame(fr, SPORT, LPORT, 1001, iss + 1 + 1460, TCP_ACK | TCP_PSH, 0, NULL, 0, "abc", 3);
+    fx_rx(t->f, fr, n);
+    t->f->now += TERN_TCP_DELACK_MS;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_true(t->f->cn.count >= 1);
+    const uint8_t *h = cap_tcp(t, t->f->cn.count - 1);
+    assert_int_equal(rd32(h + 8), 1004);
+    assert_int_equal(rd32(h + 4), iss + 1 + 1460); /* snd_una, not snd_max */
+    /* The window opens: the data beyond it goes again from snd_una. */
+    capnet_clear(&t->f->cn);
+    n = seg_frame(fr, SPORT, LPORT, 1004, iss + 1 + 1460, TCP_ACK, 8192, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_true(t->f->cn.count >= 1);
+    assert_int_equal(rd32(cap_tcp(t, 0) + 4), iss + 1 + 1460);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syn_flood_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syn_with_data_and_fin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_closed_over_our_data, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
