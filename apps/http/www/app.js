@@ -4,7 +4,7 @@
 
 var POLL_MS = 1000;
 var HISTORY = 300; /* samples kept for the chart: five minutes */
-var history = [];  /* {t, free, min_free, total} */
+var samples = [];  /* {t, free, min_free, total}; not "history": window.history is read-only */
 var openLayers = {}; /* counters sections the user opened */
 
 /* What each ledger category is, in the terms of the seed discussion. */
@@ -85,8 +85,8 @@ function drawHeap(s) {
   fig(f, num(h.used_blocks), "live allocations");
   fig(f, num(h.failures), "failed allocations", "allocations the heap could not satisfy");
 
-  history.push({ t: s.now_ms, free: h.free, min: h.min_free, total: h.total });
-  if (history.length > HISTORY) history.shift();
+  samples.push({ t: s.now_ms, free: h.free, min: h.min_free, total: h.total });
+  if (samples.length > HISTORY) samples.shift();
   var c = $("heap-chart");
   clear(c);
   var W = 800, H = 220, L = 56, R = 8, T = 8, B = 22;
@@ -100,11 +100,11 @@ function drawHeap(s) {
     g.appendChild(label);
   }
   c.appendChild(g);
-  if (history.length < 2) return;
-  var t0 = history[0].t, t1 = history[history.length - 1].t;
+  if (samples.length < 2) return;
+  var t0 = samples[0].t, t1 = samples[samples.length - 1].t;
   var span = Math.max(1, (t1 - t0) >>> 0);
   function pts(key) {
-    return history.map(function (p) {
+    return samples.map(function (p) {
       var x = L + (W - L - R) * (((p.t - t0) >>> 0) / span);
       var yy = T + (H - T - B) * (1 - p[key] / total);
       return x.toFixed(1) + "," + yy.toFixed(1);
@@ -115,7 +115,7 @@ function drawHeap(s) {
   var tl = svg("text", { x: W - R, y: H - 6, "text-anchor": "end" });
   tl.textContent = "last " + Math.round(span / 1000) + " s";
   c.appendChild(tl);
-  $("chart-span").textContent = "(" + history.length + " samples)";
+  $("chart-span").textContent = "(" + samples.length + " samples)";
 }
 
 /* ---- ledger ------------------------------------------------------------------- */
