@@ -1,0 +1,85 @@
+#!/bin/bash
+# The dashboard in a real headless Chromium: tern-demo on libslirp (no root,
+# nothing leaves the machine), the page loaded through the forwarded port,
+# the chart given time to hold several points, the numbers on the page
+# compared with /api/stats, and a screenshot saved as a test artifact
+# (TERN_BUILD/dashboard.png).
+set -u
+DEMO=${TERN_DEMO:?TERN_DEMO must name the tern-demo binary}
+OUT=${TERN_BUILD:-/tmp}
+command -v chromium >/dev/null && command -v chromedriver >/dev/null ||
+    { echo "SKIP: chromium and chromium-driver not installed (scripts/install-deps)"; exit 77; }
+/usr/bin/python3 -c 'import selenium' 2>/dev/null || { echo "SKIP: python3-selenium not installed"; exit 77; }
+PORT=$((20000 + ($$ * 7) % 20000))
+TMP=$(mktemp -d /tmp/tern-dash.XXXXXX)
+PID=""
+cleanup() {
+    [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; tail -n 30 "$TMP/demo.log"; exit 1; }
+
+"$DEMO" --http-port "$PORT" </dev/null >"$TMP/demo.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do
+    curl -fs --max-time 1 "http://127.0.0.1:$PORT/api/stats" -o /dev/null 2>/dev/null && break
+    sleep 0.2
+done
+curl -fs --max-time 2 "http://127.0.0.1:$PORT/api/stats" -o /dev/null || fail "tern's dashboard is not reachable"
+
+/usr/bin/python3 - "$PORT" "$OUT/dashboard.png" "$TMP" <<'PY' || fail "dashboard check"
+import json, sys, time, urllib.request
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+
+port, shot, tmp = sys.argv[1], sys.argv[2], sys.argv[3]
+url = "http://127.0.0.1:%s/" % port
+opts = webdriver.ChromeOptions()
+for a in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1500",
+          "--user-data-dir=%s/profile" % tmp):
+    opts.add_argument(a)
+d = webdriver.Chrome(options=opts)
+try:
+    d.get(url)
+    # Several points on the chart: the page polls once a second.
+    deadline = time.time() + 30
+    n = 0
+    while time.time() < deadline:
+        span = d.execute_script("return document.getElementById('chart-span').textContent;")
+        if span.startswith("(") and span.split()[0][1:].isdigit():
+            n = int(span.split()[0][1:])
+            if n >= 4:
+                break
+        time.sleep(0.5)
+    assert n >= 4, "chart holds %d points after 30 s" % n
+    lines = d.execute_script("return document.querySelectorAll('#heap-chart polyline').length;")
+    assert lines == 2, "free and minimum-ever-free lines: %d" % lines
+    # Script errors fail the test; the browser's own favicon probe does not.
+    errors = [e for e in d.get_log("browser")
+              if e.get("level") == "SEVERE" and "favicon.ico" not in e.get("message", "")]
+    assert not errors, errors
+    # The page's ledger table against /api/stats, for categories that do not
+    # move while nobody else talks to tern.
+    stats = json.load(urllib.request.urlopen(url + "api/stats", timeout=5))
+    cats = {c["name"]: c for c in stats["ledger"]["categories"]}
+    time.sleep(1.5)  # one more poll after our own request
+    # Read the table in one script call: the page rebuilds it every poll.
+    rows = d.execute_script(
+        "var r = {}; document.querySelectorAll('#ledger-table tbody tr').forEach(function (tr) {"
+        " var td = tr.querySelectorAll('td'); if (td.length >= 2) r[td[0].textContent] ="
+        " td[1].textContent.replace(/,/g, ''); }); return r;")
+    checked = 0
+    for name in ("ARP_CACHE", "TCP_SEGMENTS", "DHCP", "STACK_INIT"):
+        want = str(cats[name]["bytes"])
+        assert rows.get(name) == want, "%s: page %r, /api/stats %s" % (name, rows.get(name), want)
+        checked += 1
+    nb = stats["netbufs"] if "netbufs" in stats else stats["network_buffers"]
+    page_nb = d.execute_script("return document.getElementById('netbufs').textContent;")
+    assert ("/ %d" % nb["count"]) in page_nb.replace("\u00a0", " "), page_nb
+    d.save_screenshot(shot)
+    print("ok: chart holds %d points; %d ledger rows equal /api/stats; screenshot %s" % (n, checked, shot))
+finally:
+    d.quit()
+PY
+echo "PASS"
