@@ -73,3 +73,14 @@ uint16_t checksum_inet(const void *data, size_t len)
 {
     return checksum_finish(checksum_add(0, data, len));
 }
+
+uint32_t checksum_pseudo(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t len)
+{
+    uint8_t ph[12];
+    wire_wr32(ph, src);
+    wire_wr32(ph + 4, dst);
+    ph[8] = 0;
+    ph[9] = proto;
+    wire_wr16(ph + 10, (uint16_t)len);
+    return checksum_add(0, ph, sizeof ph);
+}

@@ -48,6 +48,9 @@ uint16_t checksum_finish(uint32_t sum);
 /* Checksum of one buffer; verifying a buffer that contains its checksum
  * field yields 0 when it is correct. */
 uint16_t checksum_inet(const void *data, size_t len);
+/* The running sum of the IPv4 pseudo header that UDP (RFC 768) and TCP
+ * (RFC 9293 3.1) put under their checksums; len is the L4 length. */
+uint32_t checksum_pseudo(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t len);
 
 /* ---- ethernet.c -------------------------------------------------------- */
 

@@ -730,13 +730,7 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
     }
     int hw = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
     if (!hw) {
-        uint8_t ph[12];
-        wire_wr32(ph, ip->src);
-        wire_wr32(ph + 4, ip->dst);
-        ph[8] = 0;
-        ph[9] = IPV4_PROTO_TCP;
-        wire_wr16(ph + 10, (uint16_t)n);
-        if (checksum_finish(checksum_add(checksum_add(0, ph, sizeof ph), p, n)) != 0u) {
+        if (checksum_finish(checksum_add(checksum_pseudo(ip->src, ip->dst, IPV4_PROTO_TCP, n), p, n)) != 0u) {
             drop = &tcp->stats.drop_checksum;
             goto out;
         }

@@ -16,17 +16,6 @@ void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now)
     pcb->t_rexmit = now + pcb->rto;
 }
 
-static uint32_t tcp_pseudo_sum(tern_ip4_t src, tern_ip4_t dst, uint32_t len)
-{
-    uint8_t ph[12];
-    wire_wr32(ph, src);
-    wire_wr32(ph + 4, dst);
-    ph[8] = 0;
-    ph[9] = IPV4_PROTO_TCP;
-    wire_wr16(ph + 10, (uint16_t)len);
-    return checksum_add(0, ph, sizeof ph);
-}
-
 /* Fill the 20-byte header at p. */
 static void tcp_write_header(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
                              uint16_t wnd, unsigned hdr_len)
@@ -49,7 +38,7 @@ static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4
     tern_ip4_t nexthop;
     const tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
     if (nif == NULL || !(nif->offload & TERN_OFFLOAD_TX_L4_CSUM)) {
-        uint32_t sum = tcp_pseudo_sum(src != 0u ? src : (nif != NULL ? nif->addr : 0u), dst, nb->len);
+        uint32_t sum = checksum_pseudo(src != 0u ? src : (nif != NULL ? nif->addr : 0u), dst, IPV4_PROTO_TCP, nb->len);
         sum = checksum_add(sum, nb->data, nb->len);
         wire_wr16(nb->data + 16, checksum_finish(sum));
     }

@@ -19,13 +19,7 @@ void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx)
 /* Checksum over the pseudo header (RFC 768) and the datagram at udp. */
 static uint16_t udp_checksum(tern_ip4_t src, tern_ip4_t dst, const uint8_t *udp, size_t len)
 {
-    uint8_t ph[12];
-    wire_wr32(ph, src);
-    wire_wr32(ph + 4, dst);
-    ph[8] = 0;
-    ph[9] = IPV4_PROTO_UDP;
-    wire_wr16(ph + 10, (uint16_t)len);
-    return checksum_finish(checksum_add(checksum_add(0, ph, sizeof ph), udp, len));
+    return checksum_finish(checksum_add(checksum_pseudo(src, dst, IPV4_PROTO_UDP, len), udp, len));
 }
 
 /* ---- binding ------------------------------------------------------------- */
