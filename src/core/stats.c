@@ -105,20 +105,7 @@ static void stats_heap(const tern_stack_t *stack, tern_writer_fn write, void *ct
     tern_heap_get_stats(&stack->heap, &hs);
     if (port && port->mem_unlock)
         port->mem_unlock(port->ctx);
-    write(ctx, "{", 1);
-    fmt_json_uint(write, ctx, "total", hs.total, 1);
-    fmt_json_uint(write, ctx, "used", hs.used, 0);
-    fmt_json_uint(write, ctx, "free", hs.free, 0);
-    fmt_json_uint(write, ctx, "min_free", hs.min_free, 0);
-    fmt_json_uint(write, ctx, "largest_free_block", hs.largest_free_block, 0);
-    fmt_json_uint(write, ctx, "largest_alloc", hs.largest_alloc, 0);
-    fmt_json_uint(write, ctx, "free_blocks", hs.free_blocks, 0);
-    fmt_json_uint(write, ctx, "used_blocks", hs.used_blocks, 0);
-    fmt_json_uint(write, ctx, "allocs", hs.allocs, 0);
-    fmt_json_uint(write, ctx, "frees", hs.frees, 0);
-    fmt_json_uint(write, ctx, "failures", hs.failures, 0);
-    fmt_json_uint(write, ctx, "bad_frees", hs.bad_frees, 0);
-    write(ctx, "}", 1);
+    tern_heap_stats_report_json(&hs, write, ctx);
 }
 
 static void stats_ledger(const tern_stack_t *stack, tern_writer_fn write, void *ctx)

@@ -401,24 +401,32 @@ void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, 
     ledger_unlock(ledger);
 }
 
+void tern_heap_stats_report_json(const tern_heap_stats_t *hs, tern_writer_fn write, void *ctx)
+{
+    fmt_str(write, ctx, "{");
+    fmt_json_uint(write, ctx, "total", hs->total, 1);
+    fmt_json_uint(write, ctx, "used", hs->used, 0);
+    fmt_json_uint(write, ctx, "free", hs->free, 0);
+    fmt_json_uint(write, ctx, "min_free", hs->min_free, 0);
+    fmt_json_uint(write, ctx, "largest_free_block", hs->largest_free_block, 0);
+    fmt_json_uint(write, ctx, "largest_alloc", hs->largest_alloc, 0);
+    fmt_json_uint(write, ctx, "free_blocks", hs->free_blocks, 0);
+    fmt_json_uint(write, ctx, "used_blocks", hs->used_blocks, 0);
+    fmt_json_uint(write, ctx, "allocs", hs->allocs, 0);
+    fmt_json_uint(write, ctx, "frees", hs->frees, 0);
+    fmt_json_uint(write, ctx, "failures", hs->failures, 0);
+    fmt_json_uint(write, ctx, "bad_frees", hs->bad_frees, 0);
+    fmt_str(write, ctx, "}");
+}
+
 void tern_ledger_report_json(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx)
 {
     tern_heap_stats_t hs;
     ledger_lock(ledger);
     tern_heap_get_stats(ledger->heap, &hs);
-    fmt_str(write, ctx, "{\"heap\":{");
-    fmt_json_uint(write, ctx, "total", hs.total, 1);
-    fmt_json_uint(write, ctx, "used", hs.used, 0);
-    fmt_json_uint(write, ctx, "free", hs.free, 0);
-    fmt_json_uint(write, ctx, "min_free", hs.min_free, 0);
-    fmt_json_uint(write, ctx, "largest_free_block", hs.largest_free_block, 0);
-    fmt_json_uint(write, ctx, "free_blocks", hs.free_blocks, 0);
-    fmt_json_uint(write, ctx, "used_blocks", hs.used_blocks, 0);
-    fmt_json_uint(write, ctx, "allocs", hs.allocs, 0);
-    fmt_json_uint(write, ctx, "frees", hs.frees, 0);
-    fmt_json_uint(write, ctx, "failures", hs.failures, 0);
-    fmt_json_uint(write, ctx, "bad_frees", hs.bad_frees, 0);
-    fmt_str(write, ctx, "},");
+    fmt_str(write, ctx, "{\"heap\":");
+    tern_heap_stats_report_json(&hs, write, ctx);
+    fmt_str(write, ctx, ",");
     fmt_json_uint(write, ctx, "overhead", ledger->overhead, 1);
     fmt_str(write, ctx, ",\"categories\":[");
     for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
