@@ -135,6 +135,13 @@ void *tern_tcp_arg(const tern_tcp_pcb_t *pcb);
 void tern_tcp_set_owner(tern_tcp_pcb_t *pcb, unsigned owner);
 /* TERN_TCP_OPT_* bits. */
 void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts);
+/* Keep-alive timing (RFC 1122 4.2.3.6) for this connection (a listener passes
+ * it to its children): the first probe after idle_ms without a segment from
+ * the peer, then one every intvl_ms; after count unanswered probes the
+ * connection dies with TERN_ERR_TIMEOUT. Defaults TERN_TCP_KEEPIDLE_MS,
+ * TERN_TCP_KEEPINTVL_MS, TERN_TCP_KEEPCNT. Probing itself is switched on by
+ * TERN_TCP_OPT_KEEPALIVE. TERN_ERR_INVAL for 0 or out-of-range values. */
+int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl_ms, unsigned count);
 /* Ring sizes (bytes, 0 = keep); only before the ring exists. */
 int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf);
 

@@ -189,6 +189,9 @@ tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
     pcb->rto = TERN_TCP_RTO_INIT_MS;
     pcb->mss = TCP_DEFAULT_MSS;
     pcb->t_idle = stack->now;
+    pcb->ka_idle = TERN_TCP_KEEPIDLE_MS;
+    pcb->ka_intvl = TERN_TCP_KEEPINTVL_MS;
+    pcb->ka_count = TERN_TCP_KEEPCNT;
     pcb->next = stack->tcp.pcbs;
     stack->tcp.pcbs = pcb;
     return pcb;
@@ -435,9 +438,9 @@ uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
         if (pcb->flags & TF_DEAD)
             continue;
         if ((pcb->flags & TF_KEEPALIVE) && pcb->state == TERN_TCP_ESTABLISHED) {
-            uint32_t due = pcb->t_idle + TERN_TCP_KEEPIDLE_MS + (uint32_t)pcb->ka_probes * TERN_TCP_KEEPINTVL_MS;
+            uint32_t due = pcb->t_idle + pcb->ka_idle + (uint32_t)pcb->ka_probes * pcb->ka_intvl;
             if (net_time_reached(now, due)) {
-                if (pcb->ka_probes >= TERN_TCP_KEEPCNT) {
+                if (pcb->ka_probes >= pcb->ka_count) {
                     tcp_pcb_kill(stack, pcb, TERN_ERR_TIMEOUT);
                     continue;
                 }
@@ -446,7 +449,7 @@ uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
                 /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data. */
                 tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port,
                              pcb->snd_nxt - 1u, pcb->rcv_nxt, TCP_ACK, 0);
-                due += TERN_TCP_KEEPINTVL_MS;
+                due += pcb->ka_intvl;
             }
             tcp_min_deadline(&next, now, due);
         }
@@ -593,6 +596,20 @@ void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts)
     pcb->flags = (pcb->flags & ~(uint32_t)(TF_NODELAY | TF_KEEPALIVE)) |
                  ((opts & TERN_TCP_OPT_NODELAY) ? TF_NODELAY : 0u) | ((opts & TERN_TCP_OPT_KEEPALIVE) ? TF_KEEPALIVE : 0u);
     pcb->ka_probes = 0;
+}
+
+int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl_ms, unsigned count)
+{
+    /* Bounded so that idle + count * interval cannot wrap the 32-bit clock's
+     * half range (about 24 days). */
+    if (idle_ms == 0u || idle_ms > 0x3FFFFFFFu || intvl_ms == 0u || intvl_ms > 0x00FFFFFFu || count == 0u ||
+        count > 32u)
+        return TERN_ERR_INVAL;
+    pcb->ka_idle = idle_ms;
+    pcb->ka_intvl = intvl_ms;
+    pcb->ka_count = (uint8_t)count;
+    pcb->ka_probes = 0;
+    return TERN_OK;
 }
 
 int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf)

@@ -646,6 +646,9 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
     pcb->cbs = l->cbs;
     pcb->arg = l->arg;
     pcb->flags |= TF_PASSIVE | TF_PASSIVE_HALF | (l->flags & (TF_NODELAY | TF_KEEPALIVE));
+    pcb->ka_idle = l->ka_idle;
+    pcb->ka_intvl = l->ka_intvl;
+    pcb->ka_count = l->ka_count;
     pcb->listener = l;
     l->pending++;
     tcp->half_open++;

@@ -94,6 +94,8 @@ struct tern_tcp_pcb {
     uint32_t t_delack;
     uint32_t t_idle;                   /* last segment received (keep-alive) */
     uint32_t retransmits;
+    uint32_t ka_idle;                  /* keep-alive: idle ms before the first probe */
+    uint32_t ka_intvl;                 /* ms between probes */
     uint32_t flags;                    /* TF_* */
     uint16_t mss;                      /* send MSS (peer's, clamped to our MTU) */
     uint16_t backlog;                  /* listener: half-open children allowed */
@@ -106,6 +108,7 @@ struct tern_tcp_pcb {
     uint8_t dupacks;
     uint8_t ooo_count;
     uint8_t ka_probes;
+    uint8_t ka_count;                  /* unanswered probes before the connection dies */
     uint8_t full_segs;                 /* full-sized segments not yet ACKed */
 };
 
