@@ -18,79 +18,20 @@
 # with the same address; (d) SIGTERM releases the lease (DHCPRELEASE in the
 # log), exits 0 with an empty ledger; (e) bad command lines exit 2. About
 # 75 seconds.
-set -u
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-command -v ip >/dev/null 2>&1 || skip "ip not installed (scripts/install-deps)"
+. "$(dirname "$0")/lib/common.sh"
+sys_init dhcp
 DNSMASQ=$(command -v dnsmasq 2>/dev/null || echo /usr/sbin/dnsmasq)
 [ -x "$DNSMASQ" ] || skip "dnsmasq not installed (Debian package dnsmasq-base, scripts/install-deps)"
-DEMO=${TERN_DEMO:-}
-if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
-    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
-    exit 1
-fi
-
-NS=tern-dhcp-$$
-TAP=tern0
+sys_require_demo
 LINUX_IP=192.0.2.1
 TERN_MAC=02:74:65:72:6e:44
-TMP=$(mktemp -d /tmp/tern-dhcp.XXXXXX)
-DEMO_PID=""
 DNSMASQ_PID=""
-FAILED=0
+sys_on_exit '[ -n "$DNSMASQ_PID" ] && kill -TERM "$DNSMASQ_PID" && wait "$DNSMASQ_PID"'
+sys_on_exit '[ -s "$TMP/dnsmasq.pid" ] && kill -TERM "$(cat "$TMP/dnsmasq.pid")"'
+sys_on_exit '[ "$FAILED" != 0 ] && [ -f "$TMP/leases" ] && { echo "---- leases"; cat "$TMP/leases"; }'
 
-cleanup() {
-    if [ -n "$DEMO_PID" ]; then
-        kill -KILL "$DEMO_PID" 2>/dev/null
-        wait "$DEMO_PID" 2>/dev/null
-    fi
-    if [ -n "$DNSMASQ_PID" ]; then
-        kill -TERM "$DNSMASQ_PID" 2>/dev/null
-        wait "$DNSMASQ_PID" 2>/dev/null
-    fi
-    if [ -s "$TMP/dnsmasq.pid" ]; then
-        kill -TERM "$(cat "$TMP/dnsmasq.pid")" 2>/dev/null
-    fi
-    ip netns del "$NS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        for f in "$TMP"/*.log "$TMP"/leases; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*"
-    FAILED=1
-    exit 1
-}
-pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
-
-# Wait up to $3 seconds for a line matching regex $2 in file $1.
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-START=$(date +%s)
+sys_tap_ns tern0 "$LINUX_IP/24"
 echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24, dnsmasq on it"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
 
 # 2m is dnsmasq's shortest lease: T1 = 60 s, T2 = 105 s.
 # A simple command, not the nsx function: ip execs dnsmasq, so $! is dnsmasq

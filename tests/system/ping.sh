@@ -11,100 +11,18 @@
 # heap and network buffers are back at their start values and SIGTERM exits
 # cleanly with an empty ledger, (e) the pcap reads back with tcpdump and
 # holds the echo requests and replies, (d) tern pings Linux.
-set -u
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip ping arping tcpdump; do
-    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
-done
-DEMO=${TERN_DEMO:-}
-if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
-    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
-    exit 1
-fi
-
-NS=tern-ping-$$
-TAP=tern0
+. "$(dirname "$0")/lib/common.sh"
+sys_init ping
+sys_require ping arping tcpdump
+sys_require_demo
 LINUX_IP=192.0.2.1
 TERN_IP=192.0.2.2
 TERN_MAC=02:74:65:72:6e:42
-TMP=$(mktemp -d /tmp/tern-ping.XXXXXX)
-DEMO_PID=""
-FAILED=0
 
-cleanup() {
-    if [ -n "$DEMO_PID" ]; then
-        kill -KILL "$DEMO_PID" 2>/dev/null
-        wait "$DEMO_PID" 2>/dev/null
-    fi
-    ip netns del "$NS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        for f in "$TMP"/*.log; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*"
-    FAILED=1
-    exit 1
-}
-pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
-
-# Wait up to $3 seconds for a line matching regex $2 in file $1.
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# "heap free N min N of N, netbufs free N min N of N" -> "N N" (heap free,
-# netbufs free) from the last summary line tagged $2 in $1.
-mem_of() {
-    grep -E "^memory \($2\):" "$1" | tail -n 1 |
-        sed -nE 's/.*heap free ([0-9]+) min [0-9]+ of [0-9]+, netbufs free ([0-9]+) min.*/\1 \2/p'
-}
-
-# Start a demo in the namespace: start_demo LOG ARGS...
-start_demo() {
-    local log=$1
-    shift
-    # A simple command, not the nsx function: the background job execs ip,
-    # which execs the demo, so $! is the demo itself (signals reach it).
-    ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --mac "$TERN_MAC" "$@" >"$log" 2>&1 &
-    DEMO_PID=$!
-}
-
-stop_demo() {
-    kill -TERM "$DEMO_PID" 2>/dev/null
-    local rc=0
-    wait "$DEMO_PID" || rc=$?
-    DEMO_PID=""
-    return $rc
-}
-
-START=$(date +%s)
+sys_tap_ns tern0 "$LINUX_IP/24"
 echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24 on the Linux side"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-# No IPv6 chatter (router/neighbour solicitations) in the capture.
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
 
-start_demo "$TMP/demo.log" --pcap "$TMP/tern.pcap"
+start_demo "$TMP/demo.log" --ip "$TERN_IP/24" --mac "$TERN_MAC" --pcap "$TMP/tern.pcap"
 wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
 grep -E '^tern-demo: .* up' "$TMP/demo.log"
 read -r HEAP0 BUFS0 <<<"$(mem_of "$TMP/demo.log" start)"
@@ -194,7 +112,7 @@ echo "== (d) tern pings Linux (--ping $LINUX_IP --count 5)"
 # The TAP's carrier went down when the first demo closed it and comes back
 # when this one opens it; the TAP driver waits for Linux to report the
 # interface running before the stack sends anything.
-start_demo "$TMP/demo-ping.log" --ping "$LINUX_IP" --count 5 --interval 100 --size 1000 --pcap "$TMP/tern-ping.pcap"
+start_demo "$TMP/demo-ping.log" --ip "$TERN_IP/24" --mac "$TERN_MAC" --ping "$LINUX_IP" --count 5 --interval 100 --size 1000 --pcap "$TMP/tern-ping.pcap"
 rc=0
 wait "$DEMO_PID" || rc=$?
 DEMO_PID=""
@@ -208,7 +126,7 @@ grep -q '^5 transmitted, 5 received, 0% loss, 0 corrupted' "$TMP/demo-ping.log" 
 pass "tern -> Linux: 5/5 replies byte-identical, exit 0"
 
 echo "== (d') --stay keeps running after the pings; SIGINT exits cleanly"
-start_demo "$TMP/demo-stay.log" --ping "$LINUX_IP" --count 2 --interval 50 --stay
+start_demo "$TMP/demo-stay.log" --ip "$TERN_IP/24" --mac "$TERN_MAC" --ping "$LINUX_IP" --count 2 --interval 50 --stay
 wait_for "$TMP/demo-stay.log" '^2 transmitted, 2 received' 5 || fail "--stay: no ping summary"
 sleep 0.2
 kill -0 "$DEMO_PID" 2>/dev/null || fail "--stay: the demo exited after its pings"

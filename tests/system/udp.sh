@@ -15,121 +15,22 @@
 # SIGTERM exits cleanly with an empty ledger; (d) tern sends 2000 datagrams
 # of sizes 0..1472 to a Linux echo server (--udp-send) and gets every one
 # back byte-identical, memory again back at its start values.
-set -u
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-command -v ip >/dev/null 2>&1 || skip "ip not installed (scripts/install-deps)"
+. "$(dirname "$0")/lib/common.sh"
+sys_init udp
+sys_require_demo
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "$PY not installed"
-DEMO=${TERN_DEMO:-}
-if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
-    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
-    exit 1
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 PEER="$HERE/udp_peer.py"
-
-NS=tern-udp-$$
-TAP=tern0
 LINUX_IP=192.0.2.1
 TERN_IP=192.0.2.2
-TMP=$(mktemp -d /tmp/tern-udp.XXXXXX)
-DEMO_PID=""
 ECHO_PID=""
-FAILED=0
+sys_on_exit '[ -n "$ECHO_PID" ] && kill -KILL "$ECHO_PID" && wait "$ECHO_PID"'
 
-cleanup() {
-    for pid in "$DEMO_PID" "$ECHO_PID"; do
-        if [ -n "$pid" ]; then
-            kill -KILL "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
-        fi
-    done
-    ip netns del "$NS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        for f in "$TMP"/*.log; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*"
-    FAILED=1
-    exit 1
-}
-pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
-
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# "heap free N min N of N, netbufs free N min N of N" -> "N N" from the last
-# summary line tagged $2 in $1.
-mem_of() {
-    grep -E "^memory \($2\):" "$1" | tail -n 1 |
-        sed -nE 's/.*heap free ([0-9]+) min [0-9]+ of [0-9]+, netbufs free ([0-9]+) min.*/\1 \2/p'
-}
-
-# Counter value: counter LOG NAME (from the SIGUSR2 report).
-counter() {
-    grep -E "^$2 +[0-9]+$" "$1" | tail -n 1 | awk '{ print $2 }'
-}
-
-start_demo() {
-    local log=$1
-    shift
-    ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" "$@" >"$log" 2>&1 &
-    DEMO_PID=$!
-}
-
-stop_demo() {
-    kill -TERM "$DEMO_PID" 2>/dev/null
-    local rc=0
-    wait "$DEMO_PID" || rc=$?
-    DEMO_PID=""
-    return $rc
-}
-
-# Ask for the summary (SIGUSR1) and compare with the start values.
-check_memory() {
-    local log=$1 tag=$2 heap0 bufs0 heap1 bufs1 n
-    read -r heap0 bufs0 <<<"$(mem_of "$log" start)"
-    n=$(grep -c '^memory (now):' "$log")
-    kill -USR1 "$DEMO_PID"
-    for ((i = 0; i < 100; i++)); do
-        [ "$(grep -c '^memory (now):' "$log")" -gt "$n" ] && break
-        sleep 0.05
-    done
-    read -r heap1 bufs1 <<<"$(mem_of "$log" now)"
-    [ -n "${heap0:-}" ] && [ -n "${heap1:-}" ] || fail "$tag: cannot parse the memory summaries"
-    [ "$heap1" = "$heap0" ] || fail "$tag: heap free $heap1 after, $heap0 at start"
-    [ "$bufs1" = "$bufs0" ] || fail "$tag: network buffers free $bufs1 after, $bufs0 at start"
-    pass "$tag: heap free $heap1 = $heap0, network buffers free $bufs1 = $bufs0"
-}
-
-START=$(date +%s)
+sys_tap_ns tern0 "$LINUX_IP/24"
 echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24 on the Linux side"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
 
-start_demo "$TMP/demo.log"
+start_demo "$TMP/demo.log" --ip "$TERN_IP/24"
 wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
 grep -qE '^tern-demo: UDP echo service on port 7' "$TMP/demo.log" || fail "no UDP echo service"
 grep -E '^memory \(start\)' "$TMP/demo.log"
@@ -179,7 +80,7 @@ echo "== (d) tern -> Linux echo: --udp-send $LINUX_IP:7777 --count 2000"
 ip netns exec "$NS" "$PY" "$PEER" echo "$LINUX_IP" 7777 >"$TMP/linux-echo.log" 2>&1 &
 ECHO_PID=$!
 wait_for "$TMP/linux-echo.log" '^echo: listening' 5 || fail "Linux echo server did not start"
-start_demo "$TMP/demo-send.log" --udp-send "$LINUX_IP:7777" --count 2000 --stay
+start_demo "$TMP/demo-send.log" --ip "$TERN_IP/24" --udp-send "$LINUX_IP:7777" --count 2000 --stay
 wait_for "$TMP/demo-send.log" '^--- udp-send' 120 || fail "--udp-send did not finish"
 sleep 0.2
 grep -A1 -E '^--- udp-send' "$TMP/demo-send.log"

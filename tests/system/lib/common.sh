@@ -1,0 +1,151 @@
+# Shared helpers for tests/system/*.sh (sourced; ctest runs only the
+# scripts directly in tests/system/).
+#
+#   . "$(dirname "$0")/lib/common.sh"
+#   sys_init NAME            # root + /dev/net/tun or skip; TMP, NS=tern-NAME-PID
+#   sys_require TOOL...      # skip when a tool is missing
+#   sys_require_demo         # DEMO=$TERN_DEMO or fail
+#   sys_tap_ns [TAP] [IP]    # namespace NS with a TAP (default tern0, 192.0.2.1/24)
+#   start_demo LOG ARGS...   # tern-demo --tap in NS; DEMO_PID
+#   stop_demo                # SIGTERM, wait, return its exit status
+#   sys_on_exit 'command'    # extra cleanup, run before the namespace goes
+#
+# Everything a test starts is killed and its namespace removed on exit
+# (trap), and the logs in $TMP are printed when the test failed.
+set -u
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+fail() {
+    echo "FAIL: $*"
+    FAILED=1
+    exit 1
+}
+pass() { echo "ok: $*"; }
+nsx() { ip netns exec "$NS" "$@"; }
+
+FAILED=0
+DEMO_PID=""
+SYS_EXIT_HOOKS=()
+
+sys_on_exit() { SYS_EXIT_HOOKS+=("$1"); }
+
+sys_cleanup() {
+    local hook f
+    if [ -n "$DEMO_PID" ]; then
+        kill -KILL "$DEMO_PID" 2>/dev/null
+        wait "$DEMO_PID" 2>/dev/null
+    fi
+    for hook in "${SYS_EXIT_HOOKS[@]}"; do
+        eval "$hook" 2>/dev/null
+    done
+    ip netns del "$NS" 2>/dev/null
+    if [ "$FAILED" != 0 ]; then
+        for f in "$TMP"/*.log; do
+            [ -f "$f" ] || continue
+            echo "---- $f (last 40 lines)"
+            tail -n 40 "$f"
+        done
+    fi
+    rm -rf "$TMP"
+}
+
+# sys_init NAME: checks shared by every test, then the namespace name and a
+# temporary directory removed on exit.
+sys_init() {
+    [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
+    [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+    sys_require ip
+    NS=tern-$1-$$
+    TMP=$(mktemp -d "/tmp/tern-$1.XXXXXX")
+    START=$(date +%s)
+    trap sys_cleanup EXIT
+}
+
+sys_require() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
+    done
+}
+
+sys_require_demo() {
+    DEMO=${TERN_DEMO:-}
+    if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
+        echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
+        exit 1
+    fi
+}
+
+# sys_tap_ns [TAP] [LINUX_IP/PREFIX]: the namespace with one TAP device, the
+# Linux end addressed, IPv6 off (no router solicitations in captures).
+sys_tap_ns() {
+    TAP=${1:-tern0}
+    local addr=${2:-192.0.2.1/24}
+    ip netns add "$NS" || fail "cannot create namespace $NS"
+    ip -n "$NS" link set lo up
+    ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
+    nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
+    ip -n "$NS" addr add "$addr" dev "$TAP"
+    ip -n "$NS" link set "$TAP" up
+}
+
+# Wait up to $3 seconds for a line matching regex $2 in file $1.
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# start_demo LOG ARGS...: tern-demo on $TAP in the namespace. A simple
+# command, not nsx: the background job execs ip, which execs the demo, so
+# $! is the demo itself and signals reach it.
+start_demo() {
+    local log=$1
+    shift
+    ip netns exec "$NS" "$DEMO" --tap "$TAP" "$@" >"$log" 2>&1 &
+    DEMO_PID=$!
+}
+
+stop_demo() {
+    kill -TERM "$DEMO_PID" 2>/dev/null
+    local rc=0
+    wait "$DEMO_PID" || rc=$?
+    DEMO_PID=""
+    return $rc
+}
+
+# "memory (TAG): heap free N min N of N, netbufs free N min N of N" -> "N N"
+# (heap free, netbufs free) from the last such line in $1.
+mem_of() {
+    grep -E "^memory \($2\):" "$1" | tail -n 1 |
+        sed -nE 's/.*heap free ([0-9]+) min [0-9]+ of [0-9]+, netbufs free ([0-9]+) min.*/\1 \2/p'
+}
+
+# counter LOG NAME: a counter's value from the demo's SIGUSR2 report.
+counter() {
+    grep -E "^$2 +[0-9]+$" "$1" | tail -n 1 | awk '{ print $2 }'
+}
+
+# check_memory LOG TAG: ask the demo for its summary (SIGUSR1) and compare
+# heap free and network buffers free with the start values.
+check_memory() {
+    local log=$1 tag=$2 heap0 bufs0 heap1 bufs1 n i
+    read -r heap0 bufs0 <<<"$(mem_of "$log" start)"
+    n=$(grep -c '^memory (now):' "$log")
+    kill -USR1 "$DEMO_PID"
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c '^memory (now):' "$log")" -gt "$n" ] && break
+        sleep 0.05
+    done
+    read -r heap1 bufs1 <<<"$(mem_of "$log" now)"
+    [ -n "${heap0:-}" ] && [ -n "${heap1:-}" ] || fail "$tag: cannot parse the memory summaries"
+    [ "$heap1" = "$heap0" ] || fail "$tag: heap free $heap1 after, $heap0 at start"
+    [ "$bufs1" = "$bufs0" ] || fail "$tag: network buffers free $bufs1 after, $bufs0 at start"
+    pass "$tag: heap free $heap1 = $heap0, network buffers free $bufs1 = $bufs0"
+}
