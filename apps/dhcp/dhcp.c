@@ -13,7 +13,6 @@
 
 #include <string.h>
 #include "core/fmt.h"
-#include "dhcp_arp.h"
 #include "dhcp_state.h"
 #include "net/net_internal.h"
 #include "tern/stack.h"
@@ -584,12 +583,16 @@ static void dhcp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_
     dhcp_handle(d, &m, info->now);
 }
 
-void dhcp_arp_input(tern_stack_t *stack, tern_netif_t *nif, uint16_t op, const uint8_t sha[6], tern_ip4_t spa,
-                    tern_ip4_t tpa)
+static void dhcp_service_stop(tern_stack_t *stack, void *ctx);
+
+/* The service's ARP hook: every ARP packet that passed validation. */
+static void dhcp_arp_input(tern_stack_t *stack, void *ctx, tern_netif_t *nif, uint16_t op, const uint8_t sha[6],
+                           tern_ip4_t spa, tern_ip4_t tpa)
 {
-    struct tern_dhcp *d = stack->dhcp;
+    struct tern_dhcp *d = ctx;
+    (void)stack;
     (void)sha; /* arp_input already dropped our own packets */
-    if (d == NULL || d->nif != nif || d->state != TERN_DHCP_CHECKING)
+    if (d->nif != nif || d->state != TERN_DHCP_CHECKING)
         return;
     /* RFC 5227 2.1.1: any ARP from the address, or another host's probe for
      * it, means it is taken. */
@@ -666,7 +669,7 @@ static uint32_t dhcp_poll(tern_stack_t *stack, void *ctx, uint32_t now)
         if (!net_time_reached(now, d->deadline))
             break;
         if (d->tries < TERN_DHCP_ARP_PROBES) {
-            (void)arp_probe(stack, d->nif, d->offered);
+            (void)tern_arp_probe(stack, d->nif, d->offered);
             d->tries++;
             /* RFC 5227: PROBE_MIN..PROBE_MAX apart, ANNOUNCE_WAIT after the last. */
             d->deadline = now + (d->tries < TERN_DHCP_ARP_PROBES
@@ -782,9 +785,17 @@ int tern_dhcp_start(tern_stack_t *stack, tern_netif_t *nif)
     d->state = TERN_DHCP_INIT;
     d->svc.poll = dhcp_poll;
     d->svc.ctx = d;
+    d->svc.arp_input = dhcp_arp_input;
+    d->svc.stop = dhcp_service_stop;
     stack->dhcp = d;
     tern_stack_add_service(stack, &d->svc);
     return TERN_OK;
+}
+
+static void dhcp_service_stop(tern_stack_t *stack, void *ctx)
+{
+    (void)ctx;
+    tern_dhcp_stop(stack);
 }
 
 void tern_dhcp_stop(tern_stack_t *stack)

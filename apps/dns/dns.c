@@ -567,6 +567,8 @@ again:
 
 /* ---- public ------------------------------------------------------------------------ */
 
+static void dns_service_stop(tern_stack_t *stack, void *ctx);
+
 int tern_dns_start(tern_stack_t *stack)
 {
     if (stack == NULL)
@@ -579,9 +581,16 @@ int tern_dns_start(tern_stack_t *stack)
     dns->stack = stack;
     dns->svc.poll = dns_poll;
     dns->svc.ctx = dns;
+    dns->svc.stop = dns_service_stop;
     stack->dns = dns;
     tern_stack_add_service(stack, &dns->svc);
     return TERN_OK;
+}
+
+static void dns_service_stop(tern_stack_t *stack, void *ctx)
+{
+    (void)ctx;
+    tern_dns_stop(stack);
 }
 
 void tern_dns_stop(tern_stack_t *stack)

@@ -76,4 +76,9 @@ void tern_arp_conflict_clear(struct tern_stack *stack);
  * is NULL. */
 void tern_arp_flush(struct tern_stack *stack, tern_netif_t *nif);
 
+/* An ARP probe for ip (RFC 5227 2.1.1: a request with sender IP 0.0.0.0 and
+ * target ip), as a DHCP client sends before using an offered address.
+ * TERN_OK or the send error. Core lock held. */
+int tern_arp_probe(struct tern_stack *stack, tern_netif_t *nif, tern_ip4_t ip);
+
 #endif

@@ -34,11 +34,18 @@ struct tern_dns;
 
 /* A service with timers inside the stack (DHCP, DNS, HTTP...): tern_poll
  * calls poll with the current time; it runs what is due and returns the ms
- * until its next deadline (UINT32_MAX: none). The caller owns the struct. */
+ * until its next deadline (UINT32_MAX: none). The caller owns the struct.
+ * The optional hooks keep the core free of application code: arp_input sees
+ * every ARP packet that passed validation, before the cache does (DHCP's
+ * RFC 5227 address check), and stop runs in tern_stack_deinit, before the
+ * sockets close, and must remove the service and free what it holds. */
 typedef struct tern_service {
     struct tern_service *next;
     uint32_t (*poll)(struct tern_stack *stack, void *ctx, uint32_t now);
     void *ctx;
+    void (*arp_input)(struct tern_stack *stack, void *ctx, struct tern_netif *nif, uint16_t op,
+                      const uint8_t sha[6], tern_ip4_t spa, tern_ip4_t tpa);
+    void (*stop)(struct tern_stack *stack, void *ctx);
 } tern_service_t;
 
 typedef struct tern_stack {

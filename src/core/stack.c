@@ -1,8 +1,6 @@
 /* The stack instance: init/deinit, the input and timer entry points, the
  * counters and the summary reports. */
 #include "tern/stack.h"
-#include "tern/dhcp.h"
-#include "tern/dns.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -49,9 +47,15 @@ void tern_stack_deinit(tern_stack_t *stack)
 {
     if (stack == NULL)
         return;
-    /* Clients first: they hold heap memory and bound UDP pcbs. */
-    tern_dhcp_stop(stack);
-    tern_dns_stop(stack);
+    /* Services first (DHCP, DNS, ...): they hold heap memory and bound UDP
+     * pcbs. Each stop removes its service from the list. */
+    while (stack->services != NULL) {
+        tern_service_t *svc = stack->services;
+        if (svc->stop != NULL)
+            svc->stop(stack, svc->ctx);
+        if (stack->services == svc)
+            tern_stack_remove_service(stack, svc);
+    }
     tern_socket_close_all(stack);
     while (stack->netifs != NULL)
         tern_netif_remove(stack, stack->netifs);

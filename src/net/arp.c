@@ -5,7 +5,6 @@
  * request addressed to us creates one, and only into a free slot. Replies
  * never create entries, so an unsolicited reply cannot plant a mapping. */
 #include <string.h>
-#include "../../apps/dhcp/dhcp_arp.h"
 #include "../core/fmt.h"
 #include "net_internal.h"
 
@@ -133,7 +132,7 @@ int arp_announce(tern_stack_t *stack, tern_netif_t *nif)
     return r;
 }
 
-int arp_probe(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t ip)
+int tern_arp_probe(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t ip)
 {
     /* RFC 5227 2.1.1: sender IP all zeros, so no cache anywhere learns a
      * mapping for an address we do not hold yet. */
@@ -284,9 +283,14 @@ void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     memcpy(sha, p + 8, 6);
     tern_ip4_t spa = wire_rd32(p + 14);
     tern_ip4_t tpa = wire_rd32(p + 24);
-    /* A DHCP client checking an address (RFC 5227 2.1.1) sees every packet. */
-    if (stack->dhcp != NULL)
-        dhcp_arp_input(stack, nif, op, sha, spa, tpa);
+    /* Services watching ARP (a DHCP client checking an address, RFC 5227
+     * 2.1.1) see every valid packet. A hook may remove its own service. */
+    for (tern_service_t *svc = stack->services; svc != NULL;) {
+        tern_service_t *following = svc->next;
+        if (svc->arp_input != NULL)
+            svc->arp_input(stack, svc->ctx, nif, op, sha, spa, tpa);
+        svc = following;
+    }
     int probe = spa == 0u; /* validated: only a request may have it */
     if (nif->addr != 0u && spa == nif->addr) {
         /* Someone else uses our address (RFC 5227 2.4). Never cached. */

@@ -22,85 +22,15 @@
 #include <string.h>
 #include "tern/dhcp.h"
 #include "tern/stack.h"
+#include "fuzz_common.h"
 
-static tern_stack_t stack;
-static tern_netif_t nif;
-static uint64_t rng = 0x13198A2E03707344ull;
-static uint32_t now;
-static size_t baseline_used;
-static unsigned inputs;
+#define FUZZ_SEED 0x13198A2E03707344ull
 
-static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-static const uint8_t srv_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-
-static uint32_t fuzz_random32(void *ctx)
-{
-    (void)ctx;
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void fuzz_die(void *ctx, const char *what)
-{
-    (void)ctx;
-    fprintf(stderr, "tern assert: %s\n", what);
-    abort();
-}
-
-static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
-
-static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
-{
-#if TERN_ZERO_COPY_TX
-    tern_netif_tx_done(n, nb);
-#else
-    (void)n;
-    (void)nb;
-#endif
-    return TERN_OK;
-}
-
-static const tern_netif_ops_t fuzz_ops = {NULL, fuzz_output, NULL};
-
-static size_t heap_used(void)
-{
-    tern_heap_stats_t s;
-    tern_heap_get_stats(&stack.heap, &s);
-    return s.used;
-}
 
 static void fuzz_stack_start(void)
 {
-    if (tern_stack_init(&stack, &port) != TERN_OK)
-        abort();
-    memset(&nif, 0, sizeof nif);
-    nif.ops = &fuzz_ops;
-    memcpy(nif.mac, our_mac, 6);
-    nif.mtu = 1500;
-    if (tern_netif_add(&stack, &nif) != TERN_OK)
-        abort();
-    tern_netif_set_link(&nif, 1);
-    now += 1000u;
-    tern_poll(&stack, now);
+    fuzz_stack_bringup(FUZZ_SEED, 0, 0);
     baseline_used = heap_used();
-}
-
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static unsigned csum(const uint8_t *p, size_t len)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xFFFFu) + (sum >> 16);
-    return ~sum & 0xFFFFu;
 }
 
 /* Advance time in poll-sized steps, as a main loop would. */
@@ -122,7 +52,7 @@ static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
         len = sizeof frame - hdr;
     uint8_t *f = frame;
     memset(f, 0xFF, 6);
-    memcpy(f + 6, srv_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
     put16(f + 12, 0x0800);
     uint8_t *ip = f + 14;
     memset(ip, 0, 20);

@@ -21,84 +21,19 @@
 #include <string.h>
 #include "tern/dns.h"
 #include "tern/stack.h"
+#include "fuzz_common.h"
 
-static tern_stack_t stack;
-static tern_netif_t nif;
-static uint64_t rng = 0xA4093822299F31D0ull;
-static uint32_t now;
-static size_t baseline_used;
-static unsigned inputs;
+#define FUZZ_SEED 0xA4093822299F31D0ull
+
 static int done, result;
 static tern_ip4_t found;
 
-static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-static const uint8_t srv_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 #define OUR_IP TERN_IP4(192, 0, 2, 2)
 #define NS1 TERN_IP4(192, 0, 2, 53)
 #define NS2 TERN_IP4(192, 0, 2, 54)
 
 static const char *const names[] = {"host.example", "www.example.com", "a.b.c.d.e.f.example", "x",
                                     "very-long-label-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghij.example" /* 63 */};
-
-static uint32_t fuzz_random32(void *ctx)
-{
-    (void)ctx;
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void fuzz_die(void *ctx, const char *what)
-{
-    (void)ctx;
-    fprintf(stderr, "tern assert: %s\n", what);
-    abort();
-}
-
-static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
-
-static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
-{
-#if TERN_ZERO_COPY_TX
-    tern_netif_tx_done(n, nb);
-#else
-    (void)n;
-    (void)nb;
-#endif
-    return TERN_OK;
-}
-
-static const tern_netif_ops_t fuzz_ops = {NULL, fuzz_output, NULL};
-
-static size_t heap_used(void)
-{
-    tern_heap_stats_t s;
-    tern_heap_get_stats(&stack.heap, &s);
-    return s.used;
-}
-
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (unsigned)(v >> 16));
-    put16(p + 2, (unsigned)(v & 0xFFFFu));
-}
-
-static unsigned csum(const uint8_t *p, size_t len)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xFFFFu) + (sum >> 16);
-    return ~sum & 0xFFFFu;
-}
 
 /* The servers announce themselves: ARP requests from them to us, so that
  * queries leave at once instead of waiting for resolution. */
@@ -107,7 +42,7 @@ static void learn_servers(void)
     uint8_t f[42];
     for (int i = 0; i < 2; i++) {
         memset(f, 0xFF, 6);
-        memcpy(f + 6, srv_mac, 6);
+        memcpy(f + 6, peer_mac, 6);
         put16(f + 12, 0x0806);
         uint8_t *a = f + 14;
         put16(a, 1);
@@ -115,7 +50,7 @@ static void learn_servers(void)
         a[4] = 6;
         a[5] = 4;
         put16(a + 6, 1);
-        memcpy(a + 8, srv_mac, 6);
+        memcpy(a + 8, peer_mac, 6);
         put32(a + 14, i == 0 ? NS1 : NS2);
         memset(a + 18, 0, 6);
         put32(a + 24, OUR_IP);
@@ -126,18 +61,7 @@ static void learn_servers(void)
 
 static void fuzz_stack_start(void)
 {
-    if (tern_stack_init(&stack, &port) != TERN_OK)
-        abort();
-    memset(&nif, 0, sizeof nif);
-    nif.ops = &fuzz_ops;
-    memcpy(nif.mac, our_mac, 6);
-    nif.mtu = 1500;
-    if (tern_netif_add(&stack, &nif) != TERN_OK)
-        abort();
-    tern_netif_set_link(&nif, 1);
-    tern_netif_set_addr(&nif, OUR_IP, TERN_IP4(255, 255, 255, 0), 0);
-    now += 10000u;
-    tern_poll(&stack, now);
+    fuzz_stack_bringup(FUZZ_SEED, OUR_IP, 0);
     if (tern_dns_start(&stack) != TERN_OK)
         abort();
     tern_ip4_t servers[2] = {NS1, NS2};
@@ -167,7 +91,7 @@ static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
         len = sizeof frame - hdr;
     uint8_t *f = frame;
     memcpy(f, our_mac, 6);
-    memcpy(f + 6, srv_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
     put16(f + 12, 0x0800);
     uint8_t *ip = f + 14;
     memset(ip, 0, 20);

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tern/stack.h"
+#include "fuzz_common.h"
+
+#define FUZZ_SEED 0x243F6A8885A308D3ull
 
 #define FUZZ_FRAME 1
 #define FUZZ_ARP 2
@@ -21,88 +24,10 @@
 #error "define FUZZ_LAYER"
 #endif
 
-static tern_stack_t stack;
-static tern_netif_t nif;
-static uint64_t rng = 0x243F6A8885A308D3ull;
-static uint32_t now;
-static size_t baseline_used;
-static unsigned inputs;
-
-static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-static const uint8_t peer_mac[6] __attribute__((unused)) = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-
-static uint32_t fuzz_random32(void *ctx)
-{
-    (void)ctx;
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void fuzz_die(void *ctx, const char *what)
-{
-    (void)ctx;
-    fprintf(stderr, "tern assert: %s\n", what);
-    abort();
-}
-
-static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
-
-static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
-{
-#if TERN_ZERO_COPY_TX
-    tern_netif_tx_done(n, nb);
-#else
-    (void)n;
-    (void)nb;
-#endif
-    return TERN_OK;
-}
-
-static const tern_netif_ops_t fuzz_ops = {NULL, fuzz_output, NULL};
-
-static size_t heap_used(void)
-{
-    tern_heap_stats_t s;
-    tern_heap_get_stats(&stack.heap, &s);
-    return s.used;
-}
-
 static void fuzz_stack_start(void)
 {
-    if (tern_stack_init(&stack, &port) != TERN_OK)
-        abort();
-    memset(&nif, 0, sizeof nif);
-    nif.ops = &fuzz_ops;
-    memcpy(nif.mac, our_mac, 6);
-    nif.mtu = 1500;
-    if (tern_netif_add(&stack, &nif) != TERN_OK)
-        abort();
-    tern_netif_set_link(&nif, 1);
-    tern_netif_set_addr(&nif, TERN_IP4(192, 0, 2, 2), TERN_IP4(255, 255, 255, 0), TERN_IP4(192, 0, 2, 1));
-    /* Let the gratuitous ARP go and settle. */
-    now += 10000u;
-    tern_poll(&stack, now);
+    fuzz_stack_bringup(FUZZ_SEED, TERN_IP4(192, 0, 2, 2), TERN_IP4(192, 0, 2, 1));
     baseline_used = heap_used();
-}
-
-__attribute__((unused)) static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-__attribute__((unused)) static unsigned csum(const uint8_t *p, size_t len)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1u)
-        sum += (uint32_t)p[len - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xFFFFu) + (sum >> 16);
-    return ~sum & 0xFFFFu;
 }
 
 /* Build the frame for this layer into out; returns its length. */
