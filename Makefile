@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 RUN_ARGS   ?=
 
-.PHONY: all deps build asan firmware fuzz lint test test-unit test-asan test-system run bench clean
+.PHONY: all deps build asan firmware fuzz lint test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
 
 all: build
 
@@ -38,6 +38,22 @@ fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DTERN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@./scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The tern-against-tern TCP simulation over many more seeds than make test
+# runs (SEEDS, default 5000), on both variants; a failing seed prints how to
+# replay it (TERN_TEST_SEED=N).
+SEEDS ?= 5000
+sim: build
+	@for v in tern_core tern_core_heapbufs; do \
+	    echo "== tcp_sim.$$v, $(SEEDS) seeds"; \
+	    TERN_TCP_SEEDS=$(SEEDS) $(BUILD)/tests/test_tcp_sim.$$v || exit 1; \
+	done
+
+# Soak (not in make test): SOAK_CONNECTIONS (default 1000000) TCP connections
+# over the virtual wire and SOAK_LINUX_CONNECTIONS (20000) against Linux, the
+# ledger checked byte for byte at the end; SOAK_SECONDS bounds the time.
+soak: deps
+	@./scripts/soak
 
 # cppcheck and clang-tidy over the core; any finding fails.
 lint: build
@@ -72,5 +88,14 @@ bench: build firmware
 bench-quick: build
 	@./bench/run --quick $(BUILD)
 
+# CPU instructions per byte (tests/perf): print the figure and profile, or
+# take the current figure as the new committed baseline (tests/perf/baseline.txt).
+perf: build
+	@cd $(BUILD) && ctest --output-on-failure -V -R '^perf\.' $(CTEST_ARGS)
+
+perf-baseline: build
+	@cd $(BUILD) && TERN_PERF_UPDATE=1 ctest --output-on-failure -V -R '^perf\.instructions_per_byte$$'
+	@cat tests/perf/baseline.txt
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(FUZZ_BUILD) build-soak

@@ -12,6 +12,7 @@ const char *tern_http_reason(int status)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
@@ -31,6 +32,7 @@ static const char *http_error_body(int status)
     case 400: return "400 Bad Request: the request is malformed\n";
     case 404: return "404 Not Found\n";
     case 405: return "405 Method Not Allowed: this server only serves GET and HEAD\n";
+    case 408: return "408 Request Timeout: the request did not arrive in time\n";
     case 413: return "413 Content Too Large: this server takes no request bodies\n";
     case 414: return "414 URI Too Long\n";
     case 431: return "431 Request Header Fields Too Large\n";

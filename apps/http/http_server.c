@@ -1,24 +1,31 @@
-/* The dashboard's HTTP server on the raw TCP API: accept, parse, answer
- * from the file image or /api/stats, keep-alive, timeouts, a connection
- * limit answered with 503. Runs inside the stack with the core lock held. */
+/* The dashboard's HTTP server, an application on the sockets API: accept,
+ * parse, answer from the file image or /api/stats, keep-alive, timeouts, a
+ * connection limit answered with 503.
+ *
+ * Everything is non-blocking: tern_http_server_poll() checks the server's
+ * sockets once (tern_socket_poll with timeout 0) and does what they allow,
+ * so an MCU main loop calls it every turn and a thread (ports/posix:
+ * demo_http.c) calls it after tern_http_server_wait(). It makes socket
+ * calls, so it must never run inside a raw-API callback or a service poll
+ * (docs/sockets.md): the core lock is taken by each socket call, and here
+ * only around the /api/stats rendering. */
 #include <string.h>
 #include "tern/http.h"
+#include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern/stats.h"
-#include "tern/tcp.h"
 
 #define HTTP_HEAD_BUF 320u
 #define HTTP_STATS_PATH "/api/stats"
 
 typedef struct http_conn {
     struct http_conn *next;
-    tern_http_server_t *srv;
-    tern_tcp_pcb_t *pcb;
-    uint32_t deadline;      /* header or idle timeout (stack time) */
+    int sock;
+    uint32_t deadline;      /* header, idle or send timeout (caller's clock) */
     uint8_t sending;        /* a response is being written */
     uint8_t close_after;    /* close once the response is out */
-    uint8_t peer_done;      /* the peer sent FIN */
     uint8_t idle;           /* between requests: the idle timeout applies */
+    uint8_t started;        /* bytes of the current request have arrived */
     uint16_t head_len, head_off;
     const uint8_t *body;
     size_t body_left;
@@ -27,13 +34,10 @@ typedef struct http_conn {
     char head[HTTP_HEAD_BUF];
 } http_conn_t;
 
-static void http_conn_run(http_conn_t *c);
-
 /* ---- connection lifetime ----------------------------------------------------- */
 
-static void http_conn_free(http_conn_t *c)
+static void http_conn_free(tern_http_server_t *srv, http_conn_t *c)
 {
-    tern_http_server_t *srv = c->srv;
     for (http_conn_t **p = &srv->conns; *p != NULL; p = &(*p)->next) {
         if (*p == c) {
             *p = c->next;
@@ -45,25 +49,31 @@ static void http_conn_free(http_conn_t *c)
     tern_mem_free(&srv->stack->ledger, c);
 }
 
-/* Close gracefully: unread input is discarded first, since closing with
- * unread data turns into a reset (RFC 9293 3.10.4) that can destroy the
- * response before the client reads it. */
-static void http_conn_close(http_conn_t *c)
+/* Unread input is discarded before a graceful close: closing with unread
+ * data is a reset (RFC 2525 2.17) that can destroy the response before the
+ * client reads it. */
+static void http_sock_close(tern_stack_t *stack, int sock)
 {
-    tern_tcp_pcb_t *pcb = c->pcb;
-    size_t n = tern_tcp_recv_avail(pcb);
-    if (n > 0)
-        tern_tcp_consume(pcb, n);
-    tern_tcp_set_callbacks(pcb, NULL, NULL);
-    tern_tcp_close(pcb);
-    http_conn_free(c);
+    const uint8_t *span;
+    int n;
+    while ((n = tern_recv_span(stack, sock, &span, TERN_MSG_DONTWAIT)) > 0)
+        (void)tern_recv_consume(stack, sock, (size_t)n);
+    (void)tern_close(stack, sock);
 }
 
-static void http_conn_abort(http_conn_t *c)
+static void http_conn_close(tern_http_server_t *srv, http_conn_t *c)
 {
-    tern_tcp_set_callbacks(c->pcb, NULL, NULL);
-    tern_tcp_abort(c->pcb);
-    http_conn_free(c);
+    http_sock_close(srv->stack, c->sock);
+    http_conn_free(srv, c);
+}
+
+/* Reset at once (TERN_SO_LINGER 0): the peer stopped reading, or the
+ * server stops. */
+static void http_conn_abort(tern_http_server_t *srv, http_conn_t *c)
+{
+    (void)tern_setsockopt(srv->stack, c->sock, TERN_SO_LINGER, 0);
+    (void)tern_close(srv->stack, c->sock);
+    http_conn_free(srv, c);
 }
 
 /* ---- responses ------------------------------------------------------------- */
@@ -80,7 +90,7 @@ static void http_count_status(tern_http_server_t *srv, int status)
         srv->stats.responses_5xx++;
 }
 
-static int http_conn_respond(http_conn_t *c, const tern_http_response_t *r)
+static int http_conn_respond(tern_http_server_t *srv, http_conn_t *c, const tern_http_response_t *r, uint32_t now)
 {
     size_t n = tern_http_format_head(r, c->head, sizeof c->head);
     if (n == 0)
@@ -90,9 +100,11 @@ static int http_conn_respond(http_conn_t *c, const tern_http_response_t *r)
     c->body = r->body;
     c->body_left = r->body_len;
     c->sending = 1;
+    /* While sending, the deadline bounds a peer that stops reading. */
+    c->deadline = now + srv->idle_timeout_ms;
     if (!r->keep_alive)
         c->close_after = 1;
-    http_count_status(c->srv, r->status);
+    http_count_status(srv, r->status);
     return 0;
 }
 
@@ -110,43 +122,59 @@ static void http_doc_write(void *ctx, const char *text, unsigned len)
     d->len += len;
 }
 
-/* Render /api/stats into an exact-size buffer: a counting pass, then the
- * real one (a little slack: the allocation itself changes heap figures). */
-static int http_render_stats(http_conn_t *c)
+static void http_core_lock(tern_stack_t *stack)
 {
-    tern_http_server_t *srv = c->srv;
+    if (stack->port != NULL && stack->port->lock != NULL)
+        stack->port->lock(stack->port->ctx);
+}
+
+static void http_core_unlock(tern_stack_t *stack)
+{
+    if (stack->port != NULL && stack->port->unlock != NULL)
+        stack->port->unlock(stack->port->ctx);
+}
+
+/* Render /api/stats into an exact-size buffer (HTTP, owner = the
+ * connection's socket): a counting pass, then the real one, both under the
+ * core lock (tern_stats_json reads the whole stack). A little slack: the
+ * allocation itself changes the heap figures. */
+static int http_render_stats(tern_http_server_t *srv, http_conn_t *c)
+{
+    tern_stack_t *stack = srv->stack;
     http_doc_t d = {NULL, 0, 0};
-    tern_stats_json_ex(srv->stack, srv->stats_extra, http_doc_write, &d);
+    int result = -1;
+    http_core_lock(stack);
+    tern_stats_json_ex(stack, srv->stats_extra, http_doc_write, &d);
     for (int attempt = 0; attempt < 2; attempt++) {
         size_t cap = d.len + 64u + (attempt ? d.len : 0u);
-        uint8_t *buf = tern_mem_alloc(&srv->stack->ledger, cap, TERN_MEM_HTTP, TERN_OWNER_STACK);
+        uint8_t *buf = tern_mem_alloc(&stack->ledger, cap, TERN_MEM_HTTP, (unsigned)c->sock);
         if (buf == NULL) {
             srv->stats.nomem++;
-            return -1;
+            break;
         }
         d.buf = buf;
         d.cap = cap;
         d.len = 0;
-        tern_stats_json_ex(srv->stack, srv->stats_extra, http_doc_write, &d);
+        tern_stats_json_ex(stack, srv->stats_extra, http_doc_write, &d);
         if (d.len <= cap) {
             c->doc = buf;
-            c->body = buf;
-            c->body_left = d.len;
-            return (int)d.len; /* a few KB: the document has a fixed shape */
+            result = (int)d.len; /* a few KB: the document has a fixed shape */
+            break;
         }
-        tern_mem_free(&srv->stack->ledger, buf);
+        tern_mem_free(&stack->ledger, buf);
     }
-    return -1;
+    http_core_unlock(stack);
+    return result;
 }
 
-static void http_conn_request(http_conn_t *c)
+static void http_conn_request(tern_http_server_t *srv, http_conn_t *c, uint32_t now)
 {
     const tern_http_request_t *req = &c->parser.req;
     int head = req->method == TERN_HTTP_HEAD;
     tern_http_response_t r;
-    c->srv->stats.requests++;
+    srv->stats.requests++;
     if (strcmp(req->path, HTTP_STATS_PATH) == 0) {
-        int n = http_render_stats(c);
+        int n = http_render_stats(srv, c);
         if (n < 0) {
             tern_http_error_response(&r, 503, 0, head);
         } else {
@@ -160,209 +188,185 @@ static void http_conn_request(http_conn_t *c)
             r.keep_alive = req->keep_alive;
         }
     } else {
-        tern_http_file_response(&r, c->srv->fs, req);
+        tern_http_file_response(&r, srv->fs, req);
     }
-    if (http_conn_respond(c, &r) != 0)
+    if (http_conn_respond(srv, c, &r, now) != 0)
         c->close_after = 1;
 }
 
-/* Write what the send ring takes. Returns 1 when the response is all out. */
-static int http_conn_send(http_conn_t *c)
+/* Copy into the send ring what it takes now. 1 when the response is all
+ * out, 0 when the ring is full, -1 when the connection is gone. */
+static int http_send_some(tern_http_server_t *srv, http_conn_t *c, const void *data, size_t len, size_t *taken,
+                          uint32_t now)
 {
+    int w = tern_send(srv->stack, c->sock, data, len, TERN_MSG_DONTWAIT);
+    *taken = 0;
+    if (w == TERN_ERR_WOULDBLOCK || w == 0)
+        return 0;
+    if (w < 0)
+        return -1;
+    *taken = (size_t)w;
+    srv->stats.bytes_sent += (uint32_t)w;
+    c->deadline = now + srv->idle_timeout_ms; /* progress */
+    return 1;
+}
+
+static int http_conn_send(tern_http_server_t *srv, http_conn_t *c, uint32_t now)
+{
+    size_t w;
     while (c->head_off < c->head_len) {
-        int w = tern_tcp_write(c->pcb, c->head + c->head_off, (size_t)(c->head_len - c->head_off));
-        if (w < 0)
-            return -1;
-        if (w == 0)
-            return 0;
-        c->head_off = (uint16_t)(c->head_off + (unsigned)w);
-        c->srv->stats.bytes_sent += (uint32_t)w;
+        int r = http_send_some(srv, c, c->head + c->head_off, (size_t)(c->head_len - c->head_off), &w, now);
+        if (r <= 0)
+            return r;
+        c->head_off = (uint16_t)(c->head_off + w);
     }
     while (c->body_left > 0) {
-        int w = tern_tcp_write(c->pcb, c->body, c->body_left);
-        if (w < 0)
-            return -1;
-        if (w == 0)
-            return 0;
+        int r = http_send_some(srv, c, c->body, c->body_left, &w, now);
+        if (r <= 0)
+            return r;
         c->body += w;
-        c->body_left -= (size_t)w;
-        c->srv->stats.bytes_sent += (uint32_t)w;
+        c->body_left -= w;
     }
     return 1;
 }
 
 /* ---- the connection's state machine --------------------------------------- */
 
-static void http_conn_run(http_conn_t *c)
+/* Do what the connection's socket allows now. Frees c when it closes. */
+static void http_conn_run(tern_http_server_t *srv, http_conn_t *c, uint32_t now)
 {
-    tern_http_server_t *srv = c->srv;
+    tern_stack_t *stack = srv->stack;
     for (;;) {
         if (c->sending) {
-            int done = http_conn_send(c);
+            int done = http_conn_send(srv, c, now);
             if (done < 0) {
-                http_conn_abort(c);
+                http_conn_abort(srv, c);
                 return;
             }
             if (done == 0)
-                return; /* the writable callback brings us back */
+                return; /* TERN_POLLOUT brings us back */
             c->sending = 0;
-            tern_mem_free(&srv->stack->ledger, c->doc);
+            tern_mem_free(&stack->ledger, c->doc);
             c->doc = NULL;
-            if (c->close_after || c->peer_done) {
-                http_conn_close(c);
+            if (c->close_after) {
+                http_conn_close(srv, c);
                 return;
             }
             tern_http_parser_init(&c->parser);
+            c->started = 0;
             c->idle = 1;
-            c->deadline = srv->stack->now + TERN_HTTP_IDLE_TIMEOUT_MS;
+            c->deadline = now + srv->idle_timeout_ms;
         }
-        /* Parse what has arrived (a pipelined request may be waiting). */
+        /* Parse straight from the receive ring (a pipelined request may be
+         * waiting there already). */
         const uint8_t *span;
-        int n = tern_tcp_peek(c->pcb, &span);
-        if (n <= 0) {
-            if (c->peer_done) {
-                http_conn_close(c); /* FIN with no (complete) request pending */
-                return;
-            }
+        int n = tern_recv_span(stack, c->sock, &span, TERN_MSG_DONTWAIT);
+        if (n == TERN_ERR_WOULDBLOCK)
+            return;
+        if (n == 0) {
+            http_conn_close(srv, c); /* the peer's FIN, no complete request pending */
+            return;
+        }
+        if (n < 0) {
+            http_conn_abort(srv, c); /* reset or another end of the connection */
             return;
         }
         if (c->idle) {
             c->idle = 0; /* a request has started: the header timeout applies */
-            c->deadline = srv->stack->now + TERN_HTTP_HEADER_TIMEOUT_MS;
+            c->deadline = now + srv->header_timeout_ms;
         }
+        c->started = 1;
         size_t used = 0;
         int rc = tern_http_parse(&c->parser, span, (size_t)n, &used);
-        tern_tcp_consume(c->pcb, used);
+        (void)tern_recv_consume(stack, c->sock, used);
         if (rc == TERN_HTTP_MORE)
             continue; /* the ring may hold more past the span's wrap */
         if (rc == TERN_HTTP_DONE) {
-            http_conn_request(c);
+            http_conn_request(srv, c, now);
             continue;
         }
         /* A malformed request: answer and close (docs/http.md). */
         srv->stats.parse_errors++;
         tern_http_response_t r;
         tern_http_error_response(&r, rc, 0, 0);
-        http_conn_respond(c, &r);
+        (void)http_conn_respond(srv, c, &r, now);
         c->close_after = 1;
     }
 }
 
-/* ---- TCP callbacks ---------------------------------------------------------- */
-
-static void http_cb_readable(void *arg, tern_tcp_pcb_t *pcb)
-{
-    (void)pcb;
-    http_conn_run(arg);
-}
-
-static void http_cb_writable(void *arg, tern_tcp_pcb_t *pcb)
-{
-    (void)pcb;
-    http_conn_t *c = arg;
-    if (c->sending)
-        http_conn_run(c);
-}
-
-static void http_cb_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
-{
-    (void)pcb;
-    http_conn_t *c = arg;
-    c->peer_done = 1;
-    if (!c->sending)
-        http_conn_run(c);
-}
-
-static void http_cb_error(void *arg, tern_tcp_pcb_t *pcb, int err)
-{
-    (void)pcb;
-    (void)err;
-    http_conn_free(arg); /* the handle is gone with this callback */
-}
-
-static const tern_tcp_callbacks_t http_conn_cbs = {
-    .readable = http_cb_readable,
-    .writable = http_cb_writable,
-    .peer_closed = http_cb_peer_closed,
-    .error = http_cb_error,
-};
-
-/* Over the limit (or out of memory): a 503 written straight into the send
- * ring, then a graceful close. No state is kept for the connection. */
-static void http_refuse(tern_http_server_t *srv, tern_tcp_pcb_t *pcb)
+/* Over the limit (or out of memory): a 503 copied into the new socket's
+ * send ring, then a graceful close. No state is kept for the connection. */
+static void http_refuse(tern_http_server_t *srv, int sock)
 {
     tern_http_response_t r;
     char head[HTTP_HEAD_BUF];
     tern_http_error_response(&r, 503, 0, 0);
     size_t n = tern_http_format_head(&r, head, sizeof head);
-    if (n > 0 && tern_tcp_write(pcb, head, n) == (int)n && tern_tcp_write(pcb, r.body, r.body_len) == (int)r.body_len)
+    if (n > 0 && tern_send(srv->stack, sock, head, n, TERN_MSG_DONTWAIT) == (int)n &&
+        tern_send(srv->stack, sock, r.body, r.body_len, TERN_MSG_DONTWAIT) == (int)r.body_len)
         srv->stats.bytes_sent += (uint32_t)(n + r.body_len);
     http_count_status(srv, 503);
-    size_t avail = tern_tcp_recv_avail(pcb);
-    if (avail > 0)
-        tern_tcp_consume(pcb, avail);
-    tern_tcp_set_callbacks(pcb, NULL, NULL);
-    tern_tcp_close(pcb);
+    http_sock_close(srv->stack, sock);
 }
 
-static int http_cb_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb)
+static void http_accept(tern_http_server_t *srv, uint32_t now)
 {
-    (void)listener;
-    tern_http_server_t *srv = arg;
-    http_conn_t *c = NULL;
-    if (srv->open < TERN_HTTP_MAX_CONNS) {
-        c = tern_mem_zalloc(&srv->stack->ledger, sizeof *c, TERN_MEM_HTTP, TERN_OWNER_STACK);
-        if (c == NULL)
-            srv->stats.nomem++;
-    } else {
-        srv->stats.refused_busy++;
-    }
-    if (c == NULL) {
-        http_refuse(srv, pcb);
-        return TERN_OK; /* taken: and closed by us */
-    }
-    srv->stats.accepted++;
-    c->srv = srv;
-    c->pcb = pcb;
-    c->next = srv->conns;
-    srv->conns = c;
-    srv->open++;
-    tern_http_parser_init(&c->parser);
-    c->deadline = srv->stack->now + TERN_HTTP_HEADER_TIMEOUT_MS;
-    tern_tcp_set_options(pcb, TERN_TCP_OPT_NODELAY); /* responses are whole: no Nagle wait */
-    tern_tcp_set_callbacks(pcb, &http_conn_cbs, c);
-    if (tern_tcp_recv_avail(pcb) > 0)
-        http_conn_run(c); /* the request came with the handshake */
-    return TERN_OK;
-}
-
-static const tern_tcp_callbacks_t http_listen_cbs = {
-    .accept = http_cb_accept,
-};
-
-/* ---- timers ------------------------------------------------------------------ */
-
-static uint32_t http_service_poll(tern_stack_t *stack, void *ctx, uint32_t now)
-{
-    (void)stack;
-    tern_http_server_t *srv = ctx;
-    uint32_t next = UINT32_MAX;
-    http_conn_t *c = srv->conns;
-    while (c != NULL) {
-        http_conn_t *following = c->next;
-        int32_t left = (int32_t)(c->deadline - now);
-        if (!c->sending && left <= 0) {
-            srv->stats.timeouts++;
-            http_conn_close(c);
-        } else if (!c->sending && (uint32_t)left < next) {
-            next = (uint32_t)left;
+    tern_stack_t *stack = srv->stack;
+    for (;;) {
+        int sock = tern_accept(stack, srv->listener, NULL);
+        if (sock <= 0)
+            return; /* TERN_ERR_WOULDBLOCK, or no id free: it waits in the backlog */
+        (void)tern_setsockopt(stack, sock, TERN_SO_NONBLOCK, 1);
+        http_conn_t *c = NULL;
+        if (srv->open < TERN_HTTP_MAX_CONNS) {
+            c = tern_mem_zalloc(&stack->ledger, sizeof *c, TERN_MEM_HTTP, (unsigned)sock);
+            if (c == NULL)
+                srv->stats.nomem++;
+        } else {
+            srv->stats.refused_busy++;
         }
-        c = following;
+        if (c == NULL) {
+            http_refuse(srv, sock);
+            continue;
+        }
+        srv->stats.accepted++;
+        c->sock = sock;
+        c->next = srv->conns;
+        srv->conns = c;
+        srv->open++;
+        tern_http_parser_init(&c->parser);
+        c->deadline = now + srv->header_timeout_ms;
+        (void)tern_setsockopt(stack, sock, TERN_SO_TCP_NODELAY, 1); /* responses are whole: no Nagle wait */
+        http_conn_run(srv, c, now); /* the request may have come with the handshake */
     }
-    return next;
 }
 
-/* ---- start / stop / stats ------------------------------------------------------ */
+/* A deadline passed (c is freed unless a 408 is still being sent). */
+static void http_conn_timeout(tern_http_server_t *srv, http_conn_t *c, uint32_t now)
+{
+    srv->stats.timeouts++;
+    if (c->sending) {
+        /* No send progress for the idle timeout: the peer stopped reading
+         * (a zero window held open). Reset: a graceful close would wait on
+         * the same window. */
+        http_conn_abort(srv, c);
+    } else if (c->started) {
+        /* Part of a request came, not all of it in time (slowloris): 408
+         * and close (RFC 9110 15.5.9). */
+        tern_http_response_t r;
+        tern_http_error_response(&r, 408, 0, 0);
+        if (http_conn_respond(srv, c, &r, now) != 0) {
+            http_conn_close(srv, c);
+            return;
+        }
+        c->close_after = 1;
+        http_conn_run(srv, c, now); /* sends and closes, or waits for the window */
+    } else {
+        http_conn_close(srv, c); /* opened and unused, or idle between requests */
+    }
+}
+
+/* ---- start / poll / wait / stop / stats ----------------------------------------- */
 
 int tern_http_server_start(tern_http_server_t *srv, tern_stack_t *stack, uint16_t port, const tern_http_fs_t *fs,
                            const struct tern_stats_section *stats_extra)
@@ -372,27 +376,102 @@ int tern_http_server_start(tern_http_server_t *srv, tern_stack_t *stack, uint16_
     srv->fs = fs ? fs : &tern_http_fs_image;
     srv->stats_extra = stats_extra;
     srv->port = port ? port : 80u;
-    int err = TERN_OK;
-    srv->listener = tern_tcp_listen(stack, srv->port, TERN_HTTP_MAX_CONNS, &http_listen_cbs, srv, &err);
-    if (srv->listener == NULL)
-        return err != TERN_OK ? err : TERN_ERR_NOMEM;
-    srv->service.poll = http_service_poll;
-    srv->service.ctx = srv;
-    tern_stack_add_service(stack, &srv->service);
+    srv->header_timeout_ms = TERN_HTTP_HEADER_TIMEOUT_MS;
+    srv->idle_timeout_ms = TERN_HTTP_IDLE_TIMEOUT_MS;
+    int sock = tern_socket(stack, TERN_SOCK_STREAM);
+    if (sock < 0) {
+        srv->stack = NULL;
+        return sock;
+    }
+    tern_sockaddr_t local = {0, srv->port};
+    int rc = tern_setsockopt(stack, sock, TERN_SO_NONBLOCK, 1);
+    if (rc == TERN_OK) /* inherited by every connection */
+        rc = tern_setsockopt(stack, sock, TERN_SO_RCVBUF, TERN_HTTP_RCVBUF);
+    if (rc == TERN_OK)
+        rc = tern_bind(stack, sock, &local);
+    if (rc == TERN_OK)
+        rc = tern_listen(stack, sock, (int)TERN_TCP_BACKLOG_MAX); /* a burst waits for the poll (docs/http.md) */
+    if (rc != TERN_OK) {
+        (void)tern_close(stack, sock);
+        srv->stack = NULL;
+        return rc;
+    }
+    srv->listener = sock;
     return TERN_OK;
 }
+
+void tern_http_server_set_timeouts(tern_http_server_t *srv, uint32_t header_ms, uint32_t idle_ms)
+{
+    if (header_ms != 0u)
+        srv->header_timeout_ms = header_ms;
+    if (idle_ms != 0u)
+        srv->idle_timeout_ms = idle_ms;
+}
+
+/* The server's sockets for tern_socket_poll: the listener, then each
+ * connection (waiting for send space while a response is out). */
+static size_t http_pollset(const tern_http_server_t *srv, tern_pollfd_t *fds, http_conn_t **conns)
+{
+    size_t n = 0;
+    fds[n++] = (tern_pollfd_t){srv->listener, TERN_POLLIN, 0};
+    for (http_conn_t *c = srv->conns; c != NULL && n < 1u + TERN_HTTP_MAX_CONNS; c = c->next) {
+        conns[n] = c;
+        fds[n++] = (tern_pollfd_t){c->sock, (uint16_t)(c->sending ? TERN_POLLOUT : TERN_POLLIN), 0};
+    }
+    return n;
+}
+
+uint32_t tern_http_server_poll(tern_http_server_t *srv, uint32_t now)
+{
+    if (srv->stack == NULL)
+        return UINT32_MAX;
+    tern_pollfd_t fds[1u + TERN_HTTP_MAX_CONNS];
+    http_conn_t *conns[1u + TERN_HTTP_MAX_CONNS];
+    size_t n = http_pollset(srv, fds, conns);
+    if (tern_socket_poll(srv->stack, fds, n, 0) > 0) {
+        /* Connections first: a new one must not see the old ones' events. */
+        for (size_t i = 1; i < n; i++)
+            if (fds[i].revents != 0)
+                http_conn_run(srv, conns[i], now);
+        if (fds[0].revents & TERN_POLLIN)
+            http_accept(srv, now);
+    }
+    uint32_t next = UINT32_MAX;
+    http_conn_t *c = srv->conns;
+    while (c != NULL) {
+        http_conn_t *following = c->next;
+        int32_t left = (int32_t)(c->deadline - now);
+        if (left <= 0) {
+            http_conn_timeout(srv, c, now);
+            left = (int32_t)srv->idle_timeout_ms; /* a 408 still sending: its send deadline */
+        }
+        if ((uint32_t)left < next)
+            next = (uint32_t)left;
+        c = following;
+    }
+    return next;
+}
+
+#if TERN_OS
+int tern_http_server_wait(tern_http_server_t *srv, uint32_t timeout_ms)
+{
+    if (srv->stack == NULL)
+        return TERN_ERR_STATE;
+    tern_pollfd_t fds[1u + TERN_HTTP_MAX_CONNS];
+    http_conn_t *conns[1u + TERN_HTTP_MAX_CONNS];
+    size_t n = http_pollset(srv, fds, conns);
+    return tern_socket_poll(srv->stack, fds, n, timeout_ms);
+}
+#endif
 
 void tern_http_server_stop(tern_http_server_t *srv)
 {
     if (srv->stack == NULL)
         return;
-    tern_stack_remove_service(srv->stack, &srv->service);
-    if (srv->listener != NULL) {
-        tern_tcp_close(srv->listener);
-        srv->listener = NULL;
-    }
     while (srv->conns != NULL)
-        http_conn_abort(srv->conns);
+        http_conn_abort(srv, srv->conns);
+    (void)tern_close(srv->stack, srv->listener);
+    srv->listener = 0;
     srv->stack = NULL;
 }
 
@@ -406,6 +485,9 @@ void tern_http_server_stats_json(const tern_stack_t *stack, void *arg, tern_writ
     tern_stats_write_uint(write, ctx, "open", srv->open, 0);
     tern_stats_write_uint(write, ctx, "max_conns", TERN_HTTP_MAX_CONNS, 0);
     tern_stats_write_uint(write, ctx, "conn_bytes", sizeof(http_conn_t), 0);
+    tern_stats_write_uint(write, ctx, "listener", (uint32_t)srv->listener, 0);
+    tern_stats_write_uint(write, ctx, "header_timeout_ms", srv->header_timeout_ms, 0);
+    tern_stats_write_uint(write, ctx, "idle_timeout_ms", srv->idle_timeout_ms, 0);
     tern_stats_write_uint(write, ctx, "accepted", s->accepted, 0);
     tern_stats_write_uint(write, ctx, "refused_busy", s->refused_busy, 0);
     tern_stats_write_uint(write, ctx, "requests", s->requests, 0);

@@ -5,6 +5,8 @@
 if (!exists("dir")) dir = "bench/results"
 if (!exists("conns")) conns = 16
 if (!exists("tern_pending")) tern_pending = 0
+# emb: 1 when tern at its embedded defaults ("ternemb", the last columns) was measured
+if (!exists("emb")) emb = 0
 tern = tern_pending ? "tern (pending)" : "tern"
 
 set terminal pngcairo size 900,560 enhanced font "DejaVu Sans,11"
@@ -13,7 +15,7 @@ set key top left
 set border 3
 set xtics nomirror
 set ytics nomirror
-c_tern = "#1b9e77"; c_lwip = "#d95f02"; c_kernel = "#7570b3"
+c_tern = "#1b9e77"; c_lwip = "#d95f02"; c_kernel = "#7570b3"; c_emb = "#66a61e"
 
 # ---- bulk throughput: grouped bars, median with min-max error bars
 set output dir."/throughput.png"
@@ -31,9 +33,16 @@ if (tern_pending) {
     plot dir."/throughput.dat" using 5:6:7:xtic(1) title "lwIP 2.1.3" lc rgb c_lwip, \
          "" using 8:9:10 title "Linux kernel (veth)" lc rgb c_kernel
 } else {
+  if (emb) {
+    plot dir."/throughput.dat" using 2:3:4:xtic(1) title tern." (64 KB rings)" lc rgb c_tern, \
+         "" using 11:12:13 title "tern (embedded defaults)" lc rgb c_emb, \
+         "" using 5:6:7 title "lwIP 2.1.3" lc rgb c_lwip, \
+         "" using 8:9:10 title "Linux kernel (veth)" lc rgb c_kernel
+  } else {
     plot dir."/throughput.dat" using 2:3:4:xtic(1) title tern lc rgb c_tern, \
          "" using 5:6:7 title "lwIP 2.1.3" lc rgb c_lwip, \
          "" using 8:9:10 title "Linux kernel (veth)" lc rgb c_kernel
+  }
 }
 
 # ---- HTTP requests/s against connections
@@ -54,12 +63,23 @@ plot dir."/http_rps.dat" using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb c_lwip 
      "" using 1:14:15:16 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_lwip title "lwIP close", \
      "" using 1:17:18:19 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_kernel title "kernel close"
 } else {
+if (emb) {
+plot dir."/http_rps.dat" using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb c_tern title tern." keep-alive", \
+     "" using 1:20:21:22 with yerrorlines lw 2 pt 7 lc rgb c_emb title "tern (defaults) keep-alive", \
+     "" using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb c_lwip title "lwIP keep-alive", \
+     "" using 1:8:9:10 with yerrorlines lw 2 pt 7 lc rgb c_kernel title "kernel keep-alive", \
+     "" using 1:11:12:13 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_tern title tern." close", \
+     "" using 1:23:24:25 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_emb title "tern (defaults) close", \
+     "" using 1:14:15:16 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_lwip title "lwIP close", \
+     "" using 1:17:18:19 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_kernel title "kernel close"
+} else {
 plot dir."/http_rps.dat" using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb c_tern title tern." keep-alive", \
      "" using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb c_lwip title "lwIP keep-alive", \
      "" using 1:8:9:10 with yerrorlines lw 2 pt 7 lc rgb c_kernel title "kernel keep-alive", \
      "" using 1:11:12:13 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_tern title tern." close", \
      "" using 1:14:15:16 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_lwip title "lwIP close", \
      "" using 1:17:18:19 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_kernel title "kernel close"
+}
 }
 unset label 1
 unset logscale x
@@ -82,10 +102,15 @@ do for [mode = 0:1] {
     if (tern_pending) {
         plot dir."/latency.dat" using 0:(column(k + 1)):xtic(1) lw 2 pt 7 lc rgb c_lwip title "lwIP", \
              "" using 0:(column(k + 2)) lw 2 pt 7 lc rgb c_kernel title "kernel"
+    } else { if (emb) {
+        plot dir."/latency.dat" using 0:(column(k)):xtic(1) lw 2 pt 7 lc rgb c_tern title tern, \
+             "" using 0:(column(8 + mode)) lw 2 pt 7 lc rgb c_emb title "tern (defaults)", \
+             "" using 0:(column(k + 1)) lw 2 pt 7 lc rgb c_lwip title "lwIP", \
+             "" using 0:(column(k + 2)) lw 2 pt 7 lc rgb c_kernel title "kernel"
     } else {
         plot dir."/latency.dat" using 0:(column(k)):xtic(1) lw 2 pt 7 lc rgb c_tern title tern, \
              "" using 0:(column(k + 1)) lw 2 pt 7 lc rgb c_lwip title "lwIP", \
              "" using 0:(column(k + 2)) lw 2 pt 7 lc rgb c_kernel title "kernel"
-    }
+    } }
 }
 unset multiplot

@@ -15,15 +15,17 @@
 # and two variables set by setup: CLIENT_NS_NAME (where the Linux clients
 # run) and SERVER_IP_NAME (the address they connect to).
 #
-# Namespaces are tern-bench-PID-*; addresses come from 192.0.2.0/24 (TAP
-# stacks) and 198.51.100.0/24 (kernel veth pair): nothing leaves the machine.
-# Needs: BUILD (the build directory), RUN_ID (unique per run), TMP.
+# Namespaces are $NS_PREFIX-PID-* (tern-bench-PID-* by default); addresses
+# come from 192.0.2.0/24 (TAP stacks) and 198.51.100.0/24 (kernel veth
+# pair): nothing leaves the machine.
+# Needs: BUILD (the build directory), RUN_ID (unique per run), NS_PREFIX, TMP.
 
 # Every driver, in report order.
-STACK_NAMES=(tern lwip kernel)
+STACK_NAMES=(tern ternemb lwip kernel)
 stack_label() {
     case $1 in
     lwip) echo lwIP ;;
+    ternemb) echo "tern (embedded defaults)" ;;
     *) echo "$1" ;;
     esac
 }
@@ -35,7 +37,7 @@ TAP_PREFIX=24
 # ---- TAP stacks: the stack is a process on a TAP; Linux is the TAP's other end.
 
 tap_setup() { # NAME
-    local ns=tern-bench-$RUN_ID-$1
+    local ns=$NS_PREFIX-$RUN_ID-$1
     ip netns add "$ns" || return 1
     ip -n "$ns" link set lo up
     ip -n "$ns" tuntap add dev tb0 mode tap || return 1
@@ -50,7 +52,7 @@ tap_setup() { # NAME
 }
 
 tap_teardown() { # NAME
-    ip netns del "tern-bench-$RUN_ID-$1" 2>/dev/null
+    ip netns del "$NS_PREFIX-$RUN_ID-$1" 2>/dev/null
     return 0
 }
 
@@ -58,24 +60,47 @@ tap_start() { # NAME BINARY LOG [ARGS...]
     local name=$1 bin=$2 log=$3
     shift 3
     # A simple command: ip execs the server, so $! is the server itself.
-    ip netns exec "tern-bench-$RUN_ID-$name" "$bin" --tap tb0 --ip "$TAP_STACK_IP/$TAP_PREFIX" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS_PREFIX-$RUN_ID-$name" "$bin" --tap tb0 --ip "$TAP_STACK_IP/$TAP_PREFIX" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
 }
 
-# ---- tern: plugs in when tern's TCP lands.
-# bench/apps/tern_server.c takes the same command line as lwip-server
-# (--tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES]), where
-# --ram-budget sizes tern's heap; bench/CMakeLists.txt builds it as
-# tern-server as soon as the file exists.
-drv_tern_check() {
-    [ -x "$BUILD/bench/tern-server" ] && return 0
-    echo "pending: tern's TCP is not plugged in yet (no $BUILD/bench/tern-server)"
+# ---- tern: bench/apps/tern_server.c, built as tern-server (the applications
+# on tern's sockets API, apps_tern.c) and tern-server-raw (on the raw TCP
+# API, apps_tern_raw.c), the same command line as lwip-server, where
+# --ram-budget sizes tern's heap. Two configurations, two drivers:
+#   tern      64 KB receive and send rings, as Debian's lwIP (--bufs lwip)
+#   ternemb   tern's embedded defaults (TERN_TCP_RCVBUF/SNDBUF, --bufs default)
+# TERN_BENCH_API=sockets|raw picks the server (default: sockets when built,
+# else raw); the one used is written to the run's meta data.
+tern_server_bin() {
+    local api=${TERN_BENCH_API:-}
+    if [ -z "$api" ]; then
+        if [ -x "$BUILD/bench/tern-server" ]; then api=sockets; else api=raw; fi
+    fi
+    case $api in
+    sockets) echo "$BUILD/bench/tern-server" ;;
+    raw) echo "$BUILD/bench/tern-server-raw" ;;
+    *) echo "/nonexistent/tern-server-$api" ;;
+    esac
+}
+tern_check() {
+    local bin
+    bin=$(tern_server_bin)
+    [ -x "$bin" ] && return 0
+    echo "not built: $bin"
     return 1
 }
+drv_tern_check() { tern_check; }
 drv_tern_setup() { tap_setup tern; }
 drv_tern_teardown() { tap_teardown tern; }
-drv_tern_start() { tap_start tern "$BUILD/bench/tern-server" "$@"; }
+drv_tern_start() { tap_start tern "$(tern_server_bin)" "$@" --bufs lwip; }
 drv_tern_budget() { echo "--ram-budget $1"; }
+
+drv_ternemb_check() { tern_check; }
+drv_ternemb_setup() { tap_setup ternemb; }
+drv_ternemb_teardown() { tap_teardown ternemb; }
+drv_ternemb_start() { tap_start ternemb "$(tern_server_bin)" "$@" --bufs default; }
+drv_ternemb_budget() { echo "--ram-budget $1"; }
 
 # ---- lwIP 2.1.3 (Debian liblwip-dev), raw API, own TAP netif.
 drv_lwip_check() {
@@ -99,7 +124,7 @@ drv_kernel_check() {
     return 1
 }
 drv_kernel_setup() {
-    local c=tern-bench-$RUN_ID-kc s=tern-bench-$RUN_ID-ks
+    local c=$NS_PREFIX-$RUN_ID-kc s=$NS_PREFIX-$RUN_ID-ks
     ip netns add "$c" || return 1
     ip netns add "$s" || return 1
     ip -n "$c" link set lo up
@@ -117,14 +142,14 @@ drv_kernel_setup() {
     SERVER_IP_kernel=$KERNEL_SERVER_IP
 }
 drv_kernel_teardown() {
-    ip netns del "tern-bench-$RUN_ID-kc" 2>/dev/null
-    ip netns del "tern-bench-$RUN_ID-ks" 2>/dev/null
+    ip netns del "$NS_PREFIX-$RUN_ID-kc" 2>/dev/null
+    ip netns del "$NS_PREFIX-$RUN_ID-ks" 2>/dev/null
     return 0
 }
 drv_kernel_start() {
     local log=$1
     shift
-    ip netns exec "tern-bench-$RUN_ID-ks" "$BUILD/bench/kernel-server" --ip "$KERNEL_SERVER_IP" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS_PREFIX-$RUN_ID-ks" "$BUILD/bench/kernel-server" --ip "$KERNEL_SERVER_IP" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
 }
 # The kernel has no per-process knob that caps a TCP stack's RAM the way a

@@ -147,14 +147,43 @@
 #ifndef TERN_SOCKET_MAX
 #define TERN_SOCKET_MAX 16
 #endif
+/* Network buffers that datagrams waiting in socket queues may never take:
+ * a queued datagram is dropped (udp.drop_rx_reserve) when fewer than this
+ * many buffers would stay free, so sockets nobody drains cannot starve ARP,
+ * ping, TCP and the other sockets. RAM: none. */
+#ifndef TERN_NETBUF_RX_RESERVE
+#define TERN_NETBUF_RX_RESERVE 4
+#endif
+_Static_assert(TERN_NETBUF_RX_RESERVE >= 1 && TERN_NETBUF_RX_RESERVE < TERN_NETBUF_COUNT,
+               "TERN_NETBUF_RX_RESERVE must leave at least one buffer for socket queues");
 /* Datagrams a UDP socket queues before dropping (ipconfigUDP_MAX_RX_PACKETS;
- * per socket with TERN_SO_UDP_RXQ, 1..TERN_NETBUF_COUNT). RAM: none of its
+ * per socket with TERN_SO_UDP_RXQ, 1..TERN_NETBUF_COUNT - TERN_NETBUF_RX_RESERVE). RAM: none of its
  * own; each queued datagram holds one network buffer (STATIC: a whole
  * buffer; HEAP: cut to 10 + headers + payload bytes while queued). */
 #ifndef TERN_UDP_RXQ_DEFAULT
 #define TERN_UDP_RXQ_DEFAULT 4
 #endif
+/* TCP sockets: most established connections a listener holds for
+ * tern_accept (tern_listen's backlog is clamped to 1..this). RAM: the
+ * listener's queue, one pointer per backlog slot (SOCKET, owner = the
+ * listener's id, allocated by tern_listen); each waiting connection holds
+ * its structure (188 bytes of heap on Cortex-M) and, once the peer sends,
+ * its receive ring, charged to the listener until accepted. */
+#ifndef TERN_TCP_BACKLOG_MAX
+#define TERN_TCP_BACKLOG_MAX 8
+#endif
+/* The classic services (apps/services: echo, discard, chargen on TCP and
+ * UDP): TCP connections served at once per service; one more is accepted
+ * and reset at once. RAM: 8 bytes per slot in tern_services_t, and each
+ * connection a socket id, its socket (80 bytes of heap on Cortex-M), its
+ * connection structure and rings. */
+#ifndef TERN_SOCKET_SERVICE_CONNS
+#define TERN_SOCKET_SERVICE_CONNS 2
+#endif
 _Static_assert(TERN_OS == 0 || TERN_OS == 1, "TERN_OS must be 0 (main loop) or 1 (threads)");
+_Static_assert(TERN_TCP_BACKLOG_MAX >= 1 && TERN_TCP_BACKLOG_MAX <= 255, "TERN_TCP_BACKLOG_MAX must be 1..255");
+_Static_assert(TERN_SOCKET_SERVICE_CONNS >= 1 && TERN_SOCKET_SERVICE_CONNS <= 64,
+               "TERN_SOCKET_SERVICE_CONNS must be 1..64");
 _Static_assert(TERN_UDP_RXQ_DEFAULT >= 1 && TERN_UDP_RXQ_DEFAULT <= TERN_NETBUF_COUNT,
                "TERN_UDP_RXQ_DEFAULT must be 1..TERN_NETBUF_COUNT: a queue cannot hold more buffers than exist");
 
@@ -283,9 +312,12 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_SNDBUF
 #define TERN_TCP_SNDBUF 4380u
 #endif
-/* Out-of-order range descriptors shared by all connections, allocated at
- * init (TCP_SEGMENTS). RAM: 12 bytes each (16 on a 64-bit host). Empty pool:
- * out-of-order data is dropped and comes back by retransmission. */
+/* Segment range descriptors shared by all connections, allocated at the
+ * first listen or connect (TCP_SEGMENTS): each holds one out-of-order range
+ * of a receive ring or one SACKed range of a send ring (the sender's SACK
+ * scoreboard, RFC 6675). RAM: 12 bytes each (16 on a 64-bit host). Empty
+ * pool: out-of-order data is dropped and comes back by retransmission, and
+ * a sender that cannot record a SACK block recovers with NewReno. */
 #ifndef TERN_TCP_SEG_COUNT
 #define TERN_TCP_SEG_COUNT 32
 #endif
@@ -293,8 +325,27 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_OOO_PER_CONN
 #define TERN_TCP_OOO_PER_CONN 8
 #endif
-/* TIME-WAIT table entries, allocated at init (SOCKET, owner 0). RAM: 24
- * bytes each. When full the oldest entry is recycled. */
+/* Most SACKed ranges one connection's scoreboard may hold (a peer cannot
+ * drain the shared pool with scattered SACK blocks). */
+#ifndef TERN_TCP_SACK_PER_CONN
+#define TERN_TCP_SACK_PER_CONN 8
+#endif
+/* SACK (RFC 2018) and timestamps (RFC 7323) offered in SYNs; 0: never
+ * offered nor accepted. Per connection: TERN_TCP_OPT_NOSACK / _NOTS. */
+#ifndef TERN_TCP_SACK
+#define TERN_TCP_SACK 1
+#endif
+#ifndef TERN_TCP_TIMESTAMPS
+#define TERN_TCP_TIMESTAMPS 1
+#endif
+/* Lowest path MTU an ICMP fragmentation-needed message may set (RFC 1191;
+ * bounds the MSS a forged message can force: 552 - 40 = 512 bytes). */
+#ifndef TERN_TCP_PMTU_MIN
+#define TERN_TCP_PMTU_MIN 552u
+#endif
+/* TIME-WAIT table entries, allocated at the first listen or connect
+ * (SOCKET, owner 0). RAM: 28 bytes each. When full the oldest entry is
+ * recycled. */
 #ifndef TERN_TCP_TIMEWAIT_MAX
 #define TERN_TCP_TIMEWAIT_MAX 16
 #endif
@@ -324,6 +375,12 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #endif
 #ifndef TERN_TCP_SYN_RETRIES
 #define TERN_TCP_SYN_RETRIES 6
+#endif
+/* SYN-ACK retransmissions of a half-open passive connection before it is
+ * dropped: 3 (1 + 2 + 4 + 8 s = 15 s) keeps a SYN flood's entries short-lived
+ * (Linux: tcp_synack_retries 5). */
+#ifndef TERN_TCP_SYNACK_RETRIES
+#define TERN_TCP_SYNACK_RETRIES 3
 #endif
 /* Delayed ACK timer (RFC 1122 4.2.3.2: under 500 ms; every 2nd full segment
  * is acknowledged at once). */
@@ -405,6 +462,13 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_HTTP_IDLE_TIMEOUT_MS
 #define TERN_HTTP_IDLE_TIMEOUT_MS 15000u
 #endif
+/* Receive ring of each HTTP connection (TERN_SO_RCVBUF on the listener):
+ * the parser consumes requests as they arrive, so one MSS is plenty. RAM:
+ * this many bytes per connection once a request arrives (TCP_STREAM_RX);
+ * the default TCP ring (TERN_TCP_RCVBUF) would cost 2.9 KB more. */
+#ifndef TERN_HTTP_RCVBUF
+#define TERN_HTTP_RCVBUF 1460u
+#endif
 
 /* ---- Checks of impossible combinations --------------------------------- */
 
@@ -425,6 +489,10 @@ _Static_assert(TERN_TCP_RCVBUF >= 536u && TERN_TCP_RCVBUF <= 0x3FFFFFFFu && TERN
 _Static_assert(TERN_TCP_SEG_COUNT >= 0 && TERN_TCP_SEG_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
                    TERN_TCP_SYN_MAX >= 1,
                "TCP pools: 0..65535 segment descriptors, at least one TIME-WAIT entry and one half-open slot");
+_Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && TERN_TCP_OOO_PER_CONN >= 1 &&
+                   TERN_TCP_OOO_PER_CONN <= 255,
+               "TCP per-connection descriptor limits must be 1..255");
+_Static_assert(TERN_TCP_PMTU_MIN >= 68u + 40u && TERN_TCP_PMTU_MIN <= 1500u, "TERN_TCP_PMTU_MIN must be 108..1500");
 _Static_assert(TERN_ARP_CACHE_SIZE >= 1 && TERN_ARP_QUEUE_LEN >= 1,
                "ARP needs at least one cache entry and one queued packet per entry");
 

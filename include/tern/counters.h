@@ -103,7 +103,62 @@
     X(udp, drop_checksum, "bad checksum")                                                        \
     X(udp, drop_no_port, "no pcb for the port (port unreachable sent unless broadcast)")        \
     X(udp, drop_queue_full, "socket receive queue full (TERN_SO_UDP_RXQ)")                     \
+    X(udp, drop_rx_reserve, "queueing would take one of the reserved buffers (TERN_NETBUF_RX_RESERVE)") \
     X(udp, drop_shut_rd, "socket shut down for reading")
+
+/* TCP counters: X(layer, name, description). They generate tern_tcp_stats_t
+ * (include/tern/tcp.h, read with tern_tcp_stats) and the "tcp" layer of the
+ * counter reports, from this one list. Every dropped segment increments
+ * exactly one drop_* counter. */
+#define TERN_TCP_COUNTER_LIST(X)                                                                 \
+    X(tcp, rx, "segments received from IPv4")                                                   \
+    X(tcp, tx, "segments sent")                                                                  \
+    X(tcp, retransmits, "segments sent again (timeouts, fast and SACK retransmits, go-back)")   \
+    X(tcp, fast_retransmits, "loss recoveries entered on duplicate ACKs or SACK")               \
+    X(tcp, timeouts, "retransmission timer expiries")                                            \
+    X(tcp, rst_tx, "resets sent")                                                                \
+    X(tcp, rst_rx, "resets that reset a connection")                                             \
+    X(tcp, challenge_acks, "RFC 5961 challenge ACKs sent")                                       \
+    X(tcp, challenge_acks_limited, "challenge ACKs not sent: rate limit")                       \
+    X(tcp, active_opens, "connections opened by tern_tcp_connect")                              \
+    X(tcp, passive_opens, "SYNs that created a half-open connection")                           \
+    X(tcp, established, "connections that reached ESTABLISHED")                                 \
+    X(tcp, aborted, "connections reset by the application")                                     \
+    X(tcp, timewait_evicted, "TIME-WAIT entries recycled early (table full)")                   \
+    X(tcp, syn_evicted, "half-open connections dropped to make room for a new SYN")             \
+    X(tcp, ooo_segments, "segments received out of order")                                       \
+    X(tcp, ooo_no_desc, "out-of-order bytes dropped: no segment descriptor")                    \
+    X(tcp, dup_segments, "segments entirely below RCV.NXT")                                      \
+    X(tcp, zero_window_probes, "persist timer expiries (zero-window probes)")                   \
+    X(tcp, keepalive_probes, "keep-alive probes sent")                                           \
+    X(tcp, drop_truncated, "dropped: shorter than 20 bytes")                                     \
+    X(tcp, drop_checksum, "dropped: bad checksum")                                               \
+    X(tcp, drop_offset, "dropped: data offset below 5 or beyond the segment")                   \
+    X(tcp, drop_options, "dropped: malformed options")                                           \
+    X(tcp, drop_bcast, "dropped: to or from a broadcast address")                               \
+    X(tcp, drop_no_pcb, "dropped: no connection or listener (reset sent)")                      \
+    X(tcp, drop_unacceptable, "dropped: outside the receive window (RFC 9293 3.10.7.4)")        \
+    X(tcp, drop_bad_ack, "dropped: ACK of unsent data or too old (RFC 5961 5.2)")              \
+    X(tcp, drop_rst, "dropped: reset not exactly at RCV.NXT, or in LISTEN/SYN-SENT")           \
+    X(tcp, drop_syn_limit, "dropped: SYN beyond the backlog or TERN_TCP_SYN_MAX")              \
+    X(tcp, drop_nomem, "dropped: no memory (SYN, receive ring)")                                \
+    X(tcp, drop_state, "dropped: flags not valid in the state")                                 \
+    X(tcp, drop_window, "dropped: data beyond the window")                                       \
+    X(tcp, drop_paws, "dropped: timestamp older than TS.Recent (RFC 7323 5 PAWS)")             \
+    X(tcp, drop_no_ts, "dropped: no timestamp on a timestamp connection (RFC 7323 3.2)")       \
+    X(tcp, sack_tx, "ACKs sent carrying SACK blocks")                                             \
+    X(tcp, sack_blocks_rx, "SACK blocks received and recorded")                                  \
+    X(tcp, sack_blocks_bad, "SACK blocks ignored: outside SND.UNA..SND.MAX or empty")           \
+    X(tcp, sack_dsack, "D-SACK blocks ignored (RFC 2883)")                                       \
+    X(tcp, sack_no_desc, "SACK scoreboards dropped: no descriptor (NewReno until recovered)")   \
+    X(tcp, sack_recoveries, "loss recoveries driven by the SACK scoreboard (RFC 6675)")         \
+    X(tcp, ts_rtt_samples, "RTT samples taken from timestamp echoes (RFC 7323 4)")             \
+    X(tcp, timewait_reuse, "TIME-WAIT entries given up for a new SYN (RFC 6191)")               \
+    X(tcp, icmp_hard, "ICMP unreachables that ended a connection in SYN-SENT")                  \
+    X(tcp, icmp_soft, "ICMP errors kept as soft errors (reported at timeout)")                 \
+    X(tcp, icmp_pmtu, "fragmentation-needed messages that lowered a connection's MSS")          \
+    X(tcp, icmp_quench, "source quench messages ignored (RFC 6633)")                            \
+    X(tcp, icmp_no_match, "ICMP errors ignored: no connection or sequence outside the flight")
 
 typedef struct tern_counters {
 #define TERN_COUNTER_FIELD_(layer, name, desc) uint32_t layer##_##name;

@@ -119,8 +119,8 @@ typedef struct tern_http_response {
 /* Reason phrase ("Not Found"); "Unknown" for codes not listed. */
 const char *tern_http_reason(int status);
 
-/* A short text/plain error response for status (400, 404, 405, 413, 414,
- * 431, 500, 501, 503, 505). Errors from the parser always close the
+/* A short text/plain error response for status (400, 404, 405, 408, 413,
+ * 414, 431, 500, 501, 503, 505). Errors from the parser always close the
  * connection (keep_alive is forced to 0 for them). head: no body bytes. */
 void tern_http_error_response(tern_http_response_t *r, int status, int keep_alive, int head);
 
@@ -137,17 +137,24 @@ int tern_http_etag_match(const char *if_none_match, const char *etag);
  * Returns the length, or 0 when cap is too small (nothing usable written). */
 size_t tern_http_format_head(const tern_http_response_t *r, char *buf, size_t cap);
 
-/* ---- Server (on the raw TCP API) ------------------------------------------------
+/* ---- Server (an application on the sockets API) ----------------------------------
  *
- * Serves the file image and /api/stats (tern_stats_json) on a TCP port. It
- * runs inside the stack (raw-API callbacks and a service for its timers),
- * so it needs no thread: start it with the core lock held and it works from
- * tern_input/tern_poll. Memory: each connection's structure and a
- * /api/stats document while it is sent come from the ledger (category
- * HTTP, owner 0). Rules: docs/http.md. */
+ * Serves the file image and /api/stats (tern_stats_json) on a TCP port,
+ * on non-blocking sockets: tern_http_server_poll() does whatever the
+ * server's sockets allow now and returns, so an MCU main loop calls it every
+ * turn (it polls with timeout 0) and an OS thread calls it after
+ * tern_http_server_wait(). It makes socket calls: call it from an
+ * application thread or the main loop, never from a raw-API callback or a
+ * stack service (docs/sockets.md). Time comes from the caller (ms, any
+ * start, wrapping), as for tern_poll.
+ *
+ * Memory (docs/http.md, docs/memory.md): the listener and one socket per
+ * connection (SOCKET, TCP_STREAM_RX/TX, owner = the socket id), plus per
+ * connection its state (sizeof(http_conn_t): parser and head buffer) and,
+ * while one is sent, the /api/stats document: ledger category HTTP, owner =
+ * the connection's socket id. */
 
 struct tern_stack;
-struct tern_tcp_pcb;
 struct tern_stats_section;
 struct http_conn;
 
@@ -157,33 +164,50 @@ typedef struct tern_http_server_stats {
     uint32_t requests;       /* complete requests parsed */
     uint32_t responses_2xx, responses_304, responses_4xx, responses_5xx;
     uint32_t parse_errors;   /* requests refused by the parser (4xx/5xx, then closed) */
-    uint32_t timeouts;       /* connections closed by the header or idle timeout */
+    uint32_t timeouts;       /* connections closed by the header, idle or send timeout */
     uint32_t nomem;          /* connections or documents refused: no memory */
     uint32_t bytes_sent;     /* head and body bytes handed to TCP */
 } tern_http_server_stats_t;
 
 typedef struct tern_http_server {
     struct tern_stack *stack;
-    struct tern_tcp_pcb *listener;
+    int listener;             /* socket id */
     const tern_http_fs_t *fs;
     const struct tern_stats_section *stats_extra; /* extra /api/stats sections, may be NULL */
     struct http_conn *conns;  /* open connections */
     unsigned open;            /* connections in conns */
     uint16_t port;
-    tern_service_t service;   /* timeouts */
+    uint32_t header_timeout_ms; /* TERN_HTTP_HEADER_TIMEOUT_MS unless set (tern_http_server_set_timeouts) */
+    uint32_t idle_timeout_ms;   /* TERN_HTTP_IDLE_TIMEOUT_MS unless set; also bounds a send without progress */
     tern_http_server_stats_t stats;
 } tern_http_server_t;
 
 /* Listen on port (0: 80) and serve fs (NULL: tern_http_fs_image); extra
- * /api/stats sections may be NULL. Core lock held. TERN_OK, or the error of
- * tern_tcp_listen (TERN_ERR_ADDRINUSE, TERN_ERR_NOMEM). */
+ * /api/stats sections may be NULL. Core lock NOT held (socket calls).
+ * TERN_OK, or the error of tern_socket/tern_bind/tern_listen
+ * (TERN_ERR_ADDRINUSE, TERN_ERR_NOMEM). */
 int tern_http_server_start(tern_http_server_t *srv, struct tern_stack *stack, uint16_t port,
                            const tern_http_fs_t *fs, const struct tern_stats_section *stats_extra);
-/* Stop listening and reset every open connection; frees everything. Core
- * lock held. */
+/* Do whatever is ready: accept (503 beyond TERN_HTTP_MAX_CONNS), read and
+ * parse, send, close; expire timeouts against now (ms). Never blocks.
+ * Returns the ms until the next deadline (UINT32_MAX: none): call again by
+ * then at the latest, or as soon as a socket has work. */
+uint32_t tern_http_server_poll(tern_http_server_t *srv, uint32_t now);
+#if TERN_OS
+/* Block until one of the server's sockets has work or timeout_ms passed
+ * (tern_socket_poll): > 0 work, 0 timeout, or an error. */
+int tern_http_server_wait(tern_http_server_t *srv, uint32_t timeout_ms);
+#endif
+/* Change the header and idle timeouts at run time (0 keeps a value), for
+ * connections whose current request or idle period starts afterwards. */
+void tern_http_server_set_timeouts(tern_http_server_t *srv, uint32_t header_ms, uint32_t idle_ms);
+/* Reset every open connection and close the listener; frees everything.
+ * Core lock NOT held. Idempotent. */
 void tern_http_server_stop(tern_http_server_t *srv);
 /* The server's figures as a JSON object (a tern_stats_fn for an extra
- * /api/stats section named "http"; arg is the server). */
+ * /api/stats section named "http"; arg is the server). Written under the
+ * core lock while the server's thread may be counting: each figure is read
+ * once, the set is not a snapshot. */
 void tern_http_server_stats_json(const struct tern_stack *stack, void *arg, tern_writer_fn write, void *ctx);
 
 #endif

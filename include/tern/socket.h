@@ -1,10 +1,18 @@
-/* tern sockets: one API for UDP now and TCP next.
+/* tern sockets: one API for UDP and TCP.
  *
  * Sockets are small integers (1..TERN_SOCKET_MAX); the id is also the
  * socket's owner in the ledger, so "what does socket 5 hold" is
  * tern_ledger_owner_bytes(&stack->ledger, 5). Its structure is allocated at
  * tern_socket() (category SOCKET, owner = the id); datagrams waiting in its
- * queue are charged to it too; tern_close() frees all of it.
+ * queue, a TCP socket's connection structure and its stream rings are
+ * charged to it too; tern_close() frees all of it (a TCP connection closing
+ * gracefully in the background is then charged to the stack, owner 0, and
+ * frees itself when it ends).
+ *
+ * TCP sockets sit on the raw TCP API (tcp.h): the raw callbacks, run by the
+ * stack with the core lock held, update the socket and wake waiters; the
+ * calls below take the lock. Connections waiting for tern_accept are the
+ * listener's (its id in the ledger) until accepted.
  *
  * Threads: every call takes the port's core lock itself; application threads
  * call it directly (core locking, as lwIP's LOCK_TCPIP_CORE), while the
@@ -34,6 +42,7 @@
 #include "tern/netif.h"
 
 struct tern_stack;
+struct tern_tcp_pcb;
 
 typedef struct tern_sockaddr {
     tern_ip4_t addr; /* host order; 0 = any */
@@ -55,20 +64,20 @@ enum tern_sockopt {
     TERN_SO_NONBLOCK = 1,    /* every call non-blocking (TERN_OS=0: always 1) */
     TERN_SO_BROADCAST = 2,   /* UDP: may send to and receive broadcasts */
     TERN_SO_REUSEADDR = 3,   /* UDP: share the port with other REUSEADDR sockets (set before bind) */
-    TERN_SO_RCVBUF = 4,      /* bytes (TCP stream buffer) */
-    TERN_SO_SNDBUF = 5,
+    TERN_SO_RCVBUF = 4,      /* TCP: receive ring bytes (536..; before the ring exists) */
+    TERN_SO_SNDBUF = 5,      /* TCP: send ring bytes */
     TERN_SO_UDP_RXQ = 6,     /* UDP: datagrams queued at most, 1..TERN_NETBUF_COUNT
                                 (ipconfigUDP_MAX_RX_PACKETS; default TERN_UDP_RXQ_DEFAULT) */
     TERN_SO_ERROR = 7,       /* read only: pending error (negative tern_err_t as int32), cleared by reading */
     TERN_SO_TYPE = 8,        /* read only: TERN_SOCK_DGRAM or TERN_SOCK_STREAM */
     TERN_SO_RCVTIMEO_ = 9,   /* use TERN_SO_RCVTIMEO: ms, 0 = forever (TERN_OS=1 only) */
     TERN_SO_SNDTIMEO_ = 10,  /* use TERN_SO_SNDTIMEO */
-    TERN_SO_TCP_NODELAY = 11,
-    TERN_SO_KEEPALIVE = 12,
-    TERN_SO_TCP_KEEPIDLE = 13,
-    TERN_SO_TCP_KEEPINTVL = 14,
-    TERN_SO_TCP_KEEPCNT = 15,
-    TERN_SO_LINGER = 16,
+    TERN_SO_TCP_NODELAY = 11, /* 1: Nagle off */
+    TERN_SO_KEEPALIVE = 12,   /* 1: keep-alive probes */
+    TERN_SO_TCP_KEEPIDLE = 13, /* ms idle before the first probe */
+    TERN_SO_TCP_KEEPINTVL = 14, /* ms between probes */
+    TERN_SO_TCP_KEEPCNT = 15,  /* unanswered probes before the connection dies (1..32) */
+    TERN_SO_LINGER = 16,     /* TCP close: ms, UINT32_MAX = off (default), 0 = abort with RST */
     TERN_SO_RXQ_LEN = 17     /* read only, UDP: datagrams queued now */
 };
 
@@ -96,17 +105,34 @@ typedef struct tern_socket_table {
     struct tern_socket *slots[TERN_SOCKET_MAX];
     uint32_t serial;
     uint16_t last_id;
+    uint16_t waiters; /* threads waiting in a socket call: wake only when some wait */
 } tern_socket_table_t;
 
-/* A new socket of type TERN_SOCK_DGRAM (TERN_SOCK_STREAM: TCP, later): its
- * id (> 0), or TERN_ERR_NOMEM (no memory or no free id), TERN_ERR_INVAL,
- * TERN_ERR_NOTSUP (type not built in). */
+/* A new socket of type TERN_SOCK_DGRAM or TERN_SOCK_STREAM: its id (> 0),
+ * or TERN_ERR_NOMEM (no memory or no free id), TERN_ERR_INVAL. */
 int tern_socket(struct tern_stack *stack, int type);
 /* Bind (port 0: ephemeral). TERN_ERR_INVAL when bound already or addr not
- * ours, TERN_ERR_ADDRINUSE. */
+ * ours, TERN_ERR_ADDRINUSE. TCP: the port a later tern_listen uses (a
+ * listener takes connections to any of our addresses). */
 int tern_bind(struct tern_stack *stack, int sock, const tern_sockaddr_t *local);
+/* TCP: listen on the bound port (an ephemeral one when unbound). backlog:
+ * established connections waiting for tern_accept, clamped to
+ * 1..TERN_TCP_BACKLOG_MAX; one more is reset. TERN_OK, TERN_ERR_STATE (not a
+ * new socket), TERN_ERR_ADDRINUSE, TERN_ERR_NOMEM, TERN_ERR_NOTSUP (UDP). */
+int tern_listen(struct tern_stack *stack, int sock, int backlog);
+/* TCP: the next established connection as a new socket (its id), its peer
+ * in *remote (may be NULL). Blocks up to TERN_SO_RCVTIMEO (TERN_ERR_TIMEOUT);
+ * non-blocking: TERN_ERR_WOULDBLOCK. TERN_ERR_NOMEM when no id or memory is
+ * free (the connection stays queued), TERN_ERR_STATE when not listening. */
+int tern_accept(struct tern_stack *stack, int sock, tern_sockaddr_t *remote);
 /* UDP: set the default destination and receive only from it (binds an
- * ephemeral port first when unbound). remote->port 0 (or NULL) disconnects. */
+ * ephemeral port first when unbound). remote->port 0 (or NULL) disconnects.
+ * TCP: open a connection from an ephemeral port. Blocking: waits for
+ * ESTABLISHED up to TERN_SO_SNDTIMEO: TERN_OK, TERN_ERR_REFUSED,
+ * TERN_ERR_TIMEOUT, TERN_ERR_RESET. Non-blocking: TERN_ERR_INPROGRESS; the
+ * end is TERN_POLLOUT, the result in TERN_SO_ERROR (0 = connected).
+ * TERN_ERR_STATE when connected or listening, TERN_ERR_NOTSUP when bound to
+ * a port (the raw API picks the port of an active open). */
 int tern_connect(struct tern_stack *stack, int sock, const tern_sockaddr_t *remote);
 /* Bytes sent (a whole datagram for UDP: at most TERN_UDP_MAX_PAYLOAD), or an
  * error. Blocks only for a network buffer (TERN_SO_SNDTIMEO). An unbound UDP
@@ -117,15 +143,30 @@ int tern_sendto(struct tern_stack *stack, int sock, const void *data, size_t len
 int tern_send(struct tern_stack *stack, int sock, const void *data, size_t len, int flags);
 /* Bytes received, or an error. UDP: one datagram; a buffer too small for it
  * gives TERN_ERR_MSGSIZE and leaves the datagram queued. After
- * tern_shutdown(RD) (or RDWR) and with the queue empty: TERN_ERR_CLOSED. */
+ * tern_shutdown(RD) (or RDWR) and with the queue empty: TERN_ERR_CLOSED.
+ * TCP: bytes read (> 0), 0 at the end of the stream (the peer's FIN and
+ * everything before it read, or shut down for reading),
+ * TERN_ERR_WOULDBLOCK, TERN_ERR_TIMEOUT, TERN_ERR_RESET (or the error that
+ * ended the connection). TERN_MSG_PEEK returns bytes without taking them
+ * (at most one contiguous piece of the ring). */
 int tern_recvfrom(struct tern_stack *stack, int sock, void *buf, size_t len, int flags, tern_sockaddr_t *from);
 int tern_recv(struct tern_stack *stack, int sock, void *buf, size_t len, int flags);
 /* RD: queued datagrams are dropped, later ones too, and receivers (blocked
  * ones included) get TERN_ERR_CLOSED. WR: sends fail with TERN_ERR_CLOSED.
- * The socket keeps its id and port until tern_close(). */
+ * The socket keeps its id and port until tern_close().
+ * TCP: WR sends FIN after the queued bytes (half-close); RD drops unread
+ * and later bytes, receives return 0. TERN_ERR_STATE when not connected. */
 int tern_shutdown(struct tern_stack *stack, int sock, int how);
 /* Frees everything the socket held (queued datagrams included); threads
- * blocked on it return TERN_ERR_BADF. */
+ * blocked on it return TERN_ERR_BADF.
+ * TCP, TERN_SO_LINGER off (default): the graceful close continues in the
+ * background (FIN after the queued bytes) and the call returns at once; the
+ * connection frees its memory when it ends (TIME-WAIT costs a 24-byte table
+ * entry). TERN_SO_LINGER 0: abort with RST. TERN_SO_LINGER N ms (TERN_OS=1,
+ * blocking socket): wait until the queued bytes and the FIN are
+ * acknowledged or N ms passed, then abort if not. Unread received bytes at
+ * close: RST (RFC 2525 2.17). A listener resets the connections waiting in
+ * its queue. */
 int tern_close(struct tern_stack *stack, int sock);
 /* Close every open socket (tern_stack_deinit calls it). */
 void tern_socket_close_all(struct tern_stack *stack);
@@ -144,10 +185,12 @@ int tern_socket_set_blocking(struct tern_stack *stack, int sock, int blocking);
 #endif
 
 /* Wait on several sockets at once. */
-#define TERN_POLLIN 0x01   /* a datagram is queued (or a pending error / shutdown makes recv return) */
-#define TERN_POLLOUT 0x04  /* a send would not block: a network buffer is free */
+#define TERN_POLLIN 0x01   /* UDP: a datagram is queued; TCP: bytes or EOF to read, a connection to accept;
+                              or a pending error / shutdown makes recv return */
+#define TERN_POLLOUT 0x04  /* UDP: a network buffer is free; TCP: a quarter of the send ring is free (or a
+                              non-blocking connect finished) */
 #define TERN_POLLERR 0x08  /* a pending error (TERN_SO_ERROR) */
-#define TERN_POLLHUP 0x10  /* shut down in both directions */
+#define TERN_POLLHUP 0x10  /* shut down / closed in both directions, or reset */
 #define TERN_POLLNVAL 0x20 /* not an open socket */
 typedef struct tern_pollfd {
     int sock;        /* a negative id is ignored (revents 0) */
@@ -171,5 +214,33 @@ int tern_recvfrom_netbuf(struct tern_stack *stack, int sock, tern_netbuf_t **nb,
 tern_netbuf_t *tern_socket_netbuf_get(struct tern_stack *stack, size_t payload_len, uint32_t timeout_ms);
 int tern_sendto_netbuf(struct tern_stack *stack, int sock, tern_netbuf_t *nb, int flags, const tern_sockaddr_t *to);
 void tern_socket_netbuf_release(struct tern_stack *stack, tern_netbuf_t *nb);
+
+/* Zero copy (TCP). tern_recv_span: a contiguous span of the receive stream
+ * (*span, its length > 0), 0 at the end of the stream, or an error as
+ * tern_recv (blocks like it); the bytes stay until tern_recv_consume(n <=
+ * length). tern_send_span: a contiguous span of free send-ring space (its
+ * length > 0) or an error as tern_send (blocks like it for space); fill it,
+ * then tern_send_commit(n <= length). The stack never moves or frees a span
+ * handed out (not even when the connection is reset meanwhile) until it is
+ * consumed or committed, the socket shut down that way, or closed. */
+int tern_recv_span(struct tern_stack *stack, int sock, const uint8_t **span, int flags);
+int tern_recv_consume(struct tern_stack *stack, int sock, size_t n);
+int tern_send_span(struct tern_stack *stack, int sock, uint8_t **span, int flags);
+int tern_send_commit(struct tern_stack *stack, int sock, size_t n);
+
+/* netstat: one row per open socket, UDP and TCP. Listeners' connections not
+ * yet accepted and TIME-WAIT entries are in tern_tcp_list (tcp.h). */
+typedef struct tern_socket_info {
+    int id;
+    uint8_t type;          /* enum tern_socket_type */
+    uint8_t state;         /* enum tern_tcp_state for TCP (CLOSED when not connected or dead), 0 for UDP */
+    tern_sockaddr_t local, remote;
+    uint32_t recv_queue;   /* TCP: bytes received not read; UDP: datagrams queued */
+    uint32_t send_queue;   /* TCP: bytes written not acknowledged; UDP: 0 */
+    uint32_t bytes_held;   /* ledger bytes owned by this socket id */
+} tern_socket_info_t;
+/* Fill up to max rows (rows may be NULL with max 0), by id; returns the
+ * number of open sockets (which may exceed max). Takes the core lock. */
+size_t tern_socket_list(const struct tern_stack *stack, tern_socket_info_t *rows, size_t max);
 
 #endif

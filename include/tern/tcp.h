@@ -18,14 +18,15 @@
  * Memory (docs/tcp.md): the connection structure (SOCKET category, owner
  * given at creation, default 0) is allocated at creation; the receive ring
  * (TCP_STREAM_RX) at the first byte received, the send ring (TCP_STREAM_TX)
- * at the first write; the out-of-order descriptor pool (TCP_SEGMENTS) and
- * the TIME-WAIT table (SOCKET, owner 0) once at stack init. */
+ * at the first write; the segment descriptor pool (TCP_SEGMENTS) and the
+ * TIME-WAIT table (SOCKET, owner 0) once, at the first listen or connect. */
 #ifndef TERN_TCP_H
 #define TERN_TCP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "tern/config.h"
+#include "tern/counters.h"
 #include "tern/netif.h"
 
 struct tern_stack;
@@ -71,6 +72,11 @@ typedef struct tern_tcp_callbacks {
 /* Per-connection options. */
 #define TERN_TCP_OPT_NODELAY 0x01u   /* no Nagle: send small segments at once */
 #define TERN_TCP_OPT_KEEPALIVE 0x02u /* keep-alive probes (TERN_TCP_KEEPIDLE_MS...) */
+/* Offer no SACK (RFC 2018) / no timestamps (RFC 7323) in the SYN or SYN-ACK.
+ * They act on the handshake only: set them on a listener (its children
+ * inherit them) or for every new connection with tern_tcp_set_default_options. */
+#define TERN_TCP_OPT_NOSACK 0x04u
+#define TERN_TCP_OPT_NOTS 0x08u
 
 /* One row of tern_tcp_list (netstat). */
 typedef struct tern_tcp_info {
@@ -87,16 +93,14 @@ typedef struct tern_tcp_info {
     uint32_t retransmits;
 } tern_tcp_info_t;
 
-/* TCP statistics (in the stack; see docs/tcp.md). Every dropped segment
- * increments exactly one drop_* field. */
+/* TCP statistics (in the stack; see docs/tcp.md), one uint32_t per entry
+ * of TERN_TCP_COUNTER_LIST (include/tern/counters.h), which also puts them
+ * in the counter reports. Every dropped segment increments exactly one
+ * drop_* field. */
 typedef struct tern_tcp_stats {
-    uint32_t rx, tx, retransmits, fast_retransmits, timeouts;
-    uint32_t rst_tx, rst_rx, challenge_acks, challenge_acks_limited;
-    uint32_t active_opens, passive_opens, established, aborted, timewait_evicted;
-    uint32_t ooo_segments, ooo_no_desc, dup_segments, zero_window_probes, keepalive_probes;
-    uint32_t drop_truncated, drop_checksum, drop_offset, drop_options, drop_bcast;
-    uint32_t drop_no_pcb, drop_unacceptable, drop_bad_ack, drop_rst, drop_syn_limit;
-    uint32_t drop_nomem, drop_state, drop_window;
+#define TERN_TCP_STATS_FIELD_(layer, name, desc) uint32_t name;
+    TERN_TCP_COUNTER_LIST(TERN_TCP_STATS_FIELD_)
+#undef TERN_TCP_STATS_FIELD_
 } tern_tcp_stats_t;
 
 struct tcp_ooo;
@@ -106,7 +110,8 @@ struct tcp_tw;
 typedef struct tern_tcp {
     tern_tcp_pcb_t *pcbs;      /* every connection and listener */
     tern_tcp_pcb_t *dead;      /* closed while a callback ran; freed after it */
-    struct tcp_ooo *ooo_pool;  /* TERN_TCP_SEG_COUNT descriptors (TCP_SEGMENTS) */
+    struct tcp_ooo *ooo_pool;  /* TERN_TCP_SEG_COUNT descriptors (TCP_SEGMENTS): out-of-order
+                                * ranges received and SACKed ranges sent, from one pool */
     struct tcp_ooo *ooo_free;
     struct tcp_tw *tw;         /* TERN_TCP_TIMEWAIT_MAX entries (SOCKET, owner 0) */
     uint32_t isn_key[4];       /* SipHash key for RFC 6528 ISNs */
@@ -118,6 +123,8 @@ typedef struct tern_tcp {
     uint16_t busy;             /* callback depth: frees are deferred */
     uint16_t ooo_free_count;
     uint16_t tw_count;
+    uint16_t seg_peak;         /* most descriptors ever in use at once */
+    uint16_t default_opts;     /* TERN_TCP_OPT_* every new connection starts with */
     tern_tcp_stats_t stats;
 } tern_tcp_t;
 
@@ -178,6 +185,16 @@ const char *tern_tcp_state_name(int state);
  * the total number of rows (which may exceed max). */
 size_t tern_tcp_list(const struct tern_stack *stack, tern_tcp_info_t *rows, size_t max);
 const tern_tcp_stats_t *tern_tcp_stats(const struct tern_stack *stack);
+/* The segment descriptor pool (out-of-order ranges and SACK scoreboards):
+ * size, descriptors in use now and the most ever in use at once (0 until
+ * the pool exists, at the first listen or connect). */
+typedef struct tern_tcp_seg_usage {
+    unsigned count, in_use, peak;
+} tern_tcp_seg_usage_t;
+void tern_tcp_seg_usage(const struct tern_stack *stack, tern_tcp_seg_usage_t *out);
+/* TERN_TCP_OPT_* bits every connection created from now on (connect,
+ * listen) starts with; 0 by default. */
+void tern_tcp_set_default_options(struct tern_stack *stack, unsigned opts);
 /* Change the TIME-WAIT length (ms) for entries created from now on. */
 void tern_tcp_set_timewait(struct tern_stack *stack, uint32_t ms);
 

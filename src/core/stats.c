@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "core/fmt.h"
+#include "socket/socket_internal.h"
 #include "tern/stack.h"
 #include "tern/stats.h"
 
@@ -189,6 +190,9 @@ static void stats_counters(const tern_stack_t *stack, tern_writer_fn write, void
 /* Open sockets: the id and the heap bytes the ledger charges to it. The
  * socket layer extends each row (type, state, addresses) by replacing this
  * function with its own writer in stats_sections[]. */
+/* One row per open socket: id and bytes (the ledger), and type, state,
+ * addresses and queues (the socket layer's netstat row; the core lock is
+ * held here, so not through tern_socket_list, which takes it). */
 static void stats_sockets(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
     write(ctx, "[", 1);
@@ -197,33 +201,42 @@ static void stats_sockets(const tern_stack_t *stack, tern_writer_fn write, void 
         if (stack->sockets.slots[i] == NULL)
             continue;
         unsigned id = i + 1u;
+        tern_socket_info_t r;
+        socket_row(stack, stack->sockets.slots[i], &r);
         write(ctx, first ? "{" : ",{", first ? 1u : 2u);
         first = 0;
         fmt_json_uint(write, ctx, "id", id, 1);
         /* Ids beyond TERN_LEDGER_OWNERS share one ledger slot: no own figure. */
         if (id < TERN_LEDGER_OWNERS)
             fmt_json_uint(write, ctx, "bytes", tern_ledger_owner_bytes(&stack->ledger, id), 0);
+        stats_key(write, ctx, "type", 0);
+        tern_stats_write_string(write, ctx, r.type == TERN_SOCK_STREAM ? "tcp" : "udp");
+        stats_key(write, ctx, "state", 0);
+        tern_stats_write_string(write, ctx, r.type == TERN_SOCK_STREAM ? tern_tcp_state_name(r.state) : "-");
+        stats_key(write, ctx, "local", 0);
+        tern_stats_write_ip4(write, ctx, r.local.addr);
+        fmt_json_uint(write, ctx, "local_port", r.local.port, 0);
+        stats_key(write, ctx, "remote", 0);
+        tern_stats_write_ip4(write, ctx, r.remote.addr);
+        fmt_json_uint(write, ctx, "remote_port", r.remote.port, 0);
+        fmt_json_uint(write, ctx, "recv_queue", r.recv_queue, 0);
+        fmt_json_uint(write, ctx, "send_queue", r.send_queue, 0);
         write(ctx, "}", 1);
     }
     write(ctx, "]", 1);
 }
 
 /* TCP, from its public API: the segment descriptor pool, the connection
- * table (netstat, at most STATS_TCP_ROWS rows) and the statistics. The TCP
- * layer may replace this with its own writer (a peak for the pool, say). */
+ * table (netstat, at most STATS_TCP_ROWS rows) and the statistics (from the
+ * one counter list in counters.h). */
 #define STATS_TCP_ROWS 8u
 
 static const struct {
     const char *name;
     uint16_t offset;
 } stats_tcp_fields[] = {
-#define F_(n) {#n, (uint16_t)offsetof(tern_tcp_stats_t, n)}
-    F_(rx), F_(tx), F_(retransmits), F_(fast_retransmits), F_(timeouts), F_(rst_tx), F_(rst_rx),
-    F_(challenge_acks), F_(challenge_acks_limited), F_(active_opens), F_(passive_opens), F_(established),
-    F_(aborted), F_(timewait_evicted), F_(ooo_segments), F_(ooo_no_desc), F_(dup_segments),
-    F_(zero_window_probes), F_(keepalive_probes), F_(drop_truncated), F_(drop_checksum), F_(drop_offset),
-    F_(drop_options), F_(drop_bcast), F_(drop_no_pcb), F_(drop_unacceptable), F_(drop_bad_ack), F_(drop_rst),
-    F_(drop_syn_limit), F_(drop_nomem), F_(drop_state), F_(drop_window),
+#define F_(layer, n, desc) {#n, (uint16_t)offsetof(tern_tcp_stats_t, n)},
+    TERN_TCP_COUNTER_LIST(F_)
 #undef F_
 };
 
@@ -235,8 +248,11 @@ static void stats_tcp(const tern_stack_t *stack, tern_writer_fn write, void *ctx
     write(ctx, "{", 1);
     fmt_json_uint(write, ctx, "count", TERN_TCP_SEG_COUNT, 1);
     if (stack->tcp.ooo_pool != NULL) {
-        fmt_json_uint(write, ctx, "free", stack->tcp.ooo_free_count, 0);
-        fmt_json_uint(write, ctx, "in_use", (uint64_t)TERN_TCP_SEG_COUNT - stack->tcp.ooo_free_count, 0);
+        tern_tcp_seg_usage_t seg;
+        tern_tcp_seg_usage(stack, &seg);
+        fmt_json_uint(write, ctx, "free", seg.count - seg.in_use, 0);
+        fmt_json_uint(write, ctx, "in_use", seg.in_use, 0);
+        fmt_json_uint(write, ctx, "peak", seg.peak, 0);
     }
     write(ctx, "}", 1);
     fmt_json_uint(write, ctx, "half_open", stack->tcp.half_open, 0);

@@ -1,8 +1,9 @@
 /* ICMP (RFC 792, RFC 1122 3.2.2): echo in both directions, errors out with
  * the RFC 1122 restrictions and a token-bucket rate limit, errors in
- * validated (their users, UDP and TCP, come later). */
+ * validated and handed to UDP and TCP. */
 #include <string.h>
 #include "net_internal.h"
+#include "tcp_internal.h"
 #include "udp_internal.h"
 
 #define ICMP_ECHO_REPLY 0u
@@ -179,6 +180,10 @@ void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const
             /* RFC 1122 4.1.3.3: UDP passes ICMP errors up to the socket. */
             if (p[ICMP_HDR_LEN + 9] == IPV4_PROTO_UDP)
                 udp_icmp_error(stack, p, len);
+            /* RFC 1122 4.2.3.9 / RFC 5927: TCP validates against its
+             * connections (quoted header and sequence number). */
+            else if (p[ICMP_HDR_LEN + 9] == IPV4_PROTO_TCP)
+                tcp_icmp_error(stack, p[0], p[1], wire_rd16(p + 6), p + ICMP_HDR_LEN, len - ICMP_HDR_LEN);
         }
     } else {
         drop = &c->icmp_drop_type;

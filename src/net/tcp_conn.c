@@ -75,6 +75,19 @@ uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t
     return (uint32_t)tcp_siphash(stack->tcp.isn_key, m, sizeof m) + stack->now * 250u;
 }
 
+/* RFC 7323 5.4: a per-connection random offset keeps TSval from telling
+ * the peer our uptime or linking connections; the upper half of the ISN
+ * hash (the ISN uses the lower). */
+uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport)
+{
+    uint8_t m[12];
+    wire_wr32(m, lip);
+    wire_wr16(m + 4, lport);
+    wire_wr32(m + 6, rip);
+    wire_wr16(m + 10, rport);
+    return (uint32_t)(tcp_siphash(stack->tcp.isn_key, m, sizeof m) >> 32);
+}
+
 /* ---- init ------------------------------------------------------------------ */
 
 int tcp_init(tern_stack_t *stack)
@@ -121,6 +134,7 @@ static int tcp_pools_ensure(tern_stack_t *stack)
 static void tcp_pcb_release_mem(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     tcp_ooo_clear(stack, pcb);
+    tcp_sack_clear(stack, pcb);
     tern_mem_free(&stack->ledger, pcb->rbuf);
     tern_mem_free(&stack->ledger, pcb->sbuf);
     tern_mem_free(&stack->ledger, pcb);
@@ -154,6 +168,9 @@ struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack)
         stack->tcp.ooo_free = d->next;
         stack->tcp.ooo_free_count--;
         d->next = NULL;
+        uint16_t used = (uint16_t)(TERN_TCP_SEG_COUNT - stack->tcp.ooo_free_count);
+        if (used > stack->tcp.seg_peak)
+            stack->tcp.seg_peak = used;
     }
     return d;
 }
@@ -175,6 +192,16 @@ void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     pcb->ooo_count = 0;
 }
 
+void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    while (pcb->sack != NULL) {
+        struct tcp_ooo *d = pcb->sack;
+        pcb->sack = d->next;
+        tcp_ooo_put(stack, d);
+    }
+    pcb->sack_count = 0;
+}
+
 /* ---- connection structures ------------------------------------------------------ */
 
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
@@ -192,6 +219,7 @@ tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
     pcb->ka_idle = TERN_TCP_KEEPIDLE_MS;
     pcb->ka_intvl = TERN_TCP_KEEPINTVL_MS;
     pcb->ka_count = TERN_TCP_KEEPCNT;
+    tern_tcp_set_options(pcb, stack->tcp.default_opts);
     pcb->next = stack->tcp.pcbs;
     stack->tcp.pcbs = pcb;
     return pcb;
@@ -274,6 +302,7 @@ void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err)
         pcb->state = TERN_TCP_CLOSED;
         pcb->flags &= (uint32_t)~(TF_REXMIT | TF_PERSIST | TF_ACK_DELAYED | TF_ACK_NOW);
         tcp_ooo_clear(stack, pcb);
+        tcp_sack_clear(stack, pcb);
         tern_mem_free(&stack->ledger, pcb->sbuf);
         pcb->sbuf = NULL;
         pcb->sbuf_len = 0;
@@ -308,6 +337,7 @@ static void tcp_tw_store(tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
     slot->snd_nxt = pcb->snd_nxt;
     slot->rcv_nxt = pcb->rcv_nxt;
     slot->expiry = stack->now + tcp->timewait_ms;
+    slot->ts_recent = (pcb->flags & TF_TS) ? pcb->ts_recent : 0u;
     tcp->tw_count++;
 }
 
@@ -325,6 +355,7 @@ void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
          * itself lives in the table. */
         pcb->state = TERN_TCP_CLOSED;
         tcp_ooo_clear(stack, pcb);
+        tcp_sack_clear(stack, pcb);
         tern_mem_free(&stack->ledger, pcb->sbuf);
         pcb->sbuf = NULL;
         pcb->sbuf_len = 0;
@@ -348,11 +379,14 @@ static void tcp_rto_backoff(tern_tcp_pcb_t *pcb)
 /* RFC 6298 5.4-5.6 and RFC 5681 3.1 (loss window). */
 static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t now)
 {
-    unsigned limit = (pcb->state == TERN_TCP_SYN_SENT || pcb->state == TERN_TCP_SYN_RECEIVED) ? TERN_TCP_SYN_RETRIES
-                                                                                              : TERN_TCP_MAX_RETRIES;
+    unsigned limit = pcb->state == TERN_TCP_SYN_SENT ? TERN_TCP_SYN_RETRIES
+                     : pcb->state == TERN_TCP_SYN_RECEIVED
+                         ? ((pcb->flags & TF_PASSIVE) ? TERN_TCP_SYNACK_RETRIES : TERN_TCP_SYN_RETRIES)
+                         : TERN_TCP_MAX_RETRIES;
     stack->tcp.stats.timeouts++;
     if (pcb->retries >= limit) {
-        tcp_pcb_kill(stack, pcb, TERN_ERR_TIMEOUT);
+        /* RFC 1122 4.2.3.9: a soft ICMP error explains the timeout. */
+        tcp_pcb_kill(stack, pcb, pcb->soft_err != 0 ? pcb->soft_err : TERN_ERR_TIMEOUT);
         return;
     }
     pcb->retries++;
@@ -373,6 +407,11 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     pcb->cwnd = pcb->mss;
     pcb->recover = pcb->snd_max;
     pcb->snd_nxt = pcb->snd_una; /* go back: resend from the first unacknowledged byte */
+    /* RFC 2018 8: the receiver may have reneged: forget what it SACKed.
+     * The ACKs of the go-back carry fresh blocks, and tcp_output skips
+     * what they report. */
+    tcp_sack_clear(stack, pcb);
+    pcb->flags &= (uint32_t)~TF_SACK_FAIL;
     pcb->flags &= (uint32_t)~TF_REXMIT;
     stack->tcp.stats.retransmits++;
     pcb->retransmits++;
@@ -446,9 +485,9 @@ uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
                 }
                 pcb->ka_probes++;
                 stack->tcp.stats.keepalive_probes++;
-                /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data. */
-                tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port,
-                             pcb->snd_nxt - 1u, pcb->rcv_nxt, TCP_ACK, 0);
+                /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data; with its
+                 * timestamp (RFC 7323 3.2: on every non-RST segment). */
+                (void)tcp_send_segment(stack, pcb, pcb->snd_nxt - 1u, 0, TCP_ACK);
                 due += pcb->ka_intvl;
             }
             tcp_min_deadline(&next, now, due);
@@ -561,6 +600,8 @@ tern_tcp_pcb_t *tern_tcp_connect(tern_stack_t *stack, tern_ip4_t addr, uint16_t 
     pcb->remote_port = port;
     pcb->mss = tcp_our_mss(stack, addr);
     pcb->iss = tcp_isn(stack, pcb->local_ip, lport, addr, port);
+    pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, lport, addr, port);
+    pcb->rtt_seq = pcb->iss;
     pcb->snd_una = pcb->iss;
     pcb->snd_nxt = pcb->iss + 1u;
     pcb->snd_max = pcb->snd_nxt;
@@ -593,9 +634,24 @@ void tern_tcp_set_owner(tern_tcp_pcb_t *pcb, unsigned owner)
 
 void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts)
 {
-    pcb->flags = (pcb->flags & ~(uint32_t)(TF_NODELAY | TF_KEEPALIVE)) |
-                 ((opts & TERN_TCP_OPT_NODELAY) ? TF_NODELAY : 0u) | ((opts & TERN_TCP_OPT_KEEPALIVE) ? TF_KEEPALIVE : 0u);
+    pcb->flags = (pcb->flags & ~(uint32_t)(TF_NODELAY | TF_KEEPALIVE | TF_NOSACK | TF_NOTS)) |
+                 ((opts & TERN_TCP_OPT_NODELAY) ? TF_NODELAY : 0u) | ((opts & TERN_TCP_OPT_KEEPALIVE) ? TF_KEEPALIVE : 0u) |
+                 ((opts & TERN_TCP_OPT_NOSACK) || !TERN_TCP_SACK ? TF_NOSACK : 0u) |
+                 ((opts & TERN_TCP_OPT_NOTS) || !TERN_TCP_TIMESTAMPS ? TF_NOTS : 0u);
     pcb->ka_probes = 0;
+}
+
+void tern_tcp_set_default_options(tern_stack_t *stack, unsigned opts)
+{
+    stack->tcp.default_opts = (uint16_t)(opts & 0xFFFFu);
+}
+
+void tern_tcp_seg_usage(const tern_stack_t *stack, tern_tcp_seg_usage_t *out)
+{
+    const tern_tcp_t *tcp = &stack->tcp;
+    out->count = TERN_TCP_SEG_COUNT;
+    out->in_use = tcp->ooo_pool != NULL ? (unsigned)(TERN_TCP_SEG_COUNT - tcp->ooo_free_count) : 0u;
+    out->peak = tcp->seg_peak;
 }
 
 int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl_ms, unsigned count)

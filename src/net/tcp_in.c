@@ -18,7 +18,9 @@ uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote)
 }
 
 /* Options (RFC 9293 3.2): EOL, NOP, or kind-length-value with length >= 2
- * inside the header. Malformed: 0. Unknown kinds are skipped. */
+ * inside the header. Malformed: 0 (also a known kind of the wrong length:
+ * MSS 4, window scale 3, SACK-permitted 2, SACK 2 + 8n with n = 1..4,
+ * timestamps 10). Unknown kinds are skipped. */
 static int tcp_parse_options(const uint8_t *o, size_t len, tcp_opts_t *out)
 {
     size_t i = 0;
@@ -45,6 +47,23 @@ static int tcp_parse_options(const uint8_t *o, size_t len, tcp_opts_t *out)
                 return 0;
             out->has_wscale = 1;
             out->wscale = o[i + 2u];
+        } else if (kind == 4u) {
+            if (olen != 2u)
+                return 0;
+            out->sack_ok = 1;
+        } else if (kind == 5u) {
+            /* RFC 2018 3: 1..4 blocks of 8 bytes (40 bytes of options hold
+             * no more). */
+            if (olen < 10u || (olen - 2u) % 8u != 0u)
+                return 0;
+            out->nsack = (uint8_t)((olen - 2u) / 8u);
+            out->sack = o + i + 2u;
+        } else if (kind == 8u) {
+            if (olen != 10u)
+                return 0;
+            out->has_ts = 1;
+            out->tsval = wire_rd32(o + i + 2u);
+            out->tsecr = wire_rd32(o + i + 6u);
         }
         i += olen;
     }
@@ -77,6 +96,16 @@ static void tcp_take_syn_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const
     if (mss < TCP_MIN_MSS)
         mss = TCP_MIN_MSS;
     pcb->mss = mss < ours ? mss : ours;
+    if (seg->opts.sack_ok && !(pcb->flags & TF_NOSACK))
+        pcb->flags |= TF_SACK;
+    if (seg->opts.has_ts && !(pcb->flags & TF_NOTS)) {
+        /* RFC 7323 3.2: both SYNs carried it: on every segment from now
+         * on. The MSS excludes options (RFC 6691), so segments carry that
+         * much less data. */
+        pcb->flags |= TF_TS;
+        pcb->ts_recent = seg->opts.tsval;
+        pcb->mss = (uint16_t)(pcb->mss - TCP_TS_OPT_LEN);
+    }
     if (seg->opts.has_wscale) {
         pcb->flags |= TF_WSCALE;
         pcb->snd_wscale = seg->opts.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : seg->opts.wscale;
@@ -113,7 +142,8 @@ static void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m)
  * ACK in NewReno recovery). */
 static void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
-    uint32_t len = pcb->sbuf_len < pcb->mss ? pcb->sbuf_len : pcb->mss;
+    uint32_t room = tcp_seg_room(pcb);
+    uint32_t len = pcb->sbuf_len < room ? pcb->sbuf_len : room;
     uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
     uint8_t fl = TCP_ACK;
     if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una + len == data_end)
@@ -144,6 +174,7 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         return 0;
     }
     uint32_t wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
+    tcp_sack_input(stack, pcb, seg);
     if (SEQ_GT(ack, pcb->snd_una)) {
         uint32_t acked = ack - pcb->snd_una;
         uint32_t data_acked = acked < pcb->sbuf_len ? acked : pcb->sbuf_len;
@@ -156,17 +187,35 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         pcb->snd_una = ack;
         if (SEQ_LT(pcb->snd_nxt, ack))
             pcb->snd_nxt = ack;
-        if ((pcb->flags & TF_RTT) && SEQ_GT(ack, pcb->rtt_seq)) {
+        tcp_sack_trim(stack, pcb);
+        if (pcb->flags & TF_TS) {
+            /* RFC 7323 4.1: TSecr of an ACK of new data times the segment
+             * that caused it, retransmitted or not (the echo says which
+             * transmission it was, so Karn's exclusion is not needed). One
+             * sample per flight, as without timestamps, so RTTVAR keeps
+             * RFC 6298's weight (RFC 7323 appendix G). */
+            uint32_t m = tcp_ts_now(stack, pcb) - seg->opts.tsecr;
+            if (seg->opts.tsecr != 0u && SEQ_GT(ack, pcb->rtt_seq) && m <= TERN_TCP_RTO_MAX_MS) {
+                tcp_rtt_sample(pcb, m);
+                stack->tcp.stats.ts_rtt_samples++;
+                pcb->rtt_seq = pcb->snd_max;
+            }
+        } else if ((pcb->flags & TF_RTT) && SEQ_GT(ack, pcb->rtt_seq)) {
             pcb->flags &= ~(uint32_t)TF_RTT;
             tcp_rtt_sample(pcb, stack->now - pcb->rtt_start);
         }
         pcb->retries = 0;
+        pcb->soft_err = 0; /* progress: an earlier ICMP error is stale */
         if (pcb->flags & TF_RECOVERY) {
             if (SEQ_GEQ(ack, pcb->recover)) {
                 /* RFC 6582 3.2 step 3: full acknowledgment. */
-                pcb->flags &= ~(uint32_t)TF_RECOVERY;
+                pcb->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_FAIL);
                 uint32_t f = tcp_flight(pcb);
                 pcb->cwnd = pcb->ssthresh < f + pcb->mss ? pcb->ssthresh : f + pcb->mss;
+            } else if (tcp_sack_recovery(pcb)) {
+                /* RFC 6675: cwnd stays; tcp_output resends the next holes
+                 * as pipe allows. */
+                tcp_rexmit_timer_start(pcb, stack->now);
             } else {
                 /* Partial acknowledgment: resend the next hole, deflate. */
                 tcp_rexmit_first(stack, pcb);
@@ -192,18 +241,33 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
             return 0;
     } else if (ack == pcb->snd_una && seg->len == 0u && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
                pcb->snd_una != pcb->snd_max && wnd == pcb->snd_wnd) {
-        /* RFC 5681 2: a duplicate ACK. */
-        pcb->dupacks++;
-        if (pcb->dupacks == 3u && !(pcb->flags & TF_RECOVERY) && SEQ_GT(ack - 1u, pcb->recover - 1u)) {
+        /* RFC 5681 2: a duplicate ACK. With a scoreboard, DupThresh
+         * segments' worth SACKed above SND.UNA is a loss as well (RFC 6675
+         * IsLost). */
+        if (pcb->dupacks < 255u)
+            pcb->dupacks++;
+        int sack_ok = (pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK;
+        int lost = pcb->dupacks >= 3u || (sack_ok && tcp_sack_bytes(pcb) >= 3u * pcb->mss);
+        if (lost && !(pcb->flags & TF_RECOVERY) && SEQ_GT(ack - 1u, pcb->recover - 1u)) {
             uint32_t half = tcp_flight(pcb) / 2u;
             pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
             pcb->recover = pcb->snd_max;
             pcb->flags |= TF_RECOVERY;
             stack->tcp.stats.fast_retransmits++;
-            tcp_rexmit_first(stack, pcb);
-            pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+            if (sack_ok && pcb->sack != NULL) {
+                /* RFC 6675 5 (4.3): the first hole goes at once; then as
+                 * pipe allows, with cwnd = ssthresh. */
+                stack->tcp.stats.sack_recoveries++;
+                pcb->high_rxt = pcb->snd_una;
+                pcb->cwnd = pcb->ssthresh;
+                if (!tcp_sack_rexmit_hole(stack, pcb))
+                    tcp_rexmit_first(stack, pcb);
+            } else {
+                tcp_rexmit_first(stack, pcb);
+                pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+            }
             tcp_rexmit_timer_start(pcb, stack->now);
-        } else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY)) {
+        } else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY) && !tcp_sack_recovery(pcb)) {
             pcb->cwnd += pcb->mss;
         }
     }
@@ -232,43 +296,6 @@ static void tcp_ring_put(tern_tcp_pcb_t *pcb, uint32_t off, const uint8_t *data,
     memcpy(pcb->rbuf + pos, data, first);
     if (first < len)
         memcpy(pcb->rbuf, data + first, len - first);
-}
-
-/* Record [start, end) as held out of order; merges neighbours. 0 when no
- * descriptor is free (the bytes are then not kept). */
-static int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32_t end)
-{
-    struct tcp_ooo **pp = &pcb->ooo;
-    while (*pp != NULL && SEQ_LT((*pp)->end, start))
-        pp = &(*pp)->next;
-    struct tcp_ooo *d = *pp;
-    if (d == NULL || SEQ_LT(end, d->start)) {
-        if (pcb->ooo_count >= TERN_TCP_OOO_PER_CONN)
-            return 0;
-        struct tcp_ooo *n = tcp_ooo_get(stack);
-        if (n == NULL)
-            return 0;
-        n->start = start;
-        n->end = end;
-        n->next = d;
-        *pp = n;
-        pcb->ooo_count++;
-        return 1;
-    }
-    /* Overlaps or touches d: grow d, then swallow followers it reaches. */
-    if (SEQ_LT(start, d->start))
-        d->start = start;
-    if (SEQ_GT(end, d->end))
-        d->end = end;
-    while (d->next != NULL && SEQ_LEQ(d->next->start, d->end)) {
-        struct tcp_ooo *x = d->next;
-        if (SEQ_GT(x->end, d->end))
-            d->end = x->end;
-        d->next = x->next;
-        tcp_ooo_put(stack, x);
-        pcb->ooo_count--;
-    }
-    return 1;
 }
 
 /* Data and FIN (RFC 9293 3.10.7.4 seventh and eighth steps). The segment
@@ -320,16 +347,7 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
         pcb->rcv_nxt += len;
         delivered = 1;
         int filled_gap = pcb->ooo != NULL;
-        while (pcb->ooo != NULL && SEQ_LEQ(pcb->ooo->start, pcb->rcv_nxt)) {
-            struct tcp_ooo *d = pcb->ooo;
-            if (SEQ_GT(d->end, pcb->rcv_nxt)) {
-                pcb->rbuf_len += d->end - pcb->rcv_nxt;
-                pcb->rcv_nxt = d->end;
-            }
-            pcb->ooo = d->next;
-            tcp_ooo_put(stack, d);
-            pcb->ooo_count--;
-        }
+        (void)tcp_ooo_deliver(stack, pcb);
         /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at once when filling a
          * gap, else every second segment or after the delayed-ACK timer. */
         if (filled_gap || ++pcb->full_segs >= 2u) {
@@ -373,6 +391,17 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
         TCP_CALLBACK(stack, pcb, peer_closed, pcb);
 }
 
+/* A duplicate ACK overtaken by a later one carries an older timestamp; it
+ * holds no data for PAWS to protect, and dropping it would starve fast
+ * retransmit on a reordering path. Let it through when it changes nothing
+ * but the duplicate count and is younger than an RTO (as Linux does). */
+static int tcp_disordered_ack(const tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    return seg->len == 0u && (seg->flags & (TCP_SYN | TCP_FIN | TCP_ACK)) == TCP_ACK && seg->seq == pcb->rcv_nxt &&
+           seg->ack == pcb->snd_una && ((uint32_t)seg->wnd << pcb->snd_wscale) == pcb->snd_wnd &&
+           pcb->ts_recent - seg->opts.tsval <= pcb->rto;
+}
+
 /* Segments for a connection in a synchronized state or SYN-RECEIVED. */
 static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
 {
@@ -398,6 +427,22 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         seq++;
         seglen--;
         seg->seq = seq;
+    }
+    if (pcb->flags & TF_TS) {
+        if (!seg->opts.has_ts) {
+            /* RFC 7323 3.2: after negotiation every non-RST segment carries
+             * one; "SHOULD silently drop" the others. */
+            if (!(seg->flags & TCP_RST)) {
+                tcp->stats.drop_no_ts++;
+                return;
+            }
+        } else if (!(seg->flags & TCP_RST) && seg->idle < TCP_TS_VALID_MS &&
+                   SEQ_LT(seg->opts.tsval, pcb->ts_recent) && !tcp_disordered_ack(pcb, seg)) {
+            /* RFC 7323 5.3 R1 (PAWS): an old duplicate; ACK and drop. */
+            tcp->stats.drop_paws++;
+            (void)tcp_send_ack(stack, pcb);
+            return;
+        }
     }
     /* First: the acceptance test (RFC 9293 3.10.7.4, four cases). */
     int ok;
@@ -425,6 +470,12 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         }
         return;
     }
+    /* RFC 7323 4.3 / 5.3 R3: keep the timestamp to echo. SEQ <= Last.ACK.sent
+     * makes it the earliest unacknowledged segment's under delayed ACKs. */
+    if ((pcb->flags & TF_TS) && seg->opts.has_ts &&
+        (SEQ_GEQ(seg->opts.tsval, pcb->ts_recent) || seg->idle >= TCP_TS_VALID_MS) &&
+        SEQ_LEQ(seq, pcb->last_ack_sent))
+        pcb->ts_recent = seg->opts.tsval;
     /* Second: RST (RFC 5961 3.2: exact match only, else a challenge). */
     if (seg->flags & TCP_RST) {
         if (seq != pcb->rcv_nxt) {
@@ -616,7 +667,21 @@ static void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg
 }
 
 /* LISTEN (RFC 9293 3.10.7.2). */
-static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg)
+/* The half-open passive child waiting longest (of listener l, or of any
+ * listener when l is NULL); NULL when there is none. */
+static tern_tcp_pcb_t *tcp_oldest_half_open(tern_stack_t *stack, const tern_tcp_pcb_t *l)
+{
+    tern_tcp_pcb_t *oldest = NULL;
+    for (tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next) {
+        if (!(p->flags & TF_PASSIVE_HALF) || (p->flags & TF_DEAD) || (l != NULL && p->listener != l))
+            continue;
+        if (oldest == NULL || (int32_t)(p->t_idle - oldest->t_idle) <= 0)
+            oldest = p; /* the list is newest first: ties go to the later one */
+    }
+    return oldest;
+}
+
+static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss)
 {
     tern_tcp_t *tcp = &stack->tcp;
     if (seg->flags & TCP_RST) {
@@ -633,10 +698,20 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
         return;
     }
     /* Bounded half-open connections: a SYN flood costs at most
-     * TERN_TCP_SYN_MAX structures. */
+     * TERN_TCP_SYN_MAX structures. When full, the oldest half-open child
+     * (of this listener when its backlog is the limit) makes room, as BSD's
+     * syncache does: dropping the new SYN instead would let a few spoofed
+     * SYNs lock every listener out for the whole SYN-ACK retry time. The
+     * victim's peer gets nothing (its address is likely spoofed); a real
+     * peer retransmits its SYN. */
     if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
-        tcp->stats.drop_syn_limit++;
-        return;
+        tern_tcp_pcb_t *victim = tcp_oldest_half_open(stack, l->pending >= l->backlog ? l : NULL);
+        if (victim == NULL) {
+            tcp->stats.drop_syn_limit++;
+            return;
+        }
+        tcp->stats.syn_evicted++;
+        tcp_pcb_kill(stack, victim, 0);
     }
     tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, l->owner);
     if (pcb == NULL) {
@@ -645,7 +720,8 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
     }
     pcb->cbs = l->cbs;
     pcb->arg = l->arg;
-    pcb->flags |= TF_PASSIVE | TF_PASSIVE_HALF | (l->flags & (TF_NODELAY | TF_KEEPALIVE));
+    pcb->flags = (pcb->flags & ~(uint32_t)(TF_NOSACK | TF_NOTS)) | TF_PASSIVE | TF_PASSIVE_HALF |
+                 (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_NOSACK | TF_NOTS));
     pcb->ka_idle = l->ka_idle;
     pcb->ka_intvl = l->ka_intvl;
     pcb->ka_count = l->ka_count;
@@ -665,6 +741,13 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
     pcb->rcv_adv = pcb->rcv_nxt;
     tcp_take_syn_options(stack, pcb, seg);
     pcb->iss = tcp_isn(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+    /* Reopened from TIME-WAIT: start above the old incarnation's sequence
+     * space, so its old duplicates cannot land in ours (RFC 1122 4.2.2.13;
+     * 128000 as BSD). */
+    if (min_iss != NULL && SEQ_LEQ(pcb->iss, *min_iss))
+        pcb->iss = *min_iss + 128000u;
+    pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+    pcb->rtt_seq = pcb->iss;
     pcb->snd_una = pcb->iss;
     pcb->snd_nxt = pcb->iss + 1u;
     pcb->snd_max = pcb->snd_nxt;
@@ -675,9 +758,28 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
     tcp_rexmit_timer_start(pcb, stack->now);
 }
 
+/* The connection for a 4-tuple (not CLOSED), and a listener on the port. */
+static tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
+                                  tern_tcp_pcb_t **listener)
+{
+    for (tern_tcp_pcb_t *c = stack->tcp.pcbs; c != NULL; c = c->next) {
+        if (c->local_port != lport)
+            continue;
+        if (c->state == TERN_TCP_LISTEN) {
+            if (listener != NULL)
+                *listener = c;
+        } else if (c->remote_port == rport && c->remote_ip == rip && c->local_ip == lip &&
+                   c->state != TERN_TCP_CLOSED) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
 /* A segment for a TIME-WAIT entry (RFC 9293 3.10.7.4; RST ignored as RFC
- * 1337 recommends). Returns 1 when the entry took the segment. */
-static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg)
+ * 1337 recommends). Returns 1 when the entry took the segment; 0 when
+ * there is none, or a new SYN reopens the 4-tuple (*min_iss then set). */
+static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t *min_iss, int *reopen)
 {
     tern_tcp_t *tcp = &stack->tcp;
     if (tcp->tw_count == 0u)
@@ -689,12 +791,24 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg)
             continue;
         if (seg->flags & TCP_RST)
             return 1;
-        if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK) && SEQ_GT(seg->seq, t->rcv_nxt)) {
-            /* A new incarnation (RFC 9293 3.10.7.4 note, RFC 6191): free
-             * the entry and let a listener take the SYN. */
-            memset(t, 0, sizeof *t);
-            tcp->tw_count--;
-            return 0;
+        if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK)) {
+            /* A new incarnation (RFC 6191 2): when both carry timestamps, a
+             * newer TSval (whatever the sequence number); else a sequence
+             * number above the old RCV.NXT (RFC 1122 4.2.2.13). */
+            int newer;
+            if (t->ts_recent != 0u && seg->opts.has_ts && seg->opts.tsval != t->ts_recent)
+                newer = SEQ_GT(seg->opts.tsval, t->ts_recent);
+            else
+                newer = SEQ_GT(seg->seq, t->rcv_nxt);
+            if (newer) {
+                /* Free the entry and let a listener take the SYN. */
+                *min_iss = t->snd_nxt;
+                *reopen = 1;
+                memset(t, 0, sizeof *t);
+                tcp->tw_count--;
+                tcp->stats.timewait_reuse++;
+                return 0;
+            }
         }
         uint32_t seglen = seg->len + ((seg->flags & TCP_FIN) ? 1u : 0u);
         if ((seg->flags & TCP_FIN) && seg->seq + seglen == t->rcv_nxt) {
@@ -702,9 +816,12 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg)
         } else if (seg->seq == t->rcv_nxt && seglen == 0u) {
             return 1; /* an acceptable bare ACK: nothing to answer */
         }
-        /* Retransmitted FIN, or unacceptable: ACK (RFC 9293 3.10.7.4). */
-        tcp_send_raw(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port, t->snd_nxt, t->rcv_nxt, TCP_ACK,
-                     0);
+        /* Retransmitted FIN, or unacceptable: ACK (RFC 9293 3.10.7.4), with
+         * a timestamp when the connection used them (RFC 7323 3.2). */
+        uint32_t ts[2] = {stack->now + tcp_ts_offset(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port),
+                          t->ts_recent};
+        tcp_send_raw_ts(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port, t->snd_nxt, t->rcv_nxt,
+                        TCP_ACK, 0, t->ts_recent != 0u ? ts : NULL);
         return 1;
     }
     return 0;
@@ -752,35 +869,29 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
     seg.wnd = wire_rd16(p + 14);
     seg.data = p + hdr_len;
     seg.len = (uint32_t)(n - hdr_len);
+    seg.idle = 0;
     if (seg.sport == 0u || seg.dport == 0u) {
         drop = &tcp->stats.drop_no_pcb;
         goto out;
     }
 
-    tern_tcp_pcb_t *pcb = NULL, *listener = NULL;
-    for (tern_tcp_pcb_t *c = tcp->pcbs; c != NULL; c = c->next) {
-        if (c->local_port != seg.dport)
-            continue;
-        if (c->state == TERN_TCP_LISTEN) {
-            listener = c;
-        } else if (c->remote_port == seg.sport && c->remote_ip == seg.src && c->local_ip == seg.dst &&
-                   c->state != TERN_TCP_CLOSED) {
-            pcb = c;
-            break;
-        }
-    }
+    tern_tcp_pcb_t *listener = NULL;
+    tern_tcp_pcb_t *pcb = tcp_lookup(stack, seg.dst, seg.dport, seg.src, seg.sport, &listener);
+    uint32_t min_iss = 0;
+    int reopen = 0;
     tcp->busy++;
     if (pcb != NULL) {
+        seg.idle = stack->now - pcb->t_idle;
         pcb->t_idle = stack->now;
         pcb->ka_probes = 0;
         if (pcb->state == TERN_TCP_SYN_SENT)
             tcp_input_syn_sent(stack, pcb, &seg);
         else
             tcp_input_sync(stack, pcb, &seg);
-    } else if (tcp_input_timewait(stack, &seg)) {
+    } else if (tcp_input_timewait(stack, &seg, &min_iss, &reopen)) {
         /* answered by the TIME-WAIT entry */
     } else if (listener != NULL) {
-        tcp_input_listen(stack, listener, &seg);
+        tcp_input_listen(stack, listener, &seg, reopen ? &min_iss : NULL);
     } else {
         /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
         tcp->stats.drop_no_pcb++;
@@ -793,4 +904,73 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
 out:
     (*drop)++;
     tern_netbuf_release(&stack->netbufs, nb);
+}
+
+/* ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927). q: the
+ * quoted IPv4 header and at least 8 bytes of TCP (icmp.c checked). */
+void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    size_t qhl = (size_t)(q[0] & 0x0Fu) * 4u;
+    if (qlen < qhl + 8u)
+        return;
+    if (type == 4u) {
+        tcp->stats.icmp_quench++; /* RFC 6633: ignored */
+        return;
+    }
+    if (type != 3u && type != 11u && type != 12u)
+        return; /* redirects are IP's business */
+    const uint8_t *t = q + qhl;
+    tern_ip4_t src = wire_rd32(q + 12), dst = wire_rd32(q + 16);
+    uint32_t seq = wire_rd32(t + 4);
+    tern_tcp_pcb_t *pcb = tcp_lookup(stack, src, wire_rd16(t), dst, wire_rd16(t + 2), NULL);
+    /* RFC 5927 4.1: only for a connection, and about a sequence number in
+     * flight; anything else may be forged blind. */
+    if (pcb == NULL || (pcb->flags & TF_DEAD) || SEQ_LT(seq, pcb->snd_una) || SEQ_GEQ(seq, pcb->snd_max)) {
+        tcp->stats.icmp_no_match++;
+        return;
+    }
+    if (type == 3u && code == 4u) {
+        /* RFC 1191: fragmentation needed. The next-hop MTU must be smaller
+         * than the packet quoted (RFC 5927 7.2); not below the floor. */
+        uint16_t qtotal = wire_rd16(q + 2);
+        if (pcb->state == TERN_TCP_SYN_SENT || mtu >= qtotal || mtu < 68u) {
+            tcp->stats.icmp_no_match++;
+            return;
+        }
+        uint32_t pmtu = mtu < TERN_TCP_PMTU_MIN ? TERN_TCP_PMTU_MIN : mtu;
+        uint32_t mss = pmtu - 40u - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
+        if (mss >= pcb->mss) {
+            tcp->stats.icmp_no_match++;
+            return;
+        }
+        tcp->stats.icmp_pmtu++;
+        pcb->mss = (uint16_t)mss;
+        /* Not congestion (RFC 1191 6.4): resend what is in flight in the
+         * smaller segments, without touching cwnd beyond its floor. */
+        if (pcb->cwnd < pcb->mss)
+            pcb->cwnd = pcb->mss;
+        if (pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_FIN_SENT)) {
+            pcb->snd_nxt = pcb->snd_una;
+            pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
+            tcp->busy++;
+            tcp_output(stack, pcb);
+            tcp->busy--;
+            tcp_reap(stack);
+        }
+        return;
+    }
+    if (type == 3u && (code == 2u || code == 3u) && pcb->state == TERN_TCP_SYN_SENT) {
+        /* Protocol or port unreachable answering our SYN: nobody is there
+         * (RFC 1122 4.2.3.9 hard error; RFC 5927 keeps it for SYN-SENT). */
+        tcp->stats.icmp_hard++;
+        tcp->busy++;
+        tcp_pcb_kill(stack, pcb, code == 3u ? TERN_ERR_REFUSED : TERN_ERR_UNREACH);
+        tcp->busy--;
+        tcp_reap(stack);
+        return;
+    }
+    /* Soft: remembered, reported if the connection times out. */
+    tcp->stats.icmp_soft++;
+    pcb->soft_err = (int8_t)TERN_ERR_UNREACH;
 }

@@ -16,8 +16,12 @@
 
 /* Headroom of a TCP segment buffer: Ethernet + IPv4. */
 #define TCP_HEADROOM (ETH_HDR_LEN + IPV4_HDR_LEN)
-/* Our SYN options: MSS (4) + NOP + window scale (3 + 1 NOP) = 8 bytes. */
-#define TCP_SYN_OPT_LEN 8u
+/* Our SYN options, at most: MSS (4), SACK-permitted + timestamps (2 + 10),
+ * NOP + window scale (1 + 3) = 20 bytes. */
+#define TCP_SYN_OPT_MAX 20u
+#define TCP_OPT_MAX 40u       /* RFC 9293 3.1: data offset 15 */
+#define TCP_TS_OPT_LEN 12u    /* NOP NOP kind len TSval TSecr (RFC 7323 appendix A) */
+#define TCP_TS_VALID_MS 2073600000u /* RFC 7323 5.5: TS.Recent goes stale after 24 days idle */
 #define TCP_DEFAULT_MSS 536u  /* RFC 9293 3.7.1 when the peer sends none */
 #define TCP_MIN_MSS 64u       /* smaller advertised MSS values are clamped up */
 #define TCP_MAX_WSCALE 14u    /* RFC 7323 2.3 */
@@ -46,8 +50,16 @@
 #define TF_NODELAY 0x4000u     /* Nagle off */
 #define TF_PASSIVE 0x8000u     /* created by a listener */
 #define TF_PASSIVE_HALF 0x10000u /* counted in half_open and the listener's pending */
+#define TF_SACK 0x20000u       /* SACK permitted both ways (RFC 2018) */
+#define TF_TS 0x40000u         /* timestamps on every segment (RFC 7323) */
+#define TF_NOSACK 0x80000u     /* policy: do not offer SACK */
+#define TF_NOTS 0x100000u      /* policy: do not offer timestamps */
+#define TF_SACK_FAIL 0x200000u /* scoreboard lost (no descriptor): NewReno until caught up */
 
-/* An out-of-order range [start, end) written into the receive ring. */
+/* A segment range descriptor [start, end), from the shared pool
+ * (TERN_TCP_SEG_COUNT): on a receive ring an out-of-order range written in
+ * place (pcb->ooo, most recently extended first, as RFC 2018 4 reports
+ * them), on a send ring a range the peer SACKed (pcb->sack, by sequence). */
 struct tcp_ooo {
     struct tcp_ooo *next;
     uint32_t start;
@@ -64,6 +76,7 @@ struct tcp_tw {
     uint32_t snd_nxt;
     uint32_t rcv_nxt;
     uint32_t expiry;
+    uint32_t ts_recent; /* the peer's last timestamp (RFC 6191); 0: none */
 };
 
 struct tern_tcp_pcb {
@@ -74,7 +87,8 @@ struct tern_tcp_pcb {
     void *arg;
     uint8_t *rbuf;                     /* receive ring (TCP_STREAM_RX), lazily */
     uint8_t *sbuf;                     /* send ring (TCP_STREAM_TX), lazily */
-    struct tcp_ooo *ooo;               /* out-of-order ranges, by sequence */
+    struct tcp_ooo *ooo;               /* out-of-order ranges received, most recent first */
+    struct tcp_ooo *sack;              /* SACK scoreboard: ranges the peer holds, by sequence */
     tern_ip4_t local_ip;
     tern_ip4_t remote_ip;
     uint16_t local_port;
@@ -96,6 +110,10 @@ struct tern_tcp_pcb {
     uint32_t retransmits;
     uint32_t ka_idle;                  /* keep-alive: idle ms before the first probe */
     uint32_t ka_intvl;                 /* ms between probes */
+    uint32_t ts_recent;                /* RFC 7323 TS.Recent */
+    uint32_t ts_off;                   /* added to the clock for our TSval (RFC 7323 5.4) */
+    uint32_t last_ack_sent;            /* RFC 7323 Last.ACK.sent */
+    uint32_t high_rxt;                 /* SACK recovery: holes resent up to here (RFC 6675 HighRxt) */
     uint32_t flags;                    /* TF_* */
     uint16_t mss;                      /* send MSS (peer's, clamped to our MTU) */
     uint16_t backlog;                  /* listener: half-open children allowed */
@@ -110,6 +128,8 @@ struct tern_tcp_pcb {
     uint8_t ka_probes;
     uint8_t ka_count;                  /* unanswered probes before the connection dies */
     uint8_t full_segs;                 /* full-sized segments not yet ACKed */
+    uint8_t sack_count;                /* descriptors in the scoreboard */
+    int8_t soft_err;                   /* ICMP soft error, reported at timeout (RFC 1122 4.2.3.9) */
 };
 
 typedef struct tcp_ooo tcp_ooo_t;
@@ -119,7 +139,7 @@ typedef struct tcp_tw tcp_tw_t;
  * 32-bit target (docs/tcp.md; firmware/sizes.c reports the exact size). */
 #if UINTPTR_MAX == 0xFFFFFFFFu
 _Static_assert(sizeof(struct tern_tcp_pcb) <= 256u, "a TCP connection must stay within 256 bytes on 32-bit targets");
-_Static_assert(sizeof(struct tcp_tw) == 24u, "TIME-WAIT entries are 24 bytes");
+_Static_assert(sizeof(struct tcp_tw) == 28u, "TIME-WAIT entries are 28 bytes");
 #endif
 
 /* Options parsed from a received segment. */
@@ -127,6 +147,11 @@ typedef struct tcp_opts {
     uint16_t mss;     /* 0: none */
     uint8_t wscale;   /* valid when has_wscale */
     uint8_t has_wscale;
+    uint8_t sack_ok;  /* SACK-permitted (SYN only) */
+    uint8_t has_ts;
+    uint8_t nsack;    /* SACK blocks at sack (1..4), 0: none */
+    uint32_t tsval, tsecr;
+    const uint8_t *sack; /* 8 bytes per block, in the segment */
 } tcp_opts_t;
 
 /* A parsed segment. */
@@ -138,6 +163,7 @@ typedef struct tcp_seg {
     uint8_t flags;
     const uint8_t *data;
     uint32_t len;     /* payload bytes */
+    uint32_t idle;    /* ms since the connection's previous segment */
     tcp_opts_t opts;
 } tcp_seg_t;
 
@@ -159,6 +185,7 @@ void tcp_reap(tern_stack_t *stack);
 void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Descriptors from the shared pool (NULL when empty; the peak is kept). */
 struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
 void tcp_ooo_put(tern_stack_t *stack, struct tcp_ooo *d);
 /* Allocate the receive ring; TERN_ERR_NOMEM. */
@@ -166,6 +193,13 @@ int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The receive window we can offer now (bytes). */
 uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb);
 uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
+/* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
+uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+/* Give the scoreboard's descriptors back. */
+void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* An ICMP error quoting one of our segments (RFC 5927); q is the quoted
+ * IPv4 header, qlen bytes of it and what follows (at least 8 of TCP). */
+void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
 
 /* ---- tcp_out.c ----------------------------------------------------------- */
 /* Send what the windows, Nagle and the state allow, plus owed ACKs. */
@@ -177,11 +211,45 @@ int tcp_send_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* A RST (or other bare segment) not tied to a connection. */
 void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport, uint32_t seq,
                   uint32_t ack, uint8_t flags, uint16_t wnd);
+/* The same with a timestamps option when ts is not NULL ({TSval, TSecr}). */
+void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport,
+                     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts);
 /* RFC 9293 3.10.7.1: the reset answering seg. */
 void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg);
 void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now);
 /* Flight size: sent and not acknowledged (bytes of sequence space). */
 uint32_t tcp_flight(const tern_tcp_pcb_t *pcb);
+/* Payload bytes a segment may carry now: the MSS less the SACK blocks we
+ * owe (the timestamp is already out of pcb->mss). */
+uint32_t tcp_seg_room(const tern_tcp_pcb_t *pcb);
+/* In loss recovery with a usable SACK scoreboard (RFC 6675)? */
+int tcp_sack_recovery(const tern_tcp_pcb_t *pcb);
+/* Our TSval now. */
+uint32_t tcp_ts_now(const tern_stack_t *stack, const tern_tcp_pcb_t *pcb);
+
+/* ---- tcp_sack.c ------------------------------------------------------------ */
+/* Receiver: hold [start, end) out of order (merged; first in the list). 0
+ * when no descriptor is free (the bytes are then not kept). */
+int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32_t end);
+/* Move out-of-order ranges that rcv_nxt reached into the stream; 1 if any. */
+int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Write a SACK option (NOP NOP kind len blocks) of at most max_blocks of
+ * our out-of-order ranges at o; returns its length (0: none held). */
+unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_blocks);
+/* Sender: validate and record the SACK blocks of seg (an ACK). */
+void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg);
+/* Drop scoreboard ranges below snd_una. */
+void tcp_sack_trim(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+uint32_t tcp_sack_bytes(const tern_tcp_pcb_t *pcb);
+/* Resend the next hole (RFC 6675 NextSeg rule 1); 1 if one went out. */
+int tcp_sack_rexmit_hole(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* SACK loss recovery transmission (RFC 6675 5 (C)); 1 if anything was sent. */
+int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Go-back retransmission: move *seq past SACKed bytes; returns how many
+ * bytes from there are not SACKed (UINT32_MAX: all). */
+uint32_t tcp_sack_skip(const tern_tcp_pcb_t *pcb, uint32_t *seq);
+/* SACKed bytes below seq (out of the flight: the peer holds them). */
+uint32_t tcp_sack_below(const tern_tcp_pcb_t *pcb, uint32_t seq);
 
 /* ---- tcp_in.c ------------------------------------------------------------ */
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);

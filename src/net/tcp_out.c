@@ -4,6 +4,27 @@
 #include <string.h>
 #include "tcp_internal.h"
 
+uint32_t tcp_ts_now(const tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
+{
+    return stack->now + pcb->ts_off; /* a 1 ms clock (RFC 7323 5.4: 1 ms..1 s per tick) */
+}
+
+uint32_t tcp_seg_room(const tern_tcp_pcb_t *pcb)
+{
+    /* RFC 2018 4: while out-of-order data is held every ACK should carry
+     * SACK blocks, data segments included: they give up that much payload
+     * (as Linux does), or a peer whose data is always answered by ours
+     * would never see a block. */
+    uint32_t room = pcb->mss;
+    if ((pcb->flags & TF_SACK) && pcb->ooo != NULL) {
+        unsigned cap = (pcb->flags & TF_TS) ? 3u : 4u;
+        unsigned n = pcb->ooo_count < cap ? pcb->ooo_count : cap;
+        uint32_t opt = 4u + 8u * n;
+        room = room > opt + TCP_MIN_MSS ? room - opt : TCP_MIN_MSS;
+    }
+    return room;
+}
+
 uint32_t tcp_flight(const tern_tcp_pcb_t *pcb)
 {
     return pcb->snd_nxt - pcb->snd_una;
@@ -46,16 +67,30 @@ static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4
     *result = ipv4_output(stack, nb, src, dst, IPV4_PROTO_TCP, TERN_IP_DEFAULT_TTL);
 }
 
-void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport, uint32_t seq,
-                  uint32_t ack, uint8_t flags, uint16_t wnd)
+static void tcp_put_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr);
+
+void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport,
+                     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts)
 {
-    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + TCP_HDR_LEN, 0);
+    unsigned hl = TCP_HDR_LEN + (ts != NULL ? TCP_TS_OPT_LEN : 0u);
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + hl, 0);
     if (nb == NULL)
         return;
     (void)tern_netbuf_pull(nb, TCP_HEADROOM);
-    tcp_write_header(nb->data, sport, dport, seq, ack, flags, wnd, TCP_HDR_LEN);
+    tcp_write_header(nb->data, sport, dport, seq, ack, flags, wnd, hl);
+    if (ts != NULL) {
+        nb->data[TCP_HDR_LEN] = 1;
+        nb->data[TCP_HDR_LEN + 1u] = 1;
+        tcp_put_ts(nb->data + TCP_HDR_LEN + 2u, ts[0], ts[1]);
+    }
     int r;
     tcp_finish_and_send(stack, nb, src, dst, &r);
+}
+
+void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport, uint32_t seq,
+                  uint32_t ack, uint8_t flags, uint16_t wnd)
+{
+    tcp_send_raw_ts(stack, src, sport, dst, dport, seq, ack, flags, wnd, NULL);
 }
 
 void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg)
@@ -96,10 +131,79 @@ static uint16_t tcp_window_to_send(tern_tcp_pcb_t *pcb, int syn)
     return (uint16_t)field;
 }
 
+/* Timestamps option (RFC 7323 3.2, appendix A layout) at o. */
+static void tcp_put_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr)
+{
+    o[0] = 8;
+    o[1] = 10;
+    wire_wr32(o + 2, tsval);
+    wire_wr32(o + 6, tsecr);
+}
+
+/* Our options for a segment of len bytes into o (at most TCP_OPT_MAX);
+ * returns their length, a multiple of 4. */
+static unsigned tcp_build_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint8_t *o, int syn, uint32_t len)
+{
+    unsigned n = 0;
+    if (syn) {
+        /* In SYN-SENT our policy decides; in a SYN-ACK only what the
+         * peer's SYN offered (RFC 2018 2, RFC 7323 2.2 and 3.2). */
+        int sent = pcb->state == TERN_TCP_SYN_SENT;
+        int sack = sent ? !(pcb->flags & TF_NOSACK) : (pcb->flags & TF_SACK) != 0u;
+        int ts = sent ? !(pcb->flags & TF_NOTS) : (pcb->flags & TF_TS) != 0u;
+        /* MSS (RFC 9293 3.7.1). */
+        o[0] = 2;
+        o[1] = 4;
+        wire_wr16(o + 2, tcp_our_mss(stack, pcb->remote_ip));
+        n = 4;
+        if (ts) {
+            o[n] = sack ? 4u : 1u;
+            o[n + 1u] = sack ? 2u : 1u;
+            tcp_put_ts(o + n + 2u, tcp_ts_now(stack, pcb), sent ? 0u : pcb->ts_recent);
+            n += 12u;
+        } else if (sack) {
+            o[n] = 1;
+            o[n + 1u] = 1;
+            o[n + 2u] = 4;
+            o[n + 3u] = 2;
+            n += 4u;
+        }
+        /* Window scale (RFC 7323 2.2), in a SYN-ACK only when the peer's SYN
+         * carried one. */
+        if (sent || (pcb->flags & TF_WSCALE)) {
+            o[n] = 1;
+            o[n + 1u] = 3;
+            o[n + 2u] = 3;
+            o[n + 3u] = pcb->rcv_wscale;
+            n += 4u;
+        }
+        return n;
+    }
+    if (pcb->flags & TF_TS) {
+        o[0] = 1;
+        o[1] = 1;
+        tcp_put_ts(o + 2, tcp_ts_now(stack, pcb), pcb->ts_recent);
+        n = TCP_TS_OPT_LEN;
+    }
+    if ((pcb->flags & TF_SACK) && pcb->ooo != NULL && pcb->mss >= len + 12u) {
+        /* RFC 2018 3: as many blocks as fit, 3 next to a timestamp, 4
+         * alone; on a data segment only in the room the MSS leaves (the
+         * MSS is counted without the timestamp, which it already excludes). */
+        unsigned max = (pcb->mss - len - 4u) / 8u;
+        unsigned cap = (pcb->flags & TF_TS) ? 3u : 4u;
+        unsigned k = tcp_sack_build(pcb, o + n, max < cap ? max : cap);
+        if (k != 0u)
+            stack->tcp.stats.sack_tx++;
+        n += k;
+    }
+    return n;
+}
+
 int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uint32_t len, uint8_t flags)
 {
     int syn = (flags & TCP_SYN) != 0;
-    unsigned optlen = syn ? TCP_SYN_OPT_LEN : 0u;
+    uint8_t opts[TCP_OPT_MAX];
+    unsigned optlen = tcp_build_options(stack, pcb, opts, syn, len);
     unsigned hdr_len = TCP_HDR_LEN + optlen;
     tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + hdr_len + len, 0);
     if (nb == NULL) {
@@ -116,22 +220,10 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
         flags = TCP_SYN;
     tcp_write_header(p, pcb->local_port, pcb->remote_port, seq, pcb->rcv_nxt, flags, tcp_window_to_send(pcb, syn),
                      hdr_len);
-    if (syn) {
-        /* MSS (RFC 9293 3.7.1) and window scale (RFC 7323 2.2); the scale is
-         * sent in a SYN-ACK only when the peer's SYN carried one. */
-        uint8_t *o = p + TCP_HDR_LEN;
-        o[0] = 2;
-        o[1] = 4;
-        wire_wr16(o + 2, tcp_our_mss(stack, pcb->remote_ip));
-        if (pcb->state == TERN_TCP_SYN_SENT || (pcb->flags & TF_WSCALE)) {
-            o[4] = 1;
-            o[5] = 3;
-            o[6] = 3;
-            o[7] = pcb->rcv_wscale;
-        } else {
-            o[4] = o[5] = o[6] = o[7] = 1; /* NOPs */
-        }
-    }
+    if (optlen != 0u)
+        memcpy(p + TCP_HDR_LEN, opts, optlen);
+    if (flags & TCP_ACK)
+        pcb->last_ack_sent = pcb->rcv_nxt;
     if (len != 0u) {
         uint32_t off = pcb->sbuf_head + (seq - pcb->snd_una);
         if (off >= pcb->sbuf_size)
@@ -184,7 +276,13 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         if (pcb->snd_wnd == 0u && SEQ_GT(pcb->snd_nxt, pcb->snd_una) && !(pcb->flags & TF_FIN_SENT)) {
             pcb->snd_nxt = pcb->snd_una;
         }
-        for (;;) {
+        /* Loss recovery with a scoreboard: holes first, by pipe (RFC 6675). */
+        if (tcp_sack_recovery(pcb) && pcb->snd_wnd != 0u) {
+            sent = tcp_sack_output(stack, pcb);
+            if (!(pcb->flags & TF_REXMIT) && pcb->snd_una != pcb->snd_max)
+                tcp_rexmit_timer_start(pcb, stack->now);
+        }
+        for (; !tcp_sack_recovery(pcb) || pcb->snd_wnd == 0u;) {
             uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
             if (SEQ_GT(pcb->snd_nxt, data_end))
                 break; /* FIN already sent */
@@ -195,18 +293,35 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
              * collect the three duplicates fast retransmit needs. */
             if (pcb->dupacks != 0u && pcb->dupacks < 3u && !(pcb->flags & TF_RECOVERY))
                 cwnd += (uint32_t)pcb->dupacks * pcb->mss;
-            uint32_t wnd = pcb->snd_wnd < cwnd ? pcb->snd_wnd : cwnd;
             uint32_t flight = tcp_flight(pcb);
-            uint32_t avail = wnd > flight ? wnd - flight : 0u;
-            uint32_t len = unsent < pcb->mss ? unsent : pcb->mss;
+            /* The peer's window counts from SND.UNA; cwnd counts what is in
+             * the network, and bytes a go-back skipped as SACKed are not. */
+            uint32_t in_net = pcb->sack != NULL ? flight - tcp_sack_below(pcb, pcb->snd_nxt) : flight;
+            uint32_t avail = pcb->snd_wnd > flight ? pcb->snd_wnd - flight : 0u;
+            uint32_t cavail = cwnd > in_net ? cwnd - in_net : 0u;
+            if (cavail < avail)
+                avail = cavail;
+            uint32_t smss = tcp_seg_room(pcb);
+            uint32_t len = unsent < smss ? unsent : smss;
             if (len > avail)
                 len = avail;
+            if (pcb->sack != NULL && SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {
+                /* Go-back after a timeout: skip what the peer SACKed since. */
+                uint32_t at = pcb->snd_nxt;
+                uint32_t room = tcp_sack_skip(pcb, &at);
+                if (at != pcb->snd_nxt) {
+                    pcb->snd_nxt = SEQ_GT(at, pcb->snd_max) ? pcb->snd_max : at;
+                    continue;
+                }
+                if (len > room)
+                    len = room;
+            }
             int fin = (pcb->flags & TF_FIN_QUEUED) && len == unsent;
             if (len == 0u && !fin)
                 break;
             /* Retransmissions (below snd_max) always go: holding them back
              * for a small window would stall the connection. */
-            if (len < pcb->mss && !fin && SEQ_GEQ(pcb->snd_nxt, pcb->snd_max)) {
+            if (len < smss && !fin && SEQ_GEQ(pcb->snd_nxt, pcb->snd_max)) {
                 if (len < unsent) {
                     /* RFC 1122 4.2.3.4: window-limited; wait for a bigger
                      * window unless it is half the largest seen, or nothing
@@ -226,7 +341,7 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             if (fin)
                 pcb->flags |= TF_FIN_SENT;
             if (SEQ_GT(pcb->snd_nxt, pcb->snd_max)) {
-                if (!(pcb->flags & TF_RTT) && SEQ_GEQ(seq, pcb->snd_max)) {
+                if (!(pcb->flags & (TF_RTT | TF_TS)) && SEQ_GEQ(seq, pcb->snd_max)) {
                     pcb->flags |= TF_RTT;
                     pcb->rtt_seq = seq;
                     pcb->rtt_start = stack->now;
@@ -249,6 +364,12 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             pcb->flags |= TF_PERSIST;
             pcb->t_rexmit = stack->now + pcb->rto;
         }
+        /* Data outstanding or waiting must always have a timer: anything
+         * else (a recovery that found nothing to send, say) would wait for
+         * the peer forever. */
+        if (!(pcb->flags & (TF_REXMIT | TF_PERSIST)) &&
+            (pcb->snd_una != pcb->snd_max || SEQ_LT(pcb->snd_nxt, data_end)))
+            tcp_rexmit_timer_start(pcb, stack->now);
     }
     if (!sent && (pcb->flags & TF_ACK_NOW))
         (void)tcp_send_ack(stack, pcb);

@@ -1,9 +1,10 @@
 /* The socket structure and the helpers shared by the socket layer's files
- * (not API). TCP adds its member to the union and its case to each type
- * switch in socket.c. */
+ * (not API): socket.c (table, locking, waiting, the calls' type switches,
+ * options, poll, netstat), socket_udp.c and socket_tcp.c. */
 #ifndef TERN_SOCKET_INTERNAL_H
 #define TERN_SOCKET_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "tern/stack.h"
 #include "tern/udp.h"
@@ -25,7 +26,41 @@ typedef struct socket_udp {
     uint16_t qmax;       /* TERN_SO_UDP_RXQ */
 } socket_udp_t;
 
-/* One socket: allocated at tern_socket() (SOCKET, owner = id). */
+/* TCP socket states (the connection's own state is tern_tcp_state(pcb)). */
+enum socket_tcp_state {
+    STCP_NEW = 0,    /* created, maybe bound */
+    STCP_LISTEN,     /* listening: pcb is the listener */
+    STCP_CONNECTING, /* SYN sent */
+    STCP_CONNECTED,  /* established at some point; pcb may be CLOSED (both FINs done) */
+    STCP_DEAD        /* the connection died (reset, timeout, refused): pcb gone, err says why */
+};
+
+/* zero-copy spans handed out and not yet consumed / committed */
+#define STCP_SPAN_RX 0x01u
+#define STCP_SPAN_TX 0x02u
+
+/* TCP part. Options set before listen/connect are kept here and applied to
+ * the pcb when it exists. */
+typedef struct socket_tcp {
+    tern_tcp_pcb_t *pcb;     /* listener or connection; NULL before, and once it died */
+    tern_tcp_pcb_t **queue;  /* listener: a ring of backlog established connections waiting for accept */
+    uint8_t *held_rx;        /* a ring kept for an outstanding span when the connection died */
+    uint8_t *held_tx;
+    uint8_t *tx_span;        /* the send span handed out (the ring may restart at 0 under it) */
+    uint32_t rcvbuf, sndbuf; /* ring sizes (effective) */
+    uint32_t ka_idle, ka_intvl;
+    uint32_t linger;         /* ms, UINT32_MAX = off */
+    uint16_t local_port;     /* bound port (0: none / ephemeral) */
+    int8_t err;              /* why it died (STCP_DEAD), a tern_err_t */
+    uint8_t state;           /* enum socket_tcp_state */
+    uint8_t opts;            /* TERN_TCP_OPT_* */
+    uint8_t ka_cnt;
+    uint8_t backlog, qhead, qlen;
+    uint8_t span;            /* STCP_SPAN_* */
+} socket_tcp_t;
+
+/* One socket: allocated at tern_socket() (SOCKET, owner = id), only as
+ * large as its type needs (the union's member for that type). */
 typedef struct tern_socket {
     uint32_t serial; /* tells this socket from a later one with the same id */
     uint16_t id;
@@ -38,8 +73,84 @@ typedef struct tern_socket {
 #endif
     union {
         socket_udp_t udp;
-        /* TCP: its connection state goes here. */
+        socket_tcp_t tcp;
     } u;
 } tern_socket_t;
+
+#define SOCKET_SIZE_UDP (offsetof(tern_socket_t, u) + sizeof(socket_udp_t))
+#define SOCKET_SIZE_TCP (offsetof(tern_socket_t, u) + sizeof(socket_tcp_t))
+
+/* ---- socket.c: shared by the type files ---------------------------------- */
+void socket_lock(const tern_stack_t *stack);
+void socket_unlock(const tern_stack_t *stack);
+/* Wake blocked threads, when there are any (lock held). */
+void socket_wake(const tern_stack_t *stack);
+tern_socket_t *socket_lookup(const tern_stack_t *stack, int id);
+/* A new socket structure of type with a free id, in the table (lock held);
+ * NULL: no id or no memory. */
+tern_socket_t *socket_new(tern_stack_t *stack, int type);
+/* Take it out of the table and free the structure (lock held). */
+void socket_release(tern_stack_t *stack, tern_socket_t *s);
+/* Can this call block (an OS, a wait hook, and neither DONTWAIT nor NONBLOCK)? */
+int socket_blocking(const tern_stack_t *stack, const tern_socket_t *s, int flags);
+/* With an OS clock: bring stack->now up to it, so that timers armed and RTTs
+ * timed from an application thread start from the present. */
+void socket_touch_time(tern_stack_t *stack);
+
+/* The lock/lookup/try/wait/retry shape of every call that may block: try
+ * runs with the lock held; while it returns `again` and the call may block,
+ * wait (up to the socket's receive or send timeout, measured from the
+ * first try) and retry. *sp is updated after each wait (TERN_ERR_BADF when
+ * the socket was closed meanwhile). */
+typedef int (*socket_try_fn)(tern_stack_t *stack, tern_socket_t *s, void *arg);
+enum { SOCKET_WAIT_RECV = 0, SOCKET_WAIT_SEND = 1, SOCKET_WAIT_BUFFER = 2 };
+int socket_retry(tern_stack_t *stack, tern_socket_t **sp, int flags, int how, int again, socket_try_fn fn, void *arg);
+/* Wait once: TERN_OK (re-check), TERN_ERR_TIMEOUT, TERN_ERR_BADF. */
+int socket_wait(tern_stack_t *stack, tern_socket_t **sp, uint32_t start, uint32_t timeout, int want_buffer);
+uint32_t socket_now(const tern_stack_t *stack);
+/* One netstat row (lock held: /api/stats calls it from the stack thread). */
+void socket_row(const tern_stack_t *stack, const tern_socket_t *s, tern_socket_info_t *row);
+uint32_t socket_rcvtimeo(const tern_socket_t *s);
+uint32_t socket_sndtimeo(const tern_socket_t *s);
+
+/* ---- socket_udp.c ----------------------------------------------------------- */
+void socket_udp_init(tern_socket_t *s);
+void socket_udp_free(tern_stack_t *stack, tern_socket_t *s);
+int socket_udp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t *local);
+int socket_udp_connect(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t *remote);
+int socket_udp_shutdown(tern_stack_t *stack, tern_socket_t *s, int how);
+int socket_udp_name(const tern_socket_t *s, tern_sockaddr_t *out, int peer);
+int socket_udp_receive(tern_stack_t *stack, tern_socket_t **sp, void *buf, size_t len, int flags,
+                       tern_sockaddr_t *from, tern_netbuf_t **out);
+int socket_udp_sendto(tern_stack_t *stack, tern_socket_t **sp, const void *data, size_t len, int flags,
+                      const tern_sockaddr_t *to);
+int socket_udp_send_netbuf(tern_stack_t *stack, tern_socket_t *s, tern_netbuf_t *nb, const tern_sockaddr_t *to);
+int socket_udp_setopt(tern_socket_t *s, int opt, uint32_t value);
+int socket_udp_getopt(const tern_socket_t *s, int opt, uint32_t *value);
+uint16_t socket_udp_revents(const tern_stack_t *stack, const tern_socket_t *s);
+void socket_udp_info(const tern_socket_t *s, tern_socket_info_t *row);
+/* (the UDP input hooks socket_udp_recv and socket_udp_error are declared in
+ * net/udp_internal.h) */
+
+/* ---- socket_tcp.c ----------------------------------------------------------- */
+void socket_tcp_init(tern_socket_t *s);
+void socket_tcp_free(tern_stack_t *stack, tern_socket_t *s);
+int socket_tcp_close(tern_stack_t *stack, tern_socket_t **sp);
+int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t *local);
+int socket_tcp_listen(tern_stack_t *stack, tern_socket_t *s, int backlog);
+int socket_tcp_accept(tern_stack_t *stack, tern_socket_t **sp, tern_sockaddr_t *remote);
+int socket_tcp_connect(tern_stack_t *stack, tern_socket_t **sp, const tern_sockaddr_t *remote);
+int socket_tcp_shutdown(tern_stack_t *stack, tern_socket_t *s, int how);
+int socket_tcp_name(const tern_socket_t *s, tern_sockaddr_t *out, int peer);
+int socket_tcp_recv(tern_stack_t *stack, tern_socket_t **sp, void *buf, size_t len, int flags);
+int socket_tcp_send(tern_stack_t *stack, tern_socket_t **sp, const void *data, size_t len, int flags);
+int socket_tcp_recv_span(tern_stack_t *stack, tern_socket_t **sp, const uint8_t **span, int flags);
+int socket_tcp_recv_consume(tern_stack_t *stack, tern_socket_t *s, size_t n);
+int socket_tcp_send_span(tern_stack_t *stack, tern_socket_t **sp, uint8_t **span, int flags);
+int socket_tcp_send_commit(tern_stack_t *stack, tern_socket_t *s, size_t n);
+int socket_tcp_setopt(tern_stack_t *stack, tern_socket_t *s, int opt, uint32_t value);
+int socket_tcp_getopt(const tern_socket_t *s, int opt, uint32_t *value);
+uint16_t socket_tcp_revents(const tern_socket_t *s);
+void socket_tcp_info(const tern_socket_t *s, tern_socket_info_t *row);
 
 #endif

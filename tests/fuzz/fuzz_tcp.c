@@ -6,8 +6,9 @@
  * (the peer closed), SYN-SENT (we connect). The rest is a list of segments:
  *   flags(1) seq_delta(2) ack_delta(2) wnd(2) optlen(1) opts datalen(1) data
  * where the deltas are relative to what the connection expects (so they
- * land in and around the windows) and flag bit 0x80 of a spare byte breaks
- * the checksum. After each input the connection is aborted, timers run
+ * land in and around the windows; so are SACK block edges in opts) and
+ * flag bit 0x80 of a spare byte breaks the checksum. A first byte whose
+ * (value / 7) is odd negotiates SACK and timestamps in the handshake. After each input the connection is aborted, timers run
  * through TIME-WAIT, and the stack must be back at its baseline (heap
  * bytes, network buffers, ledger verify). The stack is rebuilt every 512
  * inputs. */
@@ -279,9 +280,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     learn_peer();
     unsigned start = data[0] % 7u;
+    /* (data[0] / 7) odd: the handshake negotiates SACK and timestamps (the
+     * handshake's own segments then carry TSval 2; the fuzzer's need their
+     * own timestamps option, or are dropped as RFC 7323 3.2 says). */
+    int sackts = ((data[0] / 7u) & 1u) != 0u;
     data++;
     size--;
-    static const uint8_t syn_opt[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 2};
+    static const uint8_t syn_plain[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 2};
+    static const uint8_t syn_full[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 2};
+    static const uint8_t ts_opt[12] = {1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 0};
+    const uint8_t *syn_opt = sackts ? syn_full : syn_plain;
+    size_t syn_optlen = sackts ? sizeof syn_full : sizeof syn_plain;
+    const uint8_t *hs_opt = sackts ? ts_opt : NULL;
+    size_t hs_optlen = sackts ? sizeof ts_opt : 0u;
     uint16_t sport = (uint16_t)(1024u + inputs % 30000u);
     uint32_t peer_seq = 1000u * inputs, our_next = 0;
     conn = NULL;
@@ -299,26 +310,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sport = 5000;
         our_next = last.seq + 1u;
     } else if (start >= 1) {
-        send_seg(sport, 80, peer_seq, 0, 0x02, 65535, syn_opt, 8, NULL, 0, 0);
+        send_seg(sport, 80, peer_seq, 0, 0x02, 65535, syn_opt, syn_optlen, NULL, 0, 0);
         if (!last.valid || last.flags != 0x12)
             abort();
         our_next = last.seq + 1u;
         peer_seq++;
         if (start >= 2) {
-            send_seg(sport, 80, peer_seq, our_next, 0x10, 65535, NULL, 0, NULL, 0, 0);
+            send_seg(sport, 80, peer_seq, our_next, 0x10, 65535, hs_opt, hs_optlen, NULL, 0, 0);
             if (conn == NULL)
                 abort();
         }
         if (start >= 3 && conn != NULL) {
             static const uint8_t some[300] = {1};
             tern_tcp_write(conn, some, sizeof some);
-            send_seg(sport, 80, peer_seq, our_next, 0x18, 65535, NULL, 0, some, 100, 0);
+            send_seg(sport, 80, peer_seq, our_next, 0x18, 65535, hs_opt, hs_optlen, some, 100, 0);
             peer_seq += 100u;
         }
         if (start == 4 && conn != NULL)
             tern_tcp_shutdown(conn);
         if (start == 5 && conn != NULL) {
-            send_seg(sport, 80, peer_seq, our_next, 0x11, 65535, NULL, 0, NULL, 0, 0);
+            send_seg(sport, 80, peer_seq, our_next, 0x11, 65535, hs_opt, hs_optlen, NULL, 0, 0);
             peer_seq++;
         }
     }
@@ -341,8 +352,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t dlen = data[i++];
         if (i + dlen > size)
             dlen = size - i;
+        /* SACK blocks are sequence numbers of ours: taken relative to
+         * our_next, as the ACK field is, so that they land near the flight. */
+        uint8_t optbuf[64];
+        memcpy(optbuf, opt, optlen);
+        for (size_t k = 0; k < optlen;) {
+            if (optbuf[k] <= 1u) {
+                k++;
+                continue;
+            }
+            if (k + 1u >= optlen || optbuf[k + 1u] < 2u)
+                break;
+            if (optbuf[k] == 5u)
+                for (size_t e = k + 2u; e + 4u <= k + optbuf[k + 1u] && e + 4u <= optlen; e += 4u) {
+                    uint32_t v = ((uint32_t)optbuf[e] << 24 | (uint32_t)optbuf[e + 1u] << 16 |
+                                  (uint32_t)optbuf[e + 2u] << 8 | optbuf[e + 3u]) + our_next;
+                    optbuf[e] = (uint8_t)(v >> 24);
+                    optbuf[e + 1u] = (uint8_t)(v >> 16);
+                    optbuf[e + 2u] = (uint8_t)(v >> 8);
+                    optbuf[e + 3u] = (uint8_t)v;
+                }
+            k += optbuf[k + 1u];
+        }
         send_seg(sport, dport, peer_seq + (uint32_t)(int32_t)dseq, our_next + (uint32_t)(int32_t)dack,
-                 (uint8_t)(flags & 0x3Fu), wnd, opt, optlen, data + i, dlen, bad);
+                 (uint8_t)(flags & 0x3Fu), wnd, optbuf, optlen, data + i, dlen, bad);
         i += dlen;
         if (!(flags & 0x40u))
             peer_seq += (uint32_t)dlen; /* keep in step with what we sent */

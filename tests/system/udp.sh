@@ -49,7 +49,7 @@ grep -q '2000/2000 echoed byte-identical, 0 corrupted' "$TMP/client4.log" || fai
 pass "5000/5000 echoes byte-identical, sizes 0..1472"
 
 echo "== (b) a closed port answers ICMP port unreachable"
-nsx "$PY" "$PEER" refused "$TERN_IP" 9 >"$TMP/refused.log" 2>&1 || { cat "$TMP/refused.log"; fail "no port unreachable"; }
+nsx "$PY" "$PEER" refused "$TERN_IP" 4242 >"$TMP/refused.log" 2>&1 || { cat "$TMP/refused.log"; fail "no port unreachable"; }
 cat "$TMP/refused.log"
 pass "port unreachable reaches the Linux socket as ECONNREFUSED"
 

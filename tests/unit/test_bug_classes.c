@@ -1,14 +1,19 @@
 /* One test per known bug class of embedded TCP/IP stacks (Ripple20,
- * AMNESIA:33, INFRA:HALT, URGENT/11) for the layers that exist so far:
- * each crafted input must be dropped, counted under its reason, leave memory
- * at the baseline and raise no sanitizer report. UDP, TCP, DHCP and DNS
- * classes live with their layers' tests; docs/reliability.md lists them all. */
+ * AMNESIA:33, INFRA:HALT, URGENT/11), named after the class: each crafted
+ * input must be dropped (counted under its reason) or handled the way the
+ * RFCs require, leave memory where it was and raise no sanitizer report.
+ * The TCP classes run against a listener and an established connection
+ * (black box: public API, counters and the frames on the wire). DNS and
+ * DHCP classes live in test_dns.c / test_dhcp.c; docs/reliability.md lists
+ * them all. */
 #include "tern_test.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
+#include "tern/err.h"
 #include "tern/stack.h"
+#include "tern/tcp.h"
 
 static const uint8_t echo_data[32] = "tern bug-class regression data!";
 
@@ -203,6 +208,822 @@ static void test_ipv4_reassembly_past_65535(void **state)
 }
 #endif
 
+
+/* ==========================================================================
+ * TCP: crafted segments into a listener (LISTEN) and an established
+ * connection, through the whole input path. Black box: the public API, the
+ * counters and the frames on the wire. The flag bits are RFC 9293 3.1's,
+ * spelled here so the test does not lean on the stack's internal header.
+ * ======================================================================== */
+#define T_FIN 0x01u
+#define T_SYN 0x02u
+#define T_RST 0x04u
+#define T_PSH 0x08u
+#define T_ACK 0x10u
+#define T_URG 0x20u
+#define LPORT 80u
+#define PPORT 40001u
+#define PEER_ISN 5000u
+
+typedef struct tcpfx {
+    net_fixture_t *f;
+    tern_tcp_pcb_t *listener;
+    tern_tcp_pcb_t *conn; /* accepted */
+    int accepts, readable, errors, last_err, peer_closed;
+    uint32_t snd; /* the peer's next sequence number (our RCV.NXT) */
+    uint32_t rcv; /* our next sequence number (the peer's RCV.NXT) */
+} tcpfx_t;
+
+static int on_accept(void *arg, tern_tcp_pcb_t *l, tern_tcp_pcb_t *pcb)
+{
+    tcpfx_t *t = arg;
+    (void)l;
+    t->accepts++;
+    t->conn = pcb;
+    return TERN_OK;
+}
+static void on_readable(void *arg, tern_tcp_pcb_t *pcb)
+{
+    (void)pcb;
+    ((tcpfx_t *)arg)->readable++;
+}
+static void on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
+{
+    tcpfx_t *t = arg;
+    (void)pcb;
+    t->errors++;
+    t->last_err = err;
+    t->conn = NULL;
+}
+static void on_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
+{
+    (void)pcb;
+    ((tcpfx_t *)arg)->peer_closed++;
+}
+static const tern_tcp_callbacks_t tcp_cbs = {
+    .accept = on_accept, .readable = on_readable, .error = on_error, .peer_closed = on_peer_closed};
+
+/* One segment as the test wants it; fields left 0 get the defaults below. */
+typedef struct seg {
+    tern_ip4_t src, dst;       /* 0: FR_PEER_IP, FR_OUR_IP */
+    uint16_t sport, dport;     /* 0: PPORT, LPORT */
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t wnd;              /* 0: 8192 */
+    uint16_t urp;
+    const uint8_t *opt;        /* a multiple of 4 bytes */
+    size_t opt_len;
+    const void *data;
+    size_t len;
+    const uint8_t *eth_dst;    /* NULL: FR_OUR_MAC */
+} seg_t;
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The TCP checksum over the pseudo header (RFC 9293 3.1), from the IPv4
+ * header of the frame: recomputed after a test edits the TCP header. */
+static void tcp_fix_checksum(uint8_t *frame, size_t n)
+{
+    uint8_t *ip = frame + 14;
+    size_t ihl = (size_t)(ip[0] & 0x0Fu) * 4u;
+    size_t tl = ((size_t)ip[2] << 8 | ip[3]) - ihl;
+    assert_true(14u + ihl + tl <= n);
+    uint8_t ps[FRAME_MAX + 12];
+    memcpy(ps, ip + 12, 8);
+    ps[8] = 0;
+    ps[9] = 6;
+    ps[10] = (uint8_t)(tl >> 8);
+    ps[11] = (uint8_t)tl;
+    uint8_t *tcp = ip + ihl;
+    tcp[16] = tcp[17] = 0;
+    memcpy(ps + 12, tcp, tl);
+    uint16_t c = frame_checksum(ps, tl + 12);
+    tcp[16] = (uint8_t)(c >> 8);
+    tcp[17] = (uint8_t)c;
+}
+
+static size_t seg_frame(uint8_t *out, const seg_t *s)
+{
+    uint8_t tcp[FRAME_MAX];
+    size_t hl = 20u + s->opt_len;
+    assert_true(s->opt_len % 4u == 0u && hl + s->len <= 1480u);
+    memset(tcp, 0, hl);
+    uint16_t sport = s->sport ? s->sport : PPORT, dport = s->dport ? s->dport : LPORT;
+    tcp[0] = (uint8_t)(sport >> 8);
+    tcp[1] = (uint8_t)sport;
+    tcp[2] = (uint8_t)(dport >> 8);
+    tcp[3] = (uint8_t)dport;
+    put_be32(tcp + 4, s->seq);
+    put_be32(tcp + 8, s->ack);
+    tcp[12] = (uint8_t)((hl / 4u) << 4);
+    tcp[13] = s->flags;
+    uint16_t wnd = s->wnd ? s->wnd : 8192u;
+    tcp[14] = (uint8_t)(wnd >> 8);
+    tcp[15] = (uint8_t)wnd;
+    tcp[18] = (uint8_t)(s->urp >> 8);
+    tcp[19] = (uint8_t)s->urp;
+    if (s->opt_len)
+        memcpy(tcp + 20, s->opt, s->opt_len);
+    if (s->len)
+        memcpy(tcp + hl, s->data, s->len);
+    frame_ip_t ip = {.src = s->src ? s->src : FR_PEER_IP, .dst = s->dst ? s->dst : FR_OUR_IP, .proto = 6};
+    size_t n = frame_ip_eth2(out, s->eth_dst ? s->eth_dst : FR_OUR_MAC, FR_PEER_MAC, &ip, tcp, hl + s->len);
+    tcp_fix_checksum(out, n);
+    return n;
+}
+
+static void seg_rx(tcpfx_t *t, const seg_t *s)
+{
+    uint8_t fr[FRAME_MAX];
+    size_t n = seg_frame(fr, s);
+    fx_rx(t->f, fr, n);
+}
+
+/* The TCP header of captured frame i, and its payload length. */
+static const uint8_t *cap_tcp(tcpfx_t *t, unsigned i, uint32_t *payload)
+{
+    const uint8_t *fr = capnet_frame(&t->f->cn, i, NULL);
+    assert_int_equal(fr[12] << 8 | fr[13], 0x0800);
+    const uint8_t *ip = fr + 14;
+    assert_int_equal(ip[9], 6);
+    size_t ihl = (size_t)(ip[0] & 0x0Fu) * 4u;
+    const uint8_t *h = ip + ihl;
+    if (payload != NULL)
+        *payload = (uint32_t)(((size_t)ip[2] << 8 | ip[3]) - ihl - (size_t)(h[12] >> 4) * 4u);
+    return h;
+}
+
+static uint32_t tcp_drops(const tern_tcp_stats_t *s)
+{
+    return s->drop_truncated + s->drop_checksum + s->drop_offset + s->drop_options + s->drop_bcast +
+           s->drop_no_pcb + s->drop_unacceptable + s->drop_bad_ack + s->drop_rst + s->drop_syn_limit +
+           s->drop_nomem + s->drop_state + s->drop_window;
+}
+static uint32_t all_drops(tcpfx_t *t)
+{
+    return counters_drops(&t->f->stack.counters) + tcp_drops(tern_tcp_stats(&t->f->stack));
+}
+
+/* Feed a crafted frame: counted once under *counter (one drop over every
+ * layer), exactly `replies` frames sent in answer, no memory kept. */
+static void expect_drop(tcpfx_t *t, const uint8_t *fr, size_t n, const uint32_t *counter, unsigned replies)
+{
+    mem_snapshot_t before;
+    mem_snapshot(&t->f->stack, &before);
+    uint32_t c0 = *counter, d0 = all_drops(t);
+    uint16_t half0 = t->f->stack.tcp.half_open;
+    capnet_clear(&t->f->cn);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(*counter, c0 + 1u);
+    assert_int_equal(all_drops(t), d0 + 1u);
+    assert_int_equal(t->f->cn.count, replies);
+    assert_int_equal(t->f->stack.tcp.half_open, half0);
+    capnet_tx_complete(&t->f->cn);
+    mem_assert_baseline(&t->f->stack, &before);
+}
+static void expect_seg_drop(tcpfx_t *t, const seg_t *s, const uint32_t *counter, unsigned replies)
+{
+    uint8_t fr[FRAME_MAX];
+    size_t n = seg_frame(fr, s);
+    expect_drop(t, fr, n, counter, replies);
+}
+
+/* The only reply is a bare ACK carrying our SND.NXT and the peer's
+ * RCV.NXT unchanged: a challenge ACK (RFC 5961 7) or a duplicate ACK. */
+static void expect_bare_ack(tcpfx_t *t)
+{
+    assert_int_equal(t->f->cn.count, 1);
+    uint32_t plen;
+    const uint8_t *h = cap_tcp(t, 0, &plen);
+    assert_int_equal(h[13], T_ACK);
+    assert_int_equal(plen, 0);
+    assert_int_equal(get_be32(h + 4), t->rcv);
+    assert_int_equal(get_be32(h + 8), t->snd);
+}
+
+static int tcp_setup(void **state)
+{
+    tcpfx_t *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->f = net_fixture_new(tern_test_seed(77));
+    net_fixture_learn_peer(t->f);
+    int err;
+    t->listener = tern_tcp_listen(&t->f->stack, LPORT, 4, &tcp_cbs, t, &err);
+    assert_non_null(t->listener);
+    mem_snapshot(&t->f->stack, &t->f->base);
+    *state = t;
+    return 0;
+}
+
+static int tcp_teardown(void **state)
+{
+    tcpfx_t *t = *state;
+    if (t->conn != NULL)
+        tern_tcp_abort(t->conn);
+    /* Half-open leftovers and TIME-WAIT time out; then nothing is held. */
+    for (int i = 0; i < 400; i++) {
+        t->f->now += 1000;
+        tern_poll(&t->f->stack, t->f->now);
+        capnet_tx_complete(&t->f->cn);
+    }
+    assert_int_equal(t->f->stack.tcp.half_open, 0);
+    net_fixture_free(t->f);
+    free(t);
+    return 0;
+}
+
+/* The passive handshake from PPORT with ISN PEER_ISN and the given SYN
+ * options; leaves t->conn ESTABLISHED, nothing captured. */
+static void tcp_establish(tcpfx_t *t, const uint8_t *opt, size_t opt_len, uint16_t wnd)
+{
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = PEER_ISN, .flags = T_SYN, .opt = opt, .opt_len = opt_len, .wnd = wnd});
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0, NULL);
+    assert_int_equal(h[13], T_SYN | T_ACK);
+    assert_int_equal(get_be32(h + 8), PEER_ISN + 1u);
+    t->rcv = get_be32(h + 4) + 1u;
+    t->snd = PEER_ISN + 1u;
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK, .wnd = wnd});
+    assert_int_equal(t->accepts, 1);
+    assert_non_null(t->conn);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
+    assert_int_equal(t->f->cn.count, 0);
+}
+
+/* After an attack: still in `state`, and both sequence spaces where they
+ * were. The peer's next byte is taken in order and our ACK for it carries
+ * the expected SEQ and ACK. */
+static void assert_conn_intact(tcpfx_t *t, int state)
+{
+    assert_non_null(t->conn);
+    assert_int_equal(tern_tcp_state(t->conn), state);
+    assert_int_equal(t->errors, 0);
+    if (state != TERN_TCP_ESTABLISHED)
+        return;
+    size_t avail = tern_tcp_recv_avail(t->conn);
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK | T_PSH, .data = "z", .len = 1});
+    assert_int_equal(tern_tcp_recv_avail(t->conn), avail + 1u);
+    t->snd++;
+    t->f->now += TERN_TCP_DELACK_MS + 1u;
+    tern_poll(&t->f->stack, t->f->now);
+    expect_bare_ack(t);
+    uint8_t buf[64];
+    while (tern_tcp_read(t->conn, buf, sizeof buf) > 0) {
+    }
+    capnet_clear(&t->f->cn);
+}
+
+/* URGENT/11 (CVE-2019-12255 family): an urgent pointer beyond the data must
+ * not make the stack read, copy or skip past the segment. tern delivers
+ * urgent bytes inline and ignores the pointer (RFC 6093 3). */
+static void test_tcp_urgent_pointer_beyond_data(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    static const uint16_t urps[] = {0xFFFFu, 4u, 1000u, 0u};
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    for (size_t i = 0; i < sizeof urps / sizeof urps[0]; i++) {
+        uint32_t d0 = all_drops(t);
+        seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK | T_URG | T_PSH, .urp = urps[i],
+                           .data = "abc", .len = 3});
+        t->snd += 3u;
+        assert_int_equal(all_drops(t), d0);
+        assert_int_equal(tern_tcp_recv_avail(t->conn), 3);
+        char buf[8];
+        assert_int_equal(tern_tcp_read(t->conn, buf, sizeof buf), 3);
+        assert_memory_equal(buf, "abc", 3);
+        /* The pointer with no data at all: nothing to deliver. */
+        seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK | T_URG, .urp = urps[i]});
+        assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
+    }
+    assert_int_equal(s->drop_unacceptable, 0);
+    capnet_clear(&t->f->cn);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+    /* On a SYN the pointer means nothing: the handshake goes on normally. */
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.sport = PPORT + 1u, .seq = 77, .flags = T_SYN | T_URG, .urp = 0xFFFFu});
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(cap_tcp(t, 0, NULL)[13], T_SYN | T_ACK);
+}
+
+/* Malformed options are checked both in LISTEN (a SYN) and in ESTABLISHED
+ * (a data segment): dropped before anything is allocated or delivered,
+ * counted under drop_options, nothing sent. */
+static void expect_bad_options(tcpfx_t *t, const uint8_t *opt, size_t opt_len)
+{
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    expect_seg_drop(t, &(seg_t){.sport = PPORT + 7u, .seq = 1, .flags = T_SYN, .opt = opt, .opt_len = opt_len},
+                    &s->drop_options, 0);
+    assert_int_equal(t->accepts, 1);
+    expect_seg_drop(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK | T_PSH, .opt = opt,
+                                .opt_len = opt_len, .data = "evil", .len = 4},
+                    &s->drop_options, 0);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
+}
+
+/* AMNESIA:33 (CVE-2020-17443 family) / URGENT/11: an option length of 0
+ * never advances the parser (an endless loop); of 1 it points into its own
+ * length byte. Both for known and unknown kinds. */
+static void test_tcp_option_length_zero(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    static const uint8_t kinds[] = {2, 3, 4, 5, 8, 30, 254};
+    for (size_t k = 0; k < sizeof kinds; k++) {
+        const uint8_t first[8] = {kinds[k], 0, 1, 1, 1, 1, 1, 1};
+        const uint8_t later[8] = {1, 1, 1, kinds[k], 0, 0, 0, 0};
+        expect_bad_options(t, first, 8);
+        expect_bad_options(t, later, 8);
+    }
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+static void test_tcp_option_length_one(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    static const uint8_t kinds[] = {2, 3, 4, 5, 8, 30, 254};
+    for (size_t k = 0; k < sizeof kinds; k++) {
+        const uint8_t first[8] = {kinds[k], 1, 1, 1, 1, 1, 1, 1};
+        const uint8_t later[8] = {1, 1, 1, 1, 1, kinds[k], 1, 0};
+        expect_bad_options(t, first, 8);
+        expect_bad_options(t, later, 8);
+    }
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* An option whose length runs past the end of the header (into the data or
+ * past the segment), or whose kind is the last byte with no length. */
+static void test_tcp_option_past_header(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    static const uint8_t bad[][8] = {
+        {2, 12, 5, 0xb4, 1, 1, 1, 1},      /* MSS claiming 12 bytes of 8 */
+        {1, 1, 1, 1, 1, 1, 1, 2},          /* MSS kind on the last byte, no length */
+        {1, 1, 1, 1, 1, 1, 1, 254},        /* unknown kind on the last byte */
+        {1, 1, 8, 10, 0, 0, 0, 1},         /* timestamps: 10 bytes from offset 2 of 8 */
+        {5, 10, 0, 0, 0, 1, 0, 0},         /* SACK block running past */
+        {254, 255, 1, 1, 1, 1, 1, 1},      /* the largest length */
+        {1, 1, 1, 1, 1, 1, 3, 3},          /* window scale: 3 bytes from offset 6 of 8 */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        expect_bad_options(t, bad[k], 8);
+    /* Control: the same area, well formed up to its last byte, is taken. */
+    static const uint8_t good[8] = {1, 1, 1, 1, 2, 4, 5, 0xb4};
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.sport = PPORT + 9u, .seq = 1, .flags = T_SYN, .opt = good, .opt_len = 8});
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(cap_tcp(t, 0, NULL)[13], T_SYN | T_ACK);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* AMNESIA:33 / FNET: an MSS of 0 (or 1) must not make the sender divide by
+ * zero or spin on empty segments: it is clamped, and data still flows in
+ * non-empty segments no larger than the RFC 9293 default of 536. */
+static void mss_case(tcpfx_t *t, uint16_t mss)
+{
+    const uint8_t opt[4] = {2, 4, (uint8_t)(mss >> 8), (uint8_t)mss};
+    tcp_establish(t, opt, sizeof opt, 65535u);
+    tern_tcp_set_options(t->conn, TERN_TCP_OPT_NODELAY);
+    static uint8_t out[3000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 13u + 1u);
+    capnet_clear(&t->f->cn);
+    assert_int_equal(tern_tcp_write(t->conn, out, sizeof out), (int)sizeof out);
+    uint32_t acked = t->rcv, segments = 0;
+    uint8_t got[sizeof out];
+    for (int round = 0; round < 200 && acked != t->rcv + (uint32_t)sizeof out; round++) {
+        uint32_t high = acked;
+        for (unsigned i = 0; i < t->f->cn.count; i++) {
+            uint32_t plen;
+            const uint8_t *h = cap_tcp(t, i, &plen);
+            if (plen == 0u)
+                continue;
+            segments++;
+            assert_true(plen <= 536u);
+            uint32_t seq = get_be32(h + 4);
+            uint32_t off = seq - t->rcv;
+            assert_true(off + plen <= sizeof out);
+            memcpy(got + off, h + (size_t)(h[12] >> 4) * 4u, plen);
+            if (seq + plen - high < 0x80000000u)
+                high = seq + plen;
+        }
+        capnet_clear(&t->f->cn);
+        if (high == acked) {
+            /* Nothing new: let the retransmission timer run. */
+            t->f->now += 1000u;
+            tern_poll(&t->f->stack, t->f->now);
+            continue;
+        }
+        acked = high;
+        seg_rx(t, &(seg_t){.seq = t->snd, .ack = acked, .flags = T_ACK, .wnd = 65535u});
+    }
+    assert_int_equal(acked, t->rcv + (uint32_t)sizeof out);
+    assert_memory_equal(got, out, sizeof out);
+    assert_true(segments >= (uint32_t)sizeof out / 536u);
+    t->rcv = acked;
+    capnet_clear(&t->f->cn);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+static void test_tcp_mss_zero(void **state)
+{
+    mss_case(*state, 0);
+}
+
+static void test_tcp_mss_one(void **state)
+{
+    mss_case(*state, 1);
+}
+
+/* AMNESIA:33 (CVE-2020-17445 family): a data offset below 5 makes the
+ * "options" length negative; checked before anything else, in LISTEN and in
+ * ESTABLISHED, with the checksum correct so it is the offset that drops. */
+static void test_tcp_data_offset_below_5(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    uint8_t fr[FRAME_MAX];
+    for (unsigned off = 0; off < 5u; off++) {
+        size_t n = seg_frame(fr, &(seg_t){.sport = PPORT + 3u, .seq = 1, .flags = T_SYN});
+        fr[14 + 20 + 12] = (uint8_t)(off << 4);
+        tcp_fix_checksum(fr, n);
+        expect_drop(t, fr, n, &s->drop_offset, 0);
+        n = seg_frame(fr, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK, .data = "0123456789", .len = 10});
+        fr[14 + 20 + 12] = (uint8_t)(off << 4);
+        tcp_fix_checksum(fr, n);
+        expect_drop(t, fr, n, &s->drop_offset, 0);
+    }
+    assert_int_equal(t->accepts, 1);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* A data offset that puts the header end beyond the segment (Ripple20 /
+ * AMNESIA:33 out-of-bounds reads of "options"). */
+static void test_tcp_data_offset_beyond_segment(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    uint8_t fr[FRAME_MAX];
+    for (unsigned off = 6; off < 16u; off++) {
+        size_t n = seg_frame(fr, &(seg_t){.sport = PPORT + 3u, .seq = 1, .flags = T_SYN});
+        fr[14 + 20 + 12] = (uint8_t)(off << 4);
+        tcp_fix_checksum(fr, n);
+        expect_drop(t, fr, n, &s->drop_offset, 0);
+        n = seg_frame(fr, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK});
+        fr[14 + 20 + 12] = (uint8_t)(off << 4);
+        tcp_fix_checksum(fr, n);
+        expect_drop(t, fr, n, &s->drop_offset, 0);
+    }
+    /* 60 bytes claimed with 8 bytes of data after a 20-byte header. */
+    size_t n = seg_frame(fr, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK, .data = "abcdefgh", .len = 8});
+    fr[14 + 20 + 12] = 0xF0;
+    tcp_fix_checksum(fr, n);
+    expect_drop(t, fr, n, &s->drop_offset, 0);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* Fewer than 20 bytes of TCP header. */
+static void test_tcp_header_truncated(void **state)
+{
+    tcpfx_t *t = *state;
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    uint8_t fr[FRAME_MAX];
+    uint8_t whole[20];
+    size_t n = seg_frame(fr, &(seg_t){.seq = 1, .flags = T_SYN});
+    memcpy(whole, fr + 34, 20);
+    for (size_t len = 0; len < 20u; len++) {
+        frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 6};
+        n = frame_ip_eth(fr, &ip, whole, len);
+        expect_drop(t, fr, n, &s->drop_truncated, 0);
+    }
+}
+
+/* LAND (CVE-1999-0016): a SYN from our own address and port to itself
+ * would make a connection answer itself forever. */
+static void test_tcp_land_packet(void **state)
+{
+    tcpfx_t *t = *state;
+    expect_seg_drop(t, &(seg_t){.src = FR_OUR_IP, .sport = LPORT, .seq = 1, .flags = T_SYN},
+                    &t->f->stack.counters.ipv4_drop_land, 0);
+    expect_seg_drop(t, &(seg_t){.src = FR_OUR_IP, .sport = 1234, .seq = 1, .flags = T_SYN | T_ACK},
+                    &t->f->stack.counters.ipv4_drop_land, 0);
+    assert_int_equal(t->accepts, 0);
+}
+
+/* RFC 1122 4.2.3.10: a SYN from a broadcast or multicast source must be
+ * ignored (no SYN-ACK, no RST, no half-open connection). */
+static void test_tcp_broadcast_source(void **state)
+{
+    tcpfx_t *t = *state;
+    static const tern_ip4_t srcs[] = {TERN_IP4(255, 255, 255, 255), FR_SUBNET_BCAST};
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+        expect_seg_drop(t, &(seg_t){.src = srcs[i], .seq = 1, .flags = T_SYN},
+                        &t->f->stack.counters.ipv4_drop_bad_src, 0);
+        expect_seg_drop(t, &(seg_t){.src = srcs[i], .dport = 4242, .seq = 1, .flags = T_SYN},
+                        &t->f->stack.counters.ipv4_drop_bad_src, 0);
+    }
+    assert_int_equal(t->accepts, 0);
+}
+
+static void test_tcp_multicast_source(void **state)
+{
+    tcpfx_t *t = *state;
+    static const tern_ip4_t srcs[] = {TERN_IP4(224, 0, 0, 1), TERN_IP4(239, 255, 255, 250)};
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+        expect_seg_drop(t, &(seg_t){.src = srcs[i], .seq = 1, .flags = T_SYN},
+                        &t->f->stack.counters.ipv4_drop_bad_src, 0);
+        expect_seg_drop(t, &(seg_t){.src = srcs[i], .dport = 4242, .seq = 1, .flags = T_SYN},
+                        &t->f->stack.counters.ipv4_drop_bad_src, 0);
+    }
+    assert_int_equal(t->accepts, 0);
+}
+
+/* A SYN to a broadcast address (or in a link broadcast) is not for a
+ * connection (RFC 1122 4.2.3.10): no SYN-ACK and, to a closed port, no RST
+ * storm. */
+static void test_tcp_broadcast_destination(void **state)
+{
+    tcpfx_t *t = *state;
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    expect_seg_drop(t, &(seg_t){.dst = FR_SUBNET_BCAST, .eth_dst = FR_BCAST_MAC, .seq = 1, .flags = T_SYN},
+                    &s->drop_bcast, 0);
+    /* Our unicast address in a link broadcast: IPv4 drops it already
+     * (RFC 1122 3.3.6). */
+    expect_seg_drop(t, &(seg_t){.dst = FR_OUR_IP, .eth_dst = FR_BCAST_MAC, .seq = 1, .flags = T_SYN},
+                    &t->f->stack.counters.ipv4_drop_bcast_mismatch, 0);
+    expect_seg_drop(t, &(seg_t){.dst = TERN_IP4(255, 255, 255, 255), .eth_dst = FR_BCAST_MAC, .seq = 1,
+                                .flags = T_SYN},
+                    &s->drop_bcast, 0);
+    expect_seg_drop(t, &(seg_t){.dst = FR_SUBNET_BCAST, .eth_dst = FR_BCAST_MAC, .dport = 4242, .seq = 1,
+                                .flags = T_ACK},
+                    &s->drop_bcast, 0);
+    assert_int_equal(t->accepts, 0);
+}
+
+/* URGENT/11: data on a SYN is neither stored nor acknowledged (RFC 9293
+ * 3.10.7.2 allows queueing it; not doing so costs the peer a resend and
+ * spends no memory on a half-open connection). */
+static void test_syn_with_data(void **state)
+{
+    tcpfx_t *t = *state;
+    static uint8_t big[1200];
+    memset(big, 'S', sizeof big);
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = PEER_ISN, .flags = T_SYN, .data = big, .len = sizeof big});
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0, NULL);
+    assert_int_equal(h[13], T_SYN | T_ACK);
+    assert_int_equal(get_be32(h + 8), PEER_ISN + 1u);
+    assert_int_equal(tern_ledger_category(&t->f->stack.ledger, TERN_MEM_TCP_STREAM_RX)->bytes, 0);
+    t->rcv = get_be32(h + 4) + 1u;
+    t->snd = PEER_ISN + 1u;
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK});
+    assert_non_null(t->conn);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
+    /* The peer sends it again: taken now. */
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK, .data = "data", .len = 4});
+    t->snd += 4u;
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 4);
+    /* A SYN with data on the established connection: a challenge ACK,
+     * the data not taken. */
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = t->snd, .flags = T_SYN, .data = "more", .len = 4});
+    expect_bare_ack(t);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 4);
+    capnet_clear(&t->f->cn);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* SYN flood (spoofed sources fill the half-open table): the oldest
+ * half-open child makes room, so a real client still gets its SYN-ACK and
+ * connects while the flood's entries would still be retrying (dropping the
+ * new SYN instead locked every listener out for the SYN-ACK retry time). */
+static void test_syn_flood_evicts_oldest_half_open(void **state)
+{
+    tcpfx_t *t = *state;
+    tern_stack_t *st = &t->f->stack;
+    const tern_tcp_stats_t *ts = tern_tcp_stats(st);
+    for (unsigned i = 0; i < 3u * TERN_TCP_SYN_MAX; i++) {
+        /* Off-link sources (through the gateway), as spoofed SYNs from the
+         * Internet arrive. */
+        seg_rx(t, &(seg_t){.src = TERN_IP4(198, 51, 100, 1 + i % 50u), .sport = (uint16_t)(40000u + i),
+                           .seq = 1000u * i, .flags = T_SYN});
+        t->f->now += 10;
+        tern_poll(st, t->f->now);
+        capnet_tx_complete(&t->f->cn);
+        assert_true(st->tcp.half_open <= TERN_TCP_SYN_MAX);
+    }
+    assert_true(ts->syn_evicted >= 3u * TERN_TCP_SYN_MAX - 4u);
+    assert_int_equal(ts->drop_syn_limit, 0);
+    uint16_t half = st->tcp.half_open;
+    uint32_t evicted = ts->syn_evicted;
+    /* The real client: answered at once, and its handshake completes. */
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = PEER_ISN, .flags = T_SYN});
+    assert_int_equal(ts->syn_evicted, evicted + 1u);
+    assert_int_equal(st->tcp.half_open, half);
+    int synack = -1;
+    for (unsigned i = 0; i < t->f->cn.count; i++) {
+        const uint8_t *fr = capnet_frame(&t->f->cn, i, NULL);
+        if ((fr[12] << 8 | fr[13]) != 0x0800)
+            continue;
+        const uint8_t *h = cap_tcp(t, i, NULL);
+        if (h[13] == (T_SYN | T_ACK) && get_be32(h + 8) == PEER_ISN + 1u)
+            synack = (int)i;
+    }
+    assert_true(synack >= 0);
+    t->rcv = get_be32(cap_tcp(t, (unsigned)synack, NULL) + 4) + 1u;
+    t->snd = PEER_ISN + 1u;
+    capnet_tx_complete(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK});
+    assert_int_equal(t->accepts, 1);
+    assert_non_null(t->conn);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
+    capnet_clear(&t->f->cn);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* SYN+FIN (a classic scanner and fingerprinting probe): the FIN is not
+ * taken with the SYN, so the connection opens as ESTABLISHED, not
+ * CLOSE-WAIT, and the application hears no close. */
+static void test_syn_with_fin(void **state)
+{
+    tcpfx_t *t = *state;
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = PEER_ISN, .flags = T_SYN | T_FIN});
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = cap_tcp(t, 0, NULL);
+    assert_int_equal(h[13], T_SYN | T_ACK);
+    assert_int_equal(get_be32(h + 8), PEER_ISN + 1u);
+    t->rcv = get_be32(h + 4) + 1u;
+    t->snd = PEER_ISN + 1u;
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK});
+    assert_int_equal(t->peer_closed, 0);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+    /* SYN+FIN to a closed port: one RST, nothing kept. */
+    uint8_t fr[FRAME_MAX];
+    size_t n = seg_frame(fr, &(seg_t){.dport = 4242, .seq = 9, .flags = T_SYN | T_FIN});
+    expect_drop(t, fr, n, &tern_tcp_stats(&t->f->stack)->drop_no_pcb, 1);
+    assert_true(cap_tcp(t, 0, NULL)[13] & T_RST);
+}
+
+/* SYN+RST to a listener: a reset is never answered, nothing is opened. */
+static void test_syn_with_rst(void **state)
+{
+    tcpfx_t *t = *state;
+    expect_seg_drop(t, &(seg_t){.seq = PEER_ISN, .flags = T_SYN | T_RST}, &tern_tcp_stats(&t->f->stack)->drop_rst,
+                    0);
+    assert_int_equal(t->accepts, 0);
+}
+
+/* RFC 5961 3.2: a RST inside the window that is not exactly RCV.NXT is
+ * answered with a challenge ACK and changes nothing: a blind attacker must
+ * guess the exact number (one in 2^32), not one in 2^32/window. Checked in
+ * SYN-RECEIVED, ESTABLISHED and CLOSE-WAIT; then the exact RST works. */
+static void test_rst_blind_in_window(void **state)
+{
+    tcpfx_t *t = *state;
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    /* SYN-RECEIVED (a half-open child). */
+    capnet_clear(&t->f->cn);
+    seg_rx(t, &(seg_t){.sport = PPORT + 5u, .seq = 90000, .flags = T_SYN});
+    assert_int_equal(t->f->stack.tcp.half_open, 1);
+    uint32_t child_iss = get_be32(cap_tcp(t, 0, NULL) + 4);
+    uint8_t fr[FRAME_MAX];
+    size_t n = seg_frame(fr, &(seg_t){.sport = PPORT + 5u, .seq = 90001u + 100u, .flags = T_RST});
+    expect_drop(t, fr, n, &s->drop_rst, 1);
+    assert_int_equal(cap_tcp(t, 0, NULL)[13], T_ACK);
+    assert_int_equal(get_be32(cap_tcp(t, 0, NULL) + 4), child_iss + 1u);
+    assert_int_equal(t->f->stack.tcp.half_open, 1);
+    seg_rx(t, &(seg_t){.sport = PPORT + 5u, .seq = 90001u, .flags = T_RST}); /* exact */
+    assert_int_equal(t->f->stack.tcp.half_open, 0);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+
+    tcp_establish(t, NULL, 0, 0);
+    for (uint32_t d = 1; d < 4000u; d += 397u) {
+        n = seg_frame(fr, &(seg_t){.seq = t->snd + d, .flags = T_RST});
+        expect_drop(t, fr, n, &s->drop_rst, 1);
+        expect_bare_ack(t);
+        n = seg_frame(fr, &(seg_t){.seq = t->snd + d, .ack = t->rcv, .flags = T_RST | T_ACK});
+        expect_drop(t, fr, n, &s->drop_rst, 1);
+        expect_bare_ack(t);
+        /* A fresh second: the challenge-ACK budget (RFC 5961 7) refills. */
+        t->f->now += 1001u;
+        tern_poll(&t->f->stack, t->f->now);
+    }
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+    /* CLOSE-WAIT: the peer has sent its FIN. */
+    seg_rx(t, &(seg_t){.seq = t->snd, .ack = t->rcv, .flags = T_ACK | T_FIN});
+    t->snd++;
+    assert_int_equal(t->peer_closed, 1);
+    n = seg_frame(fr, &(seg_t){.seq = t->snd + 50u, .flags = T_RST});
+    t->f->now += 1001u;
+    expect_drop(t, fr, n, &s->drop_rst, 1);
+    expect_bare_ack(t);
+    assert_conn_intact(t, TERN_TCP_CLOSE_WAIT);
+    /* Control: the exact RST resets it, and memory returns. */
+    seg_rx(t, &(seg_t){.seq = t->snd, .flags = T_RST});
+    assert_int_equal(t->errors, 1);
+    assert_int_equal(t->last_err, TERN_ERR_RESET);
+    assert_null(t->conn);
+    mem_assert_baseline(&t->f->stack, &t->f->base);
+}
+
+/* RFC 9293 3.10.7.4 / RFC 5961 3.2: a RST outside the window is dropped
+ * silently (no answer an attacker could use), above or below it. */
+static void test_rst_blind_outside_window(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    static const uint32_t off[] = {TERN_TCP_RCVBUF + 1u, 100000u, 0x7FFFFFFFu, 0x80000000u,
+                                   (uint32_t)-1, (uint32_t)-100, (uint32_t)-70000};
+    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+        expect_seg_drop(t, &(seg_t){.seq = t->snd + off[i], .flags = T_RST}, &s->drop_unacceptable, 0);
+        expect_seg_drop(t, &(seg_t){.seq = t->snd + off[i], .ack = t->rcv, .flags = T_RST | T_ACK},
+                        &s->drop_unacceptable, 0);
+    }
+    assert_int_equal(s->rst_rx, 0);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* RFC 5961 4.2: a SYN on a synchronized connection, in the window, gets a
+ * challenge ACK; it neither resets the connection (RFC 793's old rule, a
+ * blind reset) nor moves anything. */
+static void test_syn_blind_in_window(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    static const uint32_t off[] = {0u, 1u, 100u, TERN_TCP_RCVBUF - 1u};
+    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+        expect_seg_drop(t, &(seg_t){.seq = t->snd + off[i], .flags = T_SYN}, &s->drop_state, 1);
+        expect_bare_ack(t);
+        expect_seg_drop(t, &(seg_t){.seq = t->snd + off[i], .ack = t->rcv, .flags = T_SYN | T_ACK},
+                        &s->drop_state, 1);
+        expect_bare_ack(t);
+    }
+    assert_int_equal(s->rst_tx, 0);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* A SYN outside the window: answered with an ACK (RFC 5961 4.2 asks for
+ * a challenge ACK whatever the sequence number), never a RST, no change. */
+static void test_syn_blind_outside_window(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    /* Not -1: SEQ = IRS is the peer's own SYN again, a duplicate. */
+    static const uint32_t off[] = {TERN_TCP_RCVBUF + 1u, 100000u, 0x80000000u, (uint32_t)-2, (uint32_t)-70000};
+    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+        expect_seg_drop(t, &(seg_t){.seq = t->snd + off[i], .flags = T_SYN}, &s->drop_unacceptable, 1);
+        expect_bare_ack(t);
+    }
+    assert_int_equal(s->rst_tx, 0);
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
+/* RFC 5961 5.2: a blind data injection needs an acceptable ACK field too:
+ * an ACK for data never sent, or older than the largest window ever sent
+ * back from SND.UNA, is dropped with its data and answered with an ACK. */
+static void test_ack_blind_injection(void **state)
+{
+    tcpfx_t *t = *state;
+    tcp_establish(t, NULL, 0, 0);
+    const tern_tcp_stats_t *s = tern_tcp_stats(&t->f->stack);
+    static const uint32_t off[] = {1u, 1000u, 0x40000000u, (uint32_t)-70000, (uint32_t)-0x40000000};
+    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+        t->f->now += 1001u; /* a fresh challenge-ACK budget each time */
+        tern_poll(&t->f->stack, t->f->now);
+        expect_seg_drop(t, &(seg_t){.seq = t->snd, .ack = t->rcv + off[i], .flags = T_ACK | T_PSH,
+                                    .data = "inject", .len = 6},
+                        &s->drop_bad_ack, 1);
+        expect_bare_ack(t);
+        assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
+    }
+    assert_conn_intact(t, TERN_TCP_ESTABLISHED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +1036,28 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multicast_source_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icmp_error_quoting_truncated_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arp_broadcast_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_urgent_pointer_beyond_data, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_option_length_zero, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_option_length_one, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_option_past_header, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_mss_zero, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_mss_one, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_data_offset_below_5, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_data_offset_beyond_segment, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_header_truncated, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_land_packet, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_broadcast_source, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_multicast_source, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_broadcast_destination, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_syn_with_data, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_syn_flood_evicts_oldest_half_open, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_syn_with_fin, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_syn_with_rst, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_rst_blind_in_window, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_rst_blind_outside_window, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_syn_blind_in_window, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_syn_blind_outside_window, tcp_setup, tcp_teardown),
+        cmocka_unit_test_setup_teardown(test_ack_blind_injection, tcp_setup, tcp_teardown),
 #if TERN_IP_REASSEMBLY
         cmocka_unit_test_setup_teardown(test_ipv4_fragments_overlap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ipv4_reassembly_past_65535, setup, teardown),

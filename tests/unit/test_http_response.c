@@ -54,7 +54,7 @@ static void test_format_head_exact(void **state)
 static void test_error_responses(void **state)
 {
     (void)state;
-    static const int codes[] = {400, 404, 405, 413, 414, 431, 500, 501, 503, 505};
+    static const int codes[] = {400, 404, 405, 408, 413, 414, 431, 500, 501, 503, 505};
     char buf[512];
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         tern_http_response_t r;

@@ -1,10 +1,14 @@
-/* The HTTP server over TCP, tern against tern on the virtual wire: files,
- * /api/stats, keep-alive and pipelining, 304, HEAD, malformed requests, the
- * connection limit (503), header timeouts, stop, and memory back to zero. */
+/* The HTTP server (on the sockets API) against a raw-API TCP client, tern
+ * against tern on the virtual wire: files, /api/stats, keep-alive and
+ * pipelining, 304, HEAD, malformed requests, the connection limit (503),
+ * header, idle and send timeouts, stop, and memory back to zero. The
+ * server is driven as from an MCU main loop: tern_http_server_poll() with
+ * the wire's clock after every millisecond of virtual time. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tern/http.h"
+#include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern/stats.h"
 #include "tern_test.h"
@@ -73,7 +77,12 @@ static const tern_tcp_callbacks_t client_cbs = {
 
 static void run(world_t *w, uint32_t ms)
 {
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + ms);
+    uint32_t end = tern_vwire_now(&w->wire) + ms;
+    while ((int32_t)(end - tern_vwire_now(&w->wire)) > 0) {
+        uint32_t t = tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 1u);
+        if (w->srv.stack != NULL)
+            (void)tern_http_server_poll(&w->srv, t);
+    }
 }
 
 static world_t *world_new(void)
@@ -368,6 +377,82 @@ static void test_idle_timeout(void **state)
     world_free(w);
 }
 
+/* Part of a request, then silence (slowloris): 408 and close once the
+ * header timeout (shortened at run time) expires; a connection opened and
+ * never used is closed without a response. */
+static void test_partial_request_408(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    tern_http_server_set_timeouts(&w->srv, 700, 0);
+    assert_int_equal(w->srv.header_timeout_ms, 700);
+    assert_int_equal(w->srv.idle_timeout_ms, TERN_HTTP_IDLE_TIMEOUT_MS); /* 0 keeps it */
+    client_t *c = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\n"); /* no empty line */
+    client_t *u = client_open(w, NULL);
+    run(w, 400);
+    assert_int_equal(w->srv.open, 2);
+    assert_int_equal(c->rx_len, 0);
+    run(w, 1000);
+    size_t off = 0;
+    resp_t r;
+    assert_int_equal(next_response(c, &off, 0, &r), 0);
+    assert_int_equal(r.status, 408);
+    assert_true(has_header(&r, "Connection: close\r\n"));
+    assert_int_equal(off, c->rx_len);
+    assert_true(c->peer_closed);
+    assert_int_equal(u->rx_len, 0); /* unused: closed without a word */
+    assert_true(u->peer_closed);
+    assert_int_equal(w->srv.open, 0);
+    assert_int_equal(w->srv.stats.timeouts, 2);
+    assert_int_equal(w->srv.stats.responses_4xx, 1);
+    assert_int_equal(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes, 0);
+    client_close(w, c);
+    client_close(w, u);
+    world_free(w);
+}
+
+/* A client that asks for a large file and never reads: the server's sends
+ * stop at the zero window; after the idle timeout without progress the
+ * connection is reset and its memory returned. */
+static void stall_connected(void *arg, tern_tcp_pcb_t *pcb)
+{
+    client_t *c = arg;
+    c->connected = 1;
+    assert_int_equal(tern_tcp_write(pcb, c->request, c->request_len), (int)c->request_len);
+}
+
+static const tern_tcp_callbacks_t stall_cbs = {
+    .connected = stall_connected,
+    .error = cl_error,
+};
+
+static void test_stalled_reader_reset(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    tern_http_server_set_timeouts(&w->srv, 0, 2000);
+    const tern_http_file_t *js = tern_http_fs_find(&tern_http_fs_image, "/app.js");
+    assert_true(js->size > 2u * TERN_TCP_RCVBUF + 1024u); /* cannot fit the client's ring and the server's */
+    client_t *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->request = "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n";
+    c->request_len = strlen(c->request);
+    int err = 0;
+    c->pcb = tern_tcp_connect(&w->b, IP_A, 80, &stall_cbs, c, &err);
+    assert_non_null(c->pcb);
+    run(w, 1000);
+    assert_int_equal(w->srv.open, 1); /* stuck sending, not yet timed out */
+    assert_true(w->srv.stats.bytes_sent < js->size);
+    run(w, 5000);
+    assert_int_equal(w->srv.open, 0);
+    assert_int_equal(w->srv.stats.timeouts, 1);
+    assert_int_equal(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes, 0);
+    run(w, 200);
+    assert_int_not_equal(c->error, 0); /* the reset reached the client */
+    client_close(w, c);
+    world_free(w);
+}
+
 /* Stop with connections open (one mid-request): everything is freed. */
 static void test_stop_with_open_connections(void **state)
 {
@@ -387,21 +472,45 @@ static void test_stop_with_open_connections(void **state)
     world_free(w); /* stops again: idempotent */
 }
 
-/* Every allocation of a full exchange fails in turn: no leak, no crash. */
+/* Every allocation of a full exchange (the server's socket and its rings,
+ * the connection state, the /api/stats document, and the client's side)
+ * fails in turn, until an exchange runs with no allocation left to fail:
+ * no leak, no crash, the server recovers. */
+static uint32_t ledger_failures(const tern_ledger_t *l)
+{
+    uint32_t n = 0;
+    for (int c = 0; c < TERN_MEM_CATEGORY_COUNT; c++)
+        n += tern_ledger_category(l, (tern_mem_category_t)c)->failures;
+    return n;
+}
+
 static void test_allocation_failures(void **state)
 {
     (void)state;
-    for (uint32_t nth = 1; nth <= 12; nth++) {
+    uint32_t nth;
+    for (nth = 1; nth <= 64; nth++) {
         world_t *w = world_new();
         tern_ledger_fail_nth(&w->a.ledger, nth, 0);
         client_t *c = client_open(w, "GET /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         run(w, 2000);
         run(w, TERN_HTTP_HEADER_TIMEOUT_MS + 1000);
         assert_int_equal(w->srv.open, 0);
+        int failed = ledger_failures(&w->a.ledger) != 0;
         client_close(w, c);
         tern_ledger_fail_nth(&w->a.ledger, 0, 0);
+        /* A later client is served whatever failed before. */
+        client_t *d = client_open(w, "GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        run(w, 1000);
+        size_t off = 0;
+        resp_t r;
+        assert_int_equal(next_response(d, &off, 0, &r), 0);
+        assert_int_equal(r.status, 200);
+        client_close(w, d);
         world_free(w);
+        if (!failed)
+            break; /* the exchange needed fewer than nth allocations: all were failed once */
     }
+    assert_true(nth > 4 && nth <= 64);
 }
 
 int main(void)
@@ -413,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_malformed_closes),
         cmocka_unit_test(test_limit_and_timeouts),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_partial_request_408),
+        cmocka_unit_test(test_stalled_reader_reset),
         cmocka_unit_test(test_stop_with_open_connections),
         cmocka_unit_test(test_allocation_failures),
     };

@@ -445,6 +445,9 @@ static void test_tcp_section(void **state)
     jexpect(d, seg, "count", TERN_TCP_SEG_COUNT);
     jexpect(d, seg, "free", f->a.tcp.ooo_free_count);
     jexpect(d, seg, "in_use", TERN_TCP_SEG_COUNT - f->a.tcp.ooo_free_count);
+    tern_tcp_seg_usage_t usage;
+    tern_tcp_seg_usage(&f->a, &usage);
+    jexpect(d, seg, "peak", usage.peak);
     tern_tcp_info_t rows[8];
     size_t total = tern_tcp_list(&f->a, rows, 8);
     assert_true(total >= 1);

@@ -33,6 +33,14 @@ static void add_stats(const tern_stack_t *s)
     g_total.drop_checksum += t->drop_checksum;
     g_total.dup_segments += t->dup_segments;
     g_total.established += t->established;
+    g_total.sack_tx += t->sack_tx;
+    g_total.sack_blocks_rx += t->sack_blocks_rx;
+    g_total.sack_recoveries += t->sack_recoveries;
+    g_total.ts_rtt_samples += t->ts_rtt_samples;
+    g_total.drop_paws += t->drop_paws;
+    g_total.sack_no_desc += t->sack_no_desc;
+    g_total.ooo_no_desc += t->ooo_no_desc;
+    g_total.drop_no_ts += t->drop_no_ts;
 }
 
 #define CHECK(cond)                                                                                 \
@@ -378,6 +386,23 @@ static void check_conns(world_t *w, int expect_errors)
         CHECK(clients == servers);
 }
 
+/* Which TCP options a seed negotiates: 0 SACK and timestamps, 1 timestamps
+ * only (A offers no SACK), 2 SACK only (B offers no timestamps), 3 neither.
+ * TERN_TCP_OPTS=N forces one mode for every seed. */
+static unsigned opt_mode(uint64_t seed)
+{
+    const char *e = getenv("TERN_TCP_OPTS");
+    return e != NULL ? (unsigned)strtoul(e, NULL, 10) % 4u : (unsigned)(seed % 4u);
+}
+
+static void set_opt_mode(world_t *w, unsigned mode)
+{
+    static const unsigned a_opts[4] = {0, TERN_TCP_OPT_NOSACK, 0, TERN_TCP_OPT_NOSACK | TERN_TCP_OPT_NOTS};
+    static const unsigned b_opts[4] = {0, 0, TERN_TCP_OPT_NOTS, TERN_TCP_OPT_NOSACK | TERN_TCP_OPT_NOTS};
+    tern_tcp_set_default_options(w->a, a_opts[mode]);
+    tern_tcp_set_options(w->listener, b_opts[mode]);
+}
+
 /* One scenario for a seed. */
 static void scenario(uint64_t seed, uint64_t size_a, uint64_t size_b, unsigned nconn, int impair)
 {
@@ -398,6 +423,7 @@ static void scenario(uint64_t seed, uint64_t size_a, uint64_t size_b, unsigned n
     world_t *w = world_new(seed, &p);
     w->client_send = size_a;
     w->server_send = size_b;
+    set_opt_mode(w, opt_mode(seed));
     uint32_t small = (tern_test_rand(&rng) % 4u == 0u) ? 536u + tern_test_rand(&rng) % 2000u : 0u;
     if (small != 0u)
         CHECK(tern_tcp_set_bufsizes(w->listener, small, 536u + tern_test_rand(&rng) % 3000u) == TERN_OK);
@@ -591,6 +617,10 @@ static void test_many_seeds(void **state)
                   "checksums, %u duplicates\n",
                   n, g_total.established, g_total.retransmits, g_total.fast_retransmits, g_total.timeouts,
                   g_total.ooo_segments, g_total.drop_checksum, g_total.dup_segments);
+    print_message("  SACK: %u ACKs with blocks, %u blocks taken, %u SACK recoveries; timestamps: %u RTT samples, "
+                  "%u PAWS drops, %u without\n",
+                  g_total.sack_tx, g_total.sack_blocks_rx, g_total.sack_recoveries, g_total.ts_rtt_samples,
+                  g_total.drop_paws, g_total.drop_no_ts);
     if (n >= 50u) {
         assert_true(g_total.fast_retransmits > 0u && g_total.timeouts > 0u && g_total.ooo_segments > 0u);
         assert_true(g_total.drop_checksum > 0u && g_total.dup_segments > 0u);

@@ -228,7 +228,9 @@ function drawTcp(s) {
                num(c.send_queue), num(c.bytes_held), c.srtt_ms + " ms"]);
   });
   tb.appendChild(body);
-  d.appendChild(tb);
+  var wrap = el("div", { "class": "scroll" });
+  wrap.appendChild(tb);
+  d.appendChild(wrap);
   if (t.connections_total > conns.length)
     d.appendChild(el("p", { "class": "note" }, (t.connections_total - conns.length) + " more not listed"));
 }

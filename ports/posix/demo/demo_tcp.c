@@ -1,6 +1,5 @@
-/* tern-demo's TCP services on the raw API (see demo_tcp.h). They run in the
- * stack thread, in callbacks, with the core lock held: no copies beyond
- * the rings (echo moves bytes from the receive span into the send ring). */
+/* tern-demo's TCP part (see demo_tcp.h): the services' thread, and the
+ * checking client on the raw API (callbacks in the stack thread). */
 #include "demo_tcp.h"
 
 #include <stdio.h>
@@ -14,159 +13,148 @@ static uint8_t pattern_byte(uint64_t i)
     return (uint8_t)((i % DEMO_TCP_PATTERN_LEN) * 7u + 3u);
 }
 
-/* ---- echo: receive span -> send ring; back-pressure closes the window ---- */
+/* ---- options ------------------------------------------------------------------ */
 
-static void echo_pump(void *arg, tern_tcp_pcb_t *pcb)
+int demo_tcp_option(demo_tcp_opts_t *o, const char *name, const char *arg)
 {
-    (void)arg;
-    const uint8_t *span;
-    int n;
-    while ((n = tern_tcp_peek(pcb, &span)) > 0) {
-        int w = tern_tcp_write(pcb, span, (size_t)n);
-        if (w <= 0)
+    char *end = NULL;
+    if (strcmp(name, "tcp-buf") == 0 || strcmp(name, "tcp-heap") == 0 || strcmp(name, "tcp-conns") == 0) {
+        unsigned long long v = strtoull(arg, &end, 10);
+        if (end == arg || *end != '\0')
+            return -1;
+        if (name[4] == 'b') {
+            if (v != 0u && (v < 536u || v > 0x3FFFFFFFu))
+                return -1;
+            o->buf = (uint32_t)v;
+        } else if (name[4] == 'h') {
+            o->heap = v;
+            o->heap_set = 1;
+        } else {
+            if (v < 1u || v > TERN_SOCKET_SERVICE_CONNS)
+                return -1;
+            o->conns = (unsigned)v;
+        }
+        return 1;
+    }
+    if (strcmp(name, "tcp-client") != 0)
+        return 0;
+    /* ADDR:PORT:BYTES */
+    char addr[32];
+    unsigned port;
+    unsigned long long bytes;
+    const char *colon = strchr(arg, ':');
+    if (colon == NULL || (size_t)(colon - arg) >= sizeof addr || sscanf(colon + 1, "%u:%llu", &port, &bytes) != 2 ||
+        port == 0u || port > 65535u)
+        return -1;
+    memcpy(addr, arg, (size_t)(colon - arg));
+    addr[colon - arg] = '\0';
+    if (tern_ip4_from_str(addr, &o->client_addr) != TERN_OK)
+        return -1;
+    o->client_port = (uint16_t)port;
+    o->client_bytes = bytes;
+    o->have_client = 1;
+    return 1;
+}
+
+/* ---- the services' thread ---------------------------------------------------------- */
+
+static void *services_main(void *arg)
+{
+    demo_tcp_t *t = arg;
+    /* Blocks in tern_socket_poll until a socket is ready; the timeout only
+     * bounds how long a stop request waits. */
+    while (!atomic_load(&t->stop)) {
+        int r = tern_services_poll(&t->svc, 100);
+        if (r < 0) {
+            fprintf(stderr, "tern-demo: services: %s\n", tern_strerror(r));
             break;
-        tern_tcp_consume(pcb, (size_t)w);
-        if (w < n)
-            break;
+        }
     }
-    if (tern_tcp_at_eof(pcb))
-        tern_tcp_close(pcb);
+    return NULL;
 }
 
-static void echo_error(void *arg, tern_tcp_pcb_t *pcb, int err)
+int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack, tern_posix_t *px, const demo_tcp_opts_t *o)
 {
-    (void)arg;
-    (void)pcb;
-    (void)err;
-}
-
-static const tern_tcp_callbacks_t echo_conn_cbs = {
-    .readable = echo_pump, .writable = echo_pump, .peer_closed = echo_pump, .error = echo_error};
-
-/* ---- discard ------------------------------------------------------------------- */
-
-static void discard_pump(void *arg, tern_tcp_pcb_t *pcb)
-{
-    (void)arg;
-    const uint8_t *span;
-    int n;
-    while ((n = tern_tcp_peek(pcb, &span)) > 0)
-        tern_tcp_consume(pcb, (size_t)n);
-    if (tern_tcp_at_eof(pcb))
-        tern_tcp_close(pcb);
-}
-
-static const tern_tcp_callbacks_t discard_conn_cbs = {
-    .readable = discard_pump, .peer_closed = discard_pump, .error = echo_error};
-
-/* ---- chargen: the RFC 864 rotating 72-character lines, written in place ---- */
-
-typedef struct chargen {
-    uint64_t pos; /* position in the 95 * 74-byte cycle */
-} chargen_t;
-
-static uint8_t chargen_byte(uint64_t pos)
-{
-    unsigned line = (unsigned)((pos / 74u) % 95u), col = (unsigned)(pos % 74u);
-    if (col == 72u)
-        return '\r';
-    if (col == 73u)
-        return '\n';
-    return (uint8_t)(' ' + (line + col) % 95u);
-}
-
-static void chargen_pump(void *arg, tern_tcp_pcb_t *pcb)
-{
-    chargen_t *c = arg;
-    const uint8_t *rspan;
-    int n;
-    while ((n = tern_tcp_peek(pcb, &rspan)) > 0)
-        tern_tcp_consume(pcb, (size_t)n);
-    if (tern_tcp_at_eof(pcb)) {
-        tern_tcp_close(pcb);
-        free(c);
-        return;
-    }
-    uint8_t *span;
-    while ((n = tern_tcp_write_span(pcb, &span)) > 0) {
-        for (int i = 0; i < n; i++)
-            span[i] = chargen_byte(c->pos + (uint64_t)i);
-        c->pos += (uint64_t)n;
-        tern_tcp_write_commit(pcb, (size_t)n);
-    }
-}
-
-static void chargen_error(void *arg, tern_tcp_pcb_t *pcb, int err)
-{
-    (void)pcb;
-    (void)err;
-    free(arg);
-}
-
-static const tern_tcp_callbacks_t chargen_conn_cbs = {
-    .readable = chargen_pump, .writable = chargen_pump, .peer_closed = chargen_pump, .error = chargen_error};
-
-/* ---- listeners ------------------------------------------------------------------ */
-
-static int demo_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb)
-{
-    uintptr_t which = (uintptr_t)arg;
-    (void)listener;
-    if (which == DEMO_TCP_ECHO_PORT) {
-        tern_tcp_set_callbacks(pcb, &echo_conn_cbs, NULL);
-    } else if (which == DEMO_TCP_DISCARD_PORT) {
-        tern_tcp_set_callbacks(pcb, &discard_conn_cbs, NULL);
-    } else {
-        chargen_t *c = calloc(1, sizeof *c);
-        if (c == NULL)
-            return TERN_ERR_NOMEM;
-        tern_tcp_set_callbacks(pcb, &chargen_conn_cbs, c);
-        chargen_pump(c, pcb);
-    }
-    return TERN_OK;
-}
-
-static const tern_tcp_callbacks_t listen_cbs = {.accept = demo_accept};
-
-int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack)
-{
-    static const uint16_t ports[3] = {DEMO_TCP_ECHO_PORT, DEMO_TCP_DISCARD_PORT, DEMO_TCP_CHARGEN_PORT};
     memset(t, 0, sizeof *t);
     t->stack = stack;
     t->wake_fd = -1;
-    /* Many concurrent connections need more than the built-in arena: the
-     * host gives the heap a second region (heap_5 style), sized by
-     * TERN_DEMO_TCP_HEAP (bytes, default 4 MB; 0: none). */
-    const char *h = getenv("TERN_DEMO_TCP_HEAP");
-    size_t extra = h != NULL ? (size_t)strtoull(h, NULL, 10) : (size_t)4u << 20;
+    t->client_buf = o->buf;
+    atomic_init(&t->stop, 0);
+    /* Many concurrent connections with large rings need more than the
+     * built-in arena: the host gives the heap a second region (heap_5
+     * style), --tcp-heap bytes (default 4 MB; 0: none). */
+    size_t extra = o->heap_set ? (size_t)o->heap : (size_t)4u << 20;
     if (extra >= 4096u) {
         static uint8_t *region;
         if (region == NULL)
             region = malloc(extra);
-        if (region == NULL || tern_heap_add_region(&stack->heap, region, extra) != TERN_OK)
+        if (region == NULL)
             return TERN_ERR_NOMEM;
+        tern_posix_lock(px);
+        int r = tern_heap_add_region(&stack->heap, region, extra);
+        tern_posix_unlock(px);
+        if (r != TERN_OK)
+            return r;
     }
-    /* Ring sizes of every accepted connection: TERN_DEMO_TCP_BUF (bytes). */
-    const char *b = getenv("TERN_DEMO_TCP_BUF");
-    uint32_t buf = b != NULL ? (uint32_t)strtoul(b, NULL, 10) : 0u;
-    for (unsigned i = 0; i < 3u; i++) {
-        int err;
-        t->listeners[i] = tern_tcp_listen(stack, ports[i], 16, &listen_cbs, (void *)(uintptr_t)ports[i], &err);
-        if (t->listeners[i] == NULL)
-            return err;
-        if (buf != 0u && tern_tcp_set_bufsizes(t->listeners[i], buf, buf) != TERN_OK)
-            return TERN_ERR_INVAL;
+    tern_services_cfg_t cfg = {TERN_SERVICE_ALL, o->conns, o->buf, o->buf, 0};
+    int r = tern_services_start(&t->svc, stack, &cfg);
+    if (r != TERN_OK)
+        return r;
+    if (pthread_create(&t->thread, NULL, services_main, t) != 0) {
+        tern_services_stop(&t->svc);
+        return TERN_ERR_NOMEM;
     }
+    t->running = 1;
     return TERN_OK;
 }
 
 void demo_tcp_stop(demo_tcp_t *t)
 {
-    for (unsigned i = 0; i < 3u; i++) {
-        if (t->listeners[i] != NULL)
-            tern_tcp_close(t->listeners[i]);
-        t->listeners[i] = NULL;
+    if (!t->running)
+        return;
+    atomic_store(&t->stop, 1);
+    pthread_join(t->thread, NULL);
+    t->running = 0;
+    const tern_services_stats_t *st = &t->svc.stats;
+    printf("services: tcp accepted %u refused %u closed %u errors %u in %llu out %llu; udp in %u out %u\n",
+           st->accepted, st->refused, st->closed, st->errors, (unsigned long long)st->tcp_in,
+           (unsigned long long)st->tcp_out, st->udp_in, st->udp_out);
+    printf("udp echo: %u datagrams echoed, %u errors\n", st->udp_echoed, st->udp_echo_errors);
+    tern_services_stop(&t->svc);
+}
+
+void demo_tcp_report(demo_tcp_t *t, tern_posix_t *px)
+{
+    tern_socket_info_t srows[TERN_SOCKET_MAX];
+    size_t ns = tern_socket_list(t->stack, srows, TERN_SOCKET_MAX);
+    printf("sockets: %zu\n", ns);
+    for (size_t i = 0; i < ns && i < TERN_SOCKET_MAX; i++) {
+        const tern_socket_info_t *r = &srows[i];
+        char l[16], rm[16];
+        printf("socket %2d %s %-12s %s:%u %s:%u rq %u sq %u held %u\n", r->id,
+               r->type == TERN_SOCK_STREAM ? "tcp" : "udp",
+               r->type == TERN_SOCK_STREAM ? tern_tcp_state_name(r->state) : "-", tern_posix_ip4_str(r->local.addr, l),
+               r->local.port, tern_posix_ip4_str(r->remote.addr, rm), r->remote.port, r->recv_queue, r->send_queue,
+               r->bytes_held);
     }
+    tern_posix_lock(px);
+    const tern_stack_t *stack = t->stack;
+    tern_tcp_info_t rows[64];
+    size_t n = tern_tcp_list(stack, rows, 64);
+    printf("tcp connections: %zu\n", n);
+    for (size_t i = 0; i < n && i < 64u; i++) {
+        const tern_tcp_info_t *r = &rows[i];
+        char l[16], rm[16];
+        printf("tcp %-12s %s:%u %s:%u rq %u sq %u held %u\n", tern_tcp_state_name(r->state),
+               tern_posix_ip4_str(r->local_addr, l), r->local_port, tern_posix_ip4_str(r->remote_addr, rm),
+               r->remote_port, r->recv_queue, r->send_queue, r->bytes_held);
+    }
+    const tern_tcp_stats_t *s = tern_tcp_stats(stack);
+    printf("tcp stats: rx %u tx %u retransmits %u fast %u timeouts %u rst_tx %u rst_rx %u ooo %u drops: csum %u "
+           "unacceptable %u no_pcb %u syn_limit %u nomem %u\n",
+           s->rx, s->tx, s->retransmits, s->fast_retransmits, s->timeouts, s->rst_tx, s->rst_rx, s->ooo_segments,
+           s->drop_checksum, s->drop_unacceptable, s->drop_no_pcb, s->drop_syn_limit, s->drop_nomem);
+    tern_posix_unlock(px);
 }
 
 /* ---- client ---------------------------------------------------------------------- */
@@ -236,73 +224,28 @@ static const tern_tcp_callbacks_t client_cbs = {.connected = client_connected,
                                                 .peer_closed = client_pump,
                                                 .error = client_error};
 
-int demo_tcp_client_start(demo_tcp_t *t, tern_ip4_t addr, uint16_t port, uint64_t bytes)
+
+int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd)
 {
+    t->wake_fd = wake_fd;
+    if (!o->have_client)
+        return 0;
     int err;
-    t->bytes = bytes;
+    t->bytes = o->client_bytes;
     t->sent = t->received = t->mismatches = 0;
     t->done = t->error = t->connected = 0;
     t->started_ms = t->stack->now;
-    t->client = tern_tcp_connect(t->stack, addr, port, &client_cbs, t, &err);
-    if (t->client == NULL)
-        return err;
-    const char *b = getenv("TERN_DEMO_TCP_BUF");
-    uint32_t buf = b != NULL ? (uint32_t)strtoul(b, NULL, 10) : 0u;
-    if (buf != 0u)
-        (void)tern_tcp_set_bufsizes(t->client, buf > 65535u ? 65535u : buf, buf);
-    return TERN_OK;
-}
-
-void demo_tcp_report(const tern_stack_t *stack)
-{
-    tern_tcp_info_t rows[64];
-    size_t n = tern_tcp_list(stack, rows, 64);
-    printf("tcp connections: %zu\n", n);
-    for (size_t i = 0; i < n && i < 64u; i++) {
-        const tern_tcp_info_t *r = &rows[i];
-        printf("tcp %-12s %u.%u.%u.%u:%u %u.%u.%u.%u:%u rq %u sq %u held %u\n", tern_tcp_state_name(r->state),
-               (unsigned)(r->local_addr >> 24), (unsigned)(r->local_addr >> 16 & 255u),
-               (unsigned)(r->local_addr >> 8 & 255u), (unsigned)(r->local_addr & 255u), r->local_port,
-               (unsigned)(r->remote_addr >> 24), (unsigned)(r->remote_addr >> 16 & 255u),
-               (unsigned)(r->remote_addr >> 8 & 255u), (unsigned)(r->remote_addr & 255u), r->remote_port,
-               r->recv_queue, r->send_queue, r->bytes_held);
-    }
-    const tern_tcp_stats_t *s = tern_tcp_stats(stack);
-    printf("tcp stats: rx %u tx %u retransmits %u fast %u timeouts %u rst_tx %u rst_rx %u ooo %u drops: csum %u "
-           "unacceptable %u no_pcb %u syn_limit %u nomem %u\n",
-           s->rx, s->tx, s->retransmits, s->fast_retransmits, s->timeouts, s->rst_tx, s->rst_rx, s->ooo_segments,
-           s->drop_checksum, s->drop_unacceptable, s->drop_no_pcb, s->drop_syn_limit, s->drop_nomem);
-}
-
-int demo_tcp_client_from_env(demo_tcp_t *t, int wake_fd)
-{
-    const char *spec = getenv("TERN_DEMO_TCP_CLIENT");
-    t->wake_fd = wake_fd;
-    if (spec == NULL || *spec == '\0')
-        return 0;
-    char addr[32];
-    unsigned port;
-    unsigned long long bytes;
-    const char *colon = strchr(spec, ':');
-    if (colon == NULL || (size_t)(colon - spec) >= sizeof addr ||
-        sscanf(colon + 1, "%u:%llu", &port, &bytes) != 2 || port == 0u || port > 65535u) {
-        fprintf(stderr, "tern-demo: TERN_DEMO_TCP_CLIENT must be ADDR:PORT:BYTES\n");
+    t->client = tern_tcp_connect(t->stack, o->client_addr, o->client_port, &client_cbs, t, &err);
+    if (t->client == NULL) {
+        fprintf(stderr, "tern-demo: TCP connect: %s\n", tern_strerror(err));
         return -1;
     }
-    memcpy(addr, spec, (size_t)(colon - spec));
-    addr[colon - spec] = '\0';
-    tern_ip4_t ip;
-    if (tern_ip4_from_str(addr, &ip) != TERN_OK) {
-        fprintf(stderr, "tern-demo: TERN_DEMO_TCP_CLIENT: bad address '%s'\n", addr);
-        return -1;
-    }
-    int r = demo_tcp_client_start(t, ip, (uint16_t)port, bytes);
-    if (r != TERN_OK) {
-        fprintf(stderr, "tern-demo: TCP connect: %s\n", tern_strerror(r));
-        return -1;
-    }
+    if (t->client_buf != 0u)
+        (void)tern_tcp_set_bufsizes(t->client, t->client_buf > 65535u ? 65535u : t->client_buf, t->client_buf);
     t->client_active = 1;
-    printf("tern-demo: TCP client to %s:%u sending %llu bytes\n", addr, port, bytes);
+    char ab[16];
+    printf("tern-demo: TCP client to %s:%u sending %llu bytes\n", tern_posix_ip4_str(o->client_addr, ab),
+           (unsigned)o->client_port, (unsigned long long)o->client_bytes);
     return 1;
 }
 

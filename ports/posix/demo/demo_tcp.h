@@ -1,22 +1,41 @@
-/* tern-demo's TCP part: echo (RFC 862), discard (RFC 863) and chargen (RFC
- * 864) servers on the raw TCP API, inside the stack, and a client mode
- * that sends a pattern to an echo server and checks what comes back. */
+/* tern-demo's TCP part: the classic services (apps/services: echo 7,
+ * discard 9, chargen 19 on TCP and UDP, on the sockets API) run by a thread
+ * of their own, and a client mode (--tcp-client) on the raw API that sends
+ * a pattern to an echo server and checks what comes back. */
 #ifndef TERN_DEMO_TCP_H
 #define TERN_DEMO_TCP_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "tern/stack.h"
+#include "tern_posix.h"
+#include "tern/services.h"
 
-#define DEMO_TCP_ECHO_PORT 7
-#define DEMO_TCP_DISCARD_PORT 9
-#define DEMO_TCP_CHARGEN_PORT 19
 #define DEMO_TCP_PATTERN_LEN 251u /* byte i of a pattern stream: (i % 251) * 7 + 3 */
+
+/* --tcp-* options */
+typedef struct demo_tcp_opts {
+    uint32_t buf;          /* --tcp-buf: ring sizes of services' connections and the client (0: default) */
+    uint64_t heap;         /* --tcp-heap: a second heap region (bytes; default 4 MB, 0: none) */
+    int heap_set;
+    unsigned conns;        /* --tcp-conns: TCP connections per service (0: TERN_SOCKET_SERVICE_CONNS) */
+    int have_client;       /* --tcp-client ADDR:PORT:BYTES */
+    tern_ip4_t client_addr;
+    uint16_t client_port;
+    uint64_t client_bytes;
+} demo_tcp_opts_t;
 
 typedef struct demo_tcp {
     tern_stack_t *stack;
-    tern_tcp_pcb_t *listeners[3];
+    /* services */
+    tern_services_t svc;
+    pthread_t thread;
+    atomic_int stop;
+    int running;
     /* client */
     tern_tcp_pcb_t *client;
+    uint32_t client_buf;
     uint64_t bytes, sent, received, mismatches;
     int done, error, connected;
     uint32_t started_ms, finished_ms;
@@ -24,22 +43,20 @@ typedef struct demo_tcp {
     int client_active;
 } demo_tcp_t;
 
-/* Start the three servers (core lock held). */
-int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack);
-/* Close the servers (core lock held). */
+/* Parse a --tcp-* option (name without dashes); 1 taken, 0 not ours, -1 bad. */
+int demo_tcp_option(demo_tcp_opts_t *o, const char *name, const char *arg);
+/* The heap region, then the services and their thread (core lock NOT held). */
+int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack, tern_posix_t *px, const demo_tcp_opts_t *o);
+/* Stop the thread and close the services (core lock NOT held). */
 void demo_tcp_stop(demo_tcp_t *t);
-/* Client: connect to addr:port, send bytes of the pattern, half-close,
- * read everything back until EOF checking it against the pattern (core
- * lock held). t->done is set at the end. */
-int demo_tcp_client_start(demo_tcp_t *t, tern_ip4_t addr, uint16_t port, uint64_t bytes);
-/* Client mode from the environment: TERN_DEMO_TCP_CLIENT=ADDR:PORT:BYTES.
- * Returns 1 when started, 0 when not asked, -1 on error (core lock held). */
-int demo_tcp_client_from_env(demo_tcp_t *t, int wake_fd);
+/* The client, when --tcp-client asked for it (core lock held): 1 started,
+ * 0 not asked, -1 error. */
+int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd);
 /* When the client has finished: print its summary and return 0 (success)
  * or 1; -1 while it still runs (takes the core lock itself). */
-struct tern_posix;
-int demo_tcp_client_poll(demo_tcp_t *t, struct tern_posix *px);
-/* netstat-style listing on stdout (core lock held). */
-void demo_tcp_report(const tern_stack_t *stack);
+int demo_tcp_client_poll(demo_tcp_t *t, tern_posix_t *px);
+/* netstat-style listing on stdout (core lock NOT held: takes it through the
+ * socket calls; the raw TCP list under the lock). */
+void demo_tcp_report(demo_tcp_t *t, tern_posix_t *px);
 
 #endif

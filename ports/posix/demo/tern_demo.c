@@ -4,15 +4,17 @@
  *   tern-demo --tap IFNAME --ip 192.0.2.2/24 [--gw ADDR] [--mac MAC]
  *             [--pcap FILE] [--ping ADDR [--count N] [--interval MS]
  *             [--size BYTES] [--stay]] [--udp-send ADDR:PORT [--count N] [--stay]]
+ *             [--tcp-client ADDR:PORT:BYTES] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]
  *   tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]
  *   tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]
  *
  * Without --tap the default is --slirp: tern on a libslirp user-mode network
  * (restricted, no root), 127.0.0.1:PORT (default 8080) forwarded to its port 80.
  *
- * TAP mode always runs a UDP echo service on port 7 (RFC 862), written as an
- * application would: a thread using the blocking sockets API. --udp-send
- * sends N datagrams of sizes 0..1472 to an echo server and checks each echo.
+ * TAP mode always runs echo (7), discard (9) and chargen (19) on TCP and UDP
+ * (apps/services, on the sockets API, in a thread of their own). --udp-send
+ * sends N datagrams of sizes 0..1472 to an echo server and checks each echo;
+ * --tcp-client sends BYTES to a TCP echo server and checks them coming back.
  *
  * Signals (TAP mode): SIGUSR1 prints the one-line memory summary, SIGUSR2
  * the full memory report, counters, ARP cache and driver statistics;
@@ -44,10 +46,10 @@
 #include "tern_vwire.h"
 #include "demo_tcp.h"
 #include "demo_dhcp_dns.h"
+#include "demo_http.h"
 
 #define DEMO_MAX_COUNT 1000000u
 #define DEMO_MAX_PING_SIZE 1472u /* 1500 - 20 (IPv4) - 8 (ICMP): no fragmentation */
-#define DEMO_ECHO_PORT 7          /* RFC 862 */
 #define DEMO_UDP_MAX 1472u        /* 1500 - 20 (IPv4) - 8 (UDP) */
 #define DEMO_UDP_DEFAULT_COUNT 1000u
 
@@ -69,6 +71,7 @@ typedef struct demo_opts {
     int slirp, demo_wire; /* --slirp (the default without --tap), --demo-wire */
     uint16_t http_port;   /* --http-port: host side of the slirp forward to port 80 */
     demo_dd_opts_t dd;    /* --dhcp, --dns, --resolve (demo_dhcp_dns.c) */
+    demo_tcp_opts_t tcp;  /* --tcp-* (demo_tcp.c) */
 } demo_opts_t;
 
 /* ---- Ping bookkeeping (both modes) ------------------------------------------ */
@@ -222,14 +225,18 @@ static void usage(FILE *f)
             "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE]\n"
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
+            "                 [--tcp-client ADDR:PORT:BYTES] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
             "       tern-demo --tap IFNAME --dhcp [--dns ADDR] [--resolve NAME]... [other --tap options]\n"
             "       tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
             "       tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]\n"
             "\n"
             "With --tap: run tern on an existing (or new) Linux TAP interface; it answers ARP\n"
             "and ping. --ping sends N echo requests and exits 0 only if all replies come back\n"
-            "byte-identical (--stay keeps running afterwards). A UDP echo service always\n"
-            "runs on port 7; --udp-send sends N datagrams (sizes 0..1472, default 1000)\n"
+            "byte-identical (--stay keeps running afterwards). echo (7), discard (9) and chargen\n"
+            "(19) always run on TCP and UDP (--tcp-conns N connections per service at once,\n"
+            "--tcp-buf BYTES rings, --tcp-heap BYTES a second heap region, default 4 MB);\n"
+            "--tcp-client ADDR:PORT:BYTES sends BYTES to an echo server and checks them back;\n"
+            "--udp-send sends N datagrams (sizes 0..1472, default 1000)\n"
             "to an echo server and exits 0 only if every echo is byte-identical. SIGUSR1 prints the memory\n"
             "summary, SIGUSR2 the full memory report and counters; SIGINT/SIGTERM exit.\n"
             "Without --tap (or with --slirp): tern on a user-mode network (libslirp, restricted:\n"
@@ -252,63 +259,7 @@ typedef struct demo_tap {
     int have_pcap;
 } demo_tap_t;
 
-/* ---- UDP echo service (RFC 862) and client, on the sockets API ---------------- */
-
-/* The echo service: an application thread, blocking calls, no lock of its
- * own (every socket call takes the core lock itself). */
-typedef struct demo_echo {
-    tern_stack_t *stack;
-    int sock;
-    pthread_t thread;
-    unsigned long echoed;
-    unsigned long errors;
-} demo_echo_t;
-
-static void *echo_main(void *arg)
-{
-    demo_echo_t *e = arg;
-    static uint8_t buf[DEMO_UDP_MAX];
-    for (;;) {
-        tern_sockaddr_t from;
-        int n = tern_recvfrom(e->stack, e->sock, buf, sizeof buf, 0, &from);
-        if (n == TERN_ERR_CLOSED || n == TERN_ERR_BADF)
-            return NULL; /* shut down: the demo is stopping */
-        if (n < 0) {
-            e->errors++;
-            continue;
-        }
-        int r = tern_sendto(e->stack, e->sock, buf, (size_t)n, 0, &from);
-        if (r == n)
-            e->echoed++;
-        else
-            e->errors++;
-    }
-}
-
-static int echo_start(demo_echo_t *e, tern_stack_t *stack)
-{
-    memset(e, 0, sizeof *e);
-    e->stack = stack;
-    e->sock = tern_socket(stack, TERN_SOCK_DGRAM);
-    if (e->sock < 0)
-        return e->sock;
-    tern_sockaddr_t local = {0, DEMO_ECHO_PORT};
-    int r = tern_bind(stack, e->sock, &local);
-    if (r == TERN_OK && pthread_create(&e->thread, NULL, echo_main, e) != 0)
-        r = TERN_ERR_NOMEM;
-    if (r != TERN_OK)
-        tern_close(stack, e->sock);
-    return r;
-}
-
-static void echo_stop(demo_echo_t *e)
-{
-    /* Shutdown wakes the blocked receive with TERN_ERR_CLOSED. */
-    tern_shutdown(e->stack, e->sock, TERN_SHUT_RDWR);
-    pthread_join(e->thread, NULL);
-    tern_close(e->stack, e->sock);
-    printf("udp echo: %lu datagrams echoed, %lu errors\n", e->echoed, e->errors);
-}
+/* ---- UDP client, on the sockets API (the echo service is apps/services) ---- */
 
 /* The client: stop-and-wait, each datagram's bytes depending on its number
  * and position, retransmitted after a second without its echo. */
@@ -441,8 +392,11 @@ static int udp_send_finish(demo_udp_send_t *u)
     return u->echoed == u->count && u->corrupt == 0 ? 0 : 1;
 }
 
-static void print_full_report(demo_tap_t *d)
+static void print_full_report(demo_tap_t *d, demo_tcp_t *t)
 {
+    /* The socket list takes the core lock itself. */
+    printf("== sockets and tcp\n");
+    demo_tcp_report(t, &d->px);
     tern_posix_lock(&d->px);
     printf("== memory\n");
     tern_stack_report_memory(d->stack, write_out, NULL);
@@ -450,8 +404,6 @@ static void print_full_report(demo_tap_t *d)
     tern_counters_report_text(d->stack, write_out, NULL);
     printf("== arp cache\n");
     tern_arp_report_text(d->stack, write_out, NULL);
-    printf("== tcp\n");
-    demo_tcp_report(d->stack);
     printf("== dhcp and dns\n");
     demo_dd_report(d->stack);
     const tern_tap_stats_t *s = &d->tap.stats;
@@ -564,27 +516,22 @@ static int run_tap(const demo_opts_t *o)
         fprintf(stderr, "tern-demo: cannot start the stack thread\n");
         return 1;
     }
-    /* Before the start summary: the echo socket is part of the baseline. */
-    demo_echo_t echo;
-    rc = echo_start(&echo, d.stack);
-    if (rc != TERN_OK) {
-        fprintf(stderr, "tern-demo: UDP echo service: %s\n", tern_strerror(rc));
-        return 1;
-    }
-    printf("tern-demo: UDP echo service on port %u\n", DEMO_ECHO_PORT);
-    /* ---- TCP (demo_tcp.c): echo 7, discard 9, chargen 19 on the raw API;
-     * TERN_DEMO_TCP_CLIENT=ADDR:PORT:BYTES also runs a checked client. ---- */
+    /* ---- services (apps/services via demo_tcp.c): echo 7, discard 9,
+     * chargen 19 on TCP and UDP; before the start summary, their sockets
+     * are part of the baseline. --tcp-client also runs a checked client. ---- */
     static demo_tcp_t dtcp;
-    tern_posix_lock(&d.px);
-    rc = demo_tcp_start(&dtcp, d.stack);
-    tern_posix_unlock(&d.px);
+    rc = demo_tcp_start(&dtcp, d.stack, &d.px, &o->tcp);
     if (rc != TERN_OK) {
-        fprintf(stderr, "tern-demo: TCP services: %s\n", tern_strerror(rc));
+        fprintf(stderr, "tern-demo: services: %s\n", tern_strerror(rc));
         return 1;
     }
-    printf("tern-demo: TCP echo, discard and chargen services on ports %u, %u, %u\n", DEMO_TCP_ECHO_PORT,
-           DEMO_TCP_DISCARD_PORT, DEMO_TCP_CHARGEN_PORT);
+    printf("tern-demo: echo, discard and chargen on TCP and UDP ports 7, 9, 19 (%u TCP connections each)\n",
+           dtcp.svc.cfg.tcp_conns);
+    printf("tern-demo: UDP echo service on port 7\n");
     /* ---- end TCP ---- */
+    static demo_http_t dhttp; /* the dashboard on port 80 (demo_http.c) */
+    if (demo_http_start(&dhttp, d.stack, &d.px) != TERN_OK)
+        return 1;
     tern_posix_lock(&d.px);
     print_summary(d.stack, "start");
     tern_posix_unlock(&d.px);
@@ -604,7 +551,7 @@ static int run_tap(const demo_opts_t *o)
     int udp_sender_started = udp_sending;
     /* ---- TCP client (after the start summary: it is not part of the baseline) ---- */
     tern_posix_lock(&d.px);
-    int tcp_client = demo_tcp_client_from_env(&dtcp, efd);
+    int tcp_client = demo_tcp_client_start(&dtcp, &o->tcp, efd);
     tern_posix_unlock(&d.px);
     tern_posix_runner_wake(&d.runner);
     if (tcp_client < 0) {
@@ -650,7 +597,7 @@ static int run_tap(const demo_opts_t *o)
                     print_summary(d.stack, "now");
                     tern_posix_unlock(&d.px);
                 } else if (si.ssi_signo == SIGUSR2) {
-                    print_full_report(&d);
+                    print_full_report(&d, &dtcp);
                 } else {
                     printf("tern-demo: %s, stopping\n", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
                     if (pinging || udp_sending)
@@ -714,10 +661,8 @@ static int run_tap(const demo_opts_t *o)
     if (udp_sender_started && udp_send_finish(&usend) != 0)
         status = 1;
     demo_dd_stop(&dd); /* DHCP and DNS: the resolver, the lease, the clients */
-    echo_stop(&echo);
-    tern_posix_lock(&d.px);
-    demo_tcp_stop(&dtcp); /* TCP: listeners; open connections go with deinit */
-    tern_posix_unlock(&d.px);
+    demo_http_stop(&dhttp);
+    demo_tcp_stop(&dtcp); /* the services: their thread, then every socket */
     tern_posix_runner_stop(&d.runner);
     /* Only this thread is left: no lock needed from here on. */
     print_summary(d.stack, "exit");
@@ -981,8 +926,8 @@ static int run_slirp(const demo_opts_t *o)
     static tern_slirp_t sl;
     static tern_posix_runner_t runner;
     static tern_pcap_t pcap;
-    static tern_http_server_t http;
-    static tern_stats_section_t sec_slirp, sec_http;
+    static demo_http_t http; /* the dashboard (demo_http.c) */
+    static tern_stats_section_t sec_slirp;
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -1037,9 +982,6 @@ static int run_slirp(const demo_opts_t *o)
             tern_ping_set_handler(stack, ping_reply, &pg);
         /* The dashboard: /api/stats gets the server's and the driver's figures too. */
         sec_slirp = (tern_stats_section_t){NULL, "slirp", slirp_stats_json, &sl};
-        sec_http = (tern_stats_section_t){&sec_slirp, "http", tern_http_server_stats_json, &http};
-        if (rc == TERN_OK)
-            rc = tern_http_server_start(&http, stack, 80, NULL, &sec_http);
     }
     tern_posix_unlock(&px);
     if (rc != TERN_OK || tern_posix_runner_init(&runner, &px, stack) != TERN_OK ||
@@ -1047,6 +989,8 @@ static int run_slirp(const demo_opts_t *o)
         fprintf(stderr, "tern-demo: cannot start the slirp network\n");
         return 1;
     }
+    if (demo_http_start_ex(&http, stack, &sec_slirp) != TERN_OK) /* socket calls: no lock held */
+        return 1;
     printf("tern-demo: slirp0 up (user-mode network, restricted: nothing leaves this machine)\n"
            "  tern's DHCP client asks slirp's DHCP server for 10.0.2.15/24 (static if none answers)\n"
            "  host forward 127.0.0.1:%u -> 10.0.2.15:80, pid %d\n"
@@ -1089,7 +1033,7 @@ static int run_slirp(const demo_opts_t *o)
                     print_summary(stack, "now");
                     tern_posix_unlock(&px);
                 } else if (si.ssi_signo == SIGUSR2) {
-                    slirp_print_report(&px, stack, &sl, &sec_http);
+                    slirp_print_report(&px, stack, &sl, &http.section);
                 } else {
                     printf("tern-demo: %s, stopping\n", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
                     if (pinging)
@@ -1124,12 +1068,9 @@ static int run_slirp(const demo_opts_t *o)
     }
 
     demo_console_done(&con);
+    demo_http_stop(&http); /* prints the server's figures */
     tern_slirp_stop(&sl);
     tern_posix_runner_stop(&runner);
-    printf("http: %u requests, %u connections, %u refused busy, %u timeouts, %u bytes sent\n",
-           (unsigned)http.stats.requests, (unsigned)http.stats.accepted, (unsigned)http.stats.refused_busy,
-           (unsigned)http.stats.timeouts, (unsigned)http.stats.bytes_sent);
-    tern_http_server_stop(&http);
     tern_dhcp_stop(stack);
     print_summary(stack, "exit");
     if (o->have_ping) {
@@ -1188,7 +1129,8 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     enum { OPT_TAP = 256, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
-           OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */ };
+           OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
+           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */ };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"ip", required_argument, NULL, OPT_IP},
@@ -1208,6 +1150,10 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"dhcp", no_argument, NULL, OPT_DHCP},
         {"dns", required_argument, NULL, OPT_DNS},
         {"resolve", required_argument, NULL, OPT_RESOLVE},
+        {"tcp-client", required_argument, NULL, OPT_TCP_CLIENT},
+        {"tcp-buf", required_argument, NULL, OPT_TCP_BUF},
+        {"tcp-heap", required_argument, NULL, OPT_TCP_HEAP},
+        {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1310,6 +1256,13 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         case OPT_RESOLVE:
             if (demo_dd_option(&o->dd, longopts[idx].name, optarg) != 1)
                 return opt_bad_value(&longopts[idx], optarg ? optarg : "");
+            break;
+        case OPT_TCP_CLIENT: /* demo_tcp.c */
+        case OPT_TCP_BUF:
+        case OPT_TCP_HEAP:
+        case OPT_TCP_CONNS:
+            if (demo_tcp_option(&o->tcp, longopts[idx].name, optarg) != 1)
+                return opt_bad_value(&longopts[idx], optarg);
             break;
         case 'h':
             return 1;

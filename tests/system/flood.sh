@@ -1,0 +1,279 @@
+#!/bin/bash
+# System test: floods. tern-demo on a TAP in a namespace; hping3 floods it
+# while a Linux client keeps an echo transfer going over an established
+# connection (every byte checked) and keeps opening new connections (one
+# every 100 ms, each echoing 64 bytes).
+#
+# Phases (hping3 --flood, PHASE seconds each, quiet gaps between):
+#   syn      SYN flood from Linux's own address (its kernel resets our SYN-ACKs)
+#   ack      ACK flood at the listener (each answered by one RST)
+#   rst      RST flood at the listener (dropped silently)
+#   spoofed  SYN flood from an address that does not exist (192.0.2.77:
+#            nobody answers ARP, nobody resets: half-open entries stay)
+# Checks: the established transfer completes byte-exact; new connections
+# succeed after every flood (and how many during it is printed), within
+# RECOVERY seconds; memory sampled every 0.5 s (SIGUSR2 report) stays within
+# bounds: half-open connections <= TERN_TCP_SYN_MAX, heap use <= the start
+# plus (TERN_TCP_SYN_MAX + 4) connections with both rings; at the end heap
+# and ledger are back at the start and deinit leaves the ledger empty.
+# Rates (hping3's packets per second, tern's counters) are printed.
+#
+# Namespace tern-r5-flood-PID, created and always removed; 192.0.2.0/24
+# only. Needs root, /dev/net/tun and hping3 (exit 77 = skip otherwise).
+set -u
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for tool in ip hping3 timeout; do
+    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
+done
+DEMO=${TERN_DEMO:-}
+if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
+    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
+    exit 1
+fi
+SRC=${TERN_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+PY=/usr/bin/python3
+PHASE=${TERN_FLOOD_SECONDS:-4}
+RECOVERY=${TERN_FLOOD_RECOVERY:-15}
+NS=tern-r5-flood-$$
+TAP=ternr5f
+LINUX_IP=192.0.2.1
+TERN_IP=192.0.2.2
+TMP=$(mktemp -d /tmp/tern-r5-flood.XXXXXX)
+DEMO_PID=""
+SAMPLER=""
+FAILED=0
+
+cleanup() {
+    [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+    if [ -n "$DEMO_PID" ]; then
+        kill -KILL "$DEMO_PID" 2>/dev/null
+        wait "$DEMO_PID" 2>/dev/null
+    fi
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    if [ "$FAILED" != 0 ]; then
+        echo "---- the demo's last connection table"
+        awk '/^== tcp/{t=""} /^tcp /{t=t $0 "\n"} END{printf "%s", t}' "$TMP/demo.log" | head -n 20
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*"
+    FAILED=1
+    exit 1
+}
+pass() { echo "ok: $*"; }
+nsx() { ip netns exec "$NS" "$@"; }
+syn_max=$(sed -nE 's/^#define TERN_TCP_SYN_MAX ([0-9]+).*/\1/p' "$SRC/include/tern/config.h")
+[ -n "$syn_max" ] || fail "TERN_TCP_SYN_MAX not found in include/tern/config.h"
+
+echo "== setup: namespace $NS, TAP $TAP, Linux $LINUX_IP, tern $TERN_IP"
+ip netns add "$NS" || fail "cannot create namespace $NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
+nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
+ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
+ip -n "$NS" link set "$TAP" up
+ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" >"$TMP/demo.log" 2>&1 &
+DEMO_PID=$!
+for _ in $(seq 100); do grep -q '^memory (start):' "$TMP/demo.log" && break; sleep 0.05; done
+grep -q '^memory (start):' "$TMP/demo.log" || fail "tern-demo did not start"
+DPID=$(sed -nE 's/^tern-demo: .* pid ([0-9]+)$/\1/p' "$TMP/demo.log" | head -n 1)
+[ -n "$DPID" ] || fail "no pid in the demo's output"
+nsx ping -c 1 -W 2 "$TERN_IP" >/dev/null || fail "tern does not answer ping"
+
+reports() { grep -c '^== counters' "$TMP/demo.log"; }
+report() {
+    local before
+    before=$(reports)
+    kill -USR2 "$DPID"
+    for _ in $(seq 100); do
+        [ "$(reports)" -gt "$before" ] && return 0
+        sleep 0.02
+    done
+    return 1
+}
+ledger_table() {
+    awk '/^== memory/{t=""} /^[A-Z_]+ +[0-9]+ +[0-9]+ +[0-9]+ /{t=t $1" "$2" "$4"\n"} END{printf "%s", t}' "$TMP/demo.log"
+}
+report || fail "no memory report"
+ledger_table >"$TMP/ledger.start"
+used0=$(sed -nE 's/^heap: total [0-9]+, used ([0-9]+),.*/\1/p' "$TMP/demo.log" | tail -n 1)
+heap0=$(sed -nE 's/^memory \(start\): heap free ([0-9]+) .*/\1/p' "$TMP/demo.log")
+ring=$(( 2 * 4380 + 512 ))
+bound=$(( used0 + (syn_max + 4) * ring ))
+echo "start: heap used $used0 bytes; bound during floods $bound (start + $((syn_max + 4)) x $ring), half-open <= $syn_max"
+
+# Memory sampler: a full report every 0.5 s.
+( while :; do kill -USR2 "$DPID" 2>/dev/null || exit 0; sleep 0.5; done ) &
+SAMPLER=$!
+
+nsx "$PY" - "$TERN_IP" "$PHASE" "$RECOVERY" >"$TMP/client.log" 2>&1 <<'PYEOF'
+import os, re, socket, subprocess, sys, threading, time, random
+tern, phase, recovery = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+rng = random.Random(5)
+BLOCK = rng.randbytes(1 << 20)
+L = len(BLOCK)
+def expected(off, n):
+    out = bytearray()
+    while n:
+        i = off % L
+        k = min(n, L - i)
+        out += BLOCK[i:i + k]
+        off += k
+        n -= k
+    return bytes(out)
+
+stop_bulk = threading.Event()
+bulk = {"sent": 0, "rcvd": 0, "bad": 0, "err": None}
+def bulk_run():
+    try:
+        s = socket.create_connection((tern, 7), timeout=30)
+        s.settimeout(60)
+        def sender():
+            try:
+                while not stop_bulk.is_set():
+                    off = bulk["sent"]
+                    s.sendall(expected(off, 4096))
+                    bulk["sent"] = off + 4096
+                    time.sleep(0.001)
+                s.shutdown(socket.SHUT_WR)
+            except OSError as e:
+                bulk["err"] = "send: %s" % e
+        t = threading.Thread(target=sender)
+        t.start()
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            if b != expected(bulk["rcvd"], len(b)):
+                bulk["bad"] += 1
+            bulk["rcvd"] += len(b)
+        t.join()
+        s.close()
+    except OSError as e:
+        bulk["err"] = "recv: %s" % e
+
+probes = []  # (start time, ok)
+errs = []
+stop_probe = threading.Event()
+def probe_run():
+    payload = b"flood probe 0123456789abcdef0123456789abcdef0123456789abcdef0123"
+    while not stop_probe.is_set():
+        t = time.time()
+        ok = False
+        try:
+            s = socket.create_connection((tern, 7), timeout=2)
+            s.settimeout(3)
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            got = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+            s.close()
+            ok = got == payload
+        except OSError as e:
+            errs.append("%.1f %s" % (t, e))
+        probes.append((t, ok))
+        time.sleep(max(0.0, 0.1 - (time.time() - t)))
+
+def hping(args):
+    r = subprocess.run(["timeout", "-s", "INT", str(phase), "hping3", "--flood", "-q"] + args + [tern],
+                       capture_output=True, text=True)
+    m = re.search(r"(\d+) packets transmitted", r.stdout + r.stderr)
+    return int(m.group(1)) if m else -1
+
+def window(t0, t1):
+    sel = [ok for (t, ok) in probes if t0 <= t < t1]
+    return sum(sel), len(sel)
+
+def first_ok_after(t0, limit):
+    end = t0 + limit
+    while time.time() < end:
+        for (t, ok) in list(probes):
+            if t >= t0 and ok:
+                return t - t0
+        time.sleep(0.1)
+    return None
+
+tb = threading.Thread(target=bulk_run); tb.start()
+tp = threading.Thread(target=probe_run); tp.start()
+time.sleep(2)
+t = time.time(); time.sleep(2)
+ok, n = window(t, time.time())
+print("phase quiet: new connections %d/%d" % (ok, n), flush=True)
+status = 0
+for name, args in (("syn", ["-S", "-p", "7"]), ("ack", ["-A", "-p", "7"]), ("rst", ["-R", "-p", "7"]),
+                   ("spoofed", ["-S", "-p", "7", "-a", "192.0.2.77"])):
+    b0 = bulk["rcvd"]
+    t0 = time.time()
+    pkts = hping(args)
+    t1 = time.time()
+    ok, n = window(t0, t1)
+    rec = first_ok_after(t1, recovery)
+    moved = bulk["rcvd"] - b0
+    print("phase %s: hping3 %d packets in %.1f s (%.0f/s); new connections during it %d/%d; "
+          "echo transfer moved %d bytes during it; first new connection after it: %s"
+          % (name, pkts, t1 - t0, pkts / (t1 - t0), ok, n, moved,
+             "%.1f s" % rec if rec is not None else "NONE within %.0f s" % recovery), flush=True)
+    if rec is None:
+        print("  probe errors: %s" % "; ".join(errs[-4:]))
+        print("RESULT %s: no new connection within %.0f s after the flood" % (name, recovery), flush=True)
+        status = 1
+    time.sleep(1)
+stop_probe.set(); tp.join()
+stop_bulk.set(); tb.join()
+print("bulk: sent %d received %d mismatched chunks %d error %s" % (bulk["sent"], bulk["rcvd"], bulk["bad"], bulk["err"]))
+if bulk["err"] or bulk["bad"] or bulk["rcvd"] != bulk["sent"] or bulk["sent"] == 0:
+    print("RESULT bulk: the established transfer did not complete byte-exact")
+    status = 1
+sys.exit(status)
+PYEOF
+rc=$?
+kill "$SAMPLER" 2>/dev/null
+wait "$SAMPLER" 2>/dev/null
+SAMPLER=""
+cat "$TMP/client.log"
+
+# Memory over the run: every sampled report's heap use and SYN-RECEIVED rows.
+awk -v bound="$bound" -v synmax="$syn_max" '
+    /^== memory/ { n++ }
+    /^heap: total / { split($0, a, /used /); split(a[2], b, ","); u = b[1] + 0; if (u > maxu) maxu = u }
+    /^== tcp/ { half = 0; intcp = 1 }
+    intcp && /^tcp SYN-RECEIVED/ { half++ }
+    /^== dhcp/ { if (half > maxh) maxh = half; intcp = 0 }
+    END {
+        printf "memory: %d samples, heap use at most %d (bound %d), half-open at most %d (TERN_TCP_SYN_MAX %d)\n", n, maxu, bound, maxh, synmax
+        exit (maxu <= bound && maxh <= synmax && n >= 10) ? 0 : 1
+    }' "$TMP/demo.log" || { FAILED=1; echo "FAIL: memory out of bounds during the floods"; }
+grep -E '^tcp stats' "$TMP/demo.log" | tail -n 1
+[ "$rc" = 0 ] || fail "client: $(grep '^RESULT' "$TMP/client.log" | tr '\n' ' ')"
+[ "$FAILED" = 0 ] || fail "memory bounds"
+pass "the echo transfer completed byte-exact through every flood; new connections recovered after each"
+
+echo "== memory back at the start"
+# Half-open entries from the spoofed flood time out (SYN-ACK retries).
+for _ in $(seq 300); do
+    kill -USR1 "$DPID"
+    sleep 0.5
+    heap1=$(sed -nE 's/^memory \(now\): heap free ([0-9]+) .*/\1/p' "$TMP/demo.log" | tail -n 1)
+    [ "$heap1" = "$heap0" ] && break
+done
+[ "$heap1" = "$heap0" ] || fail "heap free $heap1 now, $heap0 at the start"
+report || fail "no memory report"
+ledger_table >"$TMP/ledger.end"
+diff "$TMP/ledger.start" "$TMP/ledger.end" || fail "ledger differs from the start"
+kill -TERM "$DPID"
+rc=0
+wait "$DEMO_PID" || rc=$?
+DEMO_PID=""
+[ "$rc" = 0 ] || fail "tern-demo exited with $rc"
+grep -q '^ledger check after deinit: empty' "$TMP/demo.log" || fail "ledger not empty after deinit"
+pass "heap and ledger back at the start; SIGTERM: exit 0, ledger empty"
+echo "PASS"
