@@ -551,8 +551,17 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
     int fin_acked = (pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_max && pcb->sbuf_len == 0u;
     switch (pcb->state) {
     case TERN_TCP_FIN_WAIT_1:
-        if (fin_acked)
+        if (fin_acked) {
             pcb->state = TERN_TCP_FIN_WAIT_2;
+            /* Everything we will ever send is acknowledged: the send ring
+             * goes now, not when the peer closes (a peer may keep its side
+             * open for long, and a burst of such connections would hold
+             * a ring each). No span can be out: shutdown ended them. */
+            tern_mem_free(&stack->ledger, pcb->sbuf);
+            pcb->sbuf = NULL;
+            pcb->sbuf_len = 0;
+            pcb->sbuf_head = 0;
+        }
         break;
     case TERN_TCP_CLOSING:
         if (fin_acked) {

@@ -475,6 +475,38 @@ static void test_window_closed_over_our_data(void **state)
     assert_int_equal(rd32(cap_tcp(t, 0) + 4), iss + 1 + 1460);
 }
 
+/* FIN-WAIT-2: once our data and FIN are acknowledged the send ring is
+ * freed at once, while the peer may keep its side open (and send) for long. */
+static void test_fin_wait_2_frees_send_ring(void **state)
+{
+    tfix_t *t = *state;
+    uint32_t iss = handshake(t);
+    tern_ledger_t *lg = &t->f->stack.ledger;
+    assert_int_equal(tern_tcp_write(t->conn, "hello", 5), 5);
+    assert_true(tern_ledger_category(lg, TERN_MEM_TCP_STREAM_TX)->bytes > 0u);
+    assert_int_equal(tern_tcp_shutdown(t->conn), TERN_OK);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_FIN_WAIT_1);
+    /* The peer acknowledges the data only: the ring stays. */
+    tx(t, SPORT, 1001, iss + 1 + 5, TCP_ACK, NULL, 0);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_FIN_WAIT_1);
+    assert_true(tern_ledger_category(lg, TERN_MEM_TCP_STREAM_TX)->bytes > 0u);
+    /* ... and the FIN: FIN-WAIT-2 without a send ring. */
+    tx(t, SPORT, 1001, iss + 1 + 6, TCP_ACK, NULL, 0);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_FIN_WAIT_2);
+    assert_int_equal(tern_ledger_category(lg, TERN_MEM_TCP_STREAM_TX)->bytes, 0);
+    assert_int_equal(tern_tcp_write(t->conn, "x", 1), TERN_ERR_STATE);
+    /* The peer still sends; we still receive, then it closes. */
+    tx(t, SPORT, 1001, iss + 1 + 6, TCP_ACK | TCP_PSH, "late", 4);
+    assert_int_equal(tern_tcp_recv_avail(t->conn), 4);
+    char buf[8];
+    assert_int_equal(tern_tcp_read(t->conn, buf, sizeof buf), 4);
+    assert_memory_equal(buf, "late", 4);
+    tx(t, SPORT, 1005, iss + 1 + 6, TCP_ACK | TCP_FIN, NULL, 0);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_CLOSED);
+    assert_int_equal(tern_tcp_close(t->conn), TERN_OK);
+    t->conn = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syn_with_data_and_fin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_closed_over_our_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fin_wait_2_frees_send_ring, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
