@@ -13,7 +13,7 @@ var CATEGORY_INFO = {
   NETWORK_BUFFER: "per packet: frame storage (HEAP scheme); STATIC storage is the static column",
   SOCKET: "per socket: its structure, from creation to close (and the TIME-WAIT table)",
   TCP_STREAM_RX: "per stream buffer: receive ring, at the first byte received, freed at close",
-  TCP_STREAM_TX: "per stream buffer: send ring, at the first write, freed at close",
+  TCP_STREAM_TX: "per stream buffer: send ring, at the first write, freed once our FIN is acknowledged or at close",
   TCP_SEGMENTS: "at init: TCP segment descriptor pool (FreeRTOS+TCP: xTCPSegments at the first connection)",
   ARP_CACHE: "at init: ARP cache entries",
   IP_REASSEMBLY: "per datagram: fragments being reassembled",
