@@ -225,6 +225,14 @@ tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
     return pcb;
 }
 
+void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    tern_mem_free(&stack->ledger, pcb->sbuf);
+    pcb->sbuf = NULL;
+    pcb->sbuf_len = 0;
+    pcb->sbuf_head = 0;
+}
+
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     pcb->rbuf = tern_mem_alloc(&stack->ledger, pcb->rbuf_size, TERN_MEM_TCP_STREAM_RX, pcb->owner);
@@ -303,9 +311,7 @@ void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err)
         pcb->flags &= (uint32_t)~(TF_REXMIT | TF_PERSIST | TF_ACK_DELAYED | TF_ACK_NOW);
         tcp_ooo_clear(stack, pcb);
         tcp_sack_clear(stack, pcb);
-        tern_mem_free(&stack->ledger, pcb->sbuf);
-        pcb->sbuf = NULL;
-        pcb->sbuf_len = 0;
+        tcp_sbuf_free(stack, pcb);
         return;
     }
     tcp_pcb_free(stack, pcb);
@@ -356,9 +362,7 @@ void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         pcb->state = TERN_TCP_CLOSED;
         tcp_ooo_clear(stack, pcb);
         tcp_sack_clear(stack, pcb);
-        tern_mem_free(&stack->ledger, pcb->sbuf);
-        pcb->sbuf = NULL;
-        pcb->sbuf_len = 0;
+        tcp_sbuf_free(stack, pcb);
     }
 }
 

@@ -557,10 +557,7 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
              * goes now, not when the peer closes (a peer may keep its side
              * open for long, and a burst of such connections would hold
              * a ring each). No span can be out: shutdown ended them. */
-            tern_mem_free(&stack->ledger, pcb->sbuf);
-            pcb->sbuf = NULL;
-            pcb->sbuf_len = 0;
-            pcb->sbuf_head = 0;
+            tcp_sbuf_free(stack, pcb);
         }
         break;
     case TERN_TCP_CLOSING:

@@ -188,6 +188,8 @@ void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Descriptors from the shared pool (NULL when empty; the peak is kept). */
 struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
 void tcp_ooo_put(tern_stack_t *stack, struct tcp_ooo *d);
+/* Free the send ring (nothing more will be sent from it). */
+void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Allocate the receive ring; TERN_ERR_NOMEM. */
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The receive window we can offer now (bytes). */
