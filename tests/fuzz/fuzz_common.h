@@ -1,18 +1,26 @@
-/* What every stack-level fuzz target shares: a deterministic port (xorshift
- * random source with a per-target seed, assertions abort so libFuzzer sees
- * them), a netif whose output drops frames, one stack brought up on it, and
- * the frame-building helpers. Each target is one translation unit, so the
- * state here is that target's own. */
+/* What every fuzz target shares: the libFuzzer entry points and, for the
+ * stack-level targets, a deterministic port (xorshift random source with a
+ * per-target seed, assertions abort so libFuzzer sees them), a netif whose
+ * output drops frames (a target may watch it through fuzz_tx_hook), one
+ * stack brought up on it, and the frame-building helpers. Each target is
+ * one translation unit, so the state here is that target's own. A target
+ * with no stack (a parser alone) defines FUZZ_NO_STACK first. */
 #ifndef TERN_FUZZ_COMMON_H
 #define TERN_FUZZ_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#define FUZZ_UNUSED __attribute__((unused))
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifndef FUZZ_NO_STACK
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tern/stack.h"
-
-#define FUZZ_UNUSED __attribute__((unused))
 
 static tern_stack_t stack;
 static tern_netif_t nif;
@@ -42,8 +50,13 @@ static void fuzz_die(void *ctx, const char *what)
 
 static const tern_port_t fuzz_port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
 
+/* Sees every frame the stack sends, if set. */
+static void (*fuzz_tx_hook)(const uint8_t *frame, size_t len);
+
 static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
 {
+    if (fuzz_tx_hook != NULL)
+        fuzz_tx_hook(nb->data, nb->len);
 #if TERN_ZERO_COPY_TX
     tern_netif_tx_done(n, nb);
 #else
@@ -82,6 +95,17 @@ static void fuzz_stack_bringup(uint64_t seed, tern_ip4_t addr, tern_ip4_t gw)
     tern_poll(&stack, now);
 }
 
+/* (Re)build the stack with start() at the first input and every `every`
+ * inputs after it, so that a long run does not hang on one stack's history. */
+static FUZZ_UNUSED void fuzz_restart_every(unsigned every, void (*start)(void))
+{
+    if (inputs++ % every == 0u) {
+        if (inputs > 1u)
+            tern_stack_deinit(&stack);
+        start();
+    }
+}
+
 static FUZZ_UNUSED void put16(uint8_t *p, unsigned v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -94,18 +118,51 @@ static FUZZ_UNUSED void put32(uint8_t *p, uint32_t v)
     put16(p + 2, (unsigned)(v & 0xFFFFu));
 }
 
-/* RFC 1071 checksum of a header built by the target (not the stack's code,
- * so a bug there cannot hide itself). */
-static FUZZ_UNUSED unsigned csum(const uint8_t *p, size_t len)
+/* RFC 1071 sums over headers built by the target (not the stack's code, so
+ * a bug there cannot hide itself): csum_add accumulates 16-bit words (a
+ * pseudo header, then the segment), csum_fold finishes. */
+static FUZZ_UNUSED uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-    uint32_t sum = 0;
     for (size_t i = 0; i + 1 < len; i += 2)
         sum += (uint32_t)(p[i] << 8 | p[i + 1]);
     if (len & 1u)
         sum += (uint32_t)(p[len - 1] << 8);
+    return sum;
+}
+
+static FUZZ_UNUSED unsigned csum_fold(uint32_t sum)
+{
     while (sum >> 16)
         sum = (sum & 0xFFFFu) + (sum >> 16);
     return ~sum & 0xFFFFu;
 }
+
+static FUZZ_UNUSED unsigned csum(const uint8_t *p, size_t len)
+{
+    return csum_fold(csum_add(0, p, len));
+}
+
+/* Ethernet header from the peer: dst, peer_mac, type. */
+static FUZZ_UNUSED void fuzz_eth_header(uint8_t *f, const uint8_t dst[6], unsigned type)
+{
+    memcpy(f, dst, 6);
+    memcpy(f + 6, peer_mac, 6);
+    put16(f + 12, type);
+}
+
+/* A 20-byte IPv4 header (TTL 64, no options) with its checksum. */
+static FUZZ_UNUSED void fuzz_ipv4_header(uint8_t *ip, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t payload)
+{
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, (unsigned)(20 + payload));
+    ip[8] = 64;
+    ip[9] = proto;
+    put32(ip + 12, src);
+    put32(ip + 16, dst);
+    put16(ip + 10, csum(ip, 20));
+}
+
+#endif /* FUZZ_NO_STACK */
 
 #endif

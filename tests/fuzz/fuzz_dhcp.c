@@ -51,18 +51,10 @@ static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
     if (len > sizeof frame - hdr)
         len = sizeof frame - hdr;
     uint8_t *f = frame;
-    memset(f, 0xFF, 6);
-    memcpy(f + 6, peer_mac, 6);
-    put16(f + 12, 0x0800);
+    static const uint8_t bcast[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    fuzz_eth_header(f, bcast, 0x0800);
     uint8_t *ip = f + 14;
-    memset(ip, 0, 20);
-    ip[0] = 0x45;
-    put16(ip + 2, (unsigned)(20 + 8 + len));
-    ip[8] = 64;
-    ip[9] = 17;
-    ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 1;
-    ip[16] = ip[17] = ip[18] = ip[19] = 255;
-    put16(ip + 10, csum(ip, 20));
+    fuzz_ipv4_header(ip, TERN_IP4(192, 0, 2, 1), 0xFFFFFFFFu, 17, 8 + len);
     uint8_t *udp = ip + 20;
     put16(udp, (flags & 8u) ? 68u : 67u);
     put16(udp + 2, 68);
@@ -84,14 +76,9 @@ static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
     tern_input_copy(&stack, &nif, frame, hdr + len, now);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (inputs++ % 4096u == 0u) {
-        if (inputs > 1u)
-            tern_stack_deinit(&stack);
-        fuzz_stack_start();
-    }
+    fuzz_restart_every(4096u, fuzz_stack_start);
     if (tern_dhcp_start(&stack, &nif) != TERN_OK)
         abort();
     advance(2000u); /* armed at the first poll, sent within TERN_DHCP_INIT_DELAY_MS */

@@ -90,18 +90,9 @@ static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
     if (len > sizeof frame - hdr)
         len = sizeof frame - hdr;
     uint8_t *f = frame;
-    memcpy(f, our_mac, 6);
-    memcpy(f + 6, peer_mac, 6);
-    put16(f + 12, 0x0800);
+    fuzz_eth_header(f, our_mac, 0x0800);
     uint8_t *ip = f + 14;
-    memset(ip, 0, 20);
-    ip[0] = 0x45;
-    put16(ip + 2, (unsigned)(20 + 8 + len));
-    ip[8] = 64;
-    ip[9] = 17;
-    put32(ip + 12, (flags & 4u) ? TERN_IP4(192, 0, 2, 99) : qi.server);
-    put32(ip + 16, OUR_IP);
-    put16(ip + 10, csum(ip, 20));
+    fuzz_ipv4_header(ip, (flags & 4u) ? TERN_IP4(192, 0, 2, 99) : qi.server, OUR_IP, 17, 8 + len);
     uint8_t *udp = ip + 20;
     put16(udp, (flags & 2u) ? 5353u : 53u);
     put16(udp + 2, qi.port);
@@ -115,7 +106,6 @@ static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
     tern_input_copy(&stack, &nif, frame, hdr + len, now);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (inputs++ % 4096u == 0u) {

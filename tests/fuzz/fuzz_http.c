@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tern/http.h"
+#define FUZZ_NO_STACK
+#include "fuzz_common.h"
 
 static volatile int in_parser;
 static volatile unsigned long parser_allocs;
@@ -30,9 +32,6 @@ static void fuzz_free_hook(const volatile void *ptr)
 {
     (void)ptr;
 }
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

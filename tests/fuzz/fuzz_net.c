@@ -68,17 +68,7 @@ static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t 
 #else /* ICMP over a valid IPv4 header */
     size_t n = size < cap - 34 ? size : cap - 34;
     uint8_t *ip = out + 14;
-    memset(ip, 0, 20);
-    ip[0] = 0x45;
-    put16(ip + 2, (unsigned)(20 + n));
-    ip[8] = 64;
-    ip[9] = 1;
-    ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 1;
-    if (flags & 0x80u)
-        ip[16] = 255, ip[17] = 255, ip[18] = 255, ip[19] = 255;
-    else
-        ip[16] = 192, ip[17] = 0, ip[18] = 2, ip[19] = 2;
-    put16(ip + 10, csum(ip, 20));
+    fuzz_ipv4_header(ip, TERN_IP4(192, 0, 2, 1), (flags & 0x80u) ? 0xFFFFFFFFu : TERN_IP4(192, 0, 2, 2), 1, n);
     memcpy(ip + 20, data, n);
     if ((flags & 1u) && n >= 4) {
         ip[22] = ip[23] = 0;
@@ -90,15 +80,10 @@ static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t 
 #endif
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
-    if (inputs++ % 4096u == 0u) {
-        if (inputs > 1u)
-            tern_stack_deinit(&stack);
-        fuzz_stack_start();
-    }
+    fuzz_restart_every(4096u, fuzz_stack_start);
     size_t len = fuzz_build(data, size, frame, sizeof frame);
     now += 1u;
     tern_input_copy(&stack, &nif, frame, len, now);

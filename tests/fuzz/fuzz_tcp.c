@@ -17,13 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tern/stack.h"
+#include "fuzz_common.h"
 
-static tern_stack_t *stack;
-static tern_netif_t nif;
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint32_t now;
-static size_t baseline_used;
-static unsigned inputs;
+#define FUZZ_SEED 0x9E3779B97F4A7C15ull
+#define OUR_IP TERN_IP4(192, 0, 2, 2)
+#define PEER_IP TERN_IP4(192, 0, 2, 1)
+
 static tern_tcp_pcb_t *listener, *conn;
 /* Every connection the application holds (accepted or opened). */
 static tern_tcp_pcb_t *held[64];
@@ -36,11 +35,6 @@ static void hold(tern_tcp_pcb_t *pcb)
     held[nheld++] = pcb;
 }
 
-static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
-static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
-#define OUR_IP TERN_IP4(192, 0, 2, 2)
-#define PEER_IP TERN_IP4(192, 0, 2, 1)
-
 /* The last segment tern sent. */
 static struct {
     int valid;
@@ -49,28 +43,10 @@ static struct {
     uint8_t flags;
 } last;
 
-static uint32_t fuzz_random32(void *ctx)
+/* fuzz_tx_hook: remember the last TCP segment sent. */
+static void watch_tx(const uint8_t *f, size_t len)
 {
-    (void)ctx;
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void fuzz_die(void *ctx, const char *what)
-{
-    (void)ctx;
-    fprintf(stderr, "tern assert: %s\n", what);
-    abort();
-}
-
-static const tern_port_t port = {.random32 = fuzz_random32, .assert_failed = fuzz_die};
-
-static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
-{
-    const uint8_t *f = nb->data;
-    if (nb->len >= 54 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 6) {
+    if (len >= 54 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 6) {
         const uint8_t *t = f + 14 + (f[14] & 0x0F) * 4;
         last.valid = 1;
         last.sport = (uint16_t)(t[0] << 8 | t[1]);
@@ -79,41 +55,11 @@ static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
         last.ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
         last.flags = t[13];
     }
-#if TERN_ZERO_COPY_TX
-    tern_netif_tx_done(n, nb);
-#else
-    (void)n;
-#endif
-    return TERN_OK;
-}
-
-static const tern_netif_ops_t ops = {.output = fuzz_output};
-
-static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1u)
-        sum += (uint32_t)p[len - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xFFFFu) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
 }
 
 static void feed(const uint8_t *frame, size_t len)
 {
-    (void)tern_input_copy(stack, &nif, frame, len, now);
+    (void)tern_input_copy(&stack, &nif, frame, len, now);
 }
 
 static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
@@ -125,20 +71,10 @@ static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
         optlen = 40u;
     if (54u + optlen + len > sizeof f)
         len = sizeof f - 54u - optlen;
-    memcpy(f, our_mac, 6);
-    memcpy(f + 6, peer_mac, 6);
-    f[12] = 0x08;
-    f[13] = 0x00;
     uint8_t *ip = f + 14, *t = f + 34;
     size_t tl = 20u + optlen + len;
-    memset(ip, 0, 20);
-    ip[0] = 0x45;
-    put16(ip + 2, (uint32_t)(20u + tl));
-    ip[8] = 64;
-    ip[9] = 6;
-    put32(ip + 12, PEER_IP);
-    put32(ip + 16, OUR_IP);
-    put16(ip + 10, csum(ip, 20, 0));
+    fuzz_eth_header(f, our_mac, 0x0800);
+    fuzz_ipv4_header(ip, PEER_IP, OUR_IP, 6, tl);
     put16(t, sport);
     put16(t + 2, dport);
     put32(t + 4, seq);
@@ -157,10 +93,7 @@ static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
     ph[8] = 0;
     ph[9] = 6;
     put16(ph + 10, (uint32_t)tl);
-    uint32_t sum = 0;
-    for (int i = 0; i < 12; i += 2)
-        sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
-    put16(t + 16, csum(t, tl, sum) ^ (bad_csum ? 1u : 0u));
+    put16(t + 16, csum_fold(csum_add(csum_add(0, ph, 12), t, tl)) ^ (bad_csum ? 1u : 0u));
     feed(f, 34u + tl);
 }
 
@@ -201,10 +134,7 @@ static const tern_tcp_callbacks_t cbs = {.accept = on_accept, .readable = on_rea
 static void learn_peer(void)
 {
     uint8_t a[42];
-    memcpy(a, our_mac, 6);
-    memcpy(a + 6, peer_mac, 6);
-    a[12] = 0x08;
-    a[13] = 0x06;
+    fuzz_eth_header(a, our_mac, 0x0806);
     static const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 1};
     memcpy(a + 14, hdr, 8);
     memcpy(a + 22, peer_mac, 6);
@@ -216,50 +146,36 @@ static void learn_peer(void)
 
 static void setup(void)
 {
-    if (stack == NULL)
-        stack = calloc(1, sizeof *stack);
-    if (tern_stack_init(stack, &port) != TERN_OK)
-        abort();
-    memset(&nif, 0, sizeof nif);
-    nif.ops = &ops;
-    memcpy(nif.mac, our_mac, 6);
-    nif.mtu = 1500;
-    memcpy(nif.name, "fuzz0", 6);
-    if (tern_netif_add(stack, &nif) != TERN_OK)
-        abort();
-    tern_netif_set_link(&nif, 1);
-    tern_netif_set_addr(&nif, OUR_IP, TERN_IP4(255, 255, 255, 0), 0);
+    fuzz_stack_bringup(FUZZ_SEED, OUR_IP, 0);
+    fuzz_tx_hook = watch_tx;
     learn_peer();
-    tern_tcp_set_timewait(stack, 1000);
+    tern_tcp_set_timewait(&stack, 1000);
     int err;
-    listener = tern_tcp_listen(stack, 80, 4, &cbs, NULL, &err);
+    listener = tern_tcp_listen(&stack, 80, 4, &cbs, NULL, &err);
     if (listener == NULL)
         abort();
-    tern_heap_stats_t hs;
-    tern_heap_get_stats(&stack->heap, &hs);
-    baseline_used = hs.used;
+    baseline_used = heap_used();
 }
 
 static void run_timers(uint32_t ms)
 {
     uint32_t end = now + ms;
     while ((int32_t)(end - now) > 0) {
-        uint32_t next = tern_poll(stack, now);
+        uint32_t next = tern_poll(&stack, now);
         now += next == 0u ? 1u : next;
     }
-    tern_poll(stack, now);
+    tern_poll(&stack, now);
 }
 
 static void check_baseline(void)
 {
-    tern_heap_stats_t hs;
-    tern_heap_get_stats(&stack->heap, &hs);
-    if (hs.used != baseline_used || tern_ledger_verify(&stack->ledger) != TERN_OK ||
-        tern_netbuf_free_count(&stack->netbufs) != TERN_NETBUF_COUNT || tern_tcp_list(stack, NULL, 0) != 1u) {
-        fprintf(stderr, "not at baseline: heap used %zu (baseline %zu), buffers free %u, tcp rows %zu\n", hs.used,
-                baseline_used, tern_netbuf_free_count(&stack->netbufs), tern_tcp_list(stack, NULL, 0));
+    size_t used = heap_used();
+    if (used != baseline_used || tern_ledger_verify(&stack.ledger) != TERN_OK ||
+        tern_netbuf_free_count(&stack.netbufs) != TERN_NETBUF_COUNT || tern_tcp_list(&stack, NULL, 0) != 1u) {
+        fprintf(stderr, "not at baseline: heap used %zu (baseline %zu), buffers free %u, tcp rows %zu\n", used,
+                baseline_used, tern_netbuf_free_count(&stack.netbufs), tern_tcp_list(&stack, NULL, 0));
         tern_tcp_info_t rows[4];
-        size_t n = tern_tcp_list(stack, rows, 4);
+        size_t n = tern_tcp_list(&stack, rows, 4);
         for (size_t k = 0; k < n && k < 4u; k++)
             fprintf(stderr, "  %s local %u remote %u rq %u sq %u\n", tern_tcp_state_name(rows[k].state),
                     rows[k].local_port, rows[k].remote_port, rows[k].recv_queue, rows[k].send_queue);
@@ -267,15 +183,9 @@ static void check_baseline(void)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (stack == NULL || inputs % 512u == 0u) {
-        if (stack != NULL)
-            tern_stack_deinit(stack);
-        setup();
-    }
-    inputs++;
+    fuzz_restart_every(512u, setup);
     if (size < 1)
         return 0;
     learn_peer();
@@ -302,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (start == 6) {
         /* SYN-SENT: we connect to the peer. */
         int err;
-        conn = tern_tcp_connect(stack, PEER_IP, 5000, &cbs, NULL, &err);
+        conn = tern_tcp_connect(&stack, PEER_IP, 5000, &cbs, NULL, &err);
         if (conn == NULL || !last.valid)
             abort();
         hold(conn);

@@ -12,16 +12,26 @@ const uint8_t FR_OTHER_MAC[6] = {0x02, 0, 0, 0, 0, 0x03};
 const uint8_t FR_BCAST_MAC[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 const uint8_t FR_ZERO_MAC[6] = {0, 0, 0, 0, 0, 0};
 
-static void put16(uint8_t *p, uint16_t v)
+void be16_put(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+void be32_put(uint8_t *p, uint32_t v)
 {
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
+    be16_put(p, v >> 16);
+    be16_put(p + 2, v);
+}
+
+uint32_t be16_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 8 | p[1];
+}
+
+uint32_t be32_get(const uint8_t *p)
+{
+    return be16_get(p) << 16 | be16_get(p + 2);
 }
 
 /* The textbook RFC 1071 loop: 16-bit words, end-around carry. */
@@ -43,7 +53,7 @@ size_t frame_eth(uint8_t *out, const uint8_t dst[6], const uint8_t src[6], uint1
 {
     memcpy(out, dst, 6);
     memcpy(out + 6, src, 6);
-    put16(out + 12, type);
+    be16_put(out + 12, type);
     if (len)
         memmove(out + 14, payload, len);
     return 14 + len;
@@ -51,15 +61,15 @@ size_t frame_eth(uint8_t *out, const uint8_t dst[6], const uint8_t src[6], uint1
 
 size_t frame_arp(uint8_t *out, uint16_t op, const uint8_t sha[6], tern_ip4_t spa, const uint8_t tha[6], tern_ip4_t tpa)
 {
-    put16(out, 1);
-    put16(out + 2, 0x0800);
+    be16_put(out, 1);
+    be16_put(out + 2, 0x0800);
     out[4] = 6;
     out[5] = 4;
-    put16(out + 6, op);
+    be16_put(out + 6, op);
     memcpy(out + 8, sha, 6);
-    put32(out + 14, spa);
+    be32_put(out + 14, spa);
     memcpy(out + 18, tha, 6);
-    put32(out + 24, tpa);
+    be32_put(out + 24, tpa);
     return 28;
 }
 
@@ -76,17 +86,17 @@ size_t frame_ipv4(uint8_t *out, const frame_ip_t *ip, const void *payload, size_
     size_t hl = 20 + ip->opt_len;
     out[0] = (uint8_t)(0x40 | (hl / 4));
     out[1] = ip->tos;
-    put16(out + 2, (uint16_t)(hl + len));
-    put16(out + 4, ip->id);
-    put16(out + 6, ip->frag);
+    be16_put(out + 2, (uint16_t)(hl + len));
+    be16_put(out + 4, ip->id);
+    be16_put(out + 6, ip->frag);
     out[8] = ip->ttl ? ip->ttl : 64;
     out[9] = ip->proto;
-    put16(out + 10, 0);
-    put32(out + 12, ip->src);
-    put32(out + 16, ip->dst);
+    be16_put(out + 10, 0);
+    be32_put(out + 12, ip->src);
+    be32_put(out + 16, ip->dst);
     if (ip->opt_len)
         memcpy(out + 20, ip->options, ip->opt_len);
-    put16(out + 10, frame_checksum(out, hl));
+    be16_put(out + 10, frame_checksum(out, hl));
     if (len)
         memmove(out + hl, payload, len);
     return hl + len;
@@ -96,11 +106,33 @@ size_t frame_icmp(uint8_t *out, uint8_t type, uint8_t code, uint32_t rest, const
 {
     out[0] = type;
     out[1] = code;
-    put16(out + 2, 0);
-    put32(out + 4, rest);
+    be16_put(out + 2, 0);
+    be32_put(out + 4, rest);
     if (len)
         memmove(out + 8, data, len);
-    put16(out + 2, frame_checksum(out, 8 + len));
+    be16_put(out + 2, frame_checksum(out, 8 + len));
+    return 8 + len;
+}
+
+size_t frame_udp(uint8_t *out, tern_ip4_t src, tern_ip4_t dst, uint16_t sport, uint16_t dport, const void *data,
+                 size_t len)
+{
+    uint8_t ph[12 + FRAME_MAX];
+    assert_true(8 + len <= FRAME_MAX);
+    if (len)
+        memmove(out + 8, data, len);
+    be16_put(out, sport);
+    be16_put(out + 2, dport);
+    be16_put(out + 4, (uint32_t)(8 + len));
+    be16_put(out + 6, 0);
+    be32_put(ph, src);
+    be32_put(ph + 4, dst);
+    ph[8] = 0;
+    ph[9] = 17;
+    be16_put(ph + 10, (uint32_t)(8 + len));
+    memcpy(ph + 12, out, 8 + len);
+    uint16_t sum = frame_checksum(ph, 12 + 8 + len);
+    be16_put(out + 6, sum ? sum : 0xFFFF); /* RFC 768: a computed 0 goes as all ones */
     return 8 + len;
 }
 
@@ -292,6 +324,21 @@ net_fixture_t *net_fixture_new(uint64_t seed)
     memset(&f->stack.counters, 0, sizeof f->stack.counters);
     mem_snapshot(&f->stack, &f->base);
     return f;
+}
+
+int net_fixture_setup(void **state, uint64_t seed)
+{
+    net_fixture_t *f = net_fixture_new(seed);
+    net_fixture_learn_peer(f);
+    mem_snapshot(&f->stack, &f->base);
+    *state = f;
+    return 0;
+}
+
+int net_fixture_teardown(void **state)
+{
+    net_fixture_free(*state);
+    return 0;
 }
 
 void net_fixture_free(net_fixture_t *f)

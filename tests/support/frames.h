@@ -36,6 +36,13 @@ extern const uint8_t FR_ZERO_MAC[6];
 
 /* ---- builders ---------------------------------------------------------- */
 
+/* Big-endian fields; the 16-bit ones take and give the low 16 bits of a
+ * uint32_t so callers need no casts. */
+void be16_put(uint8_t *p, uint32_t v);
+void be32_put(uint8_t *p, uint32_t v);
+uint32_t be16_get(const uint8_t *p);
+uint32_t be32_get(const uint8_t *p);
+
 uint16_t frame_checksum(const void *data, size_t len);
 
 size_t frame_eth(uint8_t *out, const uint8_t dst[6], const uint8_t src[6], uint16_t type, const void *payload,
@@ -61,6 +68,10 @@ typedef struct frame_ip {
 size_t frame_ipv4(uint8_t *out, const frame_ip_t *ip, const void *payload, size_t len);
 /* ICMP message with checksum; rest is the second 32-bit word. */
 size_t frame_icmp(uint8_t *out, uint8_t type, uint8_t code, uint32_t rest, const void *data, size_t len);
+/* UDP header and data (data may already sit at out + 8) with the checksum
+ * over the RFC 768 pseudo header; returns 8 + len. */
+size_t frame_udp(uint8_t *out, tern_ip4_t src, tern_ip4_t dst, uint16_t sport, uint16_t dport, const void *data,
+                 size_t len);
 /* Whole Ethernet + IPv4 frame around payload (dst MAC FR_OUR_MAC, src
  * FR_PEER_MAC unless changed with the eth variant). */
 size_t frame_ip_eth(uint8_t *out, const frame_ip_t *ip, const void *payload, size_t len);
@@ -126,6 +137,10 @@ typedef struct net_fixture {
 /* Stack up at FR_OUR_IP/24, gateway FR_PEER_IP, frames and counters
  * cleared, baseline taken. Heap-allocated (the stack is large). */
 net_fixture_t *net_fixture_new(uint64_t seed);
+/* cmocka setup and teardown bodies: a fixture (seed) with the peer in the
+ * ARP cache, baseline taken after, in *state; and its free. */
+int net_fixture_setup(void **state, uint64_t seed);
+int net_fixture_teardown(void **state);
 /* Baseline check, deinit, ledger back to empty, free. */
 void net_fixture_free(net_fixture_t *f);
 /* Put FR_PEER_IP -> FR_PEER_MAC in the ARP cache (a request from the peer

@@ -12,6 +12,7 @@
 #include "tern/stack.h"
 #include "tern_test.h"
 #include "tern_vwire.h"
+#include "wire2.h"
 
 #define SRV_IP TERN_IP4(192, 0, 2, 1)
 #define OFFER_IP TERN_IP4(192, 0, 2, 50)
@@ -25,28 +26,6 @@
 static const uint8_t SRV_MAC[6] = {0x02, 0x5e, 0, 0, 0, 0x01};
 static const uint8_t CLI_MAC[6] = {0x02, 0x7e, 0, 0, 0, 0x02};
 static const uint8_t OTHER_MAC[6] = {0x02, 0x6f, 0, 0, 0, 0x03};
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-static uint32_t get16(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return get16(p) << 16 | get16(p + 2);
-}
 
 /* One message the client sent, as the server saw it. */
 typedef struct seen_msg {
@@ -115,53 +94,53 @@ static size_t reply_payload(dsrv_t *s, uint8_t *out, uint8_t type, uint32_t xid,
     out[0] = 2;
     out[1] = 1;
     out[2] = 6;
-    put32(out + 4, xid);
-    put16(out + 10, 0x8000);
-    put32(out + 16, yiaddr);
-    put32(out + 20, SRV_IP);
+    be32_put(out + 4, xid);
+    be16_put(out + 10, 0x8000);
+    be32_put(out + 16, yiaddr);
+    be32_put(out + 20, SRV_IP);
     memcpy(out + 28, chaddr, 6);
-    put32(out + 236, 0x63825363u);
+    be32_put(out + 236, 0x63825363u);
     size_t n = 240;
     out[n++] = 53;
     out[n++] = 1;
     out[n++] = type;
     out[n++] = 54;
     out[n++] = 4;
-    put32(out + n, SRV_IP);
+    be32_put(out + n, SRV_IP);
     n += 4;
     if (type != 6) {
         out[n++] = 51;
         out[n++] = 4;
-        put32(out + n, s->lease);
+        be32_put(out + n, s->lease);
         n += 4;
         if (!s->no_mask) {
             out[n++] = 1;
             out[n++] = 4;
-            put32(out + n, s->mask);
+            be32_put(out + n, s->mask);
             n += 4;
         }
         if (s->router) {
             out[n++] = 3;
             out[n++] = 4;
-            put32(out + n, s->router);
+            be32_put(out + n, s->router);
             n += 4;
         }
         if (s->ndns) {
             out[n++] = 6;
             out[n++] = (uint8_t)(4 * s->ndns);
             for (unsigned i = 0; i < s->ndns; i++, n += 4)
-                put32(out + n, s->dns[i]);
+                be32_put(out + n, s->dns[i]);
         }
         if (s->t1) {
             out[n++] = 58;
             out[n++] = 4;
-            put32(out + n, s->t1);
+            be32_put(out + n, s->t1);
             n += 4;
         }
         if (s->t2) {
             out[n++] = 59;
             out[n++] = 4;
-            put32(out + n, s->t2);
+            be32_put(out + n, s->t2);
             n += 4;
         }
     }
@@ -171,29 +150,11 @@ static size_t reply_payload(dsrv_t *s, uint8_t *out, uint8_t type, uint32_t xid,
     return n;
 }
 
-/* Wrap a UDP payload (sport -> dport) in IPv4 and Ethernet and send it from
- * the server side of the wire. */
+/* A UDP payload (sport -> dport) sent from the server side of the wire. */
 static void srv_send_udp(dsrv_t *s, const uint8_t eth_dst[6], tern_ip4_t src, tern_ip4_t dst, uint16_t sport,
                          uint16_t dport, const uint8_t *payload, size_t len)
 {
-    uint8_t udp[1500], frame[FRAME_MAX];
-    put16(udp, sport);
-    put16(udp + 2, dport);
-    put16(udp + 4, (uint32_t)(8 + len));
-    put16(udp + 6, 0);
-    memcpy(udp + 8, payload, len);
-    uint8_t ph[12 + 1500];
-    put32(ph, src);
-    put32(ph + 4, dst);
-    ph[8] = 0;
-    ph[9] = 17;
-    put16(ph + 10, (uint32_t)(8 + len));
-    memcpy(ph + 12, udp, 8 + len);
-    uint16_t sum = frame_checksum(ph, 12 + 8 + len);
-    put16(udp + 6, sum ? sum : 0xFFFF);
-    frame_ip_t ip = {.src = src, .dst = dst, .proto = 17};
-    size_t fl = frame_ip_eth2(frame, eth_dst, SRV_MAC, &ip, udp, 8 + len);
-    assert_int_equal(tern_vwire_send(s->wire, 1, frame, fl), TERN_OK);
+    wire_send_udp(s->wire, 1, eth_dst, SRV_MAC, src, dst, sport, dport, payload, len);
 }
 
 static void srv_reply(dsrv_t *s, const seen_msg_t *m, const uint8_t chaddr[6], uint8_t type, tern_ip4_t yiaddr)
@@ -213,8 +174,8 @@ static void srv_reply(dsrv_t *s, const seen_msg_t *m, const uint8_t chaddr[6], u
 
 static void srv_arp(dsrv_t *s, const uint8_t *a, uint32_t now)
 {
-    uint32_t op = get16(a + 6);
-    tern_ip4_t spa = get32(a + 14), tpa = get32(a + 24);
+    uint32_t op = be16_get(a + 6);
+    tern_ip4_t spa = be32_get(a + 14), tpa = be32_get(a + 24);
     uint8_t frame[64];
     if (op != 1)
         return;
@@ -244,7 +205,7 @@ static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t n
     dsrv_t *s = ctx;
     (void)side;
     assert_true(len >= 14);
-    uint32_t type = get16(f + 12);
+    uint32_t type = be16_get(f + 12);
     if (type == 0x0806) {
         assert_true(len >= 42);
         srv_arp(s, f + 14, now);
@@ -257,27 +218,27 @@ static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t n
     if (ip[9] != 17)
         return;
     const uint8_t *udp = ip + ihl;
-    size_t ulen = get16(udp + 4);
+    size_t ulen = be16_get(udp + 4);
     assert_true(14 + ihl + ulen <= len);
-    if (get16(udp + 2) != 67)
+    if (be16_get(udp + 2) != 67)
         return;
-    assert_int_equal(get16(udp), 68);
+    assert_int_equal(be16_get(udp), 68);
     const uint8_t *p = udp + 8;
     size_t plen = ulen - 8;
     assert_true(plen >= 300); /* RFC 1542 minimum */
     assert_int_equal(p[0], 1);
-    assert_int_equal(get32(p + 236), 0x63825363u);
+    assert_int_equal(be32_get(p + 236), 0x63825363u);
     assert_memory_equal(p + 28, CLI_MAC, 6);
     assert_true(s->n < MAX_LOG);
     seen_msg_t *m = &s->msg[s->n++];
     memset(m, 0, sizeof *m);
     m->time = now;
-    m->xid = get32(p + 4);
-    m->secs = get16(p + 8);
-    m->flags = get16(p + 10);
-    m->ciaddr = get32(p + 12);
-    m->ip_src = get32(ip + 12);
-    m->ip_dst = get32(ip + 16);
+    m->xid = be32_get(p + 4);
+    m->secs = be16_get(p + 8);
+    m->flags = be16_get(p + 10);
+    m->ciaddr = be32_get(p + 12);
+    m->ip_src = be32_get(ip + 12);
+    m->ip_dst = be32_get(ip + 16);
     memcpy(m->eth_dst, f, 6);
     int ended = 0;
     for (size_t i = 240; i < plen;) {
@@ -298,11 +259,11 @@ static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t n
             m->type = v[0];
             break;
         case 50:
-            m->reqip = get32(v);
+            m->reqip = be32_get(v);
             m->has_reqip = 1;
             break;
         case 54:
-            m->srvid = get32(v);
+            m->srvid = be32_get(v);
             m->has_srvid = 1;
             break;
         case 55:
@@ -377,15 +338,11 @@ static world_t *world_new(uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->stack = calloc(1, sizeof *w->stack);
-    assert_non_null(w->stack);
     tern_test_port_init(&w->tp, seed);
     w->tp.quiet = 1;
-    assert_int_equal(tern_stack_init(w->stack, &w->tp.port), TERN_OK);
     tern_vwire_params_t p = {.delay_ms = 1};
     tern_vwire_init(&w->wire, seed, &p);
-    memcpy(w->nif.mac, CLI_MAC, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->stack, &w->nif), TERN_OK);
+    w->stack = wire_stack_new(&w->wire, 0, &w->nif, CLI_MAC, &w->tp.port);
     tern_vwire_attach_endpoint(&w->wire, 1, srv_rx, &w->srv);
     dsrv_t *s = &w->srv;
     s->wire = &w->wire;
@@ -451,9 +408,7 @@ static void world_free(world_t *w)
     run_for(w, 5000); /* frames in flight land, ARP gives up */
     mem_assert_baseline(w->stack, &w->base);
     tern_vwire_destroy(&w->wire);
-    tern_stack_deinit(w->stack);
-    assert_int_equal(tern_ledger_total_bytes(&w->stack->ledger), 0);
-    free(w->stack);
+    wire_stack_free(w->stack);
     free(w);
 }
 
@@ -786,22 +741,22 @@ static void m_type_discover(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 static void m_yiaddr_bcast(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 {
     (void)s, (void)len, (void)t;
-    put32(p + 16, TERN_IP4(192, 0, 2, 255));
+    be32_put(p + 16, TERN_IP4(192, 0, 2, 255));
 }
 static void m_yiaddr_zero(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 {
     (void)s, (void)len, (void)t;
-    put32(p + 16, 0);
+    be32_put(p + 16, 0);
 }
 static void m_yiaddr_loopback(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 {
     (void)s, (void)len, (void)t;
-    put32(p + 16, TERN_IP4(127, 0, 0, 1));
+    be32_put(p + 16, TERN_IP4(127, 0, 0, 1));
 }
 static void m_mask(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 {
     (void)s, (void)t;
-    put32(p + opt_at(p, *len, 1) + 2, TERN_IP4(255, 0, 255, 0));
+    be32_put(p + opt_at(p, *len, 1) + 2, TERN_IP4(255, 0, 255, 0));
 }
 static void m_lease_len(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 {
@@ -914,18 +869,18 @@ static void m_overload_good(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
     p[242] = 3;
     p[243] = 1; /* mask in options */
     p[244] = 4;
-    put32(p + 245, MASK24);
+    be32_put(p + 245, MASK24);
     p[249] = 255;
     (void)at;
     memset(p + 44, 0, 64 + 128);
     uint8_t *f = p + 108;
     f[0] = 53, f[1] = 1, f[2] = t;
     f[3] = 54, f[4] = 4;
-    put32(f + 5, SRV_IP);
+    be32_put(f + 5, SRV_IP);
     f[9] = 255;
     uint8_t *sn = p + 44;
     sn[0] = 51, sn[1] = 4;
-    put32(sn + 2, 600);
+    be32_put(sn + 2, 600);
     sn[6] = 255;
 }
 

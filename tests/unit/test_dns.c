@@ -13,6 +13,7 @@
 #include "tern/stack.h"
 #include "tern_test.h"
 #include "tern_vwire.h"
+#include "wire2.h"
 
 #define OUR_IP TERN_IP4(192, 0, 2, 2)
 #define NS1 TERN_IP4(192, 0, 2, 53)
@@ -24,28 +25,6 @@
 
 static const uint8_t SRV_MAC[6] = {0x02, 0x5e, 0, 0, 0, 0x35};
 static const uint8_t CLI_MAC[6] = {0x02, 0x7e, 0, 0, 0, 0x02};
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-static uint32_t get16(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return get16(p) << 16 | get16(p + 2);
-}
 
 /* ---- a message builder ------------------------------------------------------- */
 
@@ -220,36 +199,20 @@ static int respond_zone(world_t *w, const dq_t *q, msgb_t *out, tern_ip4_t *src,
 
 static void send_udp(world_t *w, tern_ip4_t src, uint16_t sport, uint16_t dport, const uint8_t *payload, size_t len)
 {
-    uint8_t udp[1500], frame[FRAME_MAX], ph[12 + 1500];
-    put16(udp, sport);
-    put16(udp + 2, dport);
-    put16(udp + 4, (uint32_t)(8 + len));
-    put16(udp + 6, 0);
-    memcpy(udp + 8, payload, len);
-    put32(ph, src);
-    put32(ph + 4, OUR_IP);
-    ph[8] = 0;
-    ph[9] = 17;
-    put16(ph + 10, (uint32_t)(8 + len));
-    memcpy(ph + 12, udp, 8 + len);
-    uint16_t sum = frame_checksum(ph, 12 + 8 + len);
-    put16(udp + 6, sum ? sum : 0xFFFF);
-    frame_ip_t ip = {.src = src, .dst = OUR_IP, .proto = 17};
-    size_t fl = frame_ip_eth2(frame, CLI_MAC, SRV_MAC, &ip, udp, 8 + len);
-    assert_int_equal(tern_vwire_send(&w->wire, 1, frame, fl), TERN_OK);
+    wire_send_udp(&w->wire, 1, CLI_MAC, SRV_MAC, src, OUR_IP, sport, dport, payload, len);
 }
 
 static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t now)
 {
     world_t *w = ctx;
     (void)side;
-    uint32_t type = get16(f + 12);
+    uint32_t type = be16_get(f + 12);
     if (type == 0x0806) {
         const uint8_t *a = f + 14;
-        tern_ip4_t tpa = get32(a + 24);
-        if (get16(a + 6) == 1 && server_index(tpa) < 3) {
+        tern_ip4_t tpa = be32_get(a + 24);
+        if (be16_get(a + 6) == 1 && server_index(tpa) < 3) {
             uint8_t frame[64];
-            size_t fl = frame_arp_eth(frame, a + 8, 2, SRV_MAC, tpa, a + 8, get32(a + 14));
+            size_t fl = frame_arp_eth(frame, a + 8, 2, SRV_MAC, tpa, a + 8, be32_get(a + 14));
             assert_int_equal(tern_vwire_send(&w->wire, 1, frame, fl), TERN_OK);
         }
         return;
@@ -261,9 +224,9 @@ static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t n
     if (ip[9] != 17)
         return;
     const uint8_t *udp = ip + ihl;
-    if (get16(udp + 2) != 53)
+    if (be16_get(udp + 2) != 53)
         return;
-    size_t ulen = get16(udp + 4);
+    size_t ulen = be16_get(udp + 4);
     assert_true(14 + ihl + ulen <= len);
     const uint8_t *p = udp + 8;
     size_t plen = ulen - 8;
@@ -271,13 +234,13 @@ static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t n
     dq_t *q = &w->q[w->nq++];
     memset(q, 0, sizeof *q);
     q->time = now;
-    q->server = get32(ip + 16);
-    q->sport = (uint16_t)get16(udp);
+    q->server = be32_get(ip + 16);
+    q->sport = (uint16_t)be16_get(udp);
     assert_true(plen >= 12);
-    q->id = (uint16_t)get16(p);
-    q->flags = (uint16_t)get16(p + 2);
-    q->qdcount = (uint16_t)get16(p + 4);
-    assert_int_equal(get16(p + 6) | get16(p + 8) | get16(p + 10), 0);
+    q->id = (uint16_t)be16_get(p);
+    q->flags = (uint16_t)be16_get(p + 2);
+    q->qdcount = (uint16_t)be16_get(p + 4);
+    assert_int_equal(be16_get(p + 6) | be16_get(p + 8) | be16_get(p + 10), 0);
     size_t i = 12, n = 0;
     while (p[i] != 0) {
         assert_true(p[i] <= 63 && i + 1 + p[i] < plen);
@@ -290,8 +253,8 @@ static void srv_rx(void *ctx, int side, const uint8_t *f, size_t len, uint32_t n
     q->name[n] = 0;
     i++;
     assert_int_equal(i + 4, plen);
-    q->qtype = (uint16_t)get16(p + i);
-    q->qclass = (uint16_t)get16(p + i + 2);
+    q->qtype = (uint16_t)be16_get(p + i);
+    q->qclass = (uint16_t)be16_get(p + i + 2);
     q->raw = p;
     q->raw_len = plen;
     msgb_t *out = calloc(1, sizeof *out);
@@ -318,15 +281,11 @@ static world_t *world_new(uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->stack = calloc(1, sizeof *w->stack);
-    assert_non_null(w->stack);
     tern_test_port_init(&w->tp, seed);
     w->tp.quiet = 1;
-    assert_int_equal(tern_stack_init(w->stack, &w->tp.port), TERN_OK);
     tern_vwire_params_t p = {.delay_ms = 1};
     tern_vwire_init(&w->wire, seed, &p);
-    memcpy(w->nif.mac, CLI_MAC, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->stack, &w->nif), TERN_OK);
+    w->stack = wire_stack_new(&w->wire, 0, &w->nif, CLI_MAC, &w->tp.port);
     tern_vwire_attach_endpoint(&w->wire, 1, srv_rx, w);
     w->respond = respond_zone;
     w->zone = default_zone;
@@ -367,9 +326,7 @@ static void world_free(world_t *w)
     run_for(w, 5000);
     mem_assert_baseline(w->stack, &w->base);
     tern_vwire_destroy(&w->wire);
-    tern_stack_deinit(w->stack);
-    assert_int_equal(tern_ledger_total_bytes(&w->stack->ledger), 0);
-    free(w->stack);
+    wire_stack_free(w->stack);
     free(w);
 }
 
@@ -1156,14 +1113,14 @@ static void h_qdcount_0(const dq_t *q, msgb_t *out, tern_ip4_t *src, uint16_t *s
 {
     (void)src, (void)sport;
     mb_response_start(out, q, 0x8180, 0);
-    put16(out->b + 4, 0);
+    be16_put(out->b + 4, 0);
 }
 
 static void h_qdcount_2(const dq_t *q, msgb_t *out, tern_ip4_t *src, uint16_t *sport)
 {
     (void)src, (void)sport;
     mb_response_start(out, q, 0x8180, 0);
-    put16(out->b + 4, 2);
+    be16_put(out->b + 4, 2);
 }
 
 static void test_dns_answer_count_lies(void **state)
@@ -1257,7 +1214,7 @@ static void h_wrong_id(const dq_t *q, msgb_t *out, tern_ip4_t *src, uint16_t *sp
 {
     (void)src, (void)sport;
     mb_response_start(out, q, 0x8180, 1);
-    put16(out->b, (uint16_t)(q->id + 1));
+    be16_put(out->b, (uint16_t)(q->id + 1));
     mb_u16(out, 0xC00C);
     mb_rr(out, 1, 60, 4);
     mb_u32(out, 0x0A000001);

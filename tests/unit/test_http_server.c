@@ -13,10 +13,10 @@
 #include "tern/stats.h"
 #include "tern_test.h"
 #include "tern_vwire.h"
+#include "wire2.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1) /* the server */
-#define IP_B TERN_IP4(192, 0, 2, 2) /* the client */
-#define MASK TERN_IP4(255, 255, 255, 0)
+#define IP_A W2_IP_A /* the server */
+#define IP_B W2_IP_B /* the client */
 
 typedef struct client {
     tern_tcp_pcb_t *pcb;
@@ -28,10 +28,8 @@ typedef struct client {
 } client_t;
 
 typedef struct world {
-    tern_vwire_t wire;
     tern_test_port_t pa, pb;
-    tern_stack_t a, b;
-    tern_netif_t na, nb;
+    wire2_t n;
     tern_http_server_t srv;
     tern_stats_section_t http_section;
 } world_t;
@@ -77,9 +75,9 @@ static const tern_tcp_callbacks_t client_cbs = {
 
 static void run(world_t *w, uint32_t ms)
 {
-    uint32_t end = tern_vwire_now(&w->wire) + ms;
-    while ((int32_t)(end - tern_vwire_now(&w->wire)) > 0) {
-        uint32_t t = tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 1u);
+    uint32_t end = tern_vwire_now(&w->n.wire) + ms;
+    while ((int32_t)(end - tern_vwire_now(&w->n.wire)) > 0) {
+        uint32_t t = tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1u);
         if (w->srv.stack != NULL)
             (void)tern_http_server_poll(&w->srv, t);
     }
@@ -92,23 +90,13 @@ static world_t *world_new(void)
     tern_test_port_init(&w->pa, 11);
     tern_test_port_init(&w->pb, 12);
     w->pa.quiet = w->pb.quiet = 1;
-    assert_int_equal(tern_stack_init(&w->a, &w->pa.port), TERN_OK);
-    assert_int_equal(tern_stack_init(&w->b, &w->pb.port), TERN_OK);
-    tern_vwire_init(&w->wire, 5, NULL);
-    static const uint8_t ma[6] = {0x02, 0, 0, 0, 0, 0x0a}, mb[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->na.mac, ma, 6);
-    memcpy(w->nb.mac, mb, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, &w->a, &w->na), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, &w->b, &w->nb), TERN_OK);
-    tern_netif_set_addr(&w->na, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nb, IP_B, MASK, 0);
-    tern_tcp_set_timewait(&w->a, 1000);
-    tern_tcp_set_timewait(&w->b, 1000);
-    run(w, 100);
+    wire2_init(&w->n, 5, NULL, &w->pa.port, &w->pb.port);
+    tern_tcp_set_timewait(w->n.a, 1000);
+    tern_tcp_set_timewait(w->n.b, 1000);
     w->http_section.name = "http";
     w->http_section.fn = tern_http_server_stats_json;
     w->http_section.arg = &w->srv;
-    assert_int_equal(tern_http_server_start(&w->srv, &w->a, 80, NULL, &w->http_section), TERN_OK);
+    assert_int_equal(tern_http_server_start(&w->srv, w->n.a, 80, NULL, &w->http_section), TERN_OK);
     return w;
 }
 
@@ -116,13 +104,10 @@ static void world_free(world_t *w)
 {
     tern_http_server_stop(&w->srv);
     run(w, 2000);
-    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP);
+    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP);
     assert_int_equal(h->bytes, 0);
     assert_int_equal(h->blocks, 0);
-    tern_vwire_destroy(&w->wire);
-    tern_stack_deinit(&w->a);
-    tern_stack_deinit(&w->b);
-    assert_int_equal(tern_ledger_total_bytes(&w->a.ledger), 0);
+    wire2_deinit(&w->n);
     free(w);
 }
 
@@ -133,7 +118,7 @@ static client_t *client_open(world_t *w, const char *request)
     c->request = request;
     c->request_len = request ? strlen(request) : 0;
     int err = 0;
-    c->pcb = tern_tcp_connect(&w->b, IP_A, 80, &client_cbs, c, &err);
+    c->pcb = tern_tcp_connect(w->n.b, IP_A, 80, &client_cbs, c, &err);
     assert_non_null(c->pcb);
     return c;
 }
@@ -180,6 +165,13 @@ static int next_response(const client_t *c, size_t *off, int head_only, resp_t *
     return 0;
 }
 
+/* The next response, asserted complete and with this status. */
+static void expect_response(const client_t *c, size_t *off, int head_only, resp_t *r, int status)
+{
+    assert_int_equal(next_response(c, off, head_only, r), 0);
+    assert_int_equal(r->status, status);
+}
+
 static int has_header(const resp_t *r, const char *line)
 {
     const char *p = strstr(r->head, line);
@@ -195,8 +187,7 @@ static void test_get_index_and_close(void **state)
     assert_true(c->peer_closed); /* the server closed after the response */
     size_t off = 0;
     resp_t r;
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 200);
+    expect_response(c, &off, 0, &r, 200);
     const tern_http_file_t *f = tern_http_fs_find(&tern_http_fs_image, "/index.html");
     assert_int_equal(r.body_len, f->size);
     assert_memory_equal(r.body, f->data, f->size);
@@ -229,27 +220,22 @@ static void test_keepalive_pipelined(void **state)
     size_t off = 0;
     resp_t r;
     /* 1: the gzip variant of style.css. */
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 200);
+    expect_response(c, &off, 0, &r, 200);
     assert_true(has_header(&r, "Content-Encoding: gzip\r\n"));
     assert_int_equal(r.body_len, css->gzip_size);
     assert_memory_equal(r.body, css->gzip, css->gzip_size);
     assert_true(has_header(&r, "Connection: keep-alive\r\n"));
     /* 2: HEAD: the identity length, no body. */
-    assert_int_equal(next_response(c, &off, 1, &r), 0);
-    assert_int_equal(r.status, 200);
+    expect_response(c, &off, 1, &r, 200);
     char cl[64];
     snprintf(cl, sizeof cl, "Content-Length: %u\r\n", js->size);
     assert_true(has_header(&r, cl));
     /* 3: 304 for the matching ETag. */
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 304);
+    expect_response(c, &off, 0, &r, 304);
     /* 4: 404, the connection stays. */
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 404);
+    expect_response(c, &off, 0, &r, 404);
     /* 5: /api/stats, JSON with the server's own section, then close. */
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 200);
+    expect_response(c, &off, 0, &r, 200);
     assert_true(has_header(&r, "Content-Type: application/json\r\n"));
     assert_true(has_header(&r, "Cache-Control: no-store\r\n"));
     assert_true(has_header(&r, "Connection: close\r\n"));
@@ -285,8 +271,7 @@ static void test_request_in_pieces(void **state)
     run(w, 1000);
     size_t off = 0;
     resp_t r;
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 200);
+    expect_response(c, &off, 0, &r, 200);
     assert_true(has_header(&r, "Connection: close\r\n")); /* HTTP/1.0 default */
     assert_true(c->peer_closed);
     client_close(w, c);
@@ -301,8 +286,7 @@ static void test_malformed_closes(void **state)
     run(w, 1000);
     size_t off = 0;
     resp_t r;
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 400);
+    expect_response(c, &off, 0, &r, 400);
     assert_true(has_header(&r, "Connection: close\r\n"));
     assert_int_equal(off, c->rx_len); /* the second request is not served */
     assert_true(c->peer_closed || c->error != 0);
@@ -310,8 +294,7 @@ static void test_malformed_closes(void **state)
     client_t *p = client_open(w, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     run(w, 1000);
     off = 0;
-    assert_int_equal(next_response(p, &off, 0, &r), 0);
-    assert_int_equal(r.status, 405);
+    expect_response(p, &off, 0, &r, 405);
     assert_true(has_header(&r, "Allow: GET, HEAD\r\n"));
     client_close(w, c);
     client_close(w, p);
@@ -329,14 +312,13 @@ static void test_limit_and_timeouts(void **state)
         c[i] = client_open(w, NULL);
     run(w, 3000); /* SYNs beyond the ARP queue (TERN_ARP_QUEUE_LEN) come back by retransmission */
     assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
-    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP);
+    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP);
     assert_int_equal(h->blocks, TERN_HTTP_MAX_CONNS); /* one structure per connection */
     client_t *extra = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     run(w, 500);
     size_t off = 0;
     resp_t r;
-    assert_int_equal(next_response(extra, &off, 0, &r), 0);
-    assert_int_equal(r.status, 503);
+    expect_response(extra, &off, 0, &r, 503);
     assert_true(extra->peer_closed || extra->error != 0);
     assert_int_equal(w->srv.stats.refused_busy, 1);
     assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
@@ -365,8 +347,7 @@ static void test_idle_timeout(void **state)
     run(w, 500);
     size_t off = 0;
     resp_t r;
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 200);
+    expect_response(c, &off, 0, &r, 200);
     assert_int_equal(w->srv.open, 1);
     assert_false(c->peer_closed);
     run(w, TERN_HTTP_IDLE_TIMEOUT_MS + 1000);
@@ -395,8 +376,7 @@ static void test_partial_request_408(void **state)
     run(w, 1000);
     size_t off = 0;
     resp_t r;
-    assert_int_equal(next_response(c, &off, 0, &r), 0);
-    assert_int_equal(r.status, 408);
+    expect_response(c, &off, 0, &r, 408);
     assert_true(has_header(&r, "Connection: close\r\n"));
     assert_int_equal(off, c->rx_len);
     assert_true(c->peer_closed);
@@ -405,7 +385,7 @@ static void test_partial_request_408(void **state)
     assert_int_equal(w->srv.open, 0);
     assert_int_equal(w->srv.stats.timeouts, 2);
     assert_int_equal(w->srv.stats.responses_4xx, 1);
-    assert_int_equal(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes, 0);
+    assert_int_equal(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes, 0);
     client_close(w, c);
     client_close(w, u);
     world_free(w);
@@ -438,7 +418,7 @@ static void test_stalled_reader_reset(void **state)
     c->request = "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n";
     c->request_len = strlen(c->request);
     int err = 0;
-    c->pcb = tern_tcp_connect(&w->b, IP_A, 80, &stall_cbs, c, &err);
+    c->pcb = tern_tcp_connect(w->n.b, IP_A, 80, &stall_cbs, c, &err);
     assert_non_null(c->pcb);
     run(w, 1000);
     assert_int_equal(w->srv.open, 1); /* stuck sending, not yet timed out */
@@ -446,7 +426,7 @@ static void test_stalled_reader_reset(void **state)
     run(w, 5000);
     assert_int_equal(w->srv.open, 0);
     assert_int_equal(w->srv.stats.timeouts, 1);
-    assert_int_equal(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes, 0);
+    assert_int_equal(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes, 0);
     run(w, 200);
     assert_int_not_equal(c->error, 0); /* the reset reached the client */
     client_close(w, c);
@@ -462,9 +442,9 @@ static void test_stop_with_open_connections(void **state)
     client_t *b = client_open(w, NULL);
     run(w, 200);
     assert_int_equal(w->srv.open, 2);
-    assert_true(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes > 0);
+    assert_true(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes > 0);
     tern_http_server_stop(&w->srv);
-    assert_int_equal(tern_ledger_category(&w->a.ledger, TERN_MEM_HTTP)->bytes, 0);
+    assert_int_equal(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes, 0);
     run(w, 200);
     assert_true(a->error != 0 || a->peer_closed); /* reset */
     client_close(w, a);
@@ -490,21 +470,20 @@ static void test_allocation_failures(void **state)
     uint32_t nth;
     for (nth = 1; nth <= 64; nth++) {
         world_t *w = world_new();
-        tern_ledger_fail_nth(&w->a.ledger, nth, 0);
+        tern_ledger_fail_nth(&w->n.a->ledger, nth, 0);
         client_t *c = client_open(w, "GET /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         run(w, 2000);
         run(w, TERN_HTTP_HEADER_TIMEOUT_MS + 1000);
         assert_int_equal(w->srv.open, 0);
-        int failed = ledger_failures(&w->a.ledger) != 0;
+        int failed = ledger_failures(&w->n.a->ledger) != 0;
         client_close(w, c);
-        tern_ledger_fail_nth(&w->a.ledger, 0, 0);
+        tern_ledger_fail_nth(&w->n.a->ledger, 0, 0);
         /* A later client is served whatever failed before. */
         client_t *d = client_open(w, "GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         run(w, 1000);
         size_t off = 0;
         resp_t r;
-        assert_int_equal(next_response(d, &off, 0, &r), 0);
-        assert_int_equal(r.status, 200);
+        expect_response(d, &off, 0, &r, 200);
         client_close(w, d);
         world_free(w);
         if (!failed)

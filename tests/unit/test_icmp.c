@@ -8,16 +8,7 @@
 
 static int setup(void **state)
 {
-    net_fixture_t *f = net_fixture_new(41);
-    net_fixture_learn_peer(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    net_fixture_free(*state);
-    return 0;
+    return net_fixture_setup(state, 41);
 }
 
 static tern_counters_t *C(net_fixture_t *f)
@@ -400,17 +391,17 @@ static void test_error_rate_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_echo_reply_byte_identical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_echo_reply_waits_for_arp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ping_api, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ping_send_no_buffers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_broadcast_echo_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_echo_from_non_host_source, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_icmp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_received, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_protocol_unreachable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_restrictions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_rate_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_echo_reply_byte_identical, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_echo_reply_waits_for_arp, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ping_api, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ping_send_no_buffers, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_echo_ignored, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_echo_from_non_host_source, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_icmp, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_errors_received, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_unreachable, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_error_restrictions, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_error_rate_limit, setup, net_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,10 +18,10 @@
 #include "tern/stack.h"
 #include "tern_test.h"
 #include "tern_vwire.h"
+#include "wire2.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1)
-#define IP_B TERN_IP4(192, 0, 2, 2)
-#define MASK TERN_IP4(255, 255, 255, 0)
+#define IP_A W2_IP_A
+#define IP_B W2_IP_B
 #define PORT_SINK 9u    /* B: accepts, never reads */
 #define PORT_ECHO 7u    /* B: echo */
 #define PORT_SOURCE 19u /* B: writes whenever there is room */
@@ -40,9 +40,7 @@ typedef struct conn {
 
 typedef struct world {
     tern_test_port_t port_a, port_b;
-    tern_stack_t *a, *b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
     tern_tcp_pcb_t *l_sink, *l_echo, *l_source;
     conn_t srv[8];     /* B's accepted connections */
     unsigned nsrv;
@@ -171,59 +169,40 @@ static world_t *world_new(uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->a = calloc(1, sizeof *w->a);
-    w->b = calloc(1, sizeof *w->b);
-    assert_true(w->a && w->b);
     tern_test_port_init(&w->port_a, seed * 7u + 1u);
     tern_test_port_init(&w->port_b, seed * 7u + 2u);
     w->port_a.quiet = w->port_b.quiet = 1;
-    assert_int_equal(tern_stack_init(w->a, &w->port_a.port), TERN_OK);
-    assert_int_equal(tern_stack_init(w->b, &w->port_b.port), TERN_OK);
-    tern_vwire_init(&w->wire, seed, NULL);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, w->b, &w->nif_b), TERN_OK);
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
-    tern_vwire_run(&w->wire, 1000);
-    tern_tcp_set_timewait(w->a, 2000);
-    tern_tcp_set_timewait(w->b, 2000);
-    tern_ping_set_handler(w->a, on_ping, w);
+    wire2_init(&w->n, seed, NULL, &w->port_a.port, &w->port_b.port);
+    tern_tcp_set_timewait(w->n.a, 2000);
+    tern_tcp_set_timewait(w->n.b, 2000);
+    tern_ping_set_handler(w->n.a, on_ping, w);
     int err;
-    w->l_sink = tern_tcp_listen(w->b, PORT_SINK, 4, &listen_cbs, w, &err);
-    w->l_echo = tern_tcp_listen(w->b, PORT_ECHO, 4, &listen_cbs, w, &err);
-    w->l_source = tern_tcp_listen(w->b, PORT_SOURCE, 4, &listen_cbs, w, &err);
+    w->l_sink = tern_tcp_listen(w->n.b, PORT_SINK, 4, &listen_cbs, w, &err);
+    w->l_echo = tern_tcp_listen(w->n.b, PORT_ECHO, 4, &listen_cbs, w, &err);
+    w->l_source = tern_tcp_listen(w->n.b, PORT_SOURCE, 4, &listen_cbs, w, &err);
     assert_true(w->l_sink && w->l_echo && w->l_source);
     /* A's TCP pools too, so both baselines hold them. */
-    assert_non_null(tern_tcp_listen(w->a, 1, 1, &listen_cbs, w, &err));
-    w->b_ledger_base = tern_ledger_total_bytes(&w->b->ledger);
-    w->b_heap_free_base = heap_free(w->b);
-    w->b_bufs_base = tern_netbuf_free_count(&w->b->netbufs);
+    assert_non_null(tern_tcp_listen(w->n.a, 1, 1, &listen_cbs, w, &err));
+    w->b_ledger_base = tern_ledger_total_bytes(&w->n.b->ledger);
+    w->b_heap_free_base = heap_free(w->n.b);
+    w->b_bufs_base = tern_netbuf_free_count(&w->n.b->netbufs);
     return w;
 }
 
 static void world_free(world_t *w)
 {
-    tern_vwire_destroy(&w->wire);
-    tern_stack_deinit(w->a);
-    tern_stack_deinit(w->b);
-    assert_int_equal(tern_ledger_total_bytes(&w->a->ledger), 0);
-    assert_int_equal(tern_ledger_total_bytes(&w->b->ledger), 0);
-    free(w->a);
-    free(w->b);
+    wire2_deinit(&w->n);
     free(w);
 }
 
 static void run_for(world_t *w, uint32_t ms)
 {
-    uint32_t end = tern_vwire_now(&w->wire) + ms;
-    while (tern_vwire_now(&w->wire) != end) {
-        uint32_t t = tern_vwire_now(&w->wire) + 10u;
+    uint32_t end = tern_vwire_now(&w->n.wire) + ms;
+    while (tern_vwire_now(&w->n.wire) != end) {
+        uint32_t t = tern_vwire_now(&w->n.wire) + 10u;
         if ((int32_t)(t - end) > 0)
             t = end;
-        tern_vwire_run(&w->wire, t);
+        tern_vwire_run(&w->n.wire, t);
     }
 }
 
@@ -233,13 +212,13 @@ static void assert_b_responsive(world_t *w)
 {
     unsigned answered = w->pings_answered;
     for (unsigned i = 0; i < 10u; i++) {
-        assert_int_equal(tern_ping_send(w->a, IP_B, 0x5157u, (uint16_t)(w->pings_sent++), "starve", 6), TERN_OK);
+        assert_int_equal(tern_ping_send(w->n.a, IP_B, 0x5157u, (uint16_t)(w->pings_sent++), "starve", 6), TERN_OK);
         run_for(w, 50);
     }
     assert_int_equal(w->pings_answered, answered + 10u);
     conn_t c = {.w = w, .reads = 1, .checks = 1, .to_send = ECHO_BYTES};
     int err;
-    c.pcb = tern_tcp_connect(w->a, IP_B, PORT_ECHO, &conn_cbs, &c, &err);
+    c.pcb = tern_tcp_connect(w->n.a, IP_B, PORT_ECHO, &conn_cbs, &c, &err);
     assert_non_null(c.pcb);
     for (int i = 0; i < 600 && c.received < ECHO_BYTES && c.pcb != NULL; i++)
         run_for(w, 50);
@@ -259,15 +238,15 @@ static void assert_b_responsive(world_t *w)
  * wire is quiet are at the baseline (nothing stuck in a queue). */
 static size_t b_ledger(world_t *w)
 {
-    assert_int_equal(tern_ledger_verify(&w->b->ledger), TERN_OK);
-    return tern_ledger_total_bytes(&w->b->ledger);
+    assert_int_equal(tern_ledger_verify(&w->n.b->ledger), TERN_OK);
+    return tern_ledger_total_bytes(&w->n.b->ledger);
 }
 
 static void assert_b_at_baseline(world_t *w)
 {
     assert_int_equal(b_ledger(w), w->b_ledger_base);
-    assert_int_equal(heap_free(w->b), w->b_heap_free_base);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs), w->b_bufs_base);
+    assert_int_equal(heap_free(w->n.b), w->b_heap_free_base);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->b_bufs_base);
 }
 
 /* A receiver on B that never reads: A writes without end, B's window
@@ -279,7 +258,7 @@ static void test_starvation_tcp_receiver_never_reads(void **state)
     world_t *w = world_new(tern_test_seed(11));
     conn_t a = {.w = w, .reads = 1, .to_send = UINT64_MAX};
     int err;
-    a.pcb = tern_tcp_connect(w->a, IP_B, PORT_SINK, &conn_cbs, &a, &err);
+    a.pcb = tern_tcp_connect(w->n.a, IP_B, PORT_SINK, &conn_cbs, &a, &err);
     assert_non_null(a.pcb);
     run_for(w, 60000);
     assert_int_equal(w->nsrv, 1);
@@ -288,16 +267,16 @@ static void test_starvation_tcp_receiver_never_reads(void **state)
     size_t queued = tern_tcp_recv_avail(sink->pcb);
     assert_true(queued > 0);
     size_t at_1min = b_ledger(w);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs), w->b_bufs_base);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->b_bufs_base);
     assert_b_responsive(w);
     run_for(w, 540000);
     /* Ten minutes: nothing more queued, nothing more held, A still there. */
     assert_int_equal(tern_tcp_recv_avail(sink->pcb), queued);
     assert_int_equal(b_ledger(w), at_1min);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs), w->b_bufs_base);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->b_bufs_base);
     assert_non_null(a.pcb);
     assert_int_equal(tern_tcp_state(a.pcb), TERN_TCP_ESTABLISHED);
-    const tern_tcp_stats_t *sa = tern_tcp_stats(w->a);
+    const tern_tcp_stats_t *sa = tern_tcp_stats(w->n.a);
     printf("never-read receiver: %zu bytes queued at B, A sent %llu, A's zero-window probes %u in 10 min\n", queued,
            (unsigned long long)a.sent, sa->zero_window_probes);
     assert_true(sa->zero_window_probes >= 5u);
@@ -321,7 +300,7 @@ static void test_starvation_zero_window_forever(void **state)
     world_t *w = world_new(tern_test_seed(12));
     conn_t a = {.w = w, .reads = 0};
     int err;
-    a.pcb = tern_tcp_connect(w->a, IP_B, PORT_SOURCE, &conn_cbs, &a, &err);
+    a.pcb = tern_tcp_connect(w->n.a, IP_B, PORT_SOURCE, &conn_cbs, &a, &err);
     assert_non_null(a.pcb);
     run_for(w, 60000);
     assert_int_equal(w->nsrv, 1);
@@ -330,7 +309,7 @@ static void test_starvation_zero_window_forever(void **state)
     assert_true(src->sent > 0);
     uint64_t sent_1min = src->sent;
     size_t at_1min = b_ledger(w);
-    const tern_tcp_stats_t *sb = tern_tcp_stats(w->b);
+    const tern_tcp_stats_t *sb = tern_tcp_stats(w->n.b);
     uint32_t probes_1min = sb->zero_window_probes;
     assert_b_responsive(w);
     run_for(w, 540000);
@@ -338,7 +317,7 @@ static void test_starvation_zero_window_forever(void **state)
     assert_int_equal(tern_tcp_state(src->pcb), TERN_TCP_ESTABLISHED);
     assert_int_equal(src->sent, sent_1min);
     assert_int_equal(b_ledger(w), at_1min);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs), w->b_bufs_base);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->b_bufs_base);
     /* Probes go on, backed off: at least one a minute, at most one per
      * minimum RTO. */
     uint32_t probes = sb->zero_window_probes - probes_1min;
@@ -360,32 +339,32 @@ static void test_starvation_zero_window_forever(void **state)
 static void udp_never_drained(uint32_t rxq)
 {
     world_t *w = world_new(tern_test_seed(13));
-    int s = tern_socket(w->b, TERN_SOCK_DGRAM);
+    int s = tern_socket(w->n.b, TERN_SOCK_DGRAM);
     assert_true(s > 0);
     tern_sockaddr_t local = {0, PORT_UDP};
-    assert_int_equal(tern_bind(w->b, s, &local), TERN_OK);
-    assert_int_equal(tern_setsockopt(w->b, s, TERN_SO_UDP_RXQ, rxq), TERN_OK);
-    int sa = tern_socket(w->a, TERN_SOCK_DGRAM);
+    assert_int_equal(tern_bind(w->n.b, s, &local), TERN_OK);
+    assert_int_equal(tern_setsockopt(w->n.b, s, TERN_SO_UDP_RXQ, rxq), TERN_OK);
+    int sa = tern_socket(w->n.a, TERN_SOCK_DGRAM);
     assert_true(sa > 0);
     static uint8_t dgram[1000];
     memset(dgram, 0xD5, sizeof dgram);
     tern_sockaddr_t to = {IP_B, PORT_UDP};
     unsigned sent = 0;
     for (unsigned i = 0; i < 2000u; i++) {
-        if (tern_sendto(w->a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to) == (int)sizeof dgram)
+        if (tern_sendto(w->n.a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to) == (int)sizeof dgram)
             sent++;
         if (i % 8u == 7u)
-            tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 1u);
+            tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1u);
     }
     run_for(w, 1000);
-    const tern_counters_t *cb = &w->b->counters;
+    const tern_counters_t *cb = &w->n.b->counters;
     printf("undrained UDP socket (queue %u): %u datagrams sent, %u dropped queue full, %u reserve, B buffers free %u of %u\n",
-           rxq, sent, cb->udp_drop_queue_full, cb->udp_drop_rx_reserve, (unsigned)tern_netbuf_free_count(&w->b->netbufs),
+           rxq, sent, cb->udp_drop_queue_full, cb->udp_drop_rx_reserve, (unsigned)tern_netbuf_free_count(&w->n.b->netbufs),
            (unsigned)TERN_NETBUF_COUNT);
     assert_true(sent >= 1000u);
     /* Whatever reached B's UDP beyond the queue was dropped and counted
      * (B may also have had no buffer for a frame: counted by the wire). */
-    const tern_vwire_stats_t *ws = tern_vwire_stats(&w->wire, 0);
+    const tern_vwire_stats_t *ws = tern_vwire_stats(&w->n.wire, 0);
     printf("  wire: %llu frames from A delivered, %llu found no buffer at B\n", (unsigned long long)ws->delivered,
            (unsigned long long)ws->rx_nobufs);
     assert_true(cb->udp_drop_queue_full + cb->udp_drop_rx_reserve + ws->rx_nobufs + rxq + 16u >= sent);
@@ -393,15 +372,15 @@ static void udp_never_drained(uint32_t rxq)
     assert_b_responsive(w);
     /* More flooding changes nothing. */
     for (unsigned i = 0; i < 500u; i++) {
-        (void)tern_sendto(w->a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to);
+        (void)tern_sendto(w->n.a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to);
         if (i % 8u == 7u)
-            tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 1u);
+            tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1u);
     }
     run_for(w, 1000);
     assert_int_equal(b_ledger(w), held);
     assert_b_responsive(w);
-    assert_int_equal(tern_close(w->b, s), TERN_OK);
-    assert_int_equal(tern_close(w->a, sa), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, s), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, sa), TERN_OK);
     run_for(w, 100);
     assert_b_at_baseline(w);
     world_free(w);
@@ -418,9 +397,9 @@ static void test_starvation_udp_largest_queue_never_drained(void **state)
     (void)state;
     /* The largest queue a socket may ask for leaves the reserve free. */
     world_t *w = world_new(tern_test_seed(13));
-    int s = tern_socket(w->b, TERN_SOCK_DGRAM);
-    assert_int_equal(tern_setsockopt(w->b, s, TERN_SO_UDP_RXQ, TERN_NETBUF_COUNT), TERN_ERR_INVAL);
-    assert_int_equal(tern_close(w->b, s), TERN_OK);
+    int s = tern_socket(w->n.b, TERN_SOCK_DGRAM);
+    assert_int_equal(tern_setsockopt(w->n.b, s, TERN_SO_UDP_RXQ, TERN_NETBUF_COUNT), TERN_ERR_INVAL);
+    assert_int_equal(tern_close(w->n.b, s), TERN_OK);
     world_free(w);
     udp_never_drained(TERN_NETBUF_COUNT - TERN_NETBUF_RX_RESERVE);
 }
@@ -437,27 +416,27 @@ static void test_starvation_udp_many_sockets_never_drained(void **state)
     if (n > TERN_SOCKET_MAX - 1u)
         n = TERN_SOCKET_MAX - 1u;
     for (unsigned i = 0; i < n; i++) {
-        socks[i] = tern_socket(w->b, TERN_SOCK_DGRAM);
+        socks[i] = tern_socket(w->n.b, TERN_SOCK_DGRAM);
         assert_true(socks[i] > 0);
         tern_sockaddr_t local = {0, (uint16_t)(PORT_UDP + i)};
-        assert_int_equal(tern_bind(w->b, socks[i], &local), TERN_OK);
+        assert_int_equal(tern_bind(w->n.b, socks[i], &local), TERN_OK);
     }
-    int sa = tern_socket(w->a, TERN_SOCK_DGRAM);
+    int sa = tern_socket(w->n.a, TERN_SOCK_DGRAM);
     static uint8_t dgram[600];
     memset(dgram, 0x6B, sizeof dgram);
     for (unsigned i = 0; i < 400u * n; i++) {
         tern_sockaddr_t to = {IP_B, (uint16_t)(PORT_UDP + i % n)};
-        (void)tern_sendto(w->a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to);
+        (void)tern_sendto(w->n.a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to);
         if (i % 8u == 7u)
-            tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 1u);
+            tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1u);
     }
     run_for(w, 1000);
     printf("%u undrained UDP sockets (queue %u each): B buffers free %u of %u\n", n, (unsigned)TERN_UDP_RXQ_DEFAULT,
-           (unsigned)tern_netbuf_free_count(&w->b->netbufs), (unsigned)TERN_NETBUF_COUNT);
+           (unsigned)tern_netbuf_free_count(&w->n.b->netbufs), (unsigned)TERN_NETBUF_COUNT);
     assert_b_responsive(w);
     for (unsigned i = 0; i < n; i++)
-        assert_int_equal(tern_close(w->b, socks[i]), TERN_OK);
-    assert_int_equal(tern_close(w->a, sa), TERN_OK);
+        assert_int_equal(tern_close(w->n.b, socks[i]), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, sa), TERN_OK);
     run_for(w, 100);
     assert_b_at_baseline(w);
     world_free(w);

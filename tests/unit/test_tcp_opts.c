@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
+#include "tcpseg.h"
 #include "net/net_internal.h"
 #include "net/tcp_internal.h"
 #include "tern/err.h"
@@ -15,113 +16,7 @@
 #define LPORT 80u
 #define PEER_ISN 1000u
 
-typedef struct tfix {
-    net_fixture_t *f;
-    tern_tcp_pcb_t *listener;
-    tern_tcp_pcb_t *conn;
-    int accepts, errors, last_err;
-    uint32_t iss;     /* ours */
-    uint32_t tsval;   /* the peer's clock */
-    uint32_t our_ts;  /* last TSval we sent */
-} tfix_t;
-
-static int on_accept(void *arg, tern_tcp_pcb_t *l, tern_tcp_pcb_t *pcb)
-{
-    tfix_t *t = arg;
-    (void)l;
-    t->accepts++;
-    t->conn = pcb;
-    return TERN_OK;
-}
-static void on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
-{
-    tfix_t *t = arg;
-    (void)pcb;
-    t->errors++;
-    t->last_err = err;
-    t->conn = NULL;
-}
-static const tern_tcp_callbacks_t cbs = {.accept = on_accept, .error = on_error};
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* The TCP segment (header, options, data) with its checksum. */
-static size_t tcp_bytes(uint8_t *tcp, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-                        uint16_t wnd, const uint8_t *opt, size_t optlen, const void *data, size_t len,
-                        tern_ip4_t src, tern_ip4_t dst)
-{
-    size_t hl = 20 + optlen;
-    memset(tcp, 0, hl);
-    tcp[0] = (uint8_t)(sport >> 8);
-    tcp[1] = (uint8_t)sport;
-    tcp[2] = (uint8_t)(dport >> 8);
-    tcp[3] = (uint8_t)dport;
-    wr32(tcp + 4, seq);
-    wr32(tcp + 8, ack);
-    tcp[12] = (uint8_t)((hl / 4) << 4);
-    tcp[13] = flags;
-    tcp[14] = (uint8_t)(wnd >> 8);
-    tcp[15] = (uint8_t)wnd;
-    if (optlen)
-        memcpy(tcp + 20, opt, optlen);
-    if (len)
-        memcpy(tcp + hl, data, len);
-    size_t tl = hl + len;
-    uint8_t ps[FRAME_MAX + 12];
-    wr32(ps, src);
-    wr32(ps + 4, dst);
-    ps[8] = 0;
-    ps[9] = 6;
-    ps[10] = (uint8_t)(tl >> 8);
-    ps[11] = (uint8_t)tl;
-    memcpy(ps + 12, tcp, tl);
-    uint16_t c = frame_checksum(ps, tl + 12);
-    tcp[16] = (uint8_t)(c >> 8);
-    tcp[17] = (uint8_t)c;
-    return tl;
-}
-
-static void rx_seg(tfix_t *t, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
-                   const uint8_t *opt, size_t optlen, const void *data, size_t len)
-{
-    uint8_t tcp[FRAME_MAX], fr[FRAME_MAX];
-    size_t tl = tcp_bytes(tcp, sport, LPORT, seq, ack, flags, wnd, opt, optlen, data, len, FR_PEER_IP, FR_OUR_IP);
-    frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 6};
-    fx_rx(t->f, fr, frame_ip_eth(fr, &ip, tcp, tl));
-}
-
-/* NOP NOP TS(tsval, tsecr) */
-static size_t opt_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr)
-{
-    o[0] = 1;
-    o[1] = 1;
-    o[2] = 8;
-    o[3] = 10;
-    wr32(o + 4, tsval);
-    wr32(o + 8, tsecr);
-    return 12;
-}
-/* NOP NOP SACK with n blocks (start, end pairs). */
-static size_t opt_sack(uint8_t *o, const uint32_t *blocks, unsigned n)
-{
-    o[0] = 1;
-    o[1] = 1;
-    o[2] = 5;
-    o[3] = (uint8_t)(2 + 8 * n);
-    for (unsigned i = 0; i < 2 * n; i++)
-        wr32(o + 4 + 4 * i, blocks[i]);
-    return 4 + 8 * n;
-}
+typedef tcp_fixture_t tfix_t;
 
 /* A segment from the peer on the established connection, with its
  * timestamp (the peer clock ticks once per segment) and SACK blocks. */
@@ -129,10 +24,10 @@ static void peer(tfix_t *t, uint32_t seq, uint32_t ack, uint8_t flags, const uin
                  const void *data, size_t len)
 {
     uint8_t o[40];
-    size_t ol = opt_ts(o, ++t->tsval, t->our_ts);
+    size_t ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
     if (n)
-        ol += opt_sack(o + ol, blocks, n);
-    rx_seg(t, SPORT, seq, ack, flags, 8192, o, ol, data, len);
+        ol += tseg_opt_sack(o + ol, blocks, n);
+    tcp_fixture_rx(t, SPORT, LPORT, seq, ack, flags, 8192, o, ol, data, len);
 }
 
 /* Captured segment i: header, options and payload. */
@@ -158,8 +53,8 @@ static cap_t cap(tfix_t *t, unsigned i)
     assert_int_equal(fr[23], 6);
     c.h = fr + 34;
     size_t hl = (size_t)(c.h[12] >> 4) * 4u;
-    c.seq = rd32(c.h + 4);
-    c.ack = rd32(c.h + 8);
+    c.seq = be32_get(c.h + 4);
+    c.ack = be32_get(c.h + 8);
     c.flags = c.h[13];
     c.len = flen - 34 - hl;
     for (size_t k = 20; k < hl;) {
@@ -180,13 +75,13 @@ static cap_t cap(tfix_t *t, unsigned i)
             c.sack_ok = 1;
         if (kind == 8) {
             c.has_ts = 1;
-            c.tsval = rd32(c.h + k + 2);
-            c.tsecr = rd32(c.h + k + 6);
+            c.tsval = be32_get(c.h + k + 2);
+            c.tsecr = be32_get(c.h + k + 6);
         }
         if (kind == 5) {
             c.nsack = (ol - 2u) / 8u;
             for (unsigned b = 0; b < 2 * c.nsack; b++)
-                c.sack[b] = rd32(c.h + k + 2 + 4 * b);
+                c.sack[b] = be32_get(c.h + k + 2 + 4 * b);
         }
         k += ol;
     }
@@ -197,13 +92,7 @@ static cap_t cap(tfix_t *t, unsigned i)
 
 static int setup(void **state)
 {
-    tfix_t *t = calloc(1, sizeof *t);
-    t->f = net_fixture_new(91);
-    net_fixture_learn_peer(t->f);
-    int err;
-    t->listener = tern_tcp_listen(&t->f->stack, LPORT, 4, &cbs, t, &err);
-    assert_non_null(t->listener);
-    mem_snapshot(&t->f->stack, &t->f->base);
+    tfix_t *t = tcp_fixture_new(91, LPORT);
     t->tsval = 5000;
     *state = t;
     return 0;
@@ -211,16 +100,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    tfix_t *t = *state;
-    if (t->conn != NULL)
-        tern_tcp_abort(t->conn);
-    for (int i = 0; i < 400; i++) {
-        t->f->now += 1000;
-        tern_poll(&t->f->stack, t->f->now);
-        capnet_tx_complete(&t->f->cn);
-    }
-    net_fixture_free(t->f);
-    free(t);
+    tcp_fixture_free(*state);
     return 0;
 }
 
@@ -228,25 +108,9 @@ static int teardown(void **state)
 static void handshake_opts(tfix_t *t, int sack, int ts, uint16_t sport, uint32_t isn)
 {
     uint8_t o[40];
-    size_t ol = 0;
-    o[ol++] = 2;
-    o[ol++] = 4;
-    o[ol++] = 0x05;
-    o[ol++] = 0xb4;
-    if (sack) {
-        o[ol++] = 1;
-        o[ol++] = 1;
-        o[ol++] = 4;
-        o[ol++] = 2;
-    }
-    if (ts)
-        ol += opt_ts(o + ol, ++t->tsval, 0);
-    o[ol++] = 1;
-    o[ol++] = 3;
-    o[ol++] = 3;
-    o[ol++] = 7;
+    size_t ol = tseg_opt_syn(o, sack, ts, ts ? ++t->tsval : 0u, 7);
     capnet_clear(&t->f->cn);
-    rx_seg(t, sport, isn, 0, TCP_SYN, 65535, o, ol, NULL, 0);
+    tcp_fixture_rx(t, sport, LPORT, isn, 0, TCP_SYN, 65535, o, ol, NULL, 0);
     assert_int_equal(t->f->cn.count, 1);
     cap_t c = cap(t, 0);
     assert_int_equal(c.flags, TCP_SYN | TCP_ACK);
@@ -260,8 +124,8 @@ static void handshake_opts(tfix_t *t, int sack, int ts, uint16_t sport, uint32_t
     t->iss = c.seq;
     capnet_clear(&t->f->cn);
     uint8_t a[12];
-    size_t al = ts ? opt_ts(a, ++t->tsval, t->our_ts) : 0;
-    rx_seg(t, sport, isn + 1, t->iss + 1, TCP_ACK, 8192, a, al, NULL, 0);
+    size_t al = ts ? tseg_opt_ts(a, ++t->tsval, t->our_ts) : 0;
+    tcp_fixture_rx(t, sport, LPORT, isn + 1, t->iss + 1, TCP_ACK, 8192, a, al, NULL, 0);
     assert_non_null(t->conn);
     assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
 }
@@ -298,7 +162,7 @@ static void test_negotiation(void **state)
     /* Our own SYN offers both. */
     int err;
     capnet_clear(&t->f->cn);
-    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &cbs, t, &err);
+    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &tcp_fixture_cbs, t, &err);
     assert_non_null(c);
     cap_t s = cap(t, 0);
     assert_int_equal(s.flags, TCP_SYN);
@@ -374,7 +238,7 @@ static void test_bad_options(void **state)
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         uint32_t before = s->drop_options;
-        rx_seg(t, SPORT, PEER_ISN + 1, t->iss + 1, TCP_ACK, 8192, bad[k], 12, "abc", 3);
+        tcp_fixture_rx(t, SPORT, LPORT, PEER_ISN + 1, t->iss + 1, TCP_ACK, 8192, bad[k], 12, "abc", 3);
         assert_int_equal(s->drop_options, before + 1);
     }
     /* A block count too big for any header: 5 blocks = 42 bytes. */
@@ -383,12 +247,12 @@ static void test_bad_options(void **state)
     o[0] = 5;
     o[1] = 42;
     uint32_t before = s->drop_options;
-    rx_seg(t, SPORT, PEER_ISN + 1, t->iss + 1, TCP_ACK, 8192, o, 40, "abc", 3);
+    tcp_fixture_rx(t, SPORT, LPORT, PEER_ISN + 1, t->iss + 1, TCP_ACK, 8192, o, 40, "abc", 3);
     assert_int_equal(s->drop_options, before + 1);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
     /* Without a timestamp on a timestamp connection: dropped (RFC 7323 3.2). */
     before = s->drop_no_ts;
-    rx_seg(t, SPORT, PEER_ISN + 1, t->iss + 1, TCP_ACK, 8192, NULL, 0, "abc", 3);
+    tcp_fixture_rx(t, SPORT, LPORT, PEER_ISN + 1, t->iss + 1, TCP_ACK, 8192, NULL, 0, "abc", 3);
     assert_int_equal(s->drop_no_ts, before + 1);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 0);
     /* With it: taken. */
@@ -430,8 +294,8 @@ static void test_sender_sack_recovery(void **state)
     uint32_t pseq = PEER_ISN + 1;
     uint8_t o[40];
     capnet_clear(&t->f->cn);
-    size_t ol = opt_ts(o, ++t->tsval, t->our_ts);
-    rx_seg(t, sp, pseq, s0 + mss, TCP_ACK, 8192, o, ol, NULL, 0);
+    size_t ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
+    tcp_fixture_rx(t, sp, LPORT, pseq, s0 + mss, TCP_ACK, 8192, o, ol, NULL, 0);
     uint32_t b1[] = {s0 + 2 * mss, s0 + 3 * mss};
     uint32_t b2[] = {s0 + 2 * mss, s0 + 4 * mss};
     uint32_t b3[] = {s0 + 5 * mss, s0 + 6 * mss, s0 + 2 * mss, s0 + 4 * mss};
@@ -439,9 +303,9 @@ static void test_sender_sack_recovery(void **state)
     const uint32_t *bl[] = {b1, b2, b3, b4};
     unsigned nb[] = {1, 1, 2, 2};
     for (int k = 0; k < 4; k++) {
-        ol = opt_ts(o, ++t->tsval, t->our_ts);
-        ol += opt_sack(o + ol, bl[k], nb[k]);
-        rx_seg(t, sp, pseq, s0 + mss, TCP_ACK, 8192, o, ol, NULL, 0);
+        ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
+        ol += tseg_opt_sack(o + ol, bl[k], nb[k]);
+        tcp_fixture_rx(t, sp, LPORT, pseq, s0 + mss, TCP_ACK, 8192, o, ol, NULL, 0);
     }
     assert_int_equal(st->sack_recoveries, 1);
     assert_true(t->conn->flags & TF_RECOVERY);
@@ -459,18 +323,18 @@ static void test_sender_sack_recovery(void **state)
     assert_int_equal(t->conn->sack_count, 2);
     /* A partial ACK up to the second hole; then the full ACK ends recovery. */
     capnet_clear(&t->f->cn);
-    ol = opt_ts(o, ++t->tsval, t->our_ts);
+    ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
     uint32_t b5[] = {s0 + 5 * mss, s0 + 8 * mss};
-    ol += opt_sack(o + ol, b5, 1);
-    rx_seg(t, sp, pseq, s0 + 4 * mss, TCP_ACK, 8192, o, ol, NULL, 0);
+    ol += tseg_opt_sack(o + ol, b5, 1);
+    tcp_fixture_rx(t, sp, LPORT, pseq, s0 + 4 * mss, TCP_ACK, 8192, o, ol, NULL, 0);
     assert_true(t->conn->flags & TF_RECOVERY);
     assert_int_equal(t->conn->sack_count, 1);
     for (unsigned i = 0; i < t->f->cn.count; i++) {
         cap_t c = cap(t, i);
         assert_true(c.len == 0 || (c.seq - s0 >= 4 * mss && c.seq - s0 + c.len <= 5 * mss));
     }
-    ol = opt_ts(o, ++t->tsval, t->our_ts);
-    rx_seg(t, sp, pseq, s0 + 8 * mss, TCP_ACK, 8192, o, ol, NULL, 0);
+    ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
+    tcp_fixture_rx(t, sp, LPORT, pseq, s0 + 8 * mss, TCP_ACK, 8192, o, ol, NULL, 0);
     assert_false(t->conn->flags & TF_RECOVERY);
     assert_int_equal(t->conn->sack_count, 0);
     assert_null(t->conn->sack);
@@ -480,14 +344,14 @@ static void test_sender_sack_recovery(void **state)
     uint32_t u = s0 + 8 * mss;
     uint32_t bad[] = {u - 100, u - 50, u + 10, u + 5, u + mss, u + 10 * mss, u - 10, u + 10};
     uint32_t b0 = st->sack_blocks_bad, d0 = st->sack_dsack;
-    ol = opt_ts(o, ++t->tsval, t->our_ts);
-    ol += opt_sack(o + ol, bad, 3);
-    rx_seg(t, sp, pseq, u, TCP_ACK, 8192, o, ol, NULL, 0);
+    ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
+    ol += tseg_opt_sack(o + ol, bad, 3);
+    tcp_fixture_rx(t, sp, LPORT, pseq, u, TCP_ACK, 8192, o, ol, NULL, 0);
     assert_int_equal(st->sack_dsack, d0 + 1);
     assert_int_equal(st->sack_blocks_bad, b0 + 2);
-    ol = opt_ts(o, ++t->tsval, t->our_ts);
-    ol += opt_sack(o + ol, bad + 6, 1);
-    rx_seg(t, sp, pseq, u, TCP_ACK, 8192, o, ol, NULL, 0);
+    ol = tseg_opt_ts(o, ++t->tsval, t->our_ts);
+    ol += tseg_opt_sack(o + ol, bad + 6, 1);
+    tcp_fixture_rx(t, sp, LPORT, pseq, u, TCP_ACK, 8192, o, ol, NULL, 0);
     assert_int_equal(st->sack_blocks_bad, b0 + 3);
     assert_null(t->conn->sack);
 }
@@ -563,8 +427,8 @@ static void test_timestamps(void **state)
     /* An old timestamp: PAWS drops it (counted) and ACKs. */
     capnet_clear(&t->f->cn);
     uint32_t p0 = st->drop_paws;
-    size_t ol = opt_ts(o, ts1 - 10, t->our_ts);
-    rx_seg(t, SPORT, base + 8, t->iss + 1, TCP_ACK, 8192, o, ol, "cccc", 4);
+    size_t ol = tseg_opt_ts(o, ts1 - 10, t->our_ts);
+    tcp_fixture_rx(t, SPORT, LPORT, base + 8, t->iss + 1, TCP_ACK, 8192, o, ol, "cccc", 4);
     assert_int_equal(st->drop_paws, p0 + 1);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 8);
     assert_int_equal(t->f->cn.count, 1);
@@ -577,8 +441,8 @@ static void test_timestamps(void **state)
     uint32_t samples = st->ts_rtt_samples;
     t->f->now += 30;
     tern_poll(&t->f->stack, t->f->now);
-    ol = opt_ts(o, ++t->tsval, c.tsval);
-    rx_seg(t, SPORT, base + 8, t->iss + 5, TCP_ACK, 8192, o, ol, NULL, 0);
+    ol = tseg_opt_ts(o, ++t->tsval, c.tsval);
+    tcp_fixture_rx(t, SPORT, LPORT, base + 8, t->iss + 5, TCP_ACK, 8192, o, ol, NULL, 0);
     assert_int_equal(st->ts_rtt_samples, samples + 1);
     assert_int_equal(t->conn->srtt8 >> 3, 30);
     /* After a retransmission the echo still times the right copy: Karn's
@@ -591,8 +455,8 @@ static void test_timestamps(void **state)
     assert_int_equal(c.len, 4);
     t->f->now += 20;
     tern_poll(&t->f->stack, t->f->now);
-    ol = opt_ts(o, ++t->tsval, c.tsval);
-    rx_seg(t, SPORT, base + 8, t->iss + 9, TCP_ACK, 8192, o, ol, NULL, 0);
+    ol = tseg_opt_ts(o, ++t->tsval, c.tsval);
+    tcp_fixture_rx(t, SPORT, LPORT, base + 8, t->iss + 9, TCP_ACK, 8192, o, ol, NULL, 0);
     assert_int_equal(st->ts_rtt_samples, samples + 2);
     /* 30 and 20 ms: SRTT = 30 + (20 - 30) / 8. */
     assert_int_equal(t->conn->srtt8 >> 3, 28);
@@ -614,8 +478,8 @@ static void test_timewait_reuse(void **state)
         assert_int_equal(tern_tcp_close(t->conn), TERN_OK);
         t->conn = NULL;
         uint8_t o[12];
-        size_t ol = ts ? opt_ts(o, ++t->tsval, t->our_ts) : 0;
-        rx_seg(t, SPORT, isn + 1, t->iss + 2, TCP_ACK | TCP_FIN, 8192, o, ol, NULL, 0);
+        size_t ol = ts ? tseg_opt_ts(o, ++t->tsval, t->our_ts) : 0;
+        tcp_fixture_rx(t, SPORT, LPORT, isn + 1, t->iss + 2, TCP_ACK | TCP_FIN, 8192, o, ol, NULL, 0);
         tern_tcp_info_t rows[4];
         assert_int_equal(tern_tcp_list(&t->f->stack, rows, 4), 2);
         assert_int_equal(rows[1].state, TERN_TCP_TIME_WAIT);
@@ -625,14 +489,14 @@ static void test_timewait_reuse(void **state)
             /* Lower sequence number, older timestamp: refused, ACKed. */
             capnet_clear(&t->f->cn);
             uint8_t so[24] = {2, 4, 0x05, 0xb4};
-            size_t sl = 4 + opt_ts(so + 4, t->tsval - 5, 0);
-            rx_seg(t, SPORT, isn - 50, 0, TCP_SYN, 65535, so, sl, NULL, 0);
+            size_t sl = 4 + tseg_opt_ts(so + 4, t->tsval - 5, 0);
+            tcp_fixture_rx(t, SPORT, LPORT, isn - 50, 0, TCP_SYN, 65535, so, sl, NULL, 0);
             assert_int_equal(t->f->cn.count, 1);
             assert_int_equal(cap(t, 0).flags, TCP_ACK);
             assert_int_equal(st->timewait_reuse, reuse0);
         } else {
             capnet_clear(&t->f->cn);
-            rx_seg(t, SPORT, isn - 50, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
+            tcp_fixture_rx(t, SPORT, LPORT, isn - 50, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
             assert_int_equal(cap(t, 0).flags, TCP_ACK);
             assert_int_equal(st->timewait_reuse, reuse0);
         }
@@ -661,13 +525,13 @@ static void rx_icmp(tfix_t *t, uint8_t type, uint8_t code, uint16_t mtu, uint16_
     q[6] = 0x40;
     q[8] = 64;
     q[9] = 6;
-    wr32(q + 12, FR_OUR_IP);
-    wr32(q + 16, FR_PEER_IP);
+    be32_put(q + 12, FR_OUR_IP);
+    be32_put(q + 16, FR_PEER_IP);
     q[20] = (uint8_t)(lport >> 8);
     q[21] = (uint8_t)lport;
     q[22] = (uint8_t)(rport >> 8);
     q[23] = (uint8_t)rport;
-    wr32(q + 24, seq);
+    be32_put(q + 24, seq);
     uint8_t icmp[64], fr[FRAME_MAX];
     size_t n = frame_icmp(icmp, type, code, mtu, q, sizeof q);
     frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 1};
@@ -681,7 +545,7 @@ static void test_icmp_errors(void **state)
     int err;
     /* Port unreachable for our SYN: a hard error in SYN-SENT. */
     capnet_clear(&t->f->cn);
-    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &cbs, t, &err);
+    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &tcp_fixture_cbs, t, &err);
     cap_t s = cap(t, 0);
     uint16_t lport = (uint16_t)(s.h[0] << 8 | s.h[1]);
     /* Wrong sequence number, or another port: ignored and counted. */
@@ -700,7 +564,7 @@ static void test_icmp_errors(void **state)
     (void)c;
     /* Host unreachable in SYN-SENT: soft, reported when the SYN times out. */
     capnet_clear(&t->f->cn);
-    c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &cbs, t, &err);
+    c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &tcp_fixture_cbs, t, &err);
     s = cap(t, 0);
     lport = (uint16_t)(s.h[0] << 8 | s.h[1]);
     rx_icmp(t, 3, 1, 0, lport, 5555, s.seq, 44);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
+#include "tcpseg.h"
 #include "net/net_internal.h"
 #include "net/tcp_internal.h"
 #include "tern/err.h"
@@ -12,133 +13,22 @@
 #define SPORT 40000u
 #define LPORT 80u
 
-typedef struct tfix {
-    net_fixture_t *f;
-    tern_tcp_pcb_t *listener;
-    tern_tcp_pcb_t *conn; /* accepted */
-    int accepts, readable, errors, last_err, peer_closed;
-} tfix_t;
-
-
-
-static int on_accept(void *arg, tern_tcp_pcb_t *l, tern_tcp_pcb_t *pcb)
-{
-    tfix_t *t = arg;
-    (void)l;
-    t->accepts++;
-    t->conn = pcb;
-    return TERN_OK;
-}
-static void on_readable(void *arg, tern_tcp_pcb_t *pcb)
-{
-    (void)pcb;
-    ((tfix_t *)arg)->readable++;
-}
-static void on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
-{
-    tfix_t *t = arg;
-    (void)pcb;
-    t->errors++;
-    t->last_err = err;
-    t->conn = NULL;
-}
-static void on_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
-{
-    (void)pcb;
-    ((tfix_t *)arg)->peer_closed++;
-}
-static const tern_tcp_callbacks_t cbs = {
-    .accept = on_accept, .readable = on_readable, .error = on_error, .peer_closed = on_peer_closed};
-
-/* A TCP segment from the peer, checksummed independently of the stack. */
-static size_t seg_frame(uint8_t *out, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-                        uint16_t wnd, const uint8_t *opt, size_t optlen, const void *data, size_t len)
-{
-    uint8_t tcp[FRAME_MAX];
-    size_t hl = 20 + optlen;
-    memset(tcp, 0, hl);
-    tcp[0] = (uint8_t)(sport >> 8);
-    tcp[1] = (uint8_t)sport;
-    tcp[2] = (uint8_t)(dport >> 8);
-    tcp[3] = (uint8_t)dport;
-    for (int i = 0; i < 4; i++) {
-        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
-        tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-    }
-    tcp[12] = (uint8_t)((hl / 4) << 4);
-    tcp[13] = flags;
-    tcp[14] = (uint8_t)(wnd >> 8);
-    tcp[15] = (uint8_t)wnd;
-    if (optlen)
-        memcpy(tcp + 20, opt, optlen);
-    if (len)
-        memcpy(tcp + hl, data, len);
-    size_t tl = hl + len;
-    uint8_t ps[FRAME_MAX + 12];
-    uint32_t src = FR_PEER_IP, dst = FR_OUR_IP;
-    for (int i = 0; i < 4; i++) {
-        ps[i] = (uint8_t)(src >> (24 - 8 * i));
-        ps[4 + i] = (uint8_t)(dst >> (24 - 8 * i));
-    }
-    ps[8] = 0;
-    ps[9] = 6;
-    ps[10] = (uint8_t)(tl >> 8);
-    ps[11] = (uint8_t)tl;
-    memcpy(ps + 12, tcp, tl);
-    uint16_t c = frame_checksum(ps, tl + 12);
-    tcp[16] = (uint8_t)(c >> 8);
-    tcp[17] = (uint8_t)c;
-    frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 6};
-    return frame_ip_eth(out, &ip, tcp, tl);
-}
+typedef tcp_fixture_t tfix_t;
 
 static void tx(tfix_t *t, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
 {
-    uint8_t fr[FRAME_MAX];
-    size_t n = seg_frame(fr, sport, LPORT, seq, ack, flags, 8192, NULL, 0, data, len);
-    fx_rx(t->f, fr, n);
-}
-
-/* The TCP header of captured frame i. */
-static const uint8_t *cap_tcp(tfix_t *t, unsigned i)
-{
-    assert_true(i < t->f->cn.count);
-    const uint8_t *fr = capnet_frame(&t->f->cn, i, NULL);
-    assert_int_equal(fr[23], 6);
-    return fr + 14 + 20;
-}
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    tcp_fixture_rx(t, sport, LPORT, seq, ack, flags, 8192, NULL, 0, data, len);
 }
 
 static int setup(void **state)
 {
-    tfix_t *t = calloc(1, sizeof *t);
-    t->f = net_fixture_new(77);
-    net_fixture_learn_peer(t->f);
-    int err;
-    t->listener = tern_tcp_listen(&t->f->stack, LPORT, 4, &cbs, t, &err);
-    assert_non_null(t->listener);
-    mem_snapshot(&t->f->stack, &t->f->base);
-
-    *state = t;
+    *state = tcp_fixture_new(77, LPORT);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    tfix_t *t = *state;
-    if (t->conn != NULL)
-        tern_tcp_abort(t->conn);
-    /* Let SYN-RECEIVED leftovers time out. */
-    for (int i = 0; i < 400; i++) {
-        t->f->now += 1000;
-        tern_poll(&t->f->stack, t->f->now);
-        capnet_tx_complete(&t->f->cn);
-    }
-    net_fixture_free(t->f);
-    free(t);
+    tcp_fixture_free(*state);
     return 0;
 }
 
@@ -148,19 +38,19 @@ static uint32_t handshake(tfix_t *t)
     static const uint8_t opt[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
     uint8_t fr[FRAME_MAX];
     capnet_clear(&t->f->cn);
-    size_t n = seg_frame(fr, SPORT, LPORT, 1000, 0, TCP_SYN, 65535, opt, sizeof opt, NULL, 0);
+    size_t n = tseg_peer(fr, SPORT, LPORT, 1000, 0, TCP_SYN, 65535, opt, sizeof opt, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_int_equal(t->f->cn.count, 1);
-    const uint8_t *h = cap_tcp(t, 0);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
     assert_int_equal(h[13], TCP_SYN | TCP_ACK);
-    assert_int_equal(rd32(h + 8), 1001);
+    assert_int_equal(be32_get(h + 8), 1001);
     /* MSS from our MTU (1500 - 40) and our window scale. */
     assert_int_equal(h[12] >> 4, 7);
     assert_int_equal(h[20], 2);
     assert_int_equal(h[22] << 8 | h[23], 1460);
     assert_int_equal(h[24], 1);
     assert_int_equal(h[25], 3);
-    uint32_t iss = rd32(h + 4);
+    uint32_t iss = be32_get(h + 4);
     capnet_clear(&t->f->cn);
     tx(t, SPORT, 1001, iss + 1, TCP_ACK, NULL, 0);
     assert_int_equal(t->accepts, 1);
@@ -175,23 +65,23 @@ static void test_closed_port_rst(void **state)
     tfix_t *t = *state;
     uint8_t fr[FRAME_MAX];
     capnet_clear(&t->f->cn);
-    size_t n = seg_frame(fr, SPORT, 81, 5000, 0, TCP_SYN, 1000, NULL, 0, "ab", 2);
+    size_t n = tseg_peer(fr, SPORT, 81, 5000, 0, TCP_SYN, 1000, NULL, 0, "ab", 2);
     fx_rx(t->f, fr, n);
     assert_int_equal(t->f->cn.count, 1);
-    const uint8_t *h = cap_tcp(t, 0);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
     /* RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN counts one. */
     assert_int_equal(h[13], TCP_RST | TCP_ACK);
-    assert_int_equal(rd32(h + 4), 0);
-    assert_int_equal(rd32(h + 8), 5003);
+    assert_int_equal(be32_get(h + 4), 0);
+    assert_int_equal(be32_get(h + 8), 5003);
     capnet_clear(&t->f->cn);
-    n = seg_frame(fr, SPORT, 81, 5000, 777, TCP_ACK, 1000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, SPORT, 81, 5000, 777, TCP_ACK, 1000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
-    h = cap_tcp(t, 0);
+    h = tcp_fixture_cap(t, 0, NULL);
     assert_int_equal(h[13], TCP_RST);
-    assert_int_equal(rd32(h + 4), 777);
+    assert_int_equal(be32_get(h + 4), 777);
     /* Never a reset for a reset. */
     capnet_clear(&t->f->cn);
-    n = seg_frame(fr, SPORT, 81, 5000, 777, TCP_RST, 1000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, SPORT, 81, 5000, 777, TCP_RST, 1000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_int_equal(t->f->cn.count, 0);
     mem_assert_baseline(&t->f->stack, &t->f->base);
@@ -211,16 +101,16 @@ static void test_rfc5961_rst(void **state)
     tx(t, SPORT, 1001 + 10, 0, TCP_RST, NULL, 0);
     assert_int_equal(s->challenge_acks, before + 1);
     assert_int_equal(t->f->cn.count, 1);
-    const uint8_t *h = cap_tcp(t, 0);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
     assert_int_equal(h[13], TCP_ACK);
-    assert_int_equal(rd32(h + 8), 1001);
-    assert_int_equal(rd32(h + 4), iss + 1);
+    assert_int_equal(be32_get(h + 8), 1001);
+    assert_int_equal(be32_get(h + 4), iss + 1);
     assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
     /* SYN in ESTABLISHED: challenge ACK too (RFC 5961 4.2). */
     capnet_clear(&t->f->cn);
     tx(t, SPORT, 1001, 0, TCP_SYN, NULL, 0);
     assert_int_equal(t->f->cn.count, 1);
-    assert_int_equal(cap_tcp(t, 0)[13], TCP_ACK);
+    assert_int_equal(tcp_fixture_cap(t, 0, NULL)[13], TCP_ACK);
     assert_non_null(t->conn);
     /* Exact: reset, the application hears TERN_ERR_RESET, memory returns. */
     capnet_clear(&t->f->cn);
@@ -254,22 +144,22 @@ static void test_data_and_window(void **state)
     t->f->now += TERN_TCP_DELACK_MS;
     tern_poll(&t->f->stack, t->f->now);
     assert_int_equal(t->f->cn.count, 1);
-    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 1006);
+    assert_int_equal(be32_get(tcp_fixture_cap(t, 0, NULL) + 8), 1006);
     /* Beyond the window (RCVBUF): not accepted, answered with an ACK. */
     capnet_clear(&t->f->cn);
     tx(t, SPORT, 1006 + TERN_TCP_RCVBUF + 10, iss + 1, TCP_ACK, "x", 1);
     assert_int_equal(t->f->cn.count, 1);
-    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 1006);
+    assert_int_equal(be32_get(tcp_fixture_cap(t, 0, NULL) + 8), 1006);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 5);
     /* Out of order, then the gap: delivered in one piece, immediate ACK. */
     capnet_clear(&t->f->cn);
     tx(t, SPORT, 1009, iss + 1, TCP_ACK, "def", 3);
     assert_int_equal(t->f->cn.count, 1); /* duplicate ACK */
-    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 1006);
+    assert_int_equal(be32_get(tcp_fixture_cap(t, 0, NULL) + 8), 1006);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 5);
     tx(t, SPORT, 1006, iss + 1, TCP_ACK | TCP_URG, "abc", 3); /* URG ignored, data inline */
     assert_int_equal(tern_tcp_recv_avail(t->conn), 11);
-    assert_int_equal(rd32(cap_tcp(t, 1) + 8), 1012);
+    assert_int_equal(be32_get(tcp_fixture_cap(t, 1, NULL) + 8), 1012);
     char buf[16];
     assert_int_equal(tern_tcp_read(t->conn, buf, sizeof buf), 11);
     assert_memory_equal(buf, "helloabcdef", 11);
@@ -285,7 +175,7 @@ static void test_data_and_window(void **state)
     capnet_clear(&t->f->cn);
     assert_int_equal(tern_tcp_close(t->conn), TERN_OK);
     assert_int_equal(t->f->cn.count, 1);
-    assert_true(cap_tcp(t, 0)[13] & TCP_FIN);
+    assert_true(tcp_fixture_cap(t, 0, NULL)[13] & TCP_FIN);
     tx(t, SPORT, 1013, iss + 2, TCP_ACK, NULL, 0);
     t->conn = NULL;
     assert_int_equal(tern_tcp_list(&t->f->stack, NULL, 0), 1);
@@ -306,17 +196,17 @@ static void test_malformed(void **state)
     };
     for (size_t k = 0; k < sizeof bad_opts / sizeof bad_opts[0]; k++) {
         uint32_t before = s->drop_options;
-        size_t n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, bad_opts[k], 8, NULL, 0);
+        size_t n = tseg_peer(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, bad_opts[k], 8, NULL, 0);
         fx_rx(t->f, fr, n);
         assert_int_equal(s->drop_options, before + 1);
     }
     /* Data offset below 5 and beyond the segment. */
-    size_t n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    size_t n = tseg_peer(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
     fr[14 + 20 + 12] = 0x40;
     uint32_t before = s->drop_offset;
     fx_rx(t->f, fr, n); /* checksum now wrong too, but the offset is checked first */
     assert_int_equal(s->drop_offset, before + 1);
-    n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
     fr[14 + 20 + 12] = 0xF0; /* 60 bytes claimed, 20 present */
     fx_rx(t->f, fr, n);
     assert_int_equal(s->drop_offset, before + 2);
@@ -326,7 +216,7 @@ static void test_malformed(void **state)
     fx_rx(t->f, fr, n);
     assert_int_equal(s->drop_truncated, 1);
     /* Bad checksum. */
-    n = seg_frame(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, SPORT, LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
     fr[n - 1] ^= 1;
     fx_rx(t->f, fr, n);
     assert_int_equal(s->drop_checksum, 1);
@@ -340,7 +230,7 @@ static void test_syn_flood_bounded(void **state)
     tfix_t *t = *state;
     uint8_t fr[FRAME_MAX];
     for (unsigned i = 0; i < 200; i++) {
-        size_t n = seg_frame(fr, (uint16_t)(1024 + i), LPORT, i * 1000u, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+        size_t n = tseg_peer(fr, (uint16_t)(1024 + i), LPORT, i * 1000u, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
         fx_rx(t->f, fr, n);
         capnet_tx_complete(&t->f->cn);
     }
@@ -367,13 +257,13 @@ static void test_syn_with_data_and_fin(void **state)
     capnet_clear(&t->f->cn);
     /* Data and FIN on a SYN are not taken: only the SYN is acknowledged,
      * the peer sends them again once established. */
-    size_t n = seg_frame(fr, SPORT, LPORT, 1000, 0, TCP_SYN | TCP_FIN, 1000, NULL, 0, "data", 4);
+    size_t n = tseg_peer(fr, SPORT, LPORT, 1000, 0, TCP_SYN | TCP_FIN, 1000, NULL, 0, "data", 4);
     fx_rx(t->f, fr, n);
     assert_int_equal(t->f->cn.count, 1);
-    const uint8_t *h = cap_tcp(t, 0);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
     assert_int_equal(h[13], TCP_SYN | TCP_ACK);
-    assert_int_equal(rd32(h + 8), 1001);
-    uint32_t iss = rd32(h + 4);
+    assert_int_equal(be32_get(h + 8), 1001);
+    uint32_t iss = be32_get(h + 4);
     tx(t, SPORT, 1001, iss + 1, TCP_ACK, "data", 4);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 4);
 }
@@ -383,43 +273,43 @@ static void test_simultaneous_open(void **state)
     tfix_t *t = *state;
     int err;
     capnet_clear(&t->f->cn);
-    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &cbs, t, &err);
+    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &tcp_fixture_cbs, t, &err);
     assert_non_null(c);
-    const uint8_t *h = cap_tcp(t, 0);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
     assert_int_equal(h[13], TCP_SYN);
     uint16_t lport = (uint16_t)(h[0] << 8 | h[1]);
-    uint32_t iss = rd32(h + 4);
+    uint32_t iss = be32_get(h + 4);
     /* The peer's own SYN crosses ours. */
     capnet_clear(&t->f->cn);
     uint8_t fr[FRAME_MAX];
-    size_t n = seg_frame(fr, 5555, lport, 9000, 0, TCP_SYN, 4000, NULL, 0, NULL, 0);
+    size_t n = tseg_peer(fr, 5555, lport, 9000, 0, TCP_SYN, 4000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_int_equal(tern_tcp_state(c), TERN_TCP_SYN_RECEIVED);
-    h = cap_tcp(t, 0);
+    h = tcp_fixture_cap(t, 0, NULL);
     assert_int_equal(h[13], TCP_SYN | TCP_ACK);
-    assert_int_equal(rd32(h + 4), iss);
+    assert_int_equal(be32_get(h + 4), iss);
     /* RFC 9293 figure 8: the peer's SYN-ACK (its SYN again) completes it. */
-    n = seg_frame(fr, 5555, lport, 9000, iss + 1, TCP_SYN | TCP_ACK, 4000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, 5555, lport, 9000, iss + 1, TCP_SYN | TCP_ACK, 4000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_int_equal(tern_tcp_state(c), TERN_TCP_ESTABLISHED);
     /* Simultaneous close: both FINs cross -> CLOSING -> TIME-WAIT. */
     capnet_clear(&t->f->cn);
     assert_int_equal(tern_tcp_close(c), TERN_OK);
-    assert_true(cap_tcp(t, 0)[13] & TCP_FIN);
-    n = seg_frame(fr, 5555, lport, 9001, iss + 1, TCP_ACK | TCP_FIN, 4000, NULL, 0, NULL, 0);
+    assert_true(tcp_fixture_cap(t, 0, NULL)[13] & TCP_FIN);
+    n = tseg_peer(fr, 5555, lport, 9001, iss + 1, TCP_ACK | TCP_FIN, 4000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_int_equal(tern_tcp_state(c), TERN_TCP_CLOSING);
-    n = seg_frame(fr, 5555, lport, 9002, iss + 2, TCP_ACK, 4000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, 5555, lport, 9002, iss + 2, TCP_ACK, 4000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     /* In the TIME-WAIT table now; a retransmitted FIN is re-ACKed. */
     tern_tcp_info_t rows[4];
     assert_int_equal(tern_tcp_list(&t->f->stack, rows, 4), 2);
     assert_int_equal(rows[1].state, TERN_TCP_TIME_WAIT);
     capnet_clear(&t->f->cn);
-    n = seg_frame(fr, 5555, lport, 9001, iss + 2, TCP_ACK | TCP_FIN, 4000, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, 5555, lport, 9001, iss + 2, TCP_ACK | TCP_FIN, 4000, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_int_equal(t->f->cn.count, 1);
-    assert_int_equal(rd32(cap_tcp(t, 0) + 8), 9002);
+    assert_int_equal(be32_get(tcp_fixture_cap(t, 0, NULL) + 8), 9002);
     t->f->now += TERN_TCP_TIMEWAIT_MS + 1;
     tern_poll(&t->f->stack, t->f->now);
     assert_int_equal(tern_tcp_list(&t->f->stack, NULL, 0), 1);
@@ -444,10 +334,10 @@ static void test_window_closed_over_our_data(void **state)
     assert_true(t->f->cn.count >= 2);
     uint32_t sent_end = 0;
     for (unsigned i = 0; i < t->f->cn.count; i++) {
-        const uint8_t *h = cap_tcp(t, i);
+        const uint8_t *h = tcp_fixture_cap(t, i, NULL);
         size_t flen;
         capnet_frame(&t->f->cn, i, &flen);
-        uint32_t end = rd32(h + 4) + (uint32_t)(flen - 14 - 20 - (size_t)(h[12] >> 4) * 4u);
+        uint32_t end = be32_get(h + 4) + (uint32_t)(flen - 14 - 20 - (size_t)(h[12] >> 4) * 4u);
         if (end - (iss + 1) > sent_end - (iss + 1) || sent_end == 0)
             sent_end = end;
     }
@@ -455,24 +345,24 @@ static void test_window_closed_over_our_data(void **state)
     /* The peer takes 1460 bytes and closes its window. */
     uint8_t fr[FRAME_MAX];
     capnet_clear(&t->f->cn);
-    size_t n = seg_frame(fr, SPORT, LPORT, 1001, iss + 1 + 1460, TCP_ACK, 0, NULL, 0, NULL, 0);
+    size_t n = tseg_peer(fr, SPORT, LPORT, 1001, iss + 1 + 1460, TCP_ACK, 0, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     /* The peer's data arrives; our ACK must be acceptable to a closed window. */
     capnet_clear(&t->f->cn);
-    n = seg_frame(fr, SPORT, LPORT, 1001, iss + 1 + 1460, TCP_ACK | TCP_PSH, 0, NULL, 0, "abc", 3);
+    n = tseg_peer(fr, SPORT, LPORT, 1001, iss + 1 + 1460, TCP_ACK | TCP_PSH, 0, NULL, 0, "abc", 3);
     fx_rx(t->f, fr, n);
     t->f->now += TERN_TCP_DELACK_MS;
     tern_poll(&t->f->stack, t->f->now);
     assert_true(t->f->cn.count >= 1);
-    const uint8_t *h = cap_tcp(t, t->f->cn.count - 1);
-    assert_int_equal(rd32(h + 8), 1004);
-    assert_int_equal(rd32(h + 4), iss + 1 + 1460); /* snd_una, not snd_max */
+    const uint8_t *h = tcp_fixture_cap(t, t->f->cn.count - 1, NULL);
+    assert_int_equal(be32_get(h + 8), 1004);
+    assert_int_equal(be32_get(h + 4), iss + 1 + 1460); /* snd_una, not snd_max */
     /* The window opens: the data beyond it goes again from snd_una. */
     capnet_clear(&t->f->cn);
-    n = seg_frame(fr, SPORT, LPORT, 1004, iss + 1 + 1460, TCP_ACK, 8192, NULL, 0, NULL, 0);
+    n = tseg_peer(fr, SPORT, LPORT, 1004, iss + 1 + 1460, TCP_ACK, 8192, NULL, 0, NULL, 0);
     fx_rx(t->f, fr, n);
     assert_true(t->f->cn.count >= 1);
-    assert_int_equal(rd32(cap_tcp(t, 0) + 4), iss + 1 + 1460);
+    assert_int_equal(be32_get(tcp_fixture_cap(t, 0, NULL) + 4), iss + 1 + 1460);
 }
 
 /* FIN-WAIT-2: once our data and FIN are acknowledged the send ring is

@@ -13,16 +13,7 @@
 
 static int setup(void **state)
 {
-    net_fixture_t *f = net_fixture_new(17);
-    net_fixture_learn_peer(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    net_fixture_free(*state);
-    return 0;
+    return net_fixture_setup(state, 17);
 }
 
 static tern_counters_t *C(net_fixture_t *f)
@@ -30,43 +21,12 @@ static tern_counters_t *C(net_fixture_t *f)
     return &f->stack.counters;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-/* A UDP datagram (header + data) with its checksum over the RFC 768 pseudo
- * header, from the tests' own textbook checksum routine. */
-static size_t udp_build(uint8_t *out, tern_ip4_t src, tern_ip4_t dst, uint16_t sport, uint16_t dport,
-                        const void *data, size_t len)
-{
-    static uint8_t tmp[12 + FRAME_MAX];
-    put16(out, sport);
-    put16(out + 2, dport);
-    put16(out + 4, (uint16_t)(8 + len));
-    put16(out + 6, 0);
-    if (len)
-        memmove(out + 8, data, len);
-    put16(tmp, (uint16_t)(src >> 16));
-    put16(tmp + 2, (uint16_t)src);
-    put16(tmp + 4, (uint16_t)(dst >> 16));
-    put16(tmp + 6, (uint16_t)dst);
-    tmp[8] = 0;
-    tmp[9] = 17;
-    put16(tmp + 10, (uint16_t)(8 + len));
-    memcpy(tmp + 12, out, 8 + len);
-    uint16_t sum = frame_checksum(tmp, 12 + 8 + len);
-    put16(out + 6, sum ? sum : 0xFFFF);
-    return 8 + len;
-}
-
 /* A whole frame from FR_PEER to dst (broadcast MAC when dst is one). */
 static size_t udp_frame(uint8_t *fr, tern_ip4_t src, tern_ip4_t dst, uint16_t sport, uint16_t dport,
                         const void *data, size_t len)
 {
     uint8_t udp[FRAME_MAX];
-    size_t un = udp_build(udp, src, dst, sport, dport, data, len);
+    size_t un = frame_udp(udp, src, dst, sport, dport, data, len);
     frame_ip_t ip = {.src = src, .dst = dst, .proto = 17, .id = 0x4242};
     int bcast = dst == 0xFFFFFFFFu || dst == FR_SUBNET_BCAST;
     return frame_ip_eth2(fr, bcast ? FR_BCAST_MAC : FR_OUR_MAC, FR_PEER_MAC, &ip, udp, un);
@@ -114,20 +74,44 @@ static void bind_flags(net_fixture_t *f, tern_udp_pcb_t *pcb, rec_t *r, tern_ip4
 
 static void bind_pcb(net_fixture_t *f, tern_udp_pcb_t *pcb, rec_t *r, tern_ip4_t addr, uint16_t port)
 {
-    memset(r, 0, sizeof *r);
-    tern_udp_pcb_init(pcb, rec_recv, r);
-    tern_sockaddr_t l = {addr, port};
-    assert_int_equal(tern_udp_bind(&f->stack, pcb, &l), TERN_OK);
+    bind_flags(f, pcb, r, addr, port, 0);
+}
+
+/* Most input tests: a recording pcb on port 5000 (any address), unbound
+ * again before the fixture's baseline check. */
+typedef struct bound {
+    net_fixture_t *f;
+    tern_udp_pcb_t pcb;
+    rec_t r;
+} bound_t;
+
+static int setup_bound(void **state)
+{
+    bound_t *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    setup(state);
+    b->f = *state;
+    bind_pcb(b->f, &b->pcb, &b->r, 0, 5000);
+    *state = b;
+    return 0;
+}
+
+static int teardown_bound(void **state)
+{
+    bound_t *b = *state;
+    tern_udp_unbind(&b->f->stack, &b->pcb);
+    net_fixture_free(b->f);
+    free(b);
+    return 0;
 }
 
 /* ---- input ------------------------------------------------------------------ */
 
 static void test_deliver_sizes(void **state)
 {
-    net_fixture_t *f = *state;
-    tern_udp_pcb_t pcb;
-    rec_t r;
-    bind_pcb(f, &pcb, &r, 0, 5000);
+    bound_t *b = *state;
+    net_fixture_t *f = b->f;
+    rec_t *r = &b->r;
     static uint8_t data[1472];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 13 + 5);
@@ -137,15 +121,15 @@ static void test_deliver_sizes(void **state)
         f->now += 7;
         size_t n = udp_frame(fr, FR_PEER_IP, FR_OUR_IP, (uint16_t)(40000 + k), 5000, data, lens[k]);
         fx_rx(f, fr, n);
-        assert_int_equal(r.calls, k + 1);
-        assert_ptr_equal(r.pcb, &pcb);
-        assert_int_equal(r.len, lens[k]);
-        assert_memory_equal(r.data, data, lens[k]);
-        assert_int_equal(r.info.from.addr, FR_PEER_IP);
-        assert_int_equal(r.info.from.port, 40000 + k);
-        assert_int_equal(r.info.to, FR_OUR_IP);
-        assert_ptr_equal(r.info.nif, &f->cn.nif);
-        assert_int_equal(r.info.now, f->now);
+        assert_int_equal(r->calls, k + 1);
+        assert_ptr_equal(r->pcb, &b->pcb);
+        assert_int_equal(r->len, lens[k]);
+        assert_memory_equal(r->data, data, lens[k]);
+        assert_int_equal(r->info.from.addr, FR_PEER_IP);
+        assert_int_equal(r->info.from.port, 40000 + k);
+        assert_int_equal(r->info.to, FR_OUR_IP);
+        assert_ptr_equal(r->info.nif, &f->cn.nif);
+        assert_int_equal(r->info.now, f->now);
         mem_assert_baseline(&f->stack, &f->base);
     }
     assert_int_equal(C(f)->udp_rx, 10);
@@ -153,19 +137,17 @@ static void test_deliver_sizes(void **state)
     assert_int_equal(C(f)->ipv4_delivered, 10);
     assert_int_equal(counters_drops(C(f)), 0);
     assert_int_equal(f->cn.count, 0);
-    tern_udp_unbind(&f->stack, &pcb);
 }
 
 static void test_malformed(void **state)
 {
-    net_fixture_t *f = *state;
-    tern_udp_pcb_t pcb;
-    rec_t r;
-    bind_pcb(f, &pcb, &r, 0, 5000);
+    bound_t *b = *state;
+    net_fixture_t *f = b->f;
+    rec_t *r = &b->r;
     uint8_t udp[FRAME_MAX], fr[FRAME_MAX];
     frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 17};
     /* IP payloads of 0..7 bytes: no room for the header. */
-    size_t un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 1234, 5000, "payload!", 8);
+    size_t un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 1234, 5000, "payload!", 8);
     for (size_t cut = 0; cut < 8; cut++) {
         size_t n = frame_ip_eth(fr, &ip, udp, cut);
         fx_expect_drop(f, fr, n, &C(f)->udp_drop_truncated);
@@ -174,14 +156,14 @@ static void test_malformed(void **state)
      * a lot (the checksum is redone each time: only the length is wrong). */
     static const uint16_t bad_len[] = {0, 1, 7, 17, 0xFFFF};
     for (size_t i = 0; i < sizeof bad_len / sizeof bad_len[0]; i++) {
-        un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 1234, 5000, "payload!", 8);
-        put16(udp + 4, bad_len[i]);
-        put16(udp + 6, 0); /* no checksum: the length check alone decides */
+        un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 1234, 5000, "payload!", 8);
+        be16_put(udp + 4, bad_len[i]);
+        be16_put(udp + 6, 0); /* no checksum: the length check alone decides */
         size_t n = frame_ip_eth(fr, &ip, udp, un);
         fx_expect_drop(f, fr, n, &C(f)->udp_drop_len);
     }
     /* Bad checksum: every single-bit error in the data is caught. */
-    un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 1234, 5000, "payload!", 8);
+    un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 1234, 5000, "payload!", 8);
     for (unsigned bit = 0; bit < 8 * 16; bit += 13) {
         uint8_t bad[64];
         memcpy(bad, udp, un);
@@ -198,26 +180,24 @@ static void test_malformed(void **state)
     size_t n = frame_ip_eth(fr, &other, udp, un);
     memcpy(fr + 6, FR_OTHER_MAC, 6);
     fx_expect_drop(f, fr, n, &C(f)->udp_drop_checksum);
-    assert_int_equal(r.calls, 0);
+    assert_int_equal(r->calls, 0);
     assert_int_equal(C(f)->udp_delivered, 0);
     assert_int_equal(C(f)->icmp_err_tx, 0);
-    tern_udp_unbind(&f->stack, &pcb);
 }
 
 static void test_checksum_zero_ones_offload(void **state)
 {
-    net_fixture_t *f = *state;
-    tern_udp_pcb_t pcb;
-    rec_t r;
-    bind_pcb(f, &pcb, &r, 0, 5000);
+    bound_t *b = *state;
+    net_fixture_t *f = b->f;
+    rec_t *r = &b->r;
     uint8_t udp[FRAME_MAX], fr[FRAME_MAX];
     frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 17};
     /* Zero: the sender computed none (RFC 768). Accepted. */
-    size_t un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 1, 5000, "nocsum", 6);
-    put16(udp + 6, 0);
+    size_t un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 1, 5000, "nocsum", 6);
+    be16_put(udp + 6, 0);
     fx_rx(f, fr, frame_ip_eth(fr, &ip, udp, un));
-    assert_int_equal(r.calls, 1);
-    assert_memory_equal(r.data, "nocsum", 6);
+    assert_int_equal(r->calls, 1);
+    assert_memory_equal(r->data, "nocsum", 6);
     /* A datagram whose checksum computes to zero travels as 0xFFFF: find
      * two data bytes that make it so. */
     uint8_t d[2] = {0, 0};
@@ -225,51 +205,48 @@ static void test_checksum_zero_ones_offload(void **state)
     for (unsigned v = 0; v < 65536 && !found; v++) {
         d[0] = (uint8_t)(v >> 8);
         d[1] = (uint8_t)v;
-        un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 1, 5000, d, 2);
+        un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 1, 5000, d, 2);
         found = udp[6] == 0xFF && udp[7] == 0xFF;
     }
     assert_true(found);
     fx_rx(f, fr, frame_ip_eth(fr, &ip, udp, un));
-    assert_int_equal(r.calls, 2);
-    assert_memory_equal(r.data, d, 2);
+    assert_int_equal(r->calls, 2);
+    assert_memory_equal(r->data, d, 2);
     /* RX checksum offload: the hardware verified it, nothing is dropped for
      * a checksum (here a wrong one). */
-    un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 1, 5000, "hw", 2);
+    un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 1, 5000, "hw", 2);
     udp[6] ^= 0x55;
     f->cn.nif.offload = TERN_OFFLOAD_RX_L4_CSUM;
     fx_rx(f, fr, frame_ip_eth(fr, &ip, udp, un));
-    assert_int_equal(r.calls, 3);
+    assert_int_equal(r->calls, 3);
     f->cn.nif.offload = 0;
     fx_expect_drop(f, fr, frame_ip_eth(fr, &ip, udp, un), &C(f)->udp_drop_checksum);
-    assert_int_equal(r.calls, 3);
-    tern_udp_unbind(&f->stack, &pcb);
+    assert_int_equal(r->calls, 3);
 }
 
 static void test_ip_padding_trimmed(void **state)
 {
-    net_fixture_t *f = *state;
-    tern_udp_pcb_t pcb;
-    rec_t r;
-    bind_pcb(f, &pcb, &r, 0, 5000);
+    bound_t *b = *state;
+    net_fixture_t *f = b->f;
+    rec_t *r = &b->r;
     uint8_t udp[FRAME_MAX], fr[FRAME_MAX];
     /* IP carries 30 bytes; the UDP length says 8 + 3. The rest is not data
      * (and not in the checksum). */
-    size_t un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 9, 5000, "abc", 3);
+    size_t un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 9, 5000, "abc", 3);
     memset(udp + un, 0xEE, 30 - un);
     frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 17};
     size_t n = frame_ip_eth(fr, &ip, udp, 30);
     fx_rx(f, fr, n);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.len, 3);
-    assert_memory_equal(r.data, "abc", 3);
+    assert_int_equal(r->calls, 1);
+    assert_int_equal(r->len, 3);
+    assert_memory_equal(r->data, "abc", 3);
     /* Ethernet padding after a short IP packet too. */
     n = udp_frame(fr, FR_PEER_IP, FR_OUR_IP, 9, 5000, "x", 1);
     memset(fr + n, 0, 60 - n);
     fx_rx(f, fr, 60);
-    assert_int_equal(r.calls, 2);
-    assert_int_equal(r.len, 1);
+    assert_int_equal(r->calls, 2);
+    assert_int_equal(r->len, 1);
     assert_int_equal(counters_drops(C(f)), 0);
-    tern_udp_unbind(&f->stack, &pcb);
 }
 
 /* The port unreachable we expect for a datagram whose IP packet is ipb. */
@@ -294,7 +271,7 @@ static void test_port_unreachable(void **state)
     static const size_t lens[] = {0, 5, 40};
     for (size_t k = 0; k < 3; k++) {
         f->now += 1000; /* keep the rate limit out of it */
-        size_t un = udp_build(udp, FR_PEER_IP, FR_OUR_IP, 33000, 7, "0123456789012345678901234567890123456789",
+        size_t un = frame_udp(udp, FR_PEER_IP, FR_OUR_IP, 33000, 7, "0123456789012345678901234567890123456789",
                               lens[k]);
         frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 17, .id = (uint16_t)k};
         size_t ipn = frame_ipv4(ipb, &ip, udp, un);
@@ -610,7 +587,7 @@ static void check_sent(net_fixture_t *f, unsigned idx, const uint8_t *eth_dst, t
     size_t glen;
     const uint8_t *got = capnet_frame(&f->cn, idx, &glen);
     uint8_t udp[FRAME_MAX], want[FRAME_MAX];
-    size_t un = udp_build(udp, src, dst, sport, dport, data, len);
+    size_t un = frame_udp(udp, src, dst, sport, dport, data, len);
     frame_ip_t ip = {.src = src, .dst = dst, .proto = 17, .frag = 0x4000, .ttl = TERN_IP_DEFAULT_TTL,
                      .id = (uint16_t)(got[18] << 8 | got[19])};
     size_t wn = frame_ip_eth2(want, eth_dst, FR_OUR_MAC, &ip, udp, un);
@@ -653,7 +630,7 @@ static void test_send(void **state)
     for (unsigned v = 0; v < 65536; v++) {
         d[0] = (uint8_t)(v >> 8);
         d[1] = (uint8_t)v;
-        udp_build(udp, FR_OUR_IP, FR_PEER_IP, 6000, 7, d, 2);
+        frame_udp(udp, FR_OUR_IP, FR_PEER_IP, 6000, 7, d, 2);
         if (udp[6] == 0xFF && udp[7] == 0xFF)
             break;
     }
@@ -826,7 +803,7 @@ static void test_icmp_error_to_raw_pcb_ignored(void **state)
     /* A connected raw pcb is found but has no socket to tell: counted, no
      * effect, nothing read past the message. */
     uint8_t udp[8], quote[64], icmp[128];
-    udp_build(udp, FR_OUR_IP, FR_PEER_IP, 6000, 7, NULL, 0);
+    frame_udp(udp, FR_OUR_IP, FR_PEER_IP, 6000, 7, NULL, 0);
     frame_ip_t qip = {.src = FR_OUR_IP, .dst = FR_PEER_IP, .proto = 17};
     size_t qn = frame_ipv4(quote, &qip, udp, 8);
     size_t in = frame_icmp(icmp, 3, 3, 0, quote, qn);
@@ -845,24 +822,24 @@ static void test_icmp_error_to_raw_pcb_ignored(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_deliver_sizes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_checksum_zero_ones_offload, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ip_padding_trimmed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_port_unreachable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_port_unreachable_rate_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_broadcast, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_demux_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_callback_keeps_buffer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ephemeral_randomized, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ephemeral_exhaustion, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_implicit_bind, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_unaddressed_interface, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_buffers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_icmp_error_to_raw_pcb_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deliver_sizes, setup_bound, teardown_bound),
+        cmocka_unit_test_setup_teardown(test_malformed, setup_bound, teardown_bound),
+        cmocka_unit_test_setup_teardown(test_checksum_zero_ones_offload, setup_bound, teardown_bound),
+        cmocka_unit_test_setup_teardown(test_ip_padding_trimmed, setup_bound, teardown_bound),
+        cmocka_unit_test_setup_teardown(test_port_unreachable, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_port_unreachable_rate_limit, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_demux_order, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_callback_keeps_buffer, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bind_rules, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ephemeral_randomized, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ephemeral_exhaustion, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_send, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_send_errors, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_send_implicit_bind, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_send_unaddressed_interface, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_buffers, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_icmp_error_to_raw_pcb_ignored, setup, net_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,10 +8,10 @@
 #include "tern/stack.h"
 #include "tern_test.h"
 #include "tern_vwire.h"
+#include "wire2.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1)
-#define IP_B TERN_IP4(192, 0, 2, 2)
-#define MASK TERN_IP4(255, 255, 255, 0)
+#define IP_A W2_IP_A
+#define IP_B W2_IP_B
 #define MAX_PINGS 1024u
 #define PRIME_ID 0x5151u /* the ARP-priming ping, not counted */
 
@@ -57,9 +57,7 @@ static void on_reply(void *ctx, tern_ip4_t from, uint16_t id, uint16_t seq, cons
 
 typedef struct world {
     tern_test_port_t port_a, port_b;
-    tern_stack_t *a, *b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
     pinger_t pg;
     size_t heap_free_a, heap_free_b;
     unsigned bufs_a, bufs_b;
@@ -76,38 +74,25 @@ static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->a = calloc(1, sizeof *w->a);
-    w->b = calloc(1, sizeof *w->b);
-    assert_true(w->a && w->b);
     tern_test_port_init(&w->port_a, seed * 3u + 1u);
     tern_test_port_init(&w->port_b, seed * 3u + 2u);
-    assert_int_equal(tern_stack_init(w->a, &w->port_a.port), TERN_OK);
-    assert_int_equal(tern_stack_init(w->b, &w->port_b.port), TERN_OK);
-    tern_vwire_init(&w->wire, seed, p);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, w->b, &w->nif_b), TERN_OK);
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
-    tern_vwire_run(&w->wire, 1000); /* announcements cross, buffers settle */
+    wire2_init(&w->n, seed, p, &w->port_a.port, &w->port_b.port); /* announcements cross, buffers settle */
     w->pg.id = 0x4242;
-    tern_ping_set_handler(w->a, on_reply, &w->pg);
+    tern_ping_set_handler(w->n.a, on_reply, &w->pg);
     /* Resolve B before the measured pings: while ARP resolves, the stack
      * queues only TERN_ARP_QUEUE_LEN packets (by design), which would lose
      * early pings even on a lossless wire. */
     uint8_t mac[6];
-    for (int tries = 0; tries < 20 && tern_arp_lookup(w->a, IP_B, mac) != TERN_OK; tries++) {
-        tern_ping_send(w->a, IP_B, PRIME_ID, 0, NULL, 0);
-        tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 200u);
+    for (int tries = 0; tries < 20 && tern_arp_lookup(w->n.a, IP_B, mac) != TERN_OK; tries++) {
+        tern_ping_send(w->n.a, IP_B, PRIME_ID, 0, NULL, 0);
+        tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 200u);
     }
-    assert_int_equal(tern_arp_lookup(w->a, IP_B, mac), TERN_OK);
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 1000u);
-    w->heap_free_a = heap_free(w->a);
-    w->heap_free_b = heap_free(w->b);
-    w->bufs_a = tern_netbuf_free_count(&w->a->netbufs);
-    w->bufs_b = tern_netbuf_free_count(&w->b->netbufs);
+    assert_int_equal(tern_arp_lookup(w->n.a, IP_B, mac), TERN_OK);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1000u);
+    w->heap_free_a = heap_free(w->n.a);
+    w->heap_free_b = heap_free(w->n.b);
+    w->bufs_a = tern_netbuf_free_count(&w->n.a->netbufs);
+    w->bufs_b = tern_netbuf_free_count(&w->n.b->netbufs);
     /* Nothing is held between packets. */
     assert_int_equal(w->bufs_a, TERN_NETBUF_COUNT);
     assert_int_equal(w->bufs_b, TERN_NETBUF_COUNT);
@@ -122,41 +107,27 @@ static int ping(world_t *w, uint16_t size)
     fill(buf, size, seq);
     w->pg.size[seq] = size;
     w->pg.sent++;
-    return tern_ping_send(w->a, IP_B, w->pg.id, seq, buf, size);
+    return tern_ping_send(w->n.a, IP_B, w->pg.id, seq, buf, size);
 }
 
 /* Memory back at its baseline, books consistent. */
 static void check_baseline(world_t *w)
 {
-    assert_int_equal(tern_vwire_pending(&w->wire), 0);
-    assert_int_equal(tern_ledger_verify(&w->a->ledger), TERN_OK);
-    assert_int_equal(tern_ledger_verify(&w->b->ledger), TERN_OK);
-    assert_int_equal(tern_netbuf_free_count(&w->a->netbufs), w->bufs_a);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs), w->bufs_b);
-    assert_int_equal(heap_free(w->a), w->heap_free_a);
-    assert_int_equal(heap_free(w->b), w->heap_free_b);
-    assert_int_equal(w->a->netbufs.bad_releases + w->b->netbufs.bad_releases, 0);
+    assert_int_equal(tern_vwire_pending(&w->n.wire), 0);
+    assert_int_equal(tern_ledger_verify(&w->n.a->ledger), TERN_OK);
+    assert_int_equal(tern_ledger_verify(&w->n.b->ledger), TERN_OK);
+    assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), w->bufs_a);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->bufs_b);
+    assert_int_equal(heap_free(w->n.a), w->heap_free_a);
+    assert_int_equal(heap_free(w->n.b), w->heap_free_b);
+    assert_int_equal(w->n.a->netbufs.bad_releases + w->n.b->netbufs.bad_releases, 0);
 }
 
 static void world_free(world_t *w)
 {
-    tern_ping_set_handler(w->a, NULL, NULL);
-    tern_stack_deinit(w->a);
-    tern_stack_deinit(w->b);
-    tern_vwire_destroy(&w->wire);
-    for (int i = 0; i < 2; i++) {
-        const tern_stack_t *s = i ? w->b : w->a;
-        assert_int_equal(tern_ledger_total_bytes(&s->ledger), 0);
-        assert_int_equal(tern_ledger_overhead(&s->ledger), 0);
-        assert_int_equal(tern_ledger_verify(&s->ledger), TERN_OK);
-        tern_heap_stats_t st;
-        tern_heap_get_stats(&s->heap, &st);
-        assert_int_equal(st.used_blocks, 0);
-        assert_int_equal(tern_netbuf_free_count(&s->netbufs), TERN_NETBUF_COUNT);
-    }
+    tern_ping_set_handler(w->n.a, NULL, NULL);
+    wire2_deinit(&w->n);
     assert_int_equal(w->port_a.asserts + w->port_b.asserts, 0);
-    free(w->a);
-    free(w->b);
     free(w);
 }
 
@@ -171,26 +142,26 @@ typedef struct outcome {
 static void run_pings(uint64_t seed, const tern_vwire_params_t *p, unsigned count, uint32_t gap, outcome_t *out)
 {
     world_t *w = world_new(seed, p);
-    uint32_t t = tern_vwire_now(&w->wire);
+    uint32_t t = tern_vwire_now(&w->n.wire);
     for (unsigned i = 0; i < count; i++) {
         uint16_t size = (uint16_t)(i == 1 ? 1472u : (i * 131u) % 1473u);
         int rc = ping(w, size);
         /* Sent, or queued behind ARP; never a buffer shortage at this rate. */
         assert_int_equal(rc, TERN_OK);
         t += gap;
-        tern_vwire_run(&w->wire, t);
+        tern_vwire_run(&w->n.wire, t);
     }
-    tern_vwire_run(&w->wire, t + 10000u); /* stragglers, ARP retries, aging */
+    tern_vwire_run(&w->n.wire, t + 10000u); /* stragglers, ARP retries, aging */
     check_baseline(w);
     memset(out, 0, sizeof *out);
-    out->hash = tern_vwire_trace_hash(&w->wire);
+    out->hash = tern_vwire_trace_hash(&w->n.wire);
     out->replies = w->pg.replies;
     out->bad = w->pg.bad;
     out->dups = w->pg.dups;
     out->foreign = w->pg.foreign;
     memcpy(out->answered, w->pg.answered, sizeof out->answered);
-    out->st[0] = *tern_vwire_stats(&w->wire, 0);
-    out->st[1] = *tern_vwire_stats(&w->wire, 1);
+    out->st[0] = *tern_vwire_stats(&w->n.wire, 0);
+    out->st[1] = *tern_vwire_stats(&w->n.wire, 1);
     world_free(w);
 }
 
@@ -257,35 +228,35 @@ static void test_buffer_ownership_in_flight(void **state)
     tern_vwire_params_t p = {.delay_ms = 50};
     world_t *w = world_new(5, &p);
     assert_int_equal(ping(w, 32), TERN_OK);
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 500u);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 500u);
     assert_int_equal(w->pg.replies, 1);
 
     assert_int_equal(ping(w, 1000), TERN_OK);
-    assert_int_equal(tern_vwire_pending(&w->wire), 1);
+    assert_int_equal(tern_vwire_pending(&w->n.wire), 1);
 #if TERN_ZERO_COPY_TX
     /* Zero-copy: the wire holds A's buffer until delivery. */
-    assert_int_equal(tern_netbuf_free_count(&w->a->netbufs), TERN_NETBUF_COUNT - 1);
+    assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), TERN_NETBUF_COUNT - 1);
 #else
     /* Copy: the wire copied the frame; A released its buffer already. */
-    assert_int_equal(tern_netbuf_free_count(&w->a->netbufs), TERN_NETBUF_COUNT);
-    assert_int_equal(heap_free(w->a), w->heap_free_a);
+    assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), TERN_NETBUF_COUNT);
+    assert_int_equal(heap_free(w->n.a), w->heap_free_a);
 #endif
     /* Delivered to B at +50: A's buffer is back, B's reply is in flight. */
-    tern_vwire_advance(&w->wire, tern_vwire_now(&w->wire) + 50u);
-    assert_int_equal(tern_netbuf_free_count(&w->a->netbufs), TERN_NETBUF_COUNT);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs),
+    tern_vwire_advance(&w->n.wire, tern_vwire_now(&w->n.wire) + 50u);
+    assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), TERN_NETBUF_COUNT);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs),
                      TERN_ZERO_COPY_TX ? TERN_NETBUF_COUNT - 1 : TERN_NETBUF_COUNT);
-    tern_vwire_advance(&w->wire, tern_vwire_now(&w->wire) + 50u);
+    tern_vwire_advance(&w->n.wire, tern_vwire_now(&w->n.wire) + 50u);
     assert_int_equal(w->pg.replies, 2);
     check_baseline(w);
 
     /* Removing an interface with its frames on the wire gives them back. */
     assert_int_equal(ping(w, 500), TERN_OK);
-    assert_int_equal(tern_vwire_pending(&w->wire), 1);
-    tern_netif_remove(w->a, &w->nif_a);
-    assert_int_equal(tern_vwire_pending(&w->wire), 0);
-    assert_int_equal(tern_netbuf_free_count(&w->a->netbufs), TERN_NETBUF_COUNT);
-    assert_int_equal(tern_ledger_verify(&w->a->ledger), TERN_OK);
+    assert_int_equal(tern_vwire_pending(&w->n.wire), 1);
+    tern_netif_remove(w->n.a, &w->n.nif_a);
+    assert_int_equal(tern_vwire_pending(&w->n.wire), 0);
+    assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), TERN_NETBUF_COUNT);
+    assert_int_equal(tern_ledger_verify(&w->n.a->ledger), TERN_OK);
     world_free(w);
 }
 
@@ -295,26 +266,26 @@ static void test_receiver_without_buffers_drops(void **state)
     tern_vwire_params_t p = {.delay_ms = 1};
     world_t *w = world_new(6, &p);
     assert_int_equal(ping(w, 64), TERN_OK);
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 100u);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 100u);
     assert_int_equal(w->pg.replies, 1);
 
     /* Take every buffer B has. */
     tern_netbuf_t *held[TERN_NETBUF_COUNT];
     unsigned n = 0;
-    while (n < TERN_NETBUF_COUNT && (held[n] = tern_netbuf_get(&w->b->netbufs, 64, 0)) != NULL)
+    while (n < TERN_NETBUF_COUNT && (held[n] = tern_netbuf_get(&w->n.b->netbufs, 64, 0)) != NULL)
         n++;
     assert_int_equal(n, TERN_NETBUF_COUNT);
-    uint32_t nobufs = tern_stack_counters(w->b)->eth_rx_nobufs;
+    uint32_t nobufs = tern_stack_counters(w->n.b)->eth_rx_nobufs;
     assert_int_equal(ping(w, 64), TERN_OK);
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 100u);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 100u);
     assert_int_equal(w->pg.replies, 1);
-    assert_int_equal(tern_vwire_stats(&w->wire, 0)->rx_nobufs, 1);
-    assert_int_equal(tern_stack_counters(w->b)->eth_rx_nobufs, nobufs + 1u);
+    assert_int_equal(tern_vwire_stats(&w->n.wire, 0)->rx_nobufs, 1);
+    assert_int_equal(tern_stack_counters(w->n.b)->eth_rx_nobufs, nobufs + 1u);
     for (unsigned i = 0; i < n; i++)
-        tern_netbuf_release(&w->b->netbufs, held[i]);
+        tern_netbuf_release(&w->n.b->netbufs, held[i]);
 
     assert_int_equal(ping(w, 64), TERN_OK);
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 100u);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 100u);
     assert_int_equal(w->pg.replies, 2);
     check_baseline(w);
     world_free(w);

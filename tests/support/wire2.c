@@ -1,0 +1,64 @@
+/* Stacks on the virtual wire (wire2.h). */
+#include "wire2.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "frames.h"
+#include "tern_test.h"
+#include "tern/err.h"
+
+const uint8_t W2_MAC_A[6] = {0x02, 0, 0, 0, 0, 0x0a};
+const uint8_t W2_MAC_B[6] = {0x02, 0, 0, 0, 0, 0x0b};
+
+tern_stack_t *wire_stack_new(tern_vwire_t *wire, int side, tern_netif_t *nif, const uint8_t mac[6],
+                             const tern_port_t *port)
+{
+    tern_stack_t *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    assert_int_equal(tern_stack_init(s, port), TERN_OK);
+    memcpy(nif->mac, mac, 6);
+    assert_int_equal(tern_vwire_attach(wire, side, s, nif), TERN_OK);
+    return s;
+}
+
+void wire_stack_free(tern_stack_t *s)
+{
+    tern_stack_deinit(s);
+    assert_int_equal(tern_ledger_total_bytes(&s->ledger), 0);
+    assert_int_equal(tern_ledger_overhead(&s->ledger), 0);
+    assert_int_equal(tern_ledger_verify(&s->ledger), TERN_OK);
+    tern_heap_stats_t st;
+    tern_heap_get_stats(&s->heap, &st);
+    assert_int_equal(st.used_blocks, 0);
+    assert_int_equal(tern_netbuf_free_count(&s->netbufs), TERN_NETBUF_COUNT);
+    free(s);
+}
+
+void wire_send_udp(tern_vwire_t *wire, int side, const uint8_t eth_dst[6], const uint8_t eth_src[6], tern_ip4_t src,
+                   tern_ip4_t dst, uint16_t sport, uint16_t dport, const void *payload, size_t len)
+{
+    uint8_t udp[FRAME_MAX], frame[FRAME_MAX];
+    size_t un = frame_udp(udp, src, dst, sport, dport, payload, len);
+    frame_ip_t ip = {.src = src, .dst = dst, .proto = 17};
+    size_t fl = frame_ip_eth2(frame, eth_dst, eth_src, &ip, udp, un);
+    assert_int_equal(tern_vwire_send(wire, side, frame, fl), TERN_OK);
+}
+
+void wire2_init(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
+                const tern_port_t *port_b)
+{
+    tern_vwire_init(&w->wire, seed, params);
+    w->a = wire_stack_new(&w->wire, 0, &w->nif_a, W2_MAC_A, port_a);
+    w->b = wire_stack_new(&w->wire, 1, &w->nif_b, W2_MAC_B, port_b);
+    tern_netif_set_addr(&w->nif_a, W2_IP_A, W2_MASK, 0);
+    tern_netif_set_addr(&w->nif_b, W2_IP_B, W2_MASK, 0);
+    tern_vwire_run(&w->wire, 1000);
+}
+
+void wire2_deinit(wire2_t *w)
+{
+    tern_vwire_destroy(&w->wire);
+    wire_stack_free(w->a);
+    wire_stack_free(w->b);
+    w->a = w->b = NULL;
+}
