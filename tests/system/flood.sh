@@ -20,82 +20,38 @@
 #
 # Namespace tern-r5-flood-PID, created and always removed; 192.0.2.0/24
 # only. Needs root, /dev/net/tun and hping3 (exit 77 = skip otherwise).
-set -u
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip hping3 timeout; do
-    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
-done
-DEMO=${TERN_DEMO:-}
-if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
-    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
-    exit 1
-fi
+. "$(dirname "$0")/lib/common.sh"
+sys_init r5-flood
+sys_require hping3 timeout
+sys_require_demo
 SRC=${TERN_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=/usr/bin/python3
 PHASE=${TERN_FLOOD_SECONDS:-4}
 RECOVERY=${TERN_FLOOD_RECOVERY:-15}
-NS=tern-r5-flood-$$
-TAP=ternr5f
 LINUX_IP=192.0.2.1
 TERN_IP=192.0.2.2
-TMP=$(mktemp -d /tmp/tern-r5-flood.XXXXXX)
-DEMO_PID=""
 SAMPLER=""
-FAILED=0
-
-cleanup() {
+# On failure, the demo's last connection table rather than every log.
+flood_exit() {
     [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
-    if [ -n "$DEMO_PID" ]; then
-        kill -KILL "$DEMO_PID" 2>/dev/null
-        wait "$DEMO_PID" 2>/dev/null
-    fi
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
     if [ "$FAILED" != 0 ]; then
         echo "---- the demo's last connection table"
-        awk '/^== tcp/{t=""} /^tcp /{t=t $0 "\n"} END{printf "%s", t}' "$TMP/demo.log" | head -n 20
+        awk '/^== sockets and tcp/{t=""} /^tcp /{t=t $0 "\n"} END{printf "%s", t}' "$TMP/demo.log" | head -n 20
     fi
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    FAILED=1
-    exit 1
-}
-pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
+sys_on_exit flood_exit
 syn_max=$(sed -nE 's/^#define TERN_TCP_SYN_MAX ([0-9]+).*/\1/p' "$SRC/include/tern/config.h")
 [ -n "$syn_max" ] || fail "TERN_TCP_SYN_MAX not found in include/tern/config.h"
 
+sys_tap_ns ternr5f "$LINUX_IP/24"
 echo "== setup: namespace $NS, TAP $TAP, Linux $LINUX_IP, tern $TERN_IP"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
-ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" >"$TMP/demo.log" 2>&1 &
-DEMO_PID=$!
-for _ in $(seq 100); do grep -q '^memory (start):' "$TMP/demo.log" && break; sleep 0.05; done
-grep -q '^memory (start):' "$TMP/demo.log" || fail "tern-demo did not start"
+start_demo "$TMP/demo.log" --ip "$TERN_IP/24"
+wait_demo_start "$TMP/demo.log"
 DPID=$(sed -nE 's/^tern-demo: .* pid ([0-9]+)$/\1/p' "$TMP/demo.log" | head -n 1)
 [ -n "$DPID" ] || fail "no pid in the demo's output"
 nsx ping -c 1 -W 2 "$TERN_IP" >/dev/null || fail "tern does not answer ping"
 
-reports() { grep -c '^== counters' "$TMP/demo.log"; }
-report() {
-    local before
-    before=$(reports)
-    kill -USR2 "$DPID"
-    for _ in $(seq 100); do
-        [ "$(reports)" -gt "$before" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
+report() { demo_report "$TMP/demo.log"; }
 ledger_table() {
     awk '/^== memory/{t=""} /^[A-Z_]+ +[0-9]+ +[0-9]+ +[0-9]+ /{t=t $1" "$2" "$4"\n"} END{printf "%s", t}' "$TMP/demo.log"
 }
@@ -245,7 +201,7 @@ cat "$TMP/client.log"
 awk -v bound="$bound" -v synmax="$syn_max" '
     /^== memory/ { n++ }
     /^heap: total / { split($0, a, /used /); split(a[2], b, ","); u = b[1] + 0; if (u > maxu) maxu = u }
-    /^== tcp/ { half = 0; intcp = 1 }
+    /^== sockets and tcp/ { half = 0; intcp = 1 }
     intcp && /^tcp SYN-RECEIVED/ { half++ }
     /^== dhcp/ { if (half > maxh) maxh = half; intcp = 0 }
     END {
@@ -269,10 +225,8 @@ done
 report || fail "no memory report"
 ledger_table >"$TMP/ledger.end"
 diff "$TMP/ledger.start" "$TMP/ledger.end" || fail "ledger differs from the start"
-kill -TERM "$DPID"
 rc=0
-wait "$DEMO_PID" || rc=$?
-DEMO_PID=""
+stop_demo || rc=$?
 [ "$rc" = 0 ] || fail "tern-demo exited with $rc"
 grep -q '^ledger check after deinit: empty' "$TMP/demo.log" || fail "ledger not empty after deinit"
 pass "heap and ledger back at the start; SIGTERM: exit 0, ledger empty"

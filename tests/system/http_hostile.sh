@@ -31,99 +31,26 @@
 # Afterwards the ledger (every category and owner), heap used and network
 # buffers free equal the baseline taken before, the server's counters agree
 # (parse errors, timeouts), and tern-demo exits with an empty ledger.
-set -u
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip curl; do
-    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
-done
-DEMO=${TERN_DEMO:-}
-if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
-    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
-    exit 1
-fi
+. "$(dirname "$0")/lib/common.sh"
+sys_init h4-host
+sys_require curl
+sys_require_demo
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "/usr/bin/python3 not installed"
-
-NS=tern-h4-host-$$
-TAP=tern-h4-h
 LINUX_IP=192.0.2.1
 TERN_IP=192.0.2.2
 URL=http://$TERN_IP
 HEADER_MS=2000
 IDLE_MS=3000
-TMP=$(mktemp -d /tmp/tern-h4-hostile.XXXXXX)
 LOG=$TMP/demo.log
-DEMO_PID=""
-FAILED=0
 
-cleanup() {
-    if [ -n "$DEMO_PID" ]; then
-        kill -KILL "$DEMO_PID" 2>/dev/null
-        wait "$DEMO_PID" 2>/dev/null
-    fi
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        for f in "$TMP"/*.log; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+books() { ledger_books "$LOG"; }
 
-fail() {
-    echo "FAIL: $*"
-    FAILED=1
-    exit 1
-}
-pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
-
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# The memory books from a fresh SIGUSR2 report (see http_load.sh).
-books() {
-    local n i
-    n=$(grep -c '^== counters' "$LOG")
-    kill -USR2 "$DEMO_PID"
-    for ((i = 0; i < 100; i++)); do
-        [ "$(grep -c '^== counters' "$LOG")" -gt "$n" ] && break
-        sleep 0.05
-    done
-    awk '/^== memory/ { block = ""; on = 1; next }
-         /^== counters/ { on = 0; last = block; next }
-         on && /^ +used +[0-9]+$/ { block = block "heap_used " $2 "\n" }
-         on && /netbufs free/ { sub(/.*netbufs free /, ""); sub(/ min.*/, ""); block = block "netbufs_free " $0 "\n" }
-         on && /^[A-Z_]+ +[0-9]+ +[0-9]+ +[0-9]+ / { block = block $1 " bytes " $2 " blocks " $4 "\n" }
-         on && /^\(heap overhead\)/ { block = block "overhead " $3 "\n" }
-         on && /^owners:/ { block = block $0 "\n" }
-         END { printf "%s", last }' "$LOG"
-}
-
+sys_tap_ns tern-h4-h "$LINUX_IP/24"
 echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24 on the Linux side"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
-
-ip netns exec "$NS" env TERN_DEMO_HTTP_TIMEOUTS=$HEADER_MS:$IDLE_MS "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" \
-    >"$LOG" 2>&1 &
-DEMO_PID=$!
+# The shortened timeouts reach the demo through its environment.
+export TERN_DEMO_HTTP_TIMEOUTS=$HEADER_MS:$IDLE_MS
+start_demo "$LOG" --ip "$TERN_IP/24"
 wait_for "$LOG" '^memory \(start\):' 5 || fail "tern-demo did not start"
 grep -q "HTTP dashboard on port 80 (header timeout $HEADER_MS ms, idle timeout $IDLE_MS ms" "$LOG" ||
     fail "the shortened timeouts were not taken"
@@ -370,10 +297,8 @@ assert d["timeouts"] == to, (d, to)
 assert d["refused_busy"] == 0 and d["nomem"] == 0, d
 assert b["open"] == 1, b  # only the request reading this
 PY
-kill -TERM "$DEMO_PID"
 rc=0
-wait "$DEMO_PID" || rc=$?
-DEMO_PID=""
+stop_demo || rc=$?
 [ "$rc" = 0 ] || fail "tern-demo exit status $rc"
 grep -q "ledger check after deinit: empty" "$LOG" || fail "ledger not empty after deinit"
 pass "tern-demo exit 0, ledger empty after deinit"

@@ -26,87 +26,18 @@
 #     are byte for byte what they were before the load (the demo's SIGUSR2
 #     report, which allocates nothing and opens no connection), and the
 #     demo exits with an empty ledger.
-set -u
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip wrk curl; do
-    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
-done
-DEMO=${TERN_DEMO:-}
-if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
-    echo "FAIL: TERN_DEMO must name the tern-demo binary (got '${DEMO}')"
-    exit 1
-fi
+. "$(dirname "$0")/lib/common.sh"
+sys_init h4-load
+sys_require curl wrk
+sys_require_demo
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "/usr/bin/python3 not installed"
-
-NS=tern-h4-load-$$
-TAP=tern-h4-l
 LINUX_IP=192.0.2.1
 TERN_IP=192.0.2.2
 URL=http://$TERN_IP
-TMP=$(mktemp -d /tmp/tern-h4-load.XXXXXX)
 LOG=$TMP/demo.log
-DEMO_PID=""
-FAILED=0
 
-cleanup() {
-    if [ -n "$DEMO_PID" ]; then
-        kill -KILL "$DEMO_PID" 2>/dev/null
-        wait "$DEMO_PID" 2>/dev/null
-    fi
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        for f in "$TMP"/*.log; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*"
-    FAILED=1
-    exit 1
-}
-pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
-
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# The memory books from a fresh SIGUSR2 report: every ledger category's
-# bytes and blocks, the heap overhead, the owners line, heap used and
-# network buffers free (peaks and minimums are history, left out).
-books() {
-    local n i
-    n=$(grep -c '^== counters' "$LOG")
-    kill -USR2 "$DEMO_PID"
-    for ((i = 0; i < 100; i++)); do
-        [ "$(grep -c '^== counters' "$LOG")" -gt "$n" ] && break
-        sleep 0.05
-    done
-    awk '/^== memory/ { block = ""; on = 1; next }
-         /^== counters/ { on = 0; last = block; next }
-         on && /^ +used +[0-9]+$/ { block = block "heap_used " $2 "\n" }
-         on && /netbufs free/ { sub(/.*netbufs free /, ""); sub(/ min.*/, ""); block = block "netbufs_free " $0 "\n" }
-         on && /^[A-Z_]+ +[0-9]+ +[0-9]+ +[0-9]+ / { block = block $1 " bytes " $2 " blocks " $4 "\n" }
-         on && /^\(heap overhead\)/ { block = block "overhead " $3 "\n" }
-         on && /^owners:/ { block = block $0 "\n" }
-         END { printf "%s", last }' "$LOG"
-}
+books() { ledger_books "$LOG"; }
 
 # wrk's figures: requests, 2xx, non-2xx and socket errors by kind.
 wrk_run() {
@@ -126,16 +57,9 @@ print(req, req - non2, non2, c, r, w, to)
 PY
 }
 
+sys_tap_ns tern-h4-l "$LINUX_IP/24"
 echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24 on the Linux side"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
-
-ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" >"$LOG" 2>&1 &
-DEMO_PID=$!
+start_demo "$LOG" --ip "$TERN_IP/24"
 wait_for "$LOG" '^memory \(start\):' 5 || fail "tern-demo did not start"
 grep -q "HTTP dashboard on port 80" "$LOG" || fail "tern-demo serves no dashboard in TAP mode"
 
@@ -239,10 +163,8 @@ if [ "$NOW" != "$BASE" ]; then
 fi
 pass "(e) ledger (every category and owner), heap used and network buffers free equal the baseline: $(echo "$BASE" | tr '\n' ' ' | grep -oE 'HTTP bytes [0-9]+ blocks [0-9]+|heap_used [0-9]+|netbufs_free [0-9]+' | tr '\n' ',')"
 grep -E '^(tcp|http)' "$LOG" >/dev/null
-kill -TERM "$DEMO_PID"
 rc=0
-wait "$DEMO_PID" || rc=$?
-DEMO_PID=""
+stop_demo || rc=$?
 grep -E '^http: ' "$LOG"
 [ "$rc" = 0 ] || fail "tern-demo exit status $rc"
 grep -q "ledger check after deinit: empty" "$LOG" || fail "ledger not empty after deinit"

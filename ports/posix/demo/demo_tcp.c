@@ -8,6 +8,10 @@
 #include <unistd.h>
 #include "tern_posix.h"
 
+/* Rows of the raw TCP listing in a report: every socket's connection,
+ * listeners' queues, TIME-WAIT entries. */
+#define DEMO_TCP_ROWS (2u * TERN_SOCKET_MAX + TERN_TCP_TIMEWAIT_MAX)
+
 static uint8_t pattern_byte(uint64_t i)
 {
     return (uint8_t)((i % DEMO_TCP_PATTERN_LEN) * 7u + 3u);
@@ -96,7 +100,12 @@ int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack, tern_posix_t *px, const d
         if (r != TERN_OK)
             return r;
     }
-    tern_services_cfg_t cfg = {TERN_SERVICE_ALL, o->conns, o->buf, o->buf, 0};
+    /* Per service: --tcp-conns, else config.h's default (the demo's build
+     * allows up to 64, the default keeps the services small). */
+    unsigned conns = o->conns != 0u ? o->conns : DEMO_TCP_CONNS_DEFAULT;
+    if (conns > TERN_SOCKET_SERVICE_CONNS)
+        conns = TERN_SOCKET_SERVICE_CONNS;
+    tern_services_cfg_t cfg = {TERN_SERVICE_ALL, conns, o->buf, o->buf, 0};
     int r = tern_services_start(&t->svc, stack, &cfg);
     if (r != TERN_OK)
         return r;
@@ -108,11 +117,14 @@ int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack, tern_posix_t *px, const d
     return TERN_OK;
 }
 
+static void client_join(demo_tcp_t *t);
+
 void demo_tcp_stop(demo_tcp_t *t)
 {
     if (!t->running)
         return;
     atomic_store(&t->stop, 1);
+    client_join(t); /* a client still running closes its sockets and ends */
     pthread_join(t->thread, NULL);
     t->running = 0;
     const tern_services_stats_t *st = &t->svc.stats;
@@ -139,10 +151,10 @@ void demo_tcp_report(demo_tcp_t *t, tern_posix_t *px)
     }
     tern_posix_lock(px);
     const tern_stack_t *stack = t->stack;
-    tern_tcp_info_t rows[64];
-    size_t n = tern_tcp_list(stack, rows, 64);
+    static tern_tcp_info_t rows[DEMO_TCP_ROWS]; /* under the core lock: one report at a time */
+    size_t n = tern_tcp_list(stack, rows, DEMO_TCP_ROWS);
     printf("tcp connections: %zu\n", n);
-    for (size_t i = 0; i < n && i < 64u; i++) {
+    for (size_t i = 0; i < n && i < DEMO_TCP_ROWS; i++) {
         const tern_tcp_info_t *r = &rows[i];
         char l[16], rm[16];
         printf("tcp %-12s %s:%u %s:%u rq %u sq %u held %u\n", tern_tcp_state_name(r->state),
@@ -157,112 +169,223 @@ void demo_tcp_report(demo_tcp_t *t, tern_posix_t *px)
     tern_posix_unlock(px);
 }
 
-/* ---- client ---------------------------------------------------------------------- */
+/* ---- client (sockets API, a thread of its own) ------------------------------------ */
 
-static void client_finish(demo_tcp_t *t)
+enum { DEMO_CC_CONNECTING = 1, DEMO_CC_OPEN, DEMO_CC_DONE };
+
+static uint8_t pattern_at(unsigned conn, uint64_t i)
 {
-    t->done = 1;
-    t->finished_ms = t->stack->now;
+    return pattern_byte(i + 37u * (uint64_t)conn);
+}
+
+static void cconn_end(demo_tcp_t *t, demo_tcp_cconn_t *c, int err)
+{
+    if (c->state == DEMO_CC_OPEN)
+        t->open_now--;
+    if (err != 0 && c->error == 0)
+        c->error = err;
+    if (c->sock > 0)
+        (void)tern_close(t->stack, c->sock);
+    c->sock = 0;
+    c->state = DEMO_CC_DONE;
+}
+
+/* Read what is there (checked byte for byte), then write what fits. */
+static void cconn_pump(demo_tcp_t *t, unsigned idx)
+{
+    demo_tcp_cconn_t *c = &t->conns[idx];
+    uint8_t buf[16384];
+    for (;;) {
+        int n = tern_recv(t->stack, c->sock, buf, sizeof buf, TERN_MSG_DONTWAIT);
+        if (n == TERN_ERR_WOULDBLOCK)
+            break;
+        if (n < 0) {
+            cconn_end(t, c, n);
+            return;
+        }
+        if (n == 0) { /* the server's FIN: done, whole or not (the summary tells) */
+            cconn_end(t, c, c->received == t->bytes && c->sent == t->bytes ? 0 : TERN_ERR_CLOSED);
+            return;
+        }
+        for (int i = 0; i < n; i++)
+            if (buf[i] != pattern_at(idx, c->received + (uint64_t)i))
+                c->mismatches++;
+        c->received += (uint64_t)n;
+    }
+    while (c->sent < t->bytes) {
+        uint64_t left = t->bytes - c->sent;
+        size_t k = left < sizeof buf ? (size_t)left : sizeof buf;
+        for (size_t i = 0; i < k; i++)
+            buf[i] = pattern_at(idx, c->sent + i);
+        int n = tern_send(t->stack, c->sock, buf, k, TERN_MSG_DONTWAIT);
+        if (n == TERN_ERR_WOULDBLOCK)
+            break;
+        if (n <= 0) {
+            cconn_end(t, c, n < 0 ? n : TERN_ERR_CLOSED);
+            return;
+        }
+        c->sent += (uint64_t)n;
+    }
+    if (c->sent == t->bytes && !c->shut) {
+        int r = tern_shutdown(t->stack, c->sock, TERN_SHUT_WR);
+        if (r != TERN_OK) {
+            cconn_end(t, c, r);
+            return;
+        }
+        c->shut = 1;
+    }
+}
+
+static void *client_main(void *arg)
+{
+    demo_tcp_t *t = arg;
+    tern_pollfd_t fds[DEMO_TCP_CLIENT_MAX];
+    unsigned idx[DEMO_TCP_CLIENT_MAX];
+    for (;;) {
+        unsigned n = 0;
+        for (unsigned i = 0; i < t->nconns; i++) {
+            demo_tcp_cconn_t *c = &t->conns[i];
+            if (c->state == DEMO_CC_DONE)
+                continue;
+            uint16_t ev = c->state == DEMO_CC_CONNECTING ? TERN_POLLOUT : TERN_POLLIN;
+            if (c->state == DEMO_CC_OPEN && c->sent < t->bytes)
+                ev |= TERN_POLLOUT;
+            fds[n] = (tern_pollfd_t){c->sock, ev, 0};
+            idx[n++] = i;
+        }
+        if (n == 0 || atomic_load(&t->stop))
+            break;
+        /* The timeout only bounds how long a stop request waits. */
+        int r = tern_socket_poll(t->stack, fds, n, 200);
+        if (r < 0) {
+            t->setup_error = r;
+            break;
+        }
+        for (unsigned k = 0; k < n; k++) {
+            demo_tcp_cconn_t *c = &t->conns[idx[k]];
+            if (fds[k].revents == 0)
+                continue;
+            if (c->state == DEMO_CC_CONNECTING) {
+                uint32_t err = 0;
+                int g = tern_getsockopt(t->stack, c->sock, TERN_SO_ERROR, &err);
+                if (g != TERN_OK || err != 0u) {
+                    cconn_end(t, c, g != TERN_OK ? g : (int)(int32_t)err);
+                    continue;
+                }
+                c->state = DEMO_CC_OPEN;
+                if (++t->open_now > t->open_max)
+                    t->open_max = t->open_now;
+            }
+            cconn_pump(t, idx[k]);
+        }
+    }
+    for (unsigned i = 0; i < t->nconns; i++) /* stopped early: close what is left */
+        if (t->conns[i].state != DEMO_CC_DONE)
+            cconn_end(t, &t->conns[i], TERN_ERR_CLOSED);
+    t->finished_ms = tern_posix_now_ms();
+    atomic_store(&t->client_done, 1);
     if (t->wake_fd >= 0) {
         uint64_t one = 1;
         ssize_t k = write(t->wake_fd, &one, sizeof one);
         (void)k;
     }
+    return NULL;
 }
 
-static void client_pump(void *arg, tern_tcp_pcb_t *pcb)
-{
-    demo_tcp_t *t = arg;
-    const uint8_t *rspan;
-    int n;
-    while ((n = tern_tcp_peek(pcb, &rspan)) > 0) {
-        for (int i = 0; i < n; i++)
-            if (rspan[i] != pattern_byte(t->received + (uint64_t)i))
-                t->mismatches++;
-        t->received += (uint64_t)n;
-        tern_tcp_consume(pcb, (size_t)n);
-    }
-    uint8_t *span;
-    while (t->sent < t->bytes && (n = tern_tcp_write_span(pcb, &span)) > 0) {
-        uint64_t left = t->bytes - t->sent;
-        size_t k = left < (uint64_t)n ? (size_t)left : (size_t)n;
-        for (size_t i = 0; i < k; i++)
-            span[i] = pattern_byte(t->sent + i);
-        tern_tcp_write_commit(pcb, k);
-        t->sent += k;
-        if (t->sent == t->bytes)
-            tern_tcp_shutdown(pcb);
-    }
-    if (tern_tcp_at_eof(pcb)) {
-        tern_tcp_close(pcb);
-        t->client = NULL;
-        client_finish(t);
-    }
-}
-
-static void client_connected(void *arg, tern_tcp_pcb_t *pcb)
-{
-    demo_tcp_t *t = arg;
-    t->connected = 1;
-    if (t->bytes == 0)
-        tern_tcp_shutdown(pcb);
-    client_pump(arg, pcb);
-}
-
-static void client_error(void *arg, tern_tcp_pcb_t *pcb, int err)
-{
-    demo_tcp_t *t = arg;
-    (void)pcb;
-    t->error = err;
-    t->client = NULL;
-    client_finish(t);
-}
-
-static const tern_tcp_callbacks_t client_cbs = {.connected = client_connected,
-                                                .readable = client_pump,
-                                                .writable = client_pump,
-                                                .peer_closed = client_pump,
-                                                .error = client_error};
-
-
-int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd)
+int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd, tern_posix_runner_t *runner)
 {
     t->wake_fd = wake_fd;
     if (!o->have_client)
         return 0;
-    int err;
     t->bytes = o->client_bytes;
-    t->sent = t->received = t->mismatches = 0;
-    t->done = t->error = t->connected = 0;
-    t->started_ms = t->stack->now;
-    t->client = tern_tcp_connect(t->stack, o->client_addr, o->client_port, &client_cbs, t, &err);
-    if (t->client == NULL) {
-        fprintf(stderr, "tern-demo: TCP connect: %s\n", tern_strerror(err));
+    t->nconns = o->conns != 0u ? o->conns : 1u;
+    t->open_now = t->open_max = 0;
+    t->setup_error = 0;
+    t->client_to = (tern_sockaddr_t){o->client_addr, o->client_port};
+    atomic_init(&t->client_done, 0);
+    t->started_ms = tern_posix_now_ms();
+    char ab[16];
+    printf("tern-demo: TCP client to %s:%u, %u connection%s at once, each sending %llu bytes\n",
+           tern_posix_ip4_str(o->client_addr, ab), (unsigned)o->client_port, t->nconns, t->nconns == 1u ? "" : "s",
+           (unsigned long long)o->client_bytes);
+    /* Every connection is opened (non-blocking) before any data moves. */
+    for (unsigned i = 0; i < t->nconns; i++) {
+        demo_tcp_cconn_t *c = &t->conns[i];
+        memset(c, 0, sizeof *c);
+        c->state = DEMO_CC_CONNECTING;
+        int s = tern_socket(t->stack, TERN_SOCK_STREAM);
+        int r = s;
+        if (s > 0) {
+            c->sock = s;
+            r = tern_setsockopt(t->stack, s, TERN_SO_NONBLOCK, 1);
+            if (r == TERN_OK && t->client_buf != 0u)
+                r = tern_setsockopt(t->stack, s, TERN_SO_RCVBUF, t->client_buf);
+            if (r == TERN_OK && t->client_buf != 0u)
+                r = tern_setsockopt(t->stack, s, TERN_SO_SNDBUF, t->client_buf);
+            if (r == TERN_OK) {
+                r = tern_connect(t->stack, s, &t->client_to);
+                if (r == TERN_ERR_INPROGRESS)
+                    r = TERN_OK;
+            }
+        }
+        if (r != TERN_OK) {
+            fprintf(stderr, "tern-demo: TCP client connection %u: %s\n", i, tern_strerror(r));
+            c->error = r;
+            for (unsigned j = 0; j <= i; j++)
+                if (t->conns[j].sock > 0) {
+                    (void)tern_close(t->stack, t->conns[j].sock);
+                    t->conns[j].sock = 0;
+                }
+            return -1;
+        }
+    }
+    /* The SYNs armed retransmission timers: let the stack thread see them. */
+    tern_posix_runner_wake(runner);
+    if (pthread_create(&t->client_thread, NULL, client_main, t) != 0) {
+        for (unsigned i = 0; i < t->nconns; i++)
+            (void)tern_close(t->stack, t->conns[i].sock);
         return -1;
     }
-    if (t->client_buf != 0u)
-        (void)tern_tcp_set_bufsizes(t->client, t->client_buf > 65535u ? 65535u : t->client_buf, t->client_buf);
     t->client_active = 1;
-    char ab[16];
-    printf("tern-demo: TCP client to %s:%u sending %llu bytes\n", tern_posix_ip4_str(o->client_addr, ab),
-           (unsigned)o->client_port, (unsigned long long)o->client_bytes);
     return 1;
 }
 
-int demo_tcp_client_poll(demo_tcp_t *t, struct tern_posix *px)
+/* Join the client's thread (stopping it first when stop is set). */
+static void client_join(demo_tcp_t *t)
 {
     if (!t->client_active)
-        return -1;
-    tern_posix_lock(px);
-    int done = t->done;
-    tern_posix_unlock(px);
-    if (!done)
-        return -1;
+        return;
+    pthread_join(t->client_thread, NULL);
     t->client_active = 0;
+}
+
+int demo_tcp_client_poll(demo_tcp_t *t)
+{
+    if (!t->client_active || !atomic_load(&t->client_done))
+        return -1;
+    client_join(t);
     uint32_t ms = t->finished_ms - t->started_ms;
+    uint64_t sent = 0, received = 0, mismatches = 0;
+    unsigned whole = 0;
+    int first_err = t->setup_error;
+    for (unsigned i = 0; i < t->nconns; i++) {
+        const demo_tcp_cconn_t *c = &t->conns[i];
+        sent += c->sent;
+        received += c->received;
+        mismatches += c->mismatches;
+        if (c->error == 0 && c->mismatches == 0 && c->sent == t->bytes && c->received == t->bytes)
+            whole++;
+        else if (first_err == 0)
+            first_err = c->error != 0 ? c->error : TERN_ERR_CLOSED;
+        if (t->nconns > 1u && (c->error != 0 || c->mismatches != 0 || c->received != t->bytes))
+            printf("tcp client connection %u: sent %llu received %llu mismatches %llu error %s\n", i,
+                   (unsigned long long)c->sent, (unsigned long long)c->received,
+                   (unsigned long long)c->mismatches, c->error ? tern_errname(c->error) : "none");
+    }
+    printf("tcp client: %u connections, %u established at once at most, %u whole\n", t->nconns, t->open_max, whole);
     printf("tcp client: sent %llu received %llu mismatches %llu error %s in %u ms (%.1f Mbit/s each way)\n",
-           (unsigned long long)t->sent, (unsigned long long)t->received, (unsigned long long)t->mismatches,
-           t->error ? tern_errname(t->error) : "none", ms, ms ? (double)t->sent * 8.0 / ms / 1000.0 : 0.0);
+           (unsigned long long)sent, (unsigned long long)received, (unsigned long long)mismatches,
+           first_err ? tern_errname(first_err) : "none", ms, ms ? (double)sent * 8.0 / ms / 1000.0 : 0.0);
     fflush(stdout);
-    return (t->error == 0 && t->mismatches == 0 && t->received == t->bytes && t->sent == t->bytes) ? 0 : 1;
+    return whole == t->nconns ? 0 : 1;
 }

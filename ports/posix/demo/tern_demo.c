@@ -14,7 +14,8 @@
  * TAP mode always runs echo (7), discard (9) and chargen (19) on TCP and UDP
  * (apps/services, on the sockets API, in a thread of their own). --udp-send
  * sends N datagrams of sizes 0..1472 to an echo server and checks each echo;
- * --tcp-client sends BYTES to a TCP echo server and checks them coming back.
+ * --tcp-client sends BYTES to a TCP echo server and checks them coming back,
+ * on --tcp-conns connections at once (sockets API, a thread of its own).
  *
  * Signals (TAP mode): SIGUSR1 prints the one-line memory summary, SIGUSR2
  * the full memory report, counters, ARP cache and driver statistics;
@@ -225,7 +226,7 @@ static void usage(FILE *f)
             "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE]\n"
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
-            "                 [--tcp-client ADDR:PORT:BYTES] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
+            "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
             "       tern-demo --tap IFNAME --dhcp [--dns ADDR] [--resolve NAME]... [other --tap options]\n"
             "       tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
             "       tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]\n"
@@ -234,8 +235,9 @@ static void usage(FILE *f)
             "and ping. --ping sends N echo requests and exits 0 only if all replies come back\n"
             "byte-identical (--stay keeps running afterwards). echo (7), discard (9) and chargen\n"
             "(19) always run on TCP and UDP (--tcp-conns N connections per service at once,\n"
-            "--tcp-buf BYTES rings, --tcp-heap BYTES a second heap region, default 4 MB);\n"
-            "--tcp-client ADDR:PORT:BYTES sends BYTES to an echo server and checks them back;\n"
+            "default 2, at most 64; --tcp-buf BYTES rings, --tcp-heap BYTES a second heap\n"
+            "region, default 4 MB); --tcp-client ADDR:PORT:BYTES sends BYTES to an echo server\n"
+            "and checks them back, on --tcp-conns connections at once (default 1);\n"
             "--udp-send sends N datagrams (sizes 0..1472, default 1000)\n"
             "to an echo server and exits 0 only if every echo is byte-identical. SIGUSR1 prints the memory\n"
             "summary, SIGUSR2 the full memory report and counters; SIGINT/SIGTERM exit.\n"
@@ -550,10 +552,7 @@ static int run_tap(const demo_opts_t *o)
     }
     int udp_sender_started = udp_sending;
     /* ---- TCP client (after the start summary: it is not part of the baseline) ---- */
-    tern_posix_lock(&d.px);
-    int tcp_client = demo_tcp_client_start(&dtcp, &o->tcp, efd);
-    tern_posix_unlock(&d.px);
-    tern_posix_runner_wake(&d.runner);
+    int tcp_client = demo_tcp_client_start(&dtcp, &o->tcp, efd, &d.runner);
     if (tcp_client < 0) {
         status = 1;
         tcp_client = 0;
@@ -623,7 +622,7 @@ static int run_tap(const demo_opts_t *o)
         }
         /* ---- TCP client ---- */
         if (tcp_client) {
-            int tr = demo_tcp_client_poll(&dtcp, &d.px);
+            int tr = demo_tcp_client_poll(&dtcp);
             if (tr >= 0) {
                 tcp_client = 0;
                 status |= tr;
@@ -1286,8 +1285,8 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     } else if (!o->demo_wire && (o->have_ip || o->gw || o->have_udp_send)) {
         return opt_error("--slirp (the default without --tap) gets 10.0.2.15/24 by DHCP: --ip, --gw and --udp-send need --tap", NULL);
     }
-    if (o->stay && !o->have_ping && !o->have_udp_send)
-        return opt_error("--stay only makes sense with --ping or --udp-send", NULL);
+    if (o->stay && !o->have_ping && !o->have_udp_send && !o->tcp.have_client)
+        return opt_error("--stay only makes sense with --ping, --udp-send or --tcp-client", NULL);
     if (o->have_ping && o->have_udp_send)
         return opt_error("--ping and --udp-send cannot be combined (--count is for one of them)", NULL);
     return 0;

@@ -3,15 +3,21 @@
 #
 #   . "$(dirname "$0")/lib/common.sh"
 #   sys_init NAME            # root + /dev/net/tun or skip; TMP, NS=tern-NAME-PID
+#                            # (tern-TAG-NAME-PID with TERN_NS_TAG=TAG set)
 #   sys_require TOOL...      # skip when a tool is missing
 #   sys_require_demo         # DEMO=$TERN_DEMO or fail
 #   sys_tap_ns [TAP] [IP]    # namespace NS with a TAP (default tern0, 192.0.2.1/24)
 #   start_demo LOG ARGS...   # tern-demo --tap in NS; DEMO_PID
+#   wait_demo_start LOG      # until its start summary, or fail
 #   stop_demo                # SIGTERM, wait, return its exit status
 #   sys_on_exit 'command'    # extra cleanup, run before the namespace goes
+#   mem_of LOG TAG, counter LOG NAME, check_memory LOG TAG [SECONDS]
+#   demo_report LOG          # a fresh SIGUSR2 report (waits for it)
+#   ledger_books LOG         # the memory books from a fresh SIGUSR2 report
 #
-# Everything a test starts is killed and its namespace removed on exit
-# (trap), and the logs in $TMP are printed when the test failed.
+# Everything a test starts is killed (every process left in the namespace
+# too) and its namespace removed on exit (trap), and the logs in $TMP are
+# printed when the test failed.
 set -u
 
 skip() {
@@ -41,6 +47,7 @@ sys_cleanup() {
     for hook in "${SYS_EXIT_HOOKS[@]}"; do
         eval "$hook" 2>/dev/null
     done
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
     ip netns del "$NS" 2>/dev/null
     if [ "$FAILED" != 0 ]; then
         for f in "$TMP"/*.log; do
@@ -58,7 +65,7 @@ sys_init() {
     [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
     [ -c /dev/net/tun ] || skip "no /dev/net/tun"
     sys_require ip
-    NS=tern-$1-$$
+    NS=tern-${TERN_NS_TAG:+$TERN_NS_TAG-}$1-$$
     TMP=$(mktemp -d "/tmp/tern-$1.XXXXXX")
     START=$(date +%s)
     trap sys_cleanup EXIT
@@ -112,6 +119,10 @@ start_demo() {
     DEMO_PID=$!
 }
 
+wait_demo_start() {
+    wait_for "$1" '^memory \(start\):' 5 || fail "tern-demo did not start"
+}
+
 stop_demo() {
     kill -TERM "$DEMO_PID" 2>/dev/null
     local rc=0
@@ -132,20 +143,58 @@ counter() {
     grep -E "^$2 +[0-9]+$" "$1" | tail -n 1 | awk '{ print $2 }'
 }
 
-# check_memory LOG TAG: ask the demo for its summary (SIGUSR1) and compare
-# heap free and network buffers free with the start values.
+# check_memory LOG TAG [SECONDS]: ask the demo for its summary (SIGUSR1) and
+# compare heap free and network buffers free with the start values; with
+# SECONDS, ask again until they match or SECONDS passed (the last
+# connections may still be closing).
 check_memory() {
-    local log=$1 tag=$2 heap0 bufs0 heap1 bufs1 n i
+    local log=$1 tag=$2 secs=${3:-0} heap0 bufs0 heap1 bufs1 n i end
     read -r heap0 bufs0 <<<"$(mem_of "$log" start)"
-    n=$(grep -c '^memory (now):' "$log")
-    kill -USR1 "$DEMO_PID"
-    for ((i = 0; i < 100; i++)); do
-        [ "$(grep -c '^memory (now):' "$log")" -gt "$n" ] && break
-        sleep 0.05
+    end=$(($(date +%s) + secs))
+    while :; do
+        n=$(grep -c '^memory (now):' "$log")
+        kill -USR1 "$DEMO_PID"
+        for ((i = 0; i < 100; i++)); do
+            [ "$(grep -c '^memory (now):' "$log")" -gt "$n" ] && break
+            sleep 0.05
+        done
+        read -r heap1 bufs1 <<<"$(mem_of "$log" now)"
+        [ "${heap1:-}" = "${heap0:-}" ] && [ "${bufs1:-}" = "${bufs0:-}" ] && break
+        [ "$(date +%s)" -lt "$end" ] || break
+        sleep 0.1
     done
-    read -r heap1 bufs1 <<<"$(mem_of "$log" now)"
     [ -n "${heap0:-}" ] && [ -n "${heap1:-}" ] || fail "$tag: cannot parse the memory summaries"
     [ "$heap1" = "$heap0" ] || fail "$tag: heap free $heap1 after, $heap0 at start"
     [ "$bufs1" = "$bufs0" ] || fail "$tag: network buffers free $bufs1 after, $bufs0 at start"
     pass "$tag: heap free $heap1 = $heap0, network buffers free $bufs1 = $bufs0"
+}
+
+# demo_report LOG: a fresh full report (SIGUSR2); returns once its counters
+# section has started (the sockets, tcp and memory sections are complete).
+demo_report() {
+    local log=$1 n i
+    n=$(grep -c '^== counters' "$log")
+    kill -USR2 "$DEMO_PID"
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c '^== counters' "$log")" -gt "$n" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# ledger_books LOG: the memory books from a fresh SIGUSR2 report: every
+# ledger category's bytes and blocks, the heap overhead, the owners line,
+# heap used and network buffers free (peaks and minimums are history, left
+# out). The report allocates nothing and opens no connection.
+ledger_books() {
+    local log=$1
+    demo_report "$log"
+    awk '/^== memory/ { block = ""; on = 1; next }
+         /^== counters/ { on = 0; last = block; next }
+         on && /^ +used +[0-9]+$/ { block = block "heap_used " $2 "\n" }
+         on && /netbufs free/ { sub(/.*netbufs free /, ""); sub(/ min.*/, ""); block = block "netbufs_free " $0 "\n" }
+         on && /^[A-Z_]+ +[0-9]+ +[0-9]+ +[0-9]+ / { block = block $1 " bytes " $2 " blocks " $4 "\n" }
+         on && /^\(heap overhead\)/ { block = block "overhead " $3 "\n" }
+         on && /^owners:/ { block = block $0 "\n" }
+         END { printf "%s", last }' "$log"
 }
