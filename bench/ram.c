@@ -8,7 +8,8 @@
  * padding included), as differences from a baseline taken after a first
  * connection has allocated the TCP pools:
  *   1. an idle established connection: raw TCP API (the connection
- *      structure) and sockets API (plus the socket structure);
+ *      structure) and sockets API (the connection and the socket in one
+ *      block);
  *   2. a connection at full transfer both ways with the default windows
  *      (both rings allocated);
  *   3. tern's HTTP server (apps/http, the dashboard) with 4 clients loading
@@ -141,6 +142,7 @@ static void snap_take(const tern_stack_t *st, snap_t *out)
 typedef struct m7 {
     int have;
     long pcb, socket, tw, ooo, stack;
+    long tcp_block; /* a TCP socket's one block: connection + socket (0: not in the table) */
 } m7_t;
 
 static m7_t m7;
@@ -173,6 +175,8 @@ static void m7_load(void)
             m7.ooo = v;
         else if (strcmp(name, "tern_stack_t") == 0)
             m7.stack = v;
+        else if (strcmp(name, "socket_tcp_block_t") == 0)
+            m7.tcp_block = v;
     }
     pclose(f);
     m7.have = m7.pcb > 0 && m7.socket > 0 && m7.tw > 0 && m7.ooo > 0;
@@ -181,6 +185,31 @@ static void m7_load(void)
 static long gross(long size)
 {
     return ((size + 7) / 8) * 8 + 8;
+}
+
+/* The SOCKET category at Cortex-M sizes, from its host bytes b in k blocks:
+ * the TIME-WAIT table (one block), bare connections (raw API, or waiting
+ * for tern_accept), TCP sockets (connection + socket, one block each) and
+ * at most one listener's queue (a header and a pointer per backlog slot).
+ * -1 when no such mix gives exactly b. */
+static long m7_socket_category(long b, long k)
+{
+    long tw_host = (long)(TERN_TCP_TIMEWAIT_MAX * sizeof(tcp_tw_t));
+    long pcb = (long)sizeof(tern_tcp_pcb_t), blk = (long)SOCKET_TCP_BLOCK;
+    long m7_blk = m7.tcp_block ? m7.tcp_block : m7.pcb + (long)SOCKET_SIZE_TCP;
+    long q_head = (long)offsetof(socket_listen_t, queue), q_slot = (long)sizeof(void *);
+    for (long queues = 0; queues <= 1; queues++) {
+        for (long x = 0; x <= k - 1 - queues; x++) {
+            long y = k - 1 - queues - x;
+            long rest = b - tw_host - x * pcb - y * blk;
+            if (queues == 0 ? rest != 0 : (rest <= q_head || (rest - q_head) % q_slot != 0))
+                continue;
+            long slots = queues ? (rest - q_head) / q_slot : 0;
+            return gross(TERN_TCP_TIMEWAIT_MAX * m7.tw) + x * gross(m7.pcb) + y * gross(m7_blk) +
+                   (queues ? gross(4 + 4 * slots) : 0); /* 3 bytes + padding, then 4-byte pointers */
+        }
+    }
+    return -1;
 }
 
 /* ---- 1 and 2: connections ------------------------------------------------------- */
@@ -247,7 +276,8 @@ static void print_conn_line(const char *what, const snap_t *a, const snap_t *b, 
     long sock_k = (long)(b->blocks[TERN_MEM_SOCKET] - a->blocks[TERN_MEM_SOCKET]) / (long)n;
     long rx = (long)(b->bytes[TERN_MEM_TCP_STREAM_RX] - a->bytes[TERN_MEM_TCP_STREAM_RX]) / (long)n;
     long tx = (long)(b->bytes[TERN_MEM_TCP_STREAM_TX] - a->bytes[TERN_MEM_TCP_STREAM_TX]) / (long)n;
-    /* A TCP socket allocates only its part of the union (SOCKET_SIZE_TCP). */
+    /* A TCP socket is one block: its connection, then its part of the
+     * socket union (SOCKET_SIZE_TCP). */
     long expect = (long)sizeof(tern_tcp_pcb_t) + (m7_extra_blocks_socket ? (long)SOCKET_SIZE_TCP : 0);
     const char *exact = sock_b == expect ? "" : "host SOCKET bytes are not the structures alone: conversion approximate";
     if (!m7.have) {
@@ -255,17 +285,22 @@ static void print_conn_line(const char *what, const snap_t *a, const snap_t *b, 
                sock_k, rx, tx);
         return;
     }
-    long m7_struct = gross(m7.pcb) + (m7_extra_blocks_socket ? gross(m7.socket) : 0);
+    /* Without the block's Cortex-M size, the host's socket part stands in
+     * (an upper bound: pointers are 8 bytes there). */
+    long m7_sock = m7.tcp_block ? m7.tcp_block - m7.pcb : (long)SOCKET_SIZE_TCP;
+    long m7_struct = gross(m7.pcb + (m7_extra_blocks_socket ? m7_sock : 0));
     long m7_rings = (rx ? gross(rx) : 0) + (tx ? gross(tx) : 0);
     printf("| %s | %ld | **%ld** (structures %ld%s%s) | SOCKET %ld B in %ld blocks, rings %ld + %ld B |\n", what,
            host, m7_struct + m7_rings, m7_struct, m7_rings ? ", rings " : "", m7_rings ? "counted" : "", sock_b, sock_k,
            rx, tx);
     if (*exact)
         printf("|  |  | %s |  |\n", exact);
+    else if (m7_extra_blocks_socket && !m7.tcp_block)
+        printf("|  |  | one block: the connection and the socket's TCP part at its host size (%zu bytes; "
+               "socket_tcp_block_t is not in the firmware size table): an upper bound |  |\n",
+               (size_t)SOCKET_SIZE_TCP);
     else if (m7_extra_blocks_socket)
-        printf("|  |  | the socket at sizeof(tern_socket_t) on Cortex-M (%ld, the whole union; a TCP socket allocates "
-               "only its part, %zu of %zu bytes on the host): an upper bound |  |\n",
-               m7.socket, (size_t)SOCKET_SIZE_TCP, sizeof(tern_socket_t));
+        printf("|  |  | one block: connection %ld + socket %ld bytes on Cortex-M |  |\n", m7.pcb, m7_sock);
 }
 
 static void measure_conns(void)
@@ -321,7 +356,8 @@ static void measure_conns(void)
     world_free(w);
 }
 
-/* Sockets API on S: one idle established connection costs the socket too. */
+/* Sockets API on S: one idle established connection is one block, the
+ * connection and its socket. */
 static void measure_socket_conn(void)
 {
     world_t *w = world_new();
@@ -469,15 +505,9 @@ static void measure_http(void)
         long m7g = -1;
         const char *note = "";
         if (i == TERN_MEM_SOCKET && m7.have) {
-            /* Connection structures, plus the TIME-WAIT table (one block). */
-            long tw_host = (long)(TERN_TCP_TIMEWAIT_MAX * sizeof(tcp_tw_t));
-            long pcbs = (b - tw_host) / (long)sizeof(tern_tcp_pcb_t);
-            if (pcbs * (long)sizeof(tern_tcp_pcb_t) + tw_host == b && pcbs + 1 == k) {
-                m7g = pcbs * gross(m7.pcb) + gross(TERN_TCP_TIMEWAIT_MAX * m7.tw);
-                note = " (connections and the TIME-WAIT table, at Cortex-M sizes)";
-            } else {
-                note = " (composition not recognised: host size kept)";
-            }
+            m7g = m7_socket_category(b, k);
+            note = m7g >= 0 ? " (sockets, connections, a listener's queue, the TIME-WAIT table, at Cortex-M sizes)"
+                            : " (composition not recognised: host size kept)";
         } else if (i == TERN_MEM_TCP_SEGMENTS && m7.have && k == 1) {
             m7g = gross(TERN_TCP_SEG_COUNT * m7.ooo);
         } else if (i == TERN_MEM_TCP_STREAM_RX || i == TERN_MEM_TCP_STREAM_TX || i == TERN_MEM_NETWORK_BUFFER) {

@@ -19,6 +19,7 @@ TERN_SIZEOF(tern_udp_pcb_t);
 TERN_SIZEOF(tern_udp_t);
 TERN_SIZEOF(tern_socket_table_t);
 TERN_SIZEOF(tern_socket_t);
+TERN_SIZEOF(socket_tcp_block_t);
 
 /* DHCP and DNS clients (apps/): the DHCP client's state (DHCP), the DNS
  * client, one running query and one cache entry (DNS_CACHE; the last two

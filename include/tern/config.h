@@ -141,9 +141,10 @@
 #define TERN_OS 1
 #endif
 /* Sockets open at once. RAM: one pointer each in the stack plus 8 bytes,
- * and each open socket's structure on the heap (SOCKET, owner = its id):
- * 60 bytes on Cortex-M (68 with TERN_OS=1), 72 (80) with the heap's block
- * header. Ids are 1..TERN_SOCKET_MAX. */
+ * and each open socket's structure on the heap (SOCKET, owner = its id).
+ * Cortex-M: a UDP socket is 60 bytes (68 with TERN_OS=1), 72 (80) with the
+ * heap's block header; a TCP socket is 232 (240), its connection in the same
+ * block, 240 (248) on the heap. Ids are 1..TERN_SOCKET_MAX. */
 #ifndef TERN_SOCKET_MAX
 #define TERN_SOCKET_MAX 16
 #endif

@@ -3,11 +3,13 @@
  * Sockets are small integers (1..TERN_SOCKET_MAX); the id is also the
  * socket's owner in the ledger, so "what does socket 5 hold" is
  * tern_ledger_owner_bytes(&stack->ledger, 5). Its structure is allocated at
- * tern_socket() (category SOCKET, owner = the id); datagrams waiting in its
- * queue, a TCP socket's connection structure and its stream rings are
- * charged to it too; tern_close() frees all of it (a TCP connection closing
- * gracefully in the background is then charged to the stack, owner 0, and
- * frees itself when it ends).
+ * tern_socket() (category SOCKET, owner = the id): for TCP one block that
+ * holds the connection structure too (240 bytes with its heap header on
+ * Cortex-M, all an idle established connection costs); datagrams waiting
+ * in its queue and its stream rings are charged to it too; tern_close()
+ * frees all of it (a TCP connection closing gracefully in the background
+ * keeps its block, charged to the stack, owner 0, and frees it when it
+ * ends). docs/memory.md has the life cycle.
  *
  * TCP sockets sit on the raw TCP API (tcp.h): the raw callbacks, run by the
  * stack with the core lock held, update the socket and wake waiters; the
@@ -161,7 +163,7 @@ int tern_shutdown(struct tern_stack *stack, int sock, int how);
  * blocked on it return TERN_ERR_BADF.
  * TCP, TERN_SO_LINGER off (default): the graceful close continues in the
  * background (FIN after the queued bytes) and the call returns at once; the
- * connection frees its memory when it ends (TIME-WAIT costs a 24-byte table
+ * connection frees its memory when it ends (TIME-WAIT costs a 28-byte table
  * entry). TERN_SO_LINGER 0: abort with RST. TERN_SO_LINGER N ms (TERN_OS=1,
  * blocking socket): wait until the queued bytes and the FIN are
  * acknowledged or N ms passed, then abort if not. Unread received bytes at

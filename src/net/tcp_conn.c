@@ -131,7 +131,7 @@ static int tcp_pools_ensure(tern_stack_t *stack)
     return TERN_OK;
 }
 
-static void tcp_pcb_release_mem(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+void tcp_pcb_destroy(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     tcp_ooo_clear(stack, pcb);
     tcp_sack_clear(stack, pcb);
@@ -146,12 +146,12 @@ void tcp_deinit(tern_stack_t *stack)
     while (tcp->pcbs != NULL) {
         tern_tcp_pcb_t *p = tcp->pcbs;
         tcp->pcbs = p->next;
-        tcp_pcb_release_mem(stack, p);
+        tcp_pcb_destroy(stack, p);
     }
     while (tcp->dead != NULL) {
         tern_tcp_pcb_t *p = tcp->dead;
         tcp->dead = p->next;
-        tcp_pcb_release_mem(stack, p);
+        tcp_pcb_destroy(stack, p);
     }
     tern_mem_free(&stack->ledger, tcp->ooo_pool);
     tern_mem_free(&stack->ledger, tcp->tw);
@@ -204,11 +204,8 @@ void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 
 /* ---- connection structures ------------------------------------------------------ */
 
-tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
+void tcp_pcb_init(tern_stack_t *stack, tern_tcp_pcb_t *pcb, unsigned owner)
 {
-    tern_tcp_pcb_t *pcb = tern_mem_zalloc(&stack->ledger, sizeof *pcb, TERN_MEM_SOCKET, owner);
-    if (pcb == NULL)
-        return NULL;
     pcb->owner = (uint16_t)owner;
     pcb->stack = stack;
     pcb->rbuf_size = TERN_TCP_RCVBUF;
@@ -220,9 +217,39 @@ tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
     pcb->ka_intvl = TERN_TCP_KEEPINTVL_MS;
     pcb->ka_count = TERN_TCP_KEEPCNT;
     tern_tcp_set_options(pcb, stack->tcp.default_opts);
+}
+
+static void tcp_pcb_link(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
     pcb->next = stack->tcp.pcbs;
     stack->tcp.pcbs = pcb;
+}
+
+tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
+{
+    tern_tcp_pcb_t *pcb = tern_mem_zalloc(&stack->ledger, sizeof *pcb, TERN_MEM_SOCKET, owner);
+    if (pcb == NULL)
+        return NULL;
+    tcp_pcb_init(stack, pcb, owner);
+    tcp_pcb_link(stack, pcb);
     return pcb;
+}
+
+void tcp_pcb_move(tern_stack_t *stack, tern_tcp_pcb_t *from, tern_tcp_pcb_t *to)
+{
+    memcpy(to, from, sizeof *to);
+    for (tern_tcp_pcb_t **pp = &stack->tcp.pcbs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == from) {
+            *pp = to;
+            break;
+        }
+    }
+    /* A listener's children point at it. */
+    if (to->state == TERN_TCP_LISTEN)
+        for (tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
+            if (p->state != TERN_TCP_LISTEN && p->listener == from)
+                p->listener = to;
+    tern_mem_free(&stack->ledger, from);
 }
 
 void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
@@ -261,24 +288,33 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     tcp_unhalf(stack, pcb);
     if (pcb->state == TERN_TCP_LISTEN) {
         for (tern_tcp_pcb_t *p = tcp->pcbs; p != NULL; p = p->next)
-            if (p->listener == pcb)
+            if (p->state != TERN_TCP_LISTEN && p->listener == pcb)
                 p->listener = NULL;
     }
     for (tern_tcp_pcb_t **pp = &tcp->pcbs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == pcb) {
-            *pp = pcb->next;
+            *pp = pcb->next; /* pcb->next stays: a list walk in progress goes on from it */
             break;
         }
     }
     pcb->state = TERN_TCP_CLOSED;
     pcb->flags |= TF_DEAD;
+    if ((pcb->flags & TF_HELD) && !(pcb->flags & TF_APP_CLOSED)) {
+        /* Part of a socket's block, which the socket frees at its close;
+         * the socket's error callback freed the rings it does not hold a
+         * span of. Timers stop (it is off the list anyway). */
+        pcb->flags &= (uint32_t)~(TF_REXMIT | TF_PERSIST | TF_ACK_DELAYED | TF_ACK_NOW);
+        tcp_ooo_clear(stack, pcb);
+        tcp_sack_clear(stack, pcb);
+        return;
+    }
     if (tcp->busy != 0u) {
         /* A callback is running and its caller may still look at pcb. */
         pcb->next = tcp->dead;
         tcp->dead = pcb;
         return;
     }
-    tcp_pcb_release_mem(stack, pcb);
+    tcp_pcb_destroy(stack, pcb);
 }
 
 /* Free what was closed while callbacks ran. */
@@ -289,7 +325,7 @@ void tcp_reap(tern_stack_t *stack)
     while (stack->tcp.dead != NULL) {
         tern_tcp_pcb_t *p = stack->tcp.dead;
         stack->tcp.dead = p->next;
-        tcp_pcb_release_mem(stack, p);
+        tcp_pcb_destroy(stack, p);
     }
 }
 
@@ -528,80 +564,88 @@ static int tcp_port_in_use(const tern_stack_t *stack, uint16_t port)
     return 0;
 }
 
+/* Checks and pools for a listener on port; TERN_OK or why not. */
+static int tcp_listen_check(tern_stack_t *stack, uint16_t port, unsigned backlog)
+{
+    if (stack == NULL || port == 0u || backlog == 0u)
+        return TERN_ERR_INVAL;
+    for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
+        if (p->state == TERN_TCP_LISTEN && p->local_port == port)
+            return TERN_ERR_ADDRINUSE;
+    return tcp_pools_ensure(stack);
+}
+
+static void tcp_listen_start(tern_tcp_pcb_t *pcb, uint16_t port, unsigned backlog)
+{
+    pcb->state = TERN_TCP_LISTEN;
+    pcb->local_port = port;
+    pcb->backlog = (uint16_t)(backlog > 0xFFFFu ? 0xFFFFu : backlog);
+    pcb->pending = 0;
+}
+
 tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned backlog, const tern_tcp_callbacks_t *cbs,
                                 void *arg, int *err)
 {
     int dummy;
     if (err == NULL)
         err = &dummy;
-    if (stack == NULL || port == 0u || backlog == 0u) {
-        *err = TERN_ERR_INVAL;
+    *err = tcp_listen_check(stack, port, backlog);
+    if (*err != TERN_OK)
         return NULL;
-    }
-    for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next) {
-        if (p->state == TERN_TCP_LISTEN && p->local_port == port) {
-            *err = TERN_ERR_ADDRINUSE;
-            return NULL;
-        }
-    }
-    tern_tcp_pcb_t *pcb = tcp_pools_ensure(stack) == TERN_OK ? tcp_pcb_new(stack, TERN_OWNER_STACK) : NULL;
-    if (pcb == NULL) {
-        *err = TERN_ERR_NOMEM;
-        return NULL;
-    }
-    pcb->state = TERN_TCP_LISTEN;
-    pcb->local_port = port;
-    pcb->backlog = (uint16_t)(backlog > 0xFFFFu ? 0xFFFFu : backlog);
-    pcb->cbs = cbs;
-    pcb->arg = arg;
-    *err = TERN_OK;
-    return pcb;
-}
-
-tern_tcp_pcb_t *tern_tcp_connect(tern_stack_t *stack, tern_ip4_t addr, uint16_t port, const tern_tcp_callbacks_t *cbs,
-                                 void *arg, int *err)
-{
-    int dummy;
-    if (err == NULL)
-        err = &dummy;
-    if (stack == NULL || port == 0u || !ipv4_is_unicast_host(addr)) {
-        *err = TERN_ERR_INVAL;
-        return NULL;
-    }
-    tern_ip4_t nexthop;
-    tern_netif_t *nif = ipv4_route(stack, 0, addr, &nexthop);
-    if (nif == NULL) {
-        *err = TERN_ERR_NOROUTE;
-        return NULL;
-    }
-    if (tcp_pools_ensure(stack) != TERN_OK) {
-        *err = TERN_ERR_NOMEM;
-        return NULL;
-    }
-    uint16_t lport = 0;
-    for (unsigned tries = 0; tries < 16384u; tries++) {
-        uint16_t cand = stack->tcp.next_port;
-        stack->tcp.next_port = cand >= 65535u ? 49152u : (uint16_t)(cand + 1u);
-        if (!tcp_port_in_use(stack, cand)) {
-            lport = cand;
-            break;
-        }
-    }
-    if (lport == 0u) {
-        *err = TERN_ERR_ADDRINUSE;
-        return NULL;
-    }
     tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, TERN_OWNER_STACK);
     if (pcb == NULL) {
         *err = TERN_ERR_NOMEM;
         return NULL;
     }
+    tcp_listen_start(pcb, port, backlog);
     pcb->cbs = cbs;
     pcb->arg = arg;
-    pcb->local_ip = nif->addr;
+    return pcb;
+}
+
+int tcp_pcb_listen(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint16_t port, unsigned backlog)
+{
+    int err = tcp_listen_check(stack, port, backlog);
+    if (err != TERN_OK)
+        return err;
+    tcp_listen_start(pcb, port, backlog);
+    tcp_pcb_link(stack, pcb);
+    return TERN_OK;
+}
+
+/* Checks, pools, route and an ephemeral port for an active open to
+ * addr:port; TERN_OK or why not. */
+static int tcp_connect_check(tern_stack_t *stack, tern_ip4_t addr, uint16_t port, tern_ip4_t *local, uint16_t *lport)
+{
+    if (stack == NULL || port == 0u || !ipv4_is_unicast_host(addr))
+        return TERN_ERR_INVAL;
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, 0, addr, &nexthop);
+    if (nif == NULL)
+        return TERN_ERR_NOROUTE;
+    if (tcp_pools_ensure(stack) != TERN_OK)
+        return TERN_ERR_NOMEM;
+    *local = nif->addr;
+    for (unsigned tries = 0; tries < 16384u; tries++) {
+        uint16_t cand = stack->tcp.next_port;
+        stack->tcp.next_port = cand >= 65535u ? 49152u : (uint16_t)(cand + 1u);
+        if (!tcp_port_in_use(stack, cand)) {
+            *lport = cand;
+            return TERN_OK;
+        }
+    }
+    return TERN_ERR_ADDRINUSE;
+}
+
+/* The SYN goes out (pcb linked already). */
+static void tcp_connect_start(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4_t local, uint16_t lport,
+                              tern_ip4_t addr, uint16_t port)
+{
+    pcb->local_ip = local;
     pcb->local_port = lport;
     pcb->remote_ip = addr;
     pcb->remote_port = port;
+    pcb->t_idle = stack->now; /* a socket's structure may be older than its open */
     pcb->mss = tcp_our_mss(stack, addr);
     pcb->iss = tcp_isn(stack, pcb->local_ip, lport, addr, port);
     pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, lport, addr, port);
@@ -616,8 +660,40 @@ tern_tcp_pcb_t *tern_tcp_connect(tern_stack_t *stack, tern_ip4_t addr, uint16_t 
     stack->tcp.stats.active_opens++;
     (void)tcp_send_segment(stack, pcb, pcb->iss, 0, TCP_SYN);
     tcp_rexmit_timer_start(pcb, stack->now);
-    *err = TERN_OK;
+}
+
+tern_tcp_pcb_t *tern_tcp_connect(tern_stack_t *stack, tern_ip4_t addr, uint16_t port, const tern_tcp_callbacks_t *cbs,
+                                 void *arg, int *err)
+{
+    int dummy;
+    if (err == NULL)
+        err = &dummy;
+    tern_ip4_t local = 0;
+    uint16_t lport = 0;
+    *err = tcp_connect_check(stack, addr, port, &local, &lport);
+    if (*err != TERN_OK)
+        return NULL;
+    tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, TERN_OWNER_STACK);
+    if (pcb == NULL) {
+        *err = TERN_ERR_NOMEM;
+        return NULL;
+    }
+    pcb->cbs = cbs;
+    pcb->arg = arg;
+    tcp_connect_start(stack, pcb, local, lport, addr, port);
     return pcb;
+}
+
+int tcp_pcb_connect(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4_t addr, uint16_t port)
+{
+    tern_ip4_t local = 0;
+    uint16_t lport = 0;
+    int err = tcp_connect_check(stack, addr, port, &local, &lport);
+    if (err != TERN_OK)
+        return err;
+    tcp_pcb_link(stack, pcb);
+    tcp_connect_start(stack, pcb, local, lport, addr, port);
+    return TERN_OK;
 }
 
 void tern_tcp_set_callbacks(tern_tcp_pcb_t *pcb, const tern_tcp_callbacks_t *cbs, void *arg)
@@ -881,9 +957,8 @@ int tern_tcp_shutdown(tern_tcp_pcb_t *pcb)
     return TERN_OK;
 }
 
-void tern_tcp_abort(tern_tcp_pcb_t *pcb)
+void tcp_pcb_reset(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
-    tern_stack_t *stack = pcb->stack;
     if (pcb->flags & TF_DEAD)
         return;
     switch (pcb->state) {
@@ -903,8 +978,15 @@ void tern_tcp_abort(tern_tcp_pcb_t *pcb)
         break;
     }
     stack->tcp.stats.aborted++;
-    pcb->flags |= TF_APP_CLOSED;
     tcp_pcb_free(stack, pcb);
+}
+
+void tern_tcp_abort(tern_tcp_pcb_t *pcb)
+{
+    if (pcb->flags & TF_DEAD)
+        return;
+    pcb->flags |= TF_APP_CLOSED;
+    tcp_pcb_reset(pcb->stack, pcb);
 }
 
 int tern_tcp_close(tern_tcp_pcb_t *pcb)

@@ -55,6 +55,8 @@
 #define TF_NOSACK 0x80000u     /* policy: do not offer SACK */
 #define TF_NOTS 0x100000u      /* policy: do not offer timestamps */
 #define TF_SACK_FAIL 0x200000u /* scoreboard lost (no descriptor): NewReno until caught up */
+#define TF_HELD 0x400000u      /* the structure heads a socket's block: while the handle is
+                                * held, a death unlinks it instead of freeing it */
 
 /* A segment range descriptor [start, end), from the shared pool
  * (TERN_TCP_SEG_COUNT): on a receive ring an out-of-order range written in
@@ -82,7 +84,14 @@ struct tcp_tw {
 struct tern_tcp_pcb {
     tern_tcp_pcb_t *next;
     tern_stack_t *stack;
-    tern_tcp_pcb_t *listener;          /* SYN-RECEIVED child: who accepts it */
+    /* A listener never has a listener: its own fields share the storage. */
+    union {
+        tern_tcp_pcb_t *listener;      /* passive child: who accepts it (NULL once that is gone) */
+        struct {
+            uint16_t backlog;          /* listener: half-open children allowed */
+            uint16_t pending;          /* listener: children half-open now */
+        };
+    };
     const tern_tcp_callbacks_t *cbs;
     void *arg;
     uint8_t *rbuf;                     /* receive ring (TCP_STREAM_RX), lazily */
@@ -116,8 +125,6 @@ struct tern_tcp_pcb {
     uint32_t high_rxt;                 /* SACK recovery: holes resent up to here (RFC 6675 HighRxt) */
     uint32_t flags;                    /* TF_* */
     uint16_t mss;                      /* send MSS (peer's, clamped to our MTU) */
-    uint16_t backlog;                  /* listener: half-open children allowed */
-    uint16_t pending;                  /* listener: children half-open now */
     uint16_t owner;                    /* ledger owner of every block */
     uint8_t state;
     uint8_t snd_wscale;                /* the peer's shift (applied to its windows) */
@@ -135,10 +142,11 @@ struct tern_tcp_pcb {
 typedef struct tcp_ooo tcp_ooo_t;
 typedef struct tcp_tw tcp_tw_t;
 
-/* An idle established connection, rings aside, fits in 256 bytes on a
- * 32-bit target (docs/tcp.md; firmware/sizes.c reports the exact size). */
+/* The connection structure: 208 bytes on a 32-bit target (docs/tcp.md;
+ * firmware/sizes.c reports the exact size). With its socket it must fit the
+ * 256-byte budget of an idle connection (socket_internal.h checks that). */
 #if UINTPTR_MAX == 0xFFFFFFFFu
-_Static_assert(sizeof(struct tern_tcp_pcb) <= 256u, "a TCP connection must stay within 256 bytes on 32-bit targets");
+_Static_assert(sizeof(struct tern_tcp_pcb) <= 208u, "a TCP connection must stay within 208 bytes on 32-bit targets");
 _Static_assert(sizeof(struct tcp_tw) == 28u, "TIME-WAIT entries are 28 bytes");
 #endif
 
@@ -172,6 +180,22 @@ int tcp_init(tern_stack_t *stack);
 void tcp_deinit(tern_stack_t *stack);
 uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner);
+/* A closed, unlinked connection in memory the caller allocated (zeroed):
+ * the defaults of tcp_pcb_new. The socket layer's structure (TF_HELD). */
+void tcp_pcb_init(tern_stack_t *stack, tern_tcp_pcb_t *pcb, unsigned owner);
+/* tern_tcp_connect / tern_tcp_listen on such a structure (linked on
+ * success; untouched and unlinked on error). */
+int tcp_pcb_connect(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4_t addr, uint16_t port);
+int tcp_pcb_listen(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint16_t port, unsigned backlog);
+/* Move a live connection into memory the caller allocated (*to, at least
+ * sizeof *to): the list and the rings follow; from is freed. */
+void tcp_pcb_move(tern_stack_t *stack, tern_tcp_pcb_t *from, tern_tcp_pcb_t *to);
+/* Reset a connection whose handle stays held (RST as tern_tcp_abort, no
+ * callback; a TF_HELD structure is only unlinked). */
+void tcp_pcb_reset(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Free an unlinked structure and its rings now (a TF_HELD one at its
+ * socket's close). */
+void tcp_pcb_destroy(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Unlink and free now, or at the end of the callback in progress. */
 void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The connection is over: report err (0: none) to the application unless

@@ -1,8 +1,8 @@
-/* The sockets API: the socket table, locking, waiting, and each call's
- * switch on the socket type (socket_udp.c over the raw UDP API,
- * socket_tcp.c over the raw TCP API). Every public call takes the port's
- * core lock; blocking calls wait with port->wait, which releases it, and
- * re-check (socket_retry: the one lock/try/wait/retry loop they share). */
+/* The sockets API: the socket table, locking, waiting, and the calls by
+ * id, each through socket_call (lock, lookup, the type's function,
+ * unlock; socket_udp.c over the raw UDP API, socket_tcp.c over the raw TCP
+ * API). Blocking calls wait with port->wait, which releases the lock, and
+ * re-check (socket_retry: the one try/wait/retry loop they share). */
 #include <string.h>
 #include "socket_internal.h"
 
@@ -145,11 +145,14 @@ tern_socket_t *socket_new(tern_stack_t *stack, int type)
     int id = socket_free_id(stack);
     if (id == 0)
         return NULL;
-    /* Only as large as the type's part of the union. */
+    /* Only as large as the type's part of the union; a TCP socket's block
+     * starts with its connection structure. */
+    size_t lead = type == TERN_SOCK_STREAM ? sizeof(struct tern_tcp_pcb) : 0u;
     size_t size = type == TERN_SOCK_STREAM ? SOCKET_SIZE_TCP : SOCKET_SIZE_UDP;
-    tern_socket_t *s = tern_mem_zalloc(&stack->ledger, size, TERN_MEM_SOCKET, (unsigned)id);
-    if (s == NULL)
+    uint8_t *block = tern_mem_zalloc(&stack->ledger, lead + size, TERN_MEM_SOCKET, (unsigned)id);
+    if (block == NULL)
         return NULL;
+    tern_socket_t *s = (tern_socket_t *)(void *)(block + lead);
     s->serial = ++stack->sockets.serial;
     s->id = (uint16_t)id;
     s->type = (uint8_t)type;
@@ -161,7 +164,10 @@ tern_socket_t *socket_new(tern_stack_t *stack, int type)
 void socket_release(tern_stack_t *stack, tern_socket_t *s)
 {
     stack->sockets.slots[s->id - 1u] = NULL;
-    tern_mem_free(&stack->ledger, s);
+    if (s->type == TERN_SOCK_STREAM)
+        socket_tcp_free(stack, s); /* the block goes with the connection */
+    else
+        tern_mem_free(&stack->ledger, s);
     /* Threads blocked on it find it gone (TERN_ERR_BADF). */
     socket_wake(stack);
 }
@@ -174,42 +180,65 @@ int tern_socket(tern_stack_t *stack, int type)
     tern_socket_t *s = socket_new(stack, type);
     if (s != NULL) {
         if (type == TERN_SOCK_STREAM)
-            socket_tcp_init(s);
+            socket_tcp_init(stack, s);
         else
             socket_udp_init(s);
     }
+    int r = s != NULL ? s->id : TERN_ERR_NOMEM;
     socket_unlock(stack);
-    return s != NULL ? s->id : TERN_ERR_NOMEM;
+    return r;
+}
+
+/* ---- the calls by id ------------------------------------------------------ */
+
+/* What a call does to a socket of each type (NULL: TERN_ERR_NOTSUP). fn may
+ * wait, and then updates *sp. */
+typedef int (*socket_fn)(tern_stack_t *stack, tern_socket_t **sp, void *arg);
+typedef struct socket_op {
+    socket_fn tcp;
+    socket_fn udp;
+} socket_op_t;
+
+/* The shape every call by id shares: lock, look the socket up
+ * (TERN_ERR_BADF when it is not open), run its type's function, unlock. */
+static int socket_call(tern_stack_t *stack, int sock, const socket_op_t *op, void *arg)
+{
+    socket_lock(stack);
+    int r = TERN_ERR_BADF;
+    tern_socket_t *s = socket_lookup(stack, sock);
+    if (s != NULL) {
+        socket_fn fn = s->type == TERN_SOCK_STREAM ? op->tcp : op->udp;
+        r = fn != NULL ? fn(stack, &s, arg) : TERN_ERR_NOTSUP;
+    }
+    socket_unlock(stack);
+    return r;
 }
 
 /* Free everything s holds and its id (lock held); never blocks. */
 static void socket_free(tern_stack_t *stack, tern_socket_t *s)
 {
-    if (s->type == TERN_SOCK_STREAM)
-        socket_tcp_free(stack, s);
-    else
+    if (s->type != TERN_SOCK_STREAM)
         socket_udp_free(stack, s);
     socket_release(stack, s);
 }
 
+static int socket_close_any(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    (void)arg;
+    /* A lingering TCP close may wait (and find the socket closed by another
+     * thread meanwhile: BADF). */
+    int r = (*sp)->type == TERN_SOCK_STREAM ? socket_tcp_close(stack, sp) : TERN_OK;
+    if (r == TERN_OK)
+        socket_free(stack, *sp);
+    return r;
+}
+
 int tern_close(tern_stack_t *stack, int sock)
 {
+    static const socket_op_t op = {socket_close_any, socket_close_any};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL) {
-        r = TERN_OK;
-        /* A lingering TCP close may wait (and find the socket closed by
-         * another thread meanwhile: BADF). */
-        if (s->type == TERN_SOCK_STREAM)
-            r = socket_tcp_close(stack, &s);
-        if (r == TERN_OK)
-            socket_free(stack, s);
-    }
-    socket_unlock(stack);
-    return r;
+    return socket_call(stack, sock, &op, NULL);
 }
 
 void tern_socket_close_all(tern_stack_t *stack)
@@ -224,84 +253,114 @@ void tern_socket_close_all(tern_stack_t *stack)
     socket_unlock(stack);
 }
 
+static int socket_tcp_shutdown_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_tcp_shutdown(stack, *sp, *(const int *)arg);
+}
+
+static int socket_udp_shutdown_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_udp_shutdown(stack, *sp, *(const int *)arg);
+}
+
 int tern_shutdown(tern_stack_t *stack, int sock, int how)
 {
+    static const socket_op_t op = {socket_tcp_shutdown_, socket_udp_shutdown_};
     if (stack == NULL || (how != TERN_SHUT_RD && how != TERN_SHUT_WR && how != TERN_SHUT_RDWR))
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_shutdown(stack, s, how) : socket_udp_shutdown(stack, s, how);
-    socket_unlock(stack);
-    return r;
+    return socket_call(stack, sock, &op, &how);
 }
 
 /* ---- addresses and connections ---------------------------------------------- */
 
+static int socket_tcp_bind_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_tcp_bind(stack, *sp, arg);
+}
+
+static int socket_udp_bind_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_udp_bind(stack, *sp, arg);
+}
+
 int tern_bind(tern_stack_t *stack, int sock, const tern_sockaddr_t *local)
 {
+    static const socket_op_t op = {socket_tcp_bind_, socket_udp_bind_};
     if (stack == NULL || local == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_bind(stack, s, local) : socket_udp_bind(stack, s, local);
-    socket_unlock(stack);
-    return r;
+    return socket_call(stack, sock, &op, (void *)(uintptr_t)local);
+}
+
+static int socket_tcp_listen_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_tcp_listen(stack, *sp, *(const int *)arg);
 }
 
 int tern_listen(tern_stack_t *stack, int sock, int backlog)
 {
+    static const socket_op_t op = {socket_tcp_listen_, NULL};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_listen(stack, s, backlog) : TERN_ERR_NOTSUP;
-    socket_unlock(stack);
-    return r;
+    return socket_call(stack, sock, &op, &backlog);
+}
+
+static int socket_tcp_accept_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_tcp_accept(stack, sp, arg);
 }
 
 int tern_accept(tern_stack_t *stack, int sock, tern_sockaddr_t *remote)
 {
+    static const socket_op_t op = {socket_tcp_accept_, NULL};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_accept(stack, &s, remote) : TERN_ERR_NOTSUP;
-    socket_unlock(stack);
-    return r;
+    return socket_call(stack, sock, &op, remote);
+}
+
+static int socket_tcp_connect_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_tcp_connect(stack, sp, arg);
+}
+
+static int socket_udp_connect_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    return socket_udp_connect(stack, *sp, arg);
 }
 
 int tern_connect(tern_stack_t *stack, int sock, const tern_sockaddr_t *remote)
 {
+    static const socket_op_t op = {socket_tcp_connect_, socket_udp_connect_};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_connect(stack, &s, remote) : socket_udp_connect(stack, s, remote);
-    socket_unlock(stack);
-    return r;
+    return socket_call(stack, sock, &op, (void *)(uintptr_t)remote);
+}
+
+typedef struct socket_name_args {
+    tern_sockaddr_t *out;
+    int peer;
+} socket_name_args_t;
+
+static int socket_tcp_name_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_name_args_t *a = arg;
+    (void)stack;
+    return socket_tcp_name(*sp, a->out, a->peer);
+}
+
+static int socket_udp_name_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_name_args_t *a = arg;
+    (void)stack;
+    return socket_udp_name(*sp, a->out, a->peer);
 }
 
 static int socket_name(tern_stack_t *stack, int sock, tern_sockaddr_t *out, int peer)
 {
+    static const socket_op_t op = {socket_tcp_name_, socket_udp_name_};
     if (stack == NULL || out == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    const tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_name(s, out, peer) : socket_udp_name(s, out, peer);
-    socket_unlock(stack);
-    return r;
+    socket_name_args_t a = {out, peer};
+    return socket_call(stack, sock, &op, &a);
 }
 
 int tern_getsockname(tern_stack_t *stack, int sock, tern_sockaddr_t *local)
@@ -316,30 +375,44 @@ int tern_getpeername(tern_stack_t *stack, int sock, tern_sockaddr_t *remote)
 
 /* ---- receive and send -------------------------------------------------------- */
 
-static int socket_recv_any(tern_stack_t *stack, int sock, void *buf, size_t len, int flags, tern_sockaddr_t *from,
-                           tern_netbuf_t **out)
+typedef struct socket_io_args {
+    void *buf;               /* receive: where to; send: from where (const) */
+    size_t len;
+    int flags;
+    tern_sockaddr_t *addr;   /* receive: from (may be NULL) */
+    const tern_sockaddr_t *to;
+    tern_netbuf_t **out;     /* receive as a network buffer */
+} socket_io_args_t;
+
+static int socket_tcp_recv_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
 {
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL) {
-        if (s->type == TERN_SOCK_STREAM) {
-            r = out != NULL ? TERN_ERR_NOTSUP : socket_tcp_recv(stack, &s, buf, len, flags);
-            if (from != NULL && r >= 0)
-                (void)socket_tcp_name(s, from, 1);
-        } else {
-            r = socket_udp_receive(stack, &s, buf, len, flags, from, out);
-        }
-    }
-    socket_unlock(stack);
+    const socket_io_args_t *a = arg;
+    if (a->out != NULL)
+        return TERN_ERR_NOTSUP;
+    int r = socket_tcp_recv(stack, sp, a->buf, a->len, a->flags);
+    if (a->addr != NULL && r >= 0)
+        (void)socket_tcp_name(*sp, a->addr, 1);
     return r;
+}
+
+static int socket_udp_recv_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_io_args_t *a = arg;
+    return socket_udp_receive(stack, sp, a->buf, a->len, a->flags, a->addr, a->out);
+}
+
+static int socket_recv_any(tern_stack_t *stack, int sock, socket_io_args_t *a)
+{
+    static const socket_op_t op = {socket_tcp_recv_, socket_udp_recv_};
+    return socket_call(stack, sock, &op, a);
 }
 
 int tern_recvfrom(tern_stack_t *stack, int sock, void *buf, size_t len, int flags, tern_sockaddr_t *from)
 {
     if (stack == NULL || (buf == NULL && len != 0u))
         return TERN_ERR_INVAL;
-    return socket_recv_any(stack, sock, buf, len, flags, from, NULL);
+    socket_io_args_t a = {buf, len, flags, from, NULL, NULL};
+    return socket_recv_any(stack, sock, &a);
 }
 
 int tern_recv(tern_stack_t *stack, int sock, void *buf, size_t len, int flags)
@@ -353,24 +426,31 @@ int tern_recvfrom_netbuf(tern_stack_t *stack, int sock, tern_netbuf_t **nb, int 
         *nb = NULL;
     if (stack == NULL || nb == NULL || (flags & TERN_MSG_PEEK))
         return TERN_ERR_INVAL;
-    return socket_recv_any(stack, sock, NULL, 0, flags, from, nb);
+    socket_io_args_t a = {NULL, 0, flags, from, NULL, nb};
+    return socket_recv_any(stack, sock, &a);
+}
+
+static int socket_tcp_send_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_io_args_t *a = arg;
+    if (a->to != NULL)
+        return TERN_ERR_STATE; /* EISCONN-like */
+    return socket_tcp_send(stack, sp, a->buf, a->len, a->flags);
+}
+
+static int socket_udp_send_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_io_args_t *a = arg;
+    return socket_udp_sendto(stack, sp, a->buf, a->len, a->flags, a->to);
 }
 
 int tern_sendto(tern_stack_t *stack, int sock, const void *data, size_t len, int flags, const tern_sockaddr_t *to)
 {
+    static const socket_op_t op = {socket_tcp_send_, socket_udp_send_};
     if (stack == NULL || (data == NULL && len != 0u))
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL) {
-        if (s->type == TERN_SOCK_STREAM)
-            r = to != NULL ? TERN_ERR_STATE : socket_tcp_send(stack, &s, data, len, flags); /* EISCONN-like */
-        else
-            r = socket_udp_sendto(stack, &s, data, len, flags, to);
-    }
-    socket_unlock(stack);
-    return r;
+    socket_io_args_t a = {(void *)(uintptr_t)data, len, flags, NULL, to, NULL};
+    return socket_call(stack, sock, &op, &a);
 }
 
 int tern_send(tern_stack_t *stack, int sock, const void *data, size_t len, int flags)
@@ -380,60 +460,74 @@ int tern_send(tern_stack_t *stack, int sock, const void *data, size_t len, int f
 
 /* ---- zero copy, TCP ------------------------------------------------------------ */
 
+typedef struct socket_span_args {
+    void *span; /* const uint8_t ** (receive) or uint8_t ** (send) */
+    size_t n;   /* consume / commit */
+    int flags;
+} socket_span_args_t;
+
+static int socket_tcp_recv_span_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_span_args_t *a = arg;
+    return socket_tcp_recv_span(stack, sp, a->span, a->flags);
+}
+
+static int socket_tcp_recv_consume_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_span_args_t *a = arg;
+    return socket_tcp_recv_consume(stack, *sp, a->n);
+}
+
+static int socket_tcp_send_span_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_span_args_t *a = arg;
+    return socket_tcp_send_span(stack, sp, a->span, a->flags);
+}
+
+static int socket_tcp_send_commit_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_span_args_t *a = arg;
+    return socket_tcp_send_commit(stack, *sp, a->n);
+}
+
 int tern_recv_span(tern_stack_t *stack, int sock, const uint8_t **span, int flags)
 {
+    static const socket_op_t op = {socket_tcp_recv_span_, NULL};
     if (span != NULL)
         *span = NULL;
     if (stack == NULL || span == NULL || (flags & TERN_MSG_PEEK))
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_recv_span(stack, &s, span, flags) : TERN_ERR_NOTSUP;
-    socket_unlock(stack);
-    return r;
+    socket_span_args_t a = {(void *)span, 0, flags};
+    return socket_call(stack, sock, &op, &a);
 }
 
 int tern_recv_consume(tern_stack_t *stack, int sock, size_t n)
 {
+    static const socket_op_t op = {socket_tcp_recv_consume_, NULL};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_recv_consume(stack, s, n) : TERN_ERR_NOTSUP;
-    socket_unlock(stack);
-    return r;
+    socket_span_args_t a = {NULL, n, 0};
+    return socket_call(stack, sock, &op, &a);
 }
 
 int tern_send_span(tern_stack_t *stack, int sock, uint8_t **span, int flags)
 {
+    static const socket_op_t op = {socket_tcp_send_span_, NULL};
     if (span != NULL)
         *span = NULL;
     if (stack == NULL || span == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_send_span(stack, &s, span, flags) : TERN_ERR_NOTSUP;
-    socket_unlock(stack);
-    return r;
+    socket_span_args_t a = {span, 0, flags};
+    return socket_call(stack, sock, &op, &a);
 }
 
 int tern_send_commit(tern_stack_t *stack, int sock, size_t n)
 {
+    static const socket_op_t op = {socket_tcp_send_commit_, NULL};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r = TERN_ERR_BADF;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s != NULL)
-        r = s->type == TERN_SOCK_STREAM ? socket_tcp_send_commit(stack, s, n) : TERN_ERR_NOTSUP;
-    socket_unlock(stack);
-    return r;
+    socket_span_args_t a = {NULL, n, 0};
+    return socket_call(stack, sock, &op, &a);
 }
 
 /* ---- UDP zero copy ------------------------------------------------------------- */
@@ -459,21 +553,29 @@ void tern_socket_netbuf_release(tern_stack_t *stack, tern_netbuf_t *nb)
     socket_unlock(stack);
 }
 
+typedef struct socket_netbuf_args {
+    tern_netbuf_t *nb;
+    const tern_sockaddr_t *to;
+    int taken;
+} socket_netbuf_args_t;
+
+static int socket_udp_send_netbuf_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    socket_netbuf_args_t *a = arg;
+    a->taken = 1;
+    return socket_udp_send_netbuf(stack, *sp, a->nb, a->to);
+}
+
 int tern_sendto_netbuf(tern_stack_t *stack, int sock, tern_netbuf_t *nb, int flags, const tern_sockaddr_t *to)
 {
+    static const socket_op_t op = {NULL, socket_udp_send_netbuf_};
     (void)flags; /* a UDP send with its buffer in hand never blocks */
     if (stack == NULL || nb == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    int r;
-    tern_socket_t *s = socket_lookup(stack, sock);
-    if (s == NULL || s->type != TERN_SOCK_DGRAM) {
-        tern_netbuf_release(&stack->netbufs, nb);
-        r = s == NULL ? TERN_ERR_BADF : TERN_ERR_NOTSUP;
-    } else {
-        r = socket_udp_send_netbuf(stack, s, nb, to);
-    }
-    socket_unlock(stack);
+    socket_netbuf_args_t a = {nb, to, 0};
+    int r = socket_call(stack, sock, &op, &a);
+    if (!a.taken) /* not an open UDP socket: the buffer is released all the same */
+        tern_socket_netbuf_release(stack, nb);
     return r;
 }
 
@@ -546,36 +648,50 @@ static int socket_getopt_common(tern_socket_t *s, int opt, uint32_t *value)
     }
 }
 
+typedef struct socket_opt_args {
+    int opt;
+    uint32_t value; /* set */
+    uint32_t *out;  /* get */
+} socket_opt_args_t;
+
+static int socket_setopt_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_opt_args_t *a = arg;
+    tern_socket_t *s = *sp;
+    (void)stack;
+    int r = socket_setopt_common(s, a->opt, a->value);
+    if (r == SOCKET_OPT_TYPE_)
+        r = s->type == TERN_SOCK_STREAM ? socket_tcp_setopt(s, a->opt, a->value) : socket_udp_setopt(s, a->opt, a->value);
+    return r;
+}
+
+static int socket_getopt_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_opt_args_t *a = arg;
+    tern_socket_t *s = *sp;
+    (void)stack;
+    int r = socket_getopt_common(s, a->opt, a->out);
+    if (r == SOCKET_OPT_TYPE_)
+        r = s->type == TERN_SOCK_STREAM ? socket_tcp_getopt(s, a->opt, a->out) : socket_udp_getopt(s, a->opt, a->out);
+    return r;
+}
+
 int tern_setsockopt(tern_stack_t *stack, int sock, int opt, uint32_t value)
 {
+    static const socket_op_t op = {socket_setopt_, socket_setopt_};
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    tern_socket_t *s = socket_lookup(stack, sock);
-    int r = TERN_ERR_BADF;
-    if (s != NULL) {
-        r = socket_setopt_common(s, opt, value);
-        if (r == SOCKET_OPT_TYPE_)
-            r = s->type == TERN_SOCK_STREAM ? socket_tcp_setopt(stack, s, opt, value) : socket_udp_setopt(s, opt, value);
-    }
-    socket_unlock(stack);
-    return r;
+    socket_opt_args_t a = {opt, value, NULL};
+    return socket_call(stack, sock, &op, &a);
 }
 
 int tern_getsockopt(tern_stack_t *stack, int sock, int opt, uint32_t *value)
 {
+    static const socket_op_t op = {socket_getopt_, socket_getopt_};
     if (stack == NULL || value == NULL)
         return TERN_ERR_INVAL;
-    socket_lock(stack);
-    tern_socket_t *s = socket_lookup(stack, sock);
-    int r = TERN_ERR_BADF;
-    if (s != NULL) {
-        r = socket_getopt_common(s, opt, value);
-        if (r == SOCKET_OPT_TYPE_)
-            r = s->type == TERN_SOCK_STREAM ? socket_tcp_getopt(s, opt, value) : socket_udp_getopt(s, opt, value);
-    }
-    socket_unlock(stack);
-    return r;
+    socket_opt_args_t a = {opt, 0, value};
+    return socket_call(stack, sock, &op, &a);
 }
 
 #if TERN_OS

@@ -1,6 +1,7 @@
 /* The socket structure and the helpers shared by the socket layer's files
- * (not API): socket.c (table, locking, waiting, the calls' type switches,
- * options, poll, netstat), socket_udp.c and socket_tcp.c. */
+ * (not API): socket.c (table, locking, waiting, the calls by id through
+ * one lock/lookup/type-dispatch helper, options, poll, netstat),
+ * socket_udp.c and socket_tcp.c. */
 #ifndef TERN_SOCKET_INTERNAL_H
 #define TERN_SOCKET_INTERNAL_H
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include "tern/stack.h"
 #include "tern/udp.h"
+#include "../net/tcp_internal.h"
 
 /* socket flags */
 #define SOCK_F_NONBLOCK 0x01u
@@ -28,39 +30,42 @@ typedef struct socket_udp {
 
 /* TCP socket states (the connection's own state is tern_tcp_state(pcb)). */
 enum socket_tcp_state {
-    STCP_NEW = 0,    /* created, maybe bound */
-    STCP_LISTEN,     /* listening: pcb is the listener */
+    STCP_NEW = 0,    /* created, maybe bound (pcb->local_port); the pcb is not linked */
+    STCP_LISTEN,     /* listening: the pcb is the listener */
     STCP_CONNECTING, /* SYN sent */
     STCP_CONNECTED,  /* established at some point; pcb may be CLOSED (both FINs done) */
-    STCP_DEAD        /* the connection died (reset, timeout, refused): pcb gone, err says why */
+    STCP_DEAD        /* the connection died (reset, timeout, refused): the pcb is unlinked, err says why */
 };
 
 /* zero-copy spans handed out and not yet consumed / committed */
 #define STCP_SPAN_RX 0x01u
 #define STCP_SPAN_TX 0x02u
 
-/* TCP part. Options set before listen/connect are kept here and applied to
- * the pcb when it exists. */
-typedef struct socket_tcp {
-    tern_tcp_pcb_t *pcb;     /* listener or connection; NULL before, and once it died */
-    tern_tcp_pcb_t **queue;  /* listener: a ring of backlog established connections waiting for accept */
-    uint8_t *held_rx;        /* a ring kept for an outstanding span when the connection died */
-    uint8_t *held_tx;
-    uint8_t *tx_span;        /* the send span handed out (the ring may restart at 0 under it) */
-    uint32_t rcvbuf, sndbuf; /* ring sizes (effective) */
-    uint32_t ka_idle, ka_intvl;
-    uint32_t linger;         /* ms, UINT32_MAX = off */
-    uint16_t local_port;     /* bound port (0: none / ephemeral) */
-    int8_t err;              /* why it died (STCP_DEAD), a tern_err_t */
-    uint8_t state;           /* enum socket_tcp_state */
-    uint8_t opts;            /* TERN_TCP_OPT_* */
-    uint8_t ka_cnt;
+/* A listener's queue (allocated at tern_listen, SOCKET, owner = its id): a
+ * ring of backlog established connections waiting for tern_accept. */
+typedef struct socket_listen {
     uint8_t backlog, qhead, qlen;
-    uint8_t span;            /* STCP_SPAN_* */
+    tern_tcp_pcb_t *queue[]; /* backlog slots */
+} socket_listen_t;
+
+/* TCP part. The connection structure (struct tern_tcp_pcb) sits right
+ * before the socket in the same block (socket_tcp_pcb), from tern_socket()
+ * to the end of the connection: options go straight into it, and its rings
+ * stay there while a zero-copy span of them is out, even after it died. */
+typedef struct socket_tcp {
+    union {
+        uint8_t *tx_span;        /* connection: the send span handed out (the ring may restart at 0 under it) */
+        socket_listen_t *listen; /* listener */
+    };
+    uint32_t linger;             /* ms, UINT32_MAX = off */
+    int8_t err;                  /* why it died (STCP_DEAD), a tern_err_t */
+    uint8_t state;               /* enum socket_tcp_state */
+    uint8_t span;                /* STCP_SPAN_* */
 } socket_tcp_t;
 
 /* One socket: allocated at tern_socket() (SOCKET, owner = id), only as
- * large as its type needs (the union's member for that type). */
+ * large as its type needs (the union's member for that type); a TCP
+ * socket's block starts with its connection structure. */
 typedef struct tern_socket {
     uint32_t serial; /* tells this socket from a later one with the same id */
     uint16_t id;
@@ -79,6 +84,25 @@ typedef struct tern_socket {
 
 #define SOCKET_SIZE_UDP (offsetof(tern_socket_t, u) + sizeof(socket_udp_t))
 #define SOCKET_SIZE_TCP (offsetof(tern_socket_t, u) + sizeof(socket_tcp_t))
+/* A TCP socket's one block: the connection, then the socket (pointer
+ * alignment: sizeof a struct with pointers keeps it). */
+#define SOCKET_TCP_BLOCK (sizeof(struct tern_tcp_pcb) + SOCKET_SIZE_TCP)
+/* Its size as a type, for the firmware size table (firmware/sizes.c). */
+typedef char socket_tcp_block_t[SOCKET_TCP_BLOCK];
+/* Its gross cost on the heap (tern/heap.h: round to 8, plus the header). */
+#define SOCKET_TCP_BLOCK_GROSS \
+    (((SOCKET_TCP_BLOCK + TERN_HEAP_ALIGN - 1u) & ~(size_t)(TERN_HEAP_ALIGN - 1u)) + TERN_HEAP_HEADER)
+/* Issue #5: an idle established connection on the sockets API, rings
+ * aside and heap header included, costs at most 256 bytes on a 32-bit
+ * target (232 + 8 with TERN_OS=1: 240 + 8). */
+#if UINTPTR_MAX == 0xFFFFFFFFu
+_Static_assert(SOCKET_TCP_BLOCK_GROSS <= 256u, "an idle TCP socket (connection + socket + heap header) must fit 256 bytes");
+#endif
+
+static inline tern_tcp_pcb_t *socket_tcp_pcb(const tern_socket_t *s)
+{
+    return (tern_tcp_pcb_t *)(void *)((uintptr_t)(const void *)s - sizeof(struct tern_tcp_pcb));
+}
 
 /* ---- socket.c: shared by the type files ---------------------------------- */
 void socket_lock(const tern_stack_t *stack);
@@ -86,10 +110,12 @@ void socket_unlock(const tern_stack_t *stack);
 /* Wake blocked threads, when there are any (lock held). */
 void socket_wake(const tern_stack_t *stack);
 tern_socket_t *socket_lookup(const tern_stack_t *stack, int id);
-/* A new socket structure of type with a free id, in the table (lock held);
+/* A new socket structure of type with a free id, in the table (lock held),
+ * zeroed (a TCP socket's connection structure too, not yet initialized);
  * NULL: no id or no memory. */
 tern_socket_t *socket_new(tern_stack_t *stack, int type);
-/* Take it out of the table and free the structure (lock held). */
+/* Take it out of the table and free the structure (lock held); a TCP
+ * socket's block goes with its connection (socket_tcp_free). */
 void socket_release(tern_stack_t *stack, tern_socket_t *s);
 /* Can this call block (an OS, a wait hook, and neither DONTWAIT nor NONBLOCK)? */
 int socket_blocking(const tern_stack_t *stack, const tern_socket_t *s, int flags);
@@ -133,7 +159,7 @@ void socket_udp_info(const tern_socket_t *s, tern_socket_info_t *row);
  * net/udp_internal.h) */
 
 /* ---- socket_tcp.c ----------------------------------------------------------- */
-void socket_tcp_init(tern_socket_t *s);
+void socket_tcp_init(tern_stack_t *stack, tern_socket_t *s);
 void socket_tcp_free(tern_stack_t *stack, tern_socket_t *s);
 int socket_tcp_close(tern_stack_t *stack, tern_socket_t **sp);
 int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t *local);
@@ -148,7 +174,7 @@ int socket_tcp_recv_span(tern_stack_t *stack, tern_socket_t **sp, const uint8_t 
 int socket_tcp_recv_consume(tern_stack_t *stack, tern_socket_t *s, size_t n);
 int socket_tcp_send_span(tern_stack_t *stack, tern_socket_t **sp, uint8_t **span, int flags);
 int socket_tcp_send_commit(tern_stack_t *stack, tern_socket_t *s, size_t n);
-int socket_tcp_setopt(tern_stack_t *stack, tern_socket_t *s, int opt, uint32_t value);
+int socket_tcp_setopt(tern_socket_t *s, int opt, uint32_t value);
 int socket_tcp_getopt(const tern_socket_t *s, int opt, uint32_t *value);
 uint16_t socket_tcp_revents(const tern_socket_t *s);
 void socket_tcp_info(const tern_socket_t *s, tern_socket_info_t *row);

@@ -11,8 +11,9 @@
  * These few lines reach into struct tern_tcp_pcb; docs/sockets.md lists the
  * raw-API calls that would replace them. */
 
-/* Charge the connection's structure and existing rings to owner (the raw
- * tern_tcp_set_owner only changes the owner of later allocations). */
+/* Charge the connection's block (structure and socket) and existing rings
+ * to owner (the raw tern_tcp_set_owner only changes the owner of later
+ * allocations). */
 static void stcp_charge(tern_tcp_pcb_t *pcb, unsigned owner)
 {
     tern_ledger_t *ledger = &pcb->stack->ledger;
@@ -52,6 +53,14 @@ static uint32_t stcp_sndbuf(const tern_tcp_pcb_t *pcb)
     return pcb->sbuf_size;
 }
 
+/* The TERN_TCP_OPT_* bits the connection has now. */
+static unsigned stcp_opts(const tern_tcp_pcb_t *pcb)
+{
+    return ((pcb->flags & TF_NODELAY) ? TERN_TCP_OPT_NODELAY : 0u) |
+           ((pcb->flags & TF_KEEPALIVE) ? TERN_TCP_OPT_KEEPALIVE : 0u) |
+           ((pcb->flags & TF_NOSACK) ? TERN_TCP_OPT_NOSACK : 0u) | ((pcb->flags & TF_NOTS) ? TERN_TCP_OPT_NOTS : 0u);
+}
+
 static void stcp_addrs(const tern_tcp_pcb_t *pcb, tern_sockaddr_t *local, tern_sockaddr_t *remote)
 {
     if (local != NULL) {
@@ -64,22 +73,41 @@ static void stcp_addrs(const tern_tcp_pcb_t *pcb, tern_sockaddr_t *local, tern_s
     }
 }
 
-/* The connection dies while the application holds a span of one of its
- * rings: keep that ring (charged to the socket already) until the span is
- * consumed / committed or the socket closed, so that the application never
- * touches freed memory. */
-static void stcp_keep_spans(socket_tcp_t *t, tern_tcp_pcb_t *pcb)
+/* Is the connection in the stack's list (listening, opening, or
+ * established at some point and not dead)? NEW and DEAD ones are not. */
+static int stcp_linked(const socket_tcp_t *t)
 {
-    if ((t->span & STCP_SPAN_RX) && pcb->rbuf != NULL) {
-        t->held_rx = pcb->rbuf;
-        pcb->rbuf = NULL;
-        pcb->rbuf_len = 0;
-    }
-    if ((t->span & STCP_SPAN_TX) && pcb->sbuf != NULL) {
-        t->held_tx = pcb->sbuf;
-        pcb->sbuf = NULL;
-        pcb->sbuf_len = 0;
-    }
+    return t->state == STCP_LISTEN || t->state == STCP_CONNECTING || t->state == STCP_CONNECTED;
+}
+
+static void stcp_rbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    tern_mem_free(&stack->ledger, pcb->rbuf);
+    pcb->rbuf = NULL;
+    pcb->rbuf_len = 0;
+    pcb->rbuf_head = 0;
+}
+
+/* The connection died: its rings go, except one the application holds a
+ * span of, which stays (charged to the socket) until the span is consumed
+ * / committed or the socket closed, so that the application never touches
+ * freed memory. */
+static void stcp_drop_rings(tern_stack_t *stack, const socket_tcp_t *t, tern_tcp_pcb_t *pcb)
+{
+    if (!(t->span & STCP_SPAN_RX))
+        stcp_rbuf_free(stack, pcb);
+    pcb->rbuf_len = 0;
+    if (!(t->span & STCP_SPAN_TX))
+        tcp_sbuf_free(stack, pcb);
+    pcb->sbuf_len = 0;
+}
+
+/* The socket's connection is over for it: state DEAD with err. */
+static void stcp_dead(tern_tcp_pcb_t *pcb, socket_tcp_t *t, int err)
+{
+    stcp_drop_rings(stcp_stack(pcb), t, pcb);
+    t->state = STCP_DEAD;
+    t->err = (int8_t)err;
 }
 
 /* ---- wake-up rules ---------------------------------------------------------- */
@@ -127,16 +155,12 @@ static void stcp_on_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
     socket_wake(stcp_stack(pcb));
 }
 
-/* The connection died (reset, timeout, refused, no memory): the handle is
- * freed when this returns. */
+/* The connection died (reset, timeout, refused, no memory): it is
+ * unlinked when this returns, its structure stays the socket's (TF_HELD). */
 static void stcp_on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
 {
     tern_socket_t *s = arg;
-    socket_tcp_t *t = &s->u.tcp;
-    stcp_keep_spans(t, pcb);
-    t->pcb = NULL;
-    t->state = STCP_DEAD;
-    t->err = (int8_t)err;
+    stcp_dead(pcb, &s->u.tcp, err);
     s->error = err;
     socket_wake(stcp_stack(pcb));
 }
@@ -153,17 +177,26 @@ static const tern_tcp_callbacks_t stcp_conn_cbs = {
 
 static int stcp_on_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb);
 
-static void stcp_queue_remove(socket_tcp_t *t, const tern_tcp_pcb_t *pcb)
+static void stcp_queue_remove(socket_listen_t *l, const tern_tcp_pcb_t *pcb)
 {
-    for (unsigned i = 0; i < t->qlen; i++) {
-        unsigned at = (t->qhead + i) % t->backlog;
-        if (t->queue[at] != pcb)
+    for (unsigned i = 0; i < l->qlen; i++) {
+        unsigned at = (l->qhead + i) % l->backlog;
+        if (l->queue[at] != pcb)
             continue;
-        for (unsigned j = i; j + 1u < t->qlen; j++)
-            t->queue[(t->qhead + j) % t->backlog] = t->queue[(t->qhead + j + 1u) % t->backlog];
-        t->qlen--;
+        for (unsigned j = i; j + 1u < l->qlen; j++)
+            l->queue[(l->qhead + j) % l->backlog] = l->queue[(l->qhead + j + 1u) % l->backlog];
+        l->qlen--;
         return;
     }
+}
+
+/* The oldest waiting connection, out of the queue. */
+static tern_tcp_pcb_t *stcp_queue_pop(socket_listen_t *l)
+{
+    tern_tcp_pcb_t *pcb = l->queue[l->qhead];
+    l->qhead = (uint8_t)((l->qhead + 1u) % l->backlog);
+    l->qlen--;
+    return pcb;
 }
 
 /* A connection waiting for tern_accept died: it leaves the queue. */
@@ -171,7 +204,7 @@ static void stcp_on_pending_error(void *arg, tern_tcp_pcb_t *pcb, int err)
 {
     tern_socket_t *s = arg;
     (void)err;
-    stcp_queue_remove(&s->u.tcp, pcb);
+    stcp_queue_remove(s->u.tcp.listen, pcb);
 }
 
 static const tern_tcp_callbacks_t stcp_listen_cbs = {.accept = stcp_on_accept};
@@ -182,12 +215,12 @@ static const tern_tcp_callbacks_t stcp_pending_cbs = {.error = stcp_on_pending_e
 static int stcp_on_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb)
 {
     tern_socket_t *s = arg;
-    socket_tcp_t *t = &s->u.tcp;
+    socket_listen_t *l = s->u.tcp.listen;
     (void)listener;
-    if (t->qlen >= t->backlog)
+    if (l->qlen >= l->backlog)
         return TERN_ERR_NOMEM;
-    t->queue[(t->qhead + t->qlen) % t->backlog] = pcb;
-    t->qlen++;
+    l->queue[(l->qhead + l->qlen) % l->backlog] = pcb;
+    l->qlen++;
     tern_tcp_set_callbacks(pcb, &stcp_pending_cbs, s);
     socket_wake(stcp_stack(pcb));
     return TERN_OK;
@@ -195,64 +228,42 @@ static int stcp_on_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *p
 
 /* ---- life cycle -------------------------------------------------------------- */
 
-void socket_tcp_init(tern_socket_t *s)
+void socket_tcp_init(tern_stack_t *stack, tern_socket_t *s)
 {
-    socket_tcp_t *t = &s->u.tcp;
-    t->rcvbuf = TERN_TCP_RCVBUF;
-    t->sndbuf = TERN_TCP_SNDBUF;
-    t->ka_idle = TERN_TCP_KEEPIDLE_MS;
-    t->ka_intvl = TERN_TCP_KEEPINTVL_MS;
-    t->ka_cnt = TERN_TCP_KEEPCNT;
-    t->linger = UINT32_MAX;
-    t->state = STCP_NEW;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
+    tcp_pcb_init(stack, pcb, s->id);
+    /* A socket starts from no options, whatever the stack's raw default. */
+    tern_tcp_set_options(pcb, 0);
+    pcb->flags |= TF_HELD;
+    tern_tcp_set_callbacks(pcb, &stcp_conn_cbs, s);
+    s->u.tcp.linger = UINT32_MAX;
+    s->u.tcp.state = STCP_NEW;
 }
 
-/* The socket's options onto a new pcb (listener or active open). */
-static void stcp_apply(socket_tcp_t *t, tern_tcp_pcb_t *pcb)
-{
-    tern_tcp_set_options(pcb, t->opts);
-    (void)tern_tcp_set_keepalive(pcb, t->ka_idle, t->ka_intvl, t->ka_cnt);
-    (void)tern_tcp_set_bufsizes(pcb, 0, t->sndbuf);
-    if (tern_tcp_set_bufsizes(pcb, t->rcvbuf, 0) != TERN_OK) {
-        /* An active open fixed its window scale in the SYN already (the
-         * raw connect takes no ring size): the largest ring that scale can
-         * announce. */
-        uint32_t most = (uint32_t)0xFFFFu << pcb->rcv_wscale;
-        if (tern_tcp_set_bufsizes(pcb, most, 0) == TERN_OK)
-            t->rcvbuf = most;
-        else
-            t->rcvbuf = pcb->rbuf_size;
-    }
-}
-
+/* The socket is closed (out of the table already): the block goes now,
+ * or with the connection when it closes in the background. */
 void socket_tcp_free(tern_stack_t *stack, tern_socket_t *s)
 {
     socket_tcp_t *t = &s->u.tcp;
-    tern_mem_free(&stack->ledger, t->held_rx);
-    tern_mem_free(&stack->ledger, t->held_tx);
-    t->held_rx = t->held_tx = NULL;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (t->state == STCP_LISTEN) {
         /* Connections nobody accepted are reset. */
-        while (t->qlen != 0u) {
-            tern_tcp_pcb_t *pcb = t->queue[t->qhead];
-            t->qhead = (uint8_t)((t->qhead + 1u) % t->backlog);
-            t->qlen--;
-            tern_tcp_abort(pcb);
-        }
-        (void)tern_tcp_close(t->pcb);
-        tern_mem_free(&stack->ledger, t->queue);
-        t->queue = NULL;
-    } else if (t->pcb != NULL) {
-        if (t->linger == 0u) {
-            tern_tcp_abort(t->pcb);
-        } else {
-            /* Closing in the background: the stack's from now on, so that
-             * a new socket with this id starts with nothing. */
-            stcp_charge(t->pcb, TERN_OWNER_STACK);
-            (void)tern_tcp_close(t->pcb);
-        }
+        socket_listen_t *l = t->listen;
+        while (l->qlen != 0u)
+            tern_tcp_abort(stcp_queue_pop(l));
+        tern_mem_free(&stack->ledger, l);
+        t->listen = NULL;
+        (void)tern_tcp_close(pcb); /* frees the block */
+    } else if (!stcp_linked(t)) {
+        tcp_pcb_destroy(stack, pcb); /* never linked, or dead: rings a span kept too */
+    } else if (t->linger == 0u) {
+        tern_tcp_abort(pcb);
+    } else {
+        /* Closing in the background: the stack's from now on, so that a
+         * new socket with this id starts with nothing. */
+        stcp_charge(pcb, TERN_OWNER_STACK);
+        (void)tern_tcp_close(pcb);
     }
-    t->pcb = NULL;
 }
 
 /* TERN_SO_LINGER N: wait (up to N ms) until the queued bytes and the FIN
@@ -261,14 +272,14 @@ int socket_tcp_close(tern_stack_t *stack, tern_socket_t **sp)
 {
     tern_socket_t *s = *sp;
     socket_tcp_t *t = &s->u.tcp;
-    if (t->state != STCP_CONNECTED || t->pcb == NULL || t->linger == 0u || t->linger == UINT32_MAX ||
-        !socket_blocking(stack, s, 0) || tern_tcp_recv_avail(t->pcb) != 0u)
+    if (t->state != STCP_CONNECTED || t->linger == 0u || t->linger == UINT32_MAX || !socket_blocking(stack, s, 0) ||
+        tern_tcp_recv_avail(socket_tcp_pcb(s)) != 0u)
         return TERN_OK;
     socket_touch_time(stack);
-    (void)tern_tcp_shutdown(t->pcb);
+    (void)tern_tcp_shutdown(socket_tcp_pcb(s));
     s->flags |= SOCK_F_SHUT_WR;
     uint32_t start = socket_now(stack);
-    while (t->pcb != NULL && !stcp_fin_acked(t->pcb)) {
+    while (stcp_linked(t) && !stcp_fin_acked(socket_tcp_pcb(s))) {
         uint32_t elapsed = socket_now(stack) - start;
         if (elapsed >= t->linger) {
             t->linger = 0; /* ran out: abort */
@@ -292,9 +303,11 @@ static int stcp_port_taken(const tern_stack_t *stack, uint16_t port)
     for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
         if (p->local_port == port)
             return 1;
+    /* Bound sockets not listening yet. */
     for (unsigned i = 0; i < TERN_SOCKET_MAX; i++) {
         const tern_socket_t *o = stack->sockets.slots[i];
-        if (o != NULL && o->type == TERN_SOCK_STREAM && o->u.tcp.local_port == port)
+        if (o != NULL && o->type == TERN_SOCK_STREAM && o->u.tcp.state == STCP_NEW &&
+            socket_tcp_pcb(o)->local_port == port)
             return 1;
     }
     return 0;
@@ -302,8 +315,8 @@ static int stcp_port_taken(const tern_stack_t *stack, uint16_t port)
 
 int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t *local)
 {
-    socket_tcp_t *t = &s->u.tcp;
-    if (t->state != STCP_NEW || t->local_port != 0u)
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
+    if (s->u.tcp.state != STCP_NEW || pcb->local_port != 0u)
         return TERN_ERR_INVAL;
     if (local->addr != 0u) {
         const tern_netif_t *nif = stack->netifs;
@@ -314,23 +327,25 @@ int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t
     }
     if (local->port != 0u && stcp_port_taken(stack, local->port))
         return TERN_ERR_ADDRINUSE;
-    t->local_port = local->port;
+    pcb->local_port = local->port;
     return TERN_OK;
 }
 
 int socket_tcp_listen(tern_stack_t *stack, tern_socket_t *s, int backlog)
 {
     socket_tcp_t *t = &s->u.tcp;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (t->state == STCP_LISTEN)
         return TERN_OK;
     if (t->state != STCP_NEW)
         return TERN_ERR_STATE;
     unsigned bl = backlog < 1 ? 1u : backlog > TERN_TCP_BACKLOG_MAX ? TERN_TCP_BACKLOG_MAX : (unsigned)backlog;
-    /* A ring of pointers to waiting connections (uintptr_t-sized slots). */
-    tern_tcp_pcb_t **queue = tern_mem_alloc(&stack->ledger, bl * sizeof(uintptr_t), TERN_MEM_SOCKET, s->id);
-    if (queue == NULL)
+    /* The header and a pointer-sized (uintptr_t) slot per backlog entry. */
+    socket_listen_t *l = tern_mem_zalloc(&stack->ledger, offsetof(socket_listen_t, queue) + bl * sizeof(uintptr_t),
+                                         TERN_MEM_SOCKET, s->id);
+    if (l == NULL)
         return TERN_ERR_NOMEM;
-    uint16_t port = t->local_port;
+    uint16_t port = pcb->local_port;
     /* Unbound: an ephemeral port (RFC 6056 algorithm 1, a random start). */
     uint32_t start = stack->port->random32(stack->port->ctx);
     for (unsigned i = 0; port == 0u && i < 16384u; i++) {
@@ -338,19 +353,14 @@ int socket_tcp_listen(tern_stack_t *stack, tern_socket_t *s, int backlog)
         if (!stcp_port_taken(stack, cand))
             port = cand;
     }
-    int err = TERN_ERR_ADDRINUSE;
-    tern_tcp_pcb_t *pcb = port != 0u ? tern_tcp_listen(stack, port, bl, &stcp_listen_cbs, s, &err) : NULL;
-    if (pcb == NULL) {
-        tern_mem_free(&stack->ledger, queue);
+    int err = port != 0u ? tcp_pcb_listen(stack, pcb, port, bl) : TERN_ERR_ADDRINUSE;
+    if (err != TERN_OK) {
+        tern_mem_free(&stack->ledger, l);
         return err;
     }
-    stcp_charge(pcb, s->id);
-    stcp_apply(t, pcb);
-    t->pcb = pcb;
-    t->queue = queue;
-    t->backlog = (uint8_t)bl;
-    t->qhead = t->qlen = 0;
-    t->local_port = port;
+    tern_tcp_set_callbacks(pcb, &stcp_listen_cbs, s);
+    l->backlog = (uint8_t)bl;
+    t->listen = l;
     t->state = STCP_LISTEN;
     return TERN_OK;
 }
@@ -362,28 +372,22 @@ typedef struct stcp_accept_args {
 static int stcp_try_accept(tern_stack_t *stack, tern_socket_t *s, void *arg)
 {
     const stcp_accept_args_t *a = arg;
-    socket_tcp_t *t = &s->u.tcp;
+    const socket_tcp_t *t = &s->u.tcp;
     if (t->state != STCP_LISTEN)
         return TERN_ERR_STATE;
-    if (t->qlen == 0u)
+    if (t->listen->qlen == 0u)
         return TERN_ERR_WOULDBLOCK;
     tern_socket_t *c = socket_new(stack, TERN_SOCK_STREAM);
     if (c == NULL)
         return TERN_ERR_NOMEM; /* the connection stays queued */
-    tern_tcp_pcb_t *pcb = t->queue[t->qhead];
-    t->qhead = (uint8_t)((t->qhead + 1u) % t->backlog);
-    t->qlen--;
+    /* The connection moves into the new socket's block (it inherited the
+     * listener's ring sizes, Nagle and keep-alive settings already). */
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(c);
+    tcp_pcb_move(stack, stcp_queue_pop(t->listen), pcb);
+    pcb->flags |= TF_HELD;
     socket_tcp_t *ct = &c->u.tcp;
-    /* The listener's options (the pcb inherited its ring sizes, Nagle and
-     * keep-alive settings already). */
-    *ct = *t;
-    ct->queue = NULL;
-    ct->held_rx = ct->held_tx = NULL;
-    ct->backlog = ct->qhead = ct->qlen = 0;
-    ct->span = 0;
-    ct->pcb = pcb;
+    ct->linger = t->linger;
     ct->state = STCP_CONNECTED;
-    ct->local_port = 0;
 #if TERN_OS
     c->rcvtimeo = s->rcvtimeo;
     c->sndtimeo = s->sndtimeo;
@@ -422,11 +426,10 @@ static int stcp_connect_wait(tern_stack_t *stack, tern_socket_t **sp)
     int r = socket_retry(stack, sp, 0, SOCKET_WAIT_SEND, TERN_ERR_INPROGRESS, stcp_try_connected, NULL);
     if (r == TERN_ERR_TIMEOUT) {
         socket_tcp_t *t = &(*sp)->u.tcp;
-        if (t->pcb != NULL)
-            tern_tcp_abort(t->pcb);
-        t->pcb = NULL;
-        t->state = STCP_DEAD;
-        t->err = TERN_ERR_TIMEOUT;
+        tern_tcp_pcb_t *pcb = socket_tcp_pcb(*sp);
+        if (stcp_linked(t))
+            tcp_pcb_reset(stack, pcb);
+        stcp_dead(pcb, t, TERN_ERR_TIMEOUT);
     }
     return r;
 }
@@ -435,40 +438,41 @@ int socket_tcp_connect(tern_stack_t *stack, tern_socket_t **sp, const tern_socka
 {
     tern_socket_t *s = *sp;
     socket_tcp_t *t = &s->u.tcp;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (remote == NULL || remote->addr == 0u || remote->port == 0u)
         return TERN_ERR_INVAL;
     if (t->state == STCP_CONNECTING) /* a non-blocking connect under way */
         return socket_blocking(stack, s, 0) ? stcp_connect_wait(stack, sp) : TERN_ERR_INPROGRESS;
     if (t->state != STCP_NEW)
         return TERN_ERR_STATE; /* EISCONN, listening, or dead */
-    if (t->local_port != 0u)
+    if (pcb->local_port != 0u)
         return TERN_ERR_NOTSUP;
     socket_touch_time(stack);
-    int err;
-    tern_tcp_pcb_t *pcb = tern_tcp_connect(stack, remote->addr, remote->port, &stcp_conn_cbs, s, &err);
-    if (pcb == NULL)
+    t->state = STCP_CONNECTING; /* before the SYN: an answer may come at once */
+    int err = tcp_pcb_connect(stack, pcb, remote->addr, remote->port);
+    if (err != TERN_OK) {
+        t->state = STCP_NEW;
         return err;
-    stcp_charge(pcb, s->id);
-    stcp_apply(t, pcb);
-    t->pcb = pcb;
-    t->state = STCP_CONNECTING;
+    }
     return socket_blocking(stack, s, 0) ? stcp_connect_wait(stack, sp) : TERN_ERR_INPROGRESS;
 }
 
 int socket_tcp_name(const tern_socket_t *s, tern_sockaddr_t *out, int peer)
 {
     const socket_tcp_t *t = &s->u.tcp;
+    const tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (peer) {
-        if (t->pcb == NULL || t->state == STCP_LISTEN)
+        if (t->state != STCP_CONNECTING && t->state != STCP_CONNECTED)
             return TERN_ERR_STATE;
-        stcp_addrs(t->pcb, NULL, out);
+        stcp_addrs(pcb, NULL, out);
         return TERN_OK;
     }
-    if (t->pcb != NULL && t->state != STCP_LISTEN) {
-        stcp_addrs(t->pcb, out, NULL);
+    if (t->state == STCP_CONNECTING || t->state == STCP_CONNECTED) {
+        stcp_addrs(pcb, out, NULL);
     } else {
+        /* bound or listening: the port, any address; dead: nothing */
         out->addr = 0;
-        out->port = t->local_port;
+        out->port = t->state == STCP_DEAD ? 0u : pcb->local_port;
     }
     return TERN_OK;
 }
@@ -476,20 +480,21 @@ int socket_tcp_name(const tern_socket_t *s, tern_sockaddr_t *out, int peer)
 int socket_tcp_shutdown(tern_stack_t *stack, tern_socket_t *s, int how)
 {
     socket_tcp_t *t = &s->u.tcp;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (t->state == STCP_NEW || t->state == STCP_LISTEN)
         return TERN_ERR_STATE;
     socket_touch_time(stack);
     if (how != TERN_SHUT_WR) {
         s->flags |= SOCK_F_SHUT_RD;
         t->span &= (uint8_t)~STCP_SPAN_RX;
-        if (t->pcb != NULL)
-            (void)tern_tcp_consume(t->pcb, tern_tcp_recv_avail(t->pcb));
+        if (stcp_linked(t))
+            (void)tern_tcp_consume(pcb, tern_tcp_recv_avail(pcb));
     }
     if (how != TERN_SHUT_RD) {
         s->flags |= SOCK_F_SHUT_WR;
         t->span &= (uint8_t)~STCP_SPAN_TX;
-        if (t->pcb != NULL)
-            (void)tern_tcp_shutdown(t->pcb);
+        if (stcp_linked(t))
+            (void)tern_tcp_shutdown(pcb);
     }
     socket_wake(stack);
     return TERN_OK;
@@ -508,7 +513,7 @@ static int stcp_recv_state(tern_socket_t *s)
     case STCP_CONNECTING:
         return TERN_ERR_WOULDBLOCK;
     case STCP_CONNECTED:
-        return tern_tcp_at_eof(t->pcb) ? 0 : TERN_ERR_WOULDBLOCK;
+        return tern_tcp_at_eof(socket_tcp_pcb(s)) ? 0 : TERN_ERR_WOULDBLOCK;
     case STCP_DEAD:
         s->error = 0; /* reported by this call */
         return t->err;
@@ -526,19 +531,20 @@ typedef struct stcp_recv_args {
 static int stcp_try_recv(tern_stack_t *stack, tern_socket_t *s, void *arg)
 {
     const stcp_recv_args_t *a = arg;
-    socket_tcp_t *t = &s->u.tcp;
-    if (t->state == STCP_CONNECTED && !(s->flags & SOCK_F_SHUT_RD) && tern_tcp_recv_avail(t->pcb) != 0u) {
+    const socket_tcp_t *t = &s->u.tcp;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
+    if (t->state == STCP_CONNECTED && !(s->flags & SOCK_F_SHUT_RD) && tern_tcp_recv_avail(pcb) != 0u) {
         if (a->len == 0u)
             return 0;
         if (a->flags & TERN_MSG_PEEK) {
             const uint8_t *span;
-            int n = tern_tcp_peek(t->pcb, &span);
+            int n = tern_tcp_peek(pcb, &span);
             size_t k = (size_t)n < a->len ? (size_t)n : a->len;
             memcpy(a->buf, span, k);
             return (int)k;
         }
         socket_touch_time(stack); /* a window update may go out */
-        return tern_tcp_read(t->pcb, a->buf, a->len > 0x7FFFFFFFu ? 0x7FFFFFFFu : a->len);
+        return tern_tcp_read(pcb, a->buf, a->len > 0x7FFFFFFFu ? 0x7FFFFFFFu : a->len);
     }
     return stcp_recv_state(s);
 }
@@ -555,7 +561,7 @@ static int stcp_try_recv_span(tern_stack_t *stack, tern_socket_t *s, void *arg)
     const uint8_t **span = arg;
     socket_tcp_t *t = &s->u.tcp;
     if (t->state == STCP_CONNECTED && !(s->flags & SOCK_F_SHUT_RD)) {
-        int n = tern_tcp_peek(t->pcb, span);
+        int n = tern_tcp_peek(socket_tcp_pcb(s), span);
         if (n > 0) {
             t->span |= STCP_SPAN_RX;
             return n;
@@ -572,10 +578,10 @@ int socket_tcp_recv_span(tern_stack_t *stack, tern_socket_t **sp, const uint8_t 
 int socket_tcp_recv_consume(tern_stack_t *stack, tern_socket_t *s, size_t n)
 {
     socket_tcp_t *t = &s->u.tcp;
-    if (t->held_rx != NULL) {
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
+    if (t->state == STCP_DEAD && pcb->rbuf != NULL) {
         /* The connection died under the span: the bytes go with the ring. */
-        tern_mem_free(&stack->ledger, t->held_rx);
-        t->held_rx = NULL;
+        stcp_rbuf_free(stack, pcb);
         t->span &= (uint8_t)~STCP_SPAN_RX;
         return TERN_OK;
     }
@@ -584,7 +590,7 @@ int socket_tcp_recv_consume(tern_stack_t *stack, tern_socket_t *s, size_t n)
     if (s->flags & SOCK_F_SHUT_RD)
         return TERN_OK; /* dropped already */
     socket_touch_time(stack);
-    int r = tern_tcp_consume(t->pcb, n);
+    int r = tern_tcp_consume(pcb, n);
     if (r == TERN_OK)
         t->span &= (uint8_t)~STCP_SPAN_RX;
     return r;
@@ -629,7 +635,7 @@ static int stcp_try_send(tern_stack_t *stack, tern_socket_t *s, void *arg)
     if (r != TERN_OK)
         return r;
     socket_touch_time(stack);
-    r = tern_tcp_write(s->u.tcp.pcb, a->data + a->done, a->len - a->done);
+    r = tern_tcp_write(socket_tcp_pcb(s), a->data + a->done, a->len - a->done);
     if (r < 0)
         return stcp_send_err(r);
     a->done += (size_t)r;
@@ -654,7 +660,7 @@ static int stcp_try_send_span(tern_stack_t *stack, tern_socket_t *s, void *arg)
     int r = stcp_send_state(s);
     if (r != TERN_OK)
         return r;
-    r = tern_tcp_write_span(s->u.tcp.pcb, span);
+    r = tern_tcp_write_span(socket_tcp_pcb(s), span);
     if (r < 0)
         return stcp_send_err(r);
     if (r == 0)
@@ -672,9 +678,10 @@ int socket_tcp_send_span(tern_stack_t *stack, tern_socket_t **sp, uint8_t **span
 int socket_tcp_send_commit(tern_stack_t *stack, tern_socket_t *s, size_t n)
 {
     socket_tcp_t *t = &s->u.tcp;
-    if (t->held_tx != NULL) {
-        tern_mem_free(&stack->ledger, t->held_tx);
-        t->held_tx = NULL;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
+    if (t->state == STCP_DEAD && pcb->sbuf != NULL) {
+        /* The connection died under the span: the ring goes. */
+        tcp_sbuf_free(stack, pcb);
         t->span &= (uint8_t)~STCP_SPAN_TX;
         return t->err;
     }
@@ -689,14 +696,14 @@ int socket_tcp_send_commit(tern_stack_t *stack, tern_socket_t *s, size_t n)
          * keeps its spans long). The bytes move to where the tail is now;
          * the whole ring is free then, so they fit. */
         uint8_t *tail;
-        int room = tern_tcp_write_span(t->pcb, &tail);
+        int room = tern_tcp_write_span(pcb, &tail);
         if (room < 0)
             return stcp_send_err(room);
         if (tail != t->tx_span && (size_t)room >= n)
             memmove(tail, t->tx_span, n);
     }
     socket_touch_time(stack);
-    r = tern_tcp_write_commit(t->pcb, n);
+    r = tern_tcp_write_commit(pcb, n);
     if (r >= 0)
         t->span &= (uint8_t)~STCP_SPAN_TX;
     return stcp_send_err(r);
@@ -704,59 +711,33 @@ int socket_tcp_send_commit(tern_stack_t *stack, tern_socket_t *s, size_t n)
 
 /* ---- options, poll, netstat ------------------------------------------------------ */
 
-int socket_tcp_setopt(tern_stack_t *stack, tern_socket_t *s, int opt, uint32_t value)
+int socket_tcp_setopt(tern_socket_t *s, int opt, uint32_t value)
 {
-    (void)stack;
     socket_tcp_t *t = &s->u.tcp;
-    tern_tcp_pcb_t *pcb = t->pcb;
+    tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     switch (opt) {
     case TERN_SO_RCVBUF:
     case TERN_SO_SNDBUF: {
         if (value < 536u || value > 0x3FFFFFFFu)
             return TERN_ERR_INVAL;
-        int rcv = opt == TERN_SO_RCVBUF;
-        if (pcb != NULL) {
-            int r = tern_tcp_set_bufsizes(pcb, rcv ? value : 0u, rcv ? 0u : value);
-            if (r != TERN_OK)
-                return r;
-        } else if (t->state == STCP_DEAD) {
+        if (t->state == STCP_DEAD)
             return TERN_ERR_STATE;
-        }
-        if (rcv)
-            t->rcvbuf = value;
-        else
-            t->sndbuf = value;
-        return TERN_OK;
+        int rcv = opt == TERN_SO_RCVBUF;
+        return tern_tcp_set_bufsizes(pcb, rcv ? value : 0u, rcv ? 0u : value);
     }
     case TERN_SO_TCP_NODELAY:
     case TERN_SO_KEEPALIVE: {
-        uint8_t bit = opt == TERN_SO_TCP_NODELAY ? TERN_TCP_OPT_NODELAY : TERN_TCP_OPT_KEEPALIVE;
-        if (value != 0u)
-            t->opts |= bit;
-        else
-            t->opts &= (uint8_t)~bit;
-        if (pcb != NULL)
-            tern_tcp_set_options(pcb, t->opts);
+        unsigned bit = opt == TERN_SO_TCP_NODELAY ? TERN_TCP_OPT_NODELAY : TERN_TCP_OPT_KEEPALIVE;
+        unsigned opts = stcp_opts(pcb);
+        tern_tcp_set_options(pcb, value != 0u ? opts | bit : opts & ~bit);
         return TERN_OK;
     }
     case TERN_SO_TCP_KEEPIDLE:
+        return tern_tcp_set_keepalive(pcb, value, pcb->ka_intvl, pcb->ka_count);
     case TERN_SO_TCP_KEEPINTVL:
-    case TERN_SO_TCP_KEEPCNT: {
-        /* tern_tcp_set_keepalive's ranges (tcp.h). */
-        if ((opt == TERN_SO_TCP_KEEPIDLE && (value == 0u || value > 0x3FFFFFFFu)) ||
-            (opt == TERN_SO_TCP_KEEPINTVL && (value == 0u || value > 0x00FFFFFFu)) ||
-            (opt == TERN_SO_TCP_KEEPCNT && (value == 0u || value > 32u)))
-            return TERN_ERR_INVAL;
-        if (opt == TERN_SO_TCP_KEEPIDLE)
-            t->ka_idle = value;
-        else if (opt == TERN_SO_TCP_KEEPINTVL)
-            t->ka_intvl = value;
-        else
-            t->ka_cnt = (uint8_t)value;
-        if (pcb != NULL)
-            return tern_tcp_set_keepalive(pcb, t->ka_idle, t->ka_intvl, t->ka_cnt);
-        return TERN_OK;
-    }
+        return tern_tcp_set_keepalive(pcb, pcb->ka_idle, value, pcb->ka_count);
+    case TERN_SO_TCP_KEEPCNT:
+        return tern_tcp_set_keepalive(pcb, pcb->ka_idle, pcb->ka_intvl, value);
     case TERN_SO_LINGER:
 #if !TERN_OS
         if (value != 0u && value != UINT32_MAX)
@@ -775,31 +756,31 @@ int socket_tcp_setopt(tern_stack_t *stack, tern_socket_t *s, int opt, uint32_t v
 
 int socket_tcp_getopt(const tern_socket_t *s, int opt, uint32_t *value)
 {
-    const socket_tcp_t *t = &s->u.tcp;
+    const tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     switch (opt) {
     case TERN_SO_RCVBUF:
-        *value = t->rcvbuf;
+        *value = pcb->rbuf_size;
         return TERN_OK;
     case TERN_SO_SNDBUF:
-        *value = t->sndbuf;
+        *value = pcb->sbuf_size;
         return TERN_OK;
     case TERN_SO_TCP_NODELAY:
-        *value = (t->opts & TERN_TCP_OPT_NODELAY) != 0u;
+        *value = (pcb->flags & TF_NODELAY) != 0u;
         return TERN_OK;
     case TERN_SO_KEEPALIVE:
-        *value = (t->opts & TERN_TCP_OPT_KEEPALIVE) != 0u;
+        *value = (pcb->flags & TF_KEEPALIVE) != 0u;
         return TERN_OK;
     case TERN_SO_TCP_KEEPIDLE:
-        *value = t->ka_idle;
+        *value = pcb->ka_idle;
         return TERN_OK;
     case TERN_SO_TCP_KEEPINTVL:
-        *value = t->ka_intvl;
+        *value = pcb->ka_intvl;
         return TERN_OK;
     case TERN_SO_TCP_KEEPCNT:
-        *value = t->ka_cnt;
+        *value = pcb->ka_count;
         return TERN_OK;
     case TERN_SO_LINGER:
-        *value = t->linger;
+        *value = s->u.tcp.linger;
         return TERN_OK;
     case TERN_SO_BROADCAST:
     case TERN_SO_REUSEADDR:
@@ -814,13 +795,13 @@ int socket_tcp_getopt(const tern_socket_t *s, int opt, uint32_t *value)
 uint16_t socket_tcp_revents(const tern_socket_t *s)
 {
     const socket_tcp_t *t = &s->u.tcp;
-    const tern_tcp_pcb_t *pcb = t->pcb;
+    const tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     uint16_t ev = 0;
     switch (t->state) {
     case STCP_NEW:
         return TERN_POLLHUP; /* as Linux: neither connected nor listening */
     case STCP_LISTEN:
-        return t->qlen != 0u ? TERN_POLLIN : 0u;
+        return t->listen->qlen != 0u ? TERN_POLLIN : 0u;
     case STCP_CONNECTING:
         return 0;
     case STCP_DEAD:
@@ -840,14 +821,17 @@ uint16_t socket_tcp_revents(const tern_socket_t *s)
 void socket_tcp_info(const tern_socket_t *s, tern_socket_info_t *row)
 {
     const socket_tcp_t *t = &s->u.tcp;
+    const tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     row->state = TERN_TCP_CLOSED;
-    row->local.port = t->local_port;
-    if (t->pcb == NULL)
+    if (!stcp_linked(t)) {
+        row->local.port = t->state == STCP_NEW ? pcb->local_port : 0u; /* bound / dead */
         return;
-    row->state = (uint8_t)tern_tcp_state(t->pcb);
+    }
+    row->state = (uint8_t)tern_tcp_state(pcb);
+    row->local.port = pcb->local_port;
     if (t->state == STCP_LISTEN)
         return;
-    stcp_addrs(t->pcb, &row->local, &row->remote);
-    row->recv_queue = (uint32_t)tern_tcp_recv_avail(t->pcb);
-    row->send_queue = stcp_unacked(t->pcb);
+    stcp_addrs(pcb, &row->local, &row->remote);
+    row->recv_queue = (uint32_t)tern_tcp_recv_avail(pcb);
+    row->send_queue = stcp_unacked(pcb);
 }
