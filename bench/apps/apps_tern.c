@@ -36,6 +36,7 @@ typedef struct sapps {
     bench_tern_cfg_t cfg;
     int listeners[3];
     sconn_t conns[TERN_SOCKET_MAX + 1]; /* by socket id */
+    int hi; /* the highest id in use: the poll loop stops there */
     tern_pollfd_t fds[TERN_SOCKET_MAX + 3];
     pthread_t thread;
     int started;
@@ -50,6 +51,8 @@ static void conn_close(sconn_t *c)
     /* Graceful: the FIN follows the queued bytes in the background. */
     (void)tern_close(g->stack, c->sock);
     c->sock = 0;
+    while (g->hi > 0 && g->conns[g->hi].sock == 0)
+        g->hi--;
     bench_conn_down(g->cnt);
 }
 
@@ -144,6 +147,8 @@ static void accept_all(int listener, int kind)
         bench_http_init(&c->scan);
         c->sock = s;
         c->kind = kind;
+        if (s > g->hi)
+            g->hi = s;
         bench_conn_up(g->cnt);
         tern_setsockopt(g->stack, s, TERN_SO_NONBLOCK, 1);
         if (kind == K_HTTP)
@@ -164,7 +169,7 @@ static void *apps_thread(void *arg)
             g->fds[n].revents = 0;
             n++;
         }
-        for (int s = 1; s <= TERN_SOCKET_MAX; s++) {
+        for (int s = 1; s <= g->hi; s++) {
             sconn_t *c = &g->conns[s];
             if (c->sock == 0)
                 continue;

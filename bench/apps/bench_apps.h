@@ -1,8 +1,9 @@
 /* The benchmark applications, shared by every stack's server program.
  *
- * Three services, written once per stack (apps_kernel.c, apps_lwip.c, and
- * tern's when its TCP lands) on top of what is here, so that each stack
- * serves byte-identical traffic:
+ * Three services, written once per stack and API (apps_kernel.c; lwIP's
+ * sockets API apps_lwip_sock.c and raw API apps_lwip.c; tern's sockets API
+ * apps_tern.c and raw API apps_tern_raw.c) on top of what is here, so that
+ * each stack serves byte-identical traffic:
  *   discard (port 9, RFC 863)   read and drop everything; close on EOF
  *   chargen (port 19, RFC 864)  send a fixed pattern until the peer leaves
  *   http    (port 80)           a fixed small page for every request;

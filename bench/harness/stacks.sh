@@ -21,10 +21,11 @@
 # Needs: BUILD (the build directory), RUN_ID (unique per run), NS_PREFIX, TMP.
 
 # Every driver, in report order.
-STACK_NAMES=(tern ternemb lwip kernel)
+STACK_NAMES=(tern ternemb lwip lwipraw kernel)
 stack_label() {
     case $1 in
-    lwip) echo lwIP ;;
+    lwip) echo "lwIP (sockets API)" ;;
+    lwipraw) echo "lwIP (raw API)" ;;
     ternemb) echo "tern (embedded defaults)" ;;
     *) echo "$1" ;;
     esac
@@ -102,16 +103,26 @@ drv_ternemb_teardown() { tap_teardown ternemb; }
 drv_ternemb_start() { tap_start ternemb "$(tern_server_bin)" "$@" --bufs default; }
 drv_ternemb_budget() { echo "--ram-budget $1"; }
 
-# ---- lwIP 2.1.3 (Debian liblwip-dev), raw API, own TAP netif.
-drv_lwip_check() {
+# ---- lwIP 2.1.3 (Debian liblwip-dev), own TAP netif, two drivers:
+#   lwip      the applications on lwIP's sockets API (apps_lwip_sock.c):
+#             the comparison with tern-server (sockets API on both sides)
+#   lwipraw   the same on lwIP's raw TCP API (apps_lwip.c)
+lwip_check() {
     [ -x "$BUILD/bench/lwip-server" ] && return 0
     echo "not built: $BUILD/bench/lwip-server needs liblwip-dev (apt-get install liblwip-dev)"
     return 1
 }
+drv_lwip_check() { lwip_check; }
 drv_lwip_setup() { tap_setup lwip; }
 drv_lwip_teardown() { tap_teardown lwip; }
-drv_lwip_start() { tap_start lwip "$BUILD/bench/lwip-server" "$@"; }
+drv_lwip_start() { tap_start lwip "$BUILD/bench/lwip-server" "$@" --api sockets; }
 drv_lwip_budget() { echo "--ram-budget $1"; }
+
+drv_lwipraw_check() { lwip_check; }
+drv_lwipraw_setup() { tap_setup lwipraw; }
+drv_lwipraw_teardown() { tap_teardown lwipraw; }
+drv_lwipraw_start() { tap_start lwipraw "$BUILD/bench/lwip-server" "$@" --api raw; }
+drv_lwipraw_budget() { echo "--ram-budget $1"; }
 
 # ---- Linux kernel: the same applications on kernel sockets, server and
 # clients in two namespaces joined by a veth pair.

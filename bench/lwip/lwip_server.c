@@ -2,11 +2,17 @@
  * TAP device (tapif_ram), in one process.
  *
  *   lwip-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES]
- *               [--max-conns N]
+ *               [--max-conns N] [--api sockets|raw]
  *
- * Threads: lwIP's tcpip thread (timers), the TAP reader (frames in), and
- * this one waiting for signals. SIGUSR1 prints the counters and the memory
- * lines ("stat ..."); SIGTERM/SIGINT print them and exit.
+ * --api sockets (the default): the applications on lwIP's sockets API
+ * (apps_lwip_sock.c, one application thread on lwip_poll, as tern-server);
+ * --api raw: on its raw TCP API (apps_lwip.c, callbacks in the stack's
+ * threads).
+ *
+ * Threads: lwIP's tcpip thread (timers), the TAP reader (frames in), the
+ * application thread (sockets API only), and this one waiting for signals.
+ * SIGUSR1 prints the counters and the memory lines ("stat ...");
+ * SIGTERM/SIGINT print them and exit.
  *
  * Memory: Debian builds lwIP with MEM_LIBC_MALLOC=1 and MEMP_MEM_MALLOC=1,
  * so every byte lwIP holds (pcbs, pbufs, segments) comes from malloc. This
@@ -14,7 +20,8 @@
  * size + the 8-byte chunk header glibc puts before each block) and, with
  * --ram-budget, refuses allocations past "in use after start-up + budget":
  * the same RAM budget tern's heap gets. The application's per-connection
- * state is a static pool, outside the budget. */
+ * state is a table allocated at start, outside the budget; lwIP's own
+ * per-socket state (struct lwip_sock, netconn, mailboxes) is inside it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -183,7 +190,8 @@ static int parse_cidr(const char *s, uint32_t *addr_n, uint32_t *mask_n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: lwip-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES] [--max-conns N]\n");
+    fprintf(stderr, "usage: lwip-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES] [--max-conns N]\n"
+                    "                   [--api sockets|raw]\n");
     exit(2);
 }
 
@@ -206,6 +214,7 @@ int main(int argc, char **argv)
     uint8_t mac[6] = {0x02, 0x6c, 0x77, 0x69, 0x70, 0x02}; /* locally administered, "lwip" */
     size_t budget = 0;
     unsigned max_conns = 65536;
+    int raw_api = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
@@ -220,6 +229,13 @@ int main(int argc, char **argv)
             budget = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--max-conns") == 0)
             max_conns = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--api") == 0) {
+            const char *api = argv[++i];
+            if (strcmp(api, "raw") == 0)
+                raw_api = 1;
+            else if (strcmp(api, "sockets") != 0)
+                usage();
+        }
         else
             usage();
     }
@@ -240,9 +256,12 @@ int main(int argc, char **argv)
     tcpip_init(NULL, NULL);
     LOCK_TCPIP_CORE();
     int rc = tapif_ram_open(&tap, tap_name, mac, addr_n, mask_n);
-    if (rc == 0)
+    if (rc == 0 && raw_api)
         rc = bench_lwip_apps_start(&cnt, max_conns);
     UNLOCK_TCPIP_CORE();
+    /* lwip_* calls take the core lock themselves. */
+    if (rc == 0 && !raw_api)
+        rc = bench_lwip_sock_apps_start(&cnt, max_conns);
     if (rc < 0)
         return 1;
     size_t base = atomic_load(&mem_in_use);
@@ -253,8 +272,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "lwip-server: cannot start the TAP reader\n");
         return 1;
     }
-    printf("lwip-server: lwIP %s up on %s, %s, ram budget %zu (0 = none), %zu bytes in use at start\n",
-           LWIP_VERSION_STRING, tap_name, ip, budget, base);
+    printf("lwip-server: lwIP %s (%s API) up on %s, %s, ram budget %zu (0 = none), %zu bytes in use at start\n",
+           LWIP_VERSION_STRING, raw_api ? "raw TCP" : "sockets", tap_name, ip, budget, base);
     fflush(stdout);
 
     for (;;) {
@@ -265,6 +284,7 @@ int main(int argc, char **argv)
             print_stats(&cnt, &tap);
             continue;
         }
+        bench_lwip_sock_apps_stop();
         tapif_ram_stop(&tap);
         print_stats(&cnt, &tap);
         printf("lwip-server: signal %d, stopping\n", sig);
