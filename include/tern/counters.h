@@ -152,6 +152,7 @@
     X(tcp, sack_dsack, "D-SACK blocks ignored (RFC 2883)")                                       \
     X(tcp, sack_no_desc, "SACK scoreboards dropped: no descriptor (NewReno until recovered)")   \
     X(tcp, sack_recoveries, "loss recoveries driven by the SACK scoreboard (RFC 6675)")         \
+    X(tcp, sack_rxt_lost, "SACK recovery: holes resent again, a retransmission was lost")       \
     X(tcp, ts_rtt_samples, "RTT samples taken from timestamp echoes (RFC 7323 4)")             \
     X(tcp, timewait_reuse, "TIME-WAIT entries given up for a new SYN (RFC 6191)")               \
     X(tcp, icmp_hard, "ICMP unreachables that ended a connection in SYN-SENT")                  \

@@ -144,6 +144,12 @@ static void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     uint32_t room = tcp_seg_room(pcb);
     uint32_t len = pcb->sbuf_len < room ? pcb->sbuf_len : room;
+    /* Only what was sent: bytes beyond SND.MAX would reach the peer
+     * without SND.MAX knowing, and its ACK of them would be refused as
+     * acknowledging unsent data, for ever (the window-limited segment
+     * before this one may have been shorter than an MSS). */
+    if (len > pcb->snd_max - pcb->snd_una)
+        len = pcb->snd_max - pcb->snd_una;
     uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
     uint8_t fl = TCP_ACK;
     if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una + len == data_end)
@@ -154,6 +160,78 @@ static void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     stack->tcp.stats.retransmits++;
     pcb->retransmits++;
     (void)tcp_send_segment(stack, pcb, pcb->snd_una, len, fl);
+}
+
+/* RFC 6675 IsLost(SND.UNA + 1) on the scoreboard: more than DupThresh - 1
+ * segments' worth SACKed above it, or DupThresh discontiguous SACKed
+ * ranges. */
+static int tcp_sack_is_lost(const tern_tcp_pcb_t *pcb)
+{
+    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) != TF_SACK || pcb->sack == NULL)
+        return 0;
+    uint32_t bytes = 0;
+    unsigned ranges = 0;
+    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+        bytes += d->end - d->start;
+        ranges++;
+    }
+    return ranges >= 3u || bytes > 2u * pcb->mss;
+}
+
+/* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
+static void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    uint32_t half = tcp_flight(pcb) / 2u;
+    pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
+    pcb->recover = pcb->snd_max;
+    pcb->flags |= TF_RECOVERY;
+    stack->tcp.stats.fast_retransmits++;
+    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK && pcb->sack != NULL) {
+        /* RFC 6675 5 (4.3): the first hole goes at once; then as pipe
+         * allows, with cwnd = ssthresh. */
+        stack->tcp.stats.sack_recoveries++;
+        pcb->high_rxt = pcb->snd_una;
+        pcb->cwnd = pcb->ssthresh;
+        if (!tcp_sack_rexmit_hole(stack, pcb))
+            tcp_rexmit_first(stack, pcb);
+    } else {
+        tcp_rexmit_first(stack, pcb);
+        pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+    }
+    /* The mark of tcp_sack_rxt_lost (tcp_sack_rexmit_hole sets it too). */
+    pcb->flags &= ~(uint32_t)TF_RTT;
+    pcb->rtt_start = pcb->snd_max;
+    tcp_rexmit_timer_start(pcb, stack->now);
+}
+
+/* Lost retransmission detection in SACK recovery (the rule of RFC 8985's
+ * RACK, by sequence instead of time, as Linux did before RACK): holes are
+ * resent in order, and pcb->rtt_start marks SND.MAX at the last of them
+ * (the field is free during recovery: Karn's rule has stopped RTT timing,
+ * TF_RTT is clear). Once the peer SACKs data sent after that mark, every
+ * resent hole it still lacks was lost again: walk the holes from SND.UNA
+ * once more instead of waiting for the RTO. Reordering can make this
+ * spurious; it costs a duplicate, never a stall. */
+static void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    if ((pcb->flags & TF_RTT) || !SEQ_GT(pcb->high_rxt, pcb->snd_una) || pcb->sack == NULL)
+        return;
+    uint32_t high = pcb->snd_una;
+    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
+        high = d->end;
+    if (!SEQ_GT(high, pcb->rtt_start))
+        return;
+    /* Is any byte below high_rxt still a hole? */
+    uint32_t cur = pcb->snd_una;
+    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
+        if (SEQ_LT(cur, d->start)) {
+            stack->tcp.stats.sack_rxt_lost++;
+            pcb->high_rxt = pcb->snd_una;
+            pcb->rtt_start = pcb->snd_max; /* once per round */
+            return;
+        }
+        cur = d->end;
+    }
 }
 
 /* ACK processing for synchronized states (RFC 9293 3.10.7.4 fifth step,
@@ -208,10 +286,18 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         pcb->soft_err = 0; /* progress: an earlier ICMP error is stale */
         if (pcb->flags & TF_RECOVERY) {
             if (SEQ_GEQ(ack, pcb->recover)) {
-                /* RFC 6582 3.2 step 3: full acknowledgment. */
+                /* Full acknowledgment. RFC 6675 leaves cwnd at ssthresh.
+                 * RFC 6582 3.2 step 3 (1): min(ssthresh, max(FlightSize,
+                 * SMSS) + SMSS); never one segment, which a single loss
+                 * could only end with the RTO (no duplicate ACKs). */
+                int sack = tcp_sack_recovery(pcb);
                 pcb->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_FAIL);
                 uint32_t f = tcp_flight(pcb);
-                pcb->cwnd = pcb->ssthresh < f + pcb->mss ? pcb->ssthresh : f + pcb->mss;
+                f = (f > pcb->mss ? f : pcb->mss) + pcb->mss;
+                if (!sack)
+                    pcb->cwnd = pcb->ssthresh < f ? pcb->ssthresh : f;
+                else if (pcb->cwnd > pcb->ssthresh)
+                    pcb->cwnd = pcb->ssthresh;
             } else if (tcp_sack_recovery(pcb)) {
                 /* RFC 6675: cwnd stays; tcp_output resends the next holes
                  * as pipe allows. */
@@ -241,35 +327,26 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
             return 0;
     } else if (ack == pcb->snd_una && seg->len == 0u && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
                pcb->snd_una != pcb->snd_max && wnd == pcb->snd_wnd) {
-        /* RFC 5681 2: a duplicate ACK. With a scoreboard, DupThresh
-         * segments' worth SACKed above SND.UNA is a loss as well (RFC 6675
-         * IsLost). */
+        /* RFC 5681 2: a duplicate ACK. */
         if (pcb->dupacks < 255u)
             pcb->dupacks++;
-        int sack_ok = (pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK;
-        int lost = pcb->dupacks >= 3u || (sack_ok && tcp_sack_bytes(pcb) >= 3u * pcb->mss);
-        if (lost && !(pcb->flags & TF_RECOVERY) && SEQ_GT(ack - 1u, pcb->recover - 1u)) {
-            uint32_t half = tcp_flight(pcb) / 2u;
-            pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
-            pcb->recover = pcb->snd_max;
-            pcb->flags |= TF_RECOVERY;
-            stack->tcp.stats.fast_retransmits++;
-            if (sack_ok && pcb->sack != NULL) {
-                /* RFC 6675 5 (4.3): the first hole goes at once; then as
-                 * pipe allows, with cwnd = ssthresh. */
-                stack->tcp.stats.sack_recoveries++;
-                pcb->high_rxt = pcb->snd_una;
-                pcb->cwnd = pcb->ssthresh;
-                if (!tcp_sack_rexmit_hole(stack, pcb))
-                    tcp_rexmit_first(stack, pcb);
-            } else {
-                tcp_rexmit_first(stack, pcb);
-                pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
-            }
-            tcp_rexmit_timer_start(pcb, stack->now);
-        } else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY) && !tcp_sack_recovery(pcb)) {
+        if (pcb->dupacks >= 3u && !(pcb->flags & TF_RECOVERY) && SEQ_GEQ(ack, pcb->recover))
+            tcp_enter_recovery(stack, pcb);
+        else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY) && !tcp_sack_recovery(pcb))
             pcb->cwnd += pcb->mss;
-        }
+    }
+    if (!(pcb->flags & TF_RECOVERY)) {
+        /* RFC 6675 5: with a scoreboard, IsLost(SND.UNA + 1) starts
+         * recovery on any ACK, not only on a pure duplicate: on a
+         * connection with data both ways the peer's ACKs ride on its data
+         * (and its window moves), so they never count as duplicates, and
+         * waiting for three would mean waiting for the RTO. Not before
+         * SND.UNA reaches recover (RFC 6582 3.2: after a timeout the
+         * go-back's ACKs must not start a second reduction). */
+        if (SEQ_GEQ(ack, pcb->recover) && pcb->snd_una != pcb->snd_max && tcp_sack_is_lost(pcb))
+            tcp_enter_recovery(stack, pcb);
+    } else if (tcp_sack_recovery(pcb)) {
+        tcp_sack_rxt_lost(stack, pcb);
     }
     /* Window update (RFC 9293 3.10.7.4: SND.WL1/WL2 rule). */
     if (SEQ_LT(pcb->snd_wl1, seg->seq) || (pcb->snd_wl1 == seg->seq && SEQ_LEQ(pcb->snd_wl2, ack))) {
@@ -447,7 +524,12 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
     /* First: the acceptance test (RFC 9293 3.10.7.4, four cases). */
     int ok;
     if (seglen == 0u)
-        ok = wnd == 0u ? seq == pcb->rcv_nxt : (SEQ_GEQ(seq, pcb->rcv_nxt) && SEQ_LT(seq, pcb->rcv_nxt + wnd));
+        /* The right edge itself is accepted for a bare ACK (as BSD and
+         * Linux do, beyond RFC 9293's strict "<"): a peer that filled our
+         * window sends its ACKs at SND.NXT = our right edge, and while one
+         * of its segments is missing here they would all be dropped and
+         * our own recovery would wait for the RTO. */
+        ok = wnd == 0u ? seq == pcb->rcv_nxt : (SEQ_GEQ(seq, pcb->rcv_nxt) && SEQ_LEQ(seq, pcb->rcv_nxt + wnd));
     else if (wnd == 0u)
         ok = 0;
     else
@@ -640,6 +722,9 @@ static void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg
     pcb->rcv_nxt = seg->seq + 1u;
     pcb->rcv_adv = pcb->rcv_nxt;
     tcp_take_syn_options(stack, pcb, seg);
+    /* RFC 6582 3.2 step 2 compares ACKs with recover: start it at the ISS,
+     * not 0, or half of all ISNs would find every ACK "below" it. */
+    pcb->recover = pcb->iss;
     /* Data in a SYN is not taken (nor acknowledged): the peer sends it
      * again once established. The same holds for a FIN in a SYN. */
     if (ack_ok) {
@@ -754,6 +839,7 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
         pcb->iss = *min_iss + 128000u;
     pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
     pcb->rtt_seq = pcb->iss;
+    pcb->recover = pcb->iss; /* see tcp_input_syn_sent */
     pcb->snd_una = pcb->iss;
     pcb->snd_nxt = pcb->iss + 1u;
     pcb->snd_max = pcb->snd_nxt;

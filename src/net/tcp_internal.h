@@ -266,7 +266,6 @@ unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_bloc
 void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg);
 /* Drop scoreboard ranges below snd_una. */
 void tcp_sack_trim(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-uint32_t tcp_sack_bytes(const tern_tcp_pcb_t *pcb);
 /* Resend the next hole (RFC 6675 NextSeg rule 1); 1 if one went out. */
 int tcp_sack_rexmit_hole(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* SACK loss recovery transmission (RFC 6675 5 (C)); 1 if anything was sent. */

@@ -296,12 +296,19 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             uint32_t flight = tcp_flight(pcb);
             /* The peer's window counts from SND.UNA; cwnd counts what is in
              * the network, and bytes a go-back skipped as SACKed are not. */
-            uint32_t in_net = pcb->sack != NULL ? flight - tcp_sack_below(pcb, pcb->snd_nxt) : flight;
+            uint32_t below = pcb->sack != NULL ? tcp_sack_below(pcb, pcb->snd_nxt) : 0u;
+            uint32_t in_net = flight > below ? flight - below : 0u;
             uint32_t avail = pcb->snd_wnd > flight ? pcb->snd_wnd - flight : 0u;
+            uint32_t smss = tcp_seg_room(pcb);
+            /* cwnd counts segments (as Linux does): any room lets a full
+             * one go. Cutting a segment to an odd cwnd remainder leaves
+             * short segments and flights of one, and a flight of one
+             * that is lost gets no duplicate ACK: only the RTO ends it. */
             uint32_t cavail = cwnd > in_net ? cwnd - in_net : 0u;
+            if (cavail != 0u && cavail < smss)
+                cavail = smss;
             if (cavail < avail)
                 avail = cavail;
-            uint32_t smss = tcp_seg_room(pcb);
             uint32_t len = unsent < smss ? unsent : smss;
             if (len > avail)
                 len = avail;
@@ -365,8 +372,10 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             pcb->t_rexmit = stack->now + pcb->rto;
         }
         /* Data outstanding or waiting must always have a timer: anything
-         * else (a recovery that found nothing to send, say) would wait for
-         * the peer forever. */
+         * else would wait for the peer forever. The one path known to need
+         * this (stale SACK ranges below SND.UNA from a reordered old ACK,
+         * so nothing was sent with nothing in flight) is closed in
+         * tcp_sack_input; this stays as the backstop. */
         if (!(pcb->flags & (TF_REXMIT | TF_PERSIST)) &&
             (pcb->snd_una != pcb->snd_max || SEQ_LT(pcb->snd_nxt, data_end)))
             tcp_rexmit_timer_start(pcb, stack->now);

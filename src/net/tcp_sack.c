@@ -130,13 +130,19 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
     tern_tcp_stats_t *st = &stack->tcp.stats;
     if (!(pcb->flags & TF_SACK) || seg->opts.nsack == 0u)
         return;
+    /* An old ACK overtaken by a newer one (a reordering path) carries
+     * blocks below SND.UNA: they must not enter the scoreboard, which is
+     * trimmed only when SND.UNA moves. Such a stale range made tcp_output
+     * count negative bytes in flight and send nothing, with nothing in
+     * flight to bring an ACK: the stall the "always a timer" rule hid. */
+    uint32_t lo = SEQ_GT(seg->ack, pcb->snd_una) ? seg->ack : pcb->snd_una;
     for (unsigned i = 0; i < seg->opts.nsack; i++) {
         const uint8_t *b = seg->opts.sack + (size_t)8u * i;
         uint32_t start = wire_rd32(b);
         uint32_t end = wire_rd32(b + 4);
         /* Only blocks inside what is outstanding, after this ACK, count;
          * nothing here is ever used as a length without this check. */
-        if (SEQ_LEQ(end, start) || SEQ_LT(start, seg->ack) || SEQ_GT(end, pcb->snd_max)) {
+        if (SEQ_LEQ(end, start) || SEQ_LT(start, lo) || SEQ_GT(end, pcb->snd_max)) {
             int dsack = 0;
             if (i == 0u && SEQ_LT(start, end)) {
                 /* RFC 2883: a first block below the ACK, or inside the
@@ -184,14 +190,6 @@ void tcp_sack_trim(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         pcb->sack->start = pcb->snd_una;
     if (pcb->snd_una == pcb->snd_max)
         pcb->flags &= (uint32_t)~TF_SACK_FAIL;
-}
-
-uint32_t tcp_sack_bytes(const tern_tcp_pcb_t *pcb)
-{
-    uint32_t n = 0;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
-        n += d->end - d->start;
-    return n;
 }
 
 int tcp_sack_recovery(const tern_tcp_pcb_t *pcb)
@@ -249,6 +247,9 @@ int tcp_sack_rexmit_hole(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         len = data_end - seq;
     pcb->high_rxt = seq + len;
     pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
+    /* With TF_RTT clear, rtt_start is the lost-retransmission mark
+     * (tcp_in.c, tcp_sack_rxt_lost): what is sent after this hole. */
+    pcb->rtt_start = pcb->snd_max;
     stack->tcp.stats.retransmits++;
     pcb->retransmits++;
     (void)tcp_send_segment(stack, pcb, seq, len, TCP_ACK);

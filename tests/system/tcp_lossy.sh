@@ -1,44 +1,60 @@
 #!/bin/bash
 # System test: tern's TCP loss recovery (SACK, RFC 2018 / RFC 6675;
-# timestamps, RFC 7323) against the Linux kernel over a TAP device, on a
-# path with random loss, reordering and queueing delay.
+# timestamps, RFC 7323) against the Linux kernel, through a router that
+# loses and reorders for real in both directions.
 #
-# Runs inside a network namespace it creates (tern-t2-lossy-PID) and always
-# removes; addresses from 192.0.2.0/24. Needs root and /dev/net/tun (exit
-# 77 = skip otherwise), nft (nftables) for the loss. TERN_DEMO is tern-demo
+# Namespaces it creates and always removes (tern-l3-{a,r,b}-PID); addresses
+# from 198.51.100.0/24, 192.0.2.0/24 and 203.0.113.0/24 only. Needs root,
+# /dev/net/tun, nft and tc (exit 77 = skip otherwise). TERN_DEMO is tern-demo
 # (echo service on port 7).
 #
-# The path. This kernel has no netem (nor prio/sfq/fq qdiscs), so:
-# - loss: nftables drops TCP_LOSSY_PCT % (default 5) of the frames each way
-#   (output hook for Linux -> tern, input hook for tern -> Linux). Only the
-#   tern -> Linux drops are real losses: a drop in the output hook is
-#   reported to the sending Linux socket as a local error and the kernel
-#   sends the segment again at once, so Linux -> tern sees delay, not holes
-#   (tern's receiver SACKs the reordering below instead). Real loss that way
-#   needs a forwarding namespace between the two (not done);
-# - reordering and delay, Linux -> tern only (egress of the TAP): htb with
-#   a fast class and a slow class (TCP_LOSSY_SLOW_MBIT, default 5 Mbit/s,
-#   a 20-packet pfifo); nftables sends TCP_LOSSY_REORDER_PCT % (default 10)
-#   of the frames, at random, to the slow class (meta priority 1:2), where
-#   they wait behind one another and are overtaken by the fast class:
-#   reordered and delayed by milliseconds to tens of milliseconds. Not
-#   possible here: a fixed added delay for every frame, and any shaping of
-#   tern -> Linux (no ifb for ingress shaping). Both directions still lose.
-#   GSO is off on the TAP (gso_max_segs 1) so that drops hit single frames.
+# The path:
 #
-# Checks, each an echo (each way at once), SHA-256 compared: (a) clean
-# path, TCP_LOSSY_MB megabytes (default 100); (b) and (c) TCP_LOSSY_LOSSY_MB
-# (default 10; see below): (b) lossy path, SACK and
-# timestamps negotiated; (c) lossy path with the kernel's SACK off
-# (net.ipv4.tcp_sack=0 in the namespace: neither side uses it); memory back
-# at its start value and an empty ledger at exit. Prints the throughput of
-# each run and tern's SACK counters.
+#   ns A (Linux client)            ns R (router, ip_forward)           tern-demo
+#   a0 198.51.100.1  ---veth---  ra 198.51.100.254
+#                                  TAP 192.0.2.254  ---------------  192.0.2.2 (gw .254)
+#   ns B (Linux reference)
+#   b0 203.0.113.2   ---veth---  rb 203.0.113.254
+#
+# - loss: nftables in R's forward chain drops TCP_LOSSY_PCT % (default 5)
+#   of the forwarded frames at random (numgen random), each way. The
+#   senders (Linux in A or B, tern) learn nothing locally: these are real
+#   holes, seen only through the receiver's ACKs and SACKs.
+# - reordering and queueing delay: on each of R's egress devices (ra, the
+#   TAP, rb) an htb with a fast class (1:1, the default) and a slow class
+#   (1:2, TCP_LOSSY_SLOW_MBIT, default 50 Mbit/s, a TCP_LOSSY_SLOW_QLEN
+#   packet pfifo, default 50). The forward chain sends TCP_LOSSY_REORDER_PCT
+#   % (default 10) of the surviving frames to the slow class (meta priority
+#   1:2): they queue behind one another and are overtaken by the fast
+#   class, so they arrive late and out of order. The slow class must carry
+#   REORDER % of the throughput: if it cannot, its pfifo overflows and adds
+#   loss of its own (the htb drops are printed after each run).
+# - not possible on this kernel (no netem): a fixed added delay on every
+#   frame, duplication, corruption. The path's base RTT is that of veth and
+#   TAP (tens of microseconds), so every stall is measured in RTOs, not
+#   RTTs; the minimum RTO (200 ms both sides) is what loss costs.
+# - GSO is limited to one segment on the Linux ends (gso_max_segs 1) so
+#   that each drop removes one frame, not a 64 KB burst.
+#
+# Runs, each an echo (both ways at once, nc against tern's echo service or
+# a Python echo server on the kernel's TCP in B), SHA-256 compared: (a) clean path, TCP_LOSSY_MB megabytes
+# (default 100); (b) the lossy path, SACK and timestamps, TCP_LOSSY_LOSSY_MB
+# (default 100) with tern, then the same with the kernel in B (the
+# reference, same path, same rules); (c) the lossy path with the kernel's
+# SACK off (neither side uses it), TCP_LOSSY_NOSACK_MB (default 10). Memory
+# back at its start value and an empty ledger at exit. Prints the
+# throughput of each run, tern's SACK and retransmission counters, and what
+# the router dropped and delayed (and any frame the TAP's queue dropped
+# because tern-demo was not scheduled in time on a loaded machine).
+# 60-90 s on the 2-core machine (100 MB through 5% loss each way, idle:
+# ~15 s for tern, ~12 s for Linux). TCP_LOSSY_PCAP=FILE: tcpdump of the
+# lossy tern run on the TAP in R (headers only).
 set -u
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip nc sha256sum nft tc; do
+for tool in ip nc sha256sum nft tc /usr/bin/python3; do
     command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps)"
 done
 DEMO=${TERN_DEMO:-}
@@ -48,27 +64,39 @@ if [ -z "$DEMO" ] || [ ! -x "$DEMO" ]; then
 fi
 
 MB=${TCP_LOSSY_MB:-100}
-# The lossy runs: 100 MB at the ~2 Mbit/s this path allows takes about 7
-# minutes per run, so ctest uses 10 MB; TCP_LOSSY_LOSSY_MB=100 for the full size.
-LMB=${TCP_LOSSY_LOSSY_MB:-10}
+LMB=${TCP_LOSSY_LOSSY_MB:-100}
+NMB=${TCP_LOSSY_NOSACK_MB:-10}
 LOSS=${TCP_LOSSY_PCT:-5}
 REORDER=${TCP_LOSSY_REORDER_PCT:-10}
-SLOW=${TCP_LOSSY_SLOW_MBIT:-5}
-NS=tern-t2-lossy-$$
-TAP=tern-t2-tap
-LINUX_IP=192.0.2.1
+SLOW=${TCP_LOSSY_SLOW_MBIT:-50}
+SLOWQ=${TCP_LOSSY_SLOW_QLEN:-50}
+# Each transfer's time limit (s, TCP_LOSSY_TIMEOUT): a stall fails the test
+# rather than hanging make test (ctest gives the whole script 900 s).
+TLIMIT=${TCP_LOSSY_TIMEOUT:-240}
+NSA=tern-l3-a-$$
+NSR=tern-l3-r-$$
+NSB=tern-l3-b-$$
+TAP=tern-l3-tap
+A_IP=198.51.100.1
+RA_IP=198.51.100.254
+RT_IP=192.0.2.254
 TERN_IP=192.0.2.2
-TMP=$(mktemp -d /tmp/tern-t2-lossy.XXXXXX)
+RB_IP=203.0.113.254
+B_IP=203.0.113.2
+TMP=$(mktemp -d /tmp/tern-l3-lossy.XXXXXX)
 DEMO_PID=""
 FAILED=0
 
 cleanup() {
+    local ns
     if [ -n "$DEMO_PID" ]; then
         kill -KILL "$DEMO_PID" 2>/dev/null
         wait "$DEMO_PID" 2>/dev/null
     fi
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
+    for ns in "$NSA" "$NSB" "$NSR"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
     if [ "$FAILED" != 0 ]; then
         for f in "$TMP"/*.log; do
             [ -f "$f" ] || continue
@@ -76,7 +104,8 @@ cleanup() {
             tail -n 40 "$f"
         done
     fi
-    [ -n "${TCP_LOSSY_KEEP:-}" ] && cp "$TMP/demo.log" /tmp/t2-lossy-demo.log; rm -rf "$TMP"
+    [ -n "${TCP_LOSSY_KEEP:-}" ] && cp "$TMP/demo.log" /tmp/l3-lossy-demo.log
+    rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM
@@ -87,7 +116,9 @@ fail() {
     exit 1
 }
 pass() { echo "ok: $*"; }
-nsx() { ip netns exec "$NS" "$@"; }
+nsa() { ip netns exec "$NSA" "$@"; }
+nsr() { ip netns exec "$NSR" "$@"; }
+nsb() { ip netns exec "$NSB" "$@"; }
 
 wait_for() {
     local i
@@ -116,10 +147,12 @@ check_memory() {
 
 # tern's TCP counter NAME from the latest full report (SIGUSR2).
 counter() {
-    grep -E "^tcp\.$1 " "$TMP/demo.log" | tail -n 1 | awk '{print $2}'
+    local v
+    v=$(grep -E "^tcp\.$1 " "$TMP/demo.log" | tail -n 1 | awk '{print $2}')
+    echo "${v:-0}"
 }
 report() {
-    local n
+    local n i
     n=$(grep -c '^== counters' "$TMP/demo.log")
     kill -USR2 "$DEMO_PID"
     for ((i = 0; i < 100; i++)); do
@@ -128,88 +161,197 @@ report() {
     done
     sleep 0.2
 }
+COUNTERS="sack_recoveries sack_rxt_lost fast_retransmits timeouts retransmits sack_blocks_rx sack_tx ooo_segments ooo_no_desc sack_no_desc"
+declare -A C0
+snap() {
+    local c
+    report
+    for c in $COUNTERS; do C0[$c]=$(counter "$c"); done
+}
+delta() { echo $(($(counter "$1") - ${C0[$1]})); }
 
 sha() { sha256sum | cut -d' ' -f1; }
 
-# Echo the first $2 MB of the data file; sets MBITS (each way).
+# Echo the first $3 MB of the data file through $2 (address); sets MBITS.
 echo_run() {
-    local label=$1 mb=$2 t0 t1 got want ms
+    local label=$1 addr=$2 mb=$3 t0 t1 got want ms
     want=$(head -c $((mb * 1000000)) "$TMP/data" | sha)
     t0=$(date +%s%N)
-    got=$(head -c $((mb * 1000000)) "$TMP/data" | nsx timeout 1800 nc -N "$TERN_IP" 7 | sha)
+    got=$(head -c $((mb * 1000000)) "$TMP/data" | nsa timeout "$TLIMIT" nc -N "$addr" 7 | sha)
     t1=$(date +%s%N)
-    [ "$got" = "$want" ] || fail "$label: SHA-256 of the echo differs"
+    [ "$got" = "$want" ] || fail "$label: SHA-256 of the echo differs (or the transfer took over $TLIMIT s)"
     ms=$(((t1 - t0) / 1000000))
     MBITS=$(awk -v b="$mb" -v ms="$ms" 'BEGIN { printf "%.1f", b * 8000 / (ms > 0 ? ms : 1) }')
     pass "$label: $mb MB each way in $ms ms, $MBITS Mbit/s each way, SHA-256 equal"
 }
 
+# Frames the router dropped or reordered, summed over its rules and htb.
+nft_counts() {
+    nsr nft list chain inet ternl3 l3fw 2>/dev/null | awk '/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") d += $(i + 1) }
+        /priority set/ { for (i = 1; i < NF; i++) if ($i == "packets") r += $(i + 1) }
+        END { printf "%d %d\n", d, r }'
+}
+htb_drops() {
+    local dev n=0 d
+    for dev in ra "$TAP" rb; do
+        d=$(nsr tc -s qdisc show dev "$dev" 2>/dev/null | awk '/^qdisc pfifo 20:/ { p = 1 } p && /dropped/ { gsub(",", ""); for (i = 1; i < NF; i++) if ($i == "dropped") { print $(i + 1); exit } }')
+        n=$((n + ${d:-0}))
+    done
+    echo "$n"
+}
+# Frames the TAP dropped towards tern (its queue full: tern-demo not
+# scheduled in time on a loaded machine), a loss the rules did not make.
+tap_drops() {
+    nsr ip -s link show dev "$TAP" | awk '/TX:/ { getline; print $4; exit }'
+}
+path_report() {
+    local d r
+    read -r d r <<<"$(nft_counts)"
+    echo "   router: $((d - ND0)) frames dropped by the loss rule, $((r - NR0)) sent through the slow class," \
+        "$(($(htb_drops) - HD0)) dropped by its queue, $(($(tap_drops) - TD0)) by the TAP's queue to tern"
+}
+path_mark() {
+    read -r ND0 NR0 <<<"$(nft_counts)"
+    HD0=$(htb_drops)
+    TD0=$(tap_drops)
+}
+ND0=0
+NR0=0
+HD0=0
+TD0=0
+
 lossy_on() {
-    nsx nft add table inet ternt2 || fail "nft table"
-    nsx nft add chain inet ternt2 out '{ type filter hook output priority 0; }'
-    nsx nft add rule inet ternt2 out oifname "$TAP" numgen random mod 100 '<' "$LOSS" drop
-    nsx nft add rule inet ternt2 out oifname "$TAP" numgen random mod 100 '<' "$REORDER" meta priority set 1:2
-    nsx nft add chain inet ternt2 in '{ type filter hook input priority 0; }'
-    nsx nft add rule inet ternt2 in iifname "$TAP" numgen random mod 100 '<' "$LOSS" drop
-    nsx tc qdisc add dev "$TAP" root handle 1: htb default 1 || fail "tc htb"
-    nsx tc class add dev "$TAP" parent 1: classid 1:1 htb rate 10gbit
-    nsx tc class add dev "$TAP" parent 1: classid 1:2 htb rate "${SLOW}mbit" ceil "${SLOW}mbit" burst 3000 cburst 3000
-    nsx tc qdisc add dev "$TAP" parent 1:2 handle 20: pfifo limit 20
+    local dev
+    nsr nft add table inet ternl3 || fail "nft table"
+    nsr nft add chain inet ternl3 l3fw '{ type filter hook forward priority 0; }'
+    nsr nft add rule inet ternl3 l3fw meta l4proto tcp numgen random mod 100 '<' "$LOSS" counter drop
+    nsr nft add rule inet ternl3 l3fw meta l4proto tcp numgen random mod 100 '<' "$REORDER" counter meta priority set 1:2
+    for dev in ra "$TAP" rb; do
+        nsr tc qdisc add dev "$dev" root handle 1: htb default 1 || fail "tc htb on $dev"
+        nsr tc class add dev "$dev" parent 1: classid 1:1 htb rate 10gbit quantum 60000
+        nsr tc class add dev "$dev" parent 1: classid 1:2 htb rate "${SLOW}mbit" ceil "${SLOW}mbit" burst 3000 cburst 3000 quantum 1514
+        nsr tc qdisc add dev "$dev" parent 1:2 handle 20: pfifo limit "$SLOWQ"
+    done
+    path_mark
 }
 lossy_off() {
-    nsx nft delete table inet ternt2
-    nsx tc qdisc del dev "$TAP" root
+    local dev
+    nsr nft delete table inet ternl3
+    for dev in ra "$TAP" rb; do nsr tc qdisc del dev "$dev" root; done
 }
 
 START=$(date +%s)
-echo "== setup: namespace $NS, TAP $TAP with $LINUX_IP/24 on the Linux side"
-ip netns add "$NS" || fail "cannot create namespace $NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
-ip -n "$NS" addr add "$LINUX_IP/24" dev "$TAP"
-# One frame per packet through the netfilter hooks: with GSO the output
-# hook sees 64 KB bursts, and dropping one loses a whole flight's tail
-# (never a hole a receiver could SACK). ethtool is not needed for this.
-ip -n "$NS" link set dev "$TAP" gso_max_segs 1 gso_max_size 1514 || fail "cannot turn GSO off on $TAP"
-ip -n "$NS" link set "$TAP" up
-nsx sysctl -qw net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps="${TCP_LOSSY_TS:-1}"
+echo "== setup: A $A_IP -> router R -> tern $TERN_IP (TAP $TAP) and Linux B $B_IP"
+for ns in "$NSA" "$NSR" "$NSB"; do
+    ip netns add "$ns" || fail "cannot create namespace $ns"
+    ip -n "$ns" link set lo up
+done
+ip -n "$NSR" link add ra type veth peer name a0 netns "$NSA" || fail "veth R-A"
+ip -n "$NSR" link add rb type veth peer name b0 netns "$NSB" || fail "veth R-B"
+ip -n "$NSR" tuntap add dev "$TAP" mode tap || fail "cannot create TAP $TAP"
+nsr sysctl -qw "net.ipv6.conf.all.disable_ipv6=1" net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+    net.ipv4.conf.default.rp_filter=0
+for ns in "$NSA" "$NSB"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ip -n "$NSR" addr add "$RA_IP/24" dev ra
+ip -n "$NSR" addr add "$RT_IP/24" dev "$TAP"
+ip -n "$NSR" addr add "$RB_IP/24" dev rb
+ip -n "$NSA" addr add "$A_IP/24" dev a0
+ip -n "$NSB" addr add "$B_IP/24" dev b0
+# One frame per packet: with GSO a drop in R would remove a 64 KB burst.
+ip -n "$NSA" link set dev a0 gso_max_segs 1 gso_max_size 1514 || fail "cannot turn GSO off on a0"
+ip -n "$NSB" link set dev b0 gso_max_segs 1 gso_max_size 1514 || fail "cannot turn GSO off on b0"
+for dev in ra rb "$TAP"; do ip -n "$NSR" link set "$dev" up; done
+ip -n "$NSA" link set a0 up
+ip -n "$NSB" link set b0 up
+ip -n "$NSA" route add default via "$RA_IP"
+ip -n "$NSB" route add default via "$RB_IP"
+for ns in "$NSA" "$NSB"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps="${TCP_LOSSY_TS:-1}"
+done
 
-ip netns exec "$NS" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --tcp-buf 65536 --tcp-heap 16000000 >"$TMP/demo.log" 2>&1 &
+ip netns exec "$NSR" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --gw "$RT_IP" --tcp-buf 65536 --tcp-heap 16000000 \
+    >"$TMP/demo.log" 2>&1 &
 DEMO_PID=$!
 wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
-head -c $(((MB > LMB ? MB : LMB) * 1000000)) /dev/urandom >"$TMP/data"
+# The reference echo server: the kernel's TCP, a thread per connection.
+cat >"$TMP/echo.py" <<'PYEOF'
+import socket, threading
+def serve(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.shutdown(socket.SHUT_WR)
+    c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7))
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PYEOF
+nsb /usr/bin/python3 "$TMP/echo.py" >"$TMP/echo.log" 2>&1 &
+top=$MB
+[ "$LMB" -gt "$top" ] && top=$LMB
+[ "$NMB" -gt "$top" ] && top=$NMB
+head -c $((top * 1000000)) /dev/urandom >"$TMP/data"
+for ((i = 0; i < 50; i++)); do
+    nsa nc -z -w 1 "$B_IP" 7 2>/dev/null && nsa ping -c 1 -W 1 "$TERN_IP" >/dev/null 2>&1 && break
+    sleep 0.1
+done
 
 echo "== (a) clean path: $MB MB echo"
-echo_run "clean" "$MB"
+echo_run "clean, tern" "$TERN_IP" "$MB"
 CLEAN=$MBITS
+echo_run "clean, Linux reference" "$B_IP" "$MB"
+CLEAN_REF=$MBITS
 
 echo "== (b) ${LOSS}% loss each way, ${REORDER}% reordered through a ${SLOW} Mbit/s queue; SACK and timestamps on"
-report
-r0=$(counter sack_recoveries)
-b0=$(counter sack_blocks_rx)
-s0=$(counter sack_tx)
+snap
 lossy_on
-echo_run "lossy, SACK on" "$LMB"
+# TCP_LOSSY_PCAP=FILE: headers of this run as tern sees them (the TAP in R).
+if [ -n "${TCP_LOSSY_PCAP:-}" ]; then
+    ip netns exec "$NSR" tcpdump -i "$TAP" -s 96 -w "$TCP_LOSSY_PCAP" tcp port 7 >"$TMP/tcpdump.log" 2>&1 &
+    TCPDUMP_PID=$!
+    sleep 1
+fi
+echo_run "lossy, SACK on, tern" "$TERN_IP" "$LMB"
+if [ -n "${TCP_LOSSY_PCAP:-}" ]; then
+    sleep 0.5
+    kill -INT "$TCPDUMP_PID"
+    wait "$TCPDUMP_PID"
+fi
 SACK_ON=$MBITS
+path_report
 report
-rec=$(($(counter sack_recoveries) - r0))
-blk=$(($(counter sack_blocks_rx) - b0))
-stx=$(($(counter sack_tx) - s0))
-echo "   tern: $rec SACK recoveries, $blk SACK blocks taken, $stx ACKs with SACK blocks, $(counter drop_paws) PAWS drops"
-[ "$rec" -gt 0 ] && [ "$blk" -gt 0 ] || fail "tern's sender did not recover with SACK on the lossy path"
-[ "$REORDER" = 0 ] || [ "$stx" -gt 0 ] || fail "tern's receiver sent no SACK block on a reordering path"
+echo -n "   tern:"
+for c in $COUNTERS; do echo -n " $c $(delta "$c")"; done
+echo
+echo "   tern: $(counter drop_paws) PAWS drops in all"
+[ "$(delta sack_recoveries)" -gt 0 ] && [ "$(delta sack_blocks_rx)" -gt 0 ] ||
+    fail "tern's sender did not recover with SACK on the lossy path"
+[ "$(delta sack_tx)" -gt 0 ] || fail "tern's receiver sent no SACK block on a lossy path"
+path_mark
+echo_run "lossy, SACK on, Linux reference" "$B_IP" "$LMB"
+SACK_REF=$MBITS
+path_report
 
 echo "== (c) the same path with SACK off (the kernel's net.ipv4.tcp_sack=0)"
-nsx sysctl -qw net.ipv4.tcp_sack=0
-report
-r0=$(counter sack_recoveries)
-echo_run "lossy, SACK off" "$LMB"
+nsa sysctl -qw net.ipv4.tcp_sack=0
+snap
+path_mark
+echo_run "lossy, SACK off, tern" "$TERN_IP" "$NMB"
 SACK_OFF=$MBITS
+path_report
 report
-[ "$(counter sack_recoveries)" = "$r0" ] || fail "SACK used though the kernel did not offer it"
+echo -n "   tern:"
+for c in $COUNTERS; do echo -n " $c $(delta "$c")"; done
+echo
+[ "$(delta sack_recoveries)" = 0 ] || fail "SACK used though the kernel did not offer it"
 lossy_off
-nsx sysctl -qw net.ipv4.tcp_sack=1
+nsa sysctl -qw net.ipv4.tcp_sack=1
 
 echo "== memory back at the start value; clean exit"
 check_memory "$TMP/demo.log"
@@ -221,5 +363,6 @@ DEMO_PID=""
 grep -q '^ledger check after deinit: empty' "$TMP/demo.log" || fail "ledger not empty after deinit"
 pass "memory at baseline; SIGTERM: exit 0, ledger empty"
 
-echo "throughput (Mbit/s each way): clean ($MB MB) $CLEAN; ${LOSS}% loss + ${REORDER}% reordering ($LMB MB): SACK on $SACK_ON, SACK off $SACK_OFF"
+echo "throughput (Mbit/s each way): clean ($MB MB) tern $CLEAN, Linux $CLEAN_REF;" \
+    "${LOSS}% loss + ${REORDER}% reordering ($LMB MB): tern $SACK_ON, Linux $SACK_REF; SACK off ($NMB MB): tern $SACK_OFF"
 echo "PASS: all checks in $(($(date +%s) - START)) s"
