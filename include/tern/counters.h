@@ -123,6 +123,7 @@
     X(tcp, active_opens, "connections opened by tern_tcp_connect")                              \
     X(tcp, passive_opens, "SYNs that created a half-open connection")                           \
     X(tcp, established, "connections that reached ESTABLISHED")                                 \
+    X(tcp, accept_deferred, "handshake ACKs dropped: the listener's accept queue was full")      \
     X(tcp, aborted, "connections reset by the application")                                     \
     X(tcp, timewait_evicted, "TIME-WAIT entries recycled early (table full)")                   \
     X(tcp, syn_evicted, "half-open connections dropped to make room for a new SYN")             \

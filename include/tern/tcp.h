@@ -53,7 +53,10 @@ enum tern_tcp_state {
  * connection (write, read, close, abort). */
 typedef struct tern_tcp_callbacks {
     /* Listener: a new connection reached ESTABLISHED. Return TERN_OK to take
-     * it (set its callbacks with tern_tcp_set_callbacks) or an error to
+     * it (set its callbacks with tern_tcp_set_callbacks), TERN_ERR_WOULDBLOCK
+     * for "not now" (the handshake's ACK is dropped and the connection stays
+     * in SYN-RECEIVED: the SYN-ACK retransmission or the peer's next segment
+     * offers it again, within the SYN-ACK retries), or another error to
      * refuse it (it is reset). NULL accept: every connection is refused. */
     int (*accept)(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb);
     /* Active open completed. */

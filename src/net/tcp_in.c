@@ -498,12 +498,18 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
     }
     /* The peer's SYN again (a SYN-ACK crossing ours in a simultaneous
      * open, or a duplicate): trim it, as BSD does, so that the rest of the
-     * segment is judged on its own. */
+     * segment is judged on its own. A retransmitted SYN means the peer has
+     * not seen our ACK of it (lost, or dropped while its accept queue was
+     * full): answer it, or a peer in SYN-RECEIVED waits for data that a
+     * silent client never sends (RFC 9293 3.10.7.4: a SYN in a synchronized
+     * state is answered by an ACK; RFC 5961 4.2). */
     if ((seg->flags & TCP_SYN) && seq == pcb->irs) {
         seg->flags &= (uint8_t)~TCP_SYN;
         seq++;
         seglen--;
         seg->seq = seq;
+        if (pcb->state != TERN_TCP_SYN_SENT && pcb->state != TERN_TCP_SYN_RECEIVED)
+            pcb->flags |= TF_ACK_NOW;
     }
     if (pcb->flags & TF_TS) {
         if (!seg->opts.has_ts) {
@@ -596,6 +602,8 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         }
         int passive = (pcb->flags & TF_PASSIVE) != 0u;
         tern_tcp_pcb_t *listener = pcb->listener;
+        uint32_t old_flags = pcb->flags;
+        uint8_t old_retries = pcb->retries;
         tcp_unhalf(stack, pcb);
         pcb->state = TERN_TCP_ESTABLISHED;
         pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
@@ -604,8 +612,7 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         pcb->snd_wl1 = seq;
         pcb->snd_wl2 = seg->ack;
         pcb->retries = 0;
-        pcb->flags &= ~(uint32_t)TF_REXMIT;
-        tcp->stats.established++;
+        pcb->flags &= ~(uint32_t)(TF_REXMIT | TF_DEFERRED);
         if (passive) {
             int r = TERN_ERR_REFUSED;
             if (listener != NULL && listener->cbs != NULL && listener->cbs->accept != NULL &&
@@ -616,12 +623,33 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
             }
             if (PCB_GONE(pcb))
                 return;
+            if (r == TERN_ERR_WOULDBLOCK) {
+                /* The listener cannot take it now (accept queue full): drop
+                 * this ACK and stay in SYN-RECEIVED, so the SYN-ACK
+                 * retransmission or the peer's next segment tries again,
+                 * as Linux does with tcp_abort_on_overflow off, rather than
+                 * reset a connection the peer already counts as open. The
+                 * SYN-ACK retries still bound how long it waits. */
+                pcb->state = TERN_TCP_SYN_RECEIVED;
+                pcb->snd_una = pcb->iss;
+                pcb->retries = old_retries;
+                pcb->flags = old_flags | TF_DEFERRED;
+                if (old_flags & TF_PASSIVE_HALF) {
+                    tcp->half_open++;
+                    if (listener != NULL)
+                        listener->pending++;
+                }
+                tcp->stats.accept_deferred++;
+                return;
+            }
             if (r != TERN_OK) {
                 tern_tcp_abort(pcb);
                 return;
             }
             pcb->flags |= TF_ACCEPTED;
-        } else {
+        }
+        tcp->stats.established++;
+        if (!passive) {
             TCP_CALLBACK(stack, pcb, connected, pcb);
             if (PCB_GONE(pcb))
                 return;
@@ -764,7 +792,7 @@ static tern_tcp_pcb_t *tcp_oldest_half_open(tern_stack_t *stack, const tern_tcp_
 {
     tern_tcp_pcb_t *oldest = NULL;
     for (tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next) {
-        if (!(p->flags & TF_PASSIVE_HALF) || (p->flags & TF_DEAD) || (l != NULL && p->listener != l))
+        if (!(p->flags & TF_PASSIVE_HALF) || (p->flags & (TF_DEAD | TF_DEFERRED)) || (l != NULL && p->listener != l))
             continue;
         if (oldest == NULL || (int32_t)(p->t_idle - oldest->t_idle) <= 0)
             oldest = p; /* the list is newest first: ties go to the later one */
@@ -794,7 +822,9 @@ static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *
      * syncache does: dropping the new SYN instead would let a few spoofed
      * SYNs lock every listener out for the whole SYN-ACK retry time. The
      * victim's peer gets nothing (its address is likely spoofed); a real
-     * peer retransmits its SYN. */
+     * peer retransmits its SYN. A child whose handshake completed while the
+     * accept queue was full (TF_DEFERRED) is no victim: its peer is real,
+     * so with only such children the new SYN is dropped, as Linux does. */
     if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
         tern_tcp_pcb_t *victim = tcp_oldest_half_open(stack, l->pending >= l->backlog ? l : NULL);
         if (victim == NULL) {

@@ -57,6 +57,8 @@
 #define TF_SACK_FAIL 0x200000u /* scoreboard lost (no descriptor): NewReno until caught up */
 #define TF_HELD 0x400000u      /* the structure heads a socket's block: while the handle is
                                 * held, a death unlinks it instead of freeing it */
+#define TF_DEFERRED 0x800000u  /* passive child whose handshake completed while the accept
+                                * queue was full: a proven peer, not evicted by new SYNs */
 
 /* A segment range descriptor [start, end), from the shared pool
  * (TERN_TCP_SEG_COUNT): on a receive ring an out-of-order range written in

@@ -210,15 +210,16 @@ static void stcp_on_pending_error(void *arg, tern_tcp_pcb_t *pcb, int err)
 static const tern_tcp_callbacks_t stcp_listen_cbs = {.accept = stcp_on_accept};
 static const tern_tcp_callbacks_t stcp_pending_cbs = {.error = stcp_on_pending_error};
 
-/* A connection reached ESTABLISHED: queue it for tern_accept; with the
- * queue full it is refused (reset). It stays charged to the listener. */
+/* A connection reached ESTABLISHED: queue it for tern_accept. With the
+ * queue full, WOULDBLOCK: TCP drops the handshake's ACK and retries later
+ * (tcp.accept_deferred). It stays charged to the listener. */
 static int stcp_on_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb)
 {
     tern_socket_t *s = arg;
     socket_listen_t *l = s->u.tcp.listen;
     (void)listener;
     if (l->qlen >= l->backlog)
-        return TERN_ERR_NOMEM;
+        return TERN_ERR_WOULDBLOCK;
     l->queue[(l->qhead + l->qlen) % l->backlog] = pcb;
     l->qlen++;
     tern_tcp_set_callbacks(pcb, &stcp_pending_cbs, s);

@@ -509,11 +509,27 @@ static void test_reset_and_linger0(void **state)
     world_free(w);
 }
 
+/* The listener's queue full: the handshake's last ACK is dropped, not
+ * answered with a reset; the connection stays half-open on our side (open
+ * on the client's) and is offered again by the SYN-ACK retransmission once
+ * tern_accept made room. */
+static int accept_within(world_t *w, int l, uint32_t ms)
+{
+    for (uint32_t t = 0; t < ms; t += 50u) {
+        int s = tern_accept(w->b, l, NULL);
+        if (s != TERN_ERR_WOULDBLOCK)
+            return s;
+        run(w, 50);
+    }
+    return TERN_ERR_WOULDBLOCK;
+}
+
 static void test_backlog_full(void **state)
 {
     (void)state;
     world_t *w = world_new(6);
     int l = listener(w->b, PORT, 1);
+    assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
     tern_sockaddr_t to = {IP_B, PORT};
     int c[3];
     for (int i = 0; i < 3; i++) {
@@ -523,39 +539,93 @@ static void test_backlog_full(void **state)
         run(w, 20);
     }
     run(w, 100);
-    /* the first waits in the queue; the others were reset */
+    /* the first waits in the queue; the second completed its handshake and
+     * is deferred, not reset; the third's SYN is dropped (the only
+     * half-open child is a deferred one, no victim) and it retransmits */
     uint32_t v;
-    assert_int_equal(tern_getsockopt(w->a, c[0], TERN_SO_ERROR, &v), TERN_OK);
-    assert_int_equal(v, 0);
-    for (int i = 1; i < 3; i++) {
+    for (int i = 0; i < 3; i++) {
         assert_int_equal(tern_getsockopt(w->a, c[i], TERN_SO_ERROR, &v), TERN_OK);
-        assert_int_equal((int32_t)v, TERN_ERR_RESET);
+        assert_int_equal(v, 0);
     }
+    assert_int_equal(w->b->tcp.stats.rst_tx, 0);
+    assert_true(w->b->tcp.stats.accept_deferred >= 1u);
+    assert_true(w->b->tcp.stats.drop_syn_limit >= 1u);
+    assert_int_equal(w->b->tcp.stats.syn_evicted, 0);
+    assert_int_equal(w->b->tcp.half_open, 1);
     /* the queued connection costs the listener; rows in tern_tcp_list */
     size_t before = tern_ledger_owner_bytes(&w->b->ledger, (unsigned)l);
     assert_int_equal(tern_send(w->a, c[0], "queued", 6, 0), 6);
     run(w, 50);
     assert_true(tern_ledger_owner_bytes(&w->b->ledger, (unsigned)l) > before); /* its receive ring */
-    int s = tern_accept(w->b, l, NULL);
-    assert_true(s > 0);
+    int s[3];
+    s[0] = tern_accept(w->b, l, NULL);
+    assert_true(s[0] > 0);
     /* accepted: the connection and its ring move to the new socket */
     assert_true(tern_ledger_owner_bytes(&w->b->ledger, (unsigned)l) < before);
-    assert_true(tern_ledger_owner_bytes(&w->b->ledger, (unsigned)s) > TERN_TCP_RCVBUF);
+    assert_true(tern_ledger_owner_bytes(&w->b->ledger, (unsigned)s[0]) > TERN_TCP_RCVBUF);
     char buf[8];
-    assert_int_equal(tern_recv(w->b, s, buf, sizeof buf, TERN_MSG_DONTWAIT), 6);
+    assert_int_equal(tern_recv(w->b, s[0], buf, sizeof buf, TERN_MSG_DONTWAIT), 6);
     assert_memory_equal(buf, "queued", 6);
+    /* the other two come in one by one as the queue empties, and work */
+    for (int i = 1; i < 3; i++) {
+        s[i] = accept_within(w, l, 8000);
+        assert_true(s[i] > 0);
+        assert_int_equal(tern_send(w->a, c[i], "late", 4, 0), 4);
+        run(w, 50);
+        assert_int_equal(tern_recv(w->b, s[i], buf, sizeof buf, TERN_MSG_DONTWAIT), 4);
+        assert_memory_equal(buf, "late", 4);
+    }
+    assert_int_equal(w->b->tcp.stats.rst_tx, 0);
+    assert_int_equal(w->b->tcp.half_open, 0);
     /* closing a listener resets what waits in its queue */
-    assert_int_equal(tern_close(w->a, c[1]), TERN_OK);
-    c[1] = tern_socket(w->a, TERN_SOCK_STREAM);
-    assert_int_equal(tern_setsockopt(w->a, c[1], TERN_SO_NONBLOCK, 1), TERN_OK);
-    assert_int_equal(tern_connect(w->a, c[1], &to), TERN_ERR_INPROGRESS);
+    int q = tern_socket(w->a, TERN_SOCK_STREAM);
+    assert_int_equal(tern_setsockopt(w->a, q, TERN_SO_NONBLOCK, 1), TERN_OK);
+    assert_int_equal(tern_connect(w->a, q, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     assert_int_equal(tern_close(w->b, l), TERN_OK);
     run(w, 50);
+    assert_int_equal(tern_recv(w->a, q, buf, sizeof buf, 0), TERN_ERR_RESET);
+    assert_int_equal(tern_close(w->a, q), TERN_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tern_close(w->a, c[i]), TERN_OK);
+        assert_int_equal(tern_close(w->b, s[i]), TERN_OK);
+    }
+    world_free(w);
+}
+
+/* Never accepted: the deferred connection gives up after the SYN-ACK
+ * retries and its memory returns; the client learns by a reset at its next
+ * segment at the latest. */
+static void test_backlog_full_never_accepted(void **state)
+{
+    (void)state;
+    world_t *w = world_new(7);
+    int l = listener(w->b, PORT, 1);
+    tern_sockaddr_t to = {IP_B, PORT};
+    int c[2];
+    for (int i = 0; i < 2; i++) {
+        c[i] = tern_socket(w->a, TERN_SOCK_STREAM);
+        assert_int_equal(tern_setsockopt(w->a, c[i], TERN_SO_NONBLOCK, 1), TERN_OK);
+        assert_int_equal(tern_connect(w->a, c[i], &to), TERN_ERR_INPROGRESS);
+        run(w, 20);
+    }
+    run(w, 100);
+    assert_int_equal(w->b->tcp.half_open, 1);
+    size_t one = tern_ledger_owner_bytes(&w->b->ledger, (unsigned)l);
+    run(w, 30000); /* past every SYN-ACK retry */
+    assert_int_equal(w->b->tcp.half_open, 0);
+    assert_true(tern_ledger_owner_bytes(&w->b->ledger, (unsigned)l) < one);
+    char buf[4];
+    assert_int_equal(tern_send(w->a, c[1], "x", 1, 0), 1);
+    run(w, 2000);
     assert_int_equal(tern_recv(w->a, c[1], buf, sizeof buf, 0), TERN_ERR_RESET);
-    for (int i = 0; i < 3; i++)
+    /* the queued one is still fine */
+    int s = tern_accept(w->b, l, NULL);
+    assert_true(s > 0);
+    for (int i = 0; i < 2; i++)
         assert_int_equal(tern_close(w->a, c[i]), TERN_OK);
     assert_int_equal(tern_close(w->b, s), TERN_OK);
+    assert_int_equal(tern_close(w->b, l), TERN_OK);
     world_free(w);
 }
 
@@ -975,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_reset_and_linger0),
         cmocka_unit_test(test_backlog_full),
+        cmocka_unit_test(test_backlog_full_never_accepted),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_spans),
