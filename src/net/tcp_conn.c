@@ -271,10 +271,12 @@ uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb)
     return pcb->rbuf_size - pcb->rbuf_len;
 }
 
-/* A passive child leaves SYN-RECEIVED (established, reset or freed). */
+/* A passive child stops counting as half-open (accepted by its listener,
+ * reset or freed). TF_PASSIVE_HALF alone says whether it counts: a child
+ * keeps it while its listener's accept callback decides. */
 void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
-    if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE_HALF)) {
+    if (pcb->flags & TF_PASSIVE_HALF) {
         pcb->flags &= (uint32_t)~TF_PASSIVE_HALF;
         stack->tcp.half_open--;
         if (pcb->listener != NULL)

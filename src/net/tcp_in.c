@@ -604,7 +604,6 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         tern_tcp_pcb_t *listener = pcb->listener;
         uint32_t old_flags = pcb->flags;
         uint8_t old_retries = pcb->retries;
-        tcp_unhalf(stack, pcb);
         pcb->state = TERN_TCP_ESTABLISHED;
         pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
         pcb->snd_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
@@ -634,14 +633,10 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
                 pcb->snd_una = pcb->iss;
                 pcb->retries = old_retries;
                 pcb->flags = old_flags | TF_DEFERRED;
-                if (old_flags & TF_PASSIVE_HALF) {
-                    tcp->half_open++;
-                    if (listener != NULL)
-                        listener->pending++;
-                }
                 tcp->stats.accept_deferred++;
                 return;
             }
+            tcp_unhalf(stack, pcb); /* counted half-open until the listener decided */
             if (r != TERN_OK) {
                 tern_tcp_abort(pcb);
                 return;

@@ -204,7 +204,7 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
  * it released the handle, and free it. */
 void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err);
 /* Enter TIME-WAIT: move to the TIME-WAIT table and free the connection. */
-/* A passive child leaves SYN-RECEIVED: give back its half-open slot. */
+/* A passive child stops counting as half-open: give back its slot. */
 void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Free connections closed while callbacks ran (when none runs now). */
 void tcp_reap(tern_stack_t *stack);
