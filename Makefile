@@ -4,6 +4,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FW_BUILD   ?= build-fw
+BOARD_BUILD ?= build-board
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 45
 TEST_FUZZ_SECONDS ?= 10
@@ -11,7 +12,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 RUN_ARGS   ?=
 
-.PHONY: all deps build asan firmware fuzz lint test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
+.PHONY: all deps build asan firmware board run-board test-board fuzz lint test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
 
 all: build
 
@@ -32,6 +33,26 @@ firmware: deps
 	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	@cmake --build $(FW_BUILD) -j $(JOBS)
 	@./scripts/size-table $(FW_BUILD)
+	@$(MAKE) --no-print-directory board
+	@./scripts/board-size $(BOARD_BUILD)
+
+# The firmware for QEMU's mps2-an500 board (ports/mps2-an500, Cortex-M7 +
+# LAN9118), built as a user's own CMake firmware project consumes tern.
+board: deps
+	@cmake -S ports/mps2-an500 -B $(BOARD_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/arm-none-eabi.cmake \
+	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+	@cmake --build $(BOARD_BUILD) -j $(JOBS) -- --no-print-directory | grep -v '^\[' || true
+	@test -f $(BOARD_BUILD)/tern-mps2-an500.elf
+
+# Boot the board in QEMU on its user-mode network (no root): the dashboard
+# at http://127.0.0.1:8080/ served by the emulated microcontroller, the
+# console on this terminal (Ctrl-A X quits QEMU).
+run-board: board
+	@./scripts/run-board $(BOARD_BUILD)/tern-mps2-an500.elf
+
+# The board tests alone (ctest label board; make test runs them too).
+test-board: build
+	@cd $(BUILD) && ctest --output-on-failure -L board $(CTEST_ARGS)
 
 # Every libFuzzer target for FUZZ_SECONDS each (make fuzz FUZZ_SECONDS=600).
 fuzz: deps
@@ -98,4 +119,4 @@ perf-baseline: build
 	@cat tests/perf/baseline.txt
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(FUZZ_BUILD) build-soak
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(BOARD_BUILD) $(FUZZ_BUILD) build-soak

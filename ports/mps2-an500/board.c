@@ -217,12 +217,15 @@ void board_init(void)
     BOARD_REG(SYST_CVR) = 0;
     BOARD_REG(SYST_CSR) = 0x7u; /* processor clock, interrupt, enable */
 
-    /* The lowest 32 bytes of the main stack: no access for anyone (MPU
+    /* The lowest 256 bytes of the main stack: no access for anyone (MPU
      * region 0, AP=000, XN). An overflow faults there instead of silently
-     * overwriting .bss; the default memory map stays on elsewhere. */
+     * overwriting .bss; the default memory map stays on elsewhere. A frame
+     * larger than the guard could step over it without touching it: 256
+     * bytes is above the largest frame in this firmware (the build's
+     * -fstack-usage output, docs/boards.md). */
     BOARD_REG(MPU_RNR) = 0;
     BOARD_REG(MPU_RBAR) = (uint32_t)(uintptr_t)&_sstack;
-    BOARD_REG(MPU_RASR) = (1u << 28) | (4u << 1) | 1u; /* XN, size 2^(4+1) = 32, enable */
+    BOARD_REG(MPU_RASR) = (1u << 28) | (7u << 1) | 1u; /* XN, size 2^(7+1) = 256, enable */
     BOARD_REG(MPU_CTRL) = (1u << 2) | 1u;              /* PRIVDEFENA, ENABLE */
     /* MemManage, BusFault and UsageFault get their own handlers (and names
      * in the report) instead of escalating to HardFault. */
@@ -252,10 +255,11 @@ void board_exit(int ok)
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 static uint32_t fault_recurse(volatile uint32_t *depth)
 {
-    volatile uint8_t pad[256];
+    volatile uint8_t pad[64]; /* frames smaller than the guard, as real code's */
     pad[0] = (uint8_t)*depth;
+    pad[63] = pad[0];
     (*depth)++;
-    return fault_recurse(depth) + pad[0];
+    return fault_recurse(depth) + pad[63];
 }
 #pragma GCC diagnostic pop
 
