@@ -217,15 +217,15 @@ void board_init(void)
     BOARD_REG(SYST_CVR) = 0;
     BOARD_REG(SYST_CSR) = 0x7u; /* processor clock, interrupt, enable */
 
-    /* The lowest 256 bytes of the main stack: no access for anyone (MPU
-     * region 0, AP=000, XN). An overflow faults there instead of silently
+    /* The lowest 1 KB of the main stack: no access for anyone (MPU region
+     * 0, AP=000, XN). An overflow faults there instead of silently
      * overwriting .bss; the default memory map stays on elsewhere. A frame
-     * larger than the guard could step over it without touching it: 256
-     * bytes is above the largest frame in this firmware (the build's
-     * -fstack-usage output, docs/boards.md). */
+     * larger than the guard could step over it without touching it: 1 KB is
+     * above the largest frame in this firmware (616 bytes, dns_parse, from
+     * -fstack-usage; docs/boards.md). */
     BOARD_REG(MPU_RNR) = 0;
     BOARD_REG(MPU_RBAR) = (uint32_t)(uintptr_t)&_sstack;
-    BOARD_REG(MPU_RASR) = (1u << 28) | (7u << 1) | 1u; /* XN, size 2^(7+1) = 256, enable */
+    BOARD_REG(MPU_RASR) = (1u << 28) | (9u << 1) | 1u; /* XN, size 2^(9+1) = 1 KB, enable */
     BOARD_REG(MPU_CTRL) = (1u << 2) | 1u;              /* PRIVDEFENA, ENABLE */
     /* MemManage, BusFault and UsageFault get their own handlers (and names
      * in the report) instead of escalating to HardFault. */

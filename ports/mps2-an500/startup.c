@@ -64,7 +64,7 @@ uint32_t board_stack_size(void)
 
 uint32_t board_stack_high_water(void)
 {
-    const uint32_t *p = &_sstack + 64; /* above the 256-byte MPU guard */
+    const uint32_t *p = &_sstack + 256; /* above the 1 KB MPU guard */
     while (p < &_estack && *p == BOARD_STACK_PAINT)
         p++;
     return (uint32_t)((uintptr_t)&_estack - (uintptr_t)p);
@@ -120,7 +120,7 @@ void board_fault_report(const uint32_t *frame, uint32_t exc_return, uint32_t ips
     board_printf("\r\n*** FAULT: %s (exception %u)\r\n", fault_name(ipsr), (unsigned)(ipsr & 0x1FFu));
     uint32_t f = (uint32_t)(uintptr_t)frame;
     uint32_t guard = (uint32_t)(uintptr_t)&_sstack;
-    if ((cfsr & 0x10u) != 0u || (f >= guard - 64u && f < guard + 256u + 64u))
+    if ((cfsr & 0x10u) != 0u || (f >= guard - 64u && f < guard + 1024u + 64u))
         board_printf("*** stack overflow: the main stack reached its MPU guard at 0x%08x\r\n", (unsigned)guard);
     board_printf("  r0  %08x  r1  %08x  r2  %08x  r3 %08x\r\n", (unsigned)frame[0], (unsigned)frame[1],
                  (unsigned)frame[2], (unsigned)frame[3]);
