@@ -378,6 +378,11 @@ def test_tcp(net, elf):
     log("   " + in_ns(net, "echo", addr, str(per), "8"))
     log("ok: 8 TCP echo connections at once, %d bytes each way each, SHA-256 equal" % per)
     check_memory(b, base, "after the 8 connections")
+    if os.environ.get("TERN_BOARD_SHOW_MEM"):
+        with b.lock:
+            start = len(b.out)
+        b.cmd("mem", r"board: main stack high-water.*\n")
+        log(b.text(start))
 
 
 WWW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "apps", "http", "www")
