@@ -105,6 +105,8 @@ run: build
 
 bench: build firmware
 	@./bench/run $(BUILD)
+	@echo "== the board (QEMU mps2-an500): TCP each way, instructions per byte under -icount shift=0"
+	@python3 tests/board/board.py bench $(BOARD_BUILD)/tern-mps2-an500.elf
 
 bench-quick: build
 	@./bench/run --quick $(BUILD)

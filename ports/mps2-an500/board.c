@@ -26,6 +26,20 @@ uint32_t board_now_ms(void)
     return board_ms;
 }
 
+board_cpu_t board_cpu;
+
+uint64_t board_time_ns(void)
+{
+    uint32_t ms = board_ms;
+    uint32_t v = BOARD_REG(SYST_CVR);
+    if (BOARD_REG(0xE000ED04u) & (1u << 26)) { /* ICSR.PENDSTSET: wrapped, tick not counted yet */
+        v = BOARD_REG(SYST_CVR);
+        ms++;
+    }
+    uint32_t elapsed = BOARD_SYSCLK_HZ / 1000u - 1u - v; /* ticks of 40 ns into this ms */
+    return (uint64_t)ms * 1000000u + (uint64_t)elapsed * (1000000000u / BOARD_SYSCLK_HZ);
+}
+
 /* ---- Console: CMSDK APB UART0 ----------------------------------------- */
 
 #define UART0 0x40004000u

@@ -17,6 +17,17 @@ void board_init(void);
 /* Milliseconds since boot (SysTick, 1 ms), wrapping at 2^32. */
 uint32_t board_now_ms(void);
 
+/* Virtual nanoseconds since boot (SysTick: 40 ns resolution at 25 MHz).
+ * Under QEMU's -icount shift=0 one guest instruction takes 1 ns, so busy
+ * time is an instruction count. Call with interrupts off. */
+uint64_t board_time_ns(void);
+/* Main-loop CPU accounting: time asleep in WFI, and since when counted. */
+typedef struct board_cpu {
+    uint64_t since_ns;
+    uint64_t idle_ns;
+} board_cpu_t;
+extern board_cpu_t board_cpu;
+
 /* Console UART (CMSDK APB UART0, polled: QEMU holds back input until the
  * one-byte RX buffer is read, so nothing is lost). */
 void board_putc(char c);

@@ -37,6 +37,7 @@ static void console_help(void)
                "  dhcp       the DHCP client's state and lease\n"
                "  ping ADDR  send one echo request\n"
                "  stack      main stack high-water mark and static RAM\n"
+               "  cpu [reset] busy and idle virtual time (-icount shift=0: busy ns = instructions)\n"
                "  fault KIND bus, hard or stack: fault on purpose (tests the fault report)\n"
                "  help       this list\n");
 }
@@ -142,6 +143,20 @@ static void console_run(console_t *c, char *cmd)
         tern_dhcp_report_text(s, board_writer, NULL);
     } else if (strcmp(cmd, "stack") == 0) {
         console_stack();
+    } else if (strcmp(cmd, "cpu") == 0 || strcmp(cmd, "cpu reset") == 0) {
+        uint32_t irq = board_irq_save();
+        uint64_t now = board_time_ns();
+        board_irq_restore(irq);
+        if (cmd[3] != '\0') {
+            board_cpu.since_ns = now;
+            board_cpu.idle_ns = 0;
+        }
+        uint64_t total = now - board_cpu.since_ns, busy = total - board_cpu.idle_ns;
+        /* Printed in microseconds and their ns remainder: the printf here is 32-bit. */
+        board_printf("cpu: busy %u.%03u us, idle %u.%03u us, eth rx %u tx %u bytes\n", (unsigned)(busy / 1000u),
+                     (unsigned)(busy % 1000u), (unsigned)(board_cpu.idle_ns / 1000u),
+                     (unsigned)(board_cpu.idle_ns % 1000u), (unsigned)c->eth->stats.rx_bytes,
+                     (unsigned)c->eth->stats.tx_bytes);
     } else if (strncmp(cmd, "fault ", 6) == 0) {
         board_fault_trigger(cmd + 6);
         board_printf("fault: '%s' is not bus, hard or stack\n", cmd + 6);

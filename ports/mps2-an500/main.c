@@ -140,8 +140,11 @@ int main(void)
              * checked with interrupts off, so a frame that arrives between
              * the check and the WFI still wakes it. */
             uint32_t irq = board_irq_save();
-            if (!lan9118_pending(&eth))
+            if (!lan9118_pending(&eth)) {
+                uint64_t t0 = board_time_ns();
                 __asm volatile("wfi");
+                board_cpu.idle_ns += board_time_ns() - t0; /* the waking handler runs after this: busy */
+            }
             board_irq_restore(irq);
         }
     }

@@ -336,6 +336,30 @@ def inner(argv):
                 fail("; ".join(errs))
             print("echo: %d connections at once, %d bytes each way each, byte-exact, %.1f s" %
                   (conns, nbytes, time.time() - t0))
+    elif what in ("source", "sink"):
+        addr, nbytes = argv[1], int(argv[2])
+        blob = bytes(range(256)) * 256
+        t0 = time.time()
+        if what == "source":  # to the board's discard service
+            s = socket.create_connection((addr, 9), timeout=60)
+            left = nbytes
+            while left > 0:
+                s.sendall(blob[:min(left, len(blob))])
+                left -= min(left, len(blob))
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(30)
+            while s.recv(4096):
+                pass
+        else:  # from the board's chargen service
+            s = socket.create_connection((addr, 19), timeout=60)
+            got = 0
+            while got < nbytes:
+                d = s.recv(65536)
+                if not d:
+                    fail("chargen closed after %d bytes" % got)
+                got += len(d)
+        s.close()
+        print("%s: %d bytes in %.3f s" % (what, nbytes, time.time() - t0))
     else:
         fail("unknown helper " + what)
 
@@ -494,6 +518,83 @@ def test_fault(net, elf):
         fail("fault %s: the board did not fault" % kind)
 
 
+# ---- bench and perf: throughput each way, instructions per byte ----------------
+
+BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.txt")
+
+
+def cpu_busy(b):
+    m = b.cmd("cpu", r"cpu: busy (\d+)\.(\d+) us, idle (\d+)\.(\d+) us, eth rx (\d+) tx (\d+) bytes")
+    return int(m.group(1)) * 1000 + int(m.group(2))
+
+
+def one_way(net, b, addr, direction, nbytes):
+    """direction rx: Linux sends nbytes to the board's discard (port 9); tx:
+    the board's chargen (port 19) sends nbytes to Linux. Returns (seconds,
+    busy ns on the board)."""
+    b.cmd("cpu reset", r"cpu: busy")
+    helper = "sink" if direction == "tx" else "source"
+    out = in_ns(net, helper, addr, str(nbytes), timeout=600)
+    secs = float(out.split()[-2])
+    time.sleep(0.5)  # the close and the last ACKs
+    return secs, cpu_busy(b)
+
+
+def bench_run(net, elf, icount, nbytes):
+    b = net.board(elf, "board-icount.log" if icount else "board.log")
+    if icount:
+        b.stop()
+        net.procs.remove(b)
+        b = Board(elf, ["-nic", "tap,ifname=%s,script=no,downscript=no,model=lan9118,mac=%s" % (net.tap, MAC)],
+                  prefix=["ip", "netns", "exec", net.ns], logfile=os.path.join(net.tmp, "board-icount.log"),
+                  icount=True)
+        net.procs.append(b)
+    addr = b.wait_for(r"board: address (\d+\.\d+\.\d+\.\d+) \(dhcp\)", 60).group(1)
+    net.sh("ping", "-c", "1", "-W", "5", addr, stdout=subprocess.DEVNULL)
+    res = {}
+    for direction in ("rx", "tx"):
+        res[direction] = one_way(net, b, addr, direction, nbytes)
+    b.stop()
+    net.procs.remove(b)
+    return res
+
+
+def bench(net, elf, nbytes):
+    fast = bench_run(net, elf, False, nbytes)
+    counted = bench_run(net, elf, True, nbytes)
+    fig = {}
+    for d in ("rx", "tx"):
+        fig[d + "_mbit"] = nbytes * 8 / fast[d][0] / 1e6
+        fig[d + "_ipb"] = counted[d][1] / nbytes
+    log("board TCP, Linux -> board (discard): %.1f Mbit/s; %.1f instructions per byte on the board" %
+        (fig["rx_mbit"], fig["rx_ipb"]))
+    log("board TCP, board -> Linux (chargen): %.1f Mbit/s; %.1f instructions per byte on the board" %
+        (fig["tx_mbit"], fig["tx_ipb"]))
+    return fig
+
+
+def test_perf(net, elf):
+    """Instructions per byte each way under -icount shift=0, held to the
+    committed baseline (tests/board/baseline.txt) within its tolerance."""
+    counted = bench_run(net, elf, True, 2 * 1024 * 1024)
+    base = {}
+    for line in open(BASELINE):
+        if line.strip() and not line.startswith("#"):
+            k, v = line.split()
+            base[k] = float(v)
+    tol = base.get("tolerance", 0.10)
+    for d in ("rx", "tx"):
+        ipb = counted[d][1] / (2 * 1024 * 1024)
+        want = base[d + "_ipb"]
+        if os.environ.get("TERN_BOARD_PERF_UPDATE"):
+            log("%s: %.1f instructions per byte (baseline was %.1f)" % (d, ipb, want))
+            continue
+        if ipb > want * (1 + tol):
+            fail("%s: %.1f instructions per byte, baseline %.1f (+%d%% allowed)" % (d, ipb, want, tol * 100))
+        log("ok: %s: %.1f instructions per byte on the board, baseline %.1f (+%d%% allowed)" %
+            (d, ipb, want, tol * 100))
+
+
 def measure(elf):
     """make firmware: boot on user-mode networking, fetch the dashboard and
     /api/stats through a host forward, then read the memory summary."""
@@ -529,6 +630,9 @@ def main():
     if name == "measure":
         measure(elf)
         return 0
+    bench_bytes = 0
+    if name == "bench":
+        bench_bytes = int(os.environ.get("TERN_BOARD_BENCH_BYTES", str(8 * 1024 * 1024)))
     if not os.path.exists(elf):
         log("FAIL: no firmware at %s" % elf)
         return 1
@@ -552,8 +656,11 @@ def main():
     try:
         if name != "fault":
             net.up()
-        {"boot": test_boot, "tcp": test_tcp, "http": test_http, "flood": test_flood,
-         "fault": test_fault}[name](net, elf)
+        if name == "bench":
+            bench(net, elf, bench_bytes)
+        else:
+            {"boot": test_boot, "tcp": test_tcp, "http": test_http, "flood": test_flood, "perf": test_perf,
+             "fault": test_fault}[name](net, elf)
         ok = True
     except (AssertionError, BoardFault) as e:
         log("FAIL: %s" % e)
