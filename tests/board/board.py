@@ -485,7 +485,7 @@ def test_flood(net, elf):
     b.wait_for(r"lan9118 rx_drop_register \d+", 10)
     text = b.text()
     stalls = re.findall(r"lan9118 rx_stalls (\d+)", text)[-1]
-    if int(m.group(1)) < 20000:
+    if int(m.group(1)) < 5000:  # two floods of a few seconds at 5,000 packets/s
         fail("the floods did not reach the board: %s frames received" % m.group(1))
     log("ok: the board received %s frames through the floods (RX ring stalls: %s)" % (m.group(1), stalls))
 
