@@ -448,6 +448,11 @@ def test_http(net, elf):
     else:
         log("note: chromium not installed: render check skipped")
     check_memory(b, base, "after the dashboard")
+    if os.environ.get("TERN_BOARD_SHOW_MEM"):
+        with b.lock:
+            start = len(b.out)
+        b.cmd("mem", r"board: main stack high-water.*\n")
+        log(b.text(start))
 
 
 def test_flood(net, elf):
