@@ -371,6 +371,10 @@ def in_ns(net, *args, timeout=900):
                timeout=timeout, check=False)
     out = (r.stdout + r.stderr).strip()
     if r.returncode != 0:
+        # A client failing because the board died: report the fault itself.
+        for p in net.procs:
+            if isinstance(p, Board):
+                p.check_fault()
         fail(out)
     return out
 
