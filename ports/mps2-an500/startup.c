@@ -122,6 +122,8 @@ void board_fault_report(const uint32_t *frame, uint32_t exc_return, uint32_t ips
     uint32_t guard = (uint32_t)(uintptr_t)&_sstack;
     if ((cfsr & 0x10u) != 0u || (f >= guard - 64u && f < guard + 1024u + 64u))
         board_printf("*** stack overflow: the main stack reached its MPU guard at 0x%08x\r\n", (unsigned)guard);
+    if ((cfsr & 0x1010u) != 0u) /* MSTKERR, BSTKERR: the frame below was never written */
+        board_puts("  (exception entry could not stack the frame: r0-xpsr below are not the faulting state)\r\n");
     board_printf("  r0  %08x  r1  %08x  r2  %08x  r3 %08x\r\n", (unsigned)frame[0], (unsigned)frame[1],
                  (unsigned)frame[2], (unsigned)frame[3]);
     board_printf("  r12 %08x  lr  %08x  pc  %08x  xpsr %08x\r\n", (unsigned)frame[4], (unsigned)frame[5],
