@@ -435,21 +435,18 @@ tern_netif_t *ipv4_route(const tern_stack_t *stack, tern_ip4_t src, tern_ip4_t d
     return NULL;
 }
 
-int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint8_t ttl)
-{
-    tern_ip4_t nexthop = 0;
-    tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
-    if (nif == NULL) {
-        ipv4_drop(stack, nb, &stack->counters.ipv4_tx_noroute);
-        return TERN_ERR_NOROUTE;
-    }
-    return ipv4_output_via(stack, nif, nexthop, nb, src, dst, proto, ttl);
-}
-
-int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t nexthop, tern_netbuf_t *nb, tern_ip4_t src,
-                    tern_ip4_t dst, uint8_t proto, uint8_t ttl)
+int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst,
+                    uint8_t proto, uint8_t ttl)
 {
     tern_counters_t *c = &stack->counters;
+    tern_ip4_t nexthop = dst;
+    if (nif == NULL) {
+        nif = ipv4_route(stack, src, dst, &nexthop);
+        if (nif == NULL) {
+            ipv4_drop(stack, nb, &c->ipv4_tx_noroute);
+            return TERN_ERR_NOROUTE;
+        }
+    }
     if (!nif->link_up) {
         ipv4_drop(stack, nb, &c->ipv4_tx_linkdown);
         return TERN_ERR_LINKDOWN;
@@ -465,8 +462,8 @@ int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t nexthop, 
         return TERN_ERR_INVAL;
     }
     uint8_t *p = nb->data;
-    /* RFC 1122 3.2.1.7: never send a TTL of zero. */
-    ipv4_write(p, nb->len, stack->ipv4.next_id++, ttl != 0u ? ttl : (uint8_t)TERN_IP_DEFAULT_TTL, proto,
+    /* The only IPv4 header we build. RFC 1122 3.2.1.7: never a TTL of 0. */
+    ipv4_write(p, nb->len, &stack->ipv4.next_id, ttl != 0u ? ttl : (uint8_t)TERN_IP_DEFAULT_TTL, proto,
                src != 0u ? src : nif->addr, dst);
     if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
         wire_wr16(p + IPV4_OFF_CSUM, checksum_inet(p, IPV4_HDR_LEN));

@@ -80,12 +80,17 @@ void ipv4_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
 /* Interface and next hop for dst (from src when src != 0), or NULL. */
 tern_netif_t *ipv4_route(const tern_stack_t *stack, tern_ip4_t src, tern_ip4_t dst, tern_ip4_t *nexthop);
 /* Prepend the IPv4 header to nb (data = payload, 34 bytes of headroom) and
- * send it. src 0: the interface's address. */
-int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint8_t ttl);
-/* The same on an interface and next hop the caller chose: sends without
- * routing (a DHCP client's broadcast before it has an address). */
-int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t nexthop, tern_netbuf_t *nb, tern_ip4_t src,
-                    tern_ip4_t dst, uint8_t proto, uint8_t ttl);
+ * send it on nif, or where ipv4_route says when nif is NULL. With nif
+ * given, dst is on its link (a DHCP client's broadcast before it has an
+ * address, when there is no route). src 0: the interface's address. */
+int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst,
+                    uint8_t proto, uint8_t ttl);
+/* The same, routed. */
+static inline int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, uint8_t proto,
+                              uint8_t ttl)
+{
+    return ipv4_output_via(stack, NULL, nb, src, dst, proto, ttl);
+}
 /* Reassembly timeouts; ms to the next deadline or UINT32_MAX. */
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now);
 /* The subnet-directed broadcast of nif, or 0 when it has none. */

@@ -306,7 +306,7 @@ static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
     /* Without an address there is no route: straight out of pcb->nif, to
      * the limited broadcast (checked above); the headroom was checked too. */
     if (unaddressed)
-        return ipv4_output_via(stack, nif, dst.addr, nb, src, dst.addr, IPV4_PROTO_UDP, TERN_IP_DEFAULT_TTL);
+        return ipv4_output_via(stack, nif, nb, src, dst.addr, IPV4_PROTO_UDP, TERN_IP_DEFAULT_TTL);
     return ipv4_output(stack, nb, src, dst.addr, IPV4_PROTO_UDP, TERN_IP_DEFAULT_TTL);
 }
 

@@ -165,14 +165,15 @@ static inline size_t ipv4_payload_len(const ipv4_view_t *v)
 
 /* The one writer of an IPv4 header: 20 bytes at p, no options, DF set (we
  * never fragment), checksum field zero (the caller fills it, or the
- * interface does). */
-static inline void ipv4_write(uint8_t *p, uint16_t total, uint16_t id, uint8_t ttl, uint8_t proto, uint32_t src,
-                              uint32_t dst)
+ * interface does). The identification is taken from *next_id, which
+ * advances. */
+static inline void ipv4_write(uint8_t *p, uint16_t total, uint16_t *next_id, uint8_t ttl, uint8_t proto,
+                              uint32_t src, uint32_t dst)
 {
     p[IPV4_OFF_VER_IHL] = (uint8_t)((IPV4_VERSION << 4) | (IPV4_HDR_LEN / 4u));
     p[IPV4_OFF_TOS] = 0;
     wire_wr16(p + IPV4_OFF_TOTAL_LEN, total);
-    wire_wr16(p + IPV4_OFF_ID, id);
+    wire_wr16(p + IPV4_OFF_ID, (*next_id)++);
     wire_wr16(p + IPV4_OFF_FRAG, IPV4_FLAG_DF);
     p[IPV4_OFF_TTL] = ttl;
     p[IPV4_OFF_PROTO] = proto;
