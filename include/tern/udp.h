@@ -60,6 +60,15 @@ typedef struct tern_udp_rx_info {
 typedef void (*tern_udp_recv_fn)(struct tern_stack *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
                                  const tern_udp_rx_info_t *info);
 
+/* Called from the input path when an ICMP error arrives about a datagram
+ * this pcb sent; only connected pcbs are told (RFC 1122 4.1.3.3; an
+ * unconnected pcb cannot know the datagram was its own). err is
+ * TERN_ERR_REFUSED (port or protocol unreachable), TERN_ERR_MSGSIZE
+ * (fragmentation needed) or TERN_ERR_UNREACH (any other unreachable, time
+ * exceeded, parameter problem). The socket layer records it as the
+ * socket's pending error. */
+typedef void (*tern_udp_error_fn)(struct tern_stack *stack, void *ctx, tern_udp_pcb_t *pcb, int err);
+
 struct tern_udp_pcb {
     struct tern_udp_pcb *next;
     tern_sockaddr_t local;  /* addr 0 = any */
@@ -68,6 +77,7 @@ struct tern_udp_pcb {
     tern_netif_t *nif;      /* non-NULL: send and receive only on this interface (DHCP before it has an
                                address: source 0.0.0.0) */
     tern_udp_recv_fn recv;
+    tern_udp_error_fn error; /* NULL: ICMP errors are only counted */
     void *ctx;
 };
 
@@ -78,6 +88,10 @@ typedef struct tern_udp {
 
 /* Zero the pcb and set its callback (recv must not be NULL to receive). */
 void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx);
+
+/* Set (or clear, with NULL) the ICMP error callback; it gets the ctx given
+ * to tern_udp_pcb_init. */
+void tern_udp_set_error_fn(tern_udp_pcb_t *pcb, tern_udp_error_fn error);
 
 /* Bind to local and link the pcb. local->addr 0 binds every address, else
  * it must be one of our addresses (TERN_ERR_INVAL). Port 0: an ephemeral port

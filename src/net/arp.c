@@ -8,9 +8,6 @@
 #include "../core/fmt.h"
 #include "net_internal.h"
 
-#define ARP_HTYPE_ETHERNET 1u
-#define ARP_OP_REQUEST 1u
-#define ARP_OP_REPLY 2u
 /* RFC 5227 2.4 (b): defend an address at most once per DEFEND_INTERVAL. */
 #define ARP_DEFEND_INTERVAL_MS 10000u
 
@@ -94,16 +91,7 @@ static int arp_send(tern_stack_t *stack, tern_netif_t *nif, uint16_t op, const u
     if (nb == NULL)
         return TERN_ERR_NOBUFS;
     (void)tern_netbuf_pull(nb, ETH_HDR_LEN);
-    uint8_t *p = nb->data;
-    wire_wr16(p, ARP_HTYPE_ETHERNET);
-    wire_wr16(p + 2, ETH_TYPE_IPV4);
-    p[4] = 6;
-    p[5] = 4;
-    wire_wr16(p + 6, op);
-    memcpy(p + 8, nif->mac, 6);
-    wire_wr32(p + 14, spa);
-    memcpy(p + 18, tha, 6);
-    wire_wr32(p + 24, tpa);
+    arp_write(nb->data, op, nif->mac, spa, tha, tpa);
     return eth_output(stack, nif, nb, eth_dst, ETH_TYPE_ARP);
 }
 
@@ -243,24 +231,22 @@ static void arp_conflict(tern_stack_t *stack, tern_netif_t *nif, const uint8_t s
 
 /* RFC 826 field checks plus our sender rules; the drop counter to bump, or
  * NULL when the packet is well formed. */
-static uint32_t *arp_validate(tern_counters_t *c, const tern_netif_t *nif, const uint8_t *p, size_t len)
+static uint32_t *arp_validate(tern_counters_t *c, const tern_netif_t *nif, const arp_view_t *arp)
 {
-    if (len < ARP_PKT_LEN)
-        return &c->arp_drop_truncated;
-    if (wire_rd16(p) != ARP_HTYPE_ETHERNET || p[4] != 6u)
+    if (arp_htype(arp) != ARP_HTYPE_ETHERNET || arp_hlen(arp) != ARP_HLEN_ETHERNET)
         return &c->arp_drop_hw;
-    if (wire_rd16(p + 2) != ETH_TYPE_IPV4 || p[5] != 4u)
+    if (arp_ptype(arp) != ETH_TYPE_IPV4 || arp_plen(arp) != ARP_PLEN_IPV4)
         return &c->arp_drop_proto;
-    uint16_t op = wire_rd16(p + 6);
+    uint16_t op = arp_op(arp);
     if (op != ARP_OP_REQUEST && op != ARP_OP_REPLY)
         return &c->arp_drop_op;
-    const uint8_t *sha = p + 8;
+    const uint8_t *sha = arp_sha(arp);
     if (wire_mac_is_group(sha) || wire_mac_is_zero(sha))
         return &c->arp_drop_sender_mac;
     if (wire_mac_equal(sha, nif->mac))
         return &c->arp_drop_own;
     /* Sender 0.0.0.0 is legal only in a probe (RFC 5227 2.1.1). */
-    tern_ip4_t spa = wire_rd32(p + 14);
+    tern_ip4_t spa = arp_spa(arp);
     int probe = spa == 0u && op == ARP_OP_REQUEST;
     if (!probe && (!ipv4_is_unicast_host(spa) || spa == ipv4_subnet_bcast(nif)))
         return &c->arp_drop_sender_ip;
@@ -271,18 +257,18 @@ void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
 {
     tern_counters_t *c = &stack->counters;
     c->arp_rx++;
-    uint32_t *drop = arp_validate(c, nif, nb->data, nb->len);
+    arp_view_t arp;
+    uint32_t *drop = arp_check(nb->data, nb->len, &arp) != 0 ? &c->arp_drop_truncated : arp_validate(c, nif, &arp);
     if (drop != NULL) {
         (*drop)++;
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    const uint8_t *p = nb->data;
-    uint16_t op = wire_rd16(p + 6);
+    uint16_t op = arp_op(&arp);
     uint8_t sha[6];
-    memcpy(sha, p + 8, 6);
-    tern_ip4_t spa = wire_rd32(p + 14);
-    tern_ip4_t tpa = wire_rd32(p + 24);
+    memcpy(sha, arp_sha(&arp), 6);
+    tern_ip4_t spa = arp_spa(&arp);
+    tern_ip4_t tpa = arp_tpa(&arp);
     /* Services watching ARP (a DHCP client checking an address, RFC 5227
      * 2.1.1) see every valid packet. A hook may remove its own service. */
     for (tern_service_t *svc = stack->services; svc != NULL;) {
@@ -328,12 +314,7 @@ void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     }
     /* Answer in the request's own buffer (RFC 826: swap, set the opcode). */
     (void)tern_netbuf_set_len(nb, ARP_PKT_LEN);
-    uint8_t *w = nb->data;
-    wire_wr16(w + 6, ARP_OP_REPLY);
-    memcpy(w + 18, sha, 6);
-    wire_wr32(w + 24, spa);
-    memcpy(w + 8, nif->mac, 6);
-    wire_wr32(w + 14, nif->addr);
+    arp_write(nb->data, ARP_OP_REPLY, nif->mac, nif->addr, sha, spa);
     if (eth_output(stack, nif, nb, sha, ETH_TYPE_ARP) == TERN_OK)
         c->arp_tx_reply++;
 }

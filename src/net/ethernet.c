@@ -1,5 +1,4 @@
 /* Ethernet II framing and the network interface contract (netif.h). */
-#include <string.h>
 #include "net_internal.h"
 
 const uint8_t eth_broadcast_mac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
@@ -8,28 +7,28 @@ void eth_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
 {
     tern_counters_t *c = &stack->counters;
     c->eth_rx++;
-    if (nb->len < ETH_HDR_LEN) {
+    eth_view_t eth;
+    if (eth_check(nb->data, nb->len, &eth) != 0) {
         c->eth_drop_runt++;
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    const uint8_t *p = nb->data;
     nb->flags &= (uint16_t)~TERN_NETBUF_F_LINK_BCAST;
-    if (wire_mac_is_group(p)) {
+    if (wire_mac_is_group(eth_dst(&eth))) {
         nb->flags |= TERN_NETBUF_F_LINK_BCAST;
-    } else if (!wire_mac_equal(p, nif->mac)) {
+    } else if (!wire_mac_equal(eth_dst(&eth), nif->mac)) {
         /* A NIC in promiscuous mode or a bridge-like TAP shows us these. */
         c->eth_drop_not_for_us++;
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    if (wire_mac_is_group(p + 6)) {
+    if (wire_mac_is_group(eth_src(&eth))) {
         /* IEEE 802.3: a source address is always an individual address. */
         c->eth_drop_bad_src++;
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    uint16_t type = wire_rd16(p + 12);
+    uint16_t type = eth_type(&eth);
     (void)tern_netbuf_pull(nb, ETH_HDR_LEN);
     switch (type) {
     case ETH_TYPE_IPV4:
@@ -83,10 +82,7 @@ int eth_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
         tern_netbuf_release(&stack->netbufs, nb);
         return TERN_ERR_INVAL;
     }
-    uint8_t *p = nb->data;
-    memcpy(p, dst, 6);
-    memcpy(p + 6, nif->mac, 6);
-    wire_wr16(p + 12, type);
+    eth_write(nb->data, dst, nif->mac, type);
     return netif_transmit(stack, nif, nb);
 }
 

@@ -6,14 +6,6 @@
 #include "tcp_internal.h"
 #include "udp_internal.h"
 
-#define ICMP_ECHO_REPLY 0u
-#define ICMP_DEST_UNREACH 3u
-#define ICMP_SOURCE_QUENCH 4u
-#define ICMP_REDIRECT 5u
-#define ICMP_ECHO 8u
-#define ICMP_TIME_EXCEEDED 11u
-#define ICMP_PARAM_PROBLEM 12u
-
 /* One error costs ICMP_CREDIT_COST; each ms earns TERN_ICMP_ERROR_RATE, so
  * the sustained rate is TERN_ICMP_ERROR_RATE per second and the bucket
  * holds one second's worth (the burst). */
@@ -27,12 +19,6 @@ void icmp_init(tern_stack_t *stack)
     stack->icmp.credit_time = stack->now;
 }
 
-static int icmp_is_error(uint8_t type)
-{
-    return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
-           type == ICMP_TIME_EXCEEDED || type == ICMP_PARAM_PROBLEM;
-}
-
 /* Fill the checksum of the ICMP message at nb->data unless the interface
  * that will send it computes it (TERN_OFFLOAD_TX_L4_CSUM). */
 static void icmp_set_checksum(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst)
@@ -40,10 +26,9 @@ static void icmp_set_checksum(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t
     uint8_t *p = nb->data;
     tern_ip4_t nexthop;
     const tern_netif_t *out = ipv4_route(stack, src, dst, &nexthop);
-    p[2] = 0;
-    p[3] = 0;
+    wire_wr16(p + ICMP_OFF_CSUM, 0);
     if (out == NULL || !(out->offload & TERN_OFFLOAD_TX_L4_CSUM))
-        wire_wr16(p + 2, checksum_inet(p, nb->len));
+        wire_wr16(p + ICMP_OFF_CSUM, checksum_inet(p, nb->len));
 }
 
 static int icmp_rate_allow(tern_stack_t *stack)
@@ -71,7 +56,7 @@ void icmp_send_error(tern_stack_t *stack, const tern_netif_t *nif, const uint8_t
     /* RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast
      * (IP or link), a fragment other than the first, or a source that does
      * not name one host. */
-    int about_icmp_error = ip->proto == IPV4_PROTO_ICMP && (len == 0u || icmp_is_error(data[0]));
+    int about_icmp_error = ip->proto == IPV4_PROTO_ICMP && (len == 0u || icmp_type_is_error(data[ICMP_OFF_TYPE]));
     if (about_icmp_error || ip->dst_bcast || ip->link_bcast || (ip->frag & IPV4_OFFSET_MASK) != 0u ||
         !ipv4_is_unicast_host(ip->src) || ip->src == ipv4_subnet_bcast(nif)) {
         c->icmp_err_suppressed++;
@@ -82,7 +67,7 @@ void icmp_send_error(tern_stack_t *stack, const tern_netif_t *nif, const uint8_t
         return;
     }
     /* RFC 792: the IP header and the first 64 bits of its data. */
-    size_t data_len = len < 8u ? len : 8u;
+    size_t data_len = len < ICMP_QUOTE_DATA ? len : ICMP_QUOTE_DATA;
     size_t msg_len = ICMP_HDR_LEN + ip->hdr_len + data_len;
     tern_netbuf_t *out = tern_netbuf_get(&stack->netbufs, ETH_HDR_LEN + IPV4_HDR_LEN + msg_len, 0);
     if (out == NULL) {
@@ -91,9 +76,7 @@ void icmp_send_error(tern_stack_t *stack, const tern_netif_t *nif, const uint8_t
     }
     (void)tern_netbuf_pull(out, ETH_HDR_LEN + IPV4_HDR_LEN);
     uint8_t *p = out->data;
-    p[0] = type;
-    p[1] = code;
-    memset(p + 2, 0, 6); /* checksum, and the unused word */
+    icmp_write(p, type, code, 0); /* the last word is unused in the errors we send */
     memcpy(p + ICMP_HDR_LEN, ip->hdr, ip->hdr_len);
     if (data_len != 0u)
         memcpy(p + ICMP_HDR_LEN + ip->hdr_len, data, data_len);
@@ -128,8 +111,8 @@ static void icmp_echo_reply(tern_stack_t *stack, tern_netbuf_t *nb, const ipv4_r
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    nb->data[0] = ICMP_ECHO_REPLY;
-    nb->data[1] = 0;
+    /* Identifier and sequence stay as the request had them. */
+    icmp_write(nb->data, ICMP_ECHO_REPLY, 0, wire_rd32(nb->data + ICMP_OFF_REST));
     /* A broadcast request is answered from our unicast address (RFC 1122
      * 3.2.2.6); 0 lets ipv4_output pick the interface's. */
     tern_ip4_t src = ip->dst_bcast ? 0u : ip->dst;
@@ -142,48 +125,40 @@ static void icmp_echo_reply(tern_stack_t *stack, tern_netbuf_t *nb, const ipv4_r
     }
 }
 
-/* An error must quote an IPv4 header and 8 bytes of its data (RFC 792). */
-static int icmp_quote_valid(const uint8_t *p, size_t len)
-{
-    if (len < ICMP_HDR_LEN + IPV4_HDR_LEN + 8u)
-        return 0;
-    const uint8_t *q = p + ICMP_HDR_LEN;
-    size_t qhl = (size_t)(q[0] & 0x0Fu) * 4u;
-    return (q[0] >> 4) == 4u && qhl >= IPV4_HDR_LEN && len >= ICMP_HDR_LEN + qhl + 8u;
-}
-
 void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
 {
     tern_counters_t *c = &stack->counters;
     c->icmp_rx++;
-    const uint8_t *p = nb->data;
-    size_t len = nb->len;
+    icmp_view_t icmp;
+    ipv4_view_t quote;
     uint32_t *drop = NULL;
     int hw_checked = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
-    if (len < ICMP_HDR_LEN) {
+    if (icmp_check(nb->data, nb->len, &icmp) != 0) {
         drop = &c->icmp_drop_truncated;
-    } else if (!hw_checked && checksum_inet(p, len) != 0u) {
+    } else if (!hw_checked && checksum_inet(icmp.p, icmp.len) != 0u) {
         drop = &c->icmp_drop_checksum;
-    } else if (p[0] == ICMP_ECHO) {
+    } else if (icmp_type(&icmp) == ICMP_ECHO) {
         icmp_echo_reply(stack, nb, ip);
         return;
-    } else if (p[0] == ICMP_ECHO_REPLY) {
+    } else if (icmp_type(&icmp) == ICMP_ECHO_REPLY) {
         c->icmp_echo_reply_rx++;
         if (stack->icmp.ping_fn != NULL)
-            stack->icmp.ping_fn(stack->icmp.ping_ctx, ip->src, wire_rd16(p + 4), wire_rd16(p + 6), p + ICMP_HDR_LEN,
-                                len - ICMP_HDR_LEN, stack->now);
-    } else if (icmp_is_error(p[0])) {
-        if (!icmp_quote_valid(p, len))
+            stack->icmp.ping_fn(stack->icmp.ping_ctx, ip->src, icmp_echo_id(&icmp), icmp_echo_seq(&icmp),
+                                icmp_data(&icmp), icmp_data_len(&icmp), stack->now);
+    } else if (icmp_type_is_error(icmp_type(&icmp))) {
+        /* An error must quote an IPv4 header and 8 bytes of its data. */
+        if (icmp_quote(&icmp, &quote) != 0)
             drop = &c->icmp_drop_quote;
         else {
             c->icmp_err_rx++;
             /* RFC 1122 4.1.3.3: UDP passes ICMP errors up to the socket. */
-            if (p[ICMP_HDR_LEN + 9] == IPV4_PROTO_UDP)
-                udp_icmp_error(stack, p, len);
+            if (ipv4_proto(&quote) == IPV4_PROTO_UDP)
+                udp_icmp_error(stack, icmp.p, icmp.len);
             /* RFC 1122 4.2.3.9 / RFC 5927: TCP validates against its
              * connections (quoted header and sequence number). */
-            else if (p[ICMP_HDR_LEN + 9] == IPV4_PROTO_TCP)
-                tcp_icmp_error(stack, p[0], p[1], wire_rd16(p + 6), p + ICMP_HDR_LEN, len - ICMP_HDR_LEN);
+            else if (ipv4_proto(&quote) == IPV4_PROTO_TCP)
+                tcp_icmp_error(stack, icmp_type(&icmp), icmp_code(&icmp), icmp_next_mtu(&icmp), quote.p,
+                               quote.len);
         }
     } else {
         drop = &c->icmp_drop_type;
@@ -229,10 +204,7 @@ int tern_ping_send(tern_stack_t *stack, tern_ip4_t dst, uint16_t id, uint16_t se
     }
     (void)tern_netbuf_pull(nb, ETH_HDR_LEN + IPV4_HDR_LEN);
     uint8_t *p = nb->data;
-    p[0] = ICMP_ECHO;
-    p[1] = 0;
-    wire_wr16(p + 4, id);
-    wire_wr16(p + 6, seq);
+    icmp_write(p, ICMP_ECHO, 0, ((uint32_t)id << 16) | seq);
     if (len != 0u)
         memcpy(p + ICMP_HDR_LEN, data, len);
     icmp_set_checksum(stack, nb, 0, dst);

@@ -62,9 +62,9 @@ static int ipv4_options_valid(const uint8_t *opt, size_t len)
     size_t i = 0;
     while (i < len) {
         uint8_t type = opt[i];
-        if (type == 0u)
+        if (type == IPV4_OPT_EOL)
             return 1; /* end of option list; the rest is padding */
-        if (type == 1u) {
+        if (type == IPV4_OPT_NOP) {
             i++;
             continue;
         }
@@ -105,7 +105,7 @@ static void ipv4_deliver(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *
     default:
         /* RFC 1122 3.2.2.1: protocol unreachable. */
         c->ipv4_drop_proto++;
-        icmp_send_error(stack, nif, nb->data, nb->len, rx, 3u, 2u);
+        icmp_send_error(stack, nif, nb->data, nb->len, rx, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO);
         tern_netbuf_release(&stack->netbufs, nb);
         break;
     }
@@ -117,36 +117,37 @@ static void ipv4_deliver(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *
 static uint32_t *ipv4_validate(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, ipv4_rx_t *rx)
 {
     tern_counters_t *c = &stack->counters;
-    const uint8_t *p = nb->data;
-    size_t len = nb->len;
-    if (len < IPV4_HDR_LEN)
+    ipv4_view_t ip;
+    switch (ipv4_check(nb->data, nb->len, &ip)) {
+    case IPV4_CHECK_OK:
+        break;
+    case IPV4_CHECK_TRUNCATED:
         return &c->ipv4_drop_truncated;
-    if ((p[0] >> 4) != 4u)
+    case IPV4_CHECK_VERSION:
         return &c->ipv4_drop_version;
-    uint16_t hdr_len = (uint16_t)((p[0] & 0x0Fu) * 4u);
-    if (hdr_len < IPV4_HDR_LEN)
+    case IPV4_CHECK_IHL:
         return &c->ipv4_drop_ihl;
-    uint16_t total = wire_rd16(p + 2);
-    if (total < hdr_len)
+    case IPV4_CHECK_TOTAL_SHORT:
         return &c->ipv4_drop_hdr_len;
-    if (total > len)
+    default:
         return &c->ipv4_drop_len;
+    }
     /* Shorter than the frame: Ethernet padding (minimum frame 60 bytes). */
-    if (total < len)
-        (void)tern_netbuf_set_len(nb, total);
+    if (ip.len < nb->len)
+        (void)tern_netbuf_set_len(nb, ip.len);
     int hw_checked = (nif->offload & TERN_OFFLOAD_RX_IPV4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
-    if (!hw_checked && checksum_inet(p, hdr_len) != 0u)
+    if (!hw_checked && checksum_inet(ip.p, ip.hdr_len) != 0u)
         return &c->ipv4_drop_checksum;
-    if (hdr_len > IPV4_HDR_LEN && !ipv4_options_valid(p + IPV4_HDR_LEN, hdr_len - IPV4_HDR_LEN))
+    if (ipv4_options_len(&ip) != 0u && !ipv4_options_valid(ipv4_options(&ip), ipv4_options_len(&ip)))
         return &c->ipv4_drop_options;
 
-    rx->hdr = p;
-    rx->hdr_len = hdr_len;
-    rx->frag = wire_rd16(p + 6);
-    rx->ttl = p[8];
-    rx->proto = p[9];
-    rx->src = wire_rd32(p + 12);
-    rx->dst = wire_rd32(p + 16);
+    rx->hdr = ip.p;
+    rx->hdr_len = ip.hdr_len;
+    rx->frag = ipv4_frag(&ip);
+    rx->ttl = ipv4_ttl(&ip);
+    rx->proto = ipv4_proto(&ip);
+    rx->src = ipv4_src(&ip);
+    rx->dst = ipv4_dst(&ip);
     rx->link_bcast = (nb->flags & TERN_NETBUF_F_LINK_BCAST) != 0u;
     tern_ip4_t subnet_bcast = ipv4_subnet_bcast(nif);
     rx->dst_bcast = rx->dst == IPV4_BROADCAST || (subnet_bcast != 0u && rx->dst == subnet_bcast);
@@ -249,7 +250,7 @@ static int reass_slot(tern_stack_t *stack, const ipv4_rx_t *rx)
         if (r == NULL) {
             if (free_slot < 0)
                 free_slot = (int)i;
-        } else if (r->src == rx->src && r->dst == rx->dst && r->id == wire_rd16(rx->hdr + 4) &&
+        } else if (r->src == rx->src && r->dst == rx->dst && r->id == wire_rd16(rx->hdr + IPV4_OFF_ID) &&
                    r->proto == rx->proto) {
             return (int)i;
         }
@@ -262,7 +263,7 @@ static int reass_slot(tern_stack_t *stack, const ipv4_rx_t *rx)
         return -2;
     r->src = rx->src;
     r->dst = rx->dst;
-    r->id = wire_rd16(rx->hdr + 4);
+    r->id = wire_rd16(rx->hdr + IPV4_OFF_ID);
     r->proto = rx->proto;
     /* RFC 1122 3.3.2: a fixed timeout from the first fragment seen. */
     r->deadline = stack->now + TERN_IP_REASS_TIMEOUT_MS;
@@ -356,15 +357,14 @@ static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netbuf_t *nb, i
     uint8_t *p = out->data;
     memcpy(p, r->hdr, r->hdr_len);
     memcpy(p + r->hdr_len, r->data, r->total);
-    wire_wr16(p + 2, (uint16_t)dgram);
-    wire_wr16(p + 6, 0);
-    p[10] = 0;
-    p[11] = 0;
-    wire_wr16(p + 10, checksum_inet(p, r->hdr_len));
+    wire_wr16(p + IPV4_OFF_TOTAL_LEN, (uint16_t)dgram);
+    wire_wr16(p + IPV4_OFF_FRAG, 0);
+    wire_wr16(p + IPV4_OFF_CSUM, 0);
+    wire_wr16(p + IPV4_OFF_CSUM, checksum_inet(p, r->hdr_len));
     rx->hdr = p;
     rx->hdr_len = r->hdr_len;
     rx->frag = 0;
-    rx->ttl = p[8];
+    rx->ttl = p[IPV4_OFF_TTL];
     rx->link_bcast = r->link_bcast;
     c->ipv4_reass_ok++;
     reass_free(stack, i);
@@ -401,7 +401,8 @@ static uint32_t reass_poll(tern_stack_t *stack, uint32_t now)
             rx.proto = r->proto;
             rx.link_bcast = r->link_bcast;
             rx.frag = IPV4_FLAG_MF;
-            icmp_send_error(stack, nif, r->data, r->cap < 8u ? r->cap : 8u, &rx, 11u, 1u);
+            icmp_send_error(stack, nif, r->data, r->cap < ICMP_QUOTE_DATA ? r->cap : ICMP_QUOTE_DATA, &rx,
+                            ICMP_TIME_EXCEEDED, ICMP_TIMEX_REASS);
         }
         reass_free(stack, i);
     }
@@ -434,20 +435,23 @@ tern_netif_t *ipv4_route(const tern_stack_t *stack, tern_ip4_t src, tern_ip4_t d
     return NULL;
 }
 
-int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint8_t ttl)
+int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst,
+                    uint8_t proto, uint8_t ttl)
 {
     tern_counters_t *c = &stack->counters;
-    tern_ip4_t nexthop = 0;
-    tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
+    tern_ip4_t nexthop = dst;
     if (nif == NULL) {
-        ipv4_drop(stack, nb, &c->ipv4_tx_noroute);
-        return TERN_ERR_NOROUTE;
+        nif = ipv4_route(stack, src, dst, &nexthop);
+        if (nif == NULL) {
+            ipv4_drop(stack, nb, &c->ipv4_tx_noroute);
+            return TERN_ERR_NOROUTE;
+        }
     }
     if (!nif->link_up) {
         ipv4_drop(stack, nb, &c->ipv4_tx_linkdown);
         return TERN_ERR_LINKDOWN;
     }
-    /* We never fragment: DF is set below (RFC 1122 3.3.3 lets a host refuse). */
+    /* We never fragment: DF is set (RFC 1122 3.3.3 lets a host refuse). */
     if ((size_t)nb->len + IPV4_HDR_LEN > nif->mtu) {
         ipv4_drop(stack, nb, &c->ipv4_tx_msgsize);
         return TERN_ERR_MSGSIZE;
@@ -458,20 +462,11 @@ int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4
         return TERN_ERR_INVAL;
     }
     uint8_t *p = nb->data;
-    p[0] = 0x45;
-    p[1] = 0;
-    wire_wr16(p + 2, nb->len);
-    wire_wr16(p + 4, stack->ipv4.next_id++);
-    wire_wr16(p + 6, IPV4_FLAG_DF);
-    /* RFC 1122 3.2.1.7: never send a TTL of zero. */
-    p[8] = ttl != 0u ? ttl : (uint8_t)TERN_IP_DEFAULT_TTL;
-    p[9] = proto;
-    p[10] = 0;
-    p[11] = 0;
-    wire_wr32(p + 12, src != 0u ? src : nif->addr);
-    wire_wr32(p + 16, dst);
+    /* The only IPv4 header we build. RFC 1122 3.2.1.7: never a TTL of 0. */
+    ipv4_write(p, nb->len, &stack->ipv4.next_id, ttl != 0u ? ttl : (uint8_t)TERN_IP_DEFAULT_TTL, proto,
+               src != 0u ? src : nif->addr, dst);
     if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
-        wire_wr16(p + 10, checksum_inet(p, IPV4_HDR_LEN));
+        wire_wr16(p + IPV4_OFF_CSUM, checksum_inet(p, IPV4_HDR_LEN));
     c->ipv4_tx++;
     if (dst == IPV4_BROADCAST || dst == ipv4_subnet_bcast(nif))
         return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);

@@ -10,25 +10,11 @@
 #include <stdint.h>
 #include "tern/stack.h"
 #include "wire.h"
-
-#define ETH_HDR_LEN 14u
-#define ETH_TYPE_IPV4 0x0800u
-#define ETH_TYPE_ARP 0x0806u
-
-#define ARP_PKT_LEN 28u
-
-#define IPV4_HDR_LEN 20u
-#define IPV4_PROTO_ICMP 1u
-#define IPV4_PROTO_TCP 6u
-#define IPV4_PROTO_UDP 17u
-#define IPV4_FLAG_DF 0x4000u
-#define IPV4_FLAG_MF 0x2000u
-#define IPV4_OFFSET_MASK 0x1FFFu
-#define IPV4_BROADCAST 0xFFFFFFFFu
-
-#define ICMP_HDR_LEN 8u
-/* Largest echo payload without fragmentation: 1500 - 20 - 8. */
-#define ICMP_ECHO_MAX_DATA 1472u
+/* Packet views: field offsets, constants, checks and writers per header. */
+#include "wire_arp.h"
+#include "wire_eth.h"
+#include "wire_icmp.h"
+#include "wire_ipv4.h"
 
 extern const uint8_t eth_broadcast_mac[6];
 
@@ -94,8 +80,17 @@ void ipv4_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
 /* Interface and next hop for dst (from src when src != 0), or NULL. */
 tern_netif_t *ipv4_route(const tern_stack_t *stack, tern_ip4_t src, tern_ip4_t dst, tern_ip4_t *nexthop);
 /* Prepend the IPv4 header to nb (data = payload, 34 bytes of headroom) and
- * send it. src 0: the interface's address. */
-int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint8_t ttl);
+ * send it on nif, or where ipv4_route says when nif is NULL. With nif
+ * given, dst is on its link (a DHCP client's broadcast before it has an
+ * address, when there is no route). src 0: the interface's address. */
+int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst,
+                    uint8_t proto, uint8_t ttl);
+/* The same, routed. */
+static inline int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, uint8_t proto,
+                              uint8_t ttl)
+{
+    return ipv4_output_via(stack, NULL, nb, src, dst, proto, ttl);
+}
 /* Reassembly timeouts; ms to the next deadline or UINT32_MAX. */
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now);
 /* The subnet-directed broadcast of nif, or 0 when it has none. */

@@ -3,9 +3,7 @@
  * ephemeral ports per RFC 6056. */
 #include <string.h>
 #include "udp_internal.h"
-
-#define UDP_PORT_UNREACH_TYPE 3u
-#define UDP_PORT_UNREACH_CODE 3u
+#include "wire_udp.h"
 
 void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx)
 {
@@ -14,6 +12,12 @@ void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx)
     memset(pcb, 0, sizeof *pcb);
     pcb->recv = recv;
     pcb->ctx = ctx;
+}
+
+void tern_udp_set_error_fn(tern_udp_pcb_t *pcb, tern_udp_error_fn error)
+{
+    if (pcb != NULL)
+        pcb->error = error;
 }
 
 /* Checksum over the pseudo header (RFC 768) and the datagram at udp. */
@@ -151,26 +155,20 @@ void udp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
 {
     tern_counters_t *c = &stack->counters;
     c->udp_rx++;
-    if (nb->len < TERN_UDP_HDR_LEN) {
-        udp_drop(stack, nb, &c->udp_drop_truncated);
+    udp_view_t udp;
+    enum udp_check_result bad = udp_check(nb->data, nb->len, &udp);
+    if (bad != UDP_CHECK_OK) {
+        udp_drop(stack, nb, bad == UDP_CHECK_TRUNCATED ? &c->udp_drop_truncated : &c->udp_drop_len);
         return;
     }
-    const uint8_t *p = nb->data;
-    uint16_t sport = wire_rd16(p);
-    uint16_t dport = wire_rd16(p + 2);
-    uint16_t ulen = wire_rd16(p + 4);
-    uint16_t csum = wire_rd16(p + 6);
-    /* RFC 768: the length covers header and data; never trusted beyond
-     * what IP delivered. Shorter: the rest is padding, trimmed. */
-    if (ulen < TERN_UDP_HDR_LEN || ulen > nb->len) {
-        udp_drop(stack, nb, &c->udp_drop_len);
-        return;
-    }
-    if (ulen < nb->len)
-        (void)tern_netbuf_set_len(nb, ulen);
+    /* Shorter than what IP delivered: the rest is padding, trimmed. */
+    if (udp.len < nb->len)
+        (void)tern_netbuf_set_len(nb, udp.len);
+    uint16_t sport = udp_sport(&udp);
+    uint16_t dport = udp_dport(&udp);
     /* A zero checksum means the sender computed none (RFC 768). */
     int hw_checked = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
-    if (csum != 0u && !hw_checked && udp_checksum(ip->src, ip->dst, p, ulen) != 0u) {
+    if (udp_csum(&udp) != 0u && !hw_checked && udp_checksum(ip->src, ip->dst, udp.p, udp.len) != 0u) {
         udp_drop(stack, nb, &c->udp_drop_checksum);
         return;
     }
@@ -179,7 +177,7 @@ void udp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
         c->udp_drop_no_port++;
         /* RFC 1122 4.1.3.1; icmp_send_error applies 3.2.2 (never for a
          * broadcast or multicast) and the rate limit. */
-        icmp_send_error(stack, nif, p, ulen, ip, UDP_PORT_UNREACH_TYPE, UDP_PORT_UNREACH_CODE);
+        icmp_send_error(stack, nif, udp.p, udp.len, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT);
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
@@ -189,26 +187,30 @@ void udp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
     info.to = ip->dst;
     info.nif = nif;
     info.now = stack->now;
-    (void)tern_netbuf_pull(nb, TERN_UDP_HDR_LEN);
+    (void)tern_netbuf_pull(nb, UDP_HDR_LEN);
     c->udp_delivered++;
     pcb->recv(stack, pcb->ctx, pcb, nb, &info);
 }
 
 void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len)
 {
-    /* icmp_input validated the quote: an IPv4 header (IHL >= 5) and 8 bytes. */
-    if (len < ICMP_HDR_LEN + IPV4_HDR_LEN + TERN_UDP_HDR_LEN)
+    /* icmp_input validated the quote; checked again, as the views promise
+     * nothing about bytes they did not check. */
+    icmp_view_t icmp;
+    ipv4_view_t q;
+    udp_view_t qudp;
+    if (icmp_check(msg, len, &icmp) != 0 || icmp_quote(&icmp, &q) != 0 || ipv4_proto(&q) != IPV4_PROTO_UDP ||
+        udp_check_quote(ipv4_payload(&q), ipv4_payload_len(&q), &qudp) != 0)
         return;
-    const uint8_t *q = msg + ICMP_HDR_LEN;
-    size_t qhl = (size_t)(q[0] & 0x0Fu) * 4u;
-    if (qhl < IPV4_HDR_LEN || len < ICMP_HDR_LEN + qhl + TERN_UDP_HDR_LEN || q[9] != IPV4_PROTO_UDP)
-        return;
-    tern_ip4_t qsrc = wire_rd32(q + 12), qdst = wire_rd32(q + 16);
-    uint16_t sport = wire_rd16(q + qhl), dport = wire_rd16(q + qhl + 2);
+    tern_ip4_t qsrc = ipv4_src(&q), qdst = ipv4_dst(&q);
+    uint16_t sport = udp_sport(&qudp), dport = udp_dport(&qudp);
+    uint8_t type = icmp_type(&icmp), code = icmp_code(&icmp);
     int err;
-    if (msg[0] == UDP_PORT_UNREACH_TYPE)
-        err = (msg[1] == 2u || msg[1] == 3u) ? TERN_ERR_REFUSED : msg[1] == 4u ? TERN_ERR_MSGSIZE : TERN_ERR_UNREACH;
-    else if (msg[0] == 11u || msg[0] == 12u)
+    if (type == ICMP_DEST_UNREACH)
+        err = (code == ICMP_UNREACH_PROTO || code == ICMP_UNREACH_PORT) ? TERN_ERR_REFUSED
+              : code == ICMP_UNREACH_FRAG_NEEDED                        ? TERN_ERR_MSGSIZE
+                                                                        : TERN_ERR_UNREACH;
+    else if (type == ICMP_TIME_EXCEEDED || type == ICMP_PARAM_PROBLEM)
         err = TERN_ERR_UNREACH;
     else
         return; /* source quench, redirect: nothing for the application */
@@ -218,7 +220,9 @@ void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len)
         if (p->local.port == sport && p->remote.port == dport && p->remote.addr == qdst &&
             (p->local.addr == 0u || p->local.addr == qsrc)) {
             stack->counters.udp_icmp_err_rx++;
-            socket_udp_error(stack, p, err);
+            /* Upward through the pcb's callback, as TCP reports errors. */
+            if (p->error != NULL)
+                p->error(stack, p->ctx, p, err);
             return;
         }
     }
@@ -234,39 +238,6 @@ tern_netbuf_t *tern_udp_netbuf_get(tern_stack_t *stack, size_t payload_len, uint
     if (nb != NULL)
         (void)tern_netbuf_pull(nb, TERN_UDP_HEADROOM);
     return nb;
-}
-
-/* Send on an interface without an address (a DHCP client's DISCOVER): the
- * IPv4 header by hand, since routing needs an address. Broadcast only. */
-static int udp_output_unaddressed(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t src,
-                                  tern_ip4_t dst)
-{
-    tern_counters_t *c = &stack->counters;
-    if (!nif->link_up) {
-        udp_drop(stack, nb, &c->ipv4_tx_linkdown);
-        return TERN_ERR_LINKDOWN;
-    }
-    if ((size_t)nb->len + IPV4_HDR_LEN > nif->mtu) {
-        udp_drop(stack, nb, &c->ipv4_tx_msgsize);
-        return TERN_ERR_MSGSIZE;
-    }
-    (void)tern_netbuf_push(nb, IPV4_HDR_LEN); /* headroom checked by the caller */
-    uint8_t *p = nb->data;
-    p[0] = 0x45;
-    p[1] = 0;
-    wire_wr16(p + 2, nb->len);
-    wire_wr16(p + 4, stack->ipv4.next_id++);
-    wire_wr16(p + 6, IPV4_FLAG_DF);
-    p[8] = TERN_IP_DEFAULT_TTL;
-    p[9] = IPV4_PROTO_UDP;
-    p[10] = 0;
-    p[11] = 0;
-    wire_wr32(p + 12, src);
-    wire_wr32(p + 16, dst);
-    if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
-        wire_wr16(p + 10, checksum_inet(p, IPV4_HDR_LEN));
-    c->ipv4_tx++;
-    return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);
 }
 
 static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb, const tern_sockaddr_t *to)
@@ -324,20 +295,18 @@ static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
             return r;
         }
     }
-    (void)tern_netbuf_push(nb, TERN_UDP_HDR_LEN);
+    (void)tern_netbuf_push(nb, UDP_HDR_LEN);
     uint8_t *p = nb->data;
-    wire_wr16(p, pcb->local.port);
-    wire_wr16(p + 2, dst.port);
-    wire_wr16(p + 4, nb->len);
-    p[6] = 0;
-    p[7] = 0;
+    udp_write(p, pcb->local.port, dst.port, nb->len);
     if (!(nif->offload & TERN_OFFLOAD_TX_L4_CSUM)) {
         uint16_t sum = udp_checksum(src, dst.addr, p, nb->len);
         /* RFC 768: a computed zero is sent as all ones (zero means none). */
-        wire_wr16(p + 6, sum != 0u ? sum : 0xFFFFu);
+        wire_wr16(p + UDP_OFF_CSUM, sum != 0u ? sum : 0xFFFFu);
     }
+    /* Without an address there is no route: straight out of pcb->nif, to
+     * the limited broadcast (checked above); the headroom was checked too. */
     if (unaddressed)
-        return udp_output_unaddressed(stack, nif, nb, src, dst.addr);
+        return ipv4_output_via(stack, nif, nb, src, dst.addr, IPV4_PROTO_UDP, TERN_IP_DEFAULT_TTL);
     return ipv4_output(stack, nb, src, dst.addr, IPV4_PROTO_UDP, TERN_IP_DEFAULT_TTL);
 }
 

@@ -1,4 +1,4 @@
-/* UDP internals shared with IPv4, ICMP and the socket layer (not API). */
+/* UDP internals shared with IPv4 and ICMP (not API). */
 #ifndef TERN_UDP_INTERNAL_H
 #define TERN_UDP_INTERNAL_H
 
@@ -16,16 +16,9 @@ void udp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
 
 /* An ICMP error received about a UDP datagram we sent: msg/len is the whole
  * ICMP message (type, code, unused word, then the quoted IP header and at
- * least 8 bytes of its data, already validated by icmp_input). A connected
- * socket whose datagram it quotes gets a pending error (RFC 1122 4.1.3.3). */
+ * least 8 bytes of its data, already validated by icmp_input). The connected
+ * pcb whose datagram it quotes is told through its error callback (RFC 1122
+ * 4.1.3.3). */
 void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len);
-
-/* ---- socket layer hooks (src/socket) ------------------------------------- */
-
-/* The receive callback of every UDP socket's pcb. */
-void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
-                     const tern_udp_rx_info_t *info);
-/* Record err as pcb's socket's pending error (no-op for non-socket pcbs). */
-void socket_udp_error(tern_stack_t *stack, tern_udp_pcb_t *pcb, int err);
 
 #endif

@@ -155,8 +155,6 @@ int socket_udp_setopt(tern_socket_t *s, int opt, uint32_t value);
 int socket_udp_getopt(const tern_socket_t *s, int opt, uint32_t *value);
 uint16_t socket_udp_revents(const tern_stack_t *stack, const tern_socket_t *s);
 void socket_udp_info(const tern_socket_t *s, tern_socket_info_t *row);
-/* (the UDP input hooks socket_udp_recv and socket_udp_error are declared in
- * net/udp_internal.h) */
 
 /* ---- socket_tcp.c ----------------------------------------------------------- */
 void socket_tcp_init(tern_stack_t *stack, tern_socket_t *s);

@@ -5,10 +5,10 @@
 #include "net/wire.h"
 #include "socket_internal.h"
 
-/* ---- the UDP input hooks (called by src/net/udp.c, lock held) ------------ */
+/* ---- the UDP callbacks this layer registers (run by src/net/udp.c, lock held) */
 
-void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
-                     const tern_udp_rx_info_t *info)
+static void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
+                            const tern_udp_rx_info_t *info)
 {
     (void)pcb;
     tern_socket_t *s = ctx;
@@ -51,11 +51,11 @@ void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_n
     socket_wake(stack);
 }
 
-void socket_udp_error(tern_stack_t *stack, tern_udp_pcb_t *pcb, int err)
+/* An ICMP error about a datagram the socket sent: its pending error. */
+static void socket_udp_error(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, int err)
 {
-    if (pcb->recv != socket_udp_recv)
-        return;
-    tern_socket_t *s = pcb->ctx;
+    (void)pcb;
+    tern_socket_t *s = ctx;
     s->error = err;
     socket_wake(stack);
 }
@@ -65,6 +65,7 @@ void socket_udp_error(tern_stack_t *stack, tern_udp_pcb_t *pcb, int err)
 void socket_udp_init(tern_socket_t *s)
 {
     tern_udp_pcb_init(&s->u.udp.pcb, socket_udp_recv, s);
+    tern_udp_set_error_fn(&s->u.udp.pcb, socket_udp_error);
     s->u.udp.qmax = TERN_UDP_RXQ_DEFAULT;
 }
 

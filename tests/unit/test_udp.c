@@ -43,6 +43,8 @@ typedef struct rec {
     int keep;           /* keep the buffer instead of releasing it */
     tern_netbuf_t *kept;
     int unbind;         /* unbind the pcb from inside the callback */
+    unsigned errors;    /* error callback calls, and the last err */
+    int err;
 } rec_t;
 
 static void rec_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
@@ -819,9 +821,82 @@ static void test_icmp_error_to_raw_pcb_ignored(void **state)
     tern_udp_unbind(&f->stack, &pcb);
 }
 
+static void rec_error(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, int err)
+{
+    (void)stack;
+    rec_t *r = ctx;
+    r->errors++;
+    r->err = err;
+    r->pcb = pcb;
+}
+
+/* The error callback a raw pcb registers (the socket layer registers its
+ * own): every ICMP type and code that means something reaches it with its
+ * error; source quench, redirects, unconnected pcbs and other ports do not. */
+static void test_icmp_error_callback(void **state)
+{
+    net_fixture_t *f = *state;
+    tern_udp_pcb_t pcb;
+    rec_t r;
+    bind_pcb(f, &pcb, &r, 0, 6000);
+    tern_udp_set_error_fn(&pcb, rec_error);
+    uint8_t udp[8], quote[64], icmp[128];
+    frame_udp(udp, FR_OUR_IP, FR_PEER_IP, 6000, 7, NULL, 0);
+    frame_ip_t qip = {.src = FR_OUR_IP, .dst = FR_PEER_IP, .proto = 17};
+    size_t qn = frame_ipv4(quote, &qip, udp, 8);
+    size_t in = frame_icmp(icmp, 3, 3, 0, quote, qn);
+    /* Not connected: cannot tell the datagram was its own. */
+    udp_icmp_error(&f->stack, icmp, in);
+    assert_int_equal(r.errors, 0);
+    pcb.remote.addr = FR_PEER_IP;
+    pcb.remote.port = 7;
+    static const struct {
+        uint8_t type, code;
+        int err; /* 0: no callback */
+    } cases[] = {
+        {3, 0, TERN_ERR_UNREACH}, {3, 1, TERN_ERR_UNREACH},  {3, 2, TERN_ERR_REFUSED}, {3, 3, TERN_ERR_REFUSED},
+        {3, 4, TERN_ERR_MSGSIZE}, {3, 13, TERN_ERR_UNREACH}, {11, 0, TERN_ERR_UNREACH}, {11, 1, TERN_ERR_UNREACH},
+        {12, 0, TERN_ERR_UNREACH}, {4, 0, 0},                {5, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r.errors = 0;
+        r.err = 0;
+        icmp[0] = cases[i].type;
+        icmp[1] = cases[i].code;
+        udp_icmp_error(&f->stack, icmp, in);
+        assert_int_equal(r.errors, cases[i].err != 0 ? 1u : 0u);
+        assert_int_equal(r.err, cases[i].err);
+    }
+    assert_ptr_equal(r.pcb, &pcb);
+    /* About another local port: not this pcb's. */
+    icmp[0] = 3;
+    icmp[1] = 3;
+    icmp[8 + 20 + 1] ^= 1;
+    r.errors = 0;
+    udp_icmp_error(&f->stack, icmp, in);
+    assert_int_equal(r.errors, 0);
+    icmp[8 + 20 + 1] ^= 1;
+    /* Through the whole input path: an ICMP frame from the peer. */
+    frame_ip_t eip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 1};
+    uint8_t fr[FRAME_MAX], msg[128];
+    size_t mn = frame_icmp(msg, 3, 4, 1400u, quote, qn);
+    size_t fn = frame_ip_eth(fr, &eip, msg, mn);
+    capnet_rx(&f->cn, fr, fn, f->now);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.err, TERN_ERR_MSGSIZE);
+    /* Cleared: counted, nobody told. */
+    tern_udp_set_error_fn(&pcb, NULL);
+    uint32_t before = C(f)->udp_icmp_err_rx;
+    udp_icmp_error(&f->stack, icmp, in);
+    assert_int_equal(C(f)->udp_icmp_err_rx, before + 1u);
+    assert_int_equal(r.errors, 1);
+    tern_udp_unbind(&f->stack, &pcb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_icmp_error_callback, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_deliver_sizes, setup_bound, teardown_bound),
         cmocka_unit_test_setup_teardown(test_malformed, setup_bound, teardown_bound),
         cmocka_unit_test_setup_teardown(test_checksum_zero_ones_offload, setup_bound, teardown_bound),
