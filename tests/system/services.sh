@@ -5,9 +5,10 @@
 # (tern-s1-svc-PID) and always removes; addresses from 192.0.2.0/24.
 #
 # Checks: TCP echo of 4 MB byte-exact (SHA-256); TCP discard takes 4 MB and
-# sends nothing back; TCP chargen's first 2 MB equal the RFC 864 stream;
-# UDP echo of 200 datagrams of 0..1472 bytes, each byte-identical; UDP
-# discard answers nothing; UDP chargen answers each datagram with 0..512
+# sends nothing back (a closed port, the control, is refused); TCP chargen's
+# first 2 MB equal the RFC 864 stream; UDP echo of 200 datagrams of
+# 0..1472 bytes, each byte-identical; UDP discard answers nothing, not even
+# port unreachable (which the closed-port control gets); UDP chargen answers each datagram with 0..512
 # bytes of the RFC 864 lines; memory back at its start values; SIGTERM
 # exits 0 with an empty ledger.
 . "$(dirname "$0")/lib/common.sh"

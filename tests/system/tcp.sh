@@ -16,7 +16,9 @@
 # the namespace both confirm; a 65th is refused (reset) meanwhile; then all
 # 64 move 512 KB each way at once, each checked by SHA-256; (e) a closed
 # port answers RST (connection refused at once); (f) 5% random loss each
-# way (nftables, since this kernel may lack netem) on a 4 MB echo; (g) tern
+# way (nftables, since this kernel may lack netem) on a 4 MB echo, the drop
+# rules' counters showing loss both ways (no nft: a failure unless
+# TERN_ALLOW_SKIP names system.tcp.f); (g) tern
 # as the client: 50 MB to a Linux echo server and back, checked byte for
 # byte by tern; (g2) tern as the client on 64 connections at once (sockets
 # API, --tcp-client with --tcp-conns 64) against a Linux echo server that
