@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tern/err.h"
 
 static uint32_t test_random32(void *ctx)
@@ -23,16 +24,44 @@ static void test_log(void *ctx, int level, const char *msg)
         fprintf(stderr, "[tern %d] %s\n", level, msg);
 }
 
+/* Unexpected internal assertions in this process, over every port (some
+ * tests run stacks on several threads). Checked at exit. */
+static unsigned long unexpected_asserts;
+
+static void test_check_asserts_at_exit(void)
+{
+    unsigned long n = __atomic_load_n(&unexpected_asserts, __ATOMIC_SEQ_CST);
+    if (n == 0)
+        return;
+    fprintf(stderr, "FAILED: %lu internal assertion(s) that no test expected (see \"[tern assert] "
+                    "UNEXPECTED\" above); a test that provokes one on purpose says so with "
+                    "tern_test_expect_asserts()\n", n);
+    fflush(NULL);
+    _exit(1);
+}
+
 static void test_assert_failed(void *ctx, const char *what)
 {
     tern_test_port_t *tp = ctx;
     tp->asserts++;
-    if (!tp->quiet)
-        fprintf(stderr, "[tern assert] %s\n", what);
+    if (tp->asserts > tp->asserts_expected) {
+        __atomic_add_fetch(&unexpected_asserts, 1ul, __ATOMIC_SEQ_CST);
+        fprintf(stderr, "[tern assert] UNEXPECTED: %s\n", what);
+    } else if (!tp->quiet) {
+        fprintf(stderr, "[tern assert] (expected) %s\n", what);
+    }
+}
+
+void tern_test_expect_asserts(tern_test_port_t *tp, unsigned n)
+{
+    tp->asserts_expected = tp->asserts + n;
 }
 
 void tern_test_port_init(tern_test_port_t *tp, uint64_t seed)
 {
+    static int registered;
+    if (!__atomic_exchange_n(&registered, 1, __ATOMIC_SEQ_CST))
+        atexit(test_check_asserts_at_exit);
     memset(tp, 0, sizeof *tp);
     tp->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
     tp->port.ctx = tp;

@@ -15,8 +15,10 @@
 # own hostname (registered by dnsmasq from option 12), and NXDOMAIN for an
 # unknown name; (c) the 2-minute lease renews at T1 (60 s): a unicast
 # REQUEST and a second DHCPACK in dnsmasq's log, and the demo back in BOUND
-# with the same address; (d) SIGTERM releases the lease (DHCPRELEASE in the
-# log), exits 0 with an empty ledger; (e) bad command lines exit 2. About
+# with the same address; (d) memory then is the start's but for the lease
+# and DNS cache blocks (one each at most), and SIGTERM releases the lease
+# (DHCPRELEASE in the log), exits 0 with an empty ledger; (e) bad command
+# lines exit 2. About
 # 75 seconds.
 . "$(dirname "$0")/lib/common.sh"
 sys_init dhcp
@@ -54,6 +56,8 @@ ip netns exec "$NS" "$DEMO" --tap "$TAP" --dhcp --mac "$TERN_MAC" \
     --resolve alpha.test --resolve beta.test --resolve www.test --resolve tern --resolve nonexistent.test \
     >"$TMP/demo.log" 2>&1 &
 DEMO_PID=$!
+wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
+BOOKS0=$(ledger_books "$TMP/demo.log") || fail "no ledger report at the start"
 wait_for "$TMP/demo.log" '^dhcp: bound ' 30 || fail "no lease within 30 s"
 BOUND_AT=$(date +%s)
 line=$(grep -m1 '^dhcp: bound ' "$TMP/demo.log")
@@ -107,10 +111,24 @@ grep -E "DHCPREQUEST\($TAP\) $addr $TERN_MAC" "$TMP/dnsmasq.log" | tail -n 1
 nsx ping -n -c 1 -w 3 "$addr" >/dev/null 2>&1 || fail "tern unreachable after renewal"
 pass "renewed at T1: $acks DHCPACKs, still $addr"
 
-echo "== (d) SIGUSR2 report, SIGTERM: release and clean exit"
+echo "== (d) SIGUSR2 report, memory, SIGTERM: release and clean exit"
 kill -USR2 "$DEMO_PID"
 wait_for "$TMP/demo.log" '^== dhcp and dns' 5 || fail "no DHCP/DNS section in the SIGUSR2 report"
 wait_for "$TMP/demo.log" '^dns: servers 192\.0\.2\.1 \(dhcp\)' 5 || fail "DNS server not from DHCP in the report"
+# Lease, five resolutions and a renewal later, memory is back at its start
+# but for what a bound client holds by design: at most one DHCP block (the
+# lease) and one DNS_CACHE block. Every other category, and the network
+# buffers, must equal the start's.
+BOOKS1=$(ledger_books "$TMP/demo.log") || fail "no ledger report in (d)"
+awk 'NR == FNR { if ($2 == "bytes") start[$1] = $3 " " $5; else if ($1 == "netbufs_free") nb = $2; next }
+     $1 == "netbufs_free" && $2 != nb { print "network buffers free " $2 ", " nb " at start"; bad = 1 }
+     $2 != "bytes" { next }
+     ($1 == "DHCP" || $1 == "DNS_CACHE") { if ($5 > 1) { print $1 ": " $5 " blocks (at most 1)"; bad = 1 }; next }
+     start[$1] != $3 " " $5 { print $1 ": " $3 " bytes in " $5 " blocks, at start " start[$1]; bad = 1 }
+     END { exit bad }' <(echo "$BOOKS0") <(echo "$BOOKS1") >"$TMP/books.diff" ||
+    { cat "$TMP/books.diff"; fail "memory after lease, resolutions and renewal differs from the start"; }
+echo "$BOOKS1" | grep -E '^(DHCP|DNS_CACHE) '
+pass "memory: every category and the network buffers at their start values, DHCP and DNS_CACHE one block each at most"
 kill -TERM "$DEMO_PID"
 rc=0
 wait "$DEMO_PID" || rc=$?

@@ -16,7 +16,11 @@
 # bounds: half-open connections <= TERN_TCP_SYN_MAX, heap use <= the start
 # plus (TERN_TCP_SYN_MAX + 4) connections with both rings; at the end heap
 # and ledger are back at the start and deinit leaves the ledger empty.
-# Rates (hping3's packets per second, tern's counters) are printed.
+# The floods must have happened: hping3 reports at least
+# TERN_FLOOD_MIN_PACKETS (1000) packets per phase, and tern's own counters
+# (a report before and after each phase) show at least a quarter of them
+# arriving as TCP segments beyond the rate of the quiet phase. Rates are
+# printed.
 #
 # Namespace tern-r5-flood-PID, created and always removed; 192.0.2.0/24
 # only. Needs root, /dev/net/tun and hping3 (exit 77 = skip otherwise).
@@ -28,6 +32,8 @@ SRC=${TERN_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=/usr/bin/python3
 PHASE=${TERN_FLOOD_SECONDS:-4}
 RECOVERY=${TERN_FLOOD_RECOVERY:-15}
+# Fewer packets than this in a phase means hping3 did not flood.
+MIN_PACKETS=${TERN_FLOOD_MIN_PACKETS:-1000}
 LINUX_IP=192.0.2.1
 TERN_IP=192.0.2.2
 SAMPLER=""
@@ -67,9 +73,29 @@ echo "start: heap used $used0 bytes; bound during floods $bound (start + $((syn_
 ( while :; do kill -USR2 "$DPID" 2>/dev/null || exit 0; sleep 0.5; done ) &
 SAMPLER=$!
 
-nsx "$PY" - "$TERN_IP" "$PHASE" "$RECOVERY" >"$TMP/client.log" 2>&1 <<'PYEOF'
-import os, re, socket, subprocess, sys, threading, time, random
+nsx "$PY" - "$TERN_IP" "$PHASE" "$RECOVERY" "$DPID" "$TMP/demo.log" "$MIN_PACKETS" >"$TMP/client.log" 2>&1 <<'PYEOF'
+import os, re, signal, socket, subprocess, sys, threading, time, random
 tern, phase, recovery = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+dpid, demo_log, min_packets = int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+
+def tern_counts():
+    """tern's own view from a fresh report: TAP frames received and TCP
+    segments received. None when the report does not arrive in 5 s."""
+    def reports():
+        with open(demo_log, errors="replace") as f:
+            return f.read()
+    n = reports().count("\ntx_frames ")
+    os.kill(dpid, signal.SIGUSR2)
+    end = time.time() + 5
+    while time.time() < end:
+        text = reports()
+        if text.count("\ntx_frames ") > n:
+            frames = re.findall(r"^rx_frames (\d+) ", text, re.M)
+            segs = re.findall(r"^tcp stats: rx (\d+) ", text, re.M)
+            if frames and segs:
+                return int(frames[-1]), int(segs[-1])
+        time.sleep(0.05)
+    return None
 rng = random.Random(5)
 BLOCK = rng.randbytes(1 << 20)
 L = len(BLOCK)
@@ -161,16 +187,28 @@ def first_ok_after(t0, limit):
 tb = threading.Thread(target=bulk_run); tb.start()
 tp = threading.Thread(target=probe_run); tp.start()
 time.sleep(2)
+q0 = tern_counts()
 t = time.time(); time.sleep(2)
 ok, n = window(t, time.time())
-print("phase quiet: new connections %d/%d" % (ok, n), flush=True)
+q1 = tern_counts()
 status = 0
+if q0 is None or q1 is None:
+    print("RESULT quiet: no report from tern-demo (counters unknown)", flush=True)
+    status = 1
+    quiet_rate = 0.0
+else:
+    # The echo transfer and the probes alone: taken off each flood's count.
+    quiet_rate = (q1[1] - q0[1]) / (time.time() - t)
+print("phase quiet: new connections %d/%d; tern receives %.0f TCP segments/s without a flood"
+      % (ok, n, quiet_rate), flush=True)
 for name, args in (("syn", ["-S", "-p", "7"]), ("ack", ["-A", "-p", "7"]), ("rst", ["-R", "-p", "7"]),
                    ("spoofed", ["-S", "-p", "7", "-a", "192.0.2.77"])):
     b0 = bulk["rcvd"]
+    c0 = tern_counts()
     t0 = time.time()
     pkts = hping(args)
     t1 = time.time()
+    c1 = tern_counts()
     ok, n = window(t0, t1)
     rec = first_ok_after(t1, recovery)
     moved = bulk["rcvd"] - b0
@@ -178,6 +216,26 @@ for name, args in (("syn", ["-S", "-p", "7"]), ("ack", ["-A", "-p", "7"]), ("rst
           "echo transfer moved %d bytes during it; first new connection after it: %s"
           % (name, pkts, t1 - t0, pkts / (t1 - t0), ok, n, moved,
              "%.1f s" % rec if rec is not None else "NONE within %.0f s" % recovery), flush=True)
+    # The flood must have happened before survival means anything: hping3
+    # reports its packets, and tern's own counters saw at least a quarter
+    # of them beyond the quiet rate (the TAP queue drops some when tern
+    # falls behind; a flood that never arrived shows as ~0%).
+    if c0 is None or c1 is None:
+        print("RESULT %s: no report from tern-demo around the flood (counters unknown)" % name, flush=True)
+        status = 1
+    else:
+        frames, segs = c1[0] - c0[0], c1[1] - c0[1]
+        extra = segs - int(quiet_rate * (t1 - t0))
+        print("  tern counted %d frames received, %d TCP segments, %d above the quiet rate (%.0f%% of hping3's "
+              "packets)" % (frames, segs, extra, 100.0 * extra / max(pkts, 1)), flush=True)
+        if pkts < min_packets:
+            print("RESULT %s: hping3 sent %d packets (fewer than %d): no flood happened" % (name, pkts, min_packets),
+                  flush=True)
+            status = 1
+        elif extra < max(pkts // 4, min_packets) or frames < segs:
+            print("RESULT %s: tern counted %d TCP segments above the quiet rate (%d frames) for hping3's %d "
+                  "packets: the flood did not arrive" % (name, extra, frames, pkts), flush=True)
+            status = 1
     if rec is None:
         print("  probe errors: %s" % "; ".join(errs[-4:]))
         print("RESULT %s: no new connection within %.0f s after the flood" % (name, recovery), flush=True)

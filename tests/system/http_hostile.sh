@@ -56,7 +56,7 @@ grep -q "HTTP dashboard on port 80 (header timeout $HEADER_MS ms, idle timeout $
     fail "the shortened timeouts were not taken"
 nsx curl -fs --max-time 5 -o "$TMP/stats0.json" "$URL/api/stats" || fail "GET /api/stats"
 sleep 0.5
-BASE=$(books)
+BASE=$(books) || fail "no ledger report at the start"
 [ -n "$BASE" ] && echo "$BASE" | grep -q '^HTTP bytes' || fail "cannot read the ledger from the SIGUSR2 report"
 
 nsx "$PY" - "$TERN_IP" "$HEADER_MS" "$IDLE_MS" "$TMP/stats0.json" >"$TMP/cases.log" 2>&1 <<'PY'
@@ -272,7 +272,7 @@ pass "every hostile case got its status or a close"
 
 # Memory: back at the baseline once the last connections are gone.
 for ((i = 0; i < 60; i++)); do
-    NOW=$(books)
+    NOW=$(books) || fail "no ledger report"
     [ "$NOW" = "$BASE" ] && break
     sleep 0.5
 done

@@ -72,7 +72,7 @@ MAX=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"]["max
 [ -n "$MAX" ] && [ "$MAX" -ge 1 ] || fail "no http.max_conns in /api/stats"
 echo "== the server's connection limit: $MAX"
 sleep 1
-BASE=$(books)
+BASE=$(books) || fail "no ledger report at the start"
 [ -n "$BASE" ] && echo "$BASE" | grep -q '^HTTP bytes' || fail "cannot read the ledger from the SIGUSR2 report"
 
 # ---- (a) at the limit, keep-alive ----
@@ -164,7 +164,7 @@ pass "(d) Connection: close, $MAX at a time: $req requests (one connection each)
 
 # ---- (e) memory back at its baseline ----
 for ((i = 0; i < 60; i++)); do
-    NOW=$(books)
+    NOW=$(books) || fail "no ledger report"
     [ "$NOW" = "$BASE" ] && break
     sleep 0.5 # the last connections may still be closing
 done

@@ -50,13 +50,21 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 h = d["heap"]
 assert h["total"] == h["used"] + h["free"], h
-cats = {c["name"]: c for c in d["ledger"]["categories"]} if "ledger" in d else None
-print("ok: /api/stats parses; heap used %d of %d" % (h["used"], h["total"]))
+# The ledger's promise, in one snapshot: categories + overhead = heap used.
+lg = d["ledger"]
+cats = {c["name"]: c for c in lg["categories"]}
+held = sum(c["bytes"] for c in cats.values())
+assert held + lg["overhead"] == h["used"], (held, lg["overhead"], h["used"])
+assert held > 0 and len(cats) >= 10, cats
+print("ok: /api/stats parses; heap used %d of %d = %d in %d ledger categories + %d overhead"
+      % (h["used"], h["total"], held, len(cats), lg["overhead"]))
 PY
 
 printf 'mem\nbufs\nnetstat\n' >&3
-for _ in $(seq 1 50); do
-    grep -q '= heap used' "$TMP/out.log" && grep -q 'network buffers (' "$TMP/out.log" && break
+# Until all three have answered (up to 10 s).
+for _ in $(seq 1 100); do
+    grep -q '= heap used' "$TMP/out.log" && grep -q 'network buffers (' "$TMP/out.log" &&
+        grep -qE '^LISTEN +0\.0\.0\.0:80 ' "$TMP/out.log" && break
     sleep 0.1
 done
 grep -q '= heap used' "$TMP/out.log" || fail "console 'mem' printed no ledger"

@@ -16,7 +16,9 @@
 # the namespace both confirm; a 65th is refused (reset) meanwhile; then all
 # 64 move 512 KB each way at once, each checked by SHA-256; (e) a closed
 # port answers RST (connection refused at once); (f) 5% random loss each
-# way (nftables, since this kernel may lack netem) on a 4 MB echo; (g) tern
+# way (nftables, since this kernel may lack netem) on a 4 MB echo, the drop
+# rules' counters showing loss both ways (no nft: a failure unless
+# TERN_ALLOW_SKIP names system.tcp.f); (g) tern
 # as the client: 50 MB to a Linux echo server and back, checked byte for
 # byte by tern; (g2) tern as the client on 64 connections at once (sockets
 # API, --tcp-client with --tcp-conns 64) against a Linux echo server that
@@ -239,21 +241,33 @@ pass "port 4242: connection refused"
 check_memory "$TMP/demo.log" "memory after (a)-(e)" 10
 
 echo "== (f) 5% random loss each way (nftables), 4 MB echo"
-if command -v nft >/dev/null 2>&1 && nsx nft add table inet terntcp 2>/dev/null; then
-    nsx nft add chain inet terntcp out '{ type filter hook output priority 0; }'
-    nsx nft add rule inet terntcp out oifname "$TAP" numgen random mod 100 '<' 5 drop
-    nsx nft add chain inet terntcp in '{ type filter hook input priority 0; }'
-    nsx nft add rule inet terntcp in iifname "$TAP" numgen random mod 100 '<' 5 drop
+# Without nft this part cannot run: a failure unless TERN_ALLOW_SKIP names
+# system.tcp.f. Every nft command is checked, and the rules' counters must
+# show drops both ways, so a rule that never matched cannot pass as loss.
+if ! command -v nft >/dev/null 2>&1; then
+    sys_allowed_skip system.tcp.f || fail "(f) needs nft (apt-get install nftables), or TERN_ALLOW_SKIP=system.tcp.f"
+    echo "SKIP part (f), allowed by TERN_ALLOW_SKIP: nft not installed"
+else
+    nsx nft add table inet terntcp || fail "(f) nft add table"
+    nsx nft add chain inet terntcp out '{ type filter hook output priority 0; }' || fail "(f) nft add chain out"
+    nsx nft add rule inet terntcp out oifname "$TAP" numgen random mod 100 '<' 5 counter drop ||
+        fail "(f) nft add rule out"
+    nsx nft add chain inet terntcp in '{ type filter hook input priority 0; }' || fail "(f) nft add chain in"
+    nsx nft add rule inet terntcp in iifname "$TAP" numgen random mod 100 '<' 5 counter drop ||
+        fail "(f) nft add rule in"
     head -c 4000000 /dev/urandom >"$TMP/lossy"
     want=$(sha <"$TMP/lossy")
     t0=$(date +%s%N)
     got=$(nsx timeout 180 nc -N "$TERN_IP" 7 <"$TMP/lossy" | sha)
     t1=$(date +%s%N)
     [ "$got" = "$want" ] || fail "lossy echo: SHA-256 differs"
-    nsx nft delete table inet terntcp
-    pass "4 MB echoed through 5% loss each way in $(( (t1 - t0) / 1000000 )) ms, SHA-256 equal"
-else
-    echo "skipped: nft not available (apt-get install nftables)"
+    # "counter packets N bytes M drop", output chain first.
+    read -r drop_out drop_in <<<"$(nsx nft list table inet terntcp |
+        sed -nE 's/.*counter packets ([0-9]+) bytes.*/\1/p' | tr '\n' ' ')"
+    nsx nft delete table inet terntcp || fail "(f) nft delete table"
+    [ "${drop_out:-0}" -gt 0 ] && [ "${drop_in:-0}" -gt 0 ] ||
+        fail "(f) no loss happened: the drop rules matched ${drop_out:-?} packets out, ${drop_in:-?} in"
+    pass "4 MB echoed through 5% loss each way ($drop_out packets dropped toward tern, $drop_in from it) in $(( (t1 - t0) / 1000000 )) ms, SHA-256 equal"
 fi
 demo_report "$TMP/demo.log" && grep -E '^tcp stats' "$TMP/demo.log" | tail -n 1
 check_memory "$TMP/demo.log" "memory after (f)" 10
@@ -263,7 +277,12 @@ pass "memory at baseline; SIGTERM: exit 0, ledger empty"
 
 echo "== (g) tern as the client: 50 MB to a Linux echo server and back"
 nsx socat TCP-LISTEN:7777,bind="$LINUX_IP",reuseaddr EXEC:cat >"$TMP/socat.log" 2>&1 &
-sleep 0.3
+# Until socat listens (up to 10 s), not a fixed pause.
+for ((i = 0; i < 100; i++)); do
+    [ -n "$(nsx ss -Hltn "( sport = :7777 )")" ] && break
+    sleep 0.1
+done
+[ "$i" -lt 100 ] || fail "(g) socat is not listening on $LINUX_IP:7777 after 10 s"
 # A watchdog: a stalled transfer would otherwise end only with the
 # retransmission give-up (minutes).
 ip netns exec "$NS" timeout 120 "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --tcp-buf 65536 \

@@ -133,35 +133,50 @@ heap_of() {
     grep -E "^memory \($2\):" "$1" | tail -n 1 | sed -nE 's/.*heap free ([0-9]+) min.*netbufs free ([0-9]+) min.*/\1 \2/p'
 }
 
+# Each attempt waits (up to 5 s) for its own fresh summary: an older one
+# must not stand in for it.
 check_memory() {
-    local log=$1 i h0 b0 h1 b1
+    local log=$1 i j n h0 b0 h1 b1
     read -r h0 b0 <<<"$(heap_of "$log" start)"
+    [ -n "$h0" ] || fail "memory: no start summary"
     for ((i = 0; i < 100; i++)); do
-        kill -USR1 "$DEMO_PID"
-        sleep 0.1
+        n=$(grep -c '^memory (now):' "$log")
+        kill -USR1 "$DEMO_PID" || fail "memory: cannot signal tern-demo"
+        for ((j = 0; j < 100; j++)); do
+            [ "$(grep -c '^memory (now):' "$log")" -gt "$n" ] && break
+            sleep 0.05
+        done
+        [ "$j" -lt 100 ] || fail "memory: no summary within 5 s of SIGUSR1"
         read -r h1 b1 <<<"$(heap_of "$log" now)"
         [ "$h1" = "$h0" ] && [ "$b1" = "$b0" ] && return 0
+        sleep 0.1
     done
     fail "memory: heap free $h1 buffers $b1 now, $h0 $b0 at start"
 }
 
-# tern's TCP counter NAME from the latest full report (SIGUSR2).
+# tern's TCP counter NAME from the counters section of the latest full
+# report (SIGUSR2) only; report() has checked that every one is there.
 counter() {
-    local v
-    v=$(grep -E "^tcp\.$1 " "$TMP/demo.log" | tail -n 1 | awk '{print $2}')
-    echo "${v:-0}"
-}
-report() {
-    local n i
-    n=$(grep -c '^== counters' "$TMP/demo.log")
-    kill -USR2 "$DEMO_PID"
-    for ((i = 0; i < 100; i++)); do
-        [ "$(grep -c '^== counters' "$TMP/demo.log")" -gt "$n" ] && break
-        sleep 0.05
-    done
-    sleep 0.2
+    awk '/^== counters/ { c = "" } /^tcp\./ { c = c $0 "\n" } END { printf "%s", c }' "$TMP/demo.log" |
+        awk -v k="tcp.$1" '$1 == k { print $2 }'
 }
 COUNTERS="sack_recoveries sack_rxt_lost fast_retransmits timeouts retransmits sack_blocks_rx sack_tx ooo_segments ooo_no_desc sack_no_desc"
+# A fresh full report, complete (the section after the counters has
+# started) within 5 s, with every counter this test reads; otherwise fail:
+# a missing counter must not read as 0 (the SACK-off check wants 0).
+report() {
+    local n i c
+    n=$(grep -c '^== arp cache' "$TMP/demo.log")
+    kill -USR2 "$DEMO_PID" || fail "cannot signal tern-demo"
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c '^== arp cache' "$TMP/demo.log")" -gt "$n" ] && break
+        sleep 0.05
+    done
+    [ "$i" -lt 100 ] || fail "no report within 5 s of SIGUSR2"
+    for c in $COUNTERS drop_paws; do
+        [[ "$(counter "$c")" =~ ^[0-9]+$ ]] || fail "counter tcp.$c missing from tern-demo's report"
+    done
+}
 declare -A C0
 snap() {
     local c

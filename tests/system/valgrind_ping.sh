@@ -1,8 +1,9 @@
 #!/bin/bash
 # System test under valgrind memcheck: tern-demo on a TAP in a namespace it
 # creates (tern-vg-PID, 192.0.2.0/24, removed on exit), pinged by the Linux
-# kernel with every size class, pinging Linux back, then stopped with
-# SIGTERM. Passes only with zero memcheck errors and no leaks.
+# kernel with every size class, pinging Linux back (all 5 answered, none
+# corrupted), then stopped with SIGTERM. Passes only with zero memcheck
+# errors and no leaks.
 . "$(dirname "$0")/lib/common.sh"
 sys_init vg
 sys_require valgrind
@@ -27,6 +28,15 @@ for size in 0 1 56 100 512 1000 1400 1472; do
 done
 [ "$lost" = 0 ] || fail "$lost ping sizes lost replies under valgrind"
 echo "ok: 40 pings of 8 sizes answered under memcheck"
+
+# tern's own 5 pings to Linux (--ping --count 5): every one answered,
+# byte-exact, before the demo is stopped.
+wait_for "$TMP/demo.log" '^--- 192\.0\.2\.1 ping statistics ---' 30 || fail "tern's pings to Linux did not finish"
+grep -A1 '^--- 192\.0\.2\.1 ping statistics ---' "$TMP/demo.log" | tail -n 1
+grep -A1 '^--- 192\.0\.2\.1 ping statistics ---' "$TMP/demo.log" |
+    grep -qE '^5 transmitted, 5 received, 0% loss, 0 corrupted, 0 duplicates' ||
+    fail "tern's 5 pings to Linux were not all answered intact"
+echo "ok: tern's 5 pings to Linux answered under memcheck"
 
 kill -TERM "$DEMO_PID"
 rc=0

@@ -306,9 +306,12 @@ static void op_free(model_t *m, int double_free)
     shadow_release(m, p - HDR, s->gross);
     drop_slot(m, id);
     if (double_free) {
-        /* Right after its free the header is free or wiped: refused. */
+        /* Right after its free the header is free or wiped: refused, and
+         * reported once as an internal assertion in debug builds. */
+        tern_test_expect_asserts(&m->tp, TERN_DEBUG ? 1u : 0u);
         if (tern_heap_free(&m->heap, p) != TERN_ERR_CORRUPT)
             fail_msg("double free of %p accepted", (void *)p);
+        assert_int_equal(m->tp.asserts, m->tp.asserts_expected);
         m->bad_frees++;
     }
 }

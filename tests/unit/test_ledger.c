@@ -10,6 +10,9 @@
 #include "tern/ledger.h"
 
 #define ARENA_SIZE (64u * 1024u)
+/* The ledger reports each complaint as an internal assertion in debug
+ * builds (src/mem/ledger.c, ledger_complain). */
+#define LEDGER_COMPLAINT_ASSERTS (TERN_DEBUG ? 1u : 0u)
 
 typedef struct fixture {
     tern_test_port_t tp;
@@ -156,6 +159,8 @@ static void test_bad_free_refused(void **state)
 {
     fixture_t *f = *state;
     tern_ledger_t *l = &f->ledger;
+    /* The three bad frees below: each reported by the heap and by the ledger. */
+    tern_test_expect_asserts(&f->tp, LEDGER_COMPLAINT_ASSERTS * 6u);
     uint8_t *p = tern_mem_alloc(l, 32, TERN_MEM_SOCKET, 1);
     size_t before = tern_ledger_total_bytes(l);
     assert_int_equal(tern_mem_free(l, p + 8), TERN_ERR_CORRUPT);
@@ -166,7 +171,81 @@ static void test_bad_free_refused(void **state)
     assert_int_equal(tern_mem_free(l, p), TERN_ERR_CORRUPT); /* double free */
     assert_int_equal(tern_ledger_category(l, TERN_MEM_SOCKET)->frees, 1);
     assert_int_equal(tern_ledger_verify(l), TERN_OK);
-    assert_true(f->tp.asserts >= 3); /* debug builds report each */
+    assert_int_equal(f->tp.asserts, LEDGER_COMPLAINT_ASSERTS * 6u);
+}
+
+/* tern_ledger_verify must catch every kind of disagreement between the
+ * books and the heap: each total it cross-checks is corrupted in turn (and
+ * restored), and each corruption must be reported. Moves that keep the
+ * grand total (bytes from one category or owner to another) must be caught
+ * too, so the check cannot be a mere sum. */
+static void expect_corrupt(fixture_t *f, const char *what)
+{
+    unsigned before = f->tp.asserts;
+    tern_test_expect_asserts(&f->tp, LEDGER_COMPLAINT_ASSERTS);
+    if (tern_ledger_verify(&f->ledger) != TERN_ERR_CORRUPT)
+        fail_msg("tern_ledger_verify missed: %s", what);
+    assert_int_equal(f->tp.asserts - before, LEDGER_COMPLAINT_ASSERTS);
+}
+
+static void test_verify_detects_corruption(void **state)
+{
+    fixture_t *f = *state;
+    tern_ledger_t *l = &f->ledger;
+    void *a = tern_mem_alloc(l, 100, TERN_MEM_SOCKET, 5);
+    void *b = tern_mem_alloc(l, 40, TERN_MEM_ARP_CACHE, 0);
+    void *c = tern_mem_alloc(l, 24, TERN_MEM_DHCP, TERN_LEDGER_OWNERS + 3u); /* the overflow slot */
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_int_equal(tern_ledger_verify(l), TERN_OK);
+    tern_ledger_category_stats_t *sock = &l->cat[TERN_MEM_SOCKET];
+    tern_ledger_category_stats_t *arp = &l->cat[TERN_MEM_ARP_CACHE];
+
+    sock->bytes++;
+    expect_corrupt(f, "a category's bytes");
+    sock->bytes--;
+    sock->blocks++;
+    expect_corrupt(f, "a category's block count");
+    sock->blocks--;
+    sock->bytes += 8;
+    arp->bytes -= 8;
+    expect_corrupt(f, "bytes moved between categories (same total)");
+    sock->bytes -= 8;
+    arp->bytes += 8;
+    l->owner_bytes[5]++;
+    expect_corrupt(f, "an owner's bytes");
+    l->owner_bytes[5]--;
+    l->owner_bytes[5] -= 8;
+    l->owner_bytes[0] += 8;
+    expect_corrupt(f, "bytes moved between owners (same total)");
+    l->owner_bytes[5] += 8;
+    l->owner_bytes[0] -= 8;
+    l->owner_bytes[TERN_LEDGER_OWNERS]--;
+    expect_corrupt(f, "the overflow owner slot's bytes");
+    l->owner_bytes[TERN_LEDGER_OWNERS]++;
+    l->overhead += 8;
+    expect_corrupt(f, "the overhead");
+    l->overhead -= 8;
+    assert_int_equal(tern_ledger_verify(l), TERN_OK);
+
+    /* A heap block the books do not know: a valid-looking tag (category 0,
+     * owner 0, no padding), then one that is no ledger tag at all. */
+    void *stray = tern_heap_alloc(&f->heap, 16, 0);
+    assert_non_null(stray);
+    expect_corrupt(f, "a heap block missing from the books");
+    assert_int_equal(tern_heap_free(&f->heap, stray), TERN_OK);
+    stray = tern_heap_alloc(&f->heap, 16, 0x3Fu << 8);
+    assert_non_null(stray);
+    expect_corrupt(f, "a heap block with no ledger tag");
+    assert_int_equal(tern_heap_free(&f->heap, stray), TERN_OK);
+
+    assert_int_equal(tern_ledger_verify(l), TERN_OK);
+    tern_mem_free(l, a);
+    tern_mem_free(l, b);
+    tern_mem_free(l, c);
+    assert_int_equal(tern_ledger_verify(l), TERN_OK);
+    assert_int_equal(heap_used(&f->heap), 0);
 }
 
 static void test_fault_injection(void **state)
@@ -306,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_keeps_category, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_free_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),

@@ -5,6 +5,7 @@
 #   sys_init NAME            # root + /dev/net/tun or skip; TMP, NS=tern-NAME-PID
 #                            # (tern-TAG-NAME-PID with TERN_NS_TAG=TAG set)
 #   sys_require TOOL...      # skip when a tool is missing
+#   sys_allowed_skip NAME    # TERN_ALLOW_SKIP names NAME (a part that may skip)
 #   sys_require_demo         # DEMO=$TERN_DEMO or fail
 #   sys_tap_ns [TAP] [IP]    # namespace NS with a TAP (default tern0, 192.0.2.1/24)
 #   start_demo LOG ARGS...   # tern-demo --tap in NS; DEMO_PID
@@ -12,8 +13,9 @@
 #   stop_demo                # SIGTERM, wait, return its exit status
 #   sys_on_exit 'command'    # extra cleanup, run before the namespace goes
 #   mem_of LOG TAG, counter LOG NAME, check_memory LOG TAG [SECONDS]
-#   demo_report LOG          # a fresh SIGUSR2 report (waits for it)
+#   demo_report LOG          # a fresh SIGUSR2 report (waits for it; 1 if none)
 #   ledger_books LOG         # the memory books from a fresh SIGUSR2 report
+#                            # (1 if none came: callers must fail)
 #
 # Everything a test starts is killed (every process left in the namespace
 # too) and its namespace removed on exit (trap), and the logs in $TMP are
@@ -23,6 +25,19 @@ set -u
 skip() {
     echo "SKIP: $*"
     exit 77
+}
+# sys_allowed_skip NAME: true when TERN_ALLOW_SKIP (space-separated names
+# or shell patterns, as scripts/test-summary reads it) names NAME; for a
+# part of a test that cannot run (NAME like system.tcp.f), which is
+# otherwise a failure.
+sys_allowed_skip() {
+    local - pat
+    set -f # the patterns are matched against NAME, not expanded to files
+    for pat in ${TERN_ALLOW_SKIP:-}; do
+        # shellcheck disable=SC2053
+        [[ "$1" == $pat ]] && return 0
+    done
+    return 1
 }
 fail() {
     echo "FAIL: $*"
@@ -146,18 +161,20 @@ counter() {
 # check_memory LOG TAG [SECONDS]: ask the demo for its summary (SIGUSR1) and
 # compare heap free and network buffers free with the start values; with
 # SECONDS, ask again until they match or SECONDS passed (the last
-# connections may still be closing).
+# connections may still be closing). A summary that does not arrive within
+# 5 s fails: an older one must not stand in for it.
 check_memory() {
     local log=$1 tag=$2 secs=${3:-0} heap0 bufs0 heap1 bufs1 n i end
     read -r heap0 bufs0 <<<"$(mem_of "$log" start)"
     end=$(($(date +%s) + secs))
     while :; do
         n=$(grep -c '^memory (now):' "$log")
-        kill -USR1 "$DEMO_PID"
+        kill -USR1 "$DEMO_PID" || fail "$tag: cannot signal tern-demo (pid $DEMO_PID): is it still running?"
         for ((i = 0; i < 100; i++)); do
             [ "$(grep -c '^memory (now):' "$log")" -gt "$n" ] && break
             sleep 0.05
         done
+        [ "$i" -lt 100 ] || fail "$tag: no memory summary within 5 s of SIGUSR1"
         read -r heap1 bufs1 <<<"$(mem_of "$log" now)"
         [ "${heap1:-}" = "${heap0:-}" ] && [ "${bufs1:-}" = "${bufs0:-}" ] && break
         [ "$(date +%s)" -lt "$end" ] || break
@@ -170,11 +187,12 @@ check_memory() {
 }
 
 # demo_report LOG: a fresh full report (SIGUSR2); returns once its counters
-# section has started (the sockets, tcp and memory sections are complete).
+# section has started (the sockets, tcp and memory sections are complete),
+# 1 when none arrived within 5 s.
 demo_report() {
     local log=$1 n i
     n=$(grep -c '^== counters' "$log")
-    kill -USR2 "$DEMO_PID"
+    kill -USR2 "$DEMO_PID" || return 1
     for ((i = 0; i < 100; i++)); do
         [ "$(grep -c '^== counters' "$log")" -gt "$n" ] && return 0
         sleep 0.05
@@ -185,10 +203,12 @@ demo_report() {
 # ledger_books LOG: the memory books from a fresh SIGUSR2 report: every
 # ledger category's bytes and blocks, the heap overhead, the owners line,
 # heap used and network buffers free (peaks and minimums are history, left
-# out). The report allocates nothing and opens no connection.
+# out). The report allocates nothing and opens no connection. Returns 1,
+# printing nothing, when no report arrived (callers: BOOKS=$(ledger_books
+# LOG) || fail ...), so that an old report cannot stand in for it.
 ledger_books() {
     local log=$1
-    demo_report "$log"
+    demo_report "$log" || { echo "no report within 5 s of SIGUSR2" >&2; return 1; }
     awk '/^== memory/ { block = ""; on = 1; next }
          /^== counters/ { on = 0; last = block; next }
          on && /^ +used +[0-9]+$/ { block = block "heap_used " $2 "\n" }
