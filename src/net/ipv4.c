@@ -473,9 +473,7 @@ int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4
     if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
         wire_wr16(p + 10, checksum_inet(p, IPV4_HDR_LEN));
     c->ipv4_tx++;
-    if (dst == IPV4_BROADCAST || dst == ipv4_subnet_bcast(nif))
-        return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);
-    return arp_output(stack, nif, nb, nexthop);
+    return netif_output_ipv4(stack, nif, nb, nexthop, dst == IPV4_BROADCAST || dst == ipv4_subnet_bcast(nif));
 }
 
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now)

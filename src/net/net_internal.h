@@ -52,7 +52,17 @@ uint16_t checksum_inet(const void *data, size_t len);
  * (RFC 9293 3.1) put under their checksums; len is the L4 length. */
 uint32_t checksum_pseudo(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t len);
 
-/* ---- ethernet.c -------------------------------------------------------- */
+/* ---- netif.c: interfaces and their link types ------------------------- */
+
+/* Hand one complete frame to the driver under the interface's TX ownership
+ * rule (caps) and count it. */
+int netif_transmit(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
+/* Send an IPv4 packet (data = IP header) on nif to nexthop through its link
+ * type: on Ethernet, to the broadcast MAC when bcast, else through ARP; on a
+ * bare-IP link, as is. */
+int netif_output_ipv4(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t nexthop, int bcast);
+
+/* ---- ethernet.c: the TERN_LINK_ETHERNET link type --------------------- */
 
 void eth_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
 /* Prepend an Ethernet header (needs 14 bytes of headroom) and transmit. */

@@ -511,7 +511,8 @@ static int run_tap(const demo_opts_t *o)
     const uint8_t *m = d.tap.netif.mac;
     printf("tern-demo: %s up, mac %02x:%02x:%02x:%02x:%02x:%02x, ip %s/%u, %s RX, %s TX, pid %d\n", d.tap.ifname,
            m[0], m[1], m[2], m[3], m[4], m[5], tern_posix_ip4_str(o->ip, ipbuf), o->prefix,
-           TERN_ZERO_COPY_RX ? "zero-copy" : "copy", TERN_ZERO_COPY_TX ? "zero-copy" : "copy", (int)getpid());
+           (d.tap.netif.caps & TERN_NETIF_CAP_ZERO_COPY_RX) ? "zero-copy" : "copy",
+           (d.tap.netif.caps & TERN_NETIF_CAP_ZERO_COPY_TX) ? "zero-copy" : "copy", (int)getpid());
 
     if (tern_posix_runner_init(&d.runner, &d.px, d.stack) != TERN_OK || tern_tap_runner_add(&d.runner, &d.tap) ||
         tern_posix_runner_start(&d.runner) != TERN_OK) {
