@@ -473,7 +473,9 @@ int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4
     if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
         wire_wr16(p + 10, checksum_inet(p, IPV4_HDR_LEN));
     c->ipv4_tx++;
-    return netif_output_ipv4(stack, nif, nb, nexthop, dst == IPV4_BROADCAST || dst == ipv4_subnet_bcast(nif));
+    if (dst == IPV4_BROADCAST || dst == ipv4_subnet_bcast(nif))
+        nexthop = IPV4_BROADCAST;
+    return netif_output_ipv4(stack, nif, nb, nexthop);
 }
 
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now)

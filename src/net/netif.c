@@ -3,12 +3,6 @@
 #include <string.h>
 #include "net_internal.h"
 
-/* Bytes of link header in front of the IP header on nif's link. */
-static size_t netif_link_hdr_len(const tern_netif_t *nif)
-{
-    return nif->link == TERN_LINK_IP ? 0u : ETH_HDR_LEN;
-}
-
 /* ---- input ------------------------------------------------------------- */
 
 void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint32_t now)
@@ -22,13 +16,11 @@ void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint3
     stack->now = now;
     if (nif->capture)
         nif->capture(nif->capture_ctx, nb->data, nb->len, 0, now);
-    if (nif->link == TERN_LINK_IP) {
-        /* No link header, so no link-layer broadcast either. */
-        nb->flags &= (uint16_t)~TERN_NETBUF_F_LINK_BCAST;
+    /* A bare-IP link has no header (and the fresh buffer no link flags). */
+    if (nif->link == TERN_LINK_IP)
         ipv4_input(stack, nif, nb);
-        return;
-    }
-    eth_input(stack, nif, nb);
+    else
+        eth_input(stack, nif, nb);
 }
 
 int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, size_t len, uint32_t now)
@@ -65,18 +57,16 @@ int netif_transmit(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     }
     if (nif->capture)
         nif->capture(nif->capture_ctx, nb->data, nb->len, 1, stack->now);
+    /* Zero-copy: the driver owns the buffer from the call on, success or
+     * not. Copy: the driver copied the frame before returning; it is ours. */
+    unsigned zero_copy = nif->caps & TERN_NETIF_CAP_ZERO_COPY_TX;
     nb->flags &= (uint16_t)~(TERN_NETBUF_F_LINK_BCAST | TERN_NETBUF_F_RX_CSUM_OK);
-    nb->next = NULL;
-    int r;
-    if (nif->caps & TERN_NETIF_CAP_ZERO_COPY_TX) {
-        /* The driver owns the buffer from here on, success or not. */
+    if (zero_copy)
         nb->flags |= TERN_NETBUF_F_RELEASE_AFTER_SEND;
-        r = nif->ops->output(nif, nb);
-    } else {
-        /* The driver copied the frame before returning: the buffer is ours. */
-        r = nif->ops->output(nif, nb);
+    nb->next = NULL;
+    int r = nif->ops->output(nif, nb);
+    if (!zero_copy)
         tern_netbuf_release(&stack->netbufs, nb);
-    }
     if (r != TERN_OK) {
         stack->counters.eth_tx_err++;
         return r;
@@ -85,22 +75,13 @@ int netif_transmit(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     return TERN_OK;
 }
 
-int netif_output_ipv4(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t nexthop, int bcast)
-{
-    if (nif->link == TERN_LINK_IP)
-        return netif_transmit(stack, nif, nb);
-    if (bcast)
-        return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);
-    return arp_output(stack, nif, nb, nexthop);
-}
-
 /* ---- the interface contract (netif.h) ---------------------------------- */
 
 int tern_netif_add(tern_stack_t *stack, tern_netif_t *nif)
 {
     if (stack == NULL || nif == NULL || nif->ops == NULL || nif->ops->output == NULL)
         return TERN_ERR_INVAL;
-    if (nif->link != TERN_LINK_ETHERNET && nif->link != TERN_LINK_IP)
+    if (nif->link > TERN_LINK_IP)
         return TERN_ERR_INVAL;
     unsigned count = 0;
     tern_netif_t **tail = &stack->netifs;
@@ -112,10 +93,10 @@ int tern_netif_add(tern_stack_t *stack, tern_netif_t *nif)
     }
     if (nif->mtu == 0u)
         nif->mtu = 1500u;
-    /* A frame must fit one network buffer. */
-    size_t max_mtu = TERN_NETBUF_FRAME_SIZE - netif_link_hdr_len(nif);
-    if (nif->mtu > max_mtu)
-        nif->mtu = (uint16_t)max_mtu;
+    /* A frame must fit one network buffer, with room for an Ethernet header
+     * whatever the link (TCP's MSS assumes it too). */
+    if (nif->mtu > TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN)
+        nif->mtu = (uint16_t)(TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN);
     nif->stack = stack;
     nif->next = NULL;
     nif->index = (uint8_t)count;

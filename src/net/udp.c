@@ -266,7 +266,7 @@ static int udp_output_unaddressed(tern_stack_t *stack, tern_netif_t *nif, tern_n
     if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
         wire_wr16(p + 10, checksum_inet(p, IPV4_HDR_LEN));
     c->ipv4_tx++;
-    return netif_output_ipv4(stack, nif, nb, dst, 1);
+    return netif_output_ipv4(stack, nif, nb, IPV4_BROADCAST);
 }
 
 static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb, const tern_sockaddr_t *to)

@@ -234,7 +234,7 @@ static void run_ip_link(uint8_t caps)
     assert_int_equal(tern_stack_init(stack, &tp.port), TERN_OK);
     static capnet_t tun;
     capnet_setup_caps(&tun, stack, "tun0", FR_ZERO_MAC, caps, TERN_LINK_IP);
-    assert_int_equal(tun.nif.mtu, 1500); /* no link header to make room for */
+    assert_int_equal(tun.nif.mtu, 1500);
     capnet_up(&tun, FR_OUR_IP, FR_NETMASK, FR_PEER_IP);
     assert_int_equal(tun.count, 0); /* no gratuitous ARP */
     mem_snapshot_t base;
