@@ -189,6 +189,6 @@ void tern_netif_tx_done(tern_netif_t *nif, tern_netbuf_t *nb)
         stack_log(stack, TERN_LOG_ERROR, "netif: tx_done on a buffer the driver does not own");
         return;
     }
-    nb->flags &= (uint16_t)~TERN_NETBUF_F_RELEASE_AFTER_SEND;
+    /* Release clears the flag with the others. */
     tern_netbuf_release(&stack->netbufs, nb);
 }
