@@ -68,7 +68,12 @@
 
 /* ---- Link layer --------------------------------------------------------- */
 
-/* 1: drivers receive straight into network buffers handed to them ahead of
+/* Copy or zero-copy is chosen per interface (netif.h: caps). These two only
+ * pick the default caps (TERN_NETIF_CAPS_DEFAULT) the host drivers in
+ * ports/posix and the tests give an interface, so that each test variant
+ * runs them in its own mode; the core does not read them.
+ *
+ * 1: drivers receive straight into network buffers handed to them ahead of
  * time (DMA targets); 0: the driver copies each frame into a buffer. */
 #ifndef TERN_ZERO_COPY_RX
 #define TERN_ZERO_COPY_RX 1

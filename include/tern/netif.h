@@ -1,23 +1,32 @@
 /* The network interface (driver) contract.
  *
- * A driver fills a tern_netif_ops_t and registers with tern_netif_add().
+ * A driver fills a tern_netif_ops_t, sets caps and link, and registers with
+ * tern_netif_add(). Copy or zero-copy is a property of each interface (caps),
+ * not of the build: one firmware can run a DMA MAC and a FIFO MAC side by side,
+ * and a driver is written once.
  *
  * Receive:
- *   TERN_ZERO_COPY_RX=1  the driver takes empty buffers ahead of time with
- *                        tern_netif_rx_buffer_get() (DMA targets), and hands a
- *                        filled one to tern_input(); the stack owns it from
- *                        then on. No copy.
- *   TERN_ZERO_COPY_RX=0  the driver receives into its own storage and calls
+ *   TERN_NETIF_CAP_ZERO_COPY_RX  the driver takes empty buffers ahead of time
+ *                        with tern_netif_rx_buffer_get() (DMA targets), and
+ *                        hands a filled one to tern_input(); the stack owns it
+ *                        from then on. No copy.
+ *   without it           the driver receives into its own storage and calls
  *                        tern_input_copy(), which copies into a network
  *                        buffer. One copy.
  * Transmit (ops->output gets a buffer whose data..data+len is the whole frame):
- *   TERN_ZERO_COPY_TX=1  the buffer carries TERN_NETBUF_F_RELEASE_AFTER_SEND;
- *                        the driver owns it from the call on, success or not,
- *                        and calls tern_netif_tx_done() when the hardware has
- *                        sent it. No copy.
- *   TERN_ZERO_COPY_TX=0  the driver copies the frame into its own storage
+ *   TERN_NETIF_CAP_ZERO_COPY_TX  the buffer carries
+ *                        TERN_NETBUF_F_RELEASE_AFTER_SEND; the driver owns it
+ *                        from the call on, success or not, and calls
+ *                        tern_netif_tx_done() when the hardware has sent it.
+ *                        No copy.
+ *   without it           the driver copies the frame into its own storage
  *                        before returning; the stack keeps and releases the
  *                        buffer. One copy.
+ *
+ * Link type (link): what a frame is. TERN_LINK_ETHERNET (0, the default):
+ * Ethernet II frames, next hops resolved with ARP. TERN_LINK_IP: bare IPv4
+ * packets with no link header and no neighbour resolution (a TUN, SLIP, or
+ * PPP once negotiated); mac is unused.
  *
  * Checksum offload: a driver sets bits in offload; the stack then skips the
  * matching checksum work (TX: leaves the field for the hardware; RX: trusts
@@ -38,6 +47,20 @@ typedef uint32_t tern_ip4_t;
 #define TERN_OFFLOAD_TX_L4_CSUM 0x02u /* TCP, UDP and ICMP */
 #define TERN_OFFLOAD_RX_IPV4_CSUM 0x10u
 #define TERN_OFFLOAD_RX_L4_CSUM 0x20u
+
+/* caps: how the driver moves frames (see above). */
+#define TERN_NETIF_CAP_ZERO_COPY_RX 0x01u
+#define TERN_NETIF_CAP_ZERO_COPY_TX 0x02u
+/* The caps the host drivers (ports/posix) and the tests give an interface
+ * unless told otherwise: the build's TERN_ZERO_COPY_RX/TX (config.h), so each
+ * test variant runs the drivers in its own mode. The core never reads it. */
+#define TERN_NETIF_CAPS_DEFAULT                                 \
+    ((TERN_ZERO_COPY_RX ? TERN_NETIF_CAP_ZERO_COPY_RX : 0u) | \
+     (TERN_ZERO_COPY_TX ? TERN_NETIF_CAP_ZERO_COPY_TX : 0u))
+
+/* link: the framing of the interface's frames. */
+#define TERN_LINK_ETHERNET 0u /* Ethernet II, ARP */
+#define TERN_LINK_IP 1u       /* bare IPv4 packets, no link header */
 
 struct tern_stack;
 typedef struct tern_netif tern_netif_t;
@@ -61,6 +84,8 @@ struct tern_netif {
     uint16_t mtu;               /* IP MTU, 1500 for Ethernet */
     uint8_t link_up;
     uint8_t offload;            /* TERN_OFFLOAD_* */
+    uint8_t caps;               /* TERN_NETIF_CAP_* */
+    uint8_t link;               /* TERN_LINK_* */
     uint8_t index;
     char name[9];
     tern_ip4_t addr;            /* 0 while unconfigured */
@@ -73,19 +98,20 @@ struct tern_netif {
 };
 
 /* Register an interface with the stack and call its init. The caller fills
- * ops, driver, mac, mtu, offload and name first. */
+ * ops, driver, mac, mtu, offload, caps, link and name first. TERN_ERR_INVAL
+ * for an unknown link type. */
 int tern_netif_add(struct tern_stack *stack, tern_netif_t *nif);
 /* Remove it: shuts the driver down and drops every packet queued for it. */
 void tern_netif_remove(struct tern_stack *stack, tern_netif_t *nif);
-/* Set the IPv4 address (0 to unconfigure); announces it with a gratuitous
- * ARP when the link is up. */
+/* Set the IPv4 address (0 to unconfigure); on Ethernet, announces it with a
+ * gratuitous ARP when the link is up. */
 void tern_netif_set_addr(tern_netif_t *nif, tern_ip4_t addr, tern_ip4_t netmask, tern_ip4_t gateway);
 void tern_netif_set_link(tern_netif_t *nif, int up);
 
-/* For zero-copy RX drivers: an empty full-size buffer to receive into, or
+/* For zero-copy RX interfaces: an empty full-size buffer to receive into, or
  * NULL when the pool is empty (counted). */
 tern_netbuf_t *tern_netif_rx_buffer_get(tern_netif_t *nif);
-/* For zero-copy TX drivers: the hardware is done with this buffer. */
+/* For zero-copy TX interfaces: the hardware is done with this buffer. */
 void tern_netif_tx_done(tern_netif_t *nif, tern_netbuf_t *nb);
 
 #endif

@@ -25,7 +25,7 @@ struct tern_stack;
 
 /* Version of the document's schema: bumped when a field changes meaning or
  * disappears (adding fields does not bump it). */
-#define TERN_STATS_SCHEMA 1
+#define TERN_STATS_SCHEMA 2
 
 /* Writes one complete JSON value (object, array, number...) for a section. */
 typedef void (*tern_stats_fn)(const struct tern_stack *stack, void *arg, tern_writer_fn write, void *ctx);

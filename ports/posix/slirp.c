@@ -109,8 +109,7 @@ static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
     uint32_t now = tern_posix_now_ms();
     if (len < SLIRP_ETH_HEADER || len > TERN_NETBUF_FRAME_SIZE) {
         s->stats.rx_bad++;
-    } else {
-#if TERN_ZERO_COPY_RX
+    } else if (s->netif.caps & TERN_NETIF_CAP_ZERO_COPY_RX) {
         tern_netbuf_t *nb = tern_netif_rx_buffer_get(&s->netif);
         if (nb == NULL) {
             s->stats.rx_nobufs++;
@@ -122,14 +121,13 @@ static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
             s->stats.rx_bytes += len;
             tern_input(stack, &s->netif, nb, now);
         }
-#else
+    } else {
         if (tern_input_copy(stack, &s->netif, buf, len, now) == TERN_ERR_NOBUFS) {
             s->stats.rx_nobufs++;
         } else {
             s->stats.rx_frames++;
             s->stats.rx_bytes += len;
         }
-#endif
     }
     tern_posix_unlock(s->px);
     if (s->runner)
@@ -383,6 +381,8 @@ int tern_slirp_open(tern_slirp_t *s, struct tern_posix *px, const tern_slirp_con
     memcpy(nif->mac, cfg && cfg->mac ? cfg->mac : default_mac, 6);
     nif->mtu = 1500;
     nif->offload = 0;
+    nif->caps = TERN_NETIF_CAPS_DEFAULT;
+    nif->link = TERN_LINK_ETHERNET;
     memcpy(nif->name, "slirp0", 7);
     return TERN_OK;
 }

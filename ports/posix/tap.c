@@ -117,6 +117,8 @@ int tern_tap_open(tern_tap_t *tap, const char *ifname, const uint8_t mac[6])
     memcpy(nif->mac, mac ? mac : default_mac, 6);
     nif->mtu = 1500;
     nif->offload = 0; /* the kernel hands over frames with real checksums */
+    nif->caps = TERN_NETIF_CAPS_DEFAULT;
+    nif->link = TERN_LINK_ETHERNET;
     size_t k = strlen(tap->ifname);
     if (k > sizeof nif->name - 1u)
         k = sizeof nif->name - 1u;
@@ -125,7 +127,6 @@ int tern_tap_open(tern_tap_t *tap, const char *ifname, const uint8_t mac[6])
     return TERN_OK;
 }
 
-#if TERN_ZERO_COPY_RX
 /* Read and discard one frame (no buffer to put it in). Returns read()'s
  * result. Reading a frame into a short buffer drops the rest of it. */
 static ssize_t tap_discard(tern_tap_t *tap)
@@ -137,7 +138,80 @@ static ssize_t tap_discard(tern_tap_t *tap)
     } while (r < 0 && errno == EINTR);
     return r;
 }
-#endif
+
+/* One frame read from the fd. TAP_RX_STOP: nothing more to read now (or a
+ * read error); TAP_RX_SKIP: a frame was read and dropped; TAP_RX_FRAME: a
+ * frame went to the stack (or was read and found no buffer, copy RX). */
+enum { TAP_RX_STOP, TAP_RX_SKIP, TAP_RX_FRAME };
+
+/* Zero-copy RX: read() straight into a network buffer, the "DMA". */
+static int tap_rx_zero_copy(tern_tap_t *tap, tern_stack_t *stack, uint32_t now)
+{
+    tern_netbuf_t *nb = tern_netif_rx_buffer_get(&tap->netif);
+    if (nb == NULL) {
+        /* Pool empty: the frame must still leave the kernel queue, or
+         * poll() reports the fd readable forever. */
+        if (tap_discard(tap) < 0)
+            return TAP_RX_STOP;
+        tap->stats.rx_nobufs++;
+        return TAP_RX_SKIP;
+    }
+    uint8_t *frame = tern_netbuf_frame(nb);
+    size_t room = nb->capacity < TERN_NETBUF_FRAME_SIZE ? nb->capacity : TERN_NETBUF_FRAME_SIZE;
+    ssize_t r;
+    do {
+        r = read(tap->fd, frame, room);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        if (errno != EAGAIN)
+            tap->stats.rx_errors++;
+        return TAP_RX_STOP;
+    }
+    /* tun returns the whole frame's length even when it truncated it. */
+    if ((size_t)r < TAP_ETH_HEADER || (size_t)r > room) {
+        tern_netbuf_release(&stack->netbufs, nb);
+        if ((size_t)r < TAP_ETH_HEADER)
+            tap->stats.rx_runts++;
+        else
+            tap->stats.rx_oversize++;
+        return TAP_RX_SKIP;
+    }
+    nb->data = frame;
+    tern_netbuf_set_len(nb, (size_t)r);
+    tap->stats.rx_frames++;
+    tap->stats.rx_bytes += (uint64_t)r;
+    tern_input(stack, &tap->netif, nb, now);
+    return TAP_RX_FRAME;
+}
+
+/* Copy RX: read() into the driver's own frame, then tern_input_copy(). */
+static int tap_rx_copy(tern_tap_t *tap, tern_stack_t *stack, uint32_t now)
+{
+    ssize_t r;
+    do {
+        r = read(tap->fd, tap->rx_frame, sizeof tap->rx_frame);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        if (errno != EAGAIN)
+            tap->stats.rx_errors++;
+        return TAP_RX_STOP;
+    }
+    if ((size_t)r < TAP_ETH_HEADER || (size_t)r > sizeof tap->rx_frame) {
+        if ((size_t)r < TAP_ETH_HEADER)
+            tap->stats.rx_runts++;
+        else
+            tap->stats.rx_oversize++;
+        return TAP_RX_SKIP;
+    }
+    if (tern_input_copy(stack, &tap->netif, tap->rx_frame, (size_t)r, now) == TERN_ERR_NOBUFS) {
+        tap->stats.rx_nobufs++;
+        return TAP_RX_FRAME;
+    }
+    tap->stats.rx_frames++;
+    tap->stats.rx_bytes += (uint64_t)r;
+    return TAP_RX_FRAME;
+}
 
 unsigned tern_tap_rx(tern_tap_t *tap, uint32_t now, unsigned budget)
 {
@@ -145,70 +219,13 @@ unsigned tern_tap_rx(tern_tap_t *tap, uint32_t now, unsigned budget)
     unsigned frames = 0;
     if (stack == NULL || tap->fd < 0)
         return 0;
+    int zero_copy = (tap->netif.caps & TERN_NETIF_CAP_ZERO_COPY_RX) != 0;
     while (frames < budget) {
-#if TERN_ZERO_COPY_RX
-        tern_netbuf_t *nb = tern_netif_rx_buffer_get(&tap->netif);
-        if (nb == NULL) {
-            /* Pool empty: the frame must still leave the kernel queue, or
-             * poll() reports the fd readable forever. */
-            ssize_t r = tap_discard(tap);
-            if (r < 0)
-                break;
-            tap->stats.rx_nobufs++;
-            continue;
-        }
-        uint8_t *frame = tern_netbuf_frame(nb);
-        size_t room = nb->capacity < TERN_NETBUF_FRAME_SIZE ? nb->capacity : TERN_NETBUF_FRAME_SIZE;
-        ssize_t r;
-        do {
-            r = read(tap->fd, frame, room);
-        } while (r < 0 && errno == EINTR);
-        if (r < 0) {
-            tern_netbuf_release(&stack->netbufs, nb);
-            if (errno != EAGAIN)
-                tap->stats.rx_errors++;
+        int r = zero_copy ? tap_rx_zero_copy(tap, stack, now) : tap_rx_copy(tap, stack, now);
+        if (r == TAP_RX_STOP)
             break;
-        }
-        /* tun returns the whole frame's length even when it truncated it. */
-        if ((size_t)r < TAP_ETH_HEADER || (size_t)r > room) {
-            tern_netbuf_release(&stack->netbufs, nb);
-            if ((size_t)r < TAP_ETH_HEADER)
-                tap->stats.rx_runts++;
-            else
-                tap->stats.rx_oversize++;
-            continue;
-        }
-        nb->data = frame;
-        tern_netbuf_set_len(nb, (size_t)r);
-        tap->stats.rx_frames++;
-        tap->stats.rx_bytes += (uint64_t)r;
-        frames++;
-        tern_input(stack, &tap->netif, nb, now);
-#else
-        ssize_t r;
-        do {
-            r = read(tap->fd, tap->rx_frame, sizeof tap->rx_frame);
-        } while (r < 0 && errno == EINTR);
-        if (r < 0) {
-            if (errno != EAGAIN)
-                tap->stats.rx_errors++;
-            break;
-        }
-        if ((size_t)r < TAP_ETH_HEADER || (size_t)r > sizeof tap->rx_frame) {
-            if ((size_t)r < TAP_ETH_HEADER)
-                tap->stats.rx_runts++;
-            else
-                tap->stats.rx_oversize++;
-            continue;
-        }
-        frames++;
-        if (tern_input_copy(stack, &tap->netif, tap->rx_frame, (size_t)r, now) == TERN_ERR_NOBUFS) {
-            tap->stats.rx_nobufs++;
-            continue;
-        }
-        tap->stats.rx_frames++;
-        tap->stats.rx_bytes += (uint64_t)r;
-#endif
+        if (r == TAP_RX_FRAME)
+            frames++;
     }
     return frames;
 }

@@ -4,9 +4,11 @@
  * without FCS, each write() sends one. The fd is nonblocking; the stack
  * thread (tern_posix_runner) polls it.
  *
- * RX, TERN_ZERO_COPY_RX=1: read() straight into a network buffer from
- *     tern_netif_rx_buffer_get(), then tern_input(). No copy in tern.
- * RX, TERN_ZERO_COPY_RX=0: read() into the driver's own frame buffer, then
+ * The mode is the interface's caps (netif.h), TERN_NETIF_CAPS_DEFAULT unless
+ * the caller changes netif.caps between tern_tap_open() and tern_netif_add():
+ * RX, TERN_NETIF_CAP_ZERO_COPY_RX: read() straight into a network buffer
+ *     from tern_netif_rx_buffer_get(), then tern_input(). No copy in tern.
+ * RX, copy: read() into the driver's own frame buffer, then
  *     tern_input_copy() copies it into a network buffer.
  * TX: write() the frame. Zero-copy TX (the buffer carries
  *     TERN_NETBUF_F_RELEASE_AFTER_SEND): the write is the "DMA", after which
@@ -39,9 +41,7 @@ typedef struct tern_tap {
     int fd;
     char ifname[16];      /* IFNAMSIZ */
     tern_tap_stats_t stats;
-#if !TERN_ZERO_COPY_RX
-    uint8_t rx_frame[TERN_NETBUF_FRAME_SIZE]; /* the driver's own RX storage */
-#endif
+    uint8_t rx_frame[TERN_NETBUF_FRAME_SIZE]; /* the driver's own RX storage (copy RX) */
 } tern_tap_t;
 
 /* The default MAC: locally administered (bit 1 of the first byte), unicast,
@@ -49,7 +49,7 @@ typedef struct tern_tap {
 #define TERN_TAP_DEFAULT_MAC {0x02, 0x74, 0x65, 0x72, 0x6e, 0x02}
 
 /* Open (or create, if it does not exist) the TAP interface ifname and fill
- * tap->netif (ops, driver, mac, MTU 1500, name). mac NULL: the default.
+ * tap->netif (ops, driver, mac, MTU 1500, caps, name). mac NULL: the default.
  * TERN_ERR_INVAL for a bad name, TERN_ERR_NOTSUP when /dev/net/tun cannot be
  * opened or configured (errno tells why: EPERM without CAP_NET_ADMIN). */
 int tern_tap_open(tern_tap_t *tap, const char *ifname, const uint8_t mac[6]);

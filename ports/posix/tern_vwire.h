@@ -20,14 +20,16 @@
  *   reorder     the frame is held back reorder_ms extra, so later frames
  *               overtake it
  *
- * Buffers. Zero-copy TX (the stack's buffer carries
+ * Buffers, by each interface's caps (netif.h; tern_vwire_attach_caps), so
+ * the two sides may differ. Zero-copy TX (the stack's buffer carries
  * TERN_NETBUF_F_RELEASE_AFTER_SEND): the wire holds the sender's network
- * buffer itself until delivery (or loss), then the receiver gets a buffer
- * from its own pool, the frame is copied in, and the sender's buffer is
+ * buffer itself until delivery (or loss), then the sender's buffer is
  * released with tern_netif_tx_done(). Copy TX: the wire copies the frame
  * into its own (malloc) storage at send time and the stack releases its
- * buffer. A frame the receiver cannot take (pool empty) is dropped and
- * counted in rx_nobufs.
+ * buffer. Zero-copy RX: the receiver's driver takes a buffer with
+ * tern_netif_rx_buffer_get() and the frame is copied in (the DMA); copy RX:
+ * tern_input_copy(). A frame the receiver cannot take (pool empty) is
+ * dropped and counted in rx_nobufs.
  *
  * Not thread-safe: one thread drives the wire and both stacks. */
 #ifndef TERN_VWIRE_H
@@ -131,6 +133,9 @@ void tern_vwire_set_params(tern_vwire_t *w, int side, const tern_vwire_params_t 
  * tern_netif_remove() (or tern_stack_deinit()) detaches it again, and every
  * buffer of that stack the wire holds is given back. */
 int tern_vwire_attach(tern_vwire_t *w, int side, struct tern_stack *stack, tern_netif_t *nif);
+/* The same with the interface's caps (TERN_NETIF_CAP_*) given; plain
+ * tern_vwire_attach uses TERN_NETIF_CAPS_DEFAULT, the build's mode. */
+int tern_vwire_attach_caps(tern_vwire_t *w, int side, struct tern_stack *stack, tern_netif_t *nif, uint8_t caps);
 /* Make side a test endpoint receiving through rx. */
 void tern_vwire_attach_endpoint(tern_vwire_t *w, int side, tern_vwire_rx_fn rx, void *ctx);
 /* Transmit a frame from a test endpoint (copied). TERN_OK or

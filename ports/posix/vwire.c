@@ -278,6 +278,60 @@ static const tern_netif_ops_t vwire_ops = {
 
 /* ---- Delivery -------------------------------------------------------------- */
 
+/* To a zero-copy RX interface: into a buffer taken from its pool, as DMA. */
+static void vwire_deliver_zero_copy(tern_vwire_t *w, struct tern_vwire_frame *f, tern_netif_t *nif)
+{
+    vwire_payload_t *p = f->p;
+    tern_vwire_stats_t *st = &w->side[f->from].stats;
+    tern_stack_t *stack = nif->stack;
+    size_t len = p->len;
+    tern_netbuf_t *nb = tern_netif_rx_buffer_get(nif);
+    if (nb == NULL || nb->capacity < len) {
+        if (nb != NULL)
+            tern_netbuf_release(&stack->netbufs, nb);
+        st->rx_nobufs++;
+        vwire_event(w, TERN_VWIRE_EV_RX_NOBUF, f->from, f, (uint32_t)len, 0);
+        payload_put(w, p);
+        return;
+    }
+    uint8_t *frame = tern_netbuf_frame(nb);
+    memcpy(frame, p->bytes, len);
+    if (f->corrupt)
+        frame[f->bit / 8u] ^= (uint8_t)(1u << (f->bit % 8u));
+    nb->data = frame;
+    tern_netbuf_set_len(nb, len);
+    uint64_t digest = fnv_bytes(FNV_OFFSET, frame, len);
+    /* The sender's buffer goes back before the receiver reacts, as a
+     * TX-complete interrupt would precede the far end's processing. */
+    payload_put(w, p);
+    st->delivered++;
+    vwire_event(w, TERN_VWIRE_EV_DELIVER, f->from, f, (uint32_t)len, digest);
+    tern_input(stack, nif, nb, (uint32_t)w->clock_ms);
+}
+
+/* To a copy RX interface: tern_input_copy() from the wire's bytes. */
+static void vwire_deliver_copy(tern_vwire_t *w, struct tern_vwire_frame *f, tern_netif_t *nif)
+{
+    vwire_payload_t *p = f->p;
+    tern_vwire_stats_t *st = &w->side[f->from].stats;
+    size_t len = p->len;
+    const uint8_t *src = p->bytes;
+    if (f->corrupt) {
+        memcpy(w->scratch, p->bytes, len);
+        w->scratch[f->bit / 8u] ^= (uint8_t)(1u << (f->bit % 8u));
+        src = w->scratch;
+    }
+    uint64_t digest = fnv_bytes(FNV_OFFSET, src, len);
+    st->delivered++;
+    vwire_event(w, TERN_VWIRE_EV_DELIVER, f->from, f, (uint32_t)len, digest);
+    if (tern_input_copy(nif->stack, nif, src, len, (uint32_t)w->clock_ms) == TERN_ERR_NOBUFS) {
+        st->delivered--;
+        st->rx_nobufs++;
+        vwire_event(w, TERN_VWIRE_EV_RX_NOBUF, f->from, f, (uint32_t)len, 0);
+    }
+    payload_put(w, p);
+}
+
 static void vwire_deliver(tern_vwire_t *w, struct tern_vwire_frame *f)
 {
     vwire_payload_t *p = f->p;
@@ -288,48 +342,10 @@ static void vwire_deliver(tern_vwire_t *w, struct tern_vwire_frame *f)
     size_t len = p->len;
 
     if (dst->nif != NULL && dst->nif->stack != NULL) {
-        tern_netif_t *nif = dst->nif;
-        tern_stack_t *stack = nif->stack;
-#if TERN_ZERO_COPY_RX
-        tern_netbuf_t *nb = tern_netif_rx_buffer_get(nif);
-        if (nb == NULL || nb->capacity < len) {
-            if (nb != NULL)
-                tern_netbuf_release(&stack->netbufs, nb);
-            st->rx_nobufs++;
-            vwire_event(w, TERN_VWIRE_EV_RX_NOBUF, f->from, f, (uint32_t)len, 0);
-            payload_put(w, p);
-            return;
-        }
-        uint8_t *frame = tern_netbuf_frame(nb);
-        memcpy(frame, p->bytes, len);
-        if (f->corrupt)
-            frame[f->bit / 8u] ^= (uint8_t)(1u << (f->bit % 8u));
-        nb->data = frame;
-        tern_netbuf_set_len(nb, len);
-        uint64_t digest = fnv_bytes(FNV_OFFSET, frame, len);
-        /* The sender's buffer goes back before the receiver reacts, as a
-         * TX-complete interrupt would precede the far end's processing. */
-        payload_put(w, p);
-        st->delivered++;
-        vwire_event(w, TERN_VWIRE_EV_DELIVER, f->from, f, (uint32_t)len, digest);
-        tern_input(stack, nif, nb, now);
-#else
-        const uint8_t *src = p->bytes;
-        if (f->corrupt) {
-            memcpy(w->scratch, p->bytes, len);
-            w->scratch[f->bit / 8u] ^= (uint8_t)(1u << (f->bit % 8u));
-            src = w->scratch;
-        }
-        uint64_t digest = fnv_bytes(FNV_OFFSET, src, len);
-        st->delivered++;
-        vwire_event(w, TERN_VWIRE_EV_DELIVER, f->from, f, (uint32_t)len, digest);
-        if (tern_input_copy(stack, nif, src, len, now) == TERN_ERR_NOBUFS) {
-            st->delivered--;
-            st->rx_nobufs++;
-            vwire_event(w, TERN_VWIRE_EV_RX_NOBUF, f->from, f, (uint32_t)len, 0);
-        }
-        payload_put(w, p);
-#endif
+        if (dst->nif->caps & TERN_NETIF_CAP_ZERO_COPY_RX)
+            vwire_deliver_zero_copy(w, f, dst->nif);
+        else
+            vwire_deliver_copy(w, f, dst->nif);
         return;
     }
     if (dst->rx != NULL) {
@@ -400,11 +416,17 @@ void tern_vwire_set_params(tern_vwire_t *w, int side, const tern_vwire_params_t 
 
 int tern_vwire_attach(tern_vwire_t *w, int side, struct tern_stack *stack, tern_netif_t *nif)
 {
+    return tern_vwire_attach_caps(w, side, stack, nif, TERN_NETIF_CAPS_DEFAULT);
+}
+
+int tern_vwire_attach_caps(tern_vwire_t *w, int side, struct tern_stack *stack, tern_netif_t *nif, uint8_t caps)
+{
     if ((side != 0 && side != 1) || w->side[side].nif != NULL || w->side[side].rx != NULL)
         return TERN_ERR_INVAL;
     tern_vwire_side_t *s = &w->side[side];
     nif->ops = &vwire_ops;
     nif->driver = s;
+    nif->caps = caps;
     if (nif->mtu == 0u)
         nif->mtu = 1500;
     if (nif->name[0] == '\0') {

@@ -65,43 +65,6 @@ void tern_stack_deinit(tern_stack_t *stack)
     stack->icmp.ping_fn = NULL;
 }
 
-void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint32_t now)
-{
-    if (stack == NULL || nb == NULL)
-        return;
-    if (nif == NULL || nif->stack != stack) {
-        tern_netbuf_release(&stack->netbufs, nb);
-        return;
-    }
-    stack->now = now;
-    if (nif->capture)
-        nif->capture(nif->capture_ctx, nb->data, nb->len, 0, now);
-    eth_input(stack, nif, nb);
-}
-
-int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, size_t len, uint32_t now)
-{
-    if (stack == NULL || nif == NULL || nif->stack != stack || (frame == NULL && len != 0u))
-        return TERN_ERR_INVAL;
-    stack->now = now;
-    if (len > TERN_NETBUF_FRAME_SIZE) {
-        if (nif->capture)
-            nif->capture(nif->capture_ctx, frame, len, 0, now);
-        stack->counters.eth_rx++;
-        stack->counters.eth_drop_oversize++;
-        return TERN_ERR_MSGSIZE;
-    }
-    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, len, 0);
-    if (nb == NULL) {
-        stack->counters.eth_rx_nobufs++;
-        return TERN_ERR_NOBUFS;
-    }
-    if (len != 0u)
-        memcpy(nb->data, frame, len);
-    tern_input(stack, nif, nb, now);
-    return TERN_OK;
-}
-
 uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
 {
     stack->now = now;

@@ -85,8 +85,6 @@ static void stats_config(const tern_stack_t *stack, tern_writer_fn write, void *
     fmt_json_uint(write, ctx, "netbuf_frame_size", TERN_NETBUF_FRAME_SIZE, 0);
     stats_key(write, ctx, "netbuf_scheme", 0);
     tern_stats_write_string(write, ctx, TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC ? "STATIC" : "HEAP");
-    fmt_json_uint(write, ctx, "zero_copy_rx", TERN_ZERO_COPY_RX, 0);
-    fmt_json_uint(write, ctx, "zero_copy_tx", TERN_ZERO_COPY_TX, 0);
     fmt_json_uint(write, ctx, "arp_cache_size", TERN_ARP_CACHE_SIZE, 0);
     fmt_json_uint(write, ctx, "socket_max", TERN_SOCKET_MAX, 0);
     fmt_json_uint(write, ctx, "tcp_seg_count", TERN_TCP_SEG_COUNT, 0);
@@ -154,6 +152,10 @@ static void stats_interfaces(const tern_stack_t *stack, tern_writer_fn write, vo
         tern_stats_write_ip4(write, ctx, nif->gateway);
         fmt_json_uint(write, ctx, "mtu", nif->mtu, 0);
         fmt_json_uint(write, ctx, "link_up", nif->link_up, 0);
+        stats_key(write, ctx, "link", 0);
+        tern_stats_write_string(write, ctx, nif->link == TERN_LINK_IP ? "ip" : "ethernet");
+        fmt_json_uint(write, ctx, "zero_copy_rx", (nif->caps & TERN_NETIF_CAP_ZERO_COPY_RX) ? 1u : 0u, 0);
+        fmt_json_uint(write, ctx, "zero_copy_tx", (nif->caps & TERN_NETIF_CAP_ZERO_COPY_TX) ? 1u : 0u, 0);
         write(ctx, "}", 1);
     }
     write(ctx, "]", 1);

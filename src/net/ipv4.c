@@ -469,8 +469,8 @@ int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, t
         wire_wr16(p + IPV4_OFF_CSUM, checksum_inet(p, IPV4_HDR_LEN));
     c->ipv4_tx++;
     if (dst == IPV4_BROADCAST || dst == ipv4_subnet_bcast(nif))
-        return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);
-    return arp_output(stack, nif, nb, nexthop);
+        nexthop = IPV4_BROADCAST;
+    return netif_output_ipv4(stack, nif, nb, nexthop);
 }
 
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now)

@@ -38,7 +38,13 @@ uint16_t checksum_inet(const void *data, size_t len);
  * (RFC 9293 3.1) put under their checksums; len is the L4 length. */
 uint32_t checksum_pseudo(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t len);
 
-/* ---- ethernet.c -------------------------------------------------------- */
+/* ---- netif.c: interfaces and their link types ------------------------- */
+
+/* Hand one complete frame to the driver under the interface's TX ownership
+ * rule (caps) and count it. */
+int netif_transmit(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
+
+/* ---- ethernet.c: the TERN_LINK_ETHERNET link type --------------------- */
 
 void eth_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
 /* Prepend an Ethernet header (needs 14 bytes of headroom) and transmit. */
@@ -54,6 +60,21 @@ void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
 int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t nexthop);
 /* Gratuitous ARP announcing nif's address (RFC 5227 2.3). */
 int arp_announce(tern_stack_t *stack, tern_netif_t *nif);
+
+/* ---- netif: IPv4 out through the interface's link type ----------------- */
+
+/* Send an IPv4 packet (data = IP header) on nif to nexthop through its link
+ * type: on Ethernet, to the broadcast MAC when nexthop is IPV4_BROADCAST (any
+ * broadcast destination), else through ARP; on a bare-IP link, as is. Inline:
+ * it sits on every packet's path (tests/perf). */
+static inline int netif_output_ipv4(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t nexthop)
+{
+    if (nif->link == TERN_LINK_IP)
+        return netif_transmit(stack, nif, nb);
+    if (nexthop == IPV4_BROADCAST)
+        return eth_output(stack, nif, nb, eth_broadcast_mac, ETH_TYPE_IPV4);
+    return arp_output(stack, nif, nb, nexthop);
+}
 /* Retries, give-ups and aging; returns ms to the next ARP deadline
  * (UINT32_MAX when there is none). */
 uint32_t arp_poll(tern_stack_t *stack, uint32_t now);

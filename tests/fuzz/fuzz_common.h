@@ -57,12 +57,8 @@ static int fuzz_output(tern_netif_t *n, tern_netbuf_t *nb)
 {
     if (fuzz_tx_hook != NULL)
         fuzz_tx_hook(nb->data, nb->len);
-#if TERN_ZERO_COPY_TX
-    tern_netif_tx_done(n, nb);
-#else
-    (void)n;
-    (void)nb;
-#endif
+    if (nb->flags & TERN_NETBUF_F_RELEASE_AFTER_SEND)
+        tern_netif_tx_done(n, nb);
     return TERN_OK;
 }
 
@@ -86,6 +82,7 @@ static void fuzz_stack_bringup(uint64_t seed, tern_ip4_t addr, tern_ip4_t gw)
     nif.ops = &fuzz_ops;
     memcpy(nif.mac, our_mac, 6);
     nif.mtu = 1500;
+    nif.caps = TERN_NETIF_CAPS_DEFAULT;
     if (tern_netif_add(&stack, &nif) != TERN_OK)
         abort();
     tern_netif_set_link(&nif, 1);

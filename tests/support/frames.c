@@ -176,18 +176,18 @@ static int capnet_output(tern_netif_t *nif, tern_netbuf_t *nb)
         cn->len[cn->count] = nb->len;
         cn->count++;
     }
-#if TERN_ZERO_COPY_TX
-    if (!(nb->flags & TERN_NETBUF_F_RELEASE_AFTER_SEND))
+    int flagged = (nb->flags & TERN_NETBUF_F_RELEASE_AFTER_SEND) != 0;
+    if (nif->caps & TERN_NETIF_CAP_ZERO_COPY_TX) {
+        if (!flagged)
+            cn->bad_ownership++;
+        /* We own it now, whatever we return. */
+        if (cn->hold && cn->output_result == TERN_OK && cn->held_count < TERN_NETBUF_COUNT)
+            cn->held[cn->held_count++] = nb;
+        else
+            tern_netif_tx_done(nif, nb);
+    } else if (flagged) {
         cn->bad_ownership++;
-    /* We own it now, whatever we return. */
-    if (cn->hold && cn->output_result == TERN_OK && cn->held_count < TERN_NETBUF_COUNT)
-        cn->held[cn->held_count++] = nb;
-    else
-        tern_netif_tx_done(nif, nb);
-#else
-    if (nb->flags & TERN_NETBUF_F_RELEASE_AFTER_SEND)
-        cn->bad_ownership++;
-#endif
+    }
     return cn->output_result;
 }
 
@@ -215,6 +215,12 @@ static void capnet_capture(void *ctx, const uint8_t *frame, size_t len, int outb
 
 void capnet_setup(capnet_t *cn, tern_stack_t *stack, const char *name, const uint8_t mac[6])
 {
+    capnet_setup_caps(cn, stack, name, mac, TERN_NETIF_CAPS_DEFAULT, TERN_LINK_ETHERNET);
+}
+
+void capnet_setup_caps(capnet_t *cn, tern_stack_t *stack, const char *name, const uint8_t mac[6], uint8_t caps,
+                       uint8_t link)
+{
     memset(&cn->nif, 0, sizeof cn->nif);
     cn->stack = stack;
     cn->count = 0;
@@ -230,6 +236,8 @@ void capnet_setup(capnet_t *cn, tern_stack_t *stack, const char *name, const uin
     cn->nif.driver = cn;
     memcpy(cn->nif.mac, mac, 6);
     cn->nif.mtu = 1500;
+    cn->nif.caps = caps;
+    cn->nif.link = link;
     snprintf(cn->nif.name, sizeof cn->nif.name, "%s", name);
     cn->nif.capture = capnet_capture;
     cn->nif.capture_ctx = cn;
@@ -245,7 +253,10 @@ void capnet_up(capnet_t *cn, tern_ip4_t addr, tern_ip4_t mask, tern_ip4_t gw)
 
 void capnet_rx(capnet_t *cn, const void *frame, size_t len, uint32_t now)
 {
-#if TERN_ZERO_COPY_RX
+    if (!(cn->nif.caps & TERN_NETIF_CAP_ZERO_COPY_RX)) {
+        assert_int_equal(tern_input_copy(cn->stack, &cn->nif, frame, len, now), TERN_OK);
+        return;
+    }
     tern_netbuf_t *nb = tern_netif_rx_buffer_get(&cn->nif);
     assert_non_null(nb);
     assert_true(len <= nb->capacity);
@@ -253,9 +264,6 @@ void capnet_rx(capnet_t *cn, const void *frame, size_t len, uint32_t now)
         memcpy(nb->data, frame, len);
     nb->len = (uint16_t)len;
     tern_input(cn->stack, &cn->nif, nb, now);
-#else
-    assert_int_equal(tern_input_copy(cn->stack, &cn->nif, frame, len, now), TERN_OK);
-#endif
 }
 
 const uint8_t *capnet_frame(const capnet_t *cn, unsigned i, size_t *len)

@@ -5,11 +5,12 @@
  * so the stack's own checksum code is checked, not trusted. Tests break
  * frames afterwards by editing bytes.
  *
- * capnet is a driver whose output records every frame sent, following the
- * build's TX rule: zero-copy, it releases with tern_netif_tx_done (at once,
- * or later when told to hold); copy mode, it copies and returns. Its rx
- * helper feeds frames in the way the build's drivers do (rx_buffer_get +
- * tern_input, or tern_input_copy). */
+ * capnet is a driver whose output records every frame sent, following its
+ * interface's TX rule (caps): zero-copy, it releases with tern_netif_tx_done
+ * (at once, or later when told to hold); copy mode, it copies and returns.
+ * Its rx helper feeds frames the way a driver of that RX mode does
+ * (rx_buffer_get + tern_input, or tern_input_copy). capnet_setup uses the
+ * build's default caps (TERN_NETIF_CAPS_DEFAULT) and an Ethernet link. */
 #ifndef TERN_TEST_FRAMES_H
 #define TERN_TEST_FRAMES_H
 
@@ -97,11 +98,14 @@ typedef struct capnet {
     unsigned captured_rx, captured_tx; /* capture hook calls */
     size_t captured_tx_bytes;
     unsigned inits, shutdowns;
-    unsigned bad_ownership;          /* output got a buffer flagged against the build's rule */
+    unsigned bad_ownership;          /* output got a buffer flagged against its interface's rule */
 } capnet_t;
 
 /* Register with the stack (link down, no address). */
 void capnet_setup(capnet_t *cn, tern_stack_t *stack, const char *name, const uint8_t mac[6]);
+/* The same with the interface's caps (TERN_NETIF_CAP_*) and link type. */
+void capnet_setup_caps(capnet_t *cn, tern_stack_t *stack, const char *name, const uint8_t mac[6], uint8_t caps,
+                       uint8_t link);
 /* Link up and the address set; the gratuitous ARP is recorded. */
 void capnet_up(capnet_t *cn, tern_ip4_t addr, tern_ip4_t mask, tern_ip4_t gw);
 /* Feed one received frame in as this build's drivers do. */

@@ -108,11 +108,12 @@ echo "capture: $(wc -l <"$TMP/tcpdump.log") frames, $requests echo requests, $an
 [ "$arp_replies" -ge 3 ] || fail "ARP replies missing from the capture"
 pass "pcap valid: $expected echo requests and $expected replies, both directions recorded"
 
-echo "== (d) tern pings Linux (--ping $LINUX_IP --count 5)"
+echo "== (d) tern pings Linux (--ping $LINUX_IP --count 5), the TAP in copy mode (--copy)"
 # The TAP's carrier went down when the first demo closed it and comes back
 # when this one opens it; the TAP driver waits for Linux to report the
-# interface running before the stack sends anything.
-start_demo "$TMP/demo-ping.log" --ip "$TERN_IP/24" --mac "$TERN_MAC" --ping "$LINUX_IP" --count 5 --interval 100 --size 1000 --pcap "$TMP/tern-ping.pcap"
+# interface running before the stack sends anything. (a)-(c) ran the TAP
+# zero-copy both ways; this runs its copy paths (docs/drivers.md: caps).
+start_demo "$TMP/demo-ping.log" --ip "$TERN_IP/24" --mac "$TERN_MAC" --ping "$LINUX_IP" --count 5 --interval 100 --size 1000 --pcap "$TMP/tern-ping.pcap" --copy
 rc=0
 wait "$DEMO_PID" || rc=$?
 DEMO_PID=""
@@ -121,6 +122,7 @@ if [ "$rc" != 0 ]; then
     tcpdump -n -r "$TMP/tern-ping.pcap" 2>/dev/null | head -n 20
     fail "tern-demo --ping exited with $rc"
 fi
+grep -q ', copy RX, copy TX, ' "$TMP/demo-ping.log" || fail "--copy: the TAP is not in copy mode"
 grep -q '^5 transmitted, 5 received, 0% loss, 0 corrupted' "$TMP/demo-ping.log" || fail "tern did not get 5 identical replies"
 [ "$(grep -c '^1000 bytes from 192.0.2.1: icmp_seq=' "$TMP/demo-ping.log")" = 5 ] || fail "reply lines missing"
 pass "tern -> Linux: 5/5 replies byte-identical, exit 0"

@@ -240,7 +240,7 @@ static void test_keepalive_pipelined(void **state)
     assert_true(has_header(&r, "Cache-Control: no-store\r\n"));
     assert_true(has_header(&r, "Connection: close\r\n"));
     assert_true(r.body_len > 100);
-    assert_memory_equal(r.body, "{\"schema\":1,", 12);
+    assert_memory_equal(r.body, "{\"schema\":2,", 12);
     assert_int_equal(r.body[r.body_len - 1], '}');
     char *body = strndup(r.body, r.body_len);
     assert_non_null(strstr(body, "\"http\":{\"port\":80,\"open\":1,"));

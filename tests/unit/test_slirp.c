@@ -296,7 +296,7 @@ static void test_http_through_forward(void **state)
     assert_non_null(strstr(buf, "Content-Type: application/json\r\n"));
     body = strstr(buf, "\r\n\r\n");
     assert_non_null(body);
-    assert_memory_equal(body + 4, "{\"schema\":1,", 12);
+    assert_memory_equal(body + 4, "{\"schema\":2,", 12);
     assert_non_null(strstr(body, "\"addr\":\"10.0.2.15\""));
     printf("/api/stats through slirp: %zu bytes\n", n);
     atomic_store(&http_stop, 1);

@@ -194,8 +194,9 @@ function drawNetbufs(s) {
   meter(d, n.in_use, n.count, n.count - n.min_free, "in use now (bar) and the most ever in use (mark)");
   d.appendChild(el("p", { "class": "note" },
     "Static storage " + bytes(n.static_bytes) + " (outside the heap), descriptors " + bytes(n.descriptor_bytes) +
-    ". " + num(n.gets) + " gets, " + num(n.releases) + " releases. Zero-copy RX " +
-    (s.config.zero_copy_rx ? "on" : "off") + ", TX " + (s.config.zero_copy_tx ? "on" : "off") + "."));
+    ". " + num(n.gets) + " gets, " + num(n.releases) + " releases." + (s.interfaces || []).map(function (i) {
+      return " " + i.name + ": zero-copy RX " + (i.zero_copy_rx ? "on" : "off") + ", TX " + (i.zero_copy_tx ? "on" : "off") + ".";
+    }).join("")));
 }
 
 function drawTcp(s) {

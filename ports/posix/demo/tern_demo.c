@@ -62,6 +62,7 @@ typedef struct demo_opts {
     uint32_t gw;
     uint8_t mac[6];
     int have_ip, have_mac, have_ping, have_udp_send, stay;
+    int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
     uint32_t ping_dst;
     uint32_t udp_dst;
     uint16_t udp_port;
@@ -223,7 +224,7 @@ static int check_ledger_empty(const tern_stack_t *stack, const char *name)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE]\n"
+            "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE] [--copy]\n"
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
             "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
@@ -233,11 +234,13 @@ static void usage(FILE *f)
             "\n"
             "With --tap: run tern on an existing (or new) Linux TAP interface; it answers ARP\n"
             "and ping. --ping sends N echo requests and exits 0 only if all replies come back\n"
-            "byte-identical (--stay keeps running afterwards). echo (7), discard (9) and chargen\n"
-            "(19) always run on TCP and UDP (--tcp-conns N connections per service at once,\n"
-            "default 2, at most 64; --tcp-buf BYTES rings, --tcp-heap BYTES a second heap\n"
-            "region, default 4 MB); --tcp-client ADDR:PORT:BYTES sends BYTES to an echo server\n"
-            "and checks them back, on --tcp-conns connections at once (default 1);\n"
+            "byte-identical (--stay keeps running afterwards). --copy: the TAP interface copies\n"
+            "frames both ways instead of zero-copy (its caps, docs/drivers.md). echo (7),\n"
+            "discard (9) and chargen (19) always run on TCP and UDP (--tcp-conns N\n"
+            "connections per service at once, default 2, at most 64; --tcp-buf BYTES rings,\n"
+            "--tcp-heap BYTES a second heap region, default 4 MB); --tcp-client\n"
+            "ADDR:PORT:BYTES sends BYTES to an echo server and checks them back, on\n"
+            "--tcp-conns connections at once (default 1);\n"
             "--udp-send sends N datagrams (sizes 0..1472, default 1000)\n"
             "to an echo server and exits 0 only if every echo is byte-identical. SIGUSR1 prints the memory\n"
             "summary, SIGUSR2 the full memory report and counters; SIGINT/SIGTERM exit.\n"
@@ -463,6 +466,8 @@ static int run_tap(const demo_opts_t *o)
         tern_stack_deinit(d.stack);
         return 1;
     }
+    if (o->copy)
+        d.tap.netif.caps = 0; /* before tern_netif_add, as the contract asks */
     if (o->pcap) {
         if (tern_pcap_open(&d.pcap, o->pcap) != 0) {
             fprintf(stderr, "tern-demo: cannot create %s: %s\n", o->pcap, strerror(errno));
@@ -511,7 +516,8 @@ static int run_tap(const demo_opts_t *o)
     const uint8_t *m = d.tap.netif.mac;
     printf("tern-demo: %s up, mac %02x:%02x:%02x:%02x:%02x:%02x, ip %s/%u, %s RX, %s TX, pid %d\n", d.tap.ifname,
            m[0], m[1], m[2], m[3], m[4], m[5], tern_posix_ip4_str(o->ip, ipbuf), o->prefix,
-           TERN_ZERO_COPY_RX ? "zero-copy" : "copy", TERN_ZERO_COPY_TX ? "zero-copy" : "copy", (int)getpid());
+           (d.tap.netif.caps & TERN_NETIF_CAP_ZERO_COPY_RX) ? "zero-copy" : "copy",
+           (d.tap.netif.caps & TERN_NETIF_CAP_ZERO_COPY_TX) ? "zero-copy" : "copy", (int)getpid());
 
     if (tern_posix_runner_init(&d.runner, &d.px, d.stack) != TERN_OK || tern_tap_runner_add(&d.runner, &d.tap) ||
         tern_posix_runner_start(&d.runner) != TERN_OK) {
@@ -1125,13 +1131,14 @@ static int opt_bad_value(const struct option *opt, const char *arg)
 
 static int parse_opts(int argc, char **argv, demo_opts_t *o)
 {
-    enum { OPT_TAP = 256, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
+    enum { OPT_TAP = 256, OPT_COPY, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
            OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
            OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */ };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
+        {"copy", no_argument, NULL, OPT_COPY},
         {"ip", required_argument, NULL, OPT_IP},
         {"gw", required_argument, NULL, OPT_GW},
         {"mac", required_argument, NULL, OPT_MAC},
@@ -1218,6 +1225,9 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             break;
         case OPT_STAY:
             o->stay = 1;
+            break;
+        case OPT_COPY:
+            o->copy = 1;
             break;
         case OPT_UDP_SEND: {
             /* ADDR:PORT, port 1..65535 */
