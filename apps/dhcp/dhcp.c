@@ -12,7 +12,7 @@
 #include "tern/dhcp.h"
 
 #include <string.h>
-#include "core/fmt.h"
+#include "util/fmt.h"
 #include "dhcp_state.h"
 #include "net/net_internal.h"
 #include "tern/stack.h"

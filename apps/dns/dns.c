@@ -8,7 +8,7 @@
 #include "tern/dns.h"
 
 #include <string.h>
-#include "core/fmt.h"
+#include "util/fmt.h"
 #include "net/net_internal.h"
 #include "tern/dhcp.h"
 #include "tern/stack.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "../net/net_internal.h"
 #include "../net/tcp_internal.h"
-#include "fmt.h"
+#include "util/fmt.h"
 
 int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)
 {
@@ -146,28 +146,6 @@ void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
             return;
         }
     }
-}
-
-/* ---- helpers for the other modules ------------------------------------- */
-
-void stack_log(const tern_stack_t *stack, int level, const char *msg)
-{
-    if (stack->port != NULL && stack->port->log != NULL)
-        stack->port->log(stack->port->ctx, level, msg);
-}
-
-size_t stack_format_mac(char *out, const uint8_t mac[6])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    for (unsigned i = 0; i < 6u; i++) {
-        if (i != 0u)
-            out[n++] = ':';
-        out[n++] = hex[mac[i] >> 4];
-        out[n++] = hex[mac[i] & 0x0Fu];
-    }
-    out[n] = '\0';
-    return n;
 }
 
 /* ---- counters ---------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* The /api/stats JSON document (schema: docs/dashboard.md). */
 #include <stddef.h>
 #include <string.h>
-#include "core/fmt.h"
+#include "util/fmt.h"
 #include "socket/socket_internal.h"
 #include "tern/stack.h"
 #include "tern/stats.h"

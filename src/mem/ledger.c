@@ -7,7 +7,7 @@
 
 #include <string.h>
 #include "tern/err.h"
-#include "../core/fmt.h"
+#include "util/fmt.h"
 
 #define TAG_PAD_MASK 0xFFu
 #define TAG_CAT_SHIFT 8u

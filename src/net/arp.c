@@ -5,7 +5,7 @@
  * request addressed to us creates one, and only into a free slot. Replies
  * never create entries, so an unsolicited reply cannot plant a mapping. */
 #include <string.h>
-#include "../core/fmt.h"
+#include "util/fmt.h"
 #include "net_internal.h"
 
 #define ARP_HTYPE_ETHERNET 1u

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tern/stack.h"
+#include "util/log.h" /* stack_log, stack_format_mac */
 #include "wire.h"
 
 #define ETH_HDR_LEN 14u
@@ -115,11 +116,5 @@ void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const
  * the rate limit says no. Nothing passed in is kept. */
 void icmp_send_error(tern_stack_t *stack, const tern_netif_t *nif, const uint8_t *data, size_t len,
                      const ipv4_rx_t *ip, uint8_t type, uint8_t code);
-
-/* ---- stack.c ----------------------------------------------------------- */
-
-void stack_log(const tern_stack_t *stack, int level, const char *msg);
-/* "aa:bb:cc:dd:ee:ff" into out (18 bytes); returns 17. */
-size_t stack_format_mac(char *out, const uint8_t mac[6]);
 
 #endif
