@@ -148,6 +148,16 @@ void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
     }
 }
 
+tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *name)
+{
+    if (stack == NULL || name == NULL)
+        return NULL;
+    for (tern_service_t *s = stack->services; s != NULL; s = s->next)
+        if (s->name != NULL && strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
+}
+
 /* ---- counters ---------------------------------------------------------- */
 
 /* Generated from TERN_COUNTER_LIST and TERN_TCP_COUNTER_LIST (the TCP

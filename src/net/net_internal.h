@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tern/stack.h"
-#include "util/log.h" /* stack_log, stack_format_mac */
-#include "wire.h"
+#include "util/log.h"  /* stack_log, stack_format_mac */
+#include "util/time.h" /* net_time_reached */
+#include "util/wire.h"
 
 #define ETH_HDR_LEN 14u
 #define ETH_TYPE_IPV4 0x0800u
@@ -25,19 +26,13 @@
 #define IPV4_FLAG_DF 0x4000u
 #define IPV4_FLAG_MF 0x2000u
 #define IPV4_OFFSET_MASK 0x1FFFu
-#define IPV4_BROADCAST 0xFFFFFFFFu
+#define IPV4_BROADCAST TERN_IP4_BROADCAST
 
 #define ICMP_HDR_LEN 8u
 /* Largest echo payload without fragmentation: 1500 - 20 - 8. */
 #define ICMP_ECHO_MAX_DATA 1472u
 
 extern const uint8_t eth_broadcast_mac[6];
-
-/* Time comparison across the 2^32 ms wrap: is deadline reached at now? */
-static inline int net_time_reached(uint32_t now, uint32_t deadline)
-{
-    return (int32_t)(now - deadline) >= 0;
-}
 
 /* ---- checksum.c: the Internet checksum (RFC 1071) ---------------------- */
 
@@ -101,8 +96,7 @@ int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now);
 /* The subnet-directed broadcast of nif, or 0 when it has none. */
 tern_ip4_t ipv4_subnet_bcast(const tern_netif_t *nif);
-/* Does ip name a single host (not 0, loopback, multicast, class E or the
- * limited broadcast)? The subnet broadcast is checked separately. */
+/* Does ip name a single host? (tern_ip4_is_unicast_host, include/tern/ipv4.h) */
 int ipv4_is_unicast_host(tern_ip4_t ip);
 /* Is ip the address of one of our interfaces? */
 int ipv4_is_our_addr(const tern_stack_t *stack, tern_ip4_t ip);

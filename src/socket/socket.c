@@ -776,6 +776,14 @@ void socket_row(const tern_stack_t *stack, const tern_socket_t *s, tern_socket_i
     row->bytes_held = s->id < TERN_LEDGER_OWNERS ? (uint32_t)tern_ledger_owner_bytes(&stack->ledger, s->id) : 0u;
 }
 
+int tern_socket_info(const tern_stack_t *stack, int id, tern_socket_info_t *row)
+{
+    if (stack == NULL || row == NULL || id < 1 || id > TERN_SOCKET_MAX || stack->sockets.slots[id - 1] == NULL)
+        return TERN_ERR_BADF;
+    socket_row(stack, stack->sockets.slots[id - 1], row);
+    return TERN_OK;
+}
+
 size_t tern_socket_list(const tern_stack_t *stack, tern_socket_info_t *rows, size_t max)
 {
     if (stack == NULL)

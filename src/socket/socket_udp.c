@@ -2,7 +2,7 @@
  * buffers datagrams arrived in, charged to the socket (docs/sockets.md). */
 #include <string.h>
 #include "net/udp_internal.h"
-#include "net/wire.h"
+#include "util/wire.h"
 #include "socket_internal.h"
 
 /* ---- the UDP input hooks (called by src/net/udp.c, lock held) ------------ */

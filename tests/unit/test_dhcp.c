@@ -1252,7 +1252,7 @@ static void test_dhcp_alloc_failures(void **state)
             int r = tern_dhcp_start(w->stack, &w->nif);
             if (nth == 1) {
                 assert_int_equal(r, TERN_ERR_NOMEM);
-                assert_null(w->stack->dhcp);
+                assert_null(tern_stack_find_service(w->stack, "dhcp"));
             } else {
                 assert_int_equal(r, TERN_OK);
                 int bound = run_until_state(w, TERN_DHCP_BOUND, 120000);

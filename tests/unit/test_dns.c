@@ -1353,7 +1353,7 @@ static void test_dns_alloc_failures(void **state)
     tern_dns_stop(w->stack);
     tern_ledger_fail_nth(&w->stack->ledger, 1, 0);
     assert_int_equal(tern_dns_start(w->stack), TERN_ERR_NOMEM);
-    assert_null(w->stack->dns);
+    assert_null(tern_stack_find_service(w->stack, "dns"));
     world_free(w);
 }
 
