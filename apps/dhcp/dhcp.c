@@ -22,6 +22,7 @@
 #define DHCP_SERVER_PORT 67u
 #define DHCP_CLIENT_PORT 68u
 #define DHCP_SERVICE_NAME "dhcp" /* the client's state is this registered service's */
+#define DHCP_MEM_NAME "DHCP"     /* its ledger category (docs/memory.md) */
 #define DHCP_OP_REQUEST 1u
 #define DHCP_OP_REPLY 2u
 #define DHCP_HTYPE_ETH 1u
@@ -768,7 +769,10 @@ int tern_dhcp_start(tern_stack_t *stack, tern_netif_t *nif)
         return TERN_ERR_INVAL;
     if (dhcp_of(stack) != NULL)
         return TERN_ERR_STATE;
-    struct tern_dhcp *d = tern_mem_zalloc(&stack->ledger, sizeof *d, TERN_MEM_DHCP, TERN_OWNER_STACK);
+    int cat = tern_ledger_register_category(&stack->ledger, DHCP_MEM_NAME);
+    if (cat < 0)
+        return cat;
+    struct tern_dhcp *d = tern_mem_zalloc(&stack->ledger, sizeof *d, (tern_mem_category_t)cat, TERN_OWNER_STACK);
     if (d == NULL)
         return TERN_ERR_NOMEM;
     d->stack = stack;

@@ -18,6 +18,7 @@
 
 #define DNS_PORT 53u
 #define DNS_SERVICE_NAME "dns" /* the client's state is this registered service's */
+#define DNS_MEM_NAME "DNS_CACHE" /* its ledger category (docs/memory.md) */
 #define DNS_HDR_LEN 12u
 #define DNS_WIRE_MAX 255u       /* RFC 1035 2.3.4: a name on the wire */
 #define DNS_LABEL_MAX 63u
@@ -204,7 +205,7 @@ static void dns_cache_put(struct tern_dns *dns, const char *name, tern_ip4_t add
         dns_cache_remove(dns, victim);
     }
     size_t nl = strlen(name) + 1u;
-    e = tern_mem_alloc(&dns->stack->ledger, sizeof *e + nl, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    e = tern_mem_alloc(&dns->stack->ledger, sizeof *e + nl, (tern_mem_category_t)dns->mem_cat, TERN_OWNER_STACK);
     if (e == NULL) {
         dns->stats.nomem++;
         return;
@@ -584,9 +585,13 @@ int tern_dns_start(tern_stack_t *stack)
         return TERN_ERR_INVAL;
     if (dns_of(stack) != NULL)
         return TERN_ERR_STATE;
-    struct tern_dns *dns = tern_mem_zalloc(&stack->ledger, sizeof *dns, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    int cat = tern_ledger_register_category(&stack->ledger, DNS_MEM_NAME);
+    if (cat < 0)
+        return cat;
+    struct tern_dns *dns = tern_mem_zalloc(&stack->ledger, sizeof *dns, (tern_mem_category_t)cat, TERN_OWNER_STACK);
     if (dns == NULL)
         return TERN_ERR_NOMEM;
+    dns->mem_cat = (uint8_t)cat;
     dns->stack = stack;
     dns->svc.name = DNS_SERVICE_NAME;
     dns->svc.poll = dns_poll;
@@ -704,8 +709,8 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
         dns->stats.nomem++;
         return TERN_ERR_NOMEM;
     }
-    struct dns_query *q =
-        tern_mem_zalloc(&stack->ledger, sizeof *q + wire_len + dotted + 1u, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    struct dns_query *q = tern_mem_zalloc(&stack->ledger, sizeof *q + wire_len + dotted + 1u,
+                                          (tern_mem_category_t)dns->mem_cat, TERN_OWNER_STACK);
     if (q == NULL) {
         dns->stats.nomem++;
         return TERN_ERR_NOMEM;
