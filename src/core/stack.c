@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 #include <string.h>
-#include "../net/net_internal.h"
-#include "../net/tcp_internal.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
 #include "util/fmt.h"
 
 int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)

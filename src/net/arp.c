@@ -6,7 +6,7 @@
  * never create entries, so an unsolicited reply cannot plant a mapping. */
 #include <string.h>
 #include "util/fmt.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 #define ARP_HTYPE_ETHERNET 1u
 #define ARP_OP_REQUEST 1u

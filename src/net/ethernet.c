@@ -1,6 +1,6 @@
 /* Ethernet II framing and the network interface contract (netif.h). */
 #include <string.h>
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 const uint8_t eth_broadcast_mac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 

@@ -2,9 +2,9 @@
  * the RFC 1122 restrictions and a token-bucket rate limit, errors in
  * validated and handed to UDP and TCP. */
 #include <string.h>
-#include "net_internal.h"
-#include "tcp_internal.h"
-#include "udp_internal.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
+#include "net/udp_internal.h"
 
 #define ICMP_ECHO_REPLY 0u
 #define ICMP_DEST_UNREACH 3u

@@ -1,9 +1,9 @@
 /* IPv4 input and output (RFC 791, RFC 1122 3.2.1, 3.3.4, 3.3.6).
  * A host only: no forwarding. Optional bounded reassembly below. */
 #include <string.h>
-#include "net_internal.h"
-#include "tcp_internal.h"
-#include "udp_internal.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
+#include "net/udp_internal.h"
 
 void ipv4_init(tern_stack_t *stack)
 {

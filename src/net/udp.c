@@ -2,7 +2,7 @@
  * demultiplexing to pcbs, port unreachable for closed ports, output, and
  * ephemeral ports per RFC 6056. */
 #include <string.h>
-#include "udp_internal.h"
+#include "net/udp_internal.h"
 
 #define UDP_PORT_UNREACH_TYPE 3u
 #define UDP_PORT_UNREACH_CODE 3u

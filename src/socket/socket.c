@@ -4,7 +4,7 @@
  * API). Blocking calls wait with port->wait, which releases the lock, and
  * re-check (socket_retry: the one try/wait/retry loop they share). */
 #include <string.h>
-#include "socket_internal.h"
+#include "socket/socket_internal.h"
 
 /* ---- locking, lookup, waiting ------------------------------------------ */
 

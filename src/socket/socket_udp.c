@@ -3,7 +3,7 @@
 #include <string.h>
 #include "net/udp_internal.h"
 #include "util/wire.h"
-#include "socket_internal.h"
+#include "socket/socket_internal.h"
 
 /* ---- the UDP input hooks (called by src/net/udp.c, lock held) ------------ */
 
