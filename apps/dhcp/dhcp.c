@@ -94,6 +94,7 @@ typedef struct dhcp_msg {
 /* The running client: the stack knows it only as a registered service. */
 static struct tern_dhcp *dhcp_of(const tern_stack_t *stack)
 {
+    /* NULL when stack is NULL, or the client is not running. */
     tern_service_t *svc = tern_stack_find_service(stack, DHCP_SERVICE_NAME);
     return svc != NULL ? (struct tern_dhcp *)svc->ctx : NULL;
 }
@@ -813,9 +814,9 @@ static void dhcp_service_stop(tern_stack_t *stack, void *ctx)
 
 void tern_dhcp_stop(tern_stack_t *stack)
 {
-    if (stack == NULL || dhcp_of(stack) == NULL)
-        return;
     struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
+        return;
     if ((d->lease_addr && d->nif->addr == d->offered) || (d->fb_active && d->nif->addr == d->fb_addr))
         tern_netif_set_addr(d->nif, 0, 0, 0);
     tern_udp_unbind(stack, &d->pcb);
@@ -825,9 +826,9 @@ void tern_dhcp_stop(tern_stack_t *stack)
 
 void tern_dhcp_release(tern_stack_t *stack)
 {
-    if (stack == NULL || dhcp_of(stack) == NULL)
-        return;
     struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
+        return;
     if (d->state == TERN_DHCP_BOUND || d->state == TERN_DHCP_RENEWING || d->state == TERN_DHCP_REBINDING) {
         /* Unicast when the server's MAC is known (RFC 2131 4.4.6); otherwise
          * the datagram would wait for ARP and die with the address. */
@@ -841,22 +842,23 @@ void tern_dhcp_release(tern_stack_t *stack)
 
 int tern_dhcp_set_hostname(tern_stack_t *stack, const char *name)
 {
-    if (stack == NULL || dhcp_of(stack) == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return TERN_ERR_STATE;
     if (name == NULL || !dhcp_hostname_valid(name))
         return TERN_ERR_INVAL;
-    memcpy(dhcp_of(stack)->hostname, name, strlen(name) + 1u);
+    memcpy(d->hostname, name, strlen(name) + 1u);
     return TERN_OK;
 }
 
 int tern_dhcp_set_fallback(tern_stack_t *stack, tern_ip4_t addr, tern_ip4_t netmask, tern_ip4_t gateway,
                            unsigned after)
 {
-    if (stack == NULL || dhcp_of(stack) == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return TERN_ERR_STATE;
     if (addr != 0u && (!tern_ip4_is_unicast_host(addr) || !dhcp_mask_valid(netmask) || after > UINT16_MAX))
         return TERN_ERR_INVAL;
-    struct tern_dhcp *d = dhcp_of(stack);
     d->fb_addr = addr;
     d->fb_mask = netmask;
     d->fb_gw = gateway;
@@ -866,16 +868,18 @@ int tern_dhcp_set_fallback(tern_stack_t *stack, tern_ip4_t addr, tern_ip4_t netm
 
 int tern_dhcp_set_callback(tern_stack_t *stack, tern_dhcp_event_fn fn, void *ctx)
 {
-    if (stack == NULL || dhcp_of(stack) == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return TERN_ERR_STATE;
-    dhcp_of(stack)->event_fn = fn;
-    dhcp_of(stack)->event_ctx = ctx;
+    d->event_fn = fn;
+    d->event_ctx = ctx;
     return TERN_OK;
 }
 
 int tern_dhcp_state(const tern_stack_t *stack)
 {
-    return stack != NULL && dhcp_of(stack) != NULL ? dhcp_of(stack)->state : TERN_DHCP_STOPPED;
+    const struct tern_dhcp *d = dhcp_of(stack);
+    return d != NULL ? d->state : TERN_DHCP_STOPPED;
 }
 
 const char *tern_dhcp_state_name(int state)
@@ -887,9 +891,9 @@ const char *tern_dhcp_state_name(int state)
 
 int tern_dhcp_get_info(const tern_stack_t *stack, tern_dhcp_info_t *out)
 {
-    if (stack == NULL || dhcp_of(stack) == NULL || out == NULL)
-        return TERN_ERR_STATE;
     const struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL || out == NULL)
+        return TERN_ERR_STATE;
     memset(out, 0, sizeof *out);
     out->state = d->state;
     out->addr = d->state == TERN_DHCP_FALLBACK ? d->fb_addr : d->offered;
@@ -909,7 +913,8 @@ int tern_dhcp_get_info(const tern_stack_t *stack, tern_dhcp_info_t *out)
 
 const tern_dhcp_stats_t *tern_dhcp_stats(const tern_stack_t *stack)
 {
-    return stack != NULL && dhcp_of(stack) != NULL ? &dhcp_of(stack)->stats : NULL;
+    const struct tern_dhcp *d = dhcp_of(stack);
+    return d != NULL ? &d->stats : NULL;
 }
 
 static void report_ip(tern_writer_fn write, void *ctx, const char *label, tern_ip4_t ip)
@@ -931,11 +936,11 @@ static unsigned mask_prefix(tern_ip4_t mask)
 void tern_dhcp_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
     tern_dhcp_info_t in;
-    if (tern_dhcp_get_info(stack, &in) != TERN_OK) {
+    const tern_dhcp_stats_t *s = tern_dhcp_stats(stack);
+    if (s == NULL || tern_dhcp_get_info(stack, &in) != TERN_OK) {
         fmt_str(write, ctx, "dhcp: stopped\n");
         return;
     }
-    const tern_dhcp_stats_t *s = &dhcp_of(stack)->stats;
     fmt_str(write, ctx, "dhcp: ");
     fmt_str(write, ctx, tern_dhcp_state_name(in.state));
     if (in.addr != 0u)

@@ -38,6 +38,7 @@ enum dns_name_err { NAME_OK = 0, NAME_TRUNC, NAME_LOOP, NAME_FORWARD, NAME_OUTSI
 /* The running client: the stack knows it only as a registered service. */
 static struct tern_dns *dns_of(const tern_stack_t *stack)
 {
+    /* NULL when stack is NULL, or the client is not running. */
     tern_service_t *svc = tern_stack_find_service(stack, DNS_SERVICE_NAME);
     return svc != NULL ? (struct tern_dns *)svc->ctx : NULL;
 }
@@ -584,7 +585,7 @@ int tern_dns_start(tern_stack_t *stack)
     if (stack == NULL)
         return TERN_ERR_INVAL;
     if (dns_of(stack) != NULL)
-        return TERN_ERR_STATE;
+        return TERN_ERR_STATE; /* one client per stack */
     int cat = tern_ledger_register_category(&stack->ledger, DNS_MEM_NAME);
     if (cat < 0)
         return cat;
@@ -609,9 +610,9 @@ static void dns_service_stop(tern_stack_t *stack, void *ctx)
 
 void tern_dns_stop(tern_stack_t *stack)
 {
-    if (stack == NULL || dns_of(stack) == NULL)
-        return;
     struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
+        return;
     dns->stopping = 1;
     /* Waiters hear TERN_ERR_CLOSED; their callbacks can start nothing new
      * (lookups say TERN_ERR_STATE while stopping). */
@@ -630,14 +631,14 @@ void tern_dns_stop(tern_stack_t *stack)
 
 int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigned n)
 {
-    if (stack == NULL || dns_of(stack) == NULL)
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return TERN_ERR_STATE;
     if (n > TERN_DNS_MAX_SERVERS || (n != 0u && servers == NULL))
         return TERN_ERR_INVAL;
     for (unsigned i = 0; i < n; i++)
         if (!tern_ip4_is_unicast_host(servers[i]))
             return TERN_ERR_INVAL;
-    struct tern_dns *dns = dns_of(stack);
     if (n != 0u)
         memcpy(dns->servers, servers, n * sizeof *servers);
     dns->nservers = (uint8_t)n;
@@ -646,10 +647,11 @@ int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigne
 
 unsigned tern_dns_get_servers(const tern_stack_t *stack, tern_ip4_t *out, unsigned max)
 {
-    if (stack == NULL || dns_of(stack) == NULL)
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return 0;
     tern_ip4_t all[TERN_DNS_MAX_SERVERS > TERN_DHCP_MAX_DNS ? TERN_DNS_MAX_SERVERS : TERN_DHCP_MAX_DNS];
-    unsigned n = dns_servers(dns_of(stack), all, sizeof all / sizeof all[0]);
+    unsigned n = dns_servers(dns, all, sizeof all / sizeof all[0]);
     if (out != NULL)
         memcpy(out, all, (n < max ? n : max) * sizeof *out);
     return n;
@@ -741,9 +743,9 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
 
 void tern_dns_cancel(tern_stack_t *stack, tern_dns_found_fn fn, void *ctx)
 {
-    if (stack == NULL || dns_of(stack) == NULL)
-        return;
     struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
+        return;
     for (struct dns_query *q = dns->queries; q != NULL;) {
         struct dns_query *next = q->next;
         if (q->fn == fn && q->ctx == ctx)
@@ -815,23 +817,25 @@ int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ui
 
 void tern_dns_cache_flush(tern_stack_t *stack)
 {
-    if (stack == NULL || dns_of(stack) == NULL)
-        return;
     struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
+        return;
     while (dns->cache != NULL)
         dns_cache_remove(dns, &dns->cache);
 }
 
 unsigned tern_dns_cache_count(const tern_stack_t *stack)
 {
-    return stack != NULL && dns_of(stack) != NULL ? dns_of(stack)->ncache : 0u;
+    const struct tern_dns *dns = dns_of(stack);
+    return dns != NULL ? dns->ncache : 0u;
 }
 
 int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_info_t *out)
 {
-    if (stack == NULL || dns_of(stack) == NULL)
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return TERN_ERR_INVAL;
-    for (const struct dns_query *q = dns_of(stack)->queries; q != NULL; q = q->next) {
+    for (const struct dns_query *q = dns->queries; q != NULL; q = q->next) {
         if (n-- != 0u)
             continue;
         if (out != NULL) {
@@ -849,16 +853,17 @@ int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_in
 
 const tern_dns_stats_t *tern_dns_stats(const tern_stack_t *stack)
 {
-    return stack != NULL && dns_of(stack) != NULL ? &dns_of(stack)->stats : NULL;
+    const struct tern_dns *dns = dns_of(stack);
+    return dns != NULL ? &dns->stats : NULL;
 }
 
 void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
-    if (stack == NULL || dns_of(stack) == NULL) {
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL) {
         fmt_str(write, ctx, "dns: stopped\n");
         return;
     }
-    const struct tern_dns *dns = dns_of(stack);
     const tern_dns_stats_t *s = &dns->stats;
     tern_ip4_t servers[TERN_DNS_MAX_SERVERS > TERN_DHCP_MAX_DNS ? TERN_DNS_MAX_SERVERS : TERN_DHCP_MAX_DNS];
     unsigned n = dns_servers(dns, servers, sizeof servers / sizeof servers[0]);
