@@ -1,5 +1,7 @@
 # tern: the two commands a newcomer needs are `make run` and `make test`.
-# Every target installs missing Debian packages first (scripts/install-deps).
+# Every target installs missing Debian packages first (scripts/install-deps):
+# a plain `make` (build) only the compiler, CMake and cmocka; the others the
+# full list (libslirp for make run, the test and analysis tools).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -12,18 +14,21 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 RUN_ARGS   ?=
 
-.PHONY: all deps build asan firmware board run-board test-board fuzz lint test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
+.PHONY: all deps deps-build build asan firmware board run-board test-board fuzz lint test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
 
 all: build
 
 deps:
 	@./scripts/install-deps
 
-build: deps
+deps-build:
+	@./scripts/install-deps build
+
+build: deps-build
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-asan: deps
+asan: deps-build
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
@@ -77,12 +82,12 @@ soak: deps
 	@./scripts/soak
 
 # cppcheck and clang-tidy over the core; any finding fails.
-lint: build
+lint: deps build
 	@./scripts/lint $(BUILD)
 
 # Everything: unit tests on every variant, the same under ASan+UBSan, the
 # system tests against the Linux kernel, and the firmware build.
-test: build asan firmware lint
+test: deps build asan firmware lint
 	@echo "== unit and system tests ($(BUILD))"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -O ctest.log $(CTEST_ARGS)
 	@echo "== unit tests under ASan+UBSan ($(ASAN_BUILD))"
@@ -97,26 +102,26 @@ test-unit: build
 test-asan: asan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
 
-test-system: build
+test-system: deps build
 	@cd $(BUILD) && ctest --output-on-failure -L system $(CTEST_ARGS)
 
-run: build
+run: deps build
 	@./scripts/run-demo $(BUILD)/tern-demo $(RUN_ARGS)
 
-bench: build firmware
+bench: deps build firmware
 	@./bench/run $(BUILD)
 	@echo "== the board (QEMU mps2-an500): TCP each way, instructions per byte under -icount shift=0"
 	@python3 tests/board/board.py bench $(BOARD_BUILD)/tern-mps2-an500.elf
 
-bench-quick: build
+bench-quick: deps build
 	@./bench/run --quick $(BUILD)
 
 # CPU instructions per byte (tests/perf): print the figure and profile, or
 # take the current figure as the new committed baseline (tests/perf/baseline.txt).
-perf: build
+perf: deps build
 	@cd $(BUILD) && ctest --output-on-failure -V -R '^perf\.' $(CTEST_ARGS)
 
-perf-baseline: build
+perf-baseline: deps build
 	@test -x $(BUILD)/tests/perf/perf-baseline || { echo "perf-baseline: no valgrind when cmake ran (apt-get install valgrind)"; exit 1; }
 	@$(BUILD)/tests/perf/perf-baseline
 	@cat tests/perf/baseline.txt

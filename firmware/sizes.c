@@ -14,7 +14,7 @@ TERN_SIZEOF(tern_counters_t);
 
 /* UDP and sockets: the pcb (caller's memory), the stack's socket table, and
  * the structure each open socket allocates (SOCKET, owner = its id). */
-#include "../src/socket/socket_internal.h"
+#include "socket/socket_internal.h"
 TERN_SIZEOF(tern_udp_pcb_t);
 TERN_SIZEOF(tern_udp_t);
 TERN_SIZEOF(tern_socket_table_t);
@@ -33,7 +33,7 @@ TERN_SIZEOF(dns_cache_entry_t);
 
 /* TCP: the stack's TCP state, one connection (SOCKET, rings aside), one
  * TIME-WAIT entry and one out-of-order descriptor (docs/tcp.md). */
-#include "../src/net/tcp_internal.h"
+#include "net/tcp_internal.h"
 TERN_SIZEOF(tern_tcp_t);
 TERN_SIZEOF(tern_tcp_pcb_t);
 TERN_SIZEOF(tcp_tw_t);

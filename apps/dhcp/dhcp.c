@@ -12,14 +12,17 @@
 #include "tern/dhcp.h"
 
 #include <string.h>
-#include "core/fmt.h"
+#include "util/fmt.h"
+#include "util/time.h"
+#include "util/wire.h"
 #include "dhcp_state.h"
-#include "net/net_internal.h"
 #include "tern/stack.h"
 #include "tern/udp.h"
 
 #define DHCP_SERVER_PORT 67u
 #define DHCP_CLIENT_PORT 68u
+#define DHCP_SERVICE_NAME "dhcp" /* the client's state is this registered service's */
+#define DHCP_MEM_NAME "DHCP"     /* its ledger category (docs/memory.md) */
 #define DHCP_OP_REQUEST 1u
 #define DHCP_OP_REPLY 2u
 #define DHCP_HTYPE_ETH 1u
@@ -87,6 +90,14 @@ typedef struct dhcp_msg {
 } dhcp_msg_t;
 
 #define SEEN(code) ((uint32_t)1u << ((code) & 31u))
+
+/* The running client: the stack knows it only as a registered service. */
+static struct tern_dhcp *dhcp_of(const tern_stack_t *stack)
+{
+    /* NULL when stack is NULL, or the client is not running. */
+    tern_service_t *svc = tern_stack_find_service(stack, DHCP_SERVICE_NAME);
+    return svc != NULL ? (struct tern_dhcp *)svc->ctx : NULL;
+}
 
 static uint32_t dhcp_random(const struct tern_dhcp *d)
 {
@@ -199,9 +210,9 @@ static int dhcp_send(struct tern_dhcp *d, uint8_t type, tern_ip4_t ciaddr, tern_
 static void dhcp_send_request(struct tern_dhcp *d, uint32_t now)
 {
     if (d->state == TERN_DHCP_REQUESTING)
-        (void)dhcp_send(d, DHCPREQUEST, 0, IPV4_BROADCAST, now);
+        (void)dhcp_send(d, DHCPREQUEST, 0, TERN_IP4_BROADCAST, now);
     else
-        (void)dhcp_send(d, DHCPREQUEST, d->offered, d->state == TERN_DHCP_RENEWING ? d->server : IPV4_BROADCAST,
+        (void)dhcp_send(d, DHCPREQUEST, d->offered, d->state == TERN_DHCP_RENEWING ? d->server : TERN_IP4_BROADCAST,
                         now);
 }
 
@@ -219,7 +230,7 @@ static void dhcp_transmit(struct tern_dhcp *d, uint8_t type, uint32_t now)
     if (type == DHCPREQUEST)
         dhcp_send_request(d, now);
     else
-        (void)dhcp_send(d, type, 0, IPV4_BROADCAST, now);
+        (void)dhcp_send(d, type, 0, TERN_IP4_BROADCAST, now);
     if (d->tries < 255u)
         d->tries++;
     d->deadline = now + dhcp_backoff_ms(d);
@@ -291,7 +302,7 @@ static void dhcp_bind(struct tern_dhcp *d)
 static void dhcp_decline(struct tern_dhcp *d, uint32_t now)
 {
     d->stats.conflicts++;
-    (void)dhcp_send(d, DHCPDECLINE, 0, IPV4_BROADCAST, now);
+    (void)dhcp_send(d, DHCPDECLINE, 0, TERN_IP4_BROADCAST, now);
     if (d->lease_addr && d->nif->addr == d->offered) {
         tern_netif_set_addr(d->nif, 0, 0, 0);
         d->lease_addr = 0;
@@ -429,7 +440,7 @@ static int dhcp_option(dhcp_msg_t *m, uint8_t code, const uint8_t *v, uint8_t le
             if (code == OPT_ROUTER) {
                 if (m->router == 0u)
                     m->router = ip;
-            } else if (ipv4_is_unicast_host(ip) && m->dns_count < TERN_DHCP_MAX_DNS) {
+            } else if (tern_ip4_is_unicast_host(ip) && m->dns_count < TERN_DHCP_MAX_DNS) {
                 m->dns[m->dns_count++] = ip;
             }
         }
@@ -499,11 +510,11 @@ static uint32_t *dhcp_check(struct tern_dhcp *d, dhcp_msg_t *m)
     if (m->type != DHCPOFFER && m->type != DHCPACK && m->type != DHCPNAK)
         return &s->drop_invalid;
     /* RFC 2131 table 3: OFFER, ACK and NAK all carry the server identifier. */
-    if (!(m->seen & SEEN(OPT_SERVER_ID)) || !ipv4_is_unicast_host(m->server_id))
+    if (!(m->seen & SEEN(OPT_SERVER_ID)) || !tern_ip4_is_unicast_host(m->server_id))
         return &s->drop_invalid;
     if (m->type == DHCPNAK)
         return NULL;
-    if (!ipv4_is_unicast_host(m->yiaddr))
+    if (!tern_ip4_is_unicast_host(m->yiaddr))
         return &s->drop_invalid;
     if (!(m->seen & SEEN(OPT_MASK)))
         m->netmask = dhcp_classful_mask(m->yiaddr);
@@ -517,7 +528,7 @@ static uint32_t *dhcp_check(struct tern_dhcp *d, dhcp_msg_t *m)
     if (m->type == DHCPACK && !(m->seen & SEEN(OPT_LEASE)))
         return &s->drop_invalid; /* RFC 2131 table 3: MUST in an ACK to a REQUEST */
     /* A router off our subnet (or our own address) is unusable: ignore it. */
-    if (m->router != 0u && (!ipv4_is_unicast_host(m->router) || m->router == m->yiaddr ||
+    if (m->router != 0u && (!tern_ip4_is_unicast_host(m->router) || m->router == m->yiaddr ||
                             (m->router & m->netmask) != (m->yiaddr & m->netmask)))
         m->router = 0;
     return NULL;
@@ -650,7 +661,7 @@ static uint32_t dhcp_poll(tern_stack_t *stack, void *ctx, uint32_t now)
             d->discovers++;
         if (d->state == TERN_DHCP_FALLBACK) {
             /* Keep looking for a server, at the slowest pace. */
-            (void)dhcp_send(d, DHCPDISCOVER, 0, IPV4_BROADCAST, now);
+            (void)dhcp_send(d, DHCPDISCOVER, 0, TERN_IP4_BROADCAST, now);
             d->deadline = now + DHCP_RTX_MAX_MS - 1000u + dhcp_random(d) % 2001u;
         } else {
             dhcp_transmit(d, DHCPDISCOVER, now);
@@ -757,9 +768,12 @@ int tern_dhcp_start(tern_stack_t *stack, tern_netif_t *nif)
 {
     if (stack == NULL || nif == NULL || nif->stack != stack)
         return TERN_ERR_INVAL;
-    if (stack->dhcp != NULL)
+    if (dhcp_of(stack) != NULL)
         return TERN_ERR_STATE;
-    struct tern_dhcp *d = tern_mem_zalloc(&stack->ledger, sizeof *d, TERN_MEM_DHCP, TERN_OWNER_STACK);
+    int cat = tern_ledger_register_category(&stack->ledger, DHCP_MEM_NAME);
+    if (cat < 0)
+        return cat;
+    struct tern_dhcp *d = tern_mem_zalloc(&stack->ledger, sizeof *d, (tern_mem_category_t)cat, TERN_OWNER_STACK);
     if (d == NULL)
         return TERN_ERR_NOMEM;
     d->stack = stack;
@@ -783,11 +797,11 @@ int tern_dhcp_start(tern_stack_t *stack, tern_netif_t *nif)
     d->fb_gw = TERN_DHCP_FALLBACK_GATEWAY;
     d->fb_after = TERN_DHCP_FALLBACK_AFTER;
     d->state = TERN_DHCP_INIT;
+    d->svc.name = DHCP_SERVICE_NAME;
     d->svc.poll = dhcp_poll;
     d->svc.ctx = d;
     d->svc.arp_input = dhcp_arp_input;
     d->svc.stop = dhcp_service_stop;
-    stack->dhcp = d;
     tern_stack_add_service(stack, &d->svc);
     return TERN_OK;
 }
@@ -800,27 +814,26 @@ static void dhcp_service_stop(tern_stack_t *stack, void *ctx)
 
 void tern_dhcp_stop(tern_stack_t *stack)
 {
-    if (stack == NULL || stack->dhcp == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return;
-    struct tern_dhcp *d = stack->dhcp;
     if ((d->lease_addr && d->nif->addr == d->offered) || (d->fb_active && d->nif->addr == d->fb_addr))
         tern_netif_set_addr(d->nif, 0, 0, 0);
     tern_udp_unbind(stack, &d->pcb);
     tern_stack_remove_service(stack, &d->svc);
-    stack->dhcp = NULL;
     tern_mem_free(&stack->ledger, d);
 }
 
 void tern_dhcp_release(tern_stack_t *stack)
 {
-    if (stack == NULL || stack->dhcp == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return;
-    struct tern_dhcp *d = stack->dhcp;
     if (d->state == TERN_DHCP_BOUND || d->state == TERN_DHCP_RENEWING || d->state == TERN_DHCP_REBINDING) {
         /* Unicast when the server's MAC is known (RFC 2131 4.4.6); otherwise
          * the datagram would wait for ARP and die with the address. */
         uint8_t mac[6];
-        tern_ip4_t dst = tern_arp_lookup(stack, d->server, mac) == TERN_OK ? d->server : IPV4_BROADCAST;
+        tern_ip4_t dst = tern_arp_lookup(stack, d->server, mac) == TERN_OK ? d->server : TERN_IP4_BROADCAST;
         d->xid = dhcp_random(d);
         (void)dhcp_send(d, DHCPRELEASE, d->offered, dst, stack->now);
     }
@@ -829,22 +842,23 @@ void tern_dhcp_release(tern_stack_t *stack)
 
 int tern_dhcp_set_hostname(tern_stack_t *stack, const char *name)
 {
-    if (stack == NULL || stack->dhcp == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return TERN_ERR_STATE;
     if (name == NULL || !dhcp_hostname_valid(name))
         return TERN_ERR_INVAL;
-    memcpy(stack->dhcp->hostname, name, strlen(name) + 1u);
+    memcpy(d->hostname, name, strlen(name) + 1u);
     return TERN_OK;
 }
 
 int tern_dhcp_set_fallback(tern_stack_t *stack, tern_ip4_t addr, tern_ip4_t netmask, tern_ip4_t gateway,
                            unsigned after)
 {
-    if (stack == NULL || stack->dhcp == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return TERN_ERR_STATE;
-    if (addr != 0u && (!ipv4_is_unicast_host(addr) || !dhcp_mask_valid(netmask) || after > UINT16_MAX))
+    if (addr != 0u && (!tern_ip4_is_unicast_host(addr) || !dhcp_mask_valid(netmask) || after > UINT16_MAX))
         return TERN_ERR_INVAL;
-    struct tern_dhcp *d = stack->dhcp;
     d->fb_addr = addr;
     d->fb_mask = netmask;
     d->fb_gw = gateway;
@@ -854,16 +868,18 @@ int tern_dhcp_set_fallback(tern_stack_t *stack, tern_ip4_t addr, tern_ip4_t netm
 
 int tern_dhcp_set_callback(tern_stack_t *stack, tern_dhcp_event_fn fn, void *ctx)
 {
-    if (stack == NULL || stack->dhcp == NULL)
+    struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL)
         return TERN_ERR_STATE;
-    stack->dhcp->event_fn = fn;
-    stack->dhcp->event_ctx = ctx;
+    d->event_fn = fn;
+    d->event_ctx = ctx;
     return TERN_OK;
 }
 
 int tern_dhcp_state(const tern_stack_t *stack)
 {
-    return stack != NULL && stack->dhcp != NULL ? stack->dhcp->state : TERN_DHCP_STOPPED;
+    const struct tern_dhcp *d = dhcp_of(stack);
+    return d != NULL ? d->state : TERN_DHCP_STOPPED;
 }
 
 const char *tern_dhcp_state_name(int state)
@@ -875,9 +891,9 @@ const char *tern_dhcp_state_name(int state)
 
 int tern_dhcp_get_info(const tern_stack_t *stack, tern_dhcp_info_t *out)
 {
-    if (stack == NULL || stack->dhcp == NULL || out == NULL)
+    const struct tern_dhcp *d = dhcp_of(stack);
+    if (d == NULL || out == NULL)
         return TERN_ERR_STATE;
-    const struct tern_dhcp *d = stack->dhcp;
     memset(out, 0, sizeof *out);
     out->state = d->state;
     out->addr = d->state == TERN_DHCP_FALLBACK ? d->fb_addr : d->offered;
@@ -897,7 +913,8 @@ int tern_dhcp_get_info(const tern_stack_t *stack, tern_dhcp_info_t *out)
 
 const tern_dhcp_stats_t *tern_dhcp_stats(const tern_stack_t *stack)
 {
-    return stack != NULL && stack->dhcp != NULL ? &stack->dhcp->stats : NULL;
+    const struct tern_dhcp *d = dhcp_of(stack);
+    return d != NULL ? &d->stats : NULL;
 }
 
 static void report_ip(tern_writer_fn write, void *ctx, const char *label, tern_ip4_t ip)
@@ -919,11 +936,11 @@ static unsigned mask_prefix(tern_ip4_t mask)
 void tern_dhcp_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
     tern_dhcp_info_t in;
-    if (tern_dhcp_get_info(stack, &in) != TERN_OK) {
+    const tern_dhcp_stats_t *s = tern_dhcp_stats(stack);
+    if (s == NULL || tern_dhcp_get_info(stack, &in) != TERN_OK) {
         fmt_str(write, ctx, "dhcp: stopped\n");
         return;
     }
-    const tern_dhcp_stats_t *s = &stack->dhcp->stats;
     fmt_str(write, ctx, "dhcp: ");
     fmt_str(write, ctx, tern_dhcp_state_name(in.state));
     if (in.addr != 0u)

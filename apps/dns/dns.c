@@ -8,14 +8,17 @@
 #include "tern/dns.h"
 
 #include <string.h>
-#include "core/fmt.h"
-#include "net/net_internal.h"
+#include "util/fmt.h"
+#include "util/time.h"
+#include "util/wire.h"
 #include "tern/dhcp.h"
 #include "tern/stack.h"
 #include "tern/udp.h"
 #include "dns_state.h"
 
 #define DNS_PORT 53u
+#define DNS_SERVICE_NAME "dns" /* the client's state is this registered service's */
+#define DNS_MEM_NAME "DNS_CACHE" /* its ledger category (docs/memory.md) */
 #define DNS_HDR_LEN 12u
 #define DNS_WIRE_MAX 255u       /* RFC 1035 2.3.4: a name on the wire */
 #define DNS_LABEL_MAX 63u
@@ -31,6 +34,14 @@
 
 /* Why a name could not be read (each has its counter). */
 enum dns_name_err { NAME_OK = 0, NAME_TRUNC, NAME_LOOP, NAME_FORWARD, NAME_OUTSIDE, NAME_LABEL, NAME_LONG };
+
+/* The running client: the stack knows it only as a registered service. */
+static struct tern_dns *dns_of(const tern_stack_t *stack)
+{
+    /* NULL when stack is NULL, or the client is not running. */
+    tern_service_t *svc = tern_stack_find_service(stack, DNS_SERVICE_NAME);
+    return svc != NULL ? (struct tern_dns *)svc->ctx : NULL;
+}
 
 static uint8_t dns_lower_byte(uint8_t c)
 {
@@ -195,7 +206,7 @@ static void dns_cache_put(struct tern_dns *dns, const char *name, tern_ip4_t add
         dns_cache_remove(dns, victim);
     }
     size_t nl = strlen(name) + 1u;
-    e = tern_mem_alloc(&dns->stack->ledger, sizeof *e + nl, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    e = tern_mem_alloc(&dns->stack->ledger, sizeof *e + nl, (tern_mem_category_t)dns->mem_cat, TERN_OWNER_STACK);
     if (e == NULL) {
         dns->stats.nomem++;
         return;
@@ -487,7 +498,7 @@ static void dns_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_n
                      const tern_udp_rx_info_t *info)
 {
     struct dns_query *q = ctx;
-    struct tern_dns *dns = stack->dns;
+    struct tern_dns *dns = dns_of(stack);
     (void)pcb;
     tern_ip4_t addr = 0;
     uint32_t ttl = 0;
@@ -547,7 +558,7 @@ again:
             dns->stats.retries++;
             ended = dns_transmit(dns, q, now, 1);
         }
-        if (ended && stack->dns != dns)
+        if (ended && dns_of(stack) != dns)
             return UINT32_MAX; /* a callback stopped the client */
         goto again; /* the list may have changed */
     }
@@ -573,16 +584,20 @@ int tern_dns_start(tern_stack_t *stack)
 {
     if (stack == NULL)
         return TERN_ERR_INVAL;
-    if (stack->dns != NULL)
-        return TERN_ERR_STATE;
-    struct tern_dns *dns = tern_mem_zalloc(&stack->ledger, sizeof *dns, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    if (dns_of(stack) != NULL)
+        return TERN_ERR_STATE; /* one client per stack */
+    int cat = tern_ledger_register_category(&stack->ledger, DNS_MEM_NAME);
+    if (cat < 0)
+        return cat;
+    struct tern_dns *dns = tern_mem_zalloc(&stack->ledger, sizeof *dns, (tern_mem_category_t)cat, TERN_OWNER_STACK);
     if (dns == NULL)
         return TERN_ERR_NOMEM;
+    dns->mem_cat = (uint8_t)cat;
     dns->stack = stack;
+    dns->svc.name = DNS_SERVICE_NAME;
     dns->svc.poll = dns_poll;
     dns->svc.ctx = dns;
     dns->svc.stop = dns_service_stop;
-    stack->dns = dns;
     tern_stack_add_service(stack, &dns->svc);
     return TERN_OK;
 }
@@ -595,11 +610,10 @@ static void dns_service_stop(tern_stack_t *stack, void *ctx)
 
 void tern_dns_stop(tern_stack_t *stack)
 {
-    if (stack == NULL || stack->dns == NULL)
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return;
-    struct tern_dns *dns = stack->dns;
     dns->stopping = 1;
-    tern_stack_remove_service(stack, &dns->svc);
     /* Waiters hear TERN_ERR_CLOSED; their callbacks can start nothing new
      * (lookups say TERN_ERR_STATE while stopping). */
     while (dns->queries != NULL) {
@@ -610,20 +624,21 @@ void tern_dns_stop(tern_stack_t *stack)
             (void)dns_complete(dns, q, TERN_ERR_CLOSED, 0, stack->now);
     }
     tern_dns_cache_flush(stack);
-    stack->dns = NULL;
+    /* Unregistered last: the flush above still finds the client by name. */
+    tern_stack_remove_service(stack, &dns->svc);
     tern_mem_free(&stack->ledger, dns);
 }
 
 int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigned n)
 {
-    if (stack == NULL || stack->dns == NULL)
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return TERN_ERR_STATE;
     if (n > TERN_DNS_MAX_SERVERS || (n != 0u && servers == NULL))
         return TERN_ERR_INVAL;
     for (unsigned i = 0; i < n; i++)
-        if (!ipv4_is_unicast_host(servers[i]))
+        if (!tern_ip4_is_unicast_host(servers[i]))
             return TERN_ERR_INVAL;
-    struct tern_dns *dns = stack->dns;
     if (n != 0u)
         memcpy(dns->servers, servers, n * sizeof *servers);
     dns->nservers = (uint8_t)n;
@@ -632,10 +647,11 @@ int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigne
 
 unsigned tern_dns_get_servers(const tern_stack_t *stack, tern_ip4_t *out, unsigned max)
 {
-    if (stack == NULL || stack->dns == NULL)
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return 0;
     tern_ip4_t all[TERN_DNS_MAX_SERVERS > TERN_DHCP_MAX_DNS ? TERN_DNS_MAX_SERVERS : TERN_DHCP_MAX_DNS];
-    unsigned n = dns_servers(stack->dns, all, sizeof all / sizeof all[0]);
+    unsigned n = dns_servers(dns, all, sizeof all / sizeof all[0]);
     if (out != NULL)
         memcpy(out, all, (n < max ? n : max) * sizeof *out);
     return n;
@@ -645,7 +661,7 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
 {
     if (stack == NULL || name == NULL)
         return TERN_ERR_INVAL;
-    struct tern_dns *dns = stack->dns;
+    struct tern_dns *dns = dns_of(stack);
     if (dns == NULL || dns->stopping)
         return TERN_ERR_STATE;
     tern_ip4_t literal;
@@ -695,8 +711,8 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
         dns->stats.nomem++;
         return TERN_ERR_NOMEM;
     }
-    struct dns_query *q =
-        tern_mem_zalloc(&stack->ledger, sizeof *q + wire_len + dotted + 1u, TERN_MEM_DNS_CACHE, TERN_OWNER_STACK);
+    struct dns_query *q = tern_mem_zalloc(&stack->ledger, sizeof *q + wire_len + dotted + 1u,
+                                          (tern_mem_category_t)dns->mem_cat, TERN_OWNER_STACK);
     if (q == NULL) {
         dns->stats.nomem++;
         return TERN_ERR_NOMEM;
@@ -727,9 +743,9 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
 
 void tern_dns_cancel(tern_stack_t *stack, tern_dns_found_fn fn, void *ctx)
 {
-    if (stack == NULL || stack->dns == NULL)
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return;
-    struct tern_dns *dns = stack->dns;
     for (struct dns_query *q = dns->queries; q != NULL;) {
         struct dns_query *next = q->next;
         if (q->fn == fn && q->ctx == ctx)
@@ -801,23 +817,25 @@ int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ui
 
 void tern_dns_cache_flush(tern_stack_t *stack)
 {
-    if (stack == NULL || stack->dns == NULL)
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return;
-    struct tern_dns *dns = stack->dns;
     while (dns->cache != NULL)
         dns_cache_remove(dns, &dns->cache);
 }
 
 unsigned tern_dns_cache_count(const tern_stack_t *stack)
 {
-    return stack != NULL && stack->dns != NULL ? stack->dns->ncache : 0u;
+    const struct tern_dns *dns = dns_of(stack);
+    return dns != NULL ? dns->ncache : 0u;
 }
 
 int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_info_t *out)
 {
-    if (stack == NULL || stack->dns == NULL)
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
         return TERN_ERR_INVAL;
-    for (const struct dns_query *q = stack->dns->queries; q != NULL; q = q->next) {
+    for (const struct dns_query *q = dns->queries; q != NULL; q = q->next) {
         if (n-- != 0u)
             continue;
         if (out != NULL) {
@@ -835,16 +853,17 @@ int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_in
 
 const tern_dns_stats_t *tern_dns_stats(const tern_stack_t *stack)
 {
-    return stack != NULL && stack->dns != NULL ? &stack->dns->stats : NULL;
+    const struct tern_dns *dns = dns_of(stack);
+    return dns != NULL ? &dns->stats : NULL;
 }
 
 void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
-    if (stack == NULL || stack->dns == NULL) {
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL) {
         fmt_str(write, ctx, "dns: stopped\n");
         return;
     }
-    const struct tern_dns *dns = stack->dns;
     const tern_dns_stats_t *s = &dns->stats;
     tern_ip4_t servers[TERN_DNS_MAX_SERVERS > TERN_DHCP_MAX_DNS ? TERN_DNS_MAX_SERVERS : TERN_DHCP_MAX_DNS];
     unsigned n = dns_servers(dns, servers, sizeof servers / sizeof servers[0]);

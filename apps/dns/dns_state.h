@@ -46,6 +46,7 @@ struct tern_dns {
     uint8_t nqueries;
     uint16_t ncache;
     uint8_t stopping;
+    uint8_t mem_cat;            /* the ledger category registered as DNS_CACHE */
     tern_dns_stats_t stats;
 };
 

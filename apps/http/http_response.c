@@ -1,7 +1,7 @@
 /* HTTP responses: status lines, headers, error bodies, conditional GETs,
  * and file lookup in the compiled-in image. Rules: docs/http.md. */
 #include <string.h>
-#include "core/fmt.h"
+#include "util/fmt.h"
 #include "tern/http.h"
 
 const char *tern_http_reason(int status)

@@ -147,7 +147,7 @@ static int http_render_stats(tern_http_server_t *srv, http_conn_t *c)
     tern_stats_json_ex(stack, srv->stats_extra, http_doc_write, &d);
     for (int attempt = 0; attempt < 2; attempt++) {
         size_t cap = d.len + 64u + (attempt ? d.len : 0u);
-        uint8_t *buf = tern_mem_alloc(&stack->ledger, cap, TERN_MEM_HTTP, (unsigned)c->sock);
+        uint8_t *buf = tern_mem_alloc(&stack->ledger, cap, (tern_mem_category_t)srv->mem_cat, (unsigned)c->sock);
         if (buf == NULL) {
             srv->stats.nomem++;
             break;
@@ -319,7 +319,7 @@ static void http_accept(tern_http_server_t *srv, uint32_t now)
         (void)tern_setsockopt(stack, sock, TERN_SO_NONBLOCK, 1);
         http_conn_t *c = NULL;
         if (srv->open < TERN_HTTP_MAX_CONNS) {
-            c = tern_mem_zalloc(&stack->ledger, sizeof *c, TERN_MEM_HTTP, (unsigned)sock);
+            c = tern_mem_zalloc(&stack->ledger, sizeof *c, (tern_mem_category_t)srv->mem_cat, (unsigned)sock);
             if (c == NULL)
                 srv->stats.nomem++;
         } else {
@@ -378,6 +378,13 @@ int tern_http_server_start(tern_http_server_t *srv, tern_stack_t *stack, uint16_
     srv->port = port ? port : 80u;
     srv->header_timeout_ms = TERN_HTTP_HEADER_TIMEOUT_MS;
     srv->idle_timeout_ms = TERN_HTTP_IDLE_TIMEOUT_MS;
+    /* Connections and stats documents are charged to HTTP (docs/memory.md). */
+    int cat = tern_ledger_register_category(&stack->ledger, "HTTP");
+    if (cat < 0) {
+        srv->stack = NULL;
+        return cat;
+    }
+    srv->mem_cat = (uint8_t)cat;
     int sock = tern_socket(stack, TERN_SOCK_STREAM);
     if (sock < 0) {
         srv->stack = NULL;

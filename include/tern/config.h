@@ -31,6 +31,13 @@
 #define TERN_LEDGER_OWNERS 32
 #endif
 
+/* Ledger categories applications register by name (DHCP, DNS_CACHE and HTTP
+ * for the bundled ones, tern_ledger_register_category). RAM: 32 bytes each
+ * on Cortex-M (the figures and the name). */
+#ifndef TERN_LEDGER_APP_CATEGORIES
+#define TERN_LEDGER_APP_CATEGORIES 3
+#endif
+
 /* 1: the ledger can be told to fail the Nth allocation (test builds). RAM: 16
  * bytes. Off in production builds. */
 #ifndef TERN_FAULT_INJECTION
@@ -485,6 +492,8 @@ _Static_assert(TERN_NETBUF_COUNT >= 2 && TERN_NETBUF_COUNT <= 65535,
 _Static_assert(TERN_NETBUF_FRAME_SIZE >= 64 && TERN_NETBUF_FRAME_SIZE <= 65535,
                "TERN_NETBUF_FRAME_SIZE must hold a minimum Ethernet frame and fit 16 bits");
 _Static_assert(TERN_HEAP_MAX_REGIONS >= 1, "TERN_HEAP_MAX_REGIONS must be at least 1");
+_Static_assert(TERN_LEDGER_APP_CATEGORIES >= 0 && TERN_LEDGER_APP_CATEGORIES <= 32,
+               "TERN_LEDGER_APP_CATEGORIES must be 0..32");
 _Static_assert(TERN_LEDGER_OWNERS >= 1 && TERN_LEDGER_OWNERS <= 1023,
                "TERN_LEDGER_OWNERS must be 1..1023 (owner ids are 10 bits)");
 _Static_assert(TERN_SOCKET_MAX >= 1 && TERN_SOCKET_MAX < TERN_OWNER_LIMIT_,

@@ -177,6 +177,7 @@ typedef struct tern_http_server {
     struct http_conn *conns;  /* open connections */
     unsigned open;            /* connections in conns */
     uint16_t port;
+    uint8_t mem_cat;          /* the ledger category registered as HTTP */
     uint32_t header_timeout_ms; /* TERN_HTTP_HEADER_TIMEOUT_MS unless set (tern_http_server_set_timeouts) */
     uint32_t idle_timeout_ms;   /* TERN_HTTP_IDLE_TIMEOUT_MS unless set; also bounds a send without progress */
     tern_http_server_stats_t stats;

@@ -25,6 +25,19 @@ typedef struct tern_ipv4 {
 #endif
 } tern_ipv4_t;
 
+/* The limited broadcast address (RFC 919). */
+#define TERN_IP4_BROADCAST 0xFFFFFFFFu
+
+/* Does ip name a single host (not 0, loopback, multicast, class E or the
+ * limited broadcast)? 0/8 "this network", 127/8 loopback, 224/4 multicast
+ * and 240/4 reserved (RFC 1122 3.2.1.3, RFC 5735). The subnet-directed
+ * broadcast depends on the interface and is checked separately. */
+static inline int tern_ip4_is_unicast_host(tern_ip4_t ip)
+{
+    uint32_t a = ip >> 24;
+    return a != 0u && a != 127u && a < 224u;
+}
+
 /* Dotted quad of ip into out (at least 16 bytes, NUL-terminated); returns
  * the length. */
 size_t tern_ip4_to_str(tern_ip4_t ip, char *out);

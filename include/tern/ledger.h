@@ -24,7 +24,10 @@
 #include "tern/heap.h"
 #include "tern/port.h"
 
-/* What memory is for. Each later part of the stack adds its own. */
+/* What memory is for. Each part of the stack has its own; applications
+ * (apps/, or the user's) register theirs by name at run time in the
+ * TERN_LEDGER_APP_CATEGORIES slots after TERN_MEM_APP_FIRST, so the core
+ * names none of them. */
 typedef enum tern_mem_category {
     TERN_MEM_STACK_INIT = 0,   /* allocated once at stack init, held for its life */
     TERN_MEM_NETWORK_BUFFER,   /* packet storage (HEAP scheme) */
@@ -34,11 +37,9 @@ typedef enum tern_mem_category {
     TERN_MEM_TCP_SEGMENTS,     /* TCP segment descriptor pool */
     TERN_MEM_ARP_CACHE,        /* ARP cache entries */
     TERN_MEM_IP_REASSEMBLY,    /* IPv4 fragment reassembly buffers */
-    TERN_MEM_DNS_CACHE,        /* DNS client cache */
-    TERN_MEM_DHCP,             /* DHCP client state */
-    TERN_MEM_HTTP,             /* HTTP server connections and buffers */
     TERN_MEM_APPLICATION,      /* the application's own use of tern_mem_alloc */
-    TERN_MEM_CATEGORY_COUNT
+    TERN_MEM_APP_FIRST,        /* first registered category (tern_ledger_register_category) */
+    TERN_MEM_CATEGORY_COUNT = TERN_MEM_APP_FIRST + TERN_LEDGER_APP_CATEGORIES
 } tern_mem_category_t;
 
 /* Owner 0 is the stack itself; sockets are 1..; ids at or above
@@ -60,6 +61,9 @@ typedef struct tern_ledger {
     tern_heap_t *heap;
     const tern_port_t *port;
     tern_ledger_category_stats_t cat[TERN_MEM_CATEGORY_COUNT];
+#if TERN_LEDGER_APP_CATEGORIES > 0
+    const char *app_names[TERN_LEDGER_APP_CATEGORIES]; /* registered names; NULL: free slot */
+#endif
     size_t owner_bytes[TERN_LEDGER_OWNERS + 1]; /* last slot: owners >= TERN_LEDGER_OWNERS */
     size_t overhead;     /* header and padding bytes of live blocks */
     uint32_t attempts;   /* allocation attempts since init (for failure sweeps) */
@@ -96,7 +100,20 @@ size_t tern_ledger_owner_bytes(const tern_ledger_t *ledger, unsigned owner);
 size_t tern_ledger_overhead(const tern_ledger_t *ledger);
 /* Sum of bytes over categories (requested, overhead excluded). */
 size_t tern_ledger_total_bytes(const tern_ledger_t *ledger);
+/* The name of a built-in category ("ARP_CACHE"); registered slots are
+ * "APP1".. here: tern_ledger_category_label gives their registered name. */
 const char *tern_mem_category_name(tern_mem_category_t cat);
+/* The name reports show: the registered name of an application's category,
+ * else tern_mem_category_name. */
+const char *tern_ledger_category_label(const tern_ledger_t *ledger, tern_mem_category_t cat);
+/* An application's category, by name (a string that outlives the stack,
+ * upper case by convention): the one already registered under that name,
+ * else the first free slot, named from now on until the stack ends. Returns
+ * the category, or TERN_ERR_NOMEM when all TERN_LEDGER_APP_CATEGORIES slots
+ * carry other names. */
+int tern_ledger_register_category(tern_ledger_t *ledger, const char *name);
+/* The category registered under name, or TERN_ERR_NOTFOUND. */
+int tern_ledger_find_category(const tern_ledger_t *ledger, const char *name);
 
 /* Walk the heap, rebuild every per-category and per-owner figure from the
  * block tags, compare with the books, and check categories + overhead equal

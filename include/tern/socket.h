@@ -244,5 +244,9 @@ typedef struct tern_socket_info {
 /* Fill up to max rows (rows may be NULL with max 0), by id; returns the
  * number of open sockets (which may exceed max). Takes the core lock. */
 size_t tern_socket_list(const struct tern_stack *stack, tern_socket_info_t *rows, size_t max);
+/* The row of socket id for a caller already holding the core lock (a raw-API
+ * callback, a service poll, the stats document): TERN_OK, or TERN_ERR_BADF
+ * when no socket of that id is open. */
+int tern_socket_info(const struct tern_stack *stack, int id, tern_socket_info_t *row);
 
 #endif

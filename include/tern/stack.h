@@ -29,8 +29,6 @@
 #include "tern/socket.h"
 
 struct tern_stack;
-struct tern_dhcp;
-struct tern_dns;
 
 /* A service with timers inside the stack (DHCP, DNS, HTTP...): tern_poll
  * calls poll with the current time; it runs what is due and returns the ms
@@ -38,9 +36,13 @@ struct tern_dns;
  * The optional hooks keep the core free of application code: arp_input sees
  * every ARP packet that passed validation, before the cache does (DHCP's
  * RFC 5227 address check), and stop runs in tern_stack_deinit, before the
- * sockets close, and must remove the service and free what it holds. */
+ * sockets close, and must remove the service and free what it holds.
+ * An application keeps its state in its own struct (which embeds this one,
+ * ctx pointing back at it) and finds it again by name with
+ * tern_stack_find_service: the stack holds no pointer of any application. */
 typedef struct tern_service {
     struct tern_service *next;
+    const char *name; /* optional: "dhcp", "dns"... one running service per name */
     uint32_t (*poll)(struct tern_stack *stack, void *ctx, uint32_t now);
     void *ctx;
     void (*arp_input)(struct tern_stack *stack, void *ctx, struct tern_netif *nif, uint16_t op,
@@ -61,8 +63,6 @@ typedef struct tern_stack {
     tern_udp_t udp;
     tern_tcp_t tcp;
     tern_socket_table_t sockets;
-    struct tern_dhcp *dhcp;   /* DHCP client state while running (DHCP) */
-    struct tern_dns *dns;     /* DNS client state while started (DNS_CACHE) */
     tern_service_t *services; /* polled by tern_poll */
     tern_counters_t counters;
 #if TERN_HEAP_SIZE > 0
@@ -93,6 +93,8 @@ uint32_t tern_poll(tern_stack_t *stack, uint32_t now);
 /* Register or remove a service polled by tern_poll (core lock held). */
 void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc);
 void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc);
+/* The registered service of that name, or NULL (core lock held). */
+tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *name);
 
 /* One line: heap free, minimum-ever-free, network buffers free and
  * minimum-ever-free. */

@@ -11,8 +11,9 @@
  *
  * Extension points:
  *   - A layer of the stack (sockets, TCP) adds a built-in section by giving
- *     stats.c one row in its section table: a name and a function writing
- *     one JSON value (see stats_sections[] in src/core/stats.c).
+ *     apps/http/http_stats.c (part of the HTTP application) one row in its
+ *     section table: a name and a function writing one JSON value, from the
+ *     layer's public API (see stats_sections[] there).
  *   - An application or driver adds its own sections at run time with a
  *     list of tern_stats_section_t passed to tern_stats_json_ex() (the HTTP
  *     server's own figures, a driver's statistics). */

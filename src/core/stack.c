@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 #include <string.h>
-#include "../net/net_internal.h"
-#include "../net/tcp_internal.h"
-#include "fmt.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
+#include "util/fmt.h"
 
 int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)
 {
@@ -111,26 +111,14 @@ void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
     }
 }
 
-/* ---- helpers for the other modules ------------------------------------- */
-
-void stack_log(const tern_stack_t *stack, int level, const char *msg)
+tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *name)
 {
-    if (stack->port != NULL && stack->port->log != NULL)
-        stack->port->log(stack->port->ctx, level, msg);
-}
-
-size_t stack_format_mac(char *out, const uint8_t mac[6])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    for (unsigned i = 0; i < 6u; i++) {
-        if (i != 0u)
-            out[n++] = ':';
-        out[n++] = hex[mac[i] >> 4];
-        out[n++] = hex[mac[i] & 0x0Fu];
-    }
-    out[n] = '\0';
-    return n;
+    if (stack == NULL || name == NULL)
+        return NULL;
+    for (tern_service_t *s = stack->services; s != NULL; s = s->next)
+        if (s->name != NULL && strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
 }
 
 /* ---- counters ---------------------------------------------------------- */

@@ -7,7 +7,7 @@
 
 #include <string.h>
 #include "tern/err.h"
-#include "../core/fmt.h"
+#include "util/fmt.h"
 
 #define TAG_PAD_MASK 0xFFu
 #define TAG_CAT_SHIFT 8u
@@ -17,7 +17,7 @@
 
 _Static_assert(TERN_MEM_CATEGORY_COUNT <= TAG_CAT_MASK, "category must fit 6 bits of the tag");
 
-static const char *const category_names[TERN_MEM_CATEGORY_COUNT] = {
+static const char *const category_names[TERN_MEM_APP_FIRST] = {
     [TERN_MEM_STACK_INIT] = "STACK_INIT",
     [TERN_MEM_NETWORK_BUFFER] = "NETWORK_BUFFER",
     [TERN_MEM_SOCKET] = "SOCKET",
@@ -26,9 +26,6 @@ static const char *const category_names[TERN_MEM_CATEGORY_COUNT] = {
     [TERN_MEM_TCP_SEGMENTS] = "TCP_SEGMENTS",
     [TERN_MEM_ARP_CACHE] = "ARP_CACHE",
     [TERN_MEM_IP_REASSEMBLY] = "IP_REASSEMBLY",
-    [TERN_MEM_DNS_CACHE] = "DNS_CACHE",
-    [TERN_MEM_DHCP] = "DHCP",
-    [TERN_MEM_HTTP] = "HTTP",
     [TERN_MEM_APPLICATION] = "APPLICATION",
 };
 
@@ -273,9 +270,76 @@ size_t tern_ledger_total_bytes(const tern_ledger_t *ledger)
 
 const char *tern_mem_category_name(tern_mem_category_t cat)
 {
+    /* Registered slots, unnamed: APP1.. (at most 32 of them). */
+    static const char app_slot_names[] = "APP1\0APP2\0APP3\0APP4\0APP5\0APP6\0APP7\0APP8\0APP9\0"
+                                         "APP10\0APP11\0APP12\0APP13\0APP14\0APP15\0APP16\0APP17\0APP18\0APP19\0"
+                                         "APP20\0APP21\0APP22\0APP23\0APP24\0APP25\0APP26\0APP27\0APP28\0APP29\0"
+                                         "APP30\0APP31\0APP32";
     if ((unsigned)cat >= TERN_MEM_CATEGORY_COUNT)
         return "UNKNOWN";
-    return category_names[cat];
+    if ((unsigned)cat < TERN_MEM_APP_FIRST)
+        return category_names[cat];
+    const char *n = app_slot_names;
+    for (unsigned i = TERN_MEM_APP_FIRST; i < (unsigned)cat; i++)
+        n += strlen(n) + 1u;
+    return n;
+}
+
+const char *tern_ledger_category_label(const tern_ledger_t *ledger, tern_mem_category_t cat)
+{
+#if TERN_LEDGER_APP_CATEGORIES > 0
+    if ((unsigned)cat >= TERN_MEM_APP_FIRST && (unsigned)cat < TERN_MEM_CATEGORY_COUNT &&
+        ledger->app_names[(unsigned)cat - TERN_MEM_APP_FIRST] != NULL)
+        return ledger->app_names[(unsigned)cat - TERN_MEM_APP_FIRST];
+#else
+    (void)ledger;
+#endif
+    return tern_mem_category_name(cat);
+}
+
+/* The registered slot named name, or the first free one (free: 1). */
+static int ledger_slot(const tern_ledger_t *ledger, const char *name, int free)
+{
+#if TERN_LEDGER_APP_CATEGORIES > 0
+    for (unsigned i = 0; i < TERN_LEDGER_APP_CATEGORIES; i++) {
+        const char *n = ledger->app_names[i];
+        if (free ? n == NULL : (n != NULL && strcmp(n, name) == 0))
+            return (int)(TERN_MEM_APP_FIRST + i);
+    }
+#else
+    (void)ledger;
+    (void)name;
+    (void)free;
+#endif
+    return -1;
+}
+
+int tern_ledger_find_category(const tern_ledger_t *ledger, const char *name)
+{
+    if (ledger == NULL || name == NULL)
+        return TERN_ERR_NOTFOUND;
+    ledger_lock(ledger);
+    int cat = ledger_slot(ledger, name, 0);
+    ledger_unlock(ledger);
+    return cat >= 0 ? cat : TERN_ERR_NOTFOUND;
+}
+
+int tern_ledger_register_category(tern_ledger_t *ledger, const char *name)
+{
+    if (ledger == NULL || name == NULL)
+        return TERN_ERR_INVAL;
+    /* Under the memory lock: threads allocate and report concurrently. */
+    ledger_lock(ledger);
+    int cat = ledger_slot(ledger, name, 0);
+    if (cat < 0) {
+        cat = ledger_slot(ledger, name, 1);
+#if TERN_LEDGER_APP_CATEGORIES > 0
+        if (cat >= 0)
+            ledger->app_names[(unsigned)cat - TERN_MEM_APP_FIRST] = name;
+#endif
+    }
+    ledger_unlock(ledger);
+    return cat >= 0 ? cat : TERN_ERR_NOMEM;
 }
 
 /* Books rebuilt from the heap's block tags. */
@@ -365,7 +429,7 @@ void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, 
     for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
         const tern_ledger_category_stats_t *c = &ledger->cat[i];
         total += c->bytes;
-        fmt_str_pad(write, ctx, category_names[i], 16);
+        fmt_str_pad(write, ctx, tern_ledger_category_label(ledger, (tern_mem_category_t)i), 16);
         fmt_uint(write, ctx, c->bytes, 9);
         fmt_uint(write, ctx, c->peak_bytes, 9);
         fmt_uint(write, ctx, c->blocks, 8);
@@ -432,7 +496,7 @@ void tern_ledger_report_json(const tern_ledger_t *ledger, tern_writer_fn write, 
     for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
         const tern_ledger_category_stats_t *c = &ledger->cat[i];
         fmt_str(write, ctx, i ? ",{\"name\":\"" : "{\"name\":\"");
-        fmt_str(write, ctx, category_names[i]);
+        fmt_str(write, ctx, tern_ledger_category_label(ledger, (tern_mem_category_t)i));
         fmt_str(write, ctx, "\"");
         fmt_json_uint(write, ctx, "bytes", c->bytes, 0);
         fmt_json_uint(write, ctx, "peak", c->peak_bytes, 0);

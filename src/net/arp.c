@@ -5,8 +5,8 @@
  * request addressed to us creates one, and only into a free slot. Replies
  * never create entries, so an unsolicited reply cannot plant a mapping. */
 #include <string.h>
-#include "../core/fmt.h"
-#include "net_internal.h"
+#include "util/fmt.h"
+#include "net/net_internal.h"
 
 /* RFC 5227 2.4 (b): defend an address at most once per DEFEND_INTERVAL. */
 #define ARP_DEFEND_INTERVAL_MS 10000u

@@ -6,7 +6,7 @@
  * of the sum (RFC 1071 2.(B)) lets us swap once at the end. */
 #include <stdint.h>
 #include <string.h>
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define CHECKSUM_BIG_ENDIAN 1

@@ -1,6 +1,6 @@
 /* Ethernet II framing: the TERN_LINK_ETHERNET link type (netif.c dispatches). */
 #include <string.h>
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 const uint8_t eth_broadcast_mac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 

@@ -2,9 +2,9 @@
  * the RFC 1122 restrictions and a token-bucket rate limit, errors in
  * validated and handed to UDP and TCP. */
 #include <string.h>
-#include "net_internal.h"
-#include "tcp_internal.h"
-#include "udp_internal.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
+#include "net/udp_internal.h"
 
 /* One error costs ICMP_CREDIT_COST; each ms earns TERN_ICMP_ERROR_RATE, so
  * the sustained rate is TERN_ICMP_ERROR_RATE per second and the bucket

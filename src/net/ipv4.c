@@ -1,9 +1,9 @@
 /* IPv4 input and output (RFC 791, RFC 1122 3.2.1, 3.3.4, 3.3.6).
  * A host only: no forwarding. Optional bounded reassembly below. */
 #include <string.h>
-#include "net_internal.h"
-#include "tcp_internal.h"
-#include "udp_internal.h"
+#include "net/net_internal.h"
+#include "net/tcp_internal.h"
+#include "net/udp_internal.h"
 
 void ipv4_init(tern_stack_t *stack)
 {
@@ -40,10 +40,7 @@ tern_ip4_t ipv4_subnet_bcast(const tern_netif_t *nif)
 
 int ipv4_is_unicast_host(tern_ip4_t ip)
 {
-    uint32_t a = ip >> 24;
-    /* 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved
-     * and the limited broadcast (RFC 1122 3.2.1.3, RFC 5735). */
-    return a != 0u && a != 127u && a < 224u;
+    return tern_ip4_is_unicast_host(ip);
 }
 
 int ipv4_is_our_addr(const tern_stack_t *stack, tern_ip4_t ip)

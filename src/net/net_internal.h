@@ -9,20 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tern/stack.h"
-#include "wire.h"
+#include "util/log.h"  /* stack_log, stack_format_mac */
+#include "util/time.h" /* net_time_reached */
+#include "util/wire.h"
 /* Packet views: field offsets, constants, checks and writers per header. */
-#include "wire_arp.h"
-#include "wire_eth.h"
-#include "wire_icmp.h"
-#include "wire_ipv4.h"
+#include "net/wire_arp.h"
+#include "net/wire_eth.h"
+#include "net/wire_icmp.h"
+#include "net/wire_ipv4.h"
 
 extern const uint8_t eth_broadcast_mac[6];
-
-/* Time comparison across the 2^32 ms wrap: is deadline reached at now? */
-static inline int net_time_reached(uint32_t now, uint32_t deadline)
-{
-    return (int32_t)(now - deadline) >= 0;
-}
 
 /* ---- checksum.c: the Internet checksum (RFC 1071) ---------------------- */
 
@@ -116,8 +112,7 @@ static inline int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now);
 /* The subnet-directed broadcast of nif, or 0 when it has none. */
 tern_ip4_t ipv4_subnet_bcast(const tern_netif_t *nif);
-/* Does ip name a single host (not 0, loopback, multicast, class E or the
- * limited broadcast)? The subnet broadcast is checked separately. */
+/* Does ip name a single host? (tern_ip4_is_unicast_host, include/tern/ipv4.h) */
 int ipv4_is_unicast_host(tern_ip4_t ip);
 /* Is ip the address of one of our interfaces? */
 int ipv4_is_our_addr(const tern_stack_t *stack, tern_ip4_t ip);
@@ -131,11 +126,5 @@ void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const
  * the rate limit says no. Nothing passed in is kept. */
 void icmp_send_error(tern_stack_t *stack, const tern_netif_t *nif, const uint8_t *data, size_t len,
                      const ipv4_rx_t *ip, uint8_t type, uint8_t code);
-
-/* ---- stack.c ----------------------------------------------------------- */
-
-void stack_log(const tern_stack_t *stack, int level, const char *msg);
-/* "aa:bb:cc:dd:ee:ff" into out (18 bytes); returns 17. */
-size_t stack_format_mac(char *out, const uint8_t mac[6]);
 
 #endif

@@ -1,7 +1,7 @@
 /* Network interfaces: the driver contract (netif.h), input and transmit, and
  * the dispatch to each interface's link type (Ethernet, bare IP). */
 #include <string.h>
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 /* ---- input ------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* TCP connections: life cycle, the raw API, timers, TIME-WAIT table, ISNs.
  * Segment input is in tcp_in.c and segment output in tcp_out.c. */
 #include <string.h>
-#include "tcp_internal.h"
+#include "net/tcp_internal.h"
 
 /* ---- SipHash-2-4 (Aumasson and Bernstein), for RFC 6528 ISNs ------------- */
 

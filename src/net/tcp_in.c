@@ -3,7 +3,7 @@
  * 5681/6582 congestion control. Received bytes are copied once, from the
  * network buffer into their place in the receive ring (in order or not). */
 #include <string.h>
-#include "tcp_internal.h"
+#include "net/tcp_internal.h"
 
 #define PCB_GONE(pcb) (((pcb)->flags & TF_DEAD) != 0u)
 

@@ -3,7 +3,7 @@
 #define TERN_TCP_INTERNAL_H
 
 #include <stdint.h>
-#include "net_internal.h"
+#include "net/net_internal.h"
 #include "tern/tcp.h"
 
 #define TCP_HDR_LEN 20u

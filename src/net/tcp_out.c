@@ -2,7 +2,7 @@
  * buffer (one copy, one checksum pass over bytes still in cache), windows,
  * Nagle and sender SWS avoidance, retransmission timer. */
 #include <string.h>
-#include "tcp_internal.h"
+#include "net/tcp_internal.h"
 
 uint32_t tcp_ts_now(const tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
 {

@@ -6,7 +6,7 @@
  *   loss recovery holes are resent and SACKed bytes never (RFC 6675 with
  *   every hole below the highest SACK taken as lost, docs/tcp.md). */
 #include <string.h>
-#include "tcp_internal.h"
+#include "net/tcp_internal.h"
 
 /* ---- receiver ------------------------------------------------------------ */
 

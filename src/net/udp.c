@@ -2,8 +2,8 @@
  * demultiplexing to pcbs, port unreachable for closed ports, output, and
  * ephemeral ports per RFC 6056. */
 #include <string.h>
-#include "udp_internal.h"
-#include "wire_udp.h"
+#include "net/udp_internal.h"
+#include "net/wire_udp.h"
 
 void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx)
 {

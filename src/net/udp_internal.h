@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "net_internal.h"
+#include "net/net_internal.h"
 #include "tern/udp.h"
 
 /* pcb flag kept by the UDP layer: linked in stack->udp.pcbs. */

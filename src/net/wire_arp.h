@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "wire.h"
-#include "wire_eth.h"
+#include "util/wire.h"
+#include "net/wire_eth.h"
 
 /* The only form we speak: Ethernet hardware (6-byte) and IPv4 (4-byte)
  * addresses, 28 bytes in all. */

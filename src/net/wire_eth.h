@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "wire.h"
+#include "util/wire.h"
 
 #define ETH_ADDR_LEN 6u
 #define ETH_HDR_LEN 14u

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "wire.h"
-#include "wire_ipv4.h"
+#include "util/wire.h"
+#include "net/wire_ipv4.h"
 
 #define ICMP_HDR_LEN 8u
 /* Largest echo payload without fragmentation: 1500 - 20 - 8. */

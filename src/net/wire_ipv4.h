@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "wire.h"
+#include "tern/ipv4.h"
+#include "util/wire.h"
 
 #define IPV4_VERSION 4u
 #define IPV4_HDR_LEN 20u /* without options */
@@ -30,7 +31,7 @@
 #define IPV4_FLAG_DF 0x4000u
 #define IPV4_FLAG_MF 0x2000u
 #define IPV4_OFFSET_MASK 0x1FFFu
-#define IPV4_BROADCAST 0xFFFFFFFFu
+#define IPV4_BROADCAST TERN_IP4_BROADCAST
 
 /* Options (RFC 791 3.1): the two single-byte kinds. */
 #define IPV4_OPT_EOL 0u

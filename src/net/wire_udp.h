@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tern/udp.h"
-#include "wire.h"
+#include "util/wire.h"
 
 #define UDP_HDR_LEN TERN_UDP_HDR_LEN
 

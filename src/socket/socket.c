@@ -4,7 +4,7 @@
  * API). Blocking calls wait with port->wait, which releases the lock, and
  * re-check (socket_retry: the one try/wait/retry loop they share). */
 #include <string.h>
-#include "socket_internal.h"
+#include "socket/socket_internal.h"
 
 /* ---- locking, lookup, waiting ------------------------------------------ */
 
@@ -774,6 +774,14 @@ void socket_row(const tern_stack_t *stack, const tern_socket_t *s, tern_socket_i
         socket_udp_info(s, row);
     /* Ids beyond the ledger's owner slots share one: no own figure. */
     row->bytes_held = s->id < TERN_LEDGER_OWNERS ? (uint32_t)tern_ledger_owner_bytes(&stack->ledger, s->id) : 0u;
+}
+
+int tern_socket_info(const tern_stack_t *stack, int id, tern_socket_info_t *row)
+{
+    if (stack == NULL || row == NULL || id < 1 || id > TERN_SOCKET_MAX || stack->sockets.slots[id - 1] == NULL)
+        return TERN_ERR_BADF;
+    socket_row(stack, stack->sockets.slots[id - 1], row);
+    return TERN_OK;
 }
 
 size_t tern_socket_list(const tern_stack_t *stack, tern_socket_info_t *rows, size_t max)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "tern/stack.h"
 #include "tern/udp.h"
-#include "../net/tcp_internal.h"
+#include "net/tcp_internal.h"
 
 /* socket flags */
 #define SOCK_F_NONBLOCK 0x01u

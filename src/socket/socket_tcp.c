@@ -5,7 +5,7 @@
  * contract, the listener's queue and the memory. */
 #include <string.h>
 #include "net/tcp_internal.h"
-#include "socket_internal.h"
+#include "socket/socket_internal.h"
 
 /* ---- what the raw API does not give (yet): read from the connection ------
  * These few lines reach into struct tern_tcp_pcb; docs/sockets.md lists the

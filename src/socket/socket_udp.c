@@ -2,8 +2,8 @@
  * buffers datagrams arrived in, charged to the socket (docs/sockets.md). */
 #include <string.h>
 #include "net/udp_internal.h"
-#include "net/wire.h"
-#include "socket_internal.h"
+#include "util/wire.h"
+#include "socket/socket_internal.h"
 
 /* ---- the UDP callbacks this layer registers (run by src/net/udp.c, lock held) */
 

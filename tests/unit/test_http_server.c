@@ -100,11 +100,19 @@ static world_t *world_new(void)
     return w;
 }
 
+/* The server's ledger category, registered by tern_http_server_start. */
+static const tern_ledger_category_stats_t *http_mem(world_t *w)
+{
+    int cat = tern_ledger_find_category(&w->n.a->ledger, "HTTP");
+    assert_true(cat >= TERN_MEM_APP_FIRST);
+    return tern_ledger_category(&w->n.a->ledger, (tern_mem_category_t)cat);
+}
+
 static void world_free(world_t *w)
 {
     tern_http_server_stop(&w->srv);
     run(w, 2000);
-    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP);
+    const tern_ledger_category_stats_t *h = http_mem(w);
     assert_int_equal(h->bytes, 0);
     assert_int_equal(h->blocks, 0);
     wire2_deinit(&w->n);
@@ -312,7 +320,7 @@ static void test_limit_and_timeouts(void **state)
         c[i] = client_open(w, NULL);
     run(w, 3000); /* SYNs beyond the ARP queue (TERN_ARP_QUEUE_LEN) come back by retransmission */
     assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
-    const tern_ledger_category_stats_t *h = tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP);
+    const tern_ledger_category_stats_t *h = http_mem(w);
     assert_int_equal(h->blocks, TERN_HTTP_MAX_CONNS); /* one structure per connection */
     client_t *extra = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     run(w, 500);
@@ -385,7 +393,7 @@ static void test_partial_request_408(void **state)
     assert_int_equal(w->srv.open, 0);
     assert_int_equal(w->srv.stats.timeouts, 2);
     assert_int_equal(w->srv.stats.responses_4xx, 1);
-    assert_int_equal(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes, 0);
+    assert_int_equal(http_mem(w)->bytes, 0);
     client_close(w, c);
     client_close(w, u);
     world_free(w);
@@ -426,7 +434,7 @@ static void test_stalled_reader_reset(void **state)
     run(w, 5000);
     assert_int_equal(w->srv.open, 0);
     assert_int_equal(w->srv.stats.timeouts, 1);
-    assert_int_equal(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes, 0);
+    assert_int_equal(http_mem(w)->bytes, 0);
     run(w, 200);
     assert_int_not_equal(c->error, 0); /* the reset reached the client */
     client_close(w, c);
@@ -442,9 +450,9 @@ static void test_stop_with_open_connections(void **state)
     client_t *b = client_open(w, NULL);
     run(w, 200);
     assert_int_equal(w->srv.open, 2);
-    assert_true(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes > 0);
+    assert_true(http_mem(w)->bytes > 0);
     tern_http_server_stop(&w->srv);
-    assert_int_equal(tern_ledger_category(&w->n.a->ledger, TERN_MEM_HTTP)->bytes, 0);
+    assert_int_equal(http_mem(w)->bytes, 0);
     run(w, 200);
     assert_true(a->error != 0 || a->peer_closed); /* reset */
     client_close(w, a);

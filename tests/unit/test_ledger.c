@@ -89,7 +89,7 @@ static void test_zalloc_and_invalid(void **state)
 {
     fixture_t *f = *state;
     tern_ledger_t *l = &f->ledger;
-    uint8_t *p = tern_mem_zalloc(l, 64, TERN_MEM_DNS_CACHE, 1);
+    uint8_t *p = tern_mem_zalloc(l, 64, TERN_MEM_APPLICATION, 1);
     assert_non_null(p);
     for (int i = 0; i < 64; i++)
         assert_int_equal(p[i], 0);
@@ -263,11 +263,11 @@ static void test_fault_injection(void **state)
     assert_int_equal(tern_ledger_attempts(l) - start, 3);
     assert_int_equal(tern_ledger_category(l, TERN_MEM_SOCKET)->failures, 1);
     tern_ledger_fail_nth(l, 1, 1);
-    assert_null(tern_mem_alloc(l, 8, TERN_MEM_DHCP, 0));
-    assert_null(tern_mem_alloc(l, 8, TERN_MEM_DHCP, 0));
+    assert_null(tern_mem_alloc(l, 8, TERN_MEM_APPLICATION, 0));
+    assert_null(tern_mem_alloc(l, 8, TERN_MEM_APPLICATION, 0));
     assert_null(tern_mem_realloc(l, a, 100));
     tern_ledger_fail_nth(l, 0, 0);
-    void *d = tern_mem_alloc(l, 8, TERN_MEM_DHCP, 0);
+    void *d = tern_mem_alloc(l, 8, TERN_MEM_APPLICATION, 0);
     assert_non_null(d);
     tern_mem_free(l, a);
     tern_mem_free(l, c);
@@ -304,6 +304,44 @@ static void test_reports(void **state)
     assert_int_equal(depth, 0);
     tern_mem_free(l, a);
     tern_mem_free(l, b);
+}
+
+/* Applications name their categories at run time: one slot per name, the
+ * same slot again for the same name, the reports show the name, and a full
+ * table says so instead of sharing a slot. */
+static void test_registered_categories(void **state)
+{
+    fixture_t *f = *state;
+    tern_ledger_t *l = &f->ledger;
+    static tern_test_sink_t sink;
+    assert_int_equal(tern_ledger_find_category(l, "SENSOR"), TERN_ERR_NOTFOUND);
+    assert_string_equal(tern_ledger_category_label(l, TERN_MEM_APP_FIRST), "APP1");
+    int cats[TERN_LEDGER_APP_CATEGORIES];
+    static const char *const names[] = {"SENSOR", "LOGGER", "MQTT", "EXTRA"};
+    _Static_assert(TERN_LEDGER_APP_CATEGORIES < sizeof names / sizeof names[0], "one name to spare");
+    for (unsigned i = 0; i < TERN_LEDGER_APP_CATEGORIES; i++) {
+        cats[i] = tern_ledger_register_category(l, names[i]);
+        assert_int_equal(cats[i], TERN_MEM_APP_FIRST + (int)i);
+        assert_int_equal(tern_ledger_register_category(l, names[i]), cats[i]);
+        assert_int_equal(tern_ledger_find_category(l, names[i]), cats[i]);
+        assert_string_equal(tern_ledger_category_label(l, (tern_mem_category_t)cats[i]), names[i]);
+    }
+    assert_int_equal(tern_ledger_register_category(l, names[TERN_LEDGER_APP_CATEGORIES]), TERN_ERR_NOMEM);
+    assert_int_equal(tern_ledger_register_category(l, NULL), TERN_ERR_INVAL);
+    /* The built-in names are not registered ones. */
+    assert_string_equal(tern_ledger_category_label(l, TERN_MEM_ARP_CACHE), "ARP_CACHE");
+    assert_int_equal(tern_ledger_find_category(l, "ARP_CACHE"), TERN_ERR_NOTFOUND);
+    void *p = tern_mem_alloc(l, 40, (tern_mem_category_t)cats[0], 0);
+    assert_non_null(p);
+    assert_int_equal(tern_ledger_category(l, (tern_mem_category_t)cats[0])->bytes, 40);
+    tern_test_sink_reset(&sink);
+    tern_ledger_report_json(l, tern_test_sink_write, &sink);
+    assert_non_null(strstr(sink.text, "{\"name\":\"SENSOR\",\"bytes\":40,"));
+    tern_test_sink_reset(&sink);
+    tern_ledger_report_text(l, tern_test_sink_write, &sink);
+    assert_non_null(strstr(sink.text, "SENSOR"));
+    assert_int_equal(tern_ledger_verify(l), TERN_OK);
+    tern_mem_free(l, p);
 }
 
 /* A model of the books, rebuilt independently from what the test did. */
@@ -388,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registered_categories, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

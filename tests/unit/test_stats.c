@@ -328,7 +328,7 @@ static void test_values_match(void **state)
     for (int c = 0; c < TERN_MEM_CATEGORY_COUNT; c++) {
         const tern_ledger_category_stats_t *cs = tern_ledger_category(&f->a.ledger, (tern_mem_category_t)c);
         int row = jat(d, cats, c);
-        jexpect_str(d, row, "name", tern_mem_category_name((tern_mem_category_t)c));
+        jexpect_str(d, row, "name", tern_ledger_category_label(&f->a.ledger, (tern_mem_category_t)c));
         jexpect(d, row, "bytes", cs->bytes);
         jexpect(d, row, "peak", cs->peak_bytes);
         jexpect(d, row, "blocks", cs->blocks);

@@ -1,8 +1,8 @@
 /* Big-endian field access on packet bytes. Byte by byte: never a cast of a
  * byte pointer to a wider type, so any alignment works on any target. The
  * caller checks bounds first (every parser tests len before reading). */
-#ifndef TERN_NET_WIRE_H
-#define TERN_NET_WIRE_H
+#ifndef TERN_UTIL_WIRE_H
+#define TERN_UTIL_WIRE_H
 
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-#include "fmt.h"
+/* Tiny text formatting for reports, without libc's printf (freestanding). */
+#include "util/fmt.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
-/* The /api/stats JSON document (schema: docs/dashboard.md). */
+/* The /api/stats JSON document the dashboard reads (schema: docs/dashboard.md),
+ * written from the stack's public API only. */
 #include <stddef.h>
 #include <string.h>
-#include "core/fmt.h"
-#include "socket/socket_internal.h"
+#include "util/fmt.h"
 #include "tern/stack.h"
 #include "tern/stats.h"
 
@@ -189,22 +189,19 @@ static void stats_counters(const tern_stack_t *stack, tern_writer_fn write, void
     tern_counters_report_json(stack, write, ctx);
 }
 
-/* Open sockets: the id and the heap bytes the ledger charges to it. The
- * socket layer extends each row (type, state, addresses) by replacing this
- * function with its own writer in stats_sections[]. */
 /* One row per open socket: id and bytes (the ledger), and type, state,
  * addresses and queues (the socket layer's netstat row; the core lock is
- * held here, so not through tern_socket_list, which takes it). */
+ * held here, so tern_socket_info rather than tern_socket_list, which takes
+ * it). */
 static void stats_sockets(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
     write(ctx, "[", 1);
     int first = 1;
-    for (unsigned i = 0; i < TERN_SOCKET_MAX; i++) {
-        if (stack->sockets.slots[i] == NULL)
-            continue;
-        unsigned id = i + 1u;
+    for (int i = 1; i <= TERN_SOCKET_MAX; i++) {
         tern_socket_info_t r;
-        socket_row(stack, stack->sockets.slots[i], &r);
+        if (tern_socket_info(stack, i, &r) != TERN_OK)
+            continue;
+        unsigned id = (unsigned)i;
         write(ctx, first ? "{" : ",{", first ? 1u : 2u);
         first = 0;
         fmt_json_uint(write, ctx, "id", id, 1);
