@@ -194,7 +194,7 @@ static void test_verify_detects_corruption(void **state)
     tern_ledger_t *l = &f->ledger;
     void *a = tern_mem_alloc(l, 100, TERN_MEM_SOCKET, 5);
     void *b = tern_mem_alloc(l, 40, TERN_MEM_ARP_CACHE, 0);
-    void *c = tern_mem_alloc(l, 24, TERN_MEM_DHCP, TERN_LEDGER_OWNERS + 3u); /* the overflow slot */
+    void *c = tern_mem_alloc(l, 24, TERN_MEM_APPLICATION, TERN_LEDGER_OWNERS + 3u); /* the overflow slot */
     assert_non_null(a);
     assert_non_null(b);
     assert_non_null(c);
