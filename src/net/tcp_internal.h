@@ -1,4 +1,4 @@
-/* TCP internals shared by tcp_in.c, tcp_out.c and tcp_conn.c (not API). */
+/* TCP internals shared by the tcp_*.c files (not API). */
 #ifndef TERN_TCP_INTERNAL_H
 #define TERN_TCP_INTERNAL_H
 
@@ -180,7 +180,11 @@ typedef struct tcp_seg {
 /* ---- tcp_conn.c ---------------------------------------------------------- */
 int tcp_init(tern_stack_t *stack);
 void tcp_deinit(tern_stack_t *stack);
-uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+/* The shared pools (out-of-order descriptors, TIME-WAIT table), at the
+ * first listen or connect; TERN_OK or TERN_ERR_NOMEM. */
+int tcp_pools_ensure(tern_stack_t *stack);
+/* Put pcb on the stack's connection list. */
+void tcp_pcb_link(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner);
 /* A closed, unlinked connection in memory the caller allocated (zeroed):
  * the defaults of tcp_pcb_new. The socket layer's structure (TF_HELD). */
@@ -203,13 +207,10 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The connection is over: report err (0: none) to the application unless
  * it released the handle, and free it. */
 void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err);
-/* Enter TIME-WAIT: move to the TIME-WAIT table and free the connection. */
 /* A passive child stops counting as half-open: give back its slot. */
 void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Free connections closed while callbacks ran (when none runs now). */
 void tcp_reap(tern_stack_t *stack);
-void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Descriptors from the shared pool (NULL when empty; the peak is kept). */
 struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
@@ -220,14 +221,31 @@ void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The receive window we can offer now (bytes). */
 uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb);
-uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
-/* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
-uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
 /* Give the scoreboard's descriptors back. */
 void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-/* An ICMP error quoting one of our segments (RFC 5927); q is the quoted
- * IPv4 header, qlen bytes of it and what follows (at least 8 of TCP). */
-void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
+
+/* ---- tcp_isn.c ----------------------------------------------------------- */
+uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
+uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+/* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
+uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+
+/* ---- tcp_timewait.c ------------------------------------------------------ */
+/* Enter TIME-WAIT: move to the TIME-WAIT table and free the connection. */
+void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Expire entries; ms until the next expiry (UINT32_MAX: none). */
+uint32_t tcp_timewait_poll(tern_stack_t *stack, uint32_t now);
+
+/* ---- tcp_timer.c --------------------------------------------------------- */
+/* Run the timers that are due; ms until the next deadline (UINT32_MAX: none). */
+uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+/* Lower *next to the ms from now until deadline (0 when reached). */
+static inline void tcp_min_deadline(uint32_t *next, uint32_t now, uint32_t deadline)
+{
+    uint32_t d = net_time_reached(now, deadline) ? 0u : deadline - now;
+    if (d < *next)
+        *next = d;
+}
 
 /* ---- tcp_out.c ----------------------------------------------------------- */
 /* Send what the windows, Nagle and the state allow, plus owed ACKs. */
@@ -280,6 +298,9 @@ uint32_t tcp_sack_below(const tern_tcp_pcb_t *pcb, uint32_t seq);
 
 /* ---- tcp_in.c ------------------------------------------------------------ */
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);
+/* An ICMP error quoting one of our segments (RFC 5927); q is the quoted
+ * IPv4 header, qlen bytes of it and what follows (at least 8 of TCP). */
+void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
 /* The MSS we advertise on nif-less paths (route lookup) */
 uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
 
