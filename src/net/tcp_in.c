@@ -479,55 +479,61 @@ static int tcp_disordered_ack(const tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
            pcb->ts_recent - seg->opts.tsval <= pcb->rto;
 }
 
-/* Segments for a connection in a synchronized state or SYN-RECEIVED. */
-static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+/* ---- synchronized states and SYN-RECEIVED: RFC 9293 3.10.7.4, one function
+ * per step. Each returns 1 when the next step goes on, 0 when the segment is
+ * consumed (dropped, answered, or its connection is gone). */
+
+/* Before the first step: the peer's SYN again. In SYN-RECEIVED a bare
+ * retransmitted SYN means it did not see our SYN-ACK: send that again.
+ * Otherwise (a SYN-ACK crossing ours in a simultaneous open, or a
+ * duplicate) trim the SYN, as BSD does, so that the rest of the segment is
+ * judged on its own. A retransmitted SYN means the peer has not seen our
+ * ACK of it (lost, or dropped while its accept queue was full): answer it,
+ * or a peer in SYN-RECEIVED waits for data that a silent client never
+ * sends (RFC 9293 3.10.7.4: a SYN in a synchronized state is answered by
+ * an ACK; RFC 5961 4.2). */
+static int tcp_sync_repeated_syn(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+{
+    if (!(seg->flags & TCP_SYN) || seg->seq != pcb->irs)
+        return 1;
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && !(seg->flags & TCP_ACK)) {
+        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
+        return 0;
+    }
+    seg->flags &= (uint8_t)~TCP_SYN;
+    seg->seq++;
+    if (pcb->state != TERN_TCP_SYN_SENT && pcb->state != TERN_TCP_SYN_RECEIVED)
+        pcb->flags |= TF_ACK_NOW;
+    return 1;
+}
+
+/* First step: check the sequence number (RFC 9293 3.10.7.4, four cases),
+ * after PAWS (RFC 7323 5.3 R1) and keeping TS.Recent (R3). *len is the
+ * payload to take: 0 for a zero-window probe. */
+static int tcp_sync_check_seq(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg, uint32_t *len)
 {
     tern_tcp_t *tcp = &stack->tcp;
     uint32_t seq = seg->seq;
-    const uint8_t *data = seg->data;
-    uint32_t len = seg->len;
-    uint32_t seglen = len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
+    uint32_t seglen = seg->len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
     uint32_t wnd = pcb->rcv_adv - pcb->rcv_nxt;
     if (SEQ_LT(pcb->rcv_adv, pcb->rcv_nxt))
         wnd = 0;
-    if (pcb->state == TERN_TCP_SYN_RECEIVED && (seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK) &&
-        seq == pcb->irs) {
-        /* The peer did not see our SYN-ACK: send it again. */
-        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
-        return;
-    }
-    /* The peer's SYN again (a SYN-ACK crossing ours in a simultaneous
-     * open, or a duplicate): trim it, as BSD does, so that the rest of the
-     * segment is judged on its own. A retransmitted SYN means the peer has
-     * not seen our ACK of it (lost, or dropped while its accept queue was
-     * full): answer it, or a peer in SYN-RECEIVED waits for data that a
-     * silent client never sends (RFC 9293 3.10.7.4: a SYN in a synchronized
-     * state is answered by an ACK; RFC 5961 4.2). */
-    if ((seg->flags & TCP_SYN) && seq == pcb->irs) {
-        seg->flags &= (uint8_t)~TCP_SYN;
-        seq++;
-        seglen--;
-        seg->seq = seq;
-        if (pcb->state != TERN_TCP_SYN_SENT && pcb->state != TERN_TCP_SYN_RECEIVED)
-            pcb->flags |= TF_ACK_NOW;
-    }
     if (pcb->flags & TF_TS) {
         if (!seg->opts.has_ts) {
             /* RFC 7323 3.2: after negotiation every non-RST segment carries
              * one; "SHOULD silently drop" the others. */
             if (!(seg->flags & TCP_RST)) {
                 tcp->stats.drop_no_ts++;
-                return;
+                return 0;
             }
         } else if (!(seg->flags & TCP_RST) && seg->idle < TCP_TS_VALID_MS &&
                    SEQ_LT(seg->opts.tsval, pcb->ts_recent) && !tcp_disordered_ack(pcb, seg)) {
             /* RFC 7323 5.3 R1 (PAWS): an old duplicate; ACK and drop. */
             tcp->stats.drop_paws++;
             (void)tcp_send_ack(stack, pcb);
-            return;
+            return 0;
         }
     }
-    /* First: the acceptance test (RFC 9293 3.10.7.4, four cases). */
     int ok;
     if (seglen == 0u)
         /* The right edge itself is accepted for a bare ACK (as BSD and
@@ -545,7 +551,7 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
      * probe's data is refused but its ACK processed. */
     if (!ok && wnd == 0u && seq == pcb->rcv_nxt && (seg->flags & TCP_ACK) && !(seg->flags & TCP_RST)) {
         ok = 1;
-        len = 0;
+        *len = 0;
         seg->flags &= (uint8_t)~(TCP_FIN | TCP_SYN);
         pcb->flags |= TF_ACK_NOW;
     }
@@ -556,7 +562,7 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
                 tcp->stats.dup_segments++;
             (void)tcp_send_ack(stack, pcb);
         }
-        return;
+        return 0;
     }
     /* RFC 7323 4.3 / 5.3 R3: keep the timestamp to echo. SEQ <= Last.ACK.sent
      * makes it the earliest unacknowledged segment's under delayed ACKs. */
@@ -564,99 +570,127 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         (SEQ_GEQ(seg->opts.tsval, pcb->ts_recent) || seg->idle >= TCP_TS_VALID_MS) &&
         SEQ_LEQ(seq, pcb->last_ack_sent))
         pcb->ts_recent = seg->opts.tsval;
-    /* Second: RST (RFC 5961 3.2: exact match only, else a challenge). */
-    if (seg->flags & TCP_RST) {
-        if (seq != pcb->rcv_nxt) {
-            tcp->stats.drop_rst++;
-            tcp_challenge_ack(stack, pcb);
-            return;
-        }
-        tcp->stats.rst_rx++;
-        int err = TERN_ERR_RESET;
-        if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE))
-            err = 0; /* back to LISTEN: the child just goes away */
-        else if (pcb->state == TERN_TCP_SYN_RECEIVED)
-            err = TERN_ERR_REFUSED;
-        if (err == 0)
-            tcp_pcb_free(stack, pcb);
-        else
-            tcp_pcb_kill(stack, pcb, (pcb->state == TERN_TCP_CLOSING || pcb->state == TERN_TCP_LAST_ACK) ? 0 : err);
-        return;
-    }
-    /* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
-    if (seg->flags & TCP_SYN) {
-        tcp->stats.drop_state++;
+    return 1;
+}
+
+/* Second step: the RST bit (RFC 5961 3.2: an exact match only, else a
+ * challenge ACK). */
+static int tcp_sync_check_rst(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (!(seg->flags & TCP_RST))
+        return 1;
+    if (seg->seq != pcb->rcv_nxt) {
+        tcp->stats.drop_rst++;
         tcp_challenge_ack(stack, pcb);
-        return;
+        return 0;
     }
-    /* Fifth: ACK. */
+    tcp->stats.rst_rx++;
+    int err = TERN_ERR_RESET;
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE))
+        err = 0; /* back to LISTEN: the child just goes away */
+    else if (pcb->state == TERN_TCP_SYN_RECEIVED)
+        err = TERN_ERR_REFUSED;
+    if (err == 0)
+        tcp_pcb_free(stack, pcb);
+    else
+        tcp_pcb_kill(stack, pcb, (pcb->state == TERN_TCP_CLOSING || pcb->state == TERN_TCP_LAST_ACK) ? 0 : err);
+    return 0;
+}
+
+/* Third step (security and compartment) does not apply: no IP security
+ * options are used (RFC 9293 3.10.7.4 leaves it to those that do). */
+
+/* Fourth step: a SYN in a synchronized state gets a challenge ACK (RFC
+ * 5961 4.2). */
+static int tcp_sync_check_syn(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    if (!(seg->flags & TCP_SYN))
+        return 1;
+    stack->tcp.stats.drop_state++;
+    tcp_challenge_ack(stack, pcb);
+    return 0;
+}
+
+/* Fifth step in SYN-RECEIVED: an acceptable ACK establishes the
+ * connection; a passive child's listener then accepts it (or not yet). */
+static int tcp_sync_synrcvd_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (SEQ_LEQ(seg->ack, pcb->snd_una) || SEQ_GT(seg->ack, pcb->snd_max)) {
+        tcp->stats.drop_bad_ack++;
+        tcp_send_rst_for(stack, seg);
+        return 0;
+    }
+    int passive = (pcb->flags & TF_PASSIVE) != 0u;
+    tern_tcp_pcb_t *listener = pcb->listener;
+    uint32_t old_flags = pcb->flags;
+    uint8_t old_retries = pcb->retries;
+    pcb->state = TERN_TCP_ESTABLISHED;
+    pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
+    pcb->snd_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
+    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->snd_wl1 = seg->seq;
+    pcb->snd_wl2 = seg->ack;
+    pcb->retries = 0;
+    pcb->flags &= ~(uint32_t)(TF_REXMIT | TF_DEFERRED);
+    if (passive) {
+        int r = TERN_ERR_REFUSED;
+        if (listener != NULL && listener->cbs != NULL && listener->cbs->accept != NULL &&
+            !(listener->flags & (TF_DEAD | TF_APP_CLOSED))) {
+            tcp->busy++;
+            r = listener->cbs->accept(listener->arg, listener, pcb);
+            tcp->busy--;
+        }
+        if (PCB_GONE(pcb))
+            return 0;
+        if (r == TERN_ERR_WOULDBLOCK) {
+            /* The listener cannot take it now (accept queue full): drop
+             * this ACK and stay in SYN-RECEIVED, so the SYN-ACK
+             * retransmission or the peer's next segment tries again,
+             * as Linux does with tcp_abort_on_overflow off, rather than
+             * reset a connection the peer already counts as open. The
+             * SYN-ACK retries still bound how long it waits. */
+            pcb->state = TERN_TCP_SYN_RECEIVED;
+            pcb->snd_una = pcb->iss;
+            pcb->retries = old_retries;
+            pcb->flags = old_flags | TF_DEFERRED;
+            tcp->stats.accept_deferred++;
+            return 0;
+        }
+        tcp_unhalf(stack, pcb); /* counted half-open until the listener decided */
+        if (r != TERN_OK) {
+            tern_tcp_abort(pcb);
+            return 0;
+        }
+        pcb->flags |= TF_ACCEPTED;
+    }
+    tcp->stats.established++;
+    if (!passive) {
+        TCP_CALLBACK(stack, pcb, connected, pcb);
+        if (PCB_GONE(pcb))
+            return 0;
+    }
+    return 1; /* the ACK may carry data or FIN too */
+}
+
+/* Fifth step: the ACK field (RFC 9293 3.10.7.4), and the state changes
+ * an ACK of our FIN makes. *fin_acked: everything we send is
+ * acknowledged, FIN included. */
+static int tcp_sync_check_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg, int *fin_acked)
+{
     if (!(seg->flags & TCP_ACK)) {
-        tcp->stats.drop_state++;
-        return;
+        stack->tcp.stats.drop_state++;
+        return 0;
     }
-    if (pcb->state == TERN_TCP_SYN_RECEIVED) {
-        if (SEQ_LEQ(seg->ack, pcb->snd_una) || SEQ_GT(seg->ack, pcb->snd_max)) {
-            tcp->stats.drop_bad_ack++;
-            tcp_send_rst_for(stack, seg);
-            return;
-        }
-        int passive = (pcb->flags & TF_PASSIVE) != 0u;
-        tern_tcp_pcb_t *listener = pcb->listener;
-        uint32_t old_flags = pcb->flags;
-        uint8_t old_retries = pcb->retries;
-        pcb->state = TERN_TCP_ESTABLISHED;
-        pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
-        pcb->snd_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
-        pcb->max_snd_wnd = pcb->snd_wnd;
-        pcb->snd_wl1 = seq;
-        pcb->snd_wl2 = seg->ack;
-        pcb->retries = 0;
-        pcb->flags &= ~(uint32_t)(TF_REXMIT | TF_DEFERRED);
-        if (passive) {
-            int r = TERN_ERR_REFUSED;
-            if (listener != NULL && listener->cbs != NULL && listener->cbs->accept != NULL &&
-                !(listener->flags & (TF_DEAD | TF_APP_CLOSED))) {
-                tcp->busy++;
-                r = listener->cbs->accept(listener->arg, listener, pcb);
-                tcp->busy--;
-            }
-            if (PCB_GONE(pcb))
-                return;
-            if (r == TERN_ERR_WOULDBLOCK) {
-                /* The listener cannot take it now (accept queue full): drop
-                 * this ACK and stay in SYN-RECEIVED, so the SYN-ACK
-                 * retransmission or the peer's next segment tries again,
-                 * as Linux does with tcp_abort_on_overflow off, rather than
-                 * reset a connection the peer already counts as open. The
-                 * SYN-ACK retries still bound how long it waits. */
-                pcb->state = TERN_TCP_SYN_RECEIVED;
-                pcb->snd_una = pcb->iss;
-                pcb->retries = old_retries;
-                pcb->flags = old_flags | TF_DEFERRED;
-                tcp->stats.accept_deferred++;
-                return;
-            }
-            tcp_unhalf(stack, pcb); /* counted half-open until the listener decided */
-            if (r != TERN_OK) {
-                tern_tcp_abort(pcb);
-                return;
-            }
-            pcb->flags |= TF_ACCEPTED;
-        }
-        tcp->stats.established++;
-        if (!passive) {
-            TCP_CALLBACK(stack, pcb, connected, pcb);
-            if (PCB_GONE(pcb))
-                return;
-        }
-        /* The ACK may carry data or FIN too: fall through. */
-    }
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && !tcp_sync_synrcvd_ack(stack, pcb, seg))
+        return 0;
     if (!tcp_process_ack(stack, pcb, seg))
-        return;
-    int fin_acked = (pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_max && pcb->sbuf_len == 0u;
+        return 0;
+    *fin_acked = (pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_max && pcb->sbuf_len == 0u;
     switch (pcb->state) {
     case TERN_TCP_FIN_WAIT_1:
-        if (fin_acked) {
+        if (*fin_acked) {
             pcb->state = TERN_TCP_FIN_WAIT_2;
             /* Everything we will ever send is acknowledged: the send ring
              * goes now, not when the peer closes (a peer may keep its side
@@ -666,22 +700,32 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         }
         break;
     case TERN_TCP_CLOSING:
-        if (fin_acked) {
+        if (*fin_acked) {
             tcp_enter_timewait(stack, pcb);
-            return;
+            return 0;
         }
         break;
     case TERN_TCP_LAST_ACK:
-        if (fin_acked) {
+        if (*fin_acked) {
             tcp_pcb_kill(stack, pcb, 0);
-            return;
+            return 0;
         }
         break;
     default:
         break;
     }
-    /* Sixth: URG is ignored; urgent data is delivered inline (RFC 6093). */
-    /* Seventh: trim what we already have, then take the data. */
+    return 1;
+}
+
+/* Sixth step: URG is ignored; urgent data is delivered inline (RFC 6093). */
+
+/* Seventh step: the segment text, trimmed of what we already have; a FIN
+ * is handed on with it (tcp_process_data takes it in sequence, the eighth
+ * step's state change). len: payload to take (tcp_sync_check_seq). */
+static int tcp_sync_text(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg, uint32_t len)
+{
+    uint32_t seq = seg->seq;
+    const uint8_t *data = seg->data;
     int fin = (seg->flags & TCP_FIN) != 0u;
     if (SEQ_LT(seq, pcb->rcv_nxt)) {
         uint32_t dup = pcb->rcv_nxt - seq;
@@ -701,18 +745,38 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
     if (len != 0u || fin) {
         tcp_process_data(stack, pcb, seg, seq, data, len, fin);
         if (PCB_GONE(pcb))
-            return;
+            return 0;
     }
+    return 1;
+}
+
+/* Eighth step, the rest: FIN-WAIT-2 with the peer's FIN, or CLOSING with
+ * ours acknowledged, goes to TIME-WAIT. */
+static int tcp_sync_fin(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int fin_acked)
+{
     if (pcb->state == TERN_TCP_FIN_WAIT_2 && (pcb->flags & TF_FIN_RCVD)) {
         (void)tcp_send_ack(stack, pcb);
         tcp_enter_timewait(stack, pcb);
-        return;
+        return 0;
     }
     if (pcb->state == TERN_TCP_CLOSING && fin_acked) {
         tcp_enter_timewait(stack, pcb);
-        return;
+        return 0;
     }
-    tcp_output(stack, pcb);
+    return 1;
+}
+
+/* Segments for a connection in a synchronized state or SYN-RECEIVED, step
+ * by step; then whatever output is due. */
+static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+{
+    uint32_t len = seg->len;
+    int fin_acked = 0;
+    if (tcp_sync_repeated_syn(stack, pcb, seg) && tcp_sync_check_seq(stack, pcb, seg, &len) &&
+        tcp_sync_check_rst(stack, pcb, seg) && tcp_sync_check_syn(stack, pcb, seg) &&
+        tcp_sync_check_ack(stack, pcb, seg, &fin_acked) && tcp_sync_text(stack, pcb, seg, len) &&
+        tcp_sync_fin(stack, pcb, fin_acked))
+        tcp_output(stack, pcb);
 }
 
 /* SYN-SENT (RFC 9293 3.10.7.3). */
