@@ -181,11 +181,6 @@ int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     return pcb->rbuf != NULL ? TERN_OK : TERN_ERR_NOMEM;
 }
 
-uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb)
-{
-    return pcb->rbuf_size - pcb->rbuf_len;
-}
-
 /* A passive child stops counting as half-open (accepted by its listener,
  * reset or freed). TF_PASSIVE_HALF alone says whether it counts: a child
  * keeps it while its listener's accept callback decides. */
@@ -234,11 +229,10 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     tcp_pcb_destroy(stack, pcb);
 }
 
-/* Free what was closed while callbacks ran. */
-void tcp_reap(tern_stack_t *stack)
+/* Free what was closed while callbacks ran (tcp_reap checks there is some
+ * and no callback runs). */
+void tcp_reap_dead(tern_stack_t *stack)
 {
-    if (stack->tcp.busy != 0u)
-        return;
     while (stack->tcp.dead != NULL) {
         tern_tcp_pcb_t *p = stack->tcp.dead;
         stack->tcp.dead = p->next;

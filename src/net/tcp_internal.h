@@ -209,8 +209,14 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err);
 /* A passive child stops counting as half-open: give back its slot. */
 void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-/* Free connections closed while callbacks ran (when none runs now). */
-void tcp_reap(tern_stack_t *stack);
+void tcp_reap_dead(tern_stack_t *stack);
+/* Free connections closed while callbacks ran (when none runs now).
+ * Inline: called after every segment and poll, and seldom has work. */
+static inline void tcp_reap(tern_stack_t *stack)
+{
+    if (stack->tcp.busy == 0u && stack->tcp.dead != NULL)
+        tcp_reap_dead(stack);
+}
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Descriptors from the shared pool (NULL when empty; the peak is kept). */
 struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
@@ -220,7 +226,10 @@ void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Allocate the receive ring; TERN_ERR_NOMEM. */
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The receive window we can offer now (bytes). */
-uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb);
+static inline uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb)
+{
+    return pcb->rbuf_size - pcb->rbuf_len;
+}
 /* Give the scoreboard's descriptors back. */
 void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 
@@ -235,10 +244,15 @@ uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern
 void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Expire entries; ms until the next expiry (UINT32_MAX: none). */
 uint32_t tcp_timewait_poll(tern_stack_t *stack, uint32_t now);
+/* A segment for a TIME-WAIT entry: 1 when the entry took it; 0 when there
+ * is none, or a new SYN reopens the 4-tuple (*reopen, *min_iss set). */
+int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t *min_iss, int *reopen);
 
 /* ---- tcp_timer.c --------------------------------------------------------- */
 /* Run the timers that are due; ms until the next deadline (UINT32_MAX: none). */
 uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+/* RFC 6298 2: a round-trip time measurement m (ms) updates the RTO. */
+void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m);
 /* Lower *next to the ms from now until deadline (0 when reached). */
 static inline void tcp_min_deadline(uint32_t *next, uint32_t now, uint32_t deadline)
 {
@@ -295,6 +309,21 @@ int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 uint32_t tcp_sack_skip(const tern_tcp_pcb_t *pcb, uint32_t *seq);
 /* SACKed bytes below seq (out of the flight: the peer holds them). */
 uint32_t tcp_sack_below(const tern_tcp_pcb_t *pcb, uint32_t seq);
+/* RFC 6675 IsLost(SND.UNA + 1) on the scoreboard: more than DupThresh - 1
+ * segments' worth SACKed above it, or DupThresh discontiguous SACKed
+ * ranges. Inline: asked on every ACK while data is in flight. */
+static inline int tcp_sack_is_lost(const tern_tcp_pcb_t *pcb)
+{
+    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) != TF_SACK || pcb->sack == NULL)
+        return 0;
+    uint32_t bytes = 0;
+    unsigned ranges = 0;
+    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+        bytes += d->end - d->start;
+        ranges++;
+    }
+    return ranges >= 3u || bytes > 2u * pcb->mss;
+}
 
 /* ---- tcp_in.c ------------------------------------------------------------ */
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);
@@ -303,6 +332,25 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
 void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
 /* The MSS we advertise on nif-less paths (route lookup) */
 uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
+
+/* ---- tcp_open.c ---------------------------------------------------------- */
+/* RFC 9293 3.10.7.3: a segment for a connection in SYN-SENT. */
+void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg);
+/* RFC 9293 3.10.7.2: a segment for listener l; min_iss: the ISN must be
+ * above it (a 4-tuple reopened from TIME-WAIT), or NULL. */
+void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss);
+
+/* ---- tcp_recovery.c ------------------------------------------------------ */
+/* Retransmit the first unacknowledged segment (fast retransmit, NewReno
+ * partial ACK). */
+void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
+void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* SACK recovery: start the holes over when a resent one was lost again. */
+void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+
+/* The connection died during a callback (its memory waits for tcp_reap). */
+#define PCB_GONE(pcb) (((pcb)->flags & TF_DEAD) != 0u)
 
 /* Callback helpers: run with the busy count raised so frees are deferred. */
 #define TCP_CALLBACK(stack, pcb, fn, ...)                                      \

@@ -1,4 +1,5 @@
-/* TCP timers: retransmission, persist, delayed ACK, keep-alive and orphan FIN-WAIT-2 deadlines (tcp_poll). */
+/* TCP timers: retransmission, persist, delayed ACK, keep-alive and orphan FIN-WAIT-2 deadlines (tcp_poll),
+ * and the RTO estimate they run on (RFC 6298). */
 #include "tcp_internal.h"
 
 /* ---- timers ------------------------------------------------------------------------ */
@@ -75,7 +76,7 @@ static void tcp_persist_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32
 
 uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
 {
-    uint32_t next = tcp_timewait_poll(stack, now);
+    uint32_t next = stack->tcp.tw_count != 0u ? tcp_timewait_poll(stack, now) : UINT32_MAX;
     stack->tcp.busy++;
     for (tern_tcp_pcb_t *pcb = stack->tcp.pcbs; pcb != NULL; pcb = pcb->next) {
         if (pcb->flags & TF_DEAD)
@@ -121,4 +122,25 @@ uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
     stack->tcp.busy--;
     tcp_reap(stack);
     return next;
+}
+
+/* RFC 6298 2: a round-trip time measurement m (ms) updates SRTT, RTTVAR and the RTO. */
+void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m)
+{
+    /* RFC 6298 2.2, 2.3 in fixed point: srtt8 = 8 SRTT, rttvar4 = 4 RTTVAR. */
+    if (pcb->srtt8 == 0u) {
+        pcb->srtt8 = (m << 3) | 1u; /* | 1: "measured" even for m == 0 */
+        pcb->rttvar4 = m << 1;
+    } else {
+        int32_t delta = (int32_t)m - (int32_t)(pcb->srtt8 >> 3);
+        pcb->srtt8 = (uint32_t)((int32_t)pcb->srtt8 + delta);
+        uint32_t ad = (uint32_t)(delta < 0 ? -delta : delta);
+        pcb->rttvar4 = pcb->rttvar4 - (pcb->rttvar4 >> 2) + ad;
+    }
+    uint32_t rto = (pcb->srtt8 >> 3) + (pcb->rttvar4 > 1u ? pcb->rttvar4 : 1u);
+    if (rto < TERN_TCP_RTO_MIN_MS)
+        rto = TERN_TCP_RTO_MIN_MS;
+    if (rto > TERN_TCP_RTO_MAX_MS)
+        rto = TERN_TCP_RTO_MAX_MS;
+    pcb->rto = rto;
 }

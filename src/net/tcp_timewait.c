@@ -71,3 +71,54 @@ uint32_t tcp_timewait_poll(tern_stack_t *stack, uint32_t now)
     }
     return next;
 }
+
+/* A segment for a TIME-WAIT entry (RFC 9293 3.10.7.4; RST ignored as RFC
+ * 1337 recommends). Returns 1 when the entry took the segment; 0 when
+ * there is none, or a new SYN reopens the 4-tuple (*min_iss then set). */
+int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t *min_iss, int *reopen)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (tcp->tw_count == 0u)
+        return 0;
+    for (unsigned i = 0; i < TERN_TCP_TIMEWAIT_MAX; i++) {
+        struct tcp_tw *t = &tcp->tw[i];
+        if (t->remote_port != seg->sport || t->local_port != seg->dport || t->remote_ip != seg->src ||
+            t->local_ip != seg->dst)
+            continue;
+        if (seg->flags & TCP_RST)
+            return 1;
+        if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK)) {
+            /* A new incarnation (RFC 6191 2): when both carry timestamps, a
+             * newer TSval (whatever the sequence number); else a sequence
+             * number above the old RCV.NXT (RFC 1122 4.2.2.13). */
+            int newer;
+            if (t->ts_recent != 0u && seg->opts.has_ts && seg->opts.tsval != t->ts_recent)
+                newer = SEQ_GT(seg->opts.tsval, t->ts_recent);
+            else
+                newer = SEQ_GT(seg->seq, t->rcv_nxt);
+            if (newer) {
+                /* Free the entry and let a listener take the SYN. */
+                *min_iss = t->snd_nxt;
+                *reopen = 1;
+                memset(t, 0, sizeof *t);
+                tcp->tw_count--;
+                tcp->stats.timewait_reuse++;
+                return 0;
+            }
+        }
+        uint32_t seglen = seg->len + ((seg->flags & TCP_FIN) ? 1u : 0u);
+        if ((seg->flags & TCP_FIN) && seg->seq + seglen == t->rcv_nxt) {
+            t->expiry = stack->now + tcp->timewait_ms; /* a retransmitted FIN: restart 2 MSL */
+        } else if (seg->seq == t->rcv_nxt && seglen == 0u) {
+            return 1; /* an acceptable bare ACK: nothing to answer */
+        }
+        /* Retransmitted FIN, or unacceptable: ACK (RFC 9293 3.10.7.4), with
+         * a timestamp when the connection used them (RFC 7323 3.2). */
+        uint32_t ts[2] = {stack->now + tcp_ts_offset(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port),
+                          t->ts_recent};
+        tcp_send_raw_ts(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port, t->snd_nxt, t->rcv_nxt,
+                        TCP_ACK, 0, t->ts_recent != 0u ? ts : NULL);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,83 @@
+/* TCP loss recovery driven by ACKs: fast retransmit, NewReno partial ACKs (RFC 5681, RFC 6582), SACK
+ * recovery (RFC 6675) and lost retransmissions; the windows themselves are in tcp_cc.c. */
+#include "tcp_internal.h"
+
+/* Retransmit the first unacknowledged segment (fast retransmit, partial
+ * ACK in NewReno recovery). */
+void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    uint32_t room = tcp_seg_room(pcb);
+    uint32_t len = pcb->sbuf_len < room ? pcb->sbuf_len : room;
+    /* Only what was sent: bytes beyond SND.MAX would reach the peer
+     * without SND.MAX knowing, and its ACK of them would be refused as
+     * acknowledging unsent data, for ever (the window-limited segment
+     * before this one may have been shorter than an MSS). */
+    if (len > pcb->snd_max - pcb->snd_una)
+        len = pcb->snd_max - pcb->snd_una;
+    uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
+    uint8_t fl = TCP_ACK;
+    if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una + len == data_end)
+        fl |= TCP_FIN;
+    if (len == 0u && !(fl & TCP_FIN))
+        return;
+    pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
+    stack->tcp.stats.retransmits++;
+    pcb->retransmits++;
+    (void)tcp_send_segment(stack, pcb, pcb->snd_una, len, fl);
+}
+
+/* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
+void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    uint32_t half = tcp_flight(pcb) / 2u;
+    pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
+    pcb->recover = pcb->snd_max;
+    pcb->flags |= TF_RECOVERY;
+    stack->tcp.stats.fast_retransmits++;
+    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK && pcb->sack != NULL) {
+        /* RFC 6675 5 (4.3): the first hole goes at once; then as pipe
+         * allows, with cwnd = ssthresh. */
+        stack->tcp.stats.sack_recoveries++;
+        pcb->high_rxt = pcb->snd_una;
+        pcb->cwnd = pcb->ssthresh;
+        if (!tcp_sack_rexmit_hole(stack, pcb))
+            tcp_rexmit_first(stack, pcb);
+    } else {
+        tcp_rexmit_first(stack, pcb);
+        pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+    }
+    /* The mark of tcp_sack_rxt_lost (tcp_sack_rexmit_hole sets it too). */
+    pcb->flags &= ~(uint32_t)TF_RTT;
+    pcb->rtt_start = pcb->snd_max;
+    tcp_rexmit_timer_start(pcb, stack->now);
+}
+
+/* Lost retransmission detection in SACK recovery (the rule of RFC 8985's
+ * RACK, by sequence instead of time, as Linux did before RACK): holes are
+ * resent in order, and pcb->rtt_start marks SND.MAX at the last of them
+ * (the field is free during recovery: Karn's rule has stopped RTT timing,
+ * TF_RTT is clear). Once the peer SACKs data sent after that mark, every
+ * resent hole it still lacks was lost again: walk the holes from SND.UNA
+ * once more instead of waiting for the RTO. Reordering can make this
+ * spurious; it costs a duplicate, never a stall. */
+void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    if ((pcb->flags & TF_RTT) || !SEQ_GT(pcb->high_rxt, pcb->snd_una) || pcb->sack == NULL)
+        return;
+    uint32_t high = pcb->snd_una;
+    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
+        high = d->end;
+    if (!SEQ_GT(high, pcb->rtt_start))
+        return;
+    /* Is any byte below high_rxt still a hole? */
+    uint32_t cur = pcb->snd_una;
+    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
+        if (SEQ_LT(cur, d->start)) {
+            stack->tcp.stats.sack_rxt_lost++;
+            pcb->high_rxt = pcb->snd_una;
+            pcb->rtt_start = pcb->snd_max; /* once per round */
+            return;
+        }
+        cur = d->end;
+    }
+}
