@@ -127,18 +127,9 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         pcb->soft_err = 0; /* progress: an earlier ICMP error is stale */
         if (pcb->flags & TF_RECOVERY) {
             if (SEQ_GEQ(ack, pcb->recover)) {
-                /* Full acknowledgment. RFC 6675 leaves cwnd at ssthresh.
-                 * RFC 6582 3.2 step 3 (1): min(ssthresh, max(FlightSize,
-                 * SMSS) + SMSS); never one segment, which a single loss
-                 * could only end with the RTO (no duplicate ACKs). */
-                int sack = tcp_sack_recovery(pcb);
+                /* Full acknowledgment: recovery is over. */
+                tcp_cc_on_recovery_end(pcb);
                 pcb->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_FAIL);
-                uint32_t f = tcp_flight(pcb);
-                f = (f > pcb->mss ? f : pcb->mss) + pcb->mss;
-                if (!sack)
-                    pcb->cwnd = pcb->ssthresh < f ? pcb->ssthresh : f;
-                else if (pcb->cwnd > pcb->ssthresh)
-                    pcb->cwnd = pcb->ssthresh;
             } else if (tcp_sack_recovery(pcb)) {
                 /* RFC 6675: cwnd stays; tcp_output resends the next holes
                  * as pipe allows. */
@@ -146,16 +137,11 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
             } else {
                 /* Partial acknowledgment: resend the next hole, deflate. */
                 tcp_rexmit_first(stack, pcb);
-                pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked : 0u;
-                if (acked >= pcb->mss)
-                    pcb->cwnd += pcb->mss;
+                tcp_cc_on_partial_ack(pcb, acked);
                 tcp_rexmit_timer_start(pcb, stack->now);
             }
-        } else if (pcb->cwnd < pcb->ssthresh) {
-            pcb->cwnd += acked < pcb->mss ? acked : pcb->mss; /* slow start */
         } else {
-            uint32_t inc = (uint32_t)pcb->mss * pcb->mss / (pcb->cwnd != 0u ? pcb->cwnd : 1u);
-            pcb->cwnd += inc != 0u ? inc : 1u; /* congestion avoidance */
+            tcp_cc_on_ack(pcb, acked);
         }
         pcb->dupacks = 0;
         if (pcb->snd_una == pcb->snd_max)
@@ -174,7 +160,7 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         if (pcb->dupacks >= 3u && !(pcb->flags & TF_RECOVERY) && SEQ_GEQ(ack, pcb->recover))
             tcp_enter_recovery(stack, pcb);
         else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY) && !tcp_sack_recovery(pcb))
-            pcb->cwnd += pcb->mss;
+            tcp_cc_on_dupack(pcb);
     }
     if (!(pcb->flags & TF_RECOVERY)) {
         /* RFC 6675 5: with a scoreboard, IsLost(SND.UNA + 1) starts
@@ -759,8 +745,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
         pcb->mss = (uint16_t)mss;
         /* Not congestion (RFC 1191 6.4): resend what is in flight in the
          * smaller segments, without touching cwnd beyond its floor. */
-        if (pcb->cwnd < pcb->mss)
-            pcb->cwnd = pcb->mss;
+        tcp_cc_on_mss_change(pcb);
         if (pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_FIN_SENT)) {
             pcb->snd_nxt = pcb->snd_una;
             pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */

@@ -340,6 +340,26 @@ void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg
  * above it (a 4-tuple reopened from TIME-WAIT), or NULL. */
 void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss);
 
+/* ---- tcp_cc.c: congestion control (NewReno); the only writer of cwnd
+ * and ssthresh. The events: ---------------------------------------------- */
+/* The handshake is done and the MSS known: initial window (RFC 5681 3.1). */
+void tcp_cc_init(tern_tcp_pcb_t *pcb);
+/* acked bytes of new data acknowledged outside loss recovery. */
+void tcp_cc_on_ack(tern_tcp_pcb_t *pcb, uint32_t acked);
+/* Loss recovery starts (three duplicate ACKs or SACKed data above a hole);
+ * sack: with a usable scoreboard (RFC 6675). Called before the resend. */
+void tcp_cc_on_loss(tern_tcp_pcb_t *pcb, int sack);
+/* A further duplicate ACK in NewReno recovery (no scoreboard). */
+void tcp_cc_on_dupack(tern_tcp_pcb_t *pcb);
+/* A partial ACK (acked bytes) in NewReno recovery. */
+void tcp_cc_on_partial_ack(tern_tcp_pcb_t *pcb, uint32_t acked);
+/* A full ACK ends loss recovery (called while still flagged in it). */
+void tcp_cc_on_recovery_end(tern_tcp_pcb_t *pcb);
+/* The retransmission timer expired (before the go-back). */
+void tcp_cc_on_rto(tern_tcp_pcb_t *pcb);
+/* The path MTU shrank pcb->mss (not congestion). */
+void tcp_cc_on_mss_change(tern_tcp_pcb_t *pcb);
+
 /* ---- tcp_recovery.c ------------------------------------------------------ */
 /* Retransmit the first unacknowledged segment (fast retransmit, NewReno
  * partial ACK). */

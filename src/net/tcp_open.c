@@ -37,9 +37,7 @@ static void tcp_take_syn_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const
         pcb->snd_wscale = 0;
         pcb->rcv_wscale = 0;
     }
-    /* RFC 5681 3.1: initial window. */
-    pcb->cwnd = pcb->mss > 2190u ? 2u * pcb->mss : (pcb->mss > 1095u ? 3u * pcb->mss : 4u * pcb->mss);
-    pcb->ssthresh = 0xFFFFFFFFu;
+    tcp_cc_init(pcb);
 }
 
 /* SYN-SENT (RFC 9293 3.10.7.3). */

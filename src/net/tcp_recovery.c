@@ -29,22 +29,20 @@ void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 /* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
 void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
-    uint32_t half = tcp_flight(pcb) / 2u;
-    pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
+    int sack = (pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK && pcb->sack != NULL;
+    tcp_cc_on_loss(pcb, sack);
     pcb->recover = pcb->snd_max;
     pcb->flags |= TF_RECOVERY;
     stack->tcp.stats.fast_retransmits++;
-    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK && pcb->sack != NULL) {
+    if (sack) {
         /* RFC 6675 5 (4.3): the first hole goes at once; then as pipe
-         * allows, with cwnd = ssthresh. */
+         * allows. */
         stack->tcp.stats.sack_recoveries++;
         pcb->high_rxt = pcb->snd_una;
-        pcb->cwnd = pcb->ssthresh;
         if (!tcp_sack_rexmit_hole(stack, pcb))
             tcp_rexmit_first(stack, pcb);
     } else {
         tcp_rexmit_first(stack, pcb);
-        pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
     }
     /* The mark of tcp_sack_rxt_lost (tcp_sack_rexmit_hole sets it too). */
     pcb->flags &= ~(uint32_t)TF_RTT;

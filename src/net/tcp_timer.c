@@ -34,10 +34,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
         tcp_rexmit_timer_start(pcb, now);
         return;
     }
-    uint32_t flight = tcp_flight(pcb);
-    uint32_t half = flight / 2u;
-    pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
-    pcb->cwnd = pcb->mss;
+    tcp_cc_on_rto(pcb);
     pcb->recover = pcb->snd_max;
     pcb->snd_nxt = pcb->snd_una; /* go back: resend from the first unacknowledged byte */
     /* RFC 2018 8: the receiver may have reneged: forget what it SACKed.
