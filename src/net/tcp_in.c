@@ -5,59 +5,6 @@
 #include <string.h>
 #include "tcp_internal.h"
 
-/* Options (RFC 9293 3.2): EOL, NOP, or kind-length-value with length >= 2
- * inside the header. Malformed: 0 (also a known kind of the wrong length:
- * MSS 4, window scale 3, SACK-permitted 2, SACK 2 + 8n with n = 1..4,
- * timestamps 10). Unknown kinds are skipped. */
-static int tcp_parse_options(const uint8_t *o, size_t len, tcp_opts_t *out)
-{
-    size_t i = 0;
-    memset(out, 0, sizeof *out);
-    while (i < len) {
-        uint8_t kind = o[i];
-        if (kind == 0u)
-            break;
-        if (kind == 1u) {
-            i++;
-            continue;
-        }
-        if (i + 1u >= len)
-            return 0;
-        uint8_t olen = o[i + 1u];
-        if (olen < 2u || olen > len - i)
-            return 0;
-        if (kind == 2u) {
-            if (olen != 4u)
-                return 0;
-            out->mss = wire_rd16(o + i + 2u);
-        } else if (kind == 3u) {
-            if (olen != 3u)
-                return 0;
-            out->has_wscale = 1;
-            out->wscale = o[i + 2u];
-        } else if (kind == 4u) {
-            if (olen != 2u)
-                return 0;
-            out->sack_ok = 1;
-        } else if (kind == 5u) {
-            /* RFC 2018 3: 1..4 blocks of 8 bytes (40 bytes of options hold
-             * no more). */
-            if (olen < 10u || (olen - 2u) % 8u != 0u)
-                return 0;
-            out->nsack = (uint8_t)((olen - 2u) / 8u);
-            out->sack = o + i + 2u;
-        } else if (kind == 8u) {
-            if (olen != 10u)
-                return 0;
-            out->has_ts = 1;
-            out->tsval = wire_rd32(o + i + 2u);
-            out->tsecr = wire_rd32(o + i + 6u);
-        }
-        i += olen;
-    }
-    return 1;
-}
-
 /* RFC 5961 7: challenge ACKs, rate-limited stack-wide. */
 static void tcp_challenge_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
@@ -636,13 +583,10 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
         drop = &tcp->stats.drop_bcast;
         goto out;
     }
-    if (n < TCP_HDR_LEN) {
-        drop = &tcp->stats.drop_truncated;
-        goto out;
-    }
-    unsigned hdr_len = (unsigned)(p[12] >> 4) * 4u;
-    if (hdr_len < TCP_HDR_LEN || hdr_len > n) {
-        drop = &tcp->stats.drop_offset;
+    tcp_view_t v;
+    int bad = tcp_view_check(p, n, &v);
+    if (bad != TERN_OK) {
+        drop = bad == TERN_ERR_MSGSIZE ? &tcp->stats.drop_truncated : &tcp->stats.drop_offset;
         goto out;
     }
     int hw = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
@@ -652,20 +596,20 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
             goto out;
         }
     }
-    if (!tcp_parse_options(p + TCP_HDR_LEN, hdr_len - TCP_HDR_LEN, &seg.opts)) {
+    if (!tcp_options_parse(&v, &seg.opts)) {
         drop = &tcp->stats.drop_options;
         goto out;
     }
     seg.src = ip->src;
     seg.dst = ip->dst;
-    seg.sport = wire_rd16(p);
-    seg.dport = wire_rd16(p + 2);
-    seg.seq = wire_rd32(p + 4);
-    seg.ack = wire_rd32(p + 8);
-    seg.flags = (uint8_t)(p[13] & 0x3Fu);
-    seg.wnd = wire_rd16(p + 14);
-    seg.data = p + hdr_len;
-    seg.len = (uint32_t)(n - hdr_len);
+    seg.sport = tcp_view_sport(&v);
+    seg.dport = tcp_view_dport(&v);
+    seg.seq = tcp_view_seq(&v);
+    seg.ack = tcp_view_ack(&v);
+    seg.flags = tcp_view_flags(&v);
+    seg.wnd = tcp_view_wnd(&v);
+    seg.data = tcp_view_payload(&v);
+    seg.len = (uint32_t)tcp_view_payload_len(&v);
     seg.idle = 0;
     if (seg.sport == 0u || seg.dport == 0u) {
         drop = &tcp->stats.drop_no_pcb;
@@ -719,8 +663,8 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
         return; /* redirects are IP's business */
     const uint8_t *t = q + qhl;
     tern_ip4_t src = wire_rd32(q + 12), dst = wire_rd32(q + 16);
-    uint32_t seq = wire_rd32(t + 4);
-    tern_tcp_pcb_t *pcb = tcp_lookup(stack, src, wire_rd16(t), dst, wire_rd16(t + 2), NULL);
+    uint32_t seq = wire_rd32(t + TCP_OFF_SEQ);
+    tern_tcp_pcb_t *pcb = tcp_lookup(stack, src, wire_rd16(t + TCP_OFF_SPORT), dst, wire_rd16(t + TCP_OFF_DPORT), NULL);
     /* RFC 5927 4.1: only for a connection, and about a sequence number in
      * flight; anything else may be forged blind. */
     if (pcb == NULL || (pcb->flags & TF_DEAD) || SEQ_LT(seq, pcb->snd_una) || SEQ_GEQ(seq, pcb->snd_max)) {
@@ -736,7 +680,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
             return;
         }
         uint32_t pmtu = mtu < TERN_TCP_PMTU_MIN ? TERN_TCP_PMTU_MIN : mtu;
-        uint32_t mss = pmtu - 40u - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
+        uint32_t mss = pmtu - (IPV4_HDR_LEN + TCP_HDR_LEN) - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
         if (mss >= pcb->mss) {
             tcp->stats.icmp_no_match++;
             return;

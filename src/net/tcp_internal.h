@@ -5,22 +5,14 @@
 #include <stdint.h>
 #include "net_internal.h"
 #include "tern/tcp.h"
-
-#define TCP_HDR_LEN 20u
-#define TCP_FIN 0x01u
-#define TCP_SYN 0x02u
-#define TCP_RST 0x04u
-#define TCP_PSH 0x08u
-#define TCP_ACK 0x10u
-#define TCP_URG 0x20u
+#include "wire_tcp.h"
 
 /* Headroom of a TCP segment buffer: Ethernet + IPv4. */
 #define TCP_HEADROOM (ETH_HDR_LEN + IPV4_HDR_LEN)
 /* Our SYN options, at most: MSS (4), SACK-permitted + timestamps (2 + 10),
  * NOP + window scale (1 + 3) = 20 bytes. */
 #define TCP_SYN_OPT_MAX 20u
-#define TCP_OPT_MAX 40u       /* RFC 9293 3.1: data offset 15 */
-#define TCP_TS_OPT_LEN 12u    /* NOP NOP kind len TSval TSecr (RFC 7323 appendix A) */
+#define TCP_TS_OPT_LEN (2u + TCP_OPTLEN_TS) /* NOP NOP kind len TSval TSecr (RFC 7323 appendix A) */
 #define TCP_TS_VALID_MS 2073600000u /* RFC 7323 5.5: TS.Recent goes stale after 24 days idle */
 #define TCP_DEFAULT_MSS 536u  /* RFC 9293 3.7.1 when the peer sends none */
 #define TCP_MIN_MSS 64u       /* smaller advertised MSS values are clamped up */
@@ -151,18 +143,6 @@ typedef struct tcp_tw tcp_tw_t;
 _Static_assert(sizeof(struct tern_tcp_pcb) <= 208u, "a TCP connection must stay within 208 bytes on 32-bit targets");
 _Static_assert(sizeof(struct tcp_tw) == 28u, "TIME-WAIT entries are 28 bytes");
 #endif
-
-/* Options parsed from a received segment. */
-typedef struct tcp_opts {
-    uint16_t mss;     /* 0: none */
-    uint8_t wscale;   /* valid when has_wscale */
-    uint8_t has_wscale;
-    uint8_t sack_ok;  /* SACK-permitted (SYN only) */
-    uint8_t has_ts;
-    uint8_t nsack;    /* SACK blocks at sack (1..4), 0: none */
-    uint32_t tsval, tsecr;
-    const uint8_t *sack; /* 8 bytes per block, in the segment */
-} tcp_opts_t;
 
 /* A parsed segment. */
 typedef struct tcp_seg {

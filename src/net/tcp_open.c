@@ -8,7 +8,7 @@ uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote)
     unsigned mtu = nif != NULL ? nif->mtu : 576u;
     if (mtu > TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN)
         mtu = TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN;
-    return (uint16_t)(mtu > 40u + TCP_MIN_MSS ? mtu - 40u : TCP_MIN_MSS);
+    return (uint16_t)(mtu > IPV4_HDR_LEN + TCP_HDR_LEN + TCP_MIN_MSS ? mtu - (IPV4_HDR_LEN + TCP_HDR_LEN) : TCP_MIN_MSS);
 }
 
 /* Take the peer's SYN options: MSS clamped to sane bounds and our MTU,

@@ -74,18 +74,15 @@ int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_blocks)
 {
     unsigned n = 0;
-    for (const struct tcp_ooo *d = pcb->ooo; d != NULL && n < max_blocks; d = d->next, n++) {
-        uint8_t *b = o + 4 + (size_t)8u * n;
-        wire_wr32(b, d->start);
-        wire_wr32(b + 4, d->end);
-    }
+    uint8_t *blocks = o + TCP_SACK_OPT_SPACE(0);
+    for (const struct tcp_ooo *d = pcb->ooo; d != NULL && n < max_blocks; d = d->next, n++)
+        tcp_opt_write_sack_block(blocks, n, d->start, d->end);
     if (n == 0u)
         return 0;
-    o[0] = 1;
-    o[1] = 1;
-    o[2] = 5;
-    o[3] = (uint8_t)(2u + 8u * n);
-    return 4u + 8u * n;
+    unsigned k = tcp_opt_write_nop(o);
+    k += tcp_opt_write_nop(o + k);
+    (void)tcp_opt_write_sack(o + k, n);
+    return TCP_SACK_OPT_SPACE(n);
 }
 
 /* ---- sender: the scoreboard -------------------------------------------------- */
@@ -137,9 +134,8 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
      * flight to bring an ACK: the stall the "always a timer" rule hid. */
     uint32_t lo = SEQ_GT(seg->ack, pcb->snd_una) ? seg->ack : pcb->snd_una;
     for (unsigned i = 0; i < seg->opts.nsack; i++) {
-        const uint8_t *b = seg->opts.sack + (size_t)8u * i;
-        uint32_t start = wire_rd32(b);
-        uint32_t end = wire_rd32(b + 4);
+        uint32_t start, end;
+        tcp_opt_sack_block(seg->opts.sack, i, &start, &end);
         /* Only blocks inside what is outstanding, after this ACK, count;
          * nothing here is ever used as a length without this check. */
         if (SEQ_LEQ(end, start) || SEQ_LT(start, lo) || SEQ_GT(end, pcb->snd_max)) {
@@ -157,7 +153,8 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
             continue;
         }
         if (i == 0u && seg->opts.nsack > 1u) {
-            uint32_t s2 = wire_rd32(seg->opts.sack + 8u), e2 = wire_rd32(seg->opts.sack + 12u);
+            uint32_t s2, e2;
+            tcp_opt_sack_block(seg->opts.sack, 1, &s2, &e2);
             if (SEQ_GEQ(start, s2) && SEQ_LEQ(end, e2) && SEQ_LT(s2, e2)) {
                 st->sack_dsack++;
                 continue;
