@@ -177,12 +177,12 @@ void tern_tcp_set_default_options(tern_stack_t *stack, unsigned opts)
     stack->tcp.default_opts = (uint16_t)(opts & 0xFFFFu);
 }
 
-void tern_tcp_seg_usage(const tern_stack_t *stack, tern_tcp_seg_usage_t *out)
+void tern_tcp_range_usage(const tern_stack_t *stack, tern_tcp_range_usage_t *out)
 {
     const tern_tcp_t *tcp = &stack->tcp;
-    out->count = TERN_TCP_SEG_COUNT;
-    out->in_use = tcp->ooo_pool != NULL ? (unsigned)(TERN_TCP_SEG_COUNT - tcp->ooo_free_count) : 0u;
-    out->peak = tcp->seg_peak;
+    out->count = TERN_TCP_RANGE_COUNT;
+    out->in_use = tcp->range_pool != NULL ? (unsigned)(TERN_TCP_RANGE_COUNT - tcp->range_free_count) : 0u;
+    out->peak = tcp->range_peak;
 }
 
 int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl_ms, unsigned count)

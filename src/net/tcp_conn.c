@@ -18,29 +18,29 @@ int tcp_init(tern_stack_t *stack)
 }
 
 /* The shared pools, at the first listen or connect (as FreeRTOS+TCP does),
- * held until deinit: out-of-order descriptors (TCP_SEGMENTS) and the
+ * held until deinit: out-of-order descriptors (TCP_RANGES) and the
  * TIME-WAIT table (SOCKET, owner 0). */
 int tcp_pools_ensure(tern_stack_t *stack)
 {
     tern_tcp_t *tcp = &stack->tcp;
     if (tcp->tw != NULL)
         return TERN_OK;
-#if TERN_TCP_SEG_COUNT > 0
-    tcp->ooo_pool = tern_mem_alloc(&stack->ledger, sizeof(struct tcp_ooo) * TERN_TCP_SEG_COUNT,
-                                   TERN_MEM_TCP_SEGMENTS, TERN_OWNER_STACK);
-    if (tcp->ooo_pool == NULL)
+#if TERN_TCP_RANGE_COUNT > 0
+    tcp->range_pool = tern_mem_alloc(&stack->ledger, sizeof(struct tcp_range) * TERN_TCP_RANGE_COUNT,
+                                   TERN_MEM_TCP_RANGES, TERN_OWNER_STACK);
+    if (tcp->range_pool == NULL)
         return TERN_ERR_NOMEM;
-    for (unsigned i = 0; i < TERN_TCP_SEG_COUNT; i++)
-        tcp->ooo_pool[i].next = i + 1u < TERN_TCP_SEG_COUNT ? &tcp->ooo_pool[i + 1u] : NULL;
-    tcp->ooo_free = tcp->ooo_pool;
-    tcp->ooo_free_count = TERN_TCP_SEG_COUNT;
+    for (unsigned i = 0; i < TERN_TCP_RANGE_COUNT; i++)
+        tcp->range_pool[i].next = i + 1u < TERN_TCP_RANGE_COUNT ? &tcp->range_pool[i + 1u] : NULL;
+    tcp->range_free = tcp->range_pool;
+    tcp->range_free_count = TERN_TCP_RANGE_COUNT;
 #endif
     tcp->tw = tern_mem_zalloc(&stack->ledger, sizeof(struct tcp_tw) * TERN_TCP_TIMEWAIT_MAX, TERN_MEM_SOCKET,
                               TERN_OWNER_STACK);
     if (tcp->tw == NULL) {
-        tern_mem_free(&stack->ledger, tcp->ooo_pool);
-        tcp->ooo_pool = tcp->ooo_free = NULL;
-        tcp->ooo_free_count = 0;
+        tern_mem_free(&stack->ledger, tcp->range_pool);
+        tcp->range_pool = tcp->range_free = NULL;
+        tcp->range_free_count = 0;
         return TERN_ERR_NOMEM;
     }
     return TERN_OK;
@@ -68,41 +68,41 @@ void tcp_deinit(tern_stack_t *stack)
         tcp->dead = p->next;
         tcp_pcb_destroy(stack, p);
     }
-    tern_mem_free(&stack->ledger, tcp->ooo_pool);
+    tern_mem_free(&stack->ledger, tcp->range_pool);
     tern_mem_free(&stack->ledger, tcp->tw);
-    tcp->ooo_pool = tcp->ooo_free = NULL;
+    tcp->range_pool = tcp->range_free = NULL;
     tcp->tw = NULL;
 }
 
 /* ---- out-of-order descriptors ------------------------------------------------ */
 
-struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack)
+struct tcp_range *tcp_range_get(tern_stack_t *stack)
 {
-    struct tcp_ooo *d = stack->tcp.ooo_free;
+    struct tcp_range *d = stack->tcp.range_free;
     if (d != NULL) {
-        stack->tcp.ooo_free = d->next;
-        stack->tcp.ooo_free_count--;
+        stack->tcp.range_free = d->next;
+        stack->tcp.range_free_count--;
         d->next = NULL;
-        uint16_t used = (uint16_t)(TERN_TCP_SEG_COUNT - stack->tcp.ooo_free_count);
-        if (used > stack->tcp.seg_peak)
-            stack->tcp.seg_peak = used;
+        uint16_t used = (uint16_t)(TERN_TCP_RANGE_COUNT - stack->tcp.range_free_count);
+        if (used > stack->tcp.range_peak)
+            stack->tcp.range_peak = used;
     }
     return d;
 }
 
-void tcp_ooo_put(tern_stack_t *stack, struct tcp_ooo *d)
+void tcp_range_put(tern_stack_t *stack, struct tcp_range *d)
 {
-    d->next = stack->tcp.ooo_free;
-    stack->tcp.ooo_free = d;
-    stack->tcp.ooo_free_count++;
+    d->next = stack->tcp.range_free;
+    stack->tcp.range_free = d;
+    stack->tcp.range_free_count++;
 }
 
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     while (pcb->ooo != NULL) {
-        struct tcp_ooo *d = pcb->ooo;
+        struct tcp_range *d = pcb->ooo;
         pcb->ooo = d->next;
-        tcp_ooo_put(stack, d);
+        tcp_range_put(stack, d);
     }
     pcb->ooo_count = 0;
 }
@@ -110,9 +110,9 @@ void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     while (pcb->sack != NULL) {
-        struct tcp_ooo *d = pcb->sack;
+        struct tcp_range *d = pcb->sack;
         pcb->sack = d->next;
-        tcp_ooo_put(stack, d);
+        tcp_range_put(stack, d);
     }
     pcb->sack_count = 0;
 }
@@ -173,6 +173,14 @@ void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     pcb->sbuf = NULL;
     pcb->sbuf_len = 0;
     pcb->sbuf_head = 0;
+}
+
+void tcp_rbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    tern_mem_free(&stack->ledger, pcb->rbuf);
+    pcb->rbuf = NULL;
+    pcb->rbuf_len = 0;
+    pcb->rbuf_head = 0;
 }
 
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb)

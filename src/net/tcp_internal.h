@@ -52,12 +52,12 @@
 #define TF_DEFERRED 0x800000u  /* passive child whose handshake completed while the accept
                                 * queue was full: a proven peer, not evicted by new SYNs */
 
-/* A segment range descriptor [start, end), from the shared pool
- * (TERN_TCP_SEG_COUNT): on a receive ring an out-of-order range written in
+/* A range descriptor [start, end), from the shared pool
+ * (TERN_TCP_RANGE_COUNT): on a receive ring an out-of-order range written in
  * place (pcb->ooo, most recently extended first, as RFC 2018 4 reports
  * them), on a send ring a range the peer SACKed (pcb->sack, by sequence). */
-struct tcp_ooo {
-    struct tcp_ooo *next;
+struct tcp_range {
+    struct tcp_range *next;
     uint32_t start;
     uint32_t end;
 };
@@ -90,8 +90,8 @@ struct tern_tcp_pcb {
     void *arg;
     uint8_t *rbuf;                     /* receive ring (TCP_STREAM_RX), lazily */
     uint8_t *sbuf;                     /* send ring (TCP_STREAM_TX), lazily */
-    struct tcp_ooo *ooo;               /* out-of-order ranges received, most recent first */
-    struct tcp_ooo *sack;              /* SACK scoreboard: ranges the peer holds, by sequence */
+    struct tcp_range *ooo;               /* out-of-order ranges received, most recent first */
+    struct tcp_range *sack;              /* SACK scoreboard: ranges the peer holds, by sequence */
     tern_ip4_t local_ip;
     tern_ip4_t remote_ip;
     uint16_t local_port;
@@ -133,7 +133,7 @@ struct tern_tcp_pcb {
     int8_t soft_err;                   /* ICMP soft error, reported at timeout (RFC 1122 4.2.3.9) */
 };
 
-typedef struct tcp_ooo tcp_ooo_t;
+typedef struct tcp_range tcp_range_t;
 typedef struct tcp_tw tcp_tw_t;
 
 /* The connection structure: 208 bytes on a 32-bit target (docs/tcp.md;
@@ -199,10 +199,12 @@ static inline void tcp_reap(tern_stack_t *stack)
 }
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Descriptors from the shared pool (NULL when empty; the peak is kept). */
-struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
-void tcp_ooo_put(tern_stack_t *stack, struct tcp_ooo *d);
+struct tcp_range *tcp_range_get(tern_stack_t *stack);
+void tcp_range_put(tern_stack_t *stack, struct tcp_range *d);
 /* Free the send ring (nothing more will be sent from it). */
 void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Free the receive ring (its unread bytes go with it). */
+void tcp_rbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Allocate the receive ring; TERN_ERR_NOMEM. */
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The receive window we can offer now (bytes). */
@@ -298,7 +300,7 @@ static inline int tcp_sack_is_lost(const tern_tcp_pcb_t *pcb)
         return 0;
     uint32_t bytes = 0;
     unsigned ranges = 0;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next) {
         bytes += d->end - d->start;
         ranges++;
     }

@@ -63,13 +63,13 @@ void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     if ((pcb->flags & TF_RTT) || !SEQ_GT(pcb->high_rxt, pcb->snd_una) || pcb->sack == NULL)
         return;
     uint32_t high = pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next)
         high = d->end;
     if (!SEQ_GT(high, pcb->rtt_start))
         return;
     /* Is any byte below high_rxt still a hole? */
     uint32_t cur = pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
         if (SEQ_LT(cur, d->start)) {
             stack->tcp.stats.sack_rxt_lost++;
             pcb->high_rxt = pcb->snd_una;

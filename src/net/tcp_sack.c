@@ -1,5 +1,5 @@
 /* SACK (RFC 2018) both ways, with range descriptors from the one shared
- * pool (TERN_TCP_SEG_COUNT, TCP_SEGMENTS):
+ * pool (TERN_TCP_RANGE_COUNT, TCP_RANGES):
  * - receiver: out-of-order ranges written in place in the receive ring,
  *   kept most recently extended first, reported in that order (RFC 2018 4);
  * - sender: a scoreboard of the ranges the peer SACKed, by sequence; in
@@ -14,10 +14,10 @@ int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32
 {
     /* Ranges in the list never touch one another, so one pass merges every
      * range the new one overlaps or touches; the result goes first. */
-    struct tcp_ooo *keep = NULL;
-    struct tcp_ooo **pp = &pcb->ooo;
+    struct tcp_range *keep = NULL;
+    struct tcp_range **pp = &pcb->ooo;
     while (*pp != NULL) {
-        struct tcp_ooo *d = *pp;
+        struct tcp_range *d = *pp;
         if (SEQ_LEQ(d->start, end) && SEQ_GEQ(d->end, start)) {
             if (SEQ_LT(d->start, start))
                 start = d->start;
@@ -27,7 +27,7 @@ int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32
             if (keep == NULL) {
                 keep = d;
             } else {
-                tcp_ooo_put(stack, d);
+                tcp_range_put(stack, d);
                 pcb->ooo_count--;
             }
             continue;
@@ -37,7 +37,7 @@ int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32
     if (keep == NULL) {
         if (pcb->ooo_count >= TERN_TCP_OOO_PER_CONN)
             return 0;
-        keep = tcp_ooo_get(stack);
+        keep = tcp_range_get(stack);
         if (keep == NULL)
             return 0;
         pcb->ooo_count++;
@@ -54,10 +54,10 @@ int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     int any = 0;
     for (;;) {
-        struct tcp_ooo **pp = &pcb->ooo;
+        struct tcp_range **pp = &pcb->ooo;
         while (*pp != NULL && SEQ_GT((*pp)->start, pcb->rcv_nxt))
             pp = &(*pp)->next;
-        struct tcp_ooo *d = *pp;
+        struct tcp_range *d = *pp;
         if (d == NULL)
             return any;
         if (SEQ_GT(d->end, pcb->rcv_nxt)) {
@@ -65,7 +65,7 @@ int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             pcb->rcv_nxt = d->end;
         }
         *pp = d->next;
-        tcp_ooo_put(stack, d);
+        tcp_range_put(stack, d);
         pcb->ooo_count--;
         any = 1;
     }
@@ -75,7 +75,7 @@ unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_bloc
 {
     unsigned n = 0;
     uint8_t *blocks = o + TCP_SACK_OPT_SPACE(0);
-    for (const struct tcp_ooo *d = pcb->ooo; d != NULL && n < max_blocks; d = d->next, n++)
+    for (const struct tcp_range *d = pcb->ooo; d != NULL && n < max_blocks; d = d->next, n++)
         tcp_opt_write_sack_block(blocks, n, d->start, d->end);
     if (n == 0u)
         return 0;
@@ -90,14 +90,14 @@ unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_bloc
 /* Record [start, end) (already validated), merged with its neighbours. */
 static int tcp_sack_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32_t end)
 {
-    struct tcp_ooo **pp = &pcb->sack;
+    struct tcp_range **pp = &pcb->sack;
     while (*pp != NULL && SEQ_LT((*pp)->end, start))
         pp = &(*pp)->next;
-    struct tcp_ooo *d = *pp;
+    struct tcp_range *d = *pp;
     if (d == NULL || SEQ_LT(end, d->start)) {
         if (pcb->sack_count >= TERN_TCP_SACK_PER_CONN)
             return 0;
-        struct tcp_ooo *n = tcp_ooo_get(stack);
+        struct tcp_range *n = tcp_range_get(stack);
         if (n == NULL)
             return 0;
         n->start = start;
@@ -112,11 +112,11 @@ static int tcp_sack_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start
     if (SEQ_GT(end, d->end))
         d->end = end;
     while (d->next != NULL && SEQ_LEQ(d->next->start, d->end)) {
-        struct tcp_ooo *x = d->next;
+        struct tcp_range *x = d->next;
         if (SEQ_GT(x->end, d->end))
             d->end = x->end;
         d->next = x->next;
-        tcp_ooo_put(stack, x);
+        tcp_range_put(stack, x);
         pcb->sack_count--;
     }
     return 1;
@@ -178,9 +178,9 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
 void tcp_sack_trim(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     while (pcb->sack != NULL && SEQ_LEQ(pcb->sack->end, pcb->snd_una)) {
-        struct tcp_ooo *d = pcb->sack;
+        struct tcp_range *d = pcb->sack;
         pcb->sack = d->next;
-        tcp_ooo_put(stack, d);
+        tcp_range_put(stack, d);
         pcb->sack_count--;
     }
     if (pcb->sack != NULL && SEQ_LT(pcb->sack->start, pcb->snd_una))
@@ -200,13 +200,13 @@ int tcp_sack_recovery(const tern_tcp_pcb_t *pcb)
 static uint32_t tcp_sack_pipe(const tern_tcp_pcb_t *pcb)
 {
     uint32_t high = pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next)
         high = d->end;
     uint32_t hr = SEQ_GT(pcb->high_rxt, pcb->snd_una) ? pcb->high_rxt : pcb->snd_una;
     if (SEQ_GT(hr, high))
         hr = high;
     uint32_t retx = hr - pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(d->start, hr); d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(d->start, hr); d = d->next)
         retx -= (SEQ_LT(d->end, hr) ? d->end : hr) - d->start;
     uint32_t beyond = SEQ_GT(pcb->snd_max, high) ? pcb->snd_max - high : 0u;
     return beyond + retx;
@@ -216,7 +216,7 @@ static uint32_t tcp_sack_pipe(const tern_tcp_pcb_t *pcb)
 static int tcp_sack_next_hole(const tern_tcp_pcb_t *pcb, uint32_t *seq, uint32_t *len)
 {
     uint32_t cur = SEQ_GT(pcb->high_rxt, pcb->snd_una) ? pcb->high_rxt : pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next) {
         if (SEQ_LT(cur, d->start)) {
             *seq = cur;
             *len = d->start - cur;
@@ -317,14 +317,14 @@ int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 uint32_t tcp_sack_below(const tern_tcp_pcb_t *pcb, uint32_t seq)
 {
     uint32_t n = 0;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(d->start, seq); d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(d->start, seq); d = d->next)
         n += (SEQ_LT(d->end, seq) ? d->end : seq) - d->start;
     return n;
 }
 
 uint32_t tcp_sack_skip(const tern_tcp_pcb_t *pcb, uint32_t *seq)
 {
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next) {
         if (SEQ_LEQ(d->end, *seq))
             continue;
         if (SEQ_LEQ(d->start, *seq)) {
