@@ -96,16 +96,6 @@ typedef struct tern_tcp_info {
     uint32_t retransmits;
 } tern_tcp_info_t;
 
-/* TCP statistics (in the stack; see docs/tcp.md), one uint32_t per entry
- * of TERN_TCP_COUNTER_LIST (include/tern/counters.h), which also puts them
- * in the counter reports. Every dropped segment increments exactly one
- * drop_* field. */
-typedef struct tern_tcp_stats {
-#define TERN_TCP_STATS_FIELD_(layer, name, desc) uint32_t name;
-    TERN_TCP_COUNTER_LIST(TERN_TCP_STATS_FIELD_)
-#undef TERN_TCP_STATS_FIELD_
-} tern_tcp_stats_t;
-
 struct tcp_range;
 struct tcp_tw;
 
@@ -128,7 +118,6 @@ typedef struct tern_tcp {
     uint16_t tw_count;
     uint16_t range_peak;       /* most descriptors ever in use at once */
     uint16_t default_opts;     /* TERN_TCP_OPT_* every new connection starts with */
-    tern_tcp_stats_t stats;
 } tern_tcp_t;
 
 /* Listen on port (0.0.0.0); at most backlog connections half-open at once

@@ -108,7 +108,7 @@ static void tcp_connect_start(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4
     /* Our window scale: the smallest shift that fits the ring in 16 bits. */
     while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
         pcb->rcv_wscale++;
-    stack->tcp.stats.active_opens++;
+    stack->counters.tcp.active_opens++;
     (void)tcp_send_segment(stack, pcb, pcb->iss, 0, TCP_SYN);
     tcp_rexmit_timer_start(pcb, stack->now);
 }
@@ -423,12 +423,12 @@ void tcp_pcb_reset(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>. */
         tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, pcb->snd_nxt, 0,
                      TCP_RST, 0);
-        stack->tcp.stats.rst_tx++;
+        stack->counters.tcp.rst_tx++;
         break;
     default:
         break;
     }
-    stack->tcp.stats.aborted++;
+    stack->counters.tcp.aborted++;
     tcp_pcb_free(stack, pcb);
 }
 
@@ -522,7 +522,7 @@ size_t tern_tcp_list(const tern_stack_t *stack, tern_tcp_info_t *rows, size_t ma
 
 const tern_tcp_stats_t *tern_tcp_stats(const tern_stack_t *stack)
 {
-    return &stack->tcp.stats;
+    return &stack->counters.tcp;
 }
 
 void tern_tcp_set_timewait(tern_stack_t *stack, uint32_t ms)

@@ -14,11 +14,11 @@ static void tcp_challenge_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         tcp->challenge_count = 0;
     }
     if (tcp->challenge_count >= TERN_TCP_CHALLENGE_ACK_LIMIT) {
-        tcp->stats.challenge_acks_limited++;
+        stack->counters.tcp.challenge_acks_limited++;
         return;
     }
     tcp->challenge_count++;
-    tcp->stats.challenge_acks++;
+    stack->counters.tcp.challenge_acks++;
     (void)tcp_send_ack(stack, pcb);
 }
 
@@ -29,13 +29,13 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
     uint32_t ack = seg->ack;
     if (SEQ_GT(ack, pcb->snd_max)) {
         /* Acknowledges something never sent: ACK and drop. */
-        stack->tcp.stats.drop_bad_ack++;
+        stack->counters.tcp.drop_bad_ack++;
         (void)tcp_send_ack(stack, pcb);
         return 0;
     }
     if (SEQ_LT(ack, pcb->snd_una - pcb->max_snd_wnd)) {
         /* RFC 5961 5.2: too old to be a real ACK. */
-        stack->tcp.stats.drop_bad_ack++;
+        stack->counters.tcp.drop_bad_ack++;
         tcp_challenge_ack(stack, pcb);
         return 0;
     }
@@ -63,7 +63,7 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
             uint32_t m = tcp_ts_now(stack, pcb) - seg->opts.tsecr;
             if (seg->opts.tsecr != 0u && SEQ_GT(ack, pcb->rtt_seq) && m <= TERN_TCP_RTO_MAX_MS) {
                 tcp_rtt_sample(pcb, m);
-                stack->tcp.stats.ts_rtt_samples++;
+                stack->counters.tcp.ts_rtt_samples++;
                 pcb->rtt_seq = pcb->snd_max;
             }
         } else if ((pcb->flags & TF_RTT) && SEQ_GT(ack, pcb->rtt_seq)) {
@@ -185,8 +185,8 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
     if (len != 0u && pcb->rbuf == NULL && tcp_rbuf_alloc(stack, pcb) != TERN_OK) {
         /* No receive ring: the connection cannot go on. Reset it so the
          * peer learns at once, and tell the application. */
-        stack->tcp.stats.drop_nomem++;
-        stack->tcp.stats.rst_tx++;
+        stack->counters.tcp.drop_nomem++;
+        stack->counters.tcp.rst_tx++;
         tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, pcb->snd_max, 0,
                      TCP_RST, 0);
         tcp_pcb_kill(stack, pcb, TERN_ERR_NOMEM);
@@ -208,11 +208,11 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
             pcb->t_delack = stack->now + TERN_TCP_DELACK_MS;
         }
     } else if (len != 0u) {
-        stack->tcp.stats.ooo_segments++;
+        stack->counters.tcp.ooo_segments++;
         if (tcp_ooo_add(stack, pcb, seq, seq + len))
             tcp_ring_put(pcb, off, data, len);
         else
-            stack->tcp.stats.ooo_no_desc++;
+            stack->counters.tcp.ooo_no_desc++;
         pcb->flags |= TF_ACK_NOW; /* a duplicate ACK tells the sender */
         fin = 0;
     } else if (off != 0u) {
@@ -286,7 +286,6 @@ static int tcp_sync_repeated_syn(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_s
  * payload to take: 0 for a zero-window probe. */
 static int tcp_sync_check_seq(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg, uint32_t *len)
 {
-    tern_tcp_t *tcp = &stack->tcp;
     uint32_t seq = seg->seq;
     uint32_t seglen = seg->len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
     uint32_t wnd = pcb->rcv_adv - pcb->rcv_nxt;
@@ -297,13 +296,13 @@ static int tcp_sync_check_seq(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_
             /* RFC 7323 3.2: after negotiation every non-RST segment carries
              * one; "SHOULD silently drop" the others. */
             if (!(seg->flags & TCP_RST)) {
-                tcp->stats.drop_no_ts++;
+                stack->counters.tcp.drop_no_ts++;
                 return 0;
             }
         } else if (!(seg->flags & TCP_RST) && seg->idle < TCP_TS_VALID_MS &&
                    SEQ_LT(seg->opts.tsval, pcb->ts_recent) && !tcp_disordered_ack(pcb, seg)) {
             /* RFC 7323 5.3 R1 (PAWS): an old duplicate; ACK and drop. */
-            tcp->stats.drop_paws++;
+            stack->counters.tcp.drop_paws++;
             (void)tcp_send_ack(stack, pcb);
             return 0;
         }
@@ -330,10 +329,10 @@ static int tcp_sync_check_seq(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_
         pcb->flags |= TF_ACK_NOW;
     }
     if (!ok) {
-        tcp->stats.drop_unacceptable++;
+        stack->counters.tcp.drop_unacceptable++;
         if (!(seg->flags & TCP_RST)) {
             if (SEQ_LT(seq, pcb->rcv_nxt))
-                tcp->stats.dup_segments++;
+                stack->counters.tcp.dup_segments++;
             (void)tcp_send_ack(stack, pcb);
         }
         return 0;
@@ -351,15 +350,14 @@ static int tcp_sync_check_seq(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_
  * challenge ACK). */
 static int tcp_sync_check_rst(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
 {
-    tern_tcp_t *tcp = &stack->tcp;
     if (!(seg->flags & TCP_RST))
         return 1;
     if (seg->seq != pcb->rcv_nxt) {
-        tcp->stats.drop_rst++;
+        stack->counters.tcp.drop_rst++;
         tcp_challenge_ack(stack, pcb);
         return 0;
     }
-    tcp->stats.rst_rx++;
+    stack->counters.tcp.rst_rx++;
     int err = TERN_ERR_RESET;
     if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE))
         err = 0; /* back to LISTEN: the child just goes away */
@@ -381,7 +379,7 @@ static int tcp_sync_check_syn(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tc
 {
     if (!(seg->flags & TCP_SYN))
         return 1;
-    stack->tcp.stats.drop_state++;
+    stack->counters.tcp.drop_state++;
     tcp_challenge_ack(stack, pcb);
     return 0;
 }
@@ -392,7 +390,7 @@ static int tcp_sync_synrcvd_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const 
 {
     tern_tcp_t *tcp = &stack->tcp;
     if (SEQ_LEQ(seg->ack, pcb->snd_una) || SEQ_GT(seg->ack, pcb->snd_max)) {
-        tcp->stats.drop_bad_ack++;
+        stack->counters.tcp.drop_bad_ack++;
         tcp_send_rst_for(stack, seg);
         return 0;
     }
@@ -429,7 +427,7 @@ static int tcp_sync_synrcvd_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const 
             pcb->snd_una = pcb->iss;
             pcb->retries = old_retries;
             pcb->flags = old_flags | TF_DEFERRED;
-            tcp->stats.accept_deferred++;
+            stack->counters.tcp.accept_deferred++;
             return 0;
         }
         tcp_unhalf(stack, pcb); /* counted half-open until the listener decided */
@@ -439,7 +437,7 @@ static int tcp_sync_synrcvd_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const 
         }
         pcb->flags |= TF_ACCEPTED;
     }
-    tcp->stats.established++;
+    stack->counters.tcp.established++;
     if (!passive) {
         TCP_CALLBACK(stack, pcb, connected, pcb);
         if (PCB_GONE(pcb))
@@ -454,7 +452,7 @@ static int tcp_sync_synrcvd_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const 
 static int tcp_sync_check_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg, int *fin_acked)
 {
     if (!(seg->flags & TCP_ACK)) {
-        stack->tcp.stats.drop_state++;
+        stack->counters.tcp.drop_state++;
         return 0;
     }
     if (pcb->state == TERN_TCP_SYN_RECEIVED && !tcp_sync_synrcvd_ack(stack, pcb, seg))
@@ -574,30 +572,30 @@ static tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t 
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
 {
     tern_tcp_t *tcp = &stack->tcp;
-    tcp->stats.rx++;
+    stack->counters.tcp.rx++;
     const uint8_t *p = nb->data;
     size_t n = nb->len;
     uint32_t *drop = NULL;
     tcp_seg_t seg;
     if (ip->dst_bcast || ip->link_bcast) {
-        drop = &tcp->stats.drop_bcast;
+        drop = &stack->counters.tcp.drop_bcast;
         goto out;
     }
     tcp_view_t v;
     int bad = tcp_view_check(p, n, &v);
     if (bad != TERN_OK) {
-        drop = bad == TERN_ERR_MSGSIZE ? &tcp->stats.drop_truncated : &tcp->stats.drop_offset;
+        drop = bad == TERN_ERR_MSGSIZE ? &stack->counters.tcp.drop_truncated : &stack->counters.tcp.drop_offset;
         goto out;
     }
     int hw = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
     if (!hw) {
         if (checksum_finish(checksum_add(checksum_pseudo(ip->src, ip->dst, IPV4_PROTO_TCP, n), p, n)) != 0u) {
-            drop = &tcp->stats.drop_checksum;
+            drop = &stack->counters.tcp.drop_checksum;
             goto out;
         }
     }
     if (!tcp_options_parse(&v, &seg.opts)) {
-        drop = &tcp->stats.drop_options;
+        drop = &stack->counters.tcp.drop_options;
         goto out;
     }
     seg.src = ip->src;
@@ -612,7 +610,7 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
     seg.len = (uint32_t)tcp_view_payload_len(&v);
     seg.idle = 0;
     if (seg.sport == 0u || seg.dport == 0u) {
-        drop = &tcp->stats.drop_no_pcb;
+        drop = &stack->counters.tcp.drop_no_pcb;
         goto out;
     }
 
@@ -635,7 +633,7 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
         tcp_input_listen(stack, listener, &seg, reopen ? &min_iss : NULL);
     } else {
         /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
-        tcp->stats.drop_no_pcb++;
+        stack->counters.tcp.drop_no_pcb++;
         tcp_send_rst_for(stack, &seg);
     }
     tcp->busy--;
@@ -656,7 +654,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     if (qlen < qhl + 8u)
         return;
     if (type == 4u) {
-        tcp->stats.icmp_quench++; /* RFC 6633: ignored */
+        stack->counters.tcp.icmp_quench++; /* RFC 6633: ignored */
         return;
     }
     if (type != 3u && type != 11u && type != 12u)
@@ -668,7 +666,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     /* RFC 5927 4.1: only for a connection, and about a sequence number in
      * flight; anything else may be forged blind. */
     if (pcb == NULL || (pcb->flags & TF_DEAD) || SEQ_LT(seq, pcb->snd_una) || SEQ_GEQ(seq, pcb->snd_max)) {
-        tcp->stats.icmp_no_match++;
+        stack->counters.tcp.icmp_no_match++;
         return;
     }
     if (type == 3u && code == 4u) {
@@ -676,16 +674,16 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
          * than the packet quoted (RFC 5927 7.2); not below the floor. */
         uint16_t qtotal = wire_rd16(q + 2);
         if (pcb->state == TERN_TCP_SYN_SENT || mtu >= qtotal || mtu < 68u) {
-            tcp->stats.icmp_no_match++;
+            stack->counters.tcp.icmp_no_match++;
             return;
         }
         uint32_t pmtu = mtu < TERN_TCP_PMTU_MIN ? TERN_TCP_PMTU_MIN : mtu;
         uint32_t mss = pmtu - (IPV4_HDR_LEN + TCP_HDR_LEN) - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
         if (mss >= pcb->mss) {
-            tcp->stats.icmp_no_match++;
+            stack->counters.tcp.icmp_no_match++;
             return;
         }
-        tcp->stats.icmp_pmtu++;
+        stack->counters.tcp.icmp_pmtu++;
         pcb->mss = (uint16_t)mss;
         /* Not congestion (RFC 1191 6.4): resend what is in flight in the
          * smaller segments, without touching cwnd beyond its floor. */
@@ -703,7 +701,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     if (type == 3u && (code == 2u || code == 3u) && pcb->state == TERN_TCP_SYN_SENT) {
         /* Protocol or port unreachable answering our SYN: nobody is there
          * (RFC 1122 4.2.3.9 hard error; RFC 5927 keeps it for SYN-SENT). */
-        tcp->stats.icmp_hard++;
+        stack->counters.tcp.icmp_hard++;
         tcp->busy++;
         tcp_pcb_kill(stack, pcb, code == 3u ? TERN_ERR_REFUSED : TERN_ERR_UNREACH);
         tcp->busy--;
@@ -711,6 +709,6 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
         return;
     }
     /* Soft: remembered, reported if the connection times out. */
-    tcp->stats.icmp_soft++;
+    stack->counters.tcp.icmp_soft++;
     pcb->soft_err = (int8_t)TERN_ERR_UNREACH;
 }

@@ -43,11 +43,10 @@ static void tcp_take_syn_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const
 /* SYN-SENT (RFC 9293 3.10.7.3). */
 void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
 {
-    tern_tcp_t *tcp = &stack->tcp;
     int ack_ok = 0;
     if (seg->flags & TCP_ACK) {
         if (SEQ_LEQ(seg->ack, pcb->iss) || SEQ_GT(seg->ack, pcb->snd_max)) {
-            tcp->stats.drop_bad_ack++;
+            stack->counters.tcp.drop_bad_ack++;
             tcp_send_rst_for(stack, seg);
             return;
         }
@@ -55,15 +54,15 @@ void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg
     }
     if (seg->flags & TCP_RST) {
         if (ack_ok) {
-            tcp->stats.rst_rx++;
+            stack->counters.tcp.rst_rx++;
             tcp_pcb_kill(stack, pcb, TERN_ERR_REFUSED);
         } else {
-            tcp->stats.drop_rst++;
+            stack->counters.tcp.drop_rst++;
         }
         return;
     }
     if (!(seg->flags & TCP_SYN)) {
-        tcp->stats.drop_state++;
+        stack->counters.tcp.drop_state++;
         return;
     }
     pcb->irs = seg->seq;
@@ -88,7 +87,7 @@ void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg
             pcb->flags &= ~(uint32_t)TF_RTT;
         if (pcb->retransmits == 0u)
             tcp_rtt_sample(pcb, stack->now - pcb->t_idle);
-        tcp->stats.established++;
+        stack->counters.tcp.established++;
         pcb->flags |= TF_ACK_NOW;
         TCP_CALLBACK(stack, pcb, connected, pcb);
         if (PCB_GONE(pcb))
@@ -124,16 +123,16 @@ void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, co
 {
     tern_tcp_t *tcp = &stack->tcp;
     if (seg->flags & TCP_RST) {
-        tcp->stats.drop_rst++;
+        stack->counters.tcp.drop_rst++;
         return;
     }
     if (seg->flags & TCP_ACK) {
-        tcp->stats.drop_state++;
+        stack->counters.tcp.drop_state++;
         tcp_send_rst_for(stack, seg);
         return;
     }
     if (!(seg->flags & TCP_SYN)) {
-        tcp->stats.drop_state++;
+        stack->counters.tcp.drop_state++;
         return;
     }
     /* Bounded half-open connections: a SYN flood costs at most
@@ -148,15 +147,15 @@ void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, co
     if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
         tern_tcp_pcb_t *victim = tcp_oldest_half_open(stack, l->pending >= l->backlog ? l : NULL);
         if (victim == NULL) {
-            tcp->stats.drop_syn_limit++;
+            stack->counters.tcp.drop_syn_limit++;
             return;
         }
-        tcp->stats.syn_evicted++;
+        stack->counters.tcp.syn_evicted++;
         tcp_pcb_kill(stack, victim, 0);
     }
     tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, l->owner);
     if (pcb == NULL) {
-        tcp->stats.drop_nomem++;
+        stack->counters.tcp.drop_nomem++;
         return;
     }
     pcb->cbs = l->cbs;
@@ -195,7 +194,7 @@ void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, co
     pcb->snd_max = pcb->snd_nxt;
     pcb->snd_wnd = seg->wnd;
     pcb->state = TERN_TCP_SYN_RECEIVED;
-    tcp->stats.passive_opens++;
+    stack->counters.tcp.passive_opens++;
     (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
     tcp_rexmit_timer_start(pcb, stack->now);
 }

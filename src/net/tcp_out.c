@@ -54,7 +54,7 @@ static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4
         sum = checksum_add(sum, nb->data, nb->len);
         tcp_header_set_checksum(nb->data, checksum_finish(sum));
     }
-    stack->tcp.stats.tx++;
+    stack->counters.tcp.tx++;
     *result = ipv4_output(stack, nb, src, dst, IPV4_PROTO_TCP, TERN_IP_DEFAULT_TTL);
 }
 
@@ -83,7 +83,7 @@ void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg)
 {
     if (seg->flags & TCP_RST)
         return;
-    stack->tcp.stats.rst_tx++;
+    stack->counters.tcp.rst_tx++;
     if (seg->flags & TCP_ACK) {
         tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, seg->ack, 0, TCP_RST, 0);
     } else {
@@ -163,7 +163,7 @@ static unsigned tcp_build_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint
         unsigned cap = (pcb->flags & TF_TS) ? 3u : 4u;
         unsigned k = tcp_sack_build(pcb, o + n, max < cap ? max : cap);
         if (k != 0u)
-            stack->tcp.stats.sack_tx++;
+            stack->counters.tcp.sack_tx++;
         n += k;
     }
     return n;
@@ -325,7 +325,7 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
                 }
                 pcb->snd_max = pcb->snd_nxt;
             } else if (len != 0u) {
-                stack->tcp.stats.retransmits++;
+                stack->counters.tcp.retransmits++;
                 pcb->retransmits++;
             }
             if (!(pcb->flags & TF_REXMIT))

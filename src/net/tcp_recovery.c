@@ -21,7 +21,7 @@ void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     if (len == 0u && !(fl & TCP_FIN))
         return;
     pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
-    stack->tcp.stats.retransmits++;
+    stack->counters.tcp.retransmits++;
     pcb->retransmits++;
     (void)tcp_send_segment(stack, pcb, pcb->snd_una, len, fl);
 }
@@ -33,11 +33,11 @@ void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     tcp_cc_on_loss(pcb, sack);
     pcb->recover = pcb->snd_max;
     pcb->flags |= TF_RECOVERY;
-    stack->tcp.stats.fast_retransmits++;
+    stack->counters.tcp.fast_retransmits++;
     if (sack) {
         /* RFC 6675 5 (4.3): the first hole goes at once; then as pipe
          * allows. */
-        stack->tcp.stats.sack_recoveries++;
+        stack->counters.tcp.sack_recoveries++;
         pcb->high_rxt = pcb->snd_una;
         if (!tcp_sack_rexmit_hole(stack, pcb))
             tcp_rexmit_first(stack, pcb);
@@ -71,7 +71,7 @@ void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     uint32_t cur = pcb->snd_una;
     for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
         if (SEQ_LT(cur, d->start)) {
-            stack->tcp.stats.sack_rxt_lost++;
+            stack->counters.tcp.sack_rxt_lost++;
             pcb->high_rxt = pcb->snd_una;
             pcb->rtt_start = pcb->snd_max; /* once per round */
             return;

@@ -124,7 +124,7 @@ static int tcp_sack_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start
 
 void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
 {
-    tern_tcp_stats_t *st = &stack->tcp.stats;
+    tern_tcp_stats_t *st = &stack->counters.tcp;
     if (!(pcb->flags & TF_SACK) || seg->opts.nsack == 0u)
         return;
     /* An old ACK overtaken by a newer one (a reordering path) carries
@@ -247,7 +247,7 @@ int tcp_sack_rexmit_hole(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     /* With TF_RTT clear, rtt_start is the lost-retransmission mark
      * (tcp_in.c, tcp_sack_rxt_lost): what is sent after this hole. */
     pcb->rtt_start = pcb->snd_max;
-    stack->tcp.stats.retransmits++;
+    stack->counters.tcp.retransmits++;
     pcb->retransmits++;
     (void)tcp_send_segment(stack, pcb, seq, len, TCP_ACK);
     return 1;
@@ -300,7 +300,7 @@ int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             break;
         sent = 1;
         if (SEQ_LT(seq, pcb->snd_max) && len != 0u) {
-            stack->tcp.stats.retransmits++;
+            stack->counters.tcp.retransmits++;
             pcb->retransmits++;
         }
         pcb->snd_nxt = seq + len + (fin ? 1u : 0u);

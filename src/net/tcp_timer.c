@@ -16,7 +16,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
                      : pcb->state == TERN_TCP_SYN_RECEIVED
                          ? ((pcb->flags & TF_PASSIVE) ? TERN_TCP_SYNACK_RETRIES : TERN_TCP_SYN_RETRIES)
                          : TERN_TCP_MAX_RETRIES;
-    stack->tcp.stats.timeouts++;
+    stack->counters.tcp.timeouts++;
     if (pcb->retries >= limit) {
         /* RFC 1122 4.2.3.9: a soft ICMP error explains the timeout. */
         tcp_pcb_kill(stack, pcb, pcb->soft_err != 0 ? pcb->soft_err : TERN_ERR_TIMEOUT);
@@ -28,7 +28,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     pcb->dupacks = 0;
     if (pcb->state == TERN_TCP_SYN_SENT || pcb->state == TERN_TCP_SYN_RECEIVED) {
         uint8_t fl = pcb->state == TERN_TCP_SYN_SENT ? TCP_SYN : (uint8_t)(TCP_SYN | TCP_ACK);
-        stack->tcp.stats.retransmits++;
+        stack->counters.tcp.retransmits++;
         pcb->retransmits++;
         (void)tcp_send_segment(stack, pcb, pcb->iss, 0, fl);
         tcp_rexmit_timer_start(pcb, now);
@@ -43,7 +43,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     tcp_sack_clear(stack, pcb);
     pcb->flags &= (uint32_t)~TF_SACK_FAIL;
     pcb->flags &= (uint32_t)~TF_REXMIT;
-    stack->tcp.stats.retransmits++;
+    stack->counters.tcp.retransmits++;
     pcb->retransmits++;
     tcp_output(stack, pcb);
     if (!(pcb->flags & (TF_REXMIT | TF_PERSIST)) && pcb->snd_una != pcb->snd_max)
@@ -53,7 +53,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
 /* RFC 9293 3.8.6.1: probe a zero window with one byte beyond it. */
 static void tcp_persist_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t now)
 {
-    stack->tcp.stats.zero_window_probes++;
+    stack->counters.tcp.zero_window_probes++;
     if (pcb->snd_wnd == 0u && pcb->sbuf_len > 0u) {
         uint32_t len = pcb->sbuf_len > pcb->snd_nxt - pcb->snd_una ? 1u : 0u;
         if (len != 0u && pcb->snd_nxt == pcb->snd_una) {
@@ -94,7 +94,7 @@ uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
                     continue;
                 }
                 pcb->ka_probes++;
-                stack->tcp.stats.keepalive_probes++;
+                stack->counters.tcp.keepalive_probes++;
                 /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data; with its
                  * timestamp (RFC 7323 3.2: on every non-RST segment). */
                 (void)tcp_send_segment(stack, pcb, pcb->snd_nxt - 1u, 0, TCP_ACK);

@@ -18,7 +18,7 @@ static void tcp_tw_store(tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
             slot = t;
     }
     if (slot->remote_port != 0u) {
-        tcp->stats.timewait_evicted++;
+        stack->counters.tcp.timewait_evicted++;
         tcp->tw_count--;
     }
     slot->local_ip = pcb->local_ip;
@@ -102,7 +102,7 @@ int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t *min_
                 *reopen = 1;
                 memset(t, 0, sizeof *t);
                 tcp->tw_count--;
-                tcp->stats.timewait_reuse++;
+                stack->counters.tcp.timewait_reuse++;
                 return 0;
             }
         }
