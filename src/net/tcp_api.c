@@ -98,16 +98,9 @@ static void tcp_connect_start(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4
     pcb->remote_port = port;
     pcb->t_idle = stack->now; /* a socket's structure may be older than its open */
     pcb->mss = tcp_our_mss(stack, addr);
-    pcb->iss = tcp_isn(stack, pcb->local_ip, lport, addr, port);
-    pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, lport, addr, port);
-    pcb->rtt_seq = pcb->iss;
-    pcb->snd_una = pcb->iss;
-    pcb->snd_nxt = pcb->iss + 1u;
-    pcb->snd_max = pcb->snd_nxt;
+    tcp_pcb_start_seq(stack, pcb, NULL);
     pcb->state = TERN_TCP_SYN_SENT;
-    /* Our window scale: the smallest shift that fits the ring in 16 bits. */
-    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
-        pcb->rcv_wscale++;
+    tcp_pcb_set_wscale(pcb);
     stack->counters.tcp.active_opens++;
     (void)tcp_send_segment(stack, pcb, pcb->iss, 0, TCP_SYN);
     tcp_rexmit_timer_start(pcb, stack->now);

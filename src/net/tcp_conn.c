@@ -1,4 +1,4 @@
-/* TCP connection life cycle: init, the shared pools, allocating, moving, killing and freeing connections.
+/* TCP connection life cycle: init, the shared pools, allocating, moving, killing, freeing, entering TIME-WAIT.
  * Segment input is in tcp_in.c, output in tcp_out.c, timers in tcp_timer.c, the raw API in tcp_api.c. */
 #include <string.h>
 #include "tcp_internal.h"
@@ -167,6 +167,12 @@ void tcp_pcb_move(tern_stack_t *stack, tern_tcp_pcb_t *from, tern_tcp_pcb_t *to)
     tern_mem_free(&stack->ledger, from);
 }
 
+void tcp_pcb_set_wscale(tern_tcp_pcb_t *pcb)
+{
+    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
+        pcb->rcv_wscale++;
+}
+
 void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     tern_mem_free(&stack->ledger, pcb->sbuf);
@@ -237,10 +243,11 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     tcp_pcb_destroy(stack, pcb);
 }
 
-/* Free what was closed while callbacks ran (tcp_reap checks there is some
- * and no callback runs). */
-void tcp_reap_dead(tern_stack_t *stack)
+/* Free what was closed while callbacks ran. */
+void tcp_reap(tern_stack_t *stack)
 {
+    if (stack->tcp.busy != 0u)
+        return;
     while (stack->tcp.dead != NULL) {
         tern_tcp_pcb_t *p = stack->tcp.dead;
         stack->tcp.dead = p->next;
@@ -270,4 +277,53 @@ void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err)
         return;
     }
     tcp_pcb_free(stack, pcb);
+}
+
+/* ---- TIME-WAIT ---------------------------------------------------------------- */
+
+static void tcp_tw_store(tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    struct tcp_tw *slot = NULL;
+    for (unsigned i = 0; i < TERN_TCP_TIMEWAIT_MAX; i++) {
+        struct tcp_tw *t = &tcp->tw[i];
+        if (t->remote_port == 0u) {
+            slot = t;
+            break;
+        }
+        if (slot == NULL || SEQ_LT(t->expiry, slot->expiry))
+            slot = t;
+    }
+    if (slot->remote_port != 0u) {
+        stack->counters.tcp.timewait_evicted++;
+        tcp->tw_count--;
+    }
+    slot->local_ip = pcb->local_ip;
+    slot->remote_ip = pcb->remote_ip;
+    slot->local_port = pcb->local_port;
+    slot->remote_port = pcb->remote_port;
+    slot->snd_nxt = pcb->snd_nxt;
+    slot->rcv_nxt = pcb->rcv_nxt;
+    slot->expiry = stack->now + tcp->timewait_ms;
+    slot->ts_recent = (pcb->flags & TF_TS) ? pcb->ts_recent : 0u;
+    tcp->tw_count++;
+}
+
+void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    tcp_unhalf(stack, pcb);
+    pcb->state = TERN_TCP_TIME_WAIT;
+    pcb->flags &= (uint32_t)~(TF_REXMIT | TF_PERSIST | TF_ACK_DELAYED);
+    if (stack->tcp.timewait_ms != 0u)
+        tcp_tw_store(stack, pcb);
+    if (pcb->flags & TF_APP_CLOSED) {
+        tcp_pcb_free(stack, pcb);
+    } else {
+        /* The handle stays the application's (unread data); TIME-WAIT
+         * itself lives in the table. */
+        pcb->state = TERN_TCP_CLOSED;
+        tcp_ooo_clear(stack, pcb);
+        tcp_sack_clear(stack, pcb);
+        tcp_sbuf_free(stack, pcb);
+    }
 }

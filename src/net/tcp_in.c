@@ -3,6 +3,7 @@
  * recovery in tcp_recovery.c. Received bytes are copied once, from the
  * network buffer into their place in the receive ring (in order or not). */
 #include <string.h>
+#include "tcp_cc.h"
 #include "tcp_internal.h"
 
 /* RFC 5961 7: challenge ACKs, rate-limited stack-wide. */
@@ -20,6 +21,36 @@ static void tcp_challenge_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     tcp->challenge_count++;
     stack->counters.tcp.challenge_acks++;
     (void)tcp_send_ack(stack, pcb);
+}
+
+/* Lost retransmission detection in SACK recovery (the rule of RFC 8985's
+ * RACK, by sequence instead of time, as Linux did before RACK): holes are
+ * resent in order, and pcb->rtt_start marks SND.MAX at the last of them
+ * (the field is free during recovery: Karn's rule has stopped RTT timing,
+ * TF_RTT is clear). Once the peer SACKs data sent after that mark, every
+ * resent hole it still lacks was lost again: walk the holes from SND.UNA
+ * once more instead of waiting for the RTO. Reordering can make this
+ * spurious; it costs a duplicate, never a stall. */
+static void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    if ((pcb->flags & TF_RTT) || !SEQ_GT(pcb->high_rxt, pcb->snd_una) || pcb->sack == NULL)
+        return;
+    uint32_t high = pcb->snd_una;
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next)
+        high = d->end;
+    if (!SEQ_GT(high, pcb->rtt_start))
+        return;
+    /* Is any byte below high_rxt still a hole? */
+    uint32_t cur = pcb->snd_una;
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
+        if (SEQ_LT(cur, d->start)) {
+            stack->counters.tcp.sack_rxt_lost++;
+            pcb->high_rxt = pcb->snd_una;
+            pcb->rtt_start = pcb->snd_max; /* once per round */
+            return;
+        }
+        cur = d->end;
+    }
 }
 
 /* ACK processing for synchronized states (RFC 9293 3.10.7.4 fifth step,
@@ -567,6 +598,57 @@ static tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t 
         }
     }
     return NULL;
+}
+
+/* A segment for a TIME-WAIT entry (RFC 9293 3.10.7.4; RST ignored as RFC
+ * 1337 recommends). Returns 1 when the entry took the segment; 0 when
+ * there is none, or a new SYN reopens the 4-tuple (*min_iss then set). */
+static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t *min_iss, int *reopen)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (tcp->tw_count == 0u)
+        return 0;
+    for (unsigned i = 0; i < TERN_TCP_TIMEWAIT_MAX; i++) {
+        struct tcp_tw *t = &tcp->tw[i];
+        if (t->remote_port != seg->sport || t->local_port != seg->dport || t->remote_ip != seg->src ||
+            t->local_ip != seg->dst)
+            continue;
+        if (seg->flags & TCP_RST)
+            return 1;
+        if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK)) {
+            /* A new incarnation (RFC 6191 2): when both carry timestamps, a
+             * newer TSval (whatever the sequence number); else a sequence
+             * number above the old RCV.NXT (RFC 1122 4.2.2.13). */
+            int newer;
+            if (t->ts_recent != 0u && seg->opts.has_ts && seg->opts.tsval != t->ts_recent)
+                newer = SEQ_GT(seg->opts.tsval, t->ts_recent);
+            else
+                newer = SEQ_GT(seg->seq, t->rcv_nxt);
+            if (newer) {
+                /* Free the entry and let a listener take the SYN. */
+                *min_iss = t->snd_nxt;
+                *reopen = 1;
+                memset(t, 0, sizeof *t);
+                tcp->tw_count--;
+                stack->counters.tcp.timewait_reuse++;
+                return 0;
+            }
+        }
+        uint32_t seglen = seg->len + ((seg->flags & TCP_FIN) ? 1u : 0u);
+        if ((seg->flags & TCP_FIN) && seg->seq + seglen == t->rcv_nxt) {
+            t->expiry = stack->now + tcp->timewait_ms; /* a retransmitted FIN: restart 2 MSL */
+        } else if (seg->seq == t->rcv_nxt && seglen == 0u) {
+            return 1; /* an acceptable bare ACK: nothing to answer */
+        }
+        /* Retransmitted FIN, or unacceptable: ACK (RFC 9293 3.10.7.4), with
+         * a timestamp when the connection used them (RFC 7323 3.2). */
+        uint32_t ts[2] = {stack->now + tcp_ts_offset(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port),
+                          t->ts_recent};
+        tcp_send_raw_ts(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port, t->snd_nxt, t->rcv_nxt,
+                        TCP_ACK, 0, t->ts_recent != 0u ? ts : NULL);
+        return 1;
+    }
+    return 0;
 }
 
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)

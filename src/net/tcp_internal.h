@@ -189,18 +189,19 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err);
 /* A passive child stops counting as half-open: give back its slot. */
 void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-void tcp_reap_dead(tern_stack_t *stack);
-/* Free connections closed while callbacks ran (when none runs now).
- * Inline: called after every segment and poll, and seldom has work. */
-static inline void tcp_reap(tern_stack_t *stack)
-{
-    if (stack->tcp.busy == 0u && stack->tcp.dead != NULL)
-        tcp_reap_dead(stack);
-}
+/* Free connections closed while callbacks ran (when none runs now). */
+void tcp_reap(tern_stack_t *stack);
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Descriptors from the shared pool (NULL when empty; the peak is kept). */
 struct tcp_range *tcp_range_get(tern_stack_t *stack);
 void tcp_range_put(tern_stack_t *stack, struct tcp_range *d);
+/* Our window scale (RFC 7323 2.3): the smallest shift that fits the
+ * receive ring's size in 16 bits. */
+void tcp_pcb_set_wscale(tern_tcp_pcb_t *pcb);
+/* Enter TIME-WAIT (RFC 9293 3.6.1): the 4-tuple moves to the TIME-WAIT
+ * table (its segments: tcp_in.c; its expiry: tcp_timer.c) and the
+ * connection is freed. */
+void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Free the send ring (nothing more will be sent from it). */
 void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Free the receive ring (its unread bytes go with it). */
@@ -217,18 +218,12 @@ void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 
 /* ---- tcp_isn.c ----------------------------------------------------------- */
 uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
-uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
 /* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
-uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
-
-/* ---- tcp_timewait.c ------------------------------------------------------ */
-/* Enter TIME-WAIT: move to the TIME-WAIT table and free the connection. */
-void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-/* Expire entries; ms until the next expiry (UINT32_MAX: none). */
-uint32_t tcp_timewait_poll(tern_stack_t *stack, uint32_t now);
-/* A segment for a TIME-WAIT entry: 1 when the entry took it; 0 when there
- * is none, or a new SYN reopens the 4-tuple (*reopen, *min_iss set). */
-int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t *min_iss, int *reopen);
+uint32_t tcp_ts_offset(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+/* The sequence space of a connection whose 4-tuple is set: its ISS (RFC
+ * 6528; above *min_iss when not NULL), timestamp offset (one hash for both),
+ * SND.UNA, SND.NXT and SND.MAX past the SYN, recover. */
+void tcp_pcb_start_seq(const tern_stack_t *stack, tern_tcp_pcb_t *pcb, const uint32_t *min_iss);
 
 /* ---- tcp_timer.c --------------------------------------------------------- */
 /* Run the timers that are due; ms until the next deadline (UINT32_MAX: none). */
@@ -322,34 +317,12 @@ void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg
  * above it (a 4-tuple reopened from TIME-WAIT), or NULL. */
 void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss);
 
-/* ---- tcp_cc.c: congestion control (NewReno); the only writer of cwnd
- * and ssthresh. The events: ---------------------------------------------- */
-/* The handshake is done and the MSS known: initial window (RFC 5681 3.1). */
-void tcp_cc_init(tern_tcp_pcb_t *pcb);
-/* acked bytes of new data acknowledged outside loss recovery. */
-void tcp_cc_on_ack(tern_tcp_pcb_t *pcb, uint32_t acked);
-/* Loss recovery starts (three duplicate ACKs or SACKed data above a hole);
- * sack: with a usable scoreboard (RFC 6675). Called before the resend. */
-void tcp_cc_on_loss(tern_tcp_pcb_t *pcb, int sack);
-/* A further duplicate ACK in NewReno recovery (no scoreboard). */
-void tcp_cc_on_dupack(tern_tcp_pcb_t *pcb);
-/* A partial ACK (acked bytes) in NewReno recovery. */
-void tcp_cc_on_partial_ack(tern_tcp_pcb_t *pcb, uint32_t acked);
-/* A full ACK ends loss recovery (called while still flagged in it). */
-void tcp_cc_on_recovery_end(tern_tcp_pcb_t *pcb);
-/* The retransmission timer expired (before the go-back). */
-void tcp_cc_on_rto(tern_tcp_pcb_t *pcb);
-/* The path MTU shrank pcb->mss (not congestion). */
-void tcp_cc_on_mss_change(tern_tcp_pcb_t *pcb);
-
 /* ---- tcp_recovery.c ------------------------------------------------------ */
 /* Retransmit the first unacknowledged segment (fast retransmit, NewReno
  * partial ACK). */
 void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
 void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-/* SACK recovery: start the holes over when a resent one was lost again. */
-void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 
 /* The connection died during a callback (its memory waits for tcp_reap). */
 #define PCB_GONE(pcb) (((pcb)->flags & TF_DEAD) != 0u)

@@ -61,27 +61,43 @@ uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len)
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock (250
- * ticks per ms of stack time). */
-uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport)
+/* F(4-tuple, secret) of RFC 6528: SipHash of the 4-tuple under the key. */
+static uint64_t tcp_tuple_hash(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip,
+                               uint16_t rport)
 {
     uint8_t m[12];
     wire_wr32(m, lip);
     wire_wr16(m + 4, lport);
     wire_wr32(m + 6, rip);
     wire_wr16(m + 10, rport);
-    return (uint32_t)tcp_siphash(stack->tcp.isn_key, m, sizeof m) + stack->now * 250u;
+    return tcp_siphash(stack->tcp.isn_key, m, sizeof m);
 }
 
 /* RFC 7323 5.4: a per-connection random offset keeps TSval from telling
- * the peer our uptime or linking connections; the upper half of the ISN
- * hash (the ISN uses the lower). */
-uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport)
+ * the peer our uptime or linking connections; the upper half of the
+ * 4-tuple's hash (the ISN uses the lower). */
+uint32_t tcp_ts_offset(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport)
 {
-    uint8_t m[12];
-    wire_wr32(m, lip);
-    wire_wr16(m + 4, lport);
-    wire_wr32(m + 6, rip);
-    wire_wr16(m + 10, rport);
-    return (uint32_t)(tcp_siphash(stack->tcp.isn_key, m, sizeof m) >> 32);
+    return (uint32_t)(tcp_tuple_hash(stack, lip, lport, rip, rport) >> 32);
+}
+
+void tcp_pcb_start_seq(const tern_stack_t *stack, tern_tcp_pcb_t *pcb, const uint32_t *min_iss)
+{
+    uint64_t h = tcp_tuple_hash(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+    /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock (250
+     * ticks per ms of stack time). */
+    pcb->iss = (uint32_t)h + stack->now * 250u;
+    /* Reopened from TIME-WAIT: start above the old incarnation's sequence
+     * space, so its old duplicates cannot land in ours (RFC 1122 4.2.2.13;
+     * 128000 as BSD). */
+    if (min_iss != NULL && SEQ_LEQ(pcb->iss, *min_iss))
+        pcb->iss = *min_iss + 128000u;
+    pcb->ts_off = (uint32_t)(h >> 32);
+    pcb->rtt_seq = pcb->iss;
+    /* RFC 6582 3.2 step 2 compares ACKs with recover: start it at the ISS,
+     * not 0, or half of all ISNs would find every ACK "below" it. */
+    pcb->recover = pcb->iss;
+    pcb->snd_una = pcb->iss;
+    pcb->snd_nxt = pcb->iss + 1u; /* the SYN */
+    pcb->snd_max = pcb->snd_nxt;
 }

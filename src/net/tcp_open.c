@@ -1,4 +1,5 @@
 /* TCP opening handshake: segments for LISTEN and SYN-SENT (RFC 9293 3.10.7.2, 3.10.7.3), SYN options, our MSS. */
+#include "tcp_cc.h"
 #include "tcp_internal.h"
 
 uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote)
@@ -69,9 +70,6 @@ void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg
     pcb->rcv_nxt = seg->seq + 1u;
     pcb->rcv_adv = pcb->rcv_nxt;
     tcp_take_syn_options(stack, pcb, seg);
-    /* RFC 6582 3.2 step 2 compares ACKs with recover: start it at the ISS,
-     * not 0, or half of all ISNs would find every ACK "below" it. */
-    pcb->recover = pcb->iss;
     /* Data in a SYN is not taken (nor acknowledged): the peer sends it
      * again once established. The same holds for a FIN in a SYN. */
     if (ack_ok) {
@@ -174,24 +172,12 @@ void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, co
     pcb->remote_port = seg->sport;
     pcb->rbuf_size = l->rbuf_size;
     pcb->sbuf_size = l->sbuf_size;
-    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
-        pcb->rcv_wscale++;
+    tcp_pcb_set_wscale(pcb);
     pcb->irs = seg->seq;
     pcb->rcv_nxt = seg->seq + 1u;
     pcb->rcv_adv = pcb->rcv_nxt;
     tcp_take_syn_options(stack, pcb, seg);
-    pcb->iss = tcp_isn(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
-    /* Reopened from TIME-WAIT: start above the old incarnation's sequence
-     * space, so its old duplicates cannot land in ours (RFC 1122 4.2.2.13;
-     * 128000 as BSD). */
-    if (min_iss != NULL && SEQ_LEQ(pcb->iss, *min_iss))
-        pcb->iss = *min_iss + 128000u;
-    pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
-    pcb->rtt_seq = pcb->iss;
-    pcb->recover = pcb->iss; /* see tcp_input_syn_sent */
-    pcb->snd_una = pcb->iss;
-    pcb->snd_nxt = pcb->iss + 1u;
-    pcb->snd_max = pcb->snd_nxt;
+    tcp_pcb_start_seq(stack, pcb, min_iss);
     pcb->snd_wnd = seg->wnd;
     pcb->state = TERN_TCP_SYN_RECEIVED;
     stack->counters.tcp.passive_opens++;

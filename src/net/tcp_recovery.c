@@ -1,5 +1,6 @@
 /* TCP loss recovery driven by ACKs: fast retransmit, NewReno partial ACKs (RFC 5681, RFC 6582), SACK
- * recovery (RFC 6675) and lost retransmissions; the windows themselves are in tcp_cc.c. */
+ * recovery entry (RFC 6675); the windows themselves are in tcp_cc.h. */
+#include "tcp_cc.h"
 #include "tcp_internal.h"
 
 /* Retransmit the first unacknowledged segment (fast retransmit, partial
@@ -48,34 +49,4 @@ void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     pcb->flags &= ~(uint32_t)TF_RTT;
     pcb->rtt_start = pcb->snd_max;
     tcp_rexmit_timer_start(pcb, stack->now);
-}
-
-/* Lost retransmission detection in SACK recovery (the rule of RFC 8985's
- * RACK, by sequence instead of time, as Linux did before RACK): holes are
- * resent in order, and pcb->rtt_start marks SND.MAX at the last of them
- * (the field is free during recovery: Karn's rule has stopped RTT timing,
- * TF_RTT is clear). Once the peer SACKs data sent after that mark, every
- * resent hole it still lacks was lost again: walk the holes from SND.UNA
- * once more instead of waiting for the RTO. Reordering can make this
- * spurious; it costs a duplicate, never a stall. */
-void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
-{
-    if ((pcb->flags & TF_RTT) || !SEQ_GT(pcb->high_rxt, pcb->snd_una) || pcb->sack == NULL)
-        return;
-    uint32_t high = pcb->snd_una;
-    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next)
-        high = d->end;
-    if (!SEQ_GT(high, pcb->rtt_start))
-        return;
-    /* Is any byte below high_rxt still a hole? */
-    uint32_t cur = pcb->snd_una;
-    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
-        if (SEQ_LT(cur, d->start)) {
-            stack->counters.tcp.sack_rxt_lost++;
-            pcb->high_rxt = pcb->snd_una;
-            pcb->rtt_start = pcb->snd_max; /* once per round */
-            return;
-        }
-        cur = d->end;
-    }
 }

@@ -134,8 +134,8 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
      * flight to bring an ACK: the stall the "always a timer" rule hid. */
     uint32_t lo = SEQ_GT(seg->ack, pcb->snd_una) ? seg->ack : pcb->snd_una;
     for (unsigned i = 0; i < seg->opts.nsack; i++) {
-        uint32_t start, end;
-        tcp_opt_sack_block(seg->opts.sack, i, &start, &end);
+        uint32_t start = tcp_opt_sack_left(seg->opts.sack, i);
+        uint32_t end = tcp_opt_sack_right(seg->opts.sack, i);
         /* Only blocks inside what is outstanding, after this ACK, count;
          * nothing here is ever used as a length without this check. */
         if (SEQ_LEQ(end, start) || SEQ_LT(start, lo) || SEQ_GT(end, pcb->snd_max)) {
@@ -153,8 +153,7 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
             continue;
         }
         if (i == 0u && seg->opts.nsack > 1u) {
-            uint32_t s2, e2;
-            tcp_opt_sack_block(seg->opts.sack, 1, &s2, &e2);
+            uint32_t s2 = tcp_opt_sack_left(seg->opts.sack, 1), e2 = tcp_opt_sack_right(seg->opts.sack, 1);
             if (SEQ_GEQ(start, s2) && SEQ_LEQ(end, e2) && SEQ_LT(s2, e2)) {
                 st->sack_dsack++;
                 continue;

@@ -1,5 +1,7 @@
-/* TCP timers: retransmission, persist, delayed ACK, keep-alive and orphan FIN-WAIT-2 deadlines (tcp_poll),
- * and the RTO estimate they run on (RFC 6298). */
+/* TCP timers: retransmission, persist, delayed ACK, keep-alive, orphan FIN-WAIT-2 and TIME-WAIT expiry
+ * (tcp_poll), and the RTO estimate they run on (RFC 6298). */
+#include <string.h>
+#include "tcp_cc.h"
 #include "tcp_internal.h"
 
 /* ---- timers ------------------------------------------------------------------------ */
@@ -71,9 +73,30 @@ static void tcp_persist_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32
     tcp_output(stack, pcb);
 }
 
+/* Expire TIME-WAIT entries; ms until the next expiry (UINT32_MAX: none). */
+static uint32_t tcp_timewait_poll(tern_stack_t *stack, uint32_t now)
+{
+    uint32_t next = UINT32_MAX;
+    tern_tcp_t *tcp = &stack->tcp;
+    if (tcp->tw_count == 0u)
+        return next;
+    for (unsigned i = 0; i < TERN_TCP_TIMEWAIT_MAX; i++) {
+        struct tcp_tw *t = &tcp->tw[i];
+        if (t->remote_port == 0u)
+            continue;
+        if (net_time_reached(now, t->expiry)) {
+            memset(t, 0, sizeof *t);
+            tcp->tw_count--;
+        } else {
+            tcp_min_deadline(&next, now, t->expiry);
+        }
+    }
+    return next;
+}
+
 uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
 {
-    uint32_t next = stack->tcp.tw_count != 0u ? tcp_timewait_poll(stack, now) : UINT32_MAX;
+    uint32_t next = tcp_timewait_poll(stack, now);
     stack->tcp.busy++;
     for (tern_tcp_pcb_t *pcb = stack->tcp.pcbs; pcb != NULL; pcb = pcb->next) {
         if (pcb->flags & TF_DEAD)

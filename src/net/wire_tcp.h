@@ -190,12 +190,16 @@ static inline int tcp_options_parse(const tcp_view_t *v, tcp_opts_t *out)
     return 1;
 }
 
-/* SACK block i (below tcp_opts_t.nsack) of a parsed option. */
-static inline void tcp_opt_sack_block(const uint8_t *blocks, unsigned i, uint32_t *start, uint32_t *end)
+/* The left and right edges of SACK block i (below tcp_opts_t.nsack) of a
+ * parsed option. */
+static inline uint32_t tcp_opt_sack_left(const uint8_t *blocks, unsigned i)
 {
-    const uint8_t *b = blocks + (size_t)TCP_SACK_BLOCK_LEN * i;
-    *start = wire_rd32(b);
-    *end = wire_rd32(b + 4u);
+    return wire_rd32(blocks + (size_t)TCP_SACK_BLOCK_LEN * i);
+}
+
+static inline uint32_t tcp_opt_sack_right(const uint8_t *blocks, unsigned i)
+{
+    return wire_rd32(blocks + (size_t)TCP_SACK_BLOCK_LEN * i + 4u);
 }
 
 /* ---- writers ------------------------------------------------------------- */
