@@ -167,12 +167,6 @@ void tcp_pcb_move(tern_stack_t *stack, tern_tcp_pcb_t *from, tern_tcp_pcb_t *to)
     tern_mem_free(&stack->ledger, from);
 }
 
-void tcp_pcb_set_wscale(tern_tcp_pcb_t *pcb)
-{
-    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
-        pcb->rcv_wscale++;
-}
-
 void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     tern_mem_free(&stack->ledger, pcb->sbuf);

@@ -197,7 +197,11 @@ struct tcp_range *tcp_range_get(tern_stack_t *stack);
 void tcp_range_put(tern_stack_t *stack, struct tcp_range *d);
 /* Our window scale (RFC 7323 2.3): the smallest shift that fits the
  * receive ring's size in 16 bits. */
-void tcp_pcb_set_wscale(tern_tcp_pcb_t *pcb);
+static inline void tcp_pcb_set_wscale(tern_tcp_pcb_t *pcb)
+{
+    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
+        pcb->rcv_wscale++;
+}
 /* Enter TIME-WAIT (RFC 9293 3.6.1): the 4-tuple moves to the TIME-WAIT
  * table (its segments: tcp_in.c; its expiry: tcp_timer.c) and the
  * connection is freed. */
