@@ -311,10 +311,10 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
 /* An ICMP error quoting one of our segments (RFC 5927); q is the quoted
  * IPv4 header, qlen bytes of it and what follows (at least 8 of TCP). */
 void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
-/* The MSS we advertise on nif-less paths (route lookup) */
-uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
 
 /* ---- tcp_open.c ---------------------------------------------------------- */
+/* The MSS we advertise on nif-less paths (route lookup) */
+uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
 /* RFC 9293 3.10.7.3: a segment for a connection in SYN-SENT. */
 void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg);
 /* RFC 9293 3.10.7.2: a segment for listener l; min_iss: the ISN must be
