@@ -1,5 +1,5 @@
-/* TCP connection life cycle: init, the shared pools, allocating, moving, killing, freeing, entering TIME-WAIT.
- * Segment input is in tcp_in.c, output in tcp_out.c, timers in tcp_timer.c, the raw API in tcp_api.c. */
+/* TCP connection life cycle: init, the shared pools, allocating, moving, killing, freeing, entering TIME-WAIT. */
+/* Segment input is in tcp_in.c, output in tcp_out.c, timers in tcp_timer.c, the raw API in tcp_api.c. */
 #include <string.h>
 #include "tcp_internal.h"
 

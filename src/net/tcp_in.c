@@ -1,7 +1,8 @@
-/* TCP input: parsing, demultiplexing and the synchronized states step by step (RFC 9293 3.10.7.4),
- * with RFC 5961 reset/SYN/ACK hardening and ACK processing; the handshake is in tcp_open.c, loss
- * recovery in tcp_recovery.c. Received bytes are copied once, from the
- * network buffer into their place in the receive ring (in order or not). */
+/* TCP input: parsing, demultiplexing, the synchronized states step by step (RFC 9293 3.10.7.4), TIME-WAIT. */
+/* With RFC 5961 reset/SYN/ACK hardening and ACK processing; the handshake
+ * is in tcp_open.c, loss recovery in tcp_recovery.c. Received bytes are
+ * copied once, from the network buffer into their place in the receive ring
+ * (in order or not). */
 #include <string.h>
 #include "tcp_cc.h"
 #include "tcp_internal.h"

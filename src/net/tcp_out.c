@@ -1,6 +1,6 @@
-/* TCP output: segment building straight from the send ring into a network
- * buffer (one copy, one checksum pass over bytes still in cache), windows,
- * Nagle and sender SWS avoidance, retransmission timer. */
+/* TCP output: segments built from the send ring, windows, Nagle, sender SWS avoidance, retransmission timer start. */
+/* Straight from the send ring into a network buffer: one copy, one checksum
+ * pass over bytes still in cache. */
 #include <string.h>
 #include "tcp_internal.h"
 

@@ -1,5 +1,5 @@
-/* TCP loss recovery driven by ACKs: fast retransmit, NewReno partial ACKs (RFC 5681, RFC 6582), SACK
- * recovery entry (RFC 6675); the windows themselves are in tcp_cc.h. */
+/* TCP loss recovery driven by ACKs: fast retransmit and its resends (RFC 5681, RFC 6582, RFC 6675). */
+/* The windows themselves are in tcp_cc.h. */
 #include "tcp_cc.h"
 #include "tcp_internal.h"
 

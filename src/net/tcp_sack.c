@@ -1,5 +1,6 @@
-/* SACK (RFC 2018) both ways, with range descriptors from the one shared
- * pool (TERN_TCP_RANGE_COUNT, TCP_RANGES):
+/* TCP SACK (RFC 2018) both ways: out-of-order ranges received, the scoreboard of ranges SACKed. */
+/* Range descriptors come from the one shared pool (TERN_TCP_RANGE_COUNT,
+ * TCP_RANGES):
  * - receiver: out-of-order ranges written in place in the receive ring,
  *   kept most recently extended first, reported in that order (RFC 2018 4);
  * - sender: a scoreboard of the ranges the peer SACKed, by sequence; in

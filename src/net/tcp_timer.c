@@ -1,5 +1,6 @@
-/* TCP timers: retransmission, persist, delayed ACK, keep-alive, orphan FIN-WAIT-2 and TIME-WAIT expiry
- * (tcp_poll), and the RTO estimate they run on (RFC 6298). */
+/* TCP timers (tcp_poll) and the RTO estimate they run on (RFC 6298). */
+/* Retransmission, persist, delayed ACK, keep-alive, orphaned FIN-WAIT-2 and
+ * TIME-WAIT expiry. */
 #include <string.h>
 #include "tcp_cc.h"
 #include "tcp_internal.h"
