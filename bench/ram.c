@@ -141,7 +141,7 @@ static void snap_take(const tern_stack_t *st, snap_t *out)
 
 typedef struct m7 {
     int have;
-    long pcb, socket, tw, ooo, stack;
+    long pcb, socket, tw, range, stack;
     long tcp_block; /* a TCP socket's one block: connection + socket (0: not in the table) */
 } m7_t;
 
@@ -171,15 +171,15 @@ static void m7_load(void)
             m7.socket = v;
         else if (strcmp(name, "tcp_tw_t") == 0)
             m7.tw = v;
-        else if (strcmp(name, "tcp_ooo_t") == 0)
-            m7.ooo = v;
+        else if (strcmp(name, "tcp_range_t") == 0)
+            m7.range = v;
         else if (strcmp(name, "tern_stack_t") == 0)
             m7.stack = v;
         else if (strcmp(name, "socket_tcp_block_t") == 0)
             m7.tcp_block = v;
     }
     pclose(f);
-    m7.have = m7.pcb > 0 && m7.socket > 0 && m7.tw > 0 && m7.ooo > 0;
+    m7.have = m7.pcb > 0 && m7.socket > 0 && m7.tw > 0 && m7.range > 0;
 }
 
 static long gross(long size)
@@ -508,8 +508,8 @@ static void measure_http(void)
             m7g = m7_socket_category(b, k);
             note = m7g >= 0 ? " (sockets, connections, a listener's queue, the TIME-WAIT table, at Cortex-M sizes)"
                             : " (composition not recognised: host size kept)";
-        } else if (i == TERN_MEM_TCP_SEGMENTS && m7.have && k == 1) {
-            m7g = gross(TERN_TCP_SEG_COUNT * m7.ooo);
+        } else if (i == TERN_MEM_TCP_RANGES && m7.have && k == 1) {
+            m7g = gross(TERN_TCP_RANGE_COUNT * m7.range);
         } else if (i == TERN_MEM_TCP_STREAM_RX || i == TERN_MEM_TCP_STREAM_TX || i == TERN_MEM_NETWORK_BUFFER) {
             m7g = host_gross; /* bytes, the same on both */
         } else {
@@ -539,9 +539,9 @@ int main(void)
            "(TERN_HEAP_SIZE %u, rings TERN_TCP_RCVBUF/SNDBUF %u/%u), on the virtual wire; gross heap bytes "
            "(8-byte header and rounding to 8 included) per connection, as differences from a baseline taken after "
            "the TCP pools exist. Cortex-M7: each structure at its size in the firmware build (scripts/size-table: "
-           "tern_tcp_pcb_t %ld, tern_socket_t %ld, tcp_tw_t %ld, tcp_ooo_t %ld bytes), rings unchanged.%s\n\n",
+           "tern_tcp_pcb_t %ld, tern_socket_t %ld, tcp_tw_t %ld, tcp_range_t %ld bytes), rings unchanged.%s\n\n",
            (unsigned)TERN_HEAP_SIZE, (unsigned)TERN_TCP_RCVBUF, (unsigned)TERN_TCP_SNDBUF, m7.pcb, m7.socket, m7.tw,
-           m7.ooo, m7.have ? "" : " **No firmware build found (make firmware, or TERN_FW_BUILD=DIR): host figures only.**");
+           m7.range, m7.have ? "" : " **No firmware build found (make firmware, or TERN_FW_BUILD=DIR): host figures only.**");
     measure_conns();
     measure_socket_conn();
     printf("\nTarget: an idle established connection at most 256 bytes on Cortex-M, stream buffers aside.\n");

@@ -37,4 +37,4 @@ TERN_SIZEOF(dns_cache_entry_t);
 TERN_SIZEOF(tern_tcp_t);
 TERN_SIZEOF(tern_tcp_pcb_t);
 TERN_SIZEOF(tcp_tw_t);
-TERN_SIZEOF(tcp_ooo_t);
+TERN_SIZEOF(tcp_range_t);

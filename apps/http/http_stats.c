@@ -87,7 +87,7 @@ static void stats_config(const tern_stack_t *stack, tern_writer_fn write, void *
     tern_stats_write_string(write, ctx, TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC ? "STATIC" : "HEAP");
     fmt_json_uint(write, ctx, "arp_cache_size", TERN_ARP_CACHE_SIZE, 0);
     fmt_json_uint(write, ctx, "socket_max", TERN_SOCKET_MAX, 0);
-    fmt_json_uint(write, ctx, "tcp_seg_count", TERN_TCP_SEG_COUNT, 0);
+    fmt_json_uint(write, ctx, "tcp_range_count", TERN_TCP_RANGE_COUNT, 0);
     fmt_json_uint(write, ctx, "tcp_rcvbuf", TERN_TCP_RCVBUF, 0);
     fmt_json_uint(write, ctx, "tcp_sndbuf", TERN_TCP_SNDBUF, 0);
     fmt_json_uint(write, ctx, "ledger_owners", TERN_LEDGER_OWNERS, 0);
@@ -225,7 +225,7 @@ static void stats_sockets(const tern_stack_t *stack, tern_writer_fn write, void 
     write(ctx, "]", 1);
 }
 
-/* TCP, from its public API: the segment descriptor pool, the connection
+/* TCP, from its public API: the range descriptor pool, the connection
  * table (netstat, at most STATS_TCP_ROWS rows) and the statistics (from the
  * one counter list in counters.h). */
 #define STATS_TCP_ROWS 8u
@@ -243,12 +243,12 @@ static void stats_tcp(const tern_stack_t *stack, tern_writer_fn write, void *ctx
 {
     write(ctx, "{", 1);
     /* The pool exists from the first listen or connect on. */
-    stats_key(write, ctx, "segments", 1);
+    stats_key(write, ctx, "ranges", 1);
     write(ctx, "{", 1);
-    fmt_json_uint(write, ctx, "count", TERN_TCP_SEG_COUNT, 1);
-    if (stack->tcp.ooo_pool != NULL) {
-        tern_tcp_seg_usage_t seg;
-        tern_tcp_seg_usage(stack, &seg);
+    fmt_json_uint(write, ctx, "count", TERN_TCP_RANGE_COUNT, 1);
+    if (stack->tcp.range_pool != NULL) {
+        tern_tcp_range_usage_t seg;
+        tern_tcp_range_usage(stack, &seg);
         fmt_json_uint(write, ctx, "free", seg.count - seg.in_use, 0);
         fmt_json_uint(write, ctx, "in_use", seg.in_use, 0);
         fmt_json_uint(write, ctx, "peak", seg.peak, 0);

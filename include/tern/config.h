@@ -325,14 +325,17 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_SNDBUF
 #define TERN_TCP_SNDBUF 4380u
 #endif
-/* Segment range descriptors shared by all connections, allocated at the
- * first listen or connect (TCP_SEGMENTS): each holds one out-of-order range
+/* Range descriptors shared by all connections, allocated at the
+ * first listen or connect (TCP_RANGES): each holds one out-of-order range
  * of a receive ring or one SACKed range of a send ring (the sender's SACK
  * scoreboard, RFC 6675). RAM: 12 bytes each (16 on a 64-bit host). Empty
  * pool: out-of-order data is dropped and comes back by retransmission, and
  * a sender that cannot record a SACK block recovers with NewReno. */
-#ifndef TERN_TCP_SEG_COUNT
-#define TERN_TCP_SEG_COUNT 32
+#ifdef TERN_TCP_SEG_COUNT
+#error "TERN_TCP_SEG_COUNT is now TERN_TCP_RANGE_COUNT (the pool, its ledger category TCP_RANGES and tern_tcp_range_usage share the name)"
+#endif
+#ifndef TERN_TCP_RANGE_COUNT
+#define TERN_TCP_RANGE_COUNT 32
 #endif
 /* Most out-of-order ranges one connection may hold (fairness). */
 #ifndef TERN_TCP_OOO_PER_CONN
@@ -501,9 +504,9 @@ _Static_assert(TERN_SOCKET_MAX >= 1 && TERN_SOCKET_MAX < TERN_OWNER_LIMIT_,
 _Static_assert(TERN_TCP_RCVBUF >= 536u && TERN_TCP_RCVBUF <= 0x3FFFFFFFu && TERN_TCP_SNDBUF >= 536u &&
                    TERN_TCP_SNDBUF <= 0x3FFFFFFFu,
                "TCP ring sizes must be 536 bytes..1 GB");
-_Static_assert(TERN_TCP_SEG_COUNT >= 0 && TERN_TCP_SEG_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
+_Static_assert(TERN_TCP_RANGE_COUNT >= 0 && TERN_TCP_RANGE_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
                    TERN_TCP_SYN_MAX >= 1,
-               "TCP pools: 0..65535 segment descriptors, at least one TIME-WAIT entry and one half-open slot");
+               "TCP pools: 0..65535 range descriptors, at least one TIME-WAIT entry and one half-open slot");
 _Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && TERN_TCP_OOO_PER_CONN >= 1 &&
                    TERN_TCP_OOO_PER_CONN <= 255,
                "TCP per-connection descriptor limits must be 1..255");

@@ -34,7 +34,7 @@ typedef enum tern_mem_category {
     TERN_MEM_SOCKET,           /* socket and connection structures */
     TERN_MEM_TCP_STREAM_RX,    /* TCP receive stream buffers */
     TERN_MEM_TCP_STREAM_TX,    /* TCP send stream buffers */
-    TERN_MEM_TCP_SEGMENTS,     /* TCP segment descriptor pool */
+    TERN_MEM_TCP_RANGES,       /* TCP range descriptors: out-of-order and SACKed ranges */
     TERN_MEM_ARP_CACHE,        /* ARP cache entries */
     TERN_MEM_IP_REASSEMBLY,    /* IPv4 fragment reassembly buffers */
     TERN_MEM_APPLICATION,      /* the application's own use of tern_mem_alloc */

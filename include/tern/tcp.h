@@ -18,7 +18,7 @@
  * Memory (docs/tcp.md): the connection structure (SOCKET category, owner
  * given at creation, default 0) is allocated at creation; the receive ring
  * (TCP_STREAM_RX) at the first byte received, the send ring (TCP_STREAM_TX)
- * at the first write; the segment descriptor pool (TCP_SEGMENTS) and the
+ * at the first write; the range descriptor pool (TCP_RANGES) and the
  * TIME-WAIT table (SOCKET, owner 0) once, at the first listen or connect. */
 #ifndef TERN_TCP_H
 #define TERN_TCP_H
@@ -96,26 +96,16 @@ typedef struct tern_tcp_info {
     uint32_t retransmits;
 } tern_tcp_info_t;
 
-/* TCP statistics (in the stack; see docs/tcp.md), one uint32_t per entry
- * of TERN_TCP_COUNTER_LIST (include/tern/counters.h), which also puts them
- * in the counter reports. Every dropped segment increments exactly one
- * drop_* field. */
-typedef struct tern_tcp_stats {
-#define TERN_TCP_STATS_FIELD_(layer, name, desc) uint32_t name;
-    TERN_TCP_COUNTER_LIST(TERN_TCP_STATS_FIELD_)
-#undef TERN_TCP_STATS_FIELD_
-} tern_tcp_stats_t;
-
-struct tcp_ooo;
+struct tcp_range;
 struct tcp_tw;
 
 /* TCP state in struct tern_stack. */
 typedef struct tern_tcp {
     tern_tcp_pcb_t *pcbs;      /* every connection and listener */
     tern_tcp_pcb_t *dead;      /* closed while a callback ran; freed after it */
-    struct tcp_ooo *ooo_pool;  /* TERN_TCP_SEG_COUNT descriptors (TCP_SEGMENTS): out-of-order
-                                * ranges received and SACKed ranges sent, from one pool */
-    struct tcp_ooo *ooo_free;
+    struct tcp_range *range_pool; /* TERN_TCP_RANGE_COUNT descriptors (TCP_RANGES): out-of-order
+                                   * ranges received and SACKed ranges sent, from one pool */
+    struct tcp_range *range_free;
     struct tcp_tw *tw;         /* TERN_TCP_TIMEWAIT_MAX entries (SOCKET, owner 0) */
     uint32_t isn_key[4];       /* SipHash key for RFC 6528 ISNs */
     uint32_t challenge_time;   /* RFC 5961 rate limit window start */
@@ -124,11 +114,10 @@ typedef struct tern_tcp {
     uint16_t next_port;        /* ephemeral port cursor */
     uint16_t half_open;        /* connections in SYN-RECEIVED */
     uint16_t busy;             /* callback depth: frees are deferred */
-    uint16_t ooo_free_count;
+    uint16_t range_free_count;
     uint16_t tw_count;
-    uint16_t seg_peak;         /* most descriptors ever in use at once */
+    uint16_t range_peak;       /* most descriptors ever in use at once */
     uint16_t default_opts;     /* TERN_TCP_OPT_* every new connection starts with */
-    tern_tcp_stats_t stats;
 } tern_tcp_t;
 
 /* Listen on port (0.0.0.0); at most backlog connections half-open at once
@@ -188,13 +177,13 @@ const char *tern_tcp_state_name(int state);
  * the total number of rows (which may exceed max). */
 size_t tern_tcp_list(const struct tern_stack *stack, tern_tcp_info_t *rows, size_t max);
 const tern_tcp_stats_t *tern_tcp_stats(const struct tern_stack *stack);
-/* The segment descriptor pool (out-of-order ranges and SACK scoreboards):
+/* The range descriptor pool (out-of-order ranges and SACK scoreboards):
  * size, descriptors in use now and the most ever in use at once (0 until
  * the pool exists, at the first listen or connect). */
-typedef struct tern_tcp_seg_usage {
+typedef struct tern_tcp_range_usage {
     unsigned count, in_use, peak;
-} tern_tcp_seg_usage_t;
-void tern_tcp_seg_usage(const struct tern_stack *stack, tern_tcp_seg_usage_t *out);
+} tern_tcp_range_usage_t;
+void tern_tcp_range_usage(const struct tern_stack *stack, tern_tcp_range_usage_t *out);
 /* TERN_TCP_OPT_* bits every connection created from now on (connect,
  * listen) starts with; 0 by default. */
 void tern_tcp_set_default_options(struct tern_stack *stack, unsigned opts);

@@ -123,35 +123,29 @@ tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *n
 
 /* ---- counters ---------------------------------------------------------- */
 
-/* Generated from TERN_COUNTER_LIST and TERN_TCP_COUNTER_LIST (the TCP
- * counters live in tern_tcp_stats_t): the reports never repeat a list. */
-enum { COUNTER_SRC_STACK, COUNTER_SRC_TCP };
-
+/* Generated from TERN_COUNTER_LIST and TERN_TCP_COUNTER_LIST (the tcp
+ * member of the one store): the reports never repeat a list. */
 static const struct {
     const char *layer;
     const char *name;
     uint16_t offset;
-    uint8_t src;
 } counter_table[] = {
-#define COUNTER_ENTRY_(layer, name, desc)                                                                              \
-    {#layer, #name, (uint16_t)offsetof(tern_counters_t, layer##_##name), COUNTER_SRC_STACK},
+#define COUNTER_ENTRY_(layer, name, desc) {#layer, #name, (uint16_t)offsetof(tern_counters_t, layer##_##name)},
     TERN_COUNTER_LIST(COUNTER_ENTRY_)
 #undef COUNTER_ENTRY_
-#define COUNTER_TCP_ENTRY_(layer, name, desc) {#layer, #name, (uint16_t)offsetof(tern_tcp_stats_t, name), COUNTER_SRC_TCP},
+#define COUNTER_TCP_ENTRY_(layer, name, desc)                                                                          \
+    {#layer, #name, (uint16_t)(offsetof(tern_counters_t, tcp) + offsetof(tern_tcp_stats_t, name))},
         TERN_TCP_COUNTER_LIST(COUNTER_TCP_ENTRY_)
 #undef COUNTER_TCP_ENTRY_
 };
 
 #define COUNTER_COUNT (sizeof counter_table / sizeof counter_table[0])
-_Static_assert(sizeof(tern_counters_t) + sizeof(tern_tcp_stats_t) == COUNTER_COUNT * sizeof(uint32_t),
-               "counters are all uint32_t");
+_Static_assert(sizeof(tern_counters_t) == COUNTER_COUNT * sizeof(uint32_t), "counters are all uint32_t");
 
 static uint32_t counter_value(const tern_stack_t *stack, size_t i)
 {
-    const uint8_t *base = counter_table[i].src == COUNTER_SRC_TCP ? (const uint8_t *)&stack->tcp.stats
-                                                                  : (const uint8_t *)&stack->counters;
     uint32_t v;
-    memcpy(&v, base + counter_table[i].offset, sizeof v);
+    memcpy(&v, (const uint8_t *)&stack->counters + counter_table[i].offset, sizeof v);
     return v;
 }
 

@@ -1,74 +1,11 @@
-/* TCP input: parsing, demultiplexing and the state machine (RFC 9293 3.10.7),
- * with RFC 5961 reset/SYN/ACK hardening, RFC 6298 RTT sampling and RFC
- * 5681/6582 congestion control. Received bytes are copied once, from the
- * network buffer into their place in the receive ring (in order or not). */
+/* TCP input: parsing, demultiplexing, the synchronized states step by step (RFC 9293 3.10.7.4), TIME-WAIT. */
+/* With RFC 5961 reset/SYN/ACK hardening and ACK processing; the handshake
+ * is in tcp_open.c, loss recovery in tcp_recovery.c. Received bytes are
+ * copied once, from the network buffer into their place in the receive ring
+ * (in order or not). */
 #include <string.h>
+#include "net/tcp_cc.h"
 #include "net/tcp_internal.h"
-
-#define PCB_GONE(pcb) (((pcb)->flags & TF_DEAD) != 0u)
-
-uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote)
-{
-    tern_ip4_t nexthop;
-    const tern_netif_t *nif = ipv4_route(stack, 0, remote, &nexthop);
-    unsigned mtu = nif != NULL ? nif->mtu : 576u;
-    if (mtu > TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN)
-        mtu = TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN;
-    return (uint16_t)(mtu > 40u + TCP_MIN_MSS ? mtu - 40u : TCP_MIN_MSS);
-}
-
-/* Options (RFC 9293 3.2): EOL, NOP, or kind-length-value with length >= 2
- * inside the header. Malformed: 0 (also a known kind of the wrong length:
- * MSS 4, window scale 3, SACK-permitted 2, SACK 2 + 8n with n = 1..4,
- * timestamps 10). Unknown kinds are skipped. */
-static int tcp_parse_options(const uint8_t *o, size_t len, tcp_opts_t *out)
-{
-    size_t i = 0;
-    memset(out, 0, sizeof *out);
-    while (i < len) {
-        uint8_t kind = o[i];
-        if (kind == 0u)
-            break;
-        if (kind == 1u) {
-            i++;
-            continue;
-        }
-        if (i + 1u >= len)
-            return 0;
-        uint8_t olen = o[i + 1u];
-        if (olen < 2u || olen > len - i)
-            return 0;
-        if (kind == 2u) {
-            if (olen != 4u)
-                return 0;
-            out->mss = wire_rd16(o + i + 2u);
-        } else if (kind == 3u) {
-            if (olen != 3u)
-                return 0;
-            out->has_wscale = 1;
-            out->wscale = o[i + 2u];
-        } else if (kind == 4u) {
-            if (olen != 2u)
-                return 0;
-            out->sack_ok = 1;
-        } else if (kind == 5u) {
-            /* RFC 2018 3: 1..4 blocks of 8 bytes (40 bytes of options hold
-             * no more). */
-            if (olen < 10u || (olen - 2u) % 8u != 0u)
-                return 0;
-            out->nsack = (uint8_t)((olen - 2u) / 8u);
-            out->sack = o + i + 2u;
-        } else if (kind == 8u) {
-            if (olen != 10u)
-                return 0;
-            out->has_ts = 1;
-            out->tsval = wire_rd32(o + i + 2u);
-            out->tsecr = wire_rd32(o + i + 6u);
-        }
-        i += olen;
-    }
-    return 1;
-}
 
 /* RFC 5961 7: challenge ACKs, rate-limited stack-wide. */
 static void tcp_challenge_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
@@ -79,129 +16,12 @@ static void tcp_challenge_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
         tcp->challenge_count = 0;
     }
     if (tcp->challenge_count >= TERN_TCP_CHALLENGE_ACK_LIMIT) {
-        tcp->stats.challenge_acks_limited++;
+        stack->counters.tcp.challenge_acks_limited++;
         return;
     }
     tcp->challenge_count++;
-    tcp->stats.challenge_acks++;
+    stack->counters.tcp.challenge_acks++;
     (void)tcp_send_ack(stack, pcb);
-}
-
-/* Take the peer's SYN options: MSS clamped to sane bounds and our MTU,
- * window scale only when both sides offer it. */
-static void tcp_take_syn_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
-{
-    uint16_t ours = tcp_our_mss(stack, pcb->remote_ip);
-    uint16_t mss = seg->opts.mss != 0u ? seg->opts.mss : TCP_DEFAULT_MSS;
-    if (mss < TCP_MIN_MSS)
-        mss = TCP_MIN_MSS;
-    pcb->mss = mss < ours ? mss : ours;
-    if (seg->opts.sack_ok && !(pcb->flags & TF_NOSACK))
-        pcb->flags |= TF_SACK;
-    if (seg->opts.has_ts && !(pcb->flags & TF_NOTS)) {
-        /* RFC 7323 3.2: both SYNs carried it: on every segment from now
-         * on. The MSS excludes options (RFC 6691), so segments carry that
-         * much less data. */
-        pcb->flags |= TF_TS;
-        pcb->ts_recent = seg->opts.tsval;
-        pcb->mss = (uint16_t)(pcb->mss - TCP_TS_OPT_LEN);
-    }
-    if (seg->opts.has_wscale) {
-        pcb->flags |= TF_WSCALE;
-        pcb->snd_wscale = seg->opts.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : seg->opts.wscale;
-    } else {
-        pcb->snd_wscale = 0;
-        pcb->rcv_wscale = 0;
-    }
-    /* RFC 5681 3.1: initial window. */
-    pcb->cwnd = pcb->mss > 2190u ? 2u * pcb->mss : (pcb->mss > 1095u ? 3u * pcb->mss : 4u * pcb->mss);
-    pcb->ssthresh = 0xFFFFFFFFu;
-}
-
-static void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m)
-{
-    /* RFC 6298 2.2, 2.3 in fixed point: srtt8 = 8 SRTT, rttvar4 = 4 RTTVAR. */
-    if (pcb->srtt8 == 0u) {
-        pcb->srtt8 = (m << 3) | 1u; /* | 1: "measured" even for m == 0 */
-        pcb->rttvar4 = m << 1;
-    } else {
-        int32_t delta = (int32_t)m - (int32_t)(pcb->srtt8 >> 3);
-        pcb->srtt8 = (uint32_t)((int32_t)pcb->srtt8 + delta);
-        uint32_t ad = (uint32_t)(delta < 0 ? -delta : delta);
-        pcb->rttvar4 = pcb->rttvar4 - (pcb->rttvar4 >> 2) + ad;
-    }
-    uint32_t rto = (pcb->srtt8 >> 3) + (pcb->rttvar4 > 1u ? pcb->rttvar4 : 1u);
-    if (rto < TERN_TCP_RTO_MIN_MS)
-        rto = TERN_TCP_RTO_MIN_MS;
-    if (rto > TERN_TCP_RTO_MAX_MS)
-        rto = TERN_TCP_RTO_MAX_MS;
-    pcb->rto = rto;
-}
-
-/* Retransmit the first unacknowledged segment (fast retransmit, partial
- * ACK in NewReno recovery). */
-static void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
-{
-    uint32_t room = tcp_seg_room(pcb);
-    uint32_t len = pcb->sbuf_len < room ? pcb->sbuf_len : room;
-    /* Only what was sent: bytes beyond SND.MAX would reach the peer
-     * without SND.MAX knowing, and its ACK of them would be refused as
-     * acknowledging unsent data, for ever (the window-limited segment
-     * before this one may have been shorter than an MSS). */
-    if (len > pcb->snd_max - pcb->snd_una)
-        len = pcb->snd_max - pcb->snd_una;
-    uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
-    uint8_t fl = TCP_ACK;
-    if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una + len == data_end)
-        fl |= TCP_FIN;
-    if (len == 0u && !(fl & TCP_FIN))
-        return;
-    pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
-    stack->tcp.stats.retransmits++;
-    pcb->retransmits++;
-    (void)tcp_send_segment(stack, pcb, pcb->snd_una, len, fl);
-}
-
-/* RFC 6675 IsLost(SND.UNA + 1) on the scoreboard: more than DupThresh - 1
- * segments' worth SACKed above it, or DupThresh discontiguous SACKed
- * ranges. */
-static int tcp_sack_is_lost(const tern_tcp_pcb_t *pcb)
-{
-    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) != TF_SACK || pcb->sack == NULL)
-        return 0;
-    uint32_t bytes = 0;
-    unsigned ranges = 0;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
-        bytes += d->end - d->start;
-        ranges++;
-    }
-    return ranges >= 3u || bytes > 2u * pcb->mss;
-}
-
-/* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
-static void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
-{
-    uint32_t half = tcp_flight(pcb) / 2u;
-    pcb->ssthresh = half > 2u * pcb->mss ? half : 2u * pcb->mss;
-    pcb->recover = pcb->snd_max;
-    pcb->flags |= TF_RECOVERY;
-    stack->tcp.stats.fast_retransmits++;
-    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) == TF_SACK && pcb->sack != NULL) {
-        /* RFC 6675 5 (4.3): the first hole goes at once; then as pipe
-         * allows, with cwnd = ssthresh. */
-        stack->tcp.stats.sack_recoveries++;
-        pcb->high_rxt = pcb->snd_una;
-        pcb->cwnd = pcb->ssthresh;
-        if (!tcp_sack_rexmit_hole(stack, pcb))
-            tcp_rexmit_first(stack, pcb);
-    } else {
-        tcp_rexmit_first(stack, pcb);
-        pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
-    }
-    /* The mark of tcp_sack_rxt_lost (tcp_sack_rexmit_hole sets it too). */
-    pcb->flags &= ~(uint32_t)TF_RTT;
-    pcb->rtt_start = pcb->snd_max;
-    tcp_rexmit_timer_start(pcb, stack->now);
 }
 
 /* Lost retransmission detection in SACK recovery (the rule of RFC 8985's
@@ -217,15 +37,15 @@ static void tcp_sack_rxt_lost(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     if ((pcb->flags & TF_RTT) || !SEQ_GT(pcb->high_rxt, pcb->snd_una) || pcb->sack == NULL)
         return;
     uint32_t high = pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next)
         high = d->end;
     if (!SEQ_GT(high, pcb->rtt_start))
         return;
     /* Is any byte below high_rxt still a hole? */
     uint32_t cur = pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(cur, pcb->high_rxt); d = d->next) {
         if (SEQ_LT(cur, d->start)) {
-            stack->tcp.stats.sack_rxt_lost++;
+            stack->counters.tcp.sack_rxt_lost++;
             pcb->high_rxt = pcb->snd_una;
             pcb->rtt_start = pcb->snd_max; /* once per round */
             return;
@@ -241,13 +61,13 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
     uint32_t ack = seg->ack;
     if (SEQ_GT(ack, pcb->snd_max)) {
         /* Acknowledges something never sent: ACK and drop. */
-        stack->tcp.stats.drop_bad_ack++;
+        stack->counters.tcp.drop_bad_ack++;
         (void)tcp_send_ack(stack, pcb);
         return 0;
     }
     if (SEQ_LT(ack, pcb->snd_una - pcb->max_snd_wnd)) {
         /* RFC 5961 5.2: too old to be a real ACK. */
-        stack->tcp.stats.drop_bad_ack++;
+        stack->counters.tcp.drop_bad_ack++;
         tcp_challenge_ack(stack, pcb);
         return 0;
     }
@@ -275,7 +95,7 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
             uint32_t m = tcp_ts_now(stack, pcb) - seg->opts.tsecr;
             if (seg->opts.tsecr != 0u && SEQ_GT(ack, pcb->rtt_seq) && m <= TERN_TCP_RTO_MAX_MS) {
                 tcp_rtt_sample(pcb, m);
-                stack->tcp.stats.ts_rtt_samples++;
+                stack->counters.tcp.ts_rtt_samples++;
                 pcb->rtt_seq = pcb->snd_max;
             }
         } else if ((pcb->flags & TF_RTT) && SEQ_GT(ack, pcb->rtt_seq)) {
@@ -286,18 +106,9 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         pcb->soft_err = 0; /* progress: an earlier ICMP error is stale */
         if (pcb->flags & TF_RECOVERY) {
             if (SEQ_GEQ(ack, pcb->recover)) {
-                /* Full acknowledgment. RFC 6675 leaves cwnd at ssthresh.
-                 * RFC 6582 3.2 step 3 (1): min(ssthresh, max(FlightSize,
-                 * SMSS) + SMSS); never one segment, which a single loss
-                 * could only end with the RTO (no duplicate ACKs). */
-                int sack = tcp_sack_recovery(pcb);
+                /* Full acknowledgment: recovery is over. */
+                tcp_cc_on_recovery_end(pcb);
                 pcb->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_FAIL);
-                uint32_t f = tcp_flight(pcb);
-                f = (f > pcb->mss ? f : pcb->mss) + pcb->mss;
-                if (!sack)
-                    pcb->cwnd = pcb->ssthresh < f ? pcb->ssthresh : f;
-                else if (pcb->cwnd > pcb->ssthresh)
-                    pcb->cwnd = pcb->ssthresh;
             } else if (tcp_sack_recovery(pcb)) {
                 /* RFC 6675: cwnd stays; tcp_output resends the next holes
                  * as pipe allows. */
@@ -305,16 +116,11 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
             } else {
                 /* Partial acknowledgment: resend the next hole, deflate. */
                 tcp_rexmit_first(stack, pcb);
-                pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked : 0u;
-                if (acked >= pcb->mss)
-                    pcb->cwnd += pcb->mss;
+                tcp_cc_on_partial_ack(pcb, acked);
                 tcp_rexmit_timer_start(pcb, stack->now);
             }
-        } else if (pcb->cwnd < pcb->ssthresh) {
-            pcb->cwnd += acked < pcb->mss ? acked : pcb->mss; /* slow start */
         } else {
-            uint32_t inc = (uint32_t)pcb->mss * pcb->mss / (pcb->cwnd != 0u ? pcb->cwnd : 1u);
-            pcb->cwnd += inc != 0u ? inc : 1u; /* congestion avoidance */
+            tcp_cc_on_ack(pcb, acked);
         }
         pcb->dupacks = 0;
         if (pcb->snd_una == pcb->snd_max)
@@ -333,7 +139,7 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         if (pcb->dupacks >= 3u && !(pcb->flags & TF_RECOVERY) && SEQ_GEQ(ack, pcb->recover))
             tcp_enter_recovery(stack, pcb);
         else if (pcb->dupacks > 3u && (pcb->flags & TF_RECOVERY) && !tcp_sack_recovery(pcb))
-            pcb->cwnd += pcb->mss;
+            tcp_cc_on_dupack(pcb);
     }
     if (!(pcb->flags & TF_RECOVERY)) {
         /* RFC 6675 5: with a scoreboard, IsLost(SND.UNA + 1) starts
@@ -411,8 +217,8 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
     if (len != 0u && pcb->rbuf == NULL && tcp_rbuf_alloc(stack, pcb) != TERN_OK) {
         /* No receive ring: the connection cannot go on. Reset it so the
          * peer learns at once, and tell the application. */
-        stack->tcp.stats.drop_nomem++;
-        stack->tcp.stats.rst_tx++;
+        stack->counters.tcp.drop_nomem++;
+        stack->counters.tcp.rst_tx++;
         tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, pcb->snd_max, 0,
                      TCP_RST, 0);
         tcp_pcb_kill(stack, pcb, TERN_ERR_NOMEM);
@@ -434,11 +240,11 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
             pcb->t_delack = stack->now + TERN_TCP_DELACK_MS;
         }
     } else if (len != 0u) {
-        stack->tcp.stats.ooo_segments++;
+        stack->counters.tcp.ooo_segments++;
         if (tcp_ooo_add(stack, pcb, seq, seq + len))
             tcp_ring_put(pcb, off, data, len);
         else
-            stack->tcp.stats.ooo_no_desc++;
+            stack->counters.tcp.ooo_no_desc++;
         pcb->flags |= TF_ACK_NOW; /* a duplicate ACK tells the sender */
         fin = 0;
     } else if (off != 0u) {
@@ -479,55 +285,60 @@ static int tcp_disordered_ack(const tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
            pcb->ts_recent - seg->opts.tsval <= pcb->rto;
 }
 
-/* Segments for a connection in a synchronized state or SYN-RECEIVED. */
-static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+/* ---- synchronized states and SYN-RECEIVED: RFC 9293 3.10.7.4, one function
+ * per step. Each returns 1 when the next step goes on, 0 when the segment is
+ * consumed (dropped, answered, or its connection is gone). */
+
+/* Before the first step: the peer's SYN again. In SYN-RECEIVED a bare
+ * retransmitted SYN means it did not see our SYN-ACK: send that again.
+ * Otherwise (a SYN-ACK crossing ours in a simultaneous open, or a
+ * duplicate) trim the SYN, as BSD does, so that the rest of the segment is
+ * judged on its own. A retransmitted SYN means the peer has not seen our
+ * ACK of it (lost, or dropped while its accept queue was full): answer it,
+ * or a peer in SYN-RECEIVED waits for data that a silent client never
+ * sends (RFC 9293 3.10.7.4: a SYN in a synchronized state is answered by
+ * an ACK; RFC 5961 4.2). */
+static int tcp_sync_repeated_syn(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
 {
-    tern_tcp_t *tcp = &stack->tcp;
+    if (!(seg->flags & TCP_SYN) || seg->seq != pcb->irs)
+        return 1;
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && !(seg->flags & TCP_ACK)) {
+        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
+        return 0;
+    }
+    seg->flags &= (uint8_t)~TCP_SYN;
+    seg->seq++;
+    if (pcb->state != TERN_TCP_SYN_SENT && pcb->state != TERN_TCP_SYN_RECEIVED)
+        pcb->flags |= TF_ACK_NOW;
+    return 1;
+}
+
+/* First step: check the sequence number (RFC 9293 3.10.7.4, four cases),
+ * after PAWS (RFC 7323 5.3 R1) and keeping TS.Recent (R3). *len is the
+ * payload to take: 0 for a zero-window probe. */
+static int tcp_sync_check_seq(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg, uint32_t *len)
+{
     uint32_t seq = seg->seq;
-    const uint8_t *data = seg->data;
-    uint32_t len = seg->len;
-    uint32_t seglen = len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
+    uint32_t seglen = seg->len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
     uint32_t wnd = pcb->rcv_adv - pcb->rcv_nxt;
     if (SEQ_LT(pcb->rcv_adv, pcb->rcv_nxt))
         wnd = 0;
-    if (pcb->state == TERN_TCP_SYN_RECEIVED && (seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK) &&
-        seq == pcb->irs) {
-        /* The peer did not see our SYN-ACK: send it again. */
-        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
-        return;
-    }
-    /* The peer's SYN again (a SYN-ACK crossing ours in a simultaneous
-     * open, or a duplicate): trim it, as BSD does, so that the rest of the
-     * segment is judged on its own. A retransmitted SYN means the peer has
-     * not seen our ACK of it (lost, or dropped while its accept queue was
-     * full): answer it, or a peer in SYN-RECEIVED waits for data that a
-     * silent client never sends (RFC 9293 3.10.7.4: a SYN in a synchronized
-     * state is answered by an ACK; RFC 5961 4.2). */
-    if ((seg->flags & TCP_SYN) && seq == pcb->irs) {
-        seg->flags &= (uint8_t)~TCP_SYN;
-        seq++;
-        seglen--;
-        seg->seq = seq;
-        if (pcb->state != TERN_TCP_SYN_SENT && pcb->state != TERN_TCP_SYN_RECEIVED)
-            pcb->flags |= TF_ACK_NOW;
-    }
     if (pcb->flags & TF_TS) {
         if (!seg->opts.has_ts) {
             /* RFC 7323 3.2: after negotiation every non-RST segment carries
              * one; "SHOULD silently drop" the others. */
             if (!(seg->flags & TCP_RST)) {
-                tcp->stats.drop_no_ts++;
-                return;
+                stack->counters.tcp.drop_no_ts++;
+                return 0;
             }
         } else if (!(seg->flags & TCP_RST) && seg->idle < TCP_TS_VALID_MS &&
                    SEQ_LT(seg->opts.tsval, pcb->ts_recent) && !tcp_disordered_ack(pcb, seg)) {
             /* RFC 7323 5.3 R1 (PAWS): an old duplicate; ACK and drop. */
-            tcp->stats.drop_paws++;
+            stack->counters.tcp.drop_paws++;
             (void)tcp_send_ack(stack, pcb);
-            return;
+            return 0;
         }
     }
-    /* First: the acceptance test (RFC 9293 3.10.7.4, four cases). */
     int ok;
     if (seglen == 0u)
         /* The right edge itself is accepted for a bare ACK (as BSD and
@@ -545,18 +356,18 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
      * probe's data is refused but its ACK processed. */
     if (!ok && wnd == 0u && seq == pcb->rcv_nxt && (seg->flags & TCP_ACK) && !(seg->flags & TCP_RST)) {
         ok = 1;
-        len = 0;
+        *len = 0;
         seg->flags &= (uint8_t)~(TCP_FIN | TCP_SYN);
         pcb->flags |= TF_ACK_NOW;
     }
     if (!ok) {
-        tcp->stats.drop_unacceptable++;
+        stack->counters.tcp.drop_unacceptable++;
         if (!(seg->flags & TCP_RST)) {
             if (SEQ_LT(seq, pcb->rcv_nxt))
-                tcp->stats.dup_segments++;
+                stack->counters.tcp.dup_segments++;
             (void)tcp_send_ack(stack, pcb);
         }
-        return;
+        return 0;
     }
     /* RFC 7323 4.3 / 5.3 R3: keep the timestamp to echo. SEQ <= Last.ACK.sent
      * makes it the earliest unacknowledged segment's under delayed ACKs. */
@@ -564,99 +375,126 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         (SEQ_GEQ(seg->opts.tsval, pcb->ts_recent) || seg->idle >= TCP_TS_VALID_MS) &&
         SEQ_LEQ(seq, pcb->last_ack_sent))
         pcb->ts_recent = seg->opts.tsval;
-    /* Second: RST (RFC 5961 3.2: exact match only, else a challenge). */
-    if (seg->flags & TCP_RST) {
-        if (seq != pcb->rcv_nxt) {
-            tcp->stats.drop_rst++;
-            tcp_challenge_ack(stack, pcb);
-            return;
-        }
-        tcp->stats.rst_rx++;
-        int err = TERN_ERR_RESET;
-        if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE))
-            err = 0; /* back to LISTEN: the child just goes away */
-        else if (pcb->state == TERN_TCP_SYN_RECEIVED)
-            err = TERN_ERR_REFUSED;
-        if (err == 0)
-            tcp_pcb_free(stack, pcb);
-        else
-            tcp_pcb_kill(stack, pcb, (pcb->state == TERN_TCP_CLOSING || pcb->state == TERN_TCP_LAST_ACK) ? 0 : err);
-        return;
-    }
-    /* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
-    if (seg->flags & TCP_SYN) {
-        tcp->stats.drop_state++;
+    return 1;
+}
+
+/* Second step: the RST bit (RFC 5961 3.2: an exact match only, else a
+ * challenge ACK). */
+static int tcp_sync_check_rst(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    if (!(seg->flags & TCP_RST))
+        return 1;
+    if (seg->seq != pcb->rcv_nxt) {
+        stack->counters.tcp.drop_rst++;
         tcp_challenge_ack(stack, pcb);
-        return;
+        return 0;
     }
-    /* Fifth: ACK. */
+    stack->counters.tcp.rst_rx++;
+    int err = TERN_ERR_RESET;
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && (pcb->flags & TF_PASSIVE))
+        err = 0; /* back to LISTEN: the child just goes away */
+    else if (pcb->state == TERN_TCP_SYN_RECEIVED)
+        err = TERN_ERR_REFUSED;
+    if (err == 0)
+        tcp_pcb_free(stack, pcb);
+    else
+        tcp_pcb_kill(stack, pcb, (pcb->state == TERN_TCP_CLOSING || pcb->state == TERN_TCP_LAST_ACK) ? 0 : err);
+    return 0;
+}
+
+/* Third step (security and compartment) does not apply: no IP security
+ * options are used (RFC 9293 3.10.7.4 leaves it to those that do). */
+
+/* Fourth step: a SYN in a synchronized state gets a challenge ACK (RFC
+ * 5961 4.2). */
+static int tcp_sync_check_syn(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    if (!(seg->flags & TCP_SYN))
+        return 1;
+    stack->counters.tcp.drop_state++;
+    tcp_challenge_ack(stack, pcb);
+    return 0;
+}
+
+/* Fifth step in SYN-RECEIVED: an acceptable ACK establishes the
+ * connection; a passive child's listener then accepts it (or not yet). */
+static int tcp_sync_synrcvd_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (SEQ_LEQ(seg->ack, pcb->snd_una) || SEQ_GT(seg->ack, pcb->snd_max)) {
+        stack->counters.tcp.drop_bad_ack++;
+        tcp_send_rst_for(stack, seg);
+        return 0;
+    }
+    int passive = (pcb->flags & TF_PASSIVE) != 0u;
+    tern_tcp_pcb_t *listener = pcb->listener;
+    uint32_t old_flags = pcb->flags;
+    uint8_t old_retries = pcb->retries;
+    pcb->state = TERN_TCP_ESTABLISHED;
+    pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
+    pcb->snd_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
+    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->snd_wl1 = seg->seq;
+    pcb->snd_wl2 = seg->ack;
+    pcb->retries = 0;
+    pcb->flags &= ~(uint32_t)(TF_REXMIT | TF_DEFERRED);
+    if (passive) {
+        int r = TERN_ERR_REFUSED;
+        if (listener != NULL && listener->cbs != NULL && listener->cbs->accept != NULL &&
+            !(listener->flags & (TF_DEAD | TF_APP_CLOSED))) {
+            tcp->busy++;
+            r = listener->cbs->accept(listener->arg, listener, pcb);
+            tcp->busy--;
+        }
+        if (PCB_GONE(pcb))
+            return 0;
+        if (r == TERN_ERR_WOULDBLOCK) {
+            /* The listener cannot take it now (accept queue full): drop
+             * this ACK and stay in SYN-RECEIVED, so the SYN-ACK
+             * retransmission or the peer's next segment tries again,
+             * as Linux does with tcp_abort_on_overflow off, rather than
+             * reset a connection the peer already counts as open. The
+             * SYN-ACK retries still bound how long it waits. */
+            pcb->state = TERN_TCP_SYN_RECEIVED;
+            pcb->snd_una = pcb->iss;
+            pcb->retries = old_retries;
+            pcb->flags = old_flags | TF_DEFERRED;
+            stack->counters.tcp.accept_deferred++;
+            return 0;
+        }
+        tcp_unhalf(stack, pcb); /* counted half-open until the listener decided */
+        if (r != TERN_OK) {
+            tern_tcp_abort(pcb);
+            return 0;
+        }
+        pcb->flags |= TF_ACCEPTED;
+    }
+    stack->counters.tcp.established++;
+    if (!passive) {
+        TCP_CALLBACK(stack, pcb, connected, pcb);
+        if (PCB_GONE(pcb))
+            return 0;
+    }
+    return 1; /* the ACK may carry data or FIN too */
+}
+
+/* Fifth step: the ACK field (RFC 9293 3.10.7.4), and the state changes
+ * an ACK of our FIN makes. *fin_acked: everything we send is
+ * acknowledged, FIN included. */
+static int tcp_sync_check_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg, int *fin_acked)
+{
     if (!(seg->flags & TCP_ACK)) {
-        tcp->stats.drop_state++;
-        return;
+        stack->counters.tcp.drop_state++;
+        return 0;
     }
-    if (pcb->state == TERN_TCP_SYN_RECEIVED) {
-        if (SEQ_LEQ(seg->ack, pcb->snd_una) || SEQ_GT(seg->ack, pcb->snd_max)) {
-            tcp->stats.drop_bad_ack++;
-            tcp_send_rst_for(stack, seg);
-            return;
-        }
-        int passive = (pcb->flags & TF_PASSIVE) != 0u;
-        tern_tcp_pcb_t *listener = pcb->listener;
-        uint32_t old_flags = pcb->flags;
-        uint8_t old_retries = pcb->retries;
-        pcb->state = TERN_TCP_ESTABLISHED;
-        pcb->snd_una = pcb->iss + 1u; /* the SYN is acknowledged */
-        pcb->snd_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
-        pcb->max_snd_wnd = pcb->snd_wnd;
-        pcb->snd_wl1 = seq;
-        pcb->snd_wl2 = seg->ack;
-        pcb->retries = 0;
-        pcb->flags &= ~(uint32_t)(TF_REXMIT | TF_DEFERRED);
-        if (passive) {
-            int r = TERN_ERR_REFUSED;
-            if (listener != NULL && listener->cbs != NULL && listener->cbs->accept != NULL &&
-                !(listener->flags & (TF_DEAD | TF_APP_CLOSED))) {
-                tcp->busy++;
-                r = listener->cbs->accept(listener->arg, listener, pcb);
-                tcp->busy--;
-            }
-            if (PCB_GONE(pcb))
-                return;
-            if (r == TERN_ERR_WOULDBLOCK) {
-                /* The listener cannot take it now (accept queue full): drop
-                 * this ACK and stay in SYN-RECEIVED, so the SYN-ACK
-                 * retransmission or the peer's next segment tries again,
-                 * as Linux does with tcp_abort_on_overflow off, rather than
-                 * reset a connection the peer already counts as open. The
-                 * SYN-ACK retries still bound how long it waits. */
-                pcb->state = TERN_TCP_SYN_RECEIVED;
-                pcb->snd_una = pcb->iss;
-                pcb->retries = old_retries;
-                pcb->flags = old_flags | TF_DEFERRED;
-                tcp->stats.accept_deferred++;
-                return;
-            }
-            tcp_unhalf(stack, pcb); /* counted half-open until the listener decided */
-            if (r != TERN_OK) {
-                tern_tcp_abort(pcb);
-                return;
-            }
-            pcb->flags |= TF_ACCEPTED;
-        }
-        tcp->stats.established++;
-        if (!passive) {
-            TCP_CALLBACK(stack, pcb, connected, pcb);
-            if (PCB_GONE(pcb))
-                return;
-        }
-        /* The ACK may carry data or FIN too: fall through. */
-    }
+    if (pcb->state == TERN_TCP_SYN_RECEIVED && !tcp_sync_synrcvd_ack(stack, pcb, seg))
+        return 0;
     if (!tcp_process_ack(stack, pcb, seg))
-        return;
-    int fin_acked = (pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_max && pcb->sbuf_len == 0u;
+        return 0;
+    *fin_acked = (pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_max && pcb->sbuf_len == 0u;
     switch (pcb->state) {
     case TERN_TCP_FIN_WAIT_1:
-        if (fin_acked) {
+        if (*fin_acked) {
             pcb->state = TERN_TCP_FIN_WAIT_2;
             /* Everything we will ever send is acknowledged: the send ring
              * goes now, not when the peer closes (a peer may keep its side
@@ -666,22 +504,32 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         }
         break;
     case TERN_TCP_CLOSING:
-        if (fin_acked) {
+        if (*fin_acked) {
             tcp_enter_timewait(stack, pcb);
-            return;
+            return 0;
         }
         break;
     case TERN_TCP_LAST_ACK:
-        if (fin_acked) {
+        if (*fin_acked) {
             tcp_pcb_kill(stack, pcb, 0);
-            return;
+            return 0;
         }
         break;
     default:
         break;
     }
-    /* Sixth: URG is ignored; urgent data is delivered inline (RFC 6093). */
-    /* Seventh: trim what we already have, then take the data. */
+    return 1;
+}
+
+/* Sixth step: URG is ignored; urgent data is delivered inline (RFC 6093). */
+
+/* Seventh step: the segment text, trimmed of what we already have; a FIN
+ * is handed on with it (tcp_process_data takes it in sequence, the eighth
+ * step's state change). len: payload to take (tcp_sync_check_seq). */
+static int tcp_sync_text(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg, uint32_t len)
+{
+    uint32_t seq = seg->seq;
+    const uint8_t *data = seg->data;
     int fin = (seg->flags & TCP_FIN) != 0u;
     if (SEQ_LT(seq, pcb->rcv_nxt)) {
         uint32_t dup = pcb->rcv_nxt - seq;
@@ -701,178 +549,38 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
     if (len != 0u || fin) {
         tcp_process_data(stack, pcb, seg, seq, data, len, fin);
         if (PCB_GONE(pcb))
-            return;
+            return 0;
     }
+    return 1;
+}
+
+/* Eighth step, the rest: FIN-WAIT-2 with the peer's FIN, or CLOSING with
+ * ours acknowledged, goes to TIME-WAIT. */
+static int tcp_sync_fin(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int fin_acked)
+{
     if (pcb->state == TERN_TCP_FIN_WAIT_2 && (pcb->flags & TF_FIN_RCVD)) {
         (void)tcp_send_ack(stack, pcb);
         tcp_enter_timewait(stack, pcb);
-        return;
+        return 0;
     }
     if (pcb->state == TERN_TCP_CLOSING && fin_acked) {
         tcp_enter_timewait(stack, pcb);
-        return;
+        return 0;
     }
-    tcp_output(stack, pcb);
+    return 1;
 }
 
-/* SYN-SENT (RFC 9293 3.10.7.3). */
-static void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
+/* Segments for a connection in a synchronized state or SYN-RECEIVED, step
+ * by step; then whatever output is due. */
+static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg)
 {
-    tern_tcp_t *tcp = &stack->tcp;
-    int ack_ok = 0;
-    if (seg->flags & TCP_ACK) {
-        if (SEQ_LEQ(seg->ack, pcb->iss) || SEQ_GT(seg->ack, pcb->snd_max)) {
-            tcp->stats.drop_bad_ack++;
-            tcp_send_rst_for(stack, seg);
-            return;
-        }
-        ack_ok = 1;
-    }
-    if (seg->flags & TCP_RST) {
-        if (ack_ok) {
-            tcp->stats.rst_rx++;
-            tcp_pcb_kill(stack, pcb, TERN_ERR_REFUSED);
-        } else {
-            tcp->stats.drop_rst++;
-        }
-        return;
-    }
-    if (!(seg->flags & TCP_SYN)) {
-        tcp->stats.drop_state++;
-        return;
-    }
-    pcb->irs = seg->seq;
-    pcb->rcv_nxt = seg->seq + 1u;
-    pcb->rcv_adv = pcb->rcv_nxt;
-    tcp_take_syn_options(stack, pcb, seg);
-    /* RFC 6582 3.2 step 2 compares ACKs with recover: start it at the ISS,
-     * not 0, or half of all ISNs would find every ACK "below" it. */
-    pcb->recover = pcb->iss;
-    /* Data in a SYN is not taken (nor acknowledged): the peer sends it
-     * again once established. The same holds for a FIN in a SYN. */
-    if (ack_ok) {
-        pcb->snd_una = seg->ack;
-        pcb->state = TERN_TCP_ESTABLISHED;
-        pcb->snd_wnd = seg->wnd; /* never scaled in a SYN (RFC 7323 2.2) */
-        pcb->max_snd_wnd = pcb->snd_wnd;
-        pcb->snd_wl1 = seg->seq;
-        pcb->snd_wl2 = seg->ack;
-        pcb->retries = 0;
-        pcb->flags &= ~(uint32_t)TF_REXMIT;
-        if (pcb->flags & TF_RTT)
-            pcb->flags &= ~(uint32_t)TF_RTT;
-        if (pcb->retransmits == 0u)
-            tcp_rtt_sample(pcb, stack->now - pcb->t_idle);
-        tcp->stats.established++;
-        pcb->flags |= TF_ACK_NOW;
-        TCP_CALLBACK(stack, pcb, connected, pcb);
-        if (PCB_GONE(pcb))
-            return;
-        if (pcb->flags & TF_FIN_QUEUED && pcb->state == TERN_TCP_ESTABLISHED)
-            pcb->state = TERN_TCP_FIN_WAIT_1;
+    uint32_t len = seg->len;
+    int fin_acked = 0;
+    if (tcp_sync_repeated_syn(stack, pcb, seg) && tcp_sync_check_seq(stack, pcb, seg, &len) &&
+        tcp_sync_check_rst(stack, pcb, seg) && tcp_sync_check_syn(stack, pcb, seg) &&
+        tcp_sync_check_ack(stack, pcb, seg, &fin_acked) && tcp_sync_text(stack, pcb, seg, len) &&
+        tcp_sync_fin(stack, pcb, fin_acked))
         tcp_output(stack, pcb);
-    } else {
-        /* Simultaneous open (RFC 9293 3.5, figure 8). */
-        pcb->state = TERN_TCP_SYN_RECEIVED;
-        pcb->snd_wnd = seg->wnd;
-        (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
-        tcp_rexmit_timer_start(pcb, stack->now);
-    }
-}
-
-/* LISTEN (RFC 9293 3.10.7.2). */
-/* The half-open passive child waiting longest (of listener l, or of any
- * listener when l is NULL); NULL when there is none. */
-static tern_tcp_pcb_t *tcp_oldest_half_open(tern_stack_t *stack, const tern_tcp_pcb_t *l)
-{
-    tern_tcp_pcb_t *oldest = NULL;
-    for (tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next) {
-        if (!(p->flags & TF_PASSIVE_HALF) || (p->flags & (TF_DEAD | TF_DEFERRED)) || (l != NULL && p->listener != l))
-            continue;
-        if (oldest == NULL || (int32_t)(p->t_idle - oldest->t_idle) <= 0)
-            oldest = p; /* the list is newest first: ties go to the later one */
-    }
-    return oldest;
-}
-
-static void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss)
-{
-    tern_tcp_t *tcp = &stack->tcp;
-    if (seg->flags & TCP_RST) {
-        tcp->stats.drop_rst++;
-        return;
-    }
-    if (seg->flags & TCP_ACK) {
-        tcp->stats.drop_state++;
-        tcp_send_rst_for(stack, seg);
-        return;
-    }
-    if (!(seg->flags & TCP_SYN)) {
-        tcp->stats.drop_state++;
-        return;
-    }
-    /* Bounded half-open connections: a SYN flood costs at most
-     * TERN_TCP_SYN_MAX structures. When full, the oldest half-open child
-     * (of this listener when its backlog is the limit) makes room, as BSD's
-     * syncache does: dropping the new SYN instead would let a few spoofed
-     * SYNs lock every listener out for the whole SYN-ACK retry time. The
-     * victim's peer gets nothing (its address is likely spoofed); a real
-     * peer retransmits its SYN. A child whose handshake completed while the
-     * accept queue was full (TF_DEFERRED) is no victim: its peer is real,
-     * so with only such children the new SYN is dropped, as Linux does. */
-    if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
-        tern_tcp_pcb_t *victim = tcp_oldest_half_open(stack, l->pending >= l->backlog ? l : NULL);
-        if (victim == NULL) {
-            tcp->stats.drop_syn_limit++;
-            return;
-        }
-        tcp->stats.syn_evicted++;
-        tcp_pcb_kill(stack, victim, 0);
-    }
-    tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, l->owner);
-    if (pcb == NULL) {
-        tcp->stats.drop_nomem++;
-        return;
-    }
-    pcb->cbs = l->cbs;
-    pcb->arg = l->arg;
-    pcb->flags = (pcb->flags & ~(uint32_t)(TF_NOSACK | TF_NOTS)) | TF_PASSIVE | TF_PASSIVE_HALF |
-                 (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_NOSACK | TF_NOTS));
-    pcb->ka_idle = l->ka_idle;
-    pcb->ka_intvl = l->ka_intvl;
-    pcb->ka_count = l->ka_count;
-    pcb->listener = l;
-    l->pending++;
-    tcp->half_open++;
-    pcb->local_ip = seg->dst;
-    pcb->local_port = seg->dport;
-    pcb->remote_ip = seg->src;
-    pcb->remote_port = seg->sport;
-    pcb->rbuf_size = l->rbuf_size;
-    pcb->sbuf_size = l->sbuf_size;
-    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
-        pcb->rcv_wscale++;
-    pcb->irs = seg->seq;
-    pcb->rcv_nxt = seg->seq + 1u;
-    pcb->rcv_adv = pcb->rcv_nxt;
-    tcp_take_syn_options(stack, pcb, seg);
-    pcb->iss = tcp_isn(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
-    /* Reopened from TIME-WAIT: start above the old incarnation's sequence
-     * space, so its old duplicates cannot land in ours (RFC 1122 4.2.2.13;
-     * 128000 as BSD). */
-    if (min_iss != NULL && SEQ_LEQ(pcb->iss, *min_iss))
-        pcb->iss = *min_iss + 128000u;
-    pcb->ts_off = tcp_ts_offset(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
-    pcb->rtt_seq = pcb->iss;
-    pcb->recover = pcb->iss; /* see tcp_input_syn_sent */
-    pcb->snd_una = pcb->iss;
-    pcb->snd_nxt = pcb->iss + 1u;
-    pcb->snd_max = pcb->snd_nxt;
-    pcb->snd_wnd = seg->wnd;
-    pcb->state = TERN_TCP_SYN_RECEIVED;
-    tcp->stats.passive_opens++;
-    (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
-    tcp_rexmit_timer_start(pcb, stack->now);
 }
 
 /* The connection for a 4-tuple (not CLOSED), and a listener on the port. */
@@ -923,7 +631,7 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_
                 *reopen = 1;
                 memset(t, 0, sizeof *t);
                 tcp->tw_count--;
-                tcp->stats.timewait_reuse++;
+                stack->counters.tcp.timewait_reuse++;
                 return 0;
             }
         }
@@ -947,48 +655,45 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
 {
     tern_tcp_t *tcp = &stack->tcp;
-    tcp->stats.rx++;
+    stack->counters.tcp.rx++;
     const uint8_t *p = nb->data;
     size_t n = nb->len;
     uint32_t *drop = NULL;
     tcp_seg_t seg;
     if (ip->dst_bcast || ip->link_bcast) {
-        drop = &tcp->stats.drop_bcast;
+        drop = &stack->counters.tcp.drop_bcast;
         goto out;
     }
-    if (n < TCP_HDR_LEN) {
-        drop = &tcp->stats.drop_truncated;
-        goto out;
-    }
-    unsigned hdr_len = (unsigned)(p[12] >> 4) * 4u;
-    if (hdr_len < TCP_HDR_LEN || hdr_len > n) {
-        drop = &tcp->stats.drop_offset;
+    tcp_view_t v;
+    int bad = tcp_view_check(p, n, &v);
+    if (bad != TERN_OK) {
+        drop = bad == TERN_ERR_MSGSIZE ? &stack->counters.tcp.drop_truncated : &stack->counters.tcp.drop_offset;
         goto out;
     }
     int hw = (nif->offload & TERN_OFFLOAD_RX_L4_CSUM) || (nb->flags & TERN_NETBUF_F_RX_CSUM_OK);
     if (!hw) {
         if (checksum_finish(checksum_add(checksum_pseudo(ip->src, ip->dst, IPV4_PROTO_TCP, n), p, n)) != 0u) {
-            drop = &tcp->stats.drop_checksum;
+            drop = &stack->counters.tcp.drop_checksum;
             goto out;
         }
     }
-    if (!tcp_parse_options(p + TCP_HDR_LEN, hdr_len - TCP_HDR_LEN, &seg.opts)) {
-        drop = &tcp->stats.drop_options;
+    if (!tcp_options_parse(&v, &seg.opts)) {
+        drop = &stack->counters.tcp.drop_options;
         goto out;
     }
     seg.src = ip->src;
     seg.dst = ip->dst;
-    seg.sport = wire_rd16(p);
-    seg.dport = wire_rd16(p + 2);
-    seg.seq = wire_rd32(p + 4);
-    seg.ack = wire_rd32(p + 8);
-    seg.flags = (uint8_t)(p[13] & 0x3Fu);
-    seg.wnd = wire_rd16(p + 14);
-    seg.data = p + hdr_len;
-    seg.len = (uint32_t)(n - hdr_len);
+    seg.sport = tcp_view_sport(&v);
+    seg.dport = tcp_view_dport(&v);
+    seg.seq = tcp_view_seq(&v);
+    seg.ack = tcp_view_ack(&v);
+    seg.flags = tcp_view_flags(&v);
+    seg.wnd = tcp_view_wnd(&v);
+    seg.data = tcp_view_payload(&v);
+    seg.len = (uint32_t)tcp_view_payload_len(&v);
     seg.idle = 0;
     if (seg.sport == 0u || seg.dport == 0u) {
-        drop = &tcp->stats.drop_no_pcb;
+        drop = &stack->counters.tcp.drop_no_pcb;
         goto out;
     }
 
@@ -1011,7 +716,7 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
         tcp_input_listen(stack, listener, &seg, reopen ? &min_iss : NULL);
     } else {
         /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
-        tcp->stats.drop_no_pcb++;
+        stack->counters.tcp.drop_no_pcb++;
         tcp_send_rst_for(stack, &seg);
     }
     tcp->busy--;
@@ -1032,19 +737,19 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     if (qlen < qhl + 8u)
         return;
     if (type == 4u) {
-        tcp->stats.icmp_quench++; /* RFC 6633: ignored */
+        stack->counters.tcp.icmp_quench++; /* RFC 6633: ignored */
         return;
     }
     if (type != 3u && type != 11u && type != 12u)
         return; /* redirects are IP's business */
     const uint8_t *t = q + qhl;
     tern_ip4_t src = wire_rd32(q + 12), dst = wire_rd32(q + 16);
-    uint32_t seq = wire_rd32(t + 4);
-    tern_tcp_pcb_t *pcb = tcp_lookup(stack, src, wire_rd16(t), dst, wire_rd16(t + 2), NULL);
+    uint32_t seq = wire_rd32(t + TCP_OFF_SEQ);
+    tern_tcp_pcb_t *pcb = tcp_lookup(stack, src, wire_rd16(t + TCP_OFF_SPORT), dst, wire_rd16(t + TCP_OFF_DPORT), NULL);
     /* RFC 5927 4.1: only for a connection, and about a sequence number in
      * flight; anything else may be forged blind. */
     if (pcb == NULL || (pcb->flags & TF_DEAD) || SEQ_LT(seq, pcb->snd_una) || SEQ_GEQ(seq, pcb->snd_max)) {
-        tcp->stats.icmp_no_match++;
+        stack->counters.tcp.icmp_no_match++;
         return;
     }
     if (type == 3u && code == 4u) {
@@ -1052,21 +757,20 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
          * than the packet quoted (RFC 5927 7.2); not below the floor. */
         uint16_t qtotal = wire_rd16(q + 2);
         if (pcb->state == TERN_TCP_SYN_SENT || mtu >= qtotal || mtu < 68u) {
-            tcp->stats.icmp_no_match++;
+            stack->counters.tcp.icmp_no_match++;
             return;
         }
         uint32_t pmtu = mtu < TERN_TCP_PMTU_MIN ? TERN_TCP_PMTU_MIN : mtu;
-        uint32_t mss = pmtu - 40u - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
+        uint32_t mss = pmtu - (IPV4_HDR_LEN + TCP_HDR_LEN) - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
         if (mss >= pcb->mss) {
-            tcp->stats.icmp_no_match++;
+            stack->counters.tcp.icmp_no_match++;
             return;
         }
-        tcp->stats.icmp_pmtu++;
+        stack->counters.tcp.icmp_pmtu++;
         pcb->mss = (uint16_t)mss;
         /* Not congestion (RFC 1191 6.4): resend what is in flight in the
          * smaller segments, without touching cwnd beyond its floor. */
-        if (pcb->cwnd < pcb->mss)
-            pcb->cwnd = pcb->mss;
+        tcp_cc_on_mss_change(pcb);
         if (pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_FIN_SENT)) {
             pcb->snd_nxt = pcb->snd_una;
             pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
@@ -1080,7 +784,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     if (type == 3u && (code == 2u || code == 3u) && pcb->state == TERN_TCP_SYN_SENT) {
         /* Protocol or port unreachable answering our SYN: nobody is there
          * (RFC 1122 4.2.3.9 hard error; RFC 5927 keeps it for SYN-SENT). */
-        tcp->stats.icmp_hard++;
+        stack->counters.tcp.icmp_hard++;
         tcp->busy++;
         tcp_pcb_kill(stack, pcb, code == 3u ? TERN_ERR_REFUSED : TERN_ERR_UNREACH);
         tcp->busy--;
@@ -1088,6 +792,6 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
         return;
     }
     /* Soft: remembered, reported if the connection times out. */
-    tcp->stats.icmp_soft++;
+    stack->counters.tcp.icmp_soft++;
     pcb->soft_err = (int8_t)TERN_ERR_UNREACH;
 }

@@ -1,26 +1,18 @@
-/* TCP internals shared by tcp_in.c, tcp_out.c and tcp_conn.c (not API). */
+/* TCP internals shared by the tcp_*.c files (not API). */
 #ifndef TERN_TCP_INTERNAL_H
 #define TERN_TCP_INTERNAL_H
 
 #include <stdint.h>
 #include "net/net_internal.h"
 #include "tern/tcp.h"
-
-#define TCP_HDR_LEN 20u
-#define TCP_FIN 0x01u
-#define TCP_SYN 0x02u
-#define TCP_RST 0x04u
-#define TCP_PSH 0x08u
-#define TCP_ACK 0x10u
-#define TCP_URG 0x20u
+#include "net/wire_tcp.h"
 
 /* Headroom of a TCP segment buffer: Ethernet + IPv4. */
 #define TCP_HEADROOM (ETH_HDR_LEN + IPV4_HDR_LEN)
 /* Our SYN options, at most: MSS (4), SACK-permitted + timestamps (2 + 10),
  * NOP + window scale (1 + 3) = 20 bytes. */
 #define TCP_SYN_OPT_MAX 20u
-#define TCP_OPT_MAX 40u       /* RFC 9293 3.1: data offset 15 */
-#define TCP_TS_OPT_LEN 12u    /* NOP NOP kind len TSval TSecr (RFC 7323 appendix A) */
+#define TCP_TS_OPT_LEN (2u + TCP_OPTLEN_TS) /* NOP NOP kind len TSval TSecr (RFC 7323 appendix A) */
 #define TCP_TS_VALID_MS 2073600000u /* RFC 7323 5.5: TS.Recent goes stale after 24 days idle */
 #define TCP_DEFAULT_MSS 536u  /* RFC 9293 3.7.1 when the peer sends none */
 #define TCP_MIN_MSS 64u       /* smaller advertised MSS values are clamped up */
@@ -60,12 +52,12 @@
 #define TF_DEFERRED 0x800000u  /* passive child whose handshake completed while the accept
                                 * queue was full: a proven peer, not evicted by new SYNs */
 
-/* A segment range descriptor [start, end), from the shared pool
- * (TERN_TCP_SEG_COUNT): on a receive ring an out-of-order range written in
+/* A range descriptor [start, end), from the shared pool
+ * (TERN_TCP_RANGE_COUNT): on a receive ring an out-of-order range written in
  * place (pcb->ooo, most recently extended first, as RFC 2018 4 reports
  * them), on a send ring a range the peer SACKed (pcb->sack, by sequence). */
-struct tcp_ooo {
-    struct tcp_ooo *next;
+struct tcp_range {
+    struct tcp_range *next;
     uint32_t start;
     uint32_t end;
 };
@@ -98,8 +90,8 @@ struct tern_tcp_pcb {
     void *arg;
     uint8_t *rbuf;                     /* receive ring (TCP_STREAM_RX), lazily */
     uint8_t *sbuf;                     /* send ring (TCP_STREAM_TX), lazily */
-    struct tcp_ooo *ooo;               /* out-of-order ranges received, most recent first */
-    struct tcp_ooo *sack;              /* SACK scoreboard: ranges the peer holds, by sequence */
+    struct tcp_range *ooo;               /* out-of-order ranges received, most recent first */
+    struct tcp_range *sack;              /* SACK scoreboard: ranges the peer holds, by sequence */
     tern_ip4_t local_ip;
     tern_ip4_t remote_ip;
     uint16_t local_port;
@@ -141,7 +133,7 @@ struct tern_tcp_pcb {
     int8_t soft_err;                   /* ICMP soft error, reported at timeout (RFC 1122 4.2.3.9) */
 };
 
-typedef struct tcp_ooo tcp_ooo_t;
+typedef struct tcp_range tcp_range_t;
 typedef struct tcp_tw tcp_tw_t;
 
 /* The connection structure: 208 bytes on a 32-bit target (docs/tcp.md;
@@ -151,18 +143,6 @@ typedef struct tcp_tw tcp_tw_t;
 _Static_assert(sizeof(struct tern_tcp_pcb) <= 208u, "a TCP connection must stay within 208 bytes on 32-bit targets");
 _Static_assert(sizeof(struct tcp_tw) == 28u, "TIME-WAIT entries are 28 bytes");
 #endif
-
-/* Options parsed from a received segment. */
-typedef struct tcp_opts {
-    uint16_t mss;     /* 0: none */
-    uint8_t wscale;   /* valid when has_wscale */
-    uint8_t has_wscale;
-    uint8_t sack_ok;  /* SACK-permitted (SYN only) */
-    uint8_t has_ts;
-    uint8_t nsack;    /* SACK blocks at sack (1..4), 0: none */
-    uint32_t tsval, tsecr;
-    const uint8_t *sack; /* 8 bytes per block, in the segment */
-} tcp_opts_t;
 
 /* A parsed segment. */
 typedef struct tcp_seg {
@@ -180,7 +160,11 @@ typedef struct tcp_seg {
 /* ---- tcp_conn.c ---------------------------------------------------------- */
 int tcp_init(tern_stack_t *stack);
 void tcp_deinit(tern_stack_t *stack);
-uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+/* The shared pools (out-of-order descriptors, TIME-WAIT table), at the
+ * first listen or connect; TERN_OK or TERN_ERR_NOMEM. */
+int tcp_pools_ensure(tern_stack_t *stack);
+/* Put pcb on the stack's connection list. */
+void tcp_pcb_link(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner);
 /* A closed, unlinked connection in memory the caller allocated (zeroed):
  * the defaults of tcp_pcb_new. The socket layer's structure (TF_HELD). */
@@ -203,31 +187,60 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The connection is over: report err (0: none) to the application unless
  * it released the handle, and free it. */
 void tcp_pcb_kill(tern_stack_t *stack, tern_tcp_pcb_t *pcb, int err);
-/* Enter TIME-WAIT: move to the TIME-WAIT table and free the connection. */
 /* A passive child stops counting as half-open: give back its slot. */
 void tcp_unhalf(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Free connections closed while callbacks ran (when none runs now). */
 void tcp_reap(tern_stack_t *stack);
-void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-uint32_t tcp_isn(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
 void tcp_ooo_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Descriptors from the shared pool (NULL when empty; the peak is kept). */
-struct tcp_ooo *tcp_ooo_get(tern_stack_t *stack);
-void tcp_ooo_put(tern_stack_t *stack, struct tcp_ooo *d);
+struct tcp_range *tcp_range_get(tern_stack_t *stack);
+void tcp_range_put(tern_stack_t *stack, struct tcp_range *d);
+/* Our window scale (RFC 7323 2.3): the smallest shift that fits the
+ * receive ring's size in 16 bits. */
+static inline void tcp_pcb_set_wscale(tern_tcp_pcb_t *pcb)
+{
+    while (pcb->rcv_wscale < TCP_MAX_WSCALE && (pcb->rbuf_size >> pcb->rcv_wscale) > 0xFFFFu)
+        pcb->rcv_wscale++;
+}
+/* Enter TIME-WAIT (RFC 9293 3.6.1): the 4-tuple moves to the TIME-WAIT
+ * table (its segments: tcp_in.c; its expiry: tcp_timer.c) and the
+ * connection is freed. */
+void tcp_enter_timewait(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Free the send ring (nothing more will be sent from it). */
 void tcp_sbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Free the receive ring (its unread bytes go with it). */
+void tcp_rbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* Allocate the receive ring; TERN_ERR_NOMEM. */
 int tcp_rbuf_alloc(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* The receive window we can offer now (bytes). */
-uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb);
-uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
-/* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
-uint32_t tcp_ts_offset(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+static inline uint32_t tcp_rcv_space(const tern_tcp_pcb_t *pcb)
+{
+    return pcb->rbuf_size - pcb->rbuf_len;
+}
 /* Give the scoreboard's descriptors back. */
 void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
-/* An ICMP error quoting one of our segments (RFC 5927); q is the quoted
- * IPv4 header, qlen bytes of it and what follows (at least 8 of TCP). */
-void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
+
+/* ---- tcp_isn.c ----------------------------------------------------------- */
+uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
+/* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
+uint32_t tcp_ts_offset(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+/* The sequence space of a connection whose 4-tuple is set: its ISS (RFC
+ * 6528; above *min_iss when not NULL), timestamp offset (one hash for both),
+ * SND.UNA, SND.NXT and SND.MAX past the SYN, recover. */
+void tcp_pcb_start_seq(const tern_stack_t *stack, tern_tcp_pcb_t *pcb, const uint32_t *min_iss);
+
+/* ---- tcp_timer.c --------------------------------------------------------- */
+/* Run the timers that are due; ms until the next deadline (UINT32_MAX: none). */
+uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+/* RFC 6298 2: a round-trip time measurement m (ms) updates the RTO. */
+void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m);
+/* Lower *next to the ms from now until deadline (0 when reached). */
+static inline void tcp_min_deadline(uint32_t *next, uint32_t now, uint32_t deadline)
+{
+    uint32_t d = net_time_reached(now, deadline) ? 0u : deadline - now;
+    if (d < *next)
+        *next = d;
+}
 
 /* ---- tcp_out.c ----------------------------------------------------------- */
 /* Send what the windows, Nagle and the state allow, plus owed ACKs. */
@@ -277,11 +290,46 @@ int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 uint32_t tcp_sack_skip(const tern_tcp_pcb_t *pcb, uint32_t *seq);
 /* SACKed bytes below seq (out of the flight: the peer holds them). */
 uint32_t tcp_sack_below(const tern_tcp_pcb_t *pcb, uint32_t seq);
+/* RFC 6675 IsLost(SND.UNA + 1) on the scoreboard: more than DupThresh - 1
+ * segments' worth SACKed above it, or DupThresh discontiguous SACKed
+ * ranges. Inline: asked on every ACK while data is in flight. */
+static inline int tcp_sack_is_lost(const tern_tcp_pcb_t *pcb)
+{
+    if ((pcb->flags & (TF_SACK | TF_SACK_FAIL)) != TF_SACK || pcb->sack == NULL)
+        return 0;
+    uint32_t bytes = 0;
+    unsigned ranges = 0;
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next) {
+        bytes += d->end - d->start;
+        ranges++;
+    }
+    return ranges >= 3u || bytes > 2u * pcb->mss;
+}
 
 /* ---- tcp_in.c ------------------------------------------------------------ */
 void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);
+/* An ICMP error quoting one of our segments (RFC 5927); q is the quoted
+ * IPv4 header, qlen bytes of it and what follows (at least 8 of TCP). */
+void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen);
+
+/* ---- tcp_open.c ---------------------------------------------------------- */
 /* The MSS we advertise on nif-less paths (route lookup) */
 uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
+/* RFC 9293 3.10.7.3: a segment for a connection in SYN-SENT. */
+void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg);
+/* RFC 9293 3.10.7.2: a segment for listener l; min_iss: the ISN must be
+ * above it (a 4-tuple reopened from TIME-WAIT), or NULL. */
+void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss);
+
+/* ---- tcp_recovery.c ------------------------------------------------------ */
+/* Retransmit the first unacknowledged segment (fast retransmit, NewReno
+ * partial ACK). */
+void tcp_rexmit_first(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* Enter loss recovery: RFC 6675 5 with a scoreboard, else RFC 6582. */
+void tcp_enter_recovery(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+
+/* The connection died during a callback (its memory waits for tcp_reap). */
+#define PCB_GONE(pcb) (((pcb)->flags & TF_DEAD) != 0u)
 
 /* Callback helpers: run with the busy count raised so frees are deferred. */
 #define TCP_CALLBACK(stack, pcb, fn, ...)                                      \

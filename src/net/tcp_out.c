@@ -1,6 +1,6 @@
-/* TCP output: segment building straight from the send ring into a network
- * buffer (one copy, one checksum pass over bytes still in cache), windows,
- * Nagle and sender SWS avoidance, retransmission timer. */
+/* TCP output: segments built from the send ring, windows, Nagle, sender SWS avoidance, retransmission timer start. */
+/* Straight from the send ring into a network buffer: one copy, one checksum
+ * pass over bytes still in cache. */
 #include <string.h>
 #include "net/tcp_internal.h"
 
@@ -19,7 +19,7 @@ uint32_t tcp_seg_room(const tern_tcp_pcb_t *pcb)
     if ((pcb->flags & TF_SACK) && pcb->ooo != NULL) {
         unsigned cap = (pcb->flags & TF_TS) ? 3u : 4u;
         unsigned n = pcb->ooo_count < cap ? pcb->ooo_count : cap;
-        uint32_t opt = 4u + 8u * n;
+        uint32_t opt = TCP_SACK_OPT_SPACE(n);
         room = room > opt + TCP_MIN_MSS ? room - opt : TCP_MIN_MSS;
     }
     return room;
@@ -37,21 +37,12 @@ void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now)
     pcb->t_rexmit = now + pcb->rto;
 }
 
-/* Fill the 20-byte header at p. */
-static void tcp_write_header(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-                             uint16_t wnd, unsigned hdr_len)
+/* NOP NOP timestamps (RFC 7323 appendix A layout) at o: TCP_TS_OPT_LEN. */
+static unsigned tcp_put_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr)
 {
-    wire_wr16(p, sport);
-    wire_wr16(p + 2, dport);
-    wire_wr32(p + 4, seq);
-    wire_wr32(p + 8, (flags & TCP_ACK) ? ack : 0u);
-    p[12] = (uint8_t)((hdr_len / 4u) << 4);
-    p[13] = flags;
-    wire_wr16(p + 14, wnd);
-    p[16] = 0;
-    p[17] = 0;
-    p[18] = 0;
-    p[19] = 0;
+    unsigned n = tcp_opt_write_nop(o);
+    n += tcp_opt_write_nop(o + n);
+    return n + tcp_opt_write_ts(o + n, tsval, tsecr);
 }
 
 static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, int *result)
@@ -61,13 +52,11 @@ static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4
     if (nif == NULL || !(nif->offload & TERN_OFFLOAD_TX_L4_CSUM)) {
         uint32_t sum = checksum_pseudo(src != 0u ? src : (nif != NULL ? nif->addr : 0u), dst, IPV4_PROTO_TCP, nb->len);
         sum = checksum_add(sum, nb->data, nb->len);
-        wire_wr16(nb->data + 16, checksum_finish(sum));
+        tcp_header_set_checksum(nb->data, checksum_finish(sum));
     }
-    stack->tcp.stats.tx++;
+    stack->counters.tcp.tx++;
     *result = ipv4_output(stack, nb, src, dst, IPV4_PROTO_TCP, TERN_IP_DEFAULT_TTL);
 }
-
-static void tcp_put_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr);
 
 void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport,
                      uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts)
@@ -77,12 +66,9 @@ void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_i
     if (nb == NULL)
         return;
     (void)tern_netbuf_pull(nb, TCP_HEADROOM);
-    tcp_write_header(nb->data, sport, dport, seq, ack, flags, wnd, hl);
-    if (ts != NULL) {
-        nb->data[TCP_HDR_LEN] = 1;
-        nb->data[TCP_HDR_LEN + 1u] = 1;
-        tcp_put_ts(nb->data + TCP_HDR_LEN + 2u, ts[0], ts[1]);
-    }
+    tcp_header_write(nb->data, sport, dport, seq, ack, flags, wnd, hl);
+    if (ts != NULL)
+        (void)tcp_put_ts(nb->data + TCP_HDR_LEN, ts[0], ts[1]);
     int r;
     tcp_finish_and_send(stack, nb, src, dst, &r);
 }
@@ -97,7 +83,7 @@ void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg)
 {
     if (seg->flags & TCP_RST)
         return;
-    stack->tcp.stats.rst_tx++;
+    stack->counters.tcp.rst_tx++;
     if (seg->flags & TCP_ACK) {
         tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, seg->ack, 0, TCP_RST, 0);
     } else {
@@ -131,14 +117,6 @@ static uint16_t tcp_window_to_send(tern_tcp_pcb_t *pcb, int syn)
     return (uint16_t)field;
 }
 
-/* Timestamps option (RFC 7323 3.2, appendix A layout) at o. */
-static void tcp_put_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr)
-{
-    o[0] = 8;
-    o[1] = 10;
-    wire_wr32(o + 2, tsval);
-    wire_wr32(o + 6, tsecr);
-}
 
 /* Our options for a segment of len bytes into o (at most TCP_OPT_MAX);
  * returns their length, a multiple of 4. */
@@ -152,48 +130,40 @@ static unsigned tcp_build_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint
         int sack = sent ? !(pcb->flags & TF_NOSACK) : (pcb->flags & TF_SACK) != 0u;
         int ts = sent ? !(pcb->flags & TF_NOTS) : (pcb->flags & TF_TS) != 0u;
         /* MSS (RFC 9293 3.7.1). */
-        o[0] = 2;
-        o[1] = 4;
-        wire_wr16(o + 2, tcp_our_mss(stack, pcb->remote_ip));
-        n = 4;
+        n = tcp_opt_write_mss(o, tcp_our_mss(stack, pcb->remote_ip));
         if (ts) {
-            o[n] = sack ? 4u : 1u;
-            o[n + 1u] = sack ? 2u : 1u;
-            tcp_put_ts(o + n + 2u, tcp_ts_now(stack, pcb), sent ? 0u : pcb->ts_recent);
-            n += 12u;
+            /* SACK-permitted in the place of the timestamps' two NOPs. */
+            if (sack) {
+                n += tcp_opt_write_sack_perm(o + n);
+            } else {
+                n += tcp_opt_write_nop(o + n);
+                n += tcp_opt_write_nop(o + n);
+            }
+            n += tcp_opt_write_ts(o + n, tcp_ts_now(stack, pcb), sent ? 0u : pcb->ts_recent);
         } else if (sack) {
-            o[n] = 1;
-            o[n + 1u] = 1;
-            o[n + 2u] = 4;
-            o[n + 3u] = 2;
-            n += 4u;
+            n += tcp_opt_write_nop(o + n);
+            n += tcp_opt_write_nop(o + n);
+            n += tcp_opt_write_sack_perm(o + n);
         }
         /* Window scale (RFC 7323 2.2), in a SYN-ACK only when the peer's SYN
          * carried one. */
         if (sent || (pcb->flags & TF_WSCALE)) {
-            o[n] = 1;
-            o[n + 1u] = 3;
-            o[n + 2u] = 3;
-            o[n + 3u] = pcb->rcv_wscale;
-            n += 4u;
+            n += tcp_opt_write_nop(o + n);
+            n += tcp_opt_write_wscale(o + n, pcb->rcv_wscale);
         }
         return n;
     }
-    if (pcb->flags & TF_TS) {
-        o[0] = 1;
-        o[1] = 1;
-        tcp_put_ts(o + 2, tcp_ts_now(stack, pcb), pcb->ts_recent);
-        n = TCP_TS_OPT_LEN;
-    }
-    if ((pcb->flags & TF_SACK) && pcb->ooo != NULL && pcb->mss >= len + 12u) {
+    if (pcb->flags & TF_TS)
+        n = tcp_put_ts(o, tcp_ts_now(stack, pcb), pcb->ts_recent);
+    if ((pcb->flags & TF_SACK) && pcb->ooo != NULL && pcb->mss >= len + TCP_SACK_OPT_SPACE(1)) {
         /* RFC 2018 3: as many blocks as fit, 3 next to a timestamp, 4
          * alone; on a data segment only in the room the MSS leaves (the
          * MSS is counted without the timestamp, which it already excludes). */
-        unsigned max = (pcb->mss - len - 4u) / 8u;
+        unsigned max = (pcb->mss - len - TCP_SACK_OPT_SPACE(0)) / TCP_SACK_BLOCK_LEN;
         unsigned cap = (pcb->flags & TF_TS) ? 3u : 4u;
         unsigned k = tcp_sack_build(pcb, o + n, max < cap ? max : cap);
         if (k != 0u)
-            stack->tcp.stats.sack_tx++;
+            stack->counters.tcp.sack_tx++;
         n += k;
     }
     return n;
@@ -218,7 +188,7 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
         flags |= TCP_ACK;
     if (pcb->state == TERN_TCP_SYN_SENT && syn)
         flags = TCP_SYN;
-    tcp_write_header(p, pcb->local_port, pcb->remote_port, seq, pcb->rcv_nxt, flags, tcp_window_to_send(pcb, syn),
+    tcp_header_write(p, pcb->local_port, pcb->remote_port, seq, pcb->rcv_nxt, flags, tcp_window_to_send(pcb, syn),
                      hdr_len);
     if (optlen != 0u)
         memcpy(p + TCP_HDR_LEN, opts, optlen);
@@ -355,7 +325,7 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
                 }
                 pcb->snd_max = pcb->snd_nxt;
             } else if (len != 0u) {
-                stack->tcp.stats.retransmits++;
+                stack->counters.tcp.retransmits++;
                 pcb->retransmits++;
             }
             if (!(pcb->flags & TF_REXMIT))

@@ -1,5 +1,6 @@
-/* SACK (RFC 2018) both ways, with range descriptors from the one shared
- * pool (TERN_TCP_SEG_COUNT, TCP_SEGMENTS):
+/* TCP SACK (RFC 2018) both ways: out-of-order ranges received, the scoreboard of ranges SACKed. */
+/* Range descriptors come from the one shared pool (TERN_TCP_RANGE_COUNT,
+ * TCP_RANGES):
  * - receiver: out-of-order ranges written in place in the receive ring,
  *   kept most recently extended first, reported in that order (RFC 2018 4);
  * - sender: a scoreboard of the ranges the peer SACKed, by sequence; in
@@ -14,10 +15,10 @@ int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32
 {
     /* Ranges in the list never touch one another, so one pass merges every
      * range the new one overlaps or touches; the result goes first. */
-    struct tcp_ooo *keep = NULL;
-    struct tcp_ooo **pp = &pcb->ooo;
+    struct tcp_range *keep = NULL;
+    struct tcp_range **pp = &pcb->ooo;
     while (*pp != NULL) {
-        struct tcp_ooo *d = *pp;
+        struct tcp_range *d = *pp;
         if (SEQ_LEQ(d->start, end) && SEQ_GEQ(d->end, start)) {
             if (SEQ_LT(d->start, start))
                 start = d->start;
@@ -27,7 +28,7 @@ int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32
             if (keep == NULL) {
                 keep = d;
             } else {
-                tcp_ooo_put(stack, d);
+                tcp_range_put(stack, d);
                 pcb->ooo_count--;
             }
             continue;
@@ -37,7 +38,7 @@ int tcp_ooo_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32
     if (keep == NULL) {
         if (pcb->ooo_count >= TERN_TCP_OOO_PER_CONN)
             return 0;
-        keep = tcp_ooo_get(stack);
+        keep = tcp_range_get(stack);
         if (keep == NULL)
             return 0;
         pcb->ooo_count++;
@@ -54,10 +55,10 @@ int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     int any = 0;
     for (;;) {
-        struct tcp_ooo **pp = &pcb->ooo;
+        struct tcp_range **pp = &pcb->ooo;
         while (*pp != NULL && SEQ_GT((*pp)->start, pcb->rcv_nxt))
             pp = &(*pp)->next;
-        struct tcp_ooo *d = *pp;
+        struct tcp_range *d = *pp;
         if (d == NULL)
             return any;
         if (SEQ_GT(d->end, pcb->rcv_nxt)) {
@@ -65,7 +66,7 @@ int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             pcb->rcv_nxt = d->end;
         }
         *pp = d->next;
-        tcp_ooo_put(stack, d);
+        tcp_range_put(stack, d);
         pcb->ooo_count--;
         any = 1;
     }
@@ -74,18 +75,15 @@ int tcp_ooo_deliver(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_blocks)
 {
     unsigned n = 0;
-    for (const struct tcp_ooo *d = pcb->ooo; d != NULL && n < max_blocks; d = d->next, n++) {
-        uint8_t *b = o + 4 + (size_t)8u * n;
-        wire_wr32(b, d->start);
-        wire_wr32(b + 4, d->end);
-    }
+    uint8_t *blocks = o + TCP_SACK_OPT_SPACE(0);
+    for (const struct tcp_range *d = pcb->ooo; d != NULL && n < max_blocks; d = d->next, n++)
+        tcp_opt_write_sack_block(blocks, n, d->start, d->end);
     if (n == 0u)
         return 0;
-    o[0] = 1;
-    o[1] = 1;
-    o[2] = 5;
-    o[3] = (uint8_t)(2u + 8u * n);
-    return 4u + 8u * n;
+    unsigned k = tcp_opt_write_nop(o);
+    k += tcp_opt_write_nop(o + k);
+    (void)tcp_opt_write_sack(o + k, n);
+    return TCP_SACK_OPT_SPACE(n);
 }
 
 /* ---- sender: the scoreboard -------------------------------------------------- */
@@ -93,14 +91,14 @@ unsigned tcp_sack_build(const tern_tcp_pcb_t *pcb, uint8_t *o, unsigned max_bloc
 /* Record [start, end) (already validated), merged with its neighbours. */
 static int tcp_sack_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start, uint32_t end)
 {
-    struct tcp_ooo **pp = &pcb->sack;
+    struct tcp_range **pp = &pcb->sack;
     while (*pp != NULL && SEQ_LT((*pp)->end, start))
         pp = &(*pp)->next;
-    struct tcp_ooo *d = *pp;
+    struct tcp_range *d = *pp;
     if (d == NULL || SEQ_LT(end, d->start)) {
         if (pcb->sack_count >= TERN_TCP_SACK_PER_CONN)
             return 0;
-        struct tcp_ooo *n = tcp_ooo_get(stack);
+        struct tcp_range *n = tcp_range_get(stack);
         if (n == NULL)
             return 0;
         n->start = start;
@@ -115,11 +113,11 @@ static int tcp_sack_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start
     if (SEQ_GT(end, d->end))
         d->end = end;
     while (d->next != NULL && SEQ_LEQ(d->next->start, d->end)) {
-        struct tcp_ooo *x = d->next;
+        struct tcp_range *x = d->next;
         if (SEQ_GT(x->end, d->end))
             d->end = x->end;
         d->next = x->next;
-        tcp_ooo_put(stack, x);
+        tcp_range_put(stack, x);
         pcb->sack_count--;
     }
     return 1;
@@ -127,7 +125,7 @@ static int tcp_sack_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t start
 
 void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
 {
-    tern_tcp_stats_t *st = &stack->tcp.stats;
+    tern_tcp_stats_t *st = &stack->counters.tcp;
     if (!(pcb->flags & TF_SACK) || seg->opts.nsack == 0u)
         return;
     /* An old ACK overtaken by a newer one (a reordering path) carries
@@ -137,9 +135,8 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
      * flight to bring an ACK: the stall the "always a timer" rule hid. */
     uint32_t lo = SEQ_GT(seg->ack, pcb->snd_una) ? seg->ack : pcb->snd_una;
     for (unsigned i = 0; i < seg->opts.nsack; i++) {
-        const uint8_t *b = seg->opts.sack + (size_t)8u * i;
-        uint32_t start = wire_rd32(b);
-        uint32_t end = wire_rd32(b + 4);
+        uint32_t start = tcp_opt_sack_left(seg->opts.sack, i);
+        uint32_t end = tcp_opt_sack_right(seg->opts.sack, i);
         /* Only blocks inside what is outstanding, after this ACK, count;
          * nothing here is ever used as a length without this check. */
         if (SEQ_LEQ(end, start) || SEQ_LT(start, lo) || SEQ_GT(end, pcb->snd_max)) {
@@ -157,7 +154,7 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
             continue;
         }
         if (i == 0u && seg->opts.nsack > 1u) {
-            uint32_t s2 = wire_rd32(seg->opts.sack + 8u), e2 = wire_rd32(seg->opts.sack + 12u);
+            uint32_t s2 = tcp_opt_sack_left(seg->opts.sack, 1), e2 = tcp_opt_sack_right(seg->opts.sack, 1);
             if (SEQ_GEQ(start, s2) && SEQ_LEQ(end, e2) && SEQ_LT(s2, e2)) {
                 st->sack_dsack++;
                 continue;
@@ -181,9 +178,9 @@ void tcp_sack_input(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *s
 void tcp_sack_trim(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     while (pcb->sack != NULL && SEQ_LEQ(pcb->sack->end, pcb->snd_una)) {
-        struct tcp_ooo *d = pcb->sack;
+        struct tcp_range *d = pcb->sack;
         pcb->sack = d->next;
-        tcp_ooo_put(stack, d);
+        tcp_range_put(stack, d);
         pcb->sack_count--;
     }
     if (pcb->sack != NULL && SEQ_LT(pcb->sack->start, pcb->snd_una))
@@ -203,13 +200,13 @@ int tcp_sack_recovery(const tern_tcp_pcb_t *pcb)
 static uint32_t tcp_sack_pipe(const tern_tcp_pcb_t *pcb)
 {
     uint32_t high = pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next)
         high = d->end;
     uint32_t hr = SEQ_GT(pcb->high_rxt, pcb->snd_una) ? pcb->high_rxt : pcb->snd_una;
     if (SEQ_GT(hr, high))
         hr = high;
     uint32_t retx = hr - pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(d->start, hr); d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(d->start, hr); d = d->next)
         retx -= (SEQ_LT(d->end, hr) ? d->end : hr) - d->start;
     uint32_t beyond = SEQ_GT(pcb->snd_max, high) ? pcb->snd_max - high : 0u;
     return beyond + retx;
@@ -219,7 +216,7 @@ static uint32_t tcp_sack_pipe(const tern_tcp_pcb_t *pcb)
 static int tcp_sack_next_hole(const tern_tcp_pcb_t *pcb, uint32_t *seq, uint32_t *len)
 {
     uint32_t cur = SEQ_GT(pcb->high_rxt, pcb->snd_una) ? pcb->high_rxt : pcb->snd_una;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next) {
         if (SEQ_LT(cur, d->start)) {
             *seq = cur;
             *len = d->start - cur;
@@ -250,7 +247,7 @@ int tcp_sack_rexmit_hole(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     /* With TF_RTT clear, rtt_start is the lost-retransmission mark
      * (tcp_in.c, tcp_sack_rxt_lost): what is sent after this hole. */
     pcb->rtt_start = pcb->snd_max;
-    stack->tcp.stats.retransmits++;
+    stack->counters.tcp.retransmits++;
     pcb->retransmits++;
     (void)tcp_send_segment(stack, pcb, seq, len, TCP_ACK);
     return 1;
@@ -303,7 +300,7 @@ int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
             break;
         sent = 1;
         if (SEQ_LT(seq, pcb->snd_max) && len != 0u) {
-            stack->tcp.stats.retransmits++;
+            stack->counters.tcp.retransmits++;
             pcb->retransmits++;
         }
         pcb->snd_nxt = seq + len + (fin ? 1u : 0u);
@@ -320,14 +317,14 @@ int tcp_sack_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 uint32_t tcp_sack_below(const tern_tcp_pcb_t *pcb, uint32_t seq)
 {
     uint32_t n = 0;
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL && SEQ_LT(d->start, seq); d = d->next)
+    for (const struct tcp_range *d = pcb->sack; d != NULL && SEQ_LT(d->start, seq); d = d->next)
         n += (SEQ_LT(d->end, seq) ? d->end : seq) - d->start;
     return n;
 }
 
 uint32_t tcp_sack_skip(const tern_tcp_pcb_t *pcb, uint32_t *seq)
 {
-    for (const struct tcp_ooo *d = pcb->sack; d != NULL; d = d->next) {
+    for (const struct tcp_range *d = pcb->sack; d != NULL; d = d->next) {
         if (SEQ_LEQ(d->end, *seq))
             continue;
         if (SEQ_LEQ(d->start, *seq)) {

@@ -80,14 +80,6 @@ static int stcp_linked(const socket_tcp_t *t)
     return t->state == STCP_LISTEN || t->state == STCP_CONNECTING || t->state == STCP_CONNECTED;
 }
 
-static void stcp_rbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
-{
-    tern_mem_free(&stack->ledger, pcb->rbuf);
-    pcb->rbuf = NULL;
-    pcb->rbuf_len = 0;
-    pcb->rbuf_head = 0;
-}
-
 /* The connection died: its rings go, except one the application holds a
  * span of, which stays (charged to the socket) until the span is consumed
  * / committed or the socket closed, so that the application never touches
@@ -95,7 +87,7 @@ static void stcp_rbuf_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 static void stcp_drop_rings(tern_stack_t *stack, const socket_tcp_t *t, tern_tcp_pcb_t *pcb)
 {
     if (!(t->span & STCP_SPAN_RX))
-        stcp_rbuf_free(stack, pcb);
+        tcp_rbuf_free(stack, pcb);
     pcb->rbuf_len = 0;
     if (!(t->span & STCP_SPAN_TX))
         tcp_sbuf_free(stack, pcb);
@@ -582,7 +574,7 @@ int socket_tcp_recv_consume(tern_stack_t *stack, tern_socket_t *s, size_t n)
     tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (t->state == STCP_DEAD && pcb->rbuf != NULL) {
         /* The connection died under the span: the bytes go with the ring. */
-        stcp_rbuf_free(stack, pcb);
+        tcp_rbuf_free(stack, pcb);
         t->span &= (uint8_t)~STCP_SPAN_RX;
         return TERN_OK;
     }

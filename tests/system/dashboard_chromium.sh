@@ -76,7 +76,7 @@ try:
         " var td = tr.querySelectorAll('td'); if (td.length >= 2) r[td[0].textContent] ="
         " td[1].textContent.replace(/,/g, ''); }); return r;")
     checked = 0
-    for name in ("ARP_CACHE", "TCP_SEGMENTS", "DHCP", "STACK_INIT"):
+    for name in ("ARP_CACHE", "TCP_RANGES", "DHCP", "STACK_INIT"):
         want = str(cats[name]["bytes"])
         assert rows.get(name) == want, "%s: page %r, /api/stats %s" % (name, rows.get(name), want)
         checked += 1

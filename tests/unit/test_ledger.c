@@ -97,7 +97,7 @@ static void test_zalloc_and_invalid(void **state)
     assert_null(tern_mem_alloc(l, 8, TERN_MEM_CATEGORY_COUNT, 1));
     assert_null(tern_ledger_category(l, TERN_MEM_CATEGORY_COUNT));
     assert_string_equal(tern_mem_category_name(TERN_MEM_CATEGORY_COUNT), "UNKNOWN");
-    assert_string_equal(tern_mem_category_name(TERN_MEM_TCP_SEGMENTS), "TCP_SEGMENTS");
+    assert_string_equal(tern_mem_category_name(TERN_MEM_TCP_RANGES), "TCP_RANGES");
     /* Heap exhaustion is a counted failure, not a crash. */
     assert_null(tern_mem_alloc(l, ARENA_SIZE * 2u, TERN_MEM_APPLICATION, 0));
     assert_int_equal(tern_ledger_category(l, TERN_MEM_APPLICATION)->failures, 1);

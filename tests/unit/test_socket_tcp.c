@@ -547,10 +547,10 @@ static void test_backlog_full(void **state)
         assert_int_equal(tern_getsockopt(w->a, c[i], TERN_SO_ERROR, &v), TERN_OK);
         assert_int_equal(v, 0);
     }
-    assert_int_equal(w->b->tcp.stats.rst_tx, 0);
-    assert_true(w->b->tcp.stats.accept_deferred >= 1u);
-    assert_true(w->b->tcp.stats.drop_syn_limit >= 1u);
-    assert_int_equal(w->b->tcp.stats.syn_evicted, 0);
+    assert_int_equal(w->b->counters.tcp.rst_tx, 0);
+    assert_true(w->b->counters.tcp.accept_deferred >= 1u);
+    assert_true(w->b->counters.tcp.drop_syn_limit >= 1u);
+    assert_int_equal(w->b->counters.tcp.syn_evicted, 0);
     assert_int_equal(w->b->tcp.half_open, 1);
     /* the queued connection costs the listener; rows in tern_tcp_list */
     size_t before = tern_ledger_owner_bytes(&w->b->ledger, (unsigned)l);
@@ -575,7 +575,7 @@ static void test_backlog_full(void **state)
         assert_int_equal(tern_recv(w->b, s[i], buf, sizeof buf, TERN_MSG_DONTWAIT), 4);
         assert_memory_equal(buf, "late", 4);
     }
-    assert_int_equal(w->b->tcp.stats.rst_tx, 0);
+    assert_int_equal(w->b->counters.tcp.rst_tx, 0);
     assert_int_equal(w->b->tcp.half_open, 0);
     /* closing a listener resets what waits in its queue */
     int q = tern_socket(w->a, TERN_SOCK_STREAM);

@@ -118,13 +118,15 @@ static void test_counter_reports(void **state)
     TERN_COUNTER_LIST(SET_)
 #undef SET_
     const unsigned stack_count = v - 1;
-    /* The TCP counters live in tern_tcp_stats_t and follow in the reports. */
-#define SET_TCP_(layer, name, desc) f->stack.tcp.stats.name = v++;
+    /* The TCP counters (tern_tcp_stats_t, the tcp member of the same store)
+     * follow in the reports. */
+#define SET_TCP_(layer, name, desc) f->stack.counters.tcp.name = v++;
     TERN_TCP_COUNTER_LIST(SET_TCP_)
 #undef SET_TCP_
     const unsigned count = v - 1;
-    assert_int_equal(sizeof(tern_counters_t), stack_count * sizeof(uint32_t));
+    assert_int_equal(sizeof(tern_counters_t), count * sizeof(uint32_t));
     assert_int_equal(sizeof(tern_tcp_stats_t), (count - stack_count) * sizeof(uint32_t));
+    assert_ptr_equal(tern_tcp_stats(&f->stack), &f->stack.counters.tcp);
     assert_ptr_equal(tern_stack_counters(&f->stack), &f->stack.counters);
 
     static tern_test_sink_t text, json;
@@ -180,7 +182,6 @@ static void test_counter_reports(void **state)
     }
     assert_int_equal(k, count);
     memset(&f->stack.counters, 0, sizeof f->stack.counters);
-    memset(&f->stack.tcp.stats, 0, sizeof f->stack.tcp.stats);
 }
 
 static void test_memory_reports(void **state)

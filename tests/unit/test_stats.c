@@ -408,7 +408,7 @@ static void test_values_match(void **state)
     assert_int_equal(d->nodes[socks].count, 0);
     int tcp = jget(d, 0, "tcp");
     assert_int_equal(d->nodes[tcp].type, J_OBJ);
-    jexpect(d, jget(d, tcp, "segments"), "count", TERN_TCP_SEG_COUNT);
+    jexpect(d, jget(d, tcp, "ranges"), "count", TERN_TCP_RANGE_COUNT);
     assert_int_equal(jget(d, tcp, "connections_total") >= 0, 1);
     tern_mem_free(&f->a.ledger, app);
 }
@@ -441,12 +441,12 @@ static void test_tcp_section(void **state)
     render(f, NULL);
     const jdoc_t *d = &f->doc;
     int tcp = jget(d, 0, "tcp");
-    int seg = jget(d, tcp, "segments");
-    jexpect(d, seg, "count", TERN_TCP_SEG_COUNT);
-    jexpect(d, seg, "free", f->a.tcp.ooo_free_count);
-    jexpect(d, seg, "in_use", TERN_TCP_SEG_COUNT - f->a.tcp.ooo_free_count);
-    tern_tcp_seg_usage_t usage;
-    tern_tcp_seg_usage(&f->a, &usage);
+    int seg = jget(d, tcp, "ranges");
+    jexpect(d, seg, "count", TERN_TCP_RANGE_COUNT);
+    jexpect(d, seg, "free", f->a.tcp.range_free_count);
+    jexpect(d, seg, "in_use", TERN_TCP_RANGE_COUNT - f->a.tcp.range_free_count);
+    tern_tcp_range_usage_t usage;
+    tern_tcp_range_usage(&f->a, &usage);
     jexpect(d, seg, "peak", usage.peak);
     tern_tcp_info_t rows[8];
     size_t total = tern_tcp_list(&f->a, rows, 8);
@@ -473,7 +473,7 @@ static void test_tcp_section(void **state)
     int cfg = jget(d, 0, "config");
     jexpect(d, cfg, "heap_size", TERN_HEAP_SIZE);
     jexpect(d, cfg, "netbuf_count", TERN_NETBUF_COUNT);
-    jexpect(d, cfg, "tcp_seg_count", TERN_TCP_SEG_COUNT);
+    jexpect(d, cfg, "tcp_range_count", TERN_TCP_RANGE_COUNT);
 }
 
 static void test_sockets_listed(void **state)

@@ -214,11 +214,11 @@ static void test_receiver_sack_blocks(void **state)
     assert_int_equal(c.ack, base + 200);
     assert_int_equal(c.nsack, 3);
     assert_int_equal(tern_tcp_recv_avail(t->conn), 200);
-    tern_tcp_seg_usage_t u;
-    tern_tcp_seg_usage(&t->f->stack, &u);
+    tern_tcp_range_usage_t u;
+    tern_tcp_range_usage(&t->f->stack, &u);
     assert_int_equal(u.in_use, 3);
     assert_true(u.peak >= 4);
-    assert_int_equal(u.count, TERN_TCP_SEG_COUNT);
+    assert_int_equal(u.count, TERN_TCP_RANGE_COUNT);
 }
 
 static void test_bad_options(void **state)
@@ -365,16 +365,16 @@ static void test_pool_empty(void **state)
     handshake(t);
     tern_stack_t *s = &t->f->stack;
     const tern_tcp_stats_t *st = tern_tcp_stats(s);
-    struct tcp_ooo *taken = NULL;
-    struct tcp_ooo *d;
-    while ((d = tcp_ooo_get(s)) != NULL) {
+    struct tcp_range *taken = NULL;
+    struct tcp_range *d;
+    while ((d = tcp_range_get(s)) != NULL) {
         d->next = taken;
         taken = d;
     }
-    tern_tcp_seg_usage_t u;
-    tern_tcp_seg_usage(s, &u);
-    assert_int_equal(u.in_use, TERN_TCP_SEG_COUNT);
-    assert_int_equal(u.peak, TERN_TCP_SEG_COUNT);
+    tern_tcp_range_usage_t u;
+    tern_tcp_range_usage(s, &u);
+    assert_int_equal(u.in_use, TERN_TCP_RANGE_COUNT);
+    assert_int_equal(u.peak, TERN_TCP_RANGE_COUNT);
     /* Out of order: not kept, no SACK block, counted. */
     uint32_t base = PEER_ISN + 1;
     capnet_clear(&t->f->cn);
@@ -400,7 +400,7 @@ static void test_pool_empty(void **state)
     while (taken != NULL) {
         d = taken;
         taken = d->next;
-        tcp_ooo_put(s, d);
+        tcp_range_put(s, d);
     }
     peer(t, base, s0 + 6 * mss, TCP_ACK, NULL, 0, NULL, 0);
     assert_false(t->conn->flags & (TF_RECOVERY | TF_SACK_FAIL));

@@ -355,8 +355,8 @@ static void settle_and_check(world_t *w)
     CHECK(tern_netbuf_free_count(&w->a->netbufs) == TERN_NETBUF_COUNT);
     CHECK(tern_netbuf_free_count(&w->b->netbufs) == TERN_NETBUF_COUNT);
     CHECK(w->a->netbufs.bad_releases + w->b->netbufs.bad_releases == 0);
-    CHECK(w->a->tcp.ooo_free_count == TERN_TCP_SEG_COUNT);
-    CHECK(w->b->tcp.ooo_free_count == TERN_TCP_SEG_COUNT);
+    CHECK(w->a->tcp.range_free_count == TERN_TCP_RANGE_COUNT);
+    CHECK(w->b->tcp.range_free_count == TERN_TCP_RANGE_COUNT);
     CHECK(w->a->tcp.half_open == 0 && w->b->tcp.half_open == 0);
 }
 

@@ -14,7 +14,7 @@ var CATEGORY_INFO = {
   SOCKET: "per socket: its structure, from creation to close (and the TIME-WAIT table)",
   TCP_STREAM_RX: "per stream buffer: receive ring, at the first byte received, freed at close",
   TCP_STREAM_TX: "per stream buffer: send ring, at the first write, freed once our FIN is acknowledged or at close",
-  TCP_SEGMENTS: "at init: TCP segment descriptor pool (FreeRTOS+TCP: xTCPSegments at the first connection)",
+  TCP_RANGES: "at init: TCP range descriptor pool (FreeRTOS+TCP: xTCPSegments at the first connection)",
   ARP_CACHE: "at init: ARP cache entries",
   IP_REASSEMBLY: "per datagram: fragments being reassembled",
   DNS_CACHE: "DNS client cache",
@@ -202,12 +202,12 @@ function drawNetbufs(s) {
 function drawTcp(s) {
   var d = $("tcp"), t = s.tcp || {};
   clear(d);
-  var seg = t.segments || {};
+  var seg = t.ranges || {};
   var f = el("div", { "class": "figures" });
-  var count = typeof seg.count === "number" ? seg.count : s.config.tcp_seg_count;
+  var count = typeof seg.count === "number" ? seg.count : s.config.tcp_range_count;
   fig(f, typeof seg.in_use === "number" ? num(seg.in_use) : "n/a", "in use", "out-of-order ranges held now");
   fig(f, typeof seg.peak === "number" ? num(seg.peak) : "n/a", "peak", "the most ever in use (n/a until TCP reports it)");
-  fig(f, num(count), "pool size", "TERN_TCP_SEG_COUNT");
+  fig(f, num(count), "pool size", "TERN_TCP_RANGE_COUNT");
   if (typeof t.timewait === "number") fig(f, num(t.timewait), "TIME-WAIT", "closed connections remembered (2 MSL)");
   d.appendChild(f);
   if (typeof seg.in_use === "number")
