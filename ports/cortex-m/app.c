@@ -108,6 +108,12 @@ int board_app_main(const board_nic_t *nic)
     board_puts("board: DHCP client started\n");
 #endif
     tern_services_cfg_t scfg = {.which = TERN_SERVICE_ALL};
+#ifdef BOARD_SERVICE_RCVBUF
+    /* The services' rings, apart from the stack-wide default the dashboard
+     * uses (board_config.h says why). */
+    scfg.rcvbuf = BOARD_SERVICE_RCVBUF;
+    scfg.sndbuf = BOARD_SERVICE_SNDBUF;
+#endif
     int rc = tern_services_start(&services, &stack, &scfg);
     sec_eth = (tern_stats_section_t){NULL, nic->name, nic->stats_json, nic->drv};
     sec_http = (tern_stats_section_t){&sec_eth, "http", tern_http_server_stats_json, &http};

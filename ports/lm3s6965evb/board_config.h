@@ -1,35 +1,52 @@
 /* tern's configuration for the lm3s6965evb firmware (TERN_USER_CONFIG):
  * the options this board changes from include/tern/config.h, sized so the
  * worst case fits the LM3S6965's 64 KB of SRAM. The reasoning, with the
- * numbers, is in docs/boards.md ("lm3s6965evb: 64 KB"). */
+ * numbers, is in docs/boards.md ("lm3s6965evb: 64 KB of SRAM"). */
 #ifndef BOARD_CONFIG_H
 #define BOARD_CONFIG_H
 
 /* A main loop, no RTOS: every socket call is non-blocking. */
 #define TERN_OS 0
 
-/* Heap arena inside struct tern_stack (.bss). Worst case the services and
- * the dashboard can reach at once: 3 service connections with full rings
- * (3 x 6,104), 2 dashboard connections (2 x 8,616: parser state, a receive
- * ring of 1,460, a send ring, an /api/stats document), the listeners and UDP
- * sockets, DHCP, ARP, TCP segment descriptors: 38,624 of 40,960. */
-#define TERN_HEAP_SIZE (40u * 1024u)
+/* Heap arena inside struct tern_stack (.bss). Worst case at once (bytes of
+ * heap, block headers included): idle 2.2 K (sockets of the listeners and
+ * UDP services, TIME-WAIT and segment tables, DHCP, ARP); the three service
+ * connections with full rings, 11.0 K (echo 2 x 2,048, chargen 2 x 2,048,
+ * discard 2,048 - it never sends - and three sockets of 268); two dashboard
+ * connections, 2 x 12.1 K (1,084 of parser state, a 1,024-byte receive
+ * ring, a 1,460-byte send ring, an /api/stats document of up to 9.5 K with
+ * every connection listed); 4 half-open connections of a SYN flood, 1 K.
+ * Sum 38.4 K of 45.5 K: the rest is room for fragmentation (a document
+ * needs one contiguous block). */
+#define TERN_HEAP_SIZE (45u * 1024u + 512u)
 
 /* Network buffers (STATIC: 1,552 bytes each in .bss). 4 sit in the
- * driver's RX ring; the rest carry replies, TCP segments while they are
- * built, ARP queues and UDP datagrams (at most 10 - 4 reserve queued). */
-#define TERN_NETBUF_COUNT 10
+ * driver's RX ring; replies, TCP segments being built and ARP queues take
+ * the others for a moment. UDP queues may hold up to 8 - 2 (the reserve). */
+#define TERN_NETBUF_COUNT 8
+#define TERN_NETBUF_RX_RESERVE 2
 
-/* TCP rings: 2 segments each way (2 x 1,460). One segment per window would
- * halve throughput against a delayed-ACK peer; a third would cost 1,460 x 2
- * x 5 connections that the 64 KB part does not have. */
-#define TERN_TCP_RCVBUF 2920u
-#define TERN_TCP_SNDBUF 2920u
+/* TCP rings: one segment each way by default (the dashboard's connections:
+ * its responses are a few KB and it is polled once a second) ... */
+#define TERN_TCP_RCVBUF 1460u
+#define TERN_TCP_SNDBUF 1460u
+/* ... and more for the services (ports/cortex-m/app.c sets them on their
+ * listeners): a window over one segment keeps a delayed-ACK peer's ACKs
+ * coming (a full segment and a partial one in flight). 2,048 rather than
+ * 2,920: the 5 K saved over five rings is the room the dashboard's 9.5 K
+ * documents need to find a contiguous block under the worst case. */
+#define BOARD_SERVICE_RCVBUF 2048u
+#define BOARD_SERVICE_SNDBUF 2048u
 /* Segment descriptors for out-of-order and SACKed ranges, shared. */
 #define TERN_TCP_SEG_COUNT 16
-/* SYN-RECEIVED and TIME-WAIT entries (no rings, small records). */
+/* Half-open (SYN-RECEIVED) connections, each a connection structure on the
+ * heap while it waits; TIME-WAIT records (a table allocated once). */
 #define TERN_TCP_SYN_MAX 4
 #define TERN_TCP_TIMEWAIT_MAX 8
+
+/* A dashboard request is a few hundred bytes and the parser consumes it as
+ * it arrives: 1 KB of receive ring is enough. */
+#define TERN_HTTP_RCVBUF 1024u
 
 /* One TCP connection per service (echo, discard, chargen); a second is
  * accepted and reset at once. Two dashboard connections; a third is
@@ -43,9 +60,8 @@
 #define TERN_LEDGER_OWNERS 24
 #define TERN_ARP_CACHE_SIZE 4
 
-/* DHCP, and a static address when no server answers (RFC 2131 s4.4.1
- * retries first). 192.0.2.10/24: the address the board tests' host side
- * and QEMU's user network can both reach. */
+/* DHCP, and a static address when no server answers: after 4 DISCOVERs
+ * (RFC 2131 s4.4.1 retransmission), 192.0.2.10/24 via 192.0.2.1. */
 #define TERN_DHCP_FALLBACK_AFTER 4
 #define TERN_DHCP_FALLBACK_ADDR 0xC000020Au
 #define TERN_DHCP_FALLBACK_NETMASK 0xFFFFFF00u

@@ -8,6 +8,6 @@
  * oscillator, no PLL). SysTick counts it (CLKSOURCE = core clock). */
 #define BOARD_SYSCLK_HZ 12000000u
 #define BOARD_RAM_BUDGET (64u * 1024u)   /* the LM3S6965's SRAM */
-#define BOARD_UNMAPPED_ADDR 0x90000000u  /* nothing there: a read is a BusFault */
+#define BOARD_UNMAPPED_ADDR 0x90000000u  /* nothing there; QEMU's lm3s6965evb reads it as 0, no BusFault */
 
 #endif
