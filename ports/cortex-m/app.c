@@ -64,11 +64,16 @@ static const tern_port_t port = {
 static void on_dhcp(struct tern_stack *s, void *ctx, int state)
 {
     (void)ctx;
+    (void)s;
+    char a[16];
     if (state == TERN_DHCP_BOUND) {
-        char a[16];
         tern_ip4_to_str(eth0.addr, a);
         board_printf("board: address %s (dhcp)\n", a);
-        (void)s;
+    } else if (state == TERN_DHCP_FALLBACK) {
+        /* No server answered (TERN_DHCP_FALLBACK_AFTER discovers): the
+         * configured static address, while DHCP keeps asking. */
+        tern_ip4_to_str(eth0.addr, a);
+        board_printf("board: address %s (static fallback: no DHCP server answered)\n", a);
     }
 }
 

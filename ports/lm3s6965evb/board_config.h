@@ -63,9 +63,9 @@
 #define TERN_LEDGER_OWNERS 24
 #define TERN_ARP_CACHE_SIZE 4
 
-/* DHCP, and a static address when no server answers: after 4 DISCOVERs
+/* DHCP, and a static address when no server answers: after 2 DISCOVERs
  * (RFC 2131 s4.4.1 retransmission), 192.0.2.10/24 via 192.0.2.1. */
-#define TERN_DHCP_FALLBACK_AFTER 4
+#define TERN_DHCP_FALLBACK_AFTER 2
 #define TERN_DHCP_FALLBACK_ADDR 0xC000020Au
 #define TERN_DHCP_FALLBACK_NETMASK 0xFFFFFF00u
 #define TERN_DHCP_FALLBACK_GATEWAY 0xC0000201u

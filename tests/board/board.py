@@ -6,8 +6,9 @@ firmware's file name (tern-BOARD.elf; BOARDS below: QEMU machine, NIC model,
 RAM budget, what its configuration allows).
 
     board.py TEST FIRMWARE.elf     boot | tcp | http | flood | fault | perf
-                                   | conns | worst (conns, worst: boards with
-                                   a connection limit to prove, lm3s6965evb)
+                                   | conns | worst | fallback (boards with a
+                                   connection limit to prove and a static
+                                   fallback: lm3s6965evb)
     board.py measure FIRMWARE.elf  boot on user-mode networking (no root) and
                                    print the memory summary (make firmware)
 
@@ -47,7 +48,7 @@ BOARDS = {
                    "faults": ("bus", "hard", "stack")},
     "lm3s6965evb": {"machine": "lm3s6965evb", "model": "stellaris", "nic": "stellaris", "last": "tx_errors",
                     "ram": 64 * 1024, "echo_bytes": 2 * 1024 * 1024, "echo_conns": 1, "echo_conn_bytes": 0,
-                    "service_conns": 1, "http_conns": 2,
+                    "service_conns": 1, "http_conns": 2, "fallback": "192.0.2.10",
                     "baseline": os.path.join(HERE, "baseline-lm3s6965evb.txt"),
                     # QEMU's lm3s6965evb answers every address (no BusFault
                     # to provoke with a read): hard and stack only.
@@ -184,12 +185,14 @@ class Net:
     def sh(self, *args, check=True, **kw):
         return subprocess.run(["ip", "netns", "exec", self.ns] + list(args), check=check, **kw)
 
-    def up(self):
+    def up(self, dhcp=True):
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.sh("ip", "link", "set", "lo", "up")
         self.sh("ip", "tuntap", "add", self.tap, "mode", "tap")
         self.sh("ip", "addr", "add", HOST_IP + "/24", "dev", self.tap)
         self.sh("ip", "link", "set", self.tap, "up")
+        if not dhcp:
+            return
         lease = os.path.join(self.tmp, "leases")
         d = subprocess.Popen(["ip", "netns", "exec", self.ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
                               "--port=0", "--interface=" + self.tap, "--bind-interfaces",
@@ -792,6 +795,25 @@ def test_worst(net, elf):
         log(b.text(start))
 
 
+def test_fallback(net, elf):
+    """No DHCP server on the link: after TERN_DHCP_FALLBACK_AFTER discovers
+    the board takes its configured static address (board_config.h) and
+    answers there, memory unchanged."""
+    b = net.board(elf)
+    m = b.wait_for(r"board: address (\d+\.\d+\.\d+\.\d+) \(static fallback", 90)
+    addr = m.group(1)
+    if addr != BOARD["fallback"]:
+        fail("fallback address %s, configured %s" % (addr, BOARD["fallback"]))
+    r = net.sh("ping", "-c", "3", "-i", "0.2", "-W", "3", addr, capture_output=True, text=True, check=False)
+    if "3 received" not in r.stdout:
+        fail("ping to the fallback address: %s" % r.stdout.strip()[-200:])
+    m = b.memsum()
+    if m["failures"] != 0:
+        fail("fallback: %d failed allocations" % m["failures"])
+    check_stack(m, "fallback")
+    log("ok: no DHCP server: static fallback %s taken and answering ping" % addr)
+
+
 def test_fault(net, elf):
     """The fault path itself: every kind of fault must end the board with
     its report, and this harness must turn that into a failure."""
@@ -962,12 +984,13 @@ def main():
     ok = False
     try:
         if name != "fault":
-            net.up()
+            net.up(dhcp=name != "fallback")
         if name == "bench":
             bench(net, elf, bench_bytes)
         else:
             {"boot": test_boot, "tcp": test_tcp, "http": test_http, "flood": test_flood, "perf": test_perf,
-             "fault": test_fault, "conns": test_conns, "worst": test_worst}[name](net, elf)
+             "fault": test_fault, "conns": test_conns, "worst": test_worst,
+             "fallback": test_fallback}[name](net, elf)
         ok = True
     except (AssertionError, BoardFault) as e:
         log("FAIL: %s" % e)
