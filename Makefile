@@ -6,7 +6,16 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FW_BUILD   ?= build-fw
+# The board for board, run-board and bench (ports/BOARD): mps2-an500
+# (Cortex-M7, 320 KB) or lm3s6965evb (Cortex-M3, 64 KB).
+BOARD ?= mps2-an500
+ifeq ($(BOARD),mps2-an500)
 BOARD_BUILD ?= build-board
+BOARD_TOOLCHAIN = cmake/arm-none-eabi.cmake
+else
+BOARD_BUILD ?= build-board-$(BOARD)
+BOARD_TOOLCHAIN = cmake/arm-none-eabi-m3.cmake
+endif
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 45
 TEST_FUZZ_SECONDS ?= 10
@@ -38,22 +47,25 @@ firmware: deps
 	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	@cmake --build $(FW_BUILD) -j $(JOBS)
 	@./scripts/size-table $(FW_BUILD)
-	@$(MAKE) --no-print-directory board
-	@./scripts/board-size $(BOARD_BUILD)
+	@$(MAKE) --no-print-directory board BOARD=mps2-an500 BOARD_BUILD=build-board
+	@./scripts/board-size build-board mps2-an500
+	@$(MAKE) --no-print-directory board BOARD=lm3s6965evb BOARD_BUILD=build-board-lm3s6965evb
+	@./scripts/board-size build-board-lm3s6965evb lm3s6965evb
 
-# The firmware for QEMU's mps2-an500 board (ports/mps2-an500, Cortex-M7 +
-# LAN9118), built as a user's own CMake firmware project consumes tern.
+# The firmware for a QEMU board (ports/$(BOARD): mps2-an500, Cortex-M7 +
+# LAN9118; lm3s6965evb, Cortex-M3 + Stellaris MAC in 64 KB), built as a
+# user's own CMake firmware project consumes tern.
 board: deps
-	@cmake -S ports/mps2-an500 -B $(BOARD_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/arm-none-eabi.cmake \
+	@cmake -S ports/$(BOARD) -B $(BOARD_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/$(BOARD_TOOLCHAIN) \
 	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	@cmake --build $(BOARD_BUILD) -j $(JOBS) -- --no-print-directory | grep -v '^\[' || true
-	@test -f $(BOARD_BUILD)/tern-mps2-an500.elf
+	@test -f $(BOARD_BUILD)/tern-$(BOARD).elf
 
 # Boot the board in QEMU on its user-mode network (no root): the dashboard
 # at http://127.0.0.1:8080/ served by the emulated microcontroller, the
 # console on this terminal (Ctrl-A X quits QEMU).
 run-board: board
-	@./scripts/run-board $(BOARD_BUILD)/tern-mps2-an500.elf
+	@./scripts/run-board $(BOARD_BUILD)/tern-$(BOARD).elf $(BOARD)
 
 # The board tests alone (ctest label board; make test runs them too).
 test-board: build
@@ -111,7 +123,9 @@ run: deps build
 bench: deps build firmware
 	@./bench/run $(BUILD)
 	@echo "== the board (QEMU mps2-an500): TCP each way, instructions per byte under -icount shift=0"
-	@python3 tests/board/board.py bench $(BOARD_BUILD)/tern-mps2-an500.elf
+	@python3 tests/board/board.py bench build-board/tern-mps2-an500.elf
+	@echo "== the 64 KB board (QEMU lm3s6965evb): TCP each way, instructions per byte under -icount shift=0"
+	@python3 tests/board/board.py bench build-board-lm3s6965evb/tern-lm3s6965evb.elf
 
 bench-quick: deps build
 	@./bench/run --quick $(BUILD)

@@ -1,151 +1,45 @@
-/* tern on mps2-an500: DHCP (or a static address), ping, echo/discard/
- * chargen on TCP and UDP, the HTTP dashboard with /api/stats, and the UART
- * console, all from one main loop. The LAN9118 interrupt moves frames into
- * network buffers; everything else runs here.
- *
- * Build options (CMake cache, ports/mps2-an500/CMakeLists.txt):
- *   BOARD_STATIC_IP=A.B.C.D   static address /24 instead of DHCP
- *   BOARD_FAULT_ON_BOOT=KIND  bus, hard or stack fault after boot (tests) */
-#include <string.h>
+/* tern on mps2-an500: the LAN9118 described for the shared application
+ * (ports/cortex-m/app.c: DHCP, services, dashboard, console, main loop). */
 #include "board.h"
-#include "console.h"
+#include "board_nic.h"
 #include "lan9118.h"
-#include "tern/dhcp.h"
-#include "tern/http.h"
-#include "tern/services.h"
-#include "tern/stack.h"
-#include "tern/stats.h"
 
-_Static_assert(TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC,
-               "the LAN9118 driver reads whole FIFO words into the buffers' fixed storage (STATIC scheme)");
-
-static tern_stack_t stack;
-static tern_netif_t eth0;
 static lan9118_t eth;
-static tern_services_t services;
-static tern_http_server_t http;
-static tern_stats_section_t sec_http, sec_eth;
-static console_t console;
 
-static uint32_t port_random32(void *ctx)
+static int nic_init(void *drv, tern_netif_t *nif)
 {
-    (void)ctx;
-    return board_random32();
+    return lan9118_init(drv, nif);
 }
 
-static uint32_t port_now_ms(void *ctx)
+static unsigned nic_poll(void *drv, tern_stack_t *stack, uint32_t now)
 {
-    (void)ctx;
-    return board_now_ms();
+    return lan9118_poll(drv, stack, now);
 }
 
-static void port_log(void *ctx, int level, const char *msg)
+static int nic_pending(const void *drv)
 {
-    (void)ctx;
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    board_printf("tern %s: %s\n", names[(unsigned)level & 3u], msg);
+    return lan9118_pending(drv);
 }
 
-static void port_assert_failed(void *ctx, const char *what)
+static void nic_report(const void *drv, tern_writer_fn write, void *ctx)
 {
-    (void)ctx;
-    board_printf("*** FAULT: tern assertion failed: %s\n", what);
-    board_exit(0);
-}
-
-static const tern_port_t port = {
-    .random32 = port_random32,
-    .now_ms = port_now_ms,
-    .log = port_log,
-    .assert_failed = port_assert_failed,
-};
-
-static void on_dhcp(struct tern_stack *s, void *ctx, int state)
-{
-    (void)ctx;
-    if (state == TERN_DHCP_BOUND) {
-        char a[16];
-        tern_ip4_to_str(eth0.addr, a);
-        board_printf("board: address %s (dhcp)\n", a);
-        (void)s;
-    }
+    lan9118_report_text(drv, write, ctx);
 }
 
 int main(void)
 {
-    board_printf("\ntern on mps2-an500 (Cortex-M7, 25 MHz, LAN9118): RAM budget 320 KB\n");
-    uint8_t mac[6];
-    lan9118_read_mac(mac); /* QEMU's mac= option, through the chip's EEPROM */
-    for (unsigned i = 0; i < 6; i++)
-        board_random_stir((uint32_t)mac[i] << (8u * (i & 3u)));
-    if (tern_stack_init(&stack, &port) != TERN_OK) {
-        board_puts("*** FAULT: tern_stack_init failed\n");
-        board_exit(0);
-    }
-    memcpy(eth0.mac, mac, 6);
-    eth0.ops = &lan9118_ops;
-    eth0.driver = &eth;
-    eth0.mtu = 1500;
-    memcpy(eth0.name, "eth0", 5);
-    if (lan9118_init(&eth, &eth0) != TERN_OK) {
-        board_puts("*** FAULT: no LAN9118 at 0xA0000000\n");
-        board_exit(0);
-    }
-    if (tern_netif_add(&stack, &eth0) != TERN_OK) {
-        board_puts("*** FAULT: tern_netif_add failed\n");
-        board_exit(0);
-    }
-    (void)lan9118_poll(&eth, &stack, board_now_ms()); /* link state, RX ring */
-#ifdef BOARD_STATIC_IP
-    tern_ip4_t ip;
-    (void)tern_ip4_from_str(BOARD_STATIC_IP, &ip);
-    tern_netif_set_addr(&eth0, ip, TERN_IP4(255, 255, 255, 0), (ip & 0xFFFFFF00u) | 1u);
-    board_printf("board: address %s (static)\n", BOARD_STATIC_IP);
-#else
-    if (tern_dhcp_start(&stack, &eth0) == TERN_OK)
-        (void)tern_dhcp_set_callback(&stack, on_dhcp, NULL);
-    board_puts("board: DHCP client started\n");
-#endif
-    tern_services_cfg_t scfg = {.which = TERN_SERVICE_ALL};
-    int rc = tern_services_start(&services, &stack, &scfg);
-    sec_eth = (tern_stats_section_t){NULL, "lan9118", lan9118_stats_json, &eth};
-    sec_http = (tern_stats_section_t){&sec_eth, "http", tern_http_server_stats_json, &http};
-    int rc2 = tern_http_server_start(&http, &stack, 80, NULL, &sec_http);
-    board_printf("board: services %s, HTTP dashboard on port 80 %s\n", rc == TERN_OK ? "on 7 9 19" : "FAILED",
-                 rc2 == TERN_OK ? "up" : "FAILED");
-    console_init(&console, &stack, &eth);
-    console_memsum(&stack);
-    board_printf("board: main stack high-water %u of %u bytes, static RAM %u of %u\n",
-                 (unsigned)board_stack_high_water(), (unsigned)board_stack_size(), (unsigned)board_static_ram(),
-                 320u * 1024u);
-#ifdef BOARD_FAULT_ON_BOOT
-    board_fault_trigger(BOARD_FAULT_ON_BOOT);
-#endif
-    board_puts("tern> ");
-
-    uint32_t next_poll = 0;
-    for (;;) {
-        uint32_t now = board_now_ms();
-        int busy = lan9118_poll(&eth, &stack, now) != 0u;
-        if ((int32_t)(now - next_poll) >= 0 || busy) {
-            uint32_t wait = tern_poll(&stack, now);
-            next_poll = now + (wait < 10u ? wait : 10u);
-        }
-        busy |= tern_services_poll(&services, 0) > 0;
-        uint32_t hwait = tern_http_server_poll(&http, now);
-        (void)hwait;
-        busy |= console_poll(&console);
-        if (!busy) {
-            /* Sleep until the next interrupt (SysTick at the latest, 1 ms):
-             * checked with interrupts off, so a frame that arrives between
-             * the check and the WFI still wakes it. */
-            uint32_t irq = board_irq_save();
-            if (!lan9118_pending(&eth)) {
-                uint64_t t0 = board_time_ns();
-                __asm volatile("wfi");
-                board_cpu.idle_ns += board_time_ns() - t0; /* the waking handler runs after this: busy */
-            }
-            board_irq_restore(irq);
-        }
-    }
+    static const board_nic_t nic = {
+        .name = "lan9118",
+        .drv = &eth,
+        .ops = &lan9118_ops,
+        .read_mac = lan9118_read_mac,
+        .init = nic_init,
+        .poll = nic_poll,
+        .pending = nic_pending,
+        .report_text = nic_report,
+        .stats_json = lan9118_stats_json,
+        .rx_bytes = &eth.stats.rx_bytes,
+        .tx_bytes = &eth.stats.tx_bytes,
+    };
+    board_app_main(&nic);
 }

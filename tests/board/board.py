@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""Board tests: the mps2-an500 firmware (ports/mps2-an500) in QEMU, against
-the Linux kernel over a TAP in a network namespace the test makes, in the
-style of tests/system/lib/common.sh.
+"""Board tests: a board's firmware (ports/mps2-an500, ports/lm3s6965evb) in
+QEMU, against the Linux kernel over a TAP in a network namespace the test
+makes, in the style of tests/system/lib/common.sh. The board is named by the
+firmware's file name (tern-BOARD.elf; BOARDS below: QEMU machine, NIC model,
+RAM budget, what its configuration allows).
 
-    board.py TEST FIRMWARE.elf     boot | tcp | http | flood | fault
+    board.py TEST FIRMWARE.elf     boot | tcp | http | flood | fault | perf
+                                   | conns | worst | fallback (boards with a
+                                   connection limit to prove and a static
+                                   fallback: lm3s6965evb)
     board.py measure FIRMWARE.elf  boot on user-mode networking (no root) and
                                    print the memory summary (make firmware)
 
@@ -29,6 +34,48 @@ import time
 HOST_IP = "192.0.2.1"
 MAC = "02:00:00:b0:a4:01"
 FAILED = False
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# What differs between the boards. nic: QEMU's model and the driver's name
+# in /api/stats and `counters` (its last counter ends the `counters` output);
+# ram: the SRAM budget the ELF and the stack are checked against; echo_bytes
+# and echo_conns: board.tcp's transfer; service_conns and http_conns: the
+# configuration's limits (board_config.h), proved by board.conns.
+BOARDS = {
+    "mps2-an500": {"machine": "mps2-an500", "model": "lan9118", "nic": "lan9118", "last": "rx_drop_register",
+                   "ram": 320 * 1024, "echo_bytes": 10 * 1024 * 1024, "echo_conns": 8, "echo_conn_bytes": 512 * 1024,
+                   "service_conns": 8, "http_conns": 4, "baseline": os.path.join(HERE, "baseline.txt"),
+                   "faults": ("bus", "hard", "stack")},
+    "lm3s6965evb": {"machine": "lm3s6965evb", "model": "stellaris", "nic": "stellaris", "last": "tx_errors",
+                    "ram": 64 * 1024, "echo_bytes": 2 * 1024 * 1024, "echo_conns": 1, "echo_conn_bytes": 0,
+                    "service_conns": 1, "http_conns": 2, "fallback": "192.0.2.10",
+                    "baseline": os.path.join(HERE, "baseline-lm3s6965evb.txt"),
+                    # QEMU's lm3s6965evb answers every address (no BusFault
+                    # to provoke with a read): hard and stack only.
+                    "faults": ("hard", "stack")},
+}
+BOARD = BOARDS["mps2-an500"]
+ELF = None
+MPU_GUARD = 1024  # the lowest 1 KB of the main stack is the MPU guard (ports/cortex-m)
+
+
+def board_of(elf):
+    name = os.path.basename(elf)
+    for k in BOARDS:
+        if name == "tern-%s.elf" % k:
+            return k
+    raise SystemExit("board.py: %s is not tern-BOARD.elf for a board in %s" % (name, ", ".join(BOARDS)))
+
+
+def elf_ram(elf):
+    """.data + .bss + .stack of the image (arm-none-eabi-size -A)."""
+    out = subprocess.run(["arm-none-eabi-size", "-A", elf], capture_output=True, text=True, check=True).stdout
+    sec = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0].startswith(".") and f[1].isdigit():
+            sec[f[0]] = int(f[1])
+    return sec.get(".data", 0) + sec.get(".bss", 0) + sec.get(".stack", 0), sec
 
 
 class BoardFault(Exception):
@@ -47,7 +94,7 @@ class Board:
     """QEMU running the firmware; the console on stdin/stdout pipes."""
 
     def __init__(self, elf, net_args, prefix=(), logfile=None, icount=False):
-        argv = list(prefix) + ["qemu-system-arm", "-M", "mps2-an500", "-kernel", elf, "-display", "none",
+        argv = list(prefix) + ["qemu-system-arm", "-M", BOARD["machine"], "-kernel", elf, "-display", "none",
                                "-serial", "stdio", "-monitor", "none",
                                "-semihosting-config", "enable=on,target=native"] + net_args
         if icount:
@@ -138,12 +185,14 @@ class Net:
     def sh(self, *args, check=True, **kw):
         return subprocess.run(["ip", "netns", "exec", self.ns] + list(args), check=check, **kw)
 
-    def up(self):
+    def up(self, dhcp=True):
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.sh("ip", "link", "set", "lo", "up")
         self.sh("ip", "tuntap", "add", self.tap, "mode", "tap")
         self.sh("ip", "addr", "add", HOST_IP + "/24", "dev", self.tap)
         self.sh("ip", "link", "set", self.tap, "up")
+        if not dhcp:
+            return
         lease = os.path.join(self.tmp, "leases")
         d = subprocess.Popen(["ip", "netns", "exec", self.ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
                               "--port=0", "--interface=" + self.tap, "--bind-interfaces",
@@ -153,7 +202,7 @@ class Net:
         self.procs.append(d)
 
     def board(self, elf, logname="board.log"):
-        b = Board(elf, ["-nic", "tap,ifname=%s,script=no,downscript=no,model=lan9118,mac=%s" % (self.tap, MAC)],
+        b = Board(elf, ["-nic", "tap,ifname=%s,script=no,downscript=no,model=%s,mac=%s" % (self.tap, BOARD["model"], MAC)],
                   prefix=["ip", "netns", "exec", self.ns], logfile=os.path.join(self.tmp, logname))
         self.procs.append(b)
         return b
@@ -183,7 +232,20 @@ class Net:
                 log("\n".join(tail))
 
 
+def check_ram(elf):
+    """The image's RAM (from the ELF) within the board's budget: the linker
+    script enforces it too, this proves the built image."""
+    ram, sec = elf_ram(elf)
+    if ram > BOARD["ram"]:
+        fail("image RAM %d (.data %d + .bss %d + .stack %d) over the %d-byte budget" %
+             (ram, sec.get(".data", 0), sec.get(".bss", 0), sec.get(".stack", 0), BOARD["ram"]))
+    return ram, sec
+
+
 def boot(net, elf):
+    ram, sec = check_ram(elf)
+    log("ok: image RAM %d of %d bytes (.data %d, .bss %d, main stack %d)" %
+        (ram, BOARD["ram"], sec.get(".data", 0), sec.get(".bss", 0), sec.get(".stack", 0)))
     b = net.board(elf)
     m = b.wait_for(r"board: address (\d+\.\d+\.\d+\.\d+) \(dhcp\)", 60)
     addr = m.group(1)
@@ -209,10 +271,22 @@ def check_memory(b, base, tag, failures_ok=False, secs=40):
         time.sleep(1)
     if not failures_ok and m["failures"] != base["failures"]:
         fail("%s: %d failed allocations" % (tag, m["failures"] - base["failures"]))
+    check_stack(m, tag)
     log("ok: %s: heap free %d = baseline, network buffers %d = baseline, failed allocations %d, "
         "stack high-water %d of %d" % (tag, m["heap_free"], m["bufs_free"], m["failures"] - base["failures"],
                                        m["stack"], m["stack_size"]))
     return m
+
+
+def check_stack(m, tag):
+    """The painted main stack never reached: its high-water mark stays below
+    the MPU guard (which would have faulted) with room to spare."""
+    usable = m["stack_size"] - MPU_GUARD
+    if m["stack"] > usable * 3 // 4:
+        fail("%s: main stack high-water %d of %d usable bytes (over 75%%)" % (tag, m["stack"], usable))
+    ram, _ = elf_ram(ELF)
+    if ram > BOARD["ram"]:
+        fail("%s: image RAM %d over the budget %d" % (tag, ram, BOARD["ram"]))
 
 
 # ---- ICMP from the namespace (raw socket: this process runs inside it) ------
@@ -306,6 +380,163 @@ def echo_transfer(addr, nbytes, port=7, seed=1):
     return time.time() - t0
 
 
+def http_get(s, path):
+    """One keep-alive GET on socket s: (status, body)."""
+    s.sendall(("GET %s HTTP/1.1\r\nHost: board\r\n\r\n" % path).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
+    head, _, body = buf.partition(b"\r\n\r\n")
+    if not head:
+        return 0, b""
+    status = int(head.split()[1])
+    m = re.search(rb"(?i)content-length: *(\d+)", head)
+    if m:
+        n = int(m.group(1))
+        while len(body) < n:
+            d = s.recv(65536)
+            if not d:
+                break
+            body += d
+    return status, body
+
+
+def refused(addr, port):
+    """A connection over the limit: accepted and then reset or closed at
+    once, without a byte of service (the services' and HTTP server's clean
+    refusals). Returns what happened."""
+    s = socket.create_connection((addr, port), timeout=10)
+    try:
+        if port == 80:
+            st, body = http_get(s, "/api/stats")
+            return "HTTP %d" % st
+        s.sendall(b"over the limit")
+        d = s.recv(100)
+        return "closed" if d == b"" else "answered %r" % d[:20]
+    except ConnectionResetError:
+        return "reset"
+    finally:
+        s.close()
+
+
+def conns_check(addr, svc, nhttp):
+    """Every service connection the configuration allows open at once and
+    working, one more refused cleanly on each port, then the same for the
+    dashboard's connections (one more answered 503)."""
+    held = []
+    for port in (7, 9, 19):
+        for _ in range(svc):
+            held.append((port, socket.create_connection((addr, port), timeout=10)))
+    for port, s in held:
+        if port == 7:
+            s.sendall(b"tern %d" % s.fileno())
+            want = b"tern %d" % s.fileno()
+            got = b""
+            while len(got) < len(want):
+                got += s.recv(100)
+            if got != want:
+                fail("echo on a held connection: %r" % got)
+        elif port == 19:
+            if len(s.recv(100)) == 0:
+                fail("chargen on a held connection sent nothing")
+        else:
+            s.sendall(b"x" * 1000)
+    out = []
+    for port in (7, 9, 19):
+        r = refused(addr, port)
+        if r not in ("reset", "closed"):
+            fail("port %d: a connection over the limit was %s" % (port, r))
+        out.append("%d: %s" % (port, r))
+    # The held ones still work after the refusals.
+    s7 = [s for p, s in held if p == 7][0]
+    s7.sendall(b"again")
+    if s7.recv(100) != b"again":
+        fail("echo after the refusal")
+    for _, s in held:
+        s.close()
+    web = [socket.create_connection((addr, 80), timeout=10) for _ in range(nhttp)]
+    for s in web:
+        st, body = http_get(s, "/api/stats")
+        if st != 200:
+            fail("dashboard connection: HTTP %d" % st)
+    r = refused(addr, 80)
+    if r != "HTTP 503":
+        fail("a dashboard connection over the limit: %s, want HTTP 503" % r)
+    out.append("80: %s" % r)
+    for s in web:
+        st, body = http_get(s, "/api/stats")
+        if st != 200:
+            fail("dashboard connection after the 503: HTTP %d" % st)
+        s.close()
+    return "conns: %d per service on 7, 9, 19 and %d dashboard connections served at once; one more: %s" % (
+        svc, nhttp, ", ".join(out))
+
+
+def worst_case(addr, svc, nhttp, secs):
+    """The worst case the configuration allows: every service connection
+    open with its rings full (echo and chargen peers that never read, while
+    sending), every dashboard connection polling /api/stats, for secs
+    seconds (the caller runs a flood meanwhile)."""
+    held = []
+    for port in (7, 19, 9):
+        for _ in range(svc):
+            s = socket.create_connection((addr, port), timeout=10)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.setblocking(False)
+            held.append(s)
+    blob = b"w" * 65536
+    stop = time.time() + secs
+    polls = [0] * nhttp
+    busy = [0] * nhttp
+    errs = []
+
+    def poller(k):
+        try:
+            s = socket.create_connection((addr, 80), timeout=20)
+            while time.time() < stop:
+                st, body = http_get(s, "/api/stats")
+                if st == 503:
+                    # The one refusal the configuration expects: no
+                    # contiguous block for the document (docs/boards.md).
+                    busy[k] += 1
+                    s.close()
+                    time.sleep(0.2)
+                    s = socket.create_connection((addr, 80), timeout=20)
+                    continue
+                if st != 200 or not body.startswith(b"{"):
+                    errs.append("dashboard: HTTP %d" % st)
+                    return
+                polls[k] += 1
+            s.close()
+        except Exception as e:  # noqa: BLE001
+            errs.append("dashboard: %s" % e)
+    ths = [threading.Thread(target=poller, args=(k,)) for k in range(nhttp)]
+    for th in ths:
+        th.start()
+    sent = [0] * len(held)
+    while time.time() < stop:
+        for i, s in enumerate(held):
+            try:
+                sent[i] += s.send(blob)
+            except (BlockingIOError, InterruptedError):
+                pass
+        time.sleep(0.05)
+    for th in ths:
+        th.join(30)
+    for s in held:
+        s.close()
+    if errs:
+        fail("; ".join(errs))
+    if sum(busy) * 20 > sum(polls):
+        fail("dashboard: %d polls answered 503 for want of memory, %d served (over 5%%)" % (sum(busy), sum(polls)))
+    return "worst: %d service connections with full rings (%s bytes sent into them), %s dashboard polls " \
+        "served, %d answered 503" % (len(held), "/".join(str(x) for x in sent), "+".join(str(p) for p in polls),
+                                     sum(busy))
+
+
 def inner(argv):
     """Helpers run inside the namespace by the tests (ip netns exec)."""
     what = argv[0]
@@ -360,6 +591,10 @@ def inner(argv):
                 got += len(d)
         s.close()
         print("%s: %d bytes in %.3f s" % (what, nbytes, time.time() - t0))
+    elif what == "conns":
+        print(conns_check(argv[1], int(argv[2]), int(argv[3])))
+    elif what == "worst":
+        print(worst_case(argv[1], int(argv[2]), int(argv[3]), float(argv[4])))
     else:
         fail("unknown helper " + what)
 
@@ -398,14 +633,16 @@ def test_boot(net, elf):
 
 def test_tcp(net, elf):
     b, addr, base = boot(net, elf)
-    size = int(os.environ.get("TERN_BOARD_ECHO_BYTES", str(10 * 1024 * 1024)))
+    size = int(os.environ.get("TERN_BOARD_ECHO_BYTES", str(BOARD["echo_bytes"])))
     log("   " + in_ns(net, "echo", addr, str(size), "1"))
     log("ok: TCP echo, %d bytes each way, SHA-256 equal" % size)
-    check_memory(b, base, "after the 10 MB echo")
-    per = int(os.environ.get("TERN_BOARD_ECHO8_BYTES", str(512 * 1024)))
-    log("   " + in_ns(net, "echo", addr, str(per), "8"))
-    log("ok: 8 TCP echo connections at once, %d bytes each way each, SHA-256 equal" % per)
-    check_memory(b, base, "after the 8 connections")
+    check_memory(b, base, "after the %d-byte echo" % size)
+    n = BOARD["echo_conns"]
+    if n > 1:
+        per = int(os.environ.get("TERN_BOARD_ECHO8_BYTES", str(BOARD["echo_conn_bytes"])))
+        log("   " + in_ns(net, "echo", addr, str(per), str(n)))
+        log("ok: %d TCP echo connections at once, %d bytes each way each, SHA-256 equal" % (n, per))
+        check_memory(b, base, "after the %d connections" % n)
     if os.environ.get("TERN_BOARD_SHOW_MEM"):
         with b.lock:
             start = len(b.out)
@@ -432,12 +669,13 @@ def test_http(net, elf):
     r = net.sh("curl", "-fsS", "--max-time", "20", "http://%s/api/stats" % addr, capture_output=True, check=False)
     import json
     st = json.loads(r.stdout)
-    for k in ("heap", "ledger", "lan9118", "http"):
+    nic = BOARD["nic"]
+    for k in ("heap", "ledger", nic, "http"):
         if k not in st:
             fail("/api/stats has no %r section" % k)
-    if st["lan9118"]["rx_frames"] == 0:
-        fail("/api/stats: lan9118 counted no frames")
-    log("ok: /api/stats is JSON with heap, ledger, http and lan9118 sections")
+    if st[nic]["rx_frames"] == 0:
+        fail("/api/stats: %s counted no frames" % nic)
+    log("ok: /api/stats is JSON with heap, ledger, http and %s sections" % nic)
     chromium = shutil.which("chromium")
     if chromium:
         prof = os.path.join(net.tmp, "chrome")
@@ -490,19 +728,99 @@ def test_flood(net, elf):
         # Half-open connections age out (SYN-ACK retries), UDP floods may
         # find buffers short: failures allowed here, memory must return.
         check_memory(b, base, "after the %s flood" % kind, failures_ok=True, secs=60)
-    m = b.cmd("counters", r"lan9118 rx_frames (\d+)")
-    b.wait_for(r"lan9118 rx_drop_register \d+", 10)
+    nic = BOARD["nic"]
+    m = b.cmd("counters", nic + r" rx_frames (\d+)")
+    b.wait_for(nic + " " + BOARD["last"] + r" \d+", 10)
     text = b.text()
-    stalls = re.findall(r"lan9118 rx_stalls (\d+)", text)[-1]
+    stalls = re.findall(nic + r" rx_stalls (\d+)", text)[-1]
     if int(m.group(1)) < 5000:  # two floods of a few seconds at 5,000 packets/s
         fail("the floods did not reach the board: %s frames received" % m.group(1))
     log("ok: the board received %s frames through the floods (RX ring stalls: %s)" % (m.group(1), stalls))
+
+
+def test_conns(net, elf):
+    """The configuration's connection limits, proved: as many as it allows
+    at once, one more refused cleanly (RST for a service, 503 for the
+    dashboard), memory back after."""
+    b, addr, base = boot(net, elf)
+    log("   " + in_ns(net, "conns", addr, str(BOARD["service_conns"]), str(BOARD["http_conns"]), timeout=120))
+    log("ok: connection limits held, the extra connection refused cleanly")
+    check_memory(b, base, "after the connection limits")
+
+
+def test_worst(net, elf):
+    """The worst case: all connections open with full rings while the
+    dashboard is polled and a UDP and a SYN flood run. No fault, no failed
+    heap allocation, the painted stack far from its guard, memory back."""
+    b, addr, base = boot(net, elf)
+    floods = [subprocess.Popen(["ip", "netns", "exec", net.ns] + argv, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) for argv in (
+        ["hping3", "-q", "--udp", "-p", "9", "-d", "512", "-i", "u500", "-c", "30000", addr],)]
+    try:
+        log("   " + in_ns(net, "worst", addr, str(BOARD["service_conns"]), str(BOARD["http_conns"]), "12",
+                          timeout=120))
+    except AssertionError:
+        with b.lock:
+            start = len(b.out)
+        b.cmd("mem", r"board: main stack high-water.*\n")
+        log(b.text(start))
+        raise
+    finally:
+        for p in floods:
+            p.kill()
+            p.wait()
+    m = b.memsum()
+    log("   at the end of the worst case: heap minimum ever free %d of %d, network buffers minimum free %d of %d, "
+        "failed allocations %d, main stack high-water %d of %d" % (m["heap_min"], m["heap_total"], m["bufs_min"],
+                                                                   m["bufs_total"], m["failures"] - base["failures"],
+                                                                   m["stack"], m["stack_size"]))
+    with b.lock:
+        start = len(b.out)
+    b.cmd("mem", r"board: main stack high-water.*\n")
+    fails = {c: int(f) for c, f in re.findall(r"(?m)^([A-Z_]+) +\d+ +\d+ +\d+ +\d+ +\d+ +(\d+) +\d+\s*$",
+                                               b.text(start))}
+    if not fails:
+        fail("worst case: no ledger table in `mem`:\n" + b.text(start))
+    other = {c: f for c, f in fails.items() if f and c != "HTTP"}
+    if other:
+        fail("worst case: failed allocations beyond the dashboard document's: %s\n%s" % (other, b.text(start)))
+    check_stack(m, "worst case")
+    log("ok: worst case: no fault, failed allocations only the /api/stats document's (%d, answered 503), "
+        "stack and image RAM within the budget" % fails.get("HTTP", 0))
+    check_memory(b, base, "after the worst case", failures_ok=True, secs=60)
+    if os.environ.get("TERN_BOARD_SHOW_MEM"):
+        with b.lock:
+            start = len(b.out)
+        b.cmd("mem", r"board: main stack high-water.*\n")
+        log(b.text(start))
+
+
+def test_fallback(net, elf):
+    """No DHCP server on the link: after TERN_DHCP_FALLBACK_AFTER discovers
+    the board takes its configured static address (board_config.h) and
+    answers there, memory unchanged."""
+    b = net.board(elf)
+    m = b.wait_for(r"board: address (\d+\.\d+\.\d+\.\d+) \(static fallback", 90)
+    addr = m.group(1)
+    if addr != BOARD["fallback"]:
+        fail("fallback address %s, configured %s" % (addr, BOARD["fallback"]))
+    r = net.sh("ping", "-c", "3", "-i", "0.2", "-W", "3", addr, capture_output=True, text=True, check=False)
+    if "3 received" not in r.stdout:
+        fail("ping to the fallback address: %s" % r.stdout.strip()[-200:])
+    m = b.memsum()
+    if m["failures"] != 0:
+        fail("fallback: %d failed allocations" % m["failures"])
+    check_stack(m, "fallback")
+    log("ok: no DHCP server: static fallback %s taken and answering ping" % addr)
 
 
 def test_fault(net, elf):
     """The fault path itself: every kind of fault must end the board with
     its report, and this harness must turn that into a failure."""
     for kind, want in (("bus", "BusFault"), ("hard", "HardFault"), ("stack", "MemManage")):
+        if kind not in BOARD["faults"]:
+            log("note: fault %s: not provokable on QEMU's %s" % (kind, BOARD["machine"]))
+            continue
         b = Board(elf, ["-nic", "none"], logfile=os.path.join(net.tmp, "fault-%s.log" % kind))
         net.procs.append(b)
         b.wait_for(r"tern> ", 30)
@@ -529,7 +847,6 @@ def test_fault(net, elf):
 
 # ---- bench and perf: throughput each way, instructions per byte ----------------
 
-BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.txt")
 
 
 def cpu_busy(b):
@@ -554,7 +871,7 @@ def bench_run(net, elf, icount, nbytes):
     if icount:
         b.stop()
         net.procs.remove(b)
-        b = Board(elf, ["-nic", "tap,ifname=%s,script=no,downscript=no,model=lan9118,mac=%s" % (net.tap, MAC)],
+        b = Board(elf, ["-nic", "tap,ifname=%s,script=no,downscript=no,model=%s,mac=%s" % (net.tap, BOARD["model"], MAC)],
                   prefix=["ip", "netns", "exec", net.ns], logfile=os.path.join(net.tmp, "board-icount.log"),
                   icount=True)
         net.procs.append(b)
@@ -587,7 +904,7 @@ def test_perf(net, elf):
     committed baseline (tests/board/baseline.txt) within its tolerance."""
     counted = bench_run(net, elf, True, 2 * 1024 * 1024)
     base = {}
-    for line in open(BASELINE):
+    for line in open(BOARD["baseline"]):
         if line.strip() and not line.startswith("#"):
             k, v = line.split()
             base[k] = float(v)
@@ -611,7 +928,7 @@ def measure(elf):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    b = Board(elf, ["-nic", "user,model=lan9118,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80" % port])
+    b = Board(elf, ["-nic", "user,model=%s,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80" % (BOARD["model"], port)])
     try:
         b.wait_for(r"board: address", 30)
         import urllib.request
@@ -635,7 +952,10 @@ def main():
             print(e)
             return 1
         return 0
+    global BOARD, ELF
     name, elf = sys.argv[1], os.path.abspath(sys.argv[2])
+    BOARD = BOARDS[board_of(elf)]
+    ELF = elf
     if name == "measure":
         measure(elf)
         return 0
@@ -655,7 +975,7 @@ def main():
         if not os.path.exists("/dev/net/tun"):
             log("SKIP: no /dev/net/tun")
             return 77
-        for tool in ("ip", "dnsmasq", "ping", "curl") + (("hping3",) if name == "flood" else ()):
+        for tool in ("ip", "dnsmasq", "ping", "curl") + (("hping3",) if name in ("flood", "worst") else ()):
             if shutil.which(tool) is None:
                 log("SKIP: %s not installed (scripts/install-deps)" % tool)
                 return 77
@@ -664,12 +984,13 @@ def main():
     ok = False
     try:
         if name != "fault":
-            net.up()
+            net.up(dhcp=name != "fallback")
         if name == "bench":
             bench(net, elf, bench_bytes)
         else:
             {"boot": test_boot, "tcp": test_tcp, "http": test_http, "flood": test_flood, "perf": test_perf,
-             "fault": test_fault}[name](net, elf)
+             "fault": test_fault, "conns": test_conns, "worst": test_worst,
+             "fallback": test_fallback}[name](net, elf)
         ok = True
     except (AssertionError, BoardFault) as e:
         log("FAIL: %s" % e)

@@ -6,18 +6,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "lan9118.h"
+#include "board_nic.h"
 #include "tern/stack.h"
 
 typedef struct console {
     tern_stack_t *stack;
-    lan9118_t *eth;
+    const board_nic_t *nic;
     char line[96];
     size_t len;
     uint16_t ping_seq;
 } console_t;
 
-void console_init(console_t *c, tern_stack_t *stack, lan9118_t *eth);
+void console_init(console_t *c, tern_stack_t *stack, const board_nic_t *nic);
 /* Read what the UART holds and run complete lines. Returns 1 if it did
  * anything. */
 int console_poll(console_t *c);

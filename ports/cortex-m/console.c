@@ -17,11 +17,11 @@ static void console_ping_reply(void *ctx, tern_ip4_t from, uint16_t id, uint16_t
     board_printf("ping: %u bytes from %s: seq=%u\n", (unsigned)len, a, (unsigned)seq);
 }
 
-void console_init(console_t *c, tern_stack_t *stack, lan9118_t *eth)
+void console_init(console_t *c, tern_stack_t *stack, const board_nic_t *nic)
 {
     memset(c, 0, sizeof *c);
     c->stack = stack;
-    c->eth = eth;
+    c->nic = nic;
     tern_ping_set_handler(stack, console_ping_reply, c);
 }
 
@@ -33,7 +33,7 @@ static void console_help(void)
                "  bufs       network buffers: free, minimum ever free, exhausted\n"
                "  netstat    TCP connections and listeners, sockets\n"
                "  arp        the ARP cache\n"
-               "  counters   per-layer counters and the LAN9118 driver's\n"
+               "  counters   per-layer counters and the Ethernet driver's\n"
                "  dhcp       the DHCP client's state and lease\n"
                "  ping ADDR  send one echo request\n"
                "  stack      main stack high-water mark and static RAM\n"
@@ -98,7 +98,7 @@ static void console_stack(void)
     board_printf("board: main stack high-water %u of %u bytes, static RAM (.data+.bss) %u of %u bytes, "
                  "tern heap %u bytes (in .bss)\n",
                  (unsigned)board_stack_high_water(), (unsigned)board_stack_size(), (unsigned)board_static_ram(),
-                 320u * 1024u, (unsigned)TERN_HEAP_SIZE);
+                 (unsigned)BOARD_RAM_BUDGET, (unsigned)TERN_HEAP_SIZE);
 }
 
 void console_memsum(const tern_stack_t *s)
@@ -138,7 +138,7 @@ static void console_run(console_t *c, char *cmd)
         tern_arp_report_text(s, board_writer, NULL);
     } else if (strcmp(cmd, "counters") == 0) {
         tern_counters_report_text(s, board_writer, NULL);
-        lan9118_report_text(c->eth, board_writer, NULL);
+        c->nic->report_text(c->nic->drv, board_writer, NULL);
     } else if (strcmp(cmd, "dhcp") == 0) {
         tern_dhcp_report_text(s, board_writer, NULL);
     } else if (strcmp(cmd, "stack") == 0) {
@@ -155,8 +155,8 @@ static void console_run(console_t *c, char *cmd)
         /* Printed in microseconds and their ns remainder: the printf here is 32-bit. */
         board_printf("cpu: busy %u.%03u us, idle %u.%03u us, eth rx %u tx %u bytes\n", (unsigned)(busy / 1000u),
                      (unsigned)(busy % 1000u), (unsigned)(board_cpu.idle_ns / 1000u),
-                     (unsigned)(board_cpu.idle_ns % 1000u), (unsigned)c->eth->stats.rx_bytes,
-                     (unsigned)c->eth->stats.tx_bytes);
+                     (unsigned)(board_cpu.idle_ns % 1000u), (unsigned)*c->nic->rx_bytes,
+                     (unsigned)*c->nic->tx_bytes);
     } else if (strncmp(cmd, "fault ", 6) == 0) {
         board_fault_trigger(cmd + 6);
         board_printf("fault: '%s' is not bus, hard or stack\n", cmd + 6);

@@ -1,23 +1,33 @@
-/* The mps2-an500 board support: clock, console UART, random source, stack
- * measurement and the way out (semihosting exit). Everything a port of tern
- * to a new board writes once, besides its Ethernet driver (docs/boards.md). */
+/* Board support shared by the Cortex-M boards (ports/cortex-m): clock,
+ * console, random source, stack measurement, fault reporting and the way
+ * out (semihosting exit). Each board folder supplies board_hw.h (its name,
+ * core clock and RAM budget), its UART (board_uart_*), its startup vector
+ * table and its Ethernet driver; everything else is here (docs/boards.md). */
 #ifndef BOARD_H
 #define BOARD_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define BOARD_SYSCLK_HZ 25000000u /* AN500: 25 MHz */
+#include "board_hw.h" /* BOARD_NAME, BOARD_DESC, BOARD_SYSCLK_HZ, BOARD_RAM_BUDGET */
 
 #define BOARD_REG(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
 /* Clock, UART, MPU stack guard, fault reporting on. */
 void board_init(void);
+/* The reset path after the board's own first steps: .data copied from
+ * flash, .bss zeroed, the main stack painted, board_init, main, exit. */
+void board_start(void) __attribute__((noreturn));
+
+/* The board's UART (its board.c): set up, one byte out (waits for room), one
+ * byte in or -1. */
+void board_uart_init(void);
+void board_uart_putc(char c);
+int board_uart_getc(void);
 
 /* Milliseconds since boot (SysTick, 1 ms), wrapping at 2^32. */
 uint32_t board_now_ms(void);
 
-/* Virtual nanoseconds since boot (SysTick: 40 ns resolution at 25 MHz).
+/* Virtual nanoseconds since boot (SysTick: one core clock of resolution).
  * Under QEMU's -icount shift=0 one guest instruction takes 1 ns, so busy
  * time is an instruction count. Call with interrupts off. */
 uint64_t board_time_ns(void);
@@ -28,8 +38,8 @@ typedef struct board_cpu {
 } board_cpu_t;
 extern board_cpu_t board_cpu;
 
-/* Console UART (CMSDK APB UART0, polled: QEMU holds back input until the
- * one-byte RX buffer is read, so nothing is lost). */
+/* Console (the board's UART, polled: QEMU holds back input until the
+ * receive buffer is read, so nothing is lost). */
 void board_putc(char c);
 void board_write(const char *s, size_t len);
 void board_puts(const char *s);
@@ -52,6 +62,7 @@ uint32_t board_stack_high_water(void);
 /* Static RAM: .data + .bss bytes (tern's heap arena is inside .bss). */
 uint32_t board_static_ram(void);
 
+
 /* Interrupts off/on around what the Ethernet ISR also touches. */
 static inline uint32_t board_irq_save(void)
 {
@@ -69,7 +80,7 @@ static inline void board_irq_restore(uint32_t primask)
 void board_exit(int ok) __attribute__((noreturn));
 
 /* Deliberate faults for the fault-path test (console `fault KIND`):
- * "bus" (read of unmapped 0x90000000), "hard" (undefined instruction),
+ * "bus" (read of the unmapped BOARD_UNMAPPED_ADDR), "hard" (undefined instruction),
  * "stack" (recursion into the MPU guard). Returns only for an unknown kind. */
 void board_fault_trigger(const char *kind);
 

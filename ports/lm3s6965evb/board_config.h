@@ -1,0 +1,76 @@
+/* tern's configuration for the lm3s6965evb firmware (TERN_USER_CONFIG):
+ * the options this board changes from include/tern/config.h, sized so the
+ * worst case fits the LM3S6965's 64 KB of SRAM. The reasoning, with the
+ * numbers, is in docs/boards.md ("lm3s6965evb: 64 KB of SRAM"). */
+#ifndef BOARD_CONFIG_H
+#define BOARD_CONFIG_H
+
+/* A main loop, no RTOS: every socket call is non-blocking. */
+#define TERN_OS 0
+
+/* Heap arena inside struct tern_stack (.bss). Worst case at once (bytes of
+ * heap, block headers included): idle 2.2 K (sockets of the listeners and
+ * UDP services, TIME-WAIT and segment tables, DHCP, ARP); the three service
+ * connections with full rings, 12.8 K (echo and chargen 2,048 + 2,920,
+ * discard 2,048 - it never sends - and three sockets of 268); two dashboard
+ * connections, 2 x 12.1 K (1,084 of parser state, a 1,024-byte receive
+ * ring, a 1,460-byte send ring, an /api/stats document of up to 9.5 K with
+ * every connection listed); 4 half-open connections of a SYN flood, 1 K.
+ * Sum 42.7 K of 45.5 K: the rest is room for fragmentation (a document
+ * needs one contiguous block). */
+#define TERN_HEAP_SIZE (45u * 1024u + 512u)
+
+/* Network buffers (STATIC: 1,552 bytes each in .bss). 4 sit in the
+ * driver's RX ring; replies, TCP segments being built and ARP queues take
+ * the others for a moment. UDP queues may hold up to 8 - 2 (the reserve). */
+#define TERN_NETBUF_COUNT 8
+#define TERN_NETBUF_RX_RESERVE 2
+
+/* TCP rings: one segment each way by default (the dashboard's connections:
+ * its responses are a few KB and it is polled once a second) ... */
+#define TERN_TCP_RCVBUF 1460u
+#define TERN_TCP_SNDBUF 1460u
+/* ... and more for the services (ports/cortex-m/app.c sets them on their
+ * listeners). Receive: 2,048, a full segment and a partial one, enough to
+ * keep a peer's data coming. Send: 2,920, two full segments, so Linux's
+ * delayed ACK (every second full segment) answers at once; with 2,048 the
+ * second segment is a partial one that Nagle holds until the first is
+ * acknowledged, and chargen ran at 0.7 Mbit/s instead of 76. Not 2,920 for
+ * receiving too: the 2.6 K saved over three rings is room the dashboard's
+ * 9.7 K documents need to find a contiguous block in the worst case. */
+#define BOARD_SERVICE_RCVBUF 2048u
+#define BOARD_SERVICE_SNDBUF 2920u
+/* Segment descriptors for out-of-order and SACKed ranges, shared. */
+#define TERN_TCP_SEG_COUNT 16
+/* Half-open (SYN-RECEIVED) connections, each a connection structure on the
+ * heap while it waits; TIME-WAIT records (a table allocated once). */
+#define TERN_TCP_SYN_MAX 4
+#define TERN_TCP_TIMEWAIT_MAX 8
+
+/* A dashboard request is a few hundred bytes and the parser consumes it as
+ * it arrives: 1 KB of receive ring is enough. */
+#define TERN_HTTP_RCVBUF 1024u
+
+/* One TCP connection per service (echo, discard, chargen); a second is
+ * accepted and reset at once. Two dashboard connections; a third is
+ * answered 503. */
+#define TERN_SOCKET_SERVICE_CONNS 1
+#define TERN_HTTP_MAX_CONNS 2u
+
+/* Sockets: 3 services x (listener + UDP + 1 connection + 1 being refused)
+ * + HTTP (listener + 2 connections + 1 being refused) + 2 spare. */
+#define TERN_SOCKET_MAX 18
+#define TERN_LEDGER_OWNERS 24
+#define TERN_ARP_CACHE_SIZE 4
+
+/* DHCP, and a static address when no server answers: after 2 DISCOVERs
+ * (RFC 2131 s4.4.1 retransmission), 192.0.2.10/24 via 192.0.2.1. */
+#define TERN_DHCP_FALLBACK_AFTER 2
+#define TERN_DHCP_FALLBACK_ADDR 0xC000020Au
+#define TERN_DHCP_FALLBACK_NETMASK 0xFFFFFF00u
+#define TERN_DHCP_FALLBACK_GATEWAY 0xC0000201u
+
+/* Broken invariants stop the board with a report (the assert hook). */
+#define TERN_DEBUG 1
+
+#endif
