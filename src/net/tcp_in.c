@@ -734,9 +734,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
 {
     tern_tcp_t *tcp = &stack->tcp;
     ipv4_view_t quote;
-    /* The quoted header and the 8 bytes of TCP header holding ports and
-     * sequence number (RFC 792); icmp.c checked it, this keeps the reads
-     * below bounded whoever calls. */
+    /* The quoted header and 8 bytes: ports and sequence number (RFC 792). */
     if (ipv4_check_quote(q, qlen, ICMP_QUOTE_DATA, &quote) != 0)
         return;
     if (type == 4u) {
