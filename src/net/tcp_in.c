@@ -733,8 +733,9 @@ out:
 void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q, size_t qlen)
 {
     tern_tcp_t *tcp = &stack->tcp;
-    size_t qhl = (size_t)(q[0] & 0x0Fu) * 4u;
-    if (qlen < qhl + 8u)
+    ipv4_view_t quote;
+    /* The quoted header and 8 bytes: ports and sequence number (RFC 792). */
+    if (ipv4_check_quote(q, qlen, ICMP_QUOTE_DATA, &quote) != 0)
         return;
     if (type == 4u) {
         stack->counters.tcp.icmp_quench++; /* RFC 6633: ignored */
@@ -742,8 +743,8 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     }
     if (type != 3u && type != 11u && type != 12u)
         return; /* redirects are IP's business */
-    const uint8_t *t = q + qhl;
-    tern_ip4_t src = wire_rd32(q + 12), dst = wire_rd32(q + 16);
+    const uint8_t *t = ipv4_payload(&quote);
+    tern_ip4_t src = ipv4_src(&quote), dst = ipv4_dst(&quote);
     uint32_t seq = wire_rd32(t + TCP_OFF_SEQ);
     tern_tcp_pcb_t *pcb = tcp_lookup(stack, src, wire_rd16(t + TCP_OFF_SPORT), dst, wire_rd16(t + TCP_OFF_DPORT), NULL);
     /* RFC 5927 4.1: only for a connection, and about a sequence number in
@@ -755,7 +756,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     if (type == 3u && code == 4u) {
         /* RFC 1191: fragmentation needed. The next-hop MTU must be smaller
          * than the packet quoted (RFC 5927 7.2); not below the floor. */
-        uint16_t qtotal = wire_rd16(q + 2);
+        uint16_t qtotal = ipv4_total_len(&quote);
         if (pcb->state == TERN_TCP_SYN_SENT || mtu >= qtotal || mtu < 68u) {
             stack->counters.tcp.icmp_no_match++;
             return;

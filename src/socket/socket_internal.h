@@ -134,6 +134,8 @@ int socket_retry(tern_stack_t *stack, tern_socket_t **sp, int flags, int how, in
 /* Wait once: TERN_OK (re-check), TERN_ERR_TIMEOUT, TERN_ERR_BADF. */
 int socket_wait(tern_stack_t *stack, tern_socket_t **sp, uint32_t start, uint32_t timeout, int want_buffer);
 uint32_t socket_now(const tern_stack_t *stack);
+/* Can this port block at all (an OS, a wait hook and a clock)? */
+int socket_can_wait(const tern_stack_t *stack);
 /* One netstat row (lock held: /api/stats calls it from the stack thread). */
 void socket_row(const tern_stack_t *stack, const tern_socket_t *s, tern_socket_info_t *row);
 uint32_t socket_rcvtimeo(const tern_socket_t *s);
