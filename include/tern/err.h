@@ -26,7 +26,10 @@ typedef enum tern_err {
     TERN_ERR_INPROGRESS = -17, /* EINPROGRESS: started, completes later (ARP, connect) */
     TERN_ERR_LINKDOWN = -18,   /* ENETDOWN: interface link is down */
     TERN_ERR_NOTFOUND = -19,   /* ENOENT: no such name (DNS NXDOMAIN or no A record) */
-    TERN_ERR_LAST_ = -19
+    TERN_ERR_CONFIG = -20,     /* the caller was compiled with another configuration than the library
+                                  (tern_stack_init; tern_config_diff names the option) */
+    TERN_ERR_MFILE = -21,      /* EMFILE: the socket table is full (TERN_SOCKET_MAX), not the heap */
+    TERN_ERR_LAST_ = -21
 } tern_err_t;
 
 /* Short text for an error code ("no memory"); never NULL. */

@@ -111,7 +111,8 @@ typedef struct tern_socket_table {
 } tern_socket_table_t;
 
 /* A new socket of type TERN_SOCK_DGRAM or TERN_SOCK_STREAM: its id (> 0),
- * or TERN_ERR_NOMEM (no memory or no free id), TERN_ERR_INVAL. */
+ * or TERN_ERR_MFILE (every id in use), TERN_ERR_NOMEM (no heap for its
+ * structure), TERN_ERR_INVAL. */
 int tern_socket(struct tern_stack *stack, int type);
 /* Bind (port 0: ephemeral). TERN_ERR_INVAL when bound already or addr not
  * ours, TERN_ERR_ADDRINUSE. TCP: the port a later tern_listen uses (a
@@ -124,8 +125,11 @@ int tern_bind(struct tern_stack *stack, int sock, const tern_sockaddr_t *local);
 int tern_listen(struct tern_stack *stack, int sock, int backlog);
 /* TCP: the next established connection as a new socket (its id), its peer
  * in *remote (may be NULL). Blocks up to TERN_SO_RCVTIMEO (TERN_ERR_TIMEOUT);
- * non-blocking: TERN_ERR_WOULDBLOCK. TERN_ERR_NOMEM when no id or memory is
- * free (the connection stays queued), TERN_ERR_STATE when not listening. */
+ * non-blocking: TERN_ERR_WOULDBLOCK. With a connection queued and every
+ * socket id in use, TERN_ERR_MFILE: at once when non-blocking, else after
+ * waiting up to TERN_SO_RCVTIMEO for a close to free an id. TERN_ERR_NOMEM
+ * when no heap is free for the new socket (the connection stays queued in
+ * both cases), TERN_ERR_STATE when not listening. */
 int tern_accept(struct tern_stack *stack, int sock, tern_sockaddr_t *remote);
 /* UDP: set the default destination and receive only from it (binds an
  * ephemeral port first when unbound). remote->port 0 (or NULL) disconnects.

@@ -27,6 +27,7 @@
 #include "tern/udp.h"
 #include "tern/tcp.h"
 #include "tern/socket.h"
+#include "tern/fingerprint.h"
 
 struct tern_stack;
 
@@ -77,6 +78,11 @@ typedef struct tern_stack {
  * application calls tern_heap_init(&stack->heap, port) and
  * tern_heap_add_region() first; init keeps that heap. */
 int tern_stack_init(tern_stack_t *stack, const tern_port_t *port);
+/* What the tern_stack_init macro calls: TERN_ERR_CONFIG (nothing written)
+ * when the caller was compiled with another configuration than the library
+ * (fingerprint.h). */
+int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const tern_config_view_t *view);
+#define tern_stack_init(stack, port) tern_stack_init_checked((stack), (port), &TERN_CONFIG_VIEW)
 /* Free everything the stack allocated; the ledger returns to empty. */
 void tern_stack_deinit(tern_stack_t *stack);
 

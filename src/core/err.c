@@ -25,6 +25,8 @@ static const struct {
     {"EINPROGRESS", "in progress"},
     {"ENETDOWN", "link is down"},
     {"ENOENT", "no such name"},
+    {"ECONFIG", "application and library built with different configurations"},
+    {"EMFILE", "socket table full"},
 };
 
 _Static_assert(sizeof err_table / sizeof err_table[0] == 1u - (unsigned)TERN_ERR_LAST_,

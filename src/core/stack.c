@@ -8,10 +8,83 @@
 #include "net/tcp_internal.h"
 #include "util/fmt.h"
 
-int tern_stack_init(tern_stack_t *stack, const tern_port_t *port)
+/* The library's side of the fingerprint (fingerprint.h): the names as one
+ * string of NUL-terminated names, the values as this library sees them. */
+#define TERN_CONFIG_NAME_(x) #x "\0"
+static const char config_names[] = TERN_CONFIG_ITEMS(TERN_CONFIG_NAME_);
+static const uint32_t config_values[] = {TERN_CONFIG_ITEMS(TERN_CONFIG_VALUE_)};
+#define CONFIG_COUNT (sizeof config_values / sizeof config_values[0])
+
+const char *tern_config_diff(const tern_config_view_t *view)
+{
+    if (view == NULL || view->count != CONFIG_COUNT || view->values == NULL)
+        return "count";
+    const char *name = config_names;
+    for (size_t i = 0; i < CONFIG_COUNT; i++) {
+        if (view->values[i] != config_values[i])
+            return name;
+        name += strlen(name) + 1u;
+    }
+    return NULL;
+}
+
+uint32_t tern_config_value(const char *name)
+{
+    const char *n = config_names;
+    for (size_t i = 0; name != NULL && i < CONFIG_COUNT; i++) {
+        if (strcmp(n, name) == 0)
+            return config_values[i];
+        n += strlen(n) + 1u;
+    }
+    return 0;
+}
+
+static size_t config_append(char *msg, size_t n, size_t cap, const char *s)
+{
+    while (*s != '\0' && n + 1u < cap)
+        msg[n++] = *s++;
+    return n;
+}
+
+/* "tern_stack_init: configuration differs from the library's: TERN_SOCKET_MAX
+ * is 8 in the application, 16 in the library (...)" through port->log. */
+static void config_log_mismatch(const tern_port_t *port, const tern_config_view_t *view, const char *name)
+{
+    if (port->log == NULL)
+        return;
+    char msg[224], num[24];
+    size_t n = config_append(msg, 0, sizeof msg, "tern_stack_init: configuration differs from the library's: ");
+    n = config_append(msg, n, sizeof msg, name);
+    const char *names = config_names;
+    for (size_t i = 0; view != NULL && view->count == CONFIG_COUNT && view->values != NULL && i < CONFIG_COUNT;
+         i++) {
+        if (names == name) {
+            n = config_append(msg, n, sizeof msg, " is ");
+            num[fmt_u64(num, view->values[i])] = '\0';
+            n = config_append(msg, n, sizeof msg, num);
+            n = config_append(msg, n, sizeof msg, " in the application, ");
+            num[fmt_u64(num, config_values[i])] = '\0';
+            n = config_append(msg, n, sizeof msg, num);
+            n = config_append(msg, n, sizeof msg, " in the library");
+            break;
+        }
+        names += strlen(names) + 1u;
+    }
+    n = config_append(msg, n, sizeof msg, " (build both with the same TERN_USER_CONFIG)");
+    msg[n] = '\0';
+    port->log(port->ctx, TERN_LOG_ERROR, msg);
+}
+
+int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const tern_config_view_t *view)
 {
     if (stack == NULL || port == NULL || port->random32 == NULL)
         return TERN_ERR_INVAL;
+    /* Before any write: the caller's tern_stack_t may be smaller than ours. */
+    const char *differs = tern_config_diff(view);
+    if (differs != NULL) {
+        config_log_mismatch(port, view, differs);
+        return TERN_ERR_CONFIG;
+    }
 #if TERN_HEAP_SIZE > 0
     /* Everything but the arena, which the heap formats itself. */
     memset(stack, 0, offsetof(tern_stack_t, heap_arena));

@@ -140,6 +140,11 @@ static int socket_free_id(const tern_stack_t *stack)
     return 0;
 }
 
+int socket_table_full(const tern_stack_t *stack)
+{
+    return socket_free_id(stack) == 0;
+}
+
 tern_socket_t *socket_new(tern_stack_t *stack, int type)
 {
     int id = socket_free_id(stack);
@@ -184,7 +189,8 @@ int tern_socket(tern_stack_t *stack, int type)
         else
             socket_udp_init(s);
     }
-    int r = s != NULL ? s->id : TERN_ERR_NOMEM;
+    /* A full table is TERN_ERR_MFILE (EMFILE): the heap may be fine. */
+    int r = s != NULL ? s->id : socket_table_full(stack) ? TERN_ERR_MFILE : TERN_ERR_NOMEM;
     socket_unlock(stack);
     return r;
 }

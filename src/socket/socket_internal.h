@@ -114,6 +114,8 @@ tern_socket_t *socket_lookup(const tern_stack_t *stack, int id);
  * zeroed (a TCP socket's connection structure too, not yet initialized);
  * NULL: no id or no memory. */
 tern_socket_t *socket_new(tern_stack_t *stack, int type);
+/* Every id in use (socket_new fails for that, not for memory). */
+int socket_table_full(const tern_stack_t *stack);
 /* Take it out of the table and free the structure (lock held); a TCP
  * socket's block goes with its connection (socket_tcp_free). */
 void socket_release(tern_stack_t *stack, tern_socket_t *s);

@@ -370,6 +370,8 @@ static int stcp_try_accept(tern_stack_t *stack, tern_socket_t *s, void *arg)
         return TERN_ERR_STATE;
     if (t->listen->qlen == 0u)
         return TERN_ERR_WOULDBLOCK;
+    if (socket_table_full(stack))
+        return TERN_ERR_MFILE; /* the connection stays queued until an id frees */
     tern_socket_t *c = socket_new(stack, TERN_SOCK_STREAM);
     if (c == NULL)
         return TERN_ERR_NOMEM; /* the connection stays queued */
@@ -395,7 +397,20 @@ static int stcp_try_accept(tern_stack_t *stack, tern_socket_t *s, void *arg)
 int socket_tcp_accept(tern_stack_t *stack, tern_socket_t **sp, tern_sockaddr_t *remote)
 {
     stcp_accept_args_t a = {remote};
-    return socket_retry(stack, sp, 0, SOCKET_WAIT_RECV, TERN_ERR_WOULDBLOCK, stcp_try_accept, &a);
+    /* socket_retry with two reasons to wait: nothing queued, or a
+     * connection queued and no free id (a close elsewhere frees one and
+     * wakes waiters). A blocking accept waits for either up to
+     * TERN_SO_RCVTIMEO; a full table that outlasts it is TERN_ERR_MFILE. */
+    int blocking = socket_blocking(stack, *sp, 0);
+    uint32_t start = socket_now(stack);
+    for (;;) {
+        int r = stcp_try_accept(stack, *sp, &a);
+        if ((r != TERN_ERR_WOULDBLOCK && r != TERN_ERR_MFILE) || !blocking)
+            return r;
+        int w = socket_wait(stack, sp, start, socket_rcvtimeo(*sp), 0);
+        if (w != TERN_OK)
+            return w == TERN_ERR_TIMEOUT && r == TERN_ERR_MFILE ? TERN_ERR_MFILE : w;
+    }
 }
 
 static int stcp_try_connected(tern_stack_t *stack, tern_socket_t *s, void *arg)

@@ -174,7 +174,7 @@ static void test_ids(void **state)
         assert_int_equal(ids[i], i + 1);
     }
     uint32_t failures = tern_ledger_category(&S(f)->ledger, TERN_MEM_SOCKET)->failures;
-    assert_int_equal(tern_socket(S(f), TERN_SOCK_DGRAM), TERN_ERR_NOMEM);
+    assert_int_equal(tern_socket(S(f), TERN_SOCK_DGRAM), TERN_ERR_MFILE);
     /* A full table is not a heap failure. */
     assert_int_equal(tern_ledger_category(&S(f)->ledger, TERN_MEM_SOCKET)->failures, failures);
     /* Ids are reused as late as possible: after the last one handed out. */
@@ -187,7 +187,7 @@ static void test_ids(void **state)
     assert_int_equal(tern_socket(S(f), TERN_SOCK_DGRAM), 2);
     assert_int_equal(tern_socket(S(f), 99), TERN_ERR_INVAL);
     /* Every id is taken: a stream socket cannot be had either. */
-    assert_int_equal(tern_socket(S(f), TERN_SOCK_STREAM), TERN_ERR_NOMEM);
+    assert_int_equal(tern_socket(S(f), TERN_SOCK_STREAM), TERN_ERR_MFILE);
     assert_int_equal(tern_socket(NULL, TERN_SOCK_DGRAM), TERN_ERR_INVAL);
     tern_socket_close_all(S(f));
     tern_socket_close_all(NULL);

@@ -948,7 +948,7 @@ static int scenario(world_t *w)
         run(w, 1);
         if (s < 0) {
             s = tern_accept(w->b, l, NULL);
-            if (s < 0 && s != TERN_ERR_WOULDBLOCK && s != TERN_ERR_NOMEM)
+            if (s < 0 && s != TERN_ERR_WOULDBLOCK && s != TERN_ERR_NOMEM && s != TERN_ERR_MFILE)
                 break;
             if (s > 0)
                 (void)tern_setsockopt(w->b, s, TERN_SO_NONBLOCK, 1);
