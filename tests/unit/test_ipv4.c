@@ -305,12 +305,12 @@ static void test_bad_sources_and_land(void **state)
     assert_int_equal(C(f)->icmp_err_suppressed, 1);
 }
 
+/* Built and listed only without reassembly (with it the test_reass_* cases
+ * apply): a variant where a test does not apply has no skip to hide. */
+#if !TERN_IP_REASSEMBLY
 static void test_fragments_dropped(void **state)
 {
     net_fixture_t *f = *state;
-#if TERN_IP_REASSEMBLY
-    skip();
-#endif
     uint8_t fr[FRAME_MAX];
     static const uint16_t frags[] = {0x2000, 0x0001, 0x2001, 0x1FFF, 0x6000 /* DF|MF */};
     for (size_t i = 0; i < sizeof frags / sizeof frags[0]; i++) {
@@ -326,6 +326,7 @@ static void test_fragments_dropped(void **state)
     ip_fix(fr + 14, 20);
     expect_reply(f, fr, n);
 }
+#endif
 
 static void test_output_header(void **state)
 {
@@ -644,7 +645,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destinations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_sources_and_land, setup, teardown),
+#if !TERN_IP_REASSEMBLY
         cmocka_unit_test_setup_teardown(test_fragments_dropped, setup, teardown),
+#endif
         cmocka_unit_test_setup_teardown(test_output_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_offload_leaves_checksums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
