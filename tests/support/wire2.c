@@ -45,12 +45,18 @@ void wire_send_udp(tern_vwire_t *wire, int side, const uint8_t eth_dst[6], const
     assert_int_equal(tern_vwire_send(wire, side, frame, fl), TERN_OK);
 }
 
-void wire2_attach(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
-                  const tern_port_t *port_b)
+void wire2_plug(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
+                const tern_port_t *port_b)
 {
     tern_vwire_init(&w->wire, seed, params);
     w->a = wire_stack_new(&w->wire, 0, &w->nif_a, W2_MAC_A, port_a);
     w->b = wire_stack_new(&w->wire, 1, &w->nif_b, W2_MAC_B, port_b);
+}
+
+void wire2_attach(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
+                  const tern_port_t *port_b)
+{
+    wire2_plug(w, seed, params, port_a, port_b);
     tern_netif_set_addr(&w->nif_a, W2_IP_A, W2_MASK, 0);
     tern_netif_set_addr(&w->nif_b, W2_IP_B, W2_MASK, 0);
 }

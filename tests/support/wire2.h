@@ -44,8 +44,12 @@ typedef struct wire2 {
  * buffers settle. */
 void wire2_init(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
                 const tern_port_t *port_b);
-/* wire2_init without the settling second (the caller runs the wire, or
- * sets its clock first). */
+/* The wire and both stacks attached, no address yet (for a test whose
+ * scenario starts with the addresses). */
+void wire2_plug(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
+                const tern_port_t *port_b);
+/* wire2_plug and the addresses: wire2_init without the settling second
+ * (the caller runs the wire itself). */
 void wire2_attach(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
                   const tern_port_t *port_b);
 /* Destroy the wire (frames in flight given back), then wire_stack_free
