@@ -6,6 +6,7 @@
 #include "frames.h"
 #include "tern_test.h"
 #include "tern/err.h"
+#include "tern/socket.h"
 #include "tern/tcp.h"
 
 const uint8_t W2_MAC_A[6] = {0x02, 0, 0, 0, 0, 0x0a};
@@ -33,6 +34,32 @@ void wire_stack_free(tern_stack_t *s)
     assert_int_equal(st.used_blocks, 0);
     assert_int_equal(tern_netbuf_free_count(&s->netbufs), TERN_NETBUF_COUNT);
     free(s);
+}
+
+tern_stack_t *wire_client_new(tern_vwire_t *wire, uint64_t seed, tern_test_port_t *tp, tern_netif_t *nif,
+                              const uint8_t mac[6], tern_vwire_rx_fn rx, void *ctx)
+{
+    tern_test_port_init(tp, seed);
+    tp->quiet = 1;
+    tern_vwire_params_t p = {.delay_ms = 1};
+    tern_vwire_init(wire, seed, &p);
+    tern_stack_t *s = wire_stack_new(wire, 0, nif, mac, &tp->port);
+    tern_vwire_attach_endpoint(wire, 1, rx, ctx);
+    return s;
+}
+
+size_t wire_heap_free(const tern_stack_t *s)
+{
+    tern_heap_stats_t st;
+    tern_heap_get_stats(&s->heap, &st);
+    return st.free;
+}
+
+size_t wire_heap_used(const tern_stack_t *s)
+{
+    tern_heap_stats_t st;
+    tern_heap_get_stats(&s->heap, &st);
+    return st.used;
 }
 
 void wire_send_udp(tern_vwire_t *wire, int side, const uint8_t eth_dst[6], const uint8_t eth_src[6], tern_ip4_t src,
@@ -123,6 +150,8 @@ void wire2_vport_init(wire2_vport_t *vp, wire2_t *w, uint64_t seed)
 
 void wire2_deinit(wire2_t *w)
 {
+    tern_socket_close_all(w->a);
+    tern_socket_close_all(w->b);
     tern_vwire_destroy(&w->wire);
     wire_stack_free(w->a);
     wire_stack_free(w->b);

@@ -28,6 +28,15 @@ tern_stack_t *wire_stack_new(tern_vwire_t *wire, int side, tern_netif_t *nif, co
  * every network buffer back; free. */
 void wire_stack_free(tern_stack_t *s);
 
+/* One stack (side 0: mac, a quiet test port seeded seed) against a
+ * scripted endpoint (side 1: rx with ctx) on a wire of 1 ms delay. */
+tern_stack_t *wire_client_new(tern_vwire_t *wire, uint64_t seed, tern_test_port_t *tp, tern_netif_t *nif,
+                              const uint8_t mac[6], tern_vwire_rx_fn rx, void *ctx);
+
+/* Heap bytes free and in use on s: for baselines. */
+size_t wire_heap_free(const tern_stack_t *s);
+size_t wire_heap_used(const tern_stack_t *s);
+
 /* A UDP datagram (checksummed) in IPv4 and Ethernet, sent from side of
  * the wire: what a scripted server endpoint answers with. */
 void wire_send_udp(tern_vwire_t *wire, int side, const uint8_t eth_dst[6], const uint8_t eth_src[6], tern_ip4_t src,
@@ -52,8 +61,9 @@ void wire2_plug(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, co
  * (the caller runs the wire itself). */
 void wire2_attach(wire2_t *w, uint64_t seed, const tern_vwire_params_t *params, const tern_port_t *port_a,
                   const tern_port_t *port_b);
-/* Destroy the wire (frames in flight given back), then wire_stack_free
- * both: the teardown checks (ledger empty and consistent, heap empty,
+/* Close every socket left on either stack (as the applications' exit
+ * would), destroy the wire (frames in flight given back), then
+ * wire_stack_free both: the teardown checks (ledger empty and consistent, heap empty,
  * every network buffer back). */
 void wire2_deinit(wire2_t *w);
 

@@ -34,13 +34,6 @@ static void on_reply(void *ctx, tern_ip4_t from, uint16_t id, uint16_t seq, cons
     ((world_t *)ctx)->replies++;
 }
 
-static size_t heap_used(const tern_stack_t *s)
-{
-    tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
-    return st.used;
-}
-
 static world_t *world_new(void)
 {
     world_t *w = calloc(1, sizeof *w);
@@ -52,8 +45,8 @@ static world_t *world_new(void)
     wire2_plug(&w->n, 5, &p, &w->port_a.port, &w->port_b.port);
     tern_ping_set_handler(w->n.a, on_reply, w);
     /* Baseline after init, before the scenario's own allocations. */
-    w->used_a = heap_used(w->n.a);
-    w->used_b = heap_used(w->n.b);
+    w->used_a = wire_heap_used(w->n.a);
+    w->used_b = wire_heap_used(w->n.b);
     return w;
 }
 
@@ -89,7 +82,7 @@ static void world_check_and_free(world_t *w)
         tern_stack_t *s = i ? w->n.b : w->n.a;
         assert_int_equal(tern_ledger_verify(&s->ledger), TERN_OK);
         assert_int_equal(tern_netbuf_free_count(&s->netbufs), TERN_NETBUF_COUNT);
-        assert_int_equal(heap_used(s), i ? w->used_b : w->used_a);
+        assert_int_equal(wire_heap_used(s), i ? w->used_b : w->used_a);
         assert_int_equal(s->netbufs.bad_releases, 0);
     }
     assert_int_equal(w->port_a.asserts + w->port_b.asserts, 0);

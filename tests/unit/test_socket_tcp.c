@@ -48,8 +48,6 @@ static void world_hook(world_t *w, void (*hook)(void *ctx))
 
 static void world_free(world_t *w)
 {
-    tern_socket_close_all(w->n.a);
-    tern_socket_close_all(w->n.b);
     wire2_deinit(&w->n);
     free(w);
 }

@@ -37,15 +37,13 @@ static world_t *world_new(void)
 
 static void world_free(world_t *w)
 {
-    tern_socket_close_all(w->n.a);
-    tern_socket_close_all(w->n.b);
     wire2_deinit(&w->n);
     free(w);
 }
 
 static void run(world_t *w, uint32_t ms)
 {
-    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + ms);
+    wire2_run(&w->n, ms);
 }
 
 /* The layout's formula on this host. */

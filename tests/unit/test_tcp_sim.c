@@ -221,13 +221,6 @@ static int cb_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb)
 
 static const tern_tcp_callbacks_t listen_cbs = {.accept = cb_accept};
 
-static size_t heap_free(const tern_stack_t *s)
-{
-    tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
-    return st.free;
-}
-
 static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
 {
     world_t *w = calloc(1, sizeof *w);
@@ -244,8 +237,8 @@ static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
      * (allocated at the first listen/connect) in the baseline. */
     w->listener_a = tern_tcp_listen(w->n.a, 9, 1, &listen_cbs, w, &err);
     assert_non_null(w->listener_a);
-    w->heap_a = heap_free(w->n.a);
-    w->heap_b = heap_free(w->n.b);
+    w->heap_a = wire_heap_free(w->n.a);
+    w->heap_b = wire_heap_free(w->n.b);
     if (p != NULL) {
         tern_vwire_set_params(&w->n.wire, 0, p);
         tern_vwire_set_params(&w->n.wire, 1, p);
@@ -325,8 +318,8 @@ static void settle_and_check(world_t *w)
     CHECK(tern_vwire_pending(&w->n.wire) == 0);
     CHECK(tern_ledger_verify(&w->n.a->ledger) == TERN_OK);
     CHECK(tern_ledger_verify(&w->n.b->ledger) == TERN_OK);
-    CHECK(heap_free(w->n.a) == w->heap_a);
-    CHECK(heap_free(w->n.b) == w->heap_b);
+    CHECK(wire_heap_free(w->n.a) == w->heap_a);
+    CHECK(wire_heap_free(w->n.b) == w->heap_b);
     CHECK(tern_netbuf_free_count(&w->n.a->netbufs) == TERN_NETBUF_COUNT);
     CHECK(tern_netbuf_free_count(&w->n.b->netbufs) == TERN_NETBUF_COUNT);
     CHECK(w->n.a->netbufs.bad_releases + w->n.b->netbufs.bad_releases == 0);
