@@ -166,8 +166,7 @@ static world_t *world_new(uint64_t seed)
     tern_test_port_init(&w->port_b, seed * 7u + 2u);
     w->port_a.quiet = w->port_b.quiet = 1;
     wire2_init(&w->n, seed, NULL, &w->port_a.port, &w->port_b.port);
-    tern_tcp_set_timewait(w->n.a, 2000);
-    tern_tcp_set_timewait(w->n.b, 2000);
+    wire2_set_timewait(&w->n, 2000);
     tern_ping_set_handler(w->n.a, on_ping, w);
     int err;
     w->l_sink = tern_tcp_listen(w->n.b, PORT_SINK, 4, &listen_cbs, w, &err);
