@@ -14,7 +14,7 @@
 #include <string.h>
 #include "tern/err.h"
 #include "tern/stack.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 
 #define IP_A TERN_IP4(192, 0, 2, 10)
 #define IP_B TERN_IP4(192, 0, 2, 11)
@@ -22,9 +22,7 @@
 
 typedef struct world {
     tern_test_port_t port_a, port_b;
-    tern_stack_t *a, *b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
     size_t used_a, used_b;
     unsigned replies;
 } world_t;
@@ -36,34 +34,19 @@ static void on_reply(void *ctx, tern_ip4_t from, uint16_t id, uint16_t seq, cons
     ((world_t *)ctx)->replies++;
 }
 
-static size_t heap_used(const tern_stack_t *s)
-{
-    tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
-    return st.used;
-}
-
 static world_t *world_new(void)
 {
     world_t *w = calloc(1, sizeof *w);
-    w->a = calloc(1, sizeof *w->a);
-    w->b = calloc(1, sizeof *w->b);
+    assert_non_null(w);
     tern_test_port_init(&w->port_a, 11);
     tern_test_port_init(&w->port_b, 12);
     w->port_a.quiet = w->port_b.quiet = 1;
-    assert_int_equal(tern_stack_init(w->a, &w->port_a.port), TERN_OK);
-    assert_int_equal(tern_stack_init(w->b, &w->port_b.port), TERN_OK);
     tern_vwire_params_t p = {.delay_ms = 1};
-    tern_vwire_init(&w->wire, 5, &p);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, w->b, &w->nif_b), TERN_OK);
-    tern_ping_set_handler(w->a, on_reply, w);
+    wire2_plug(&w->n, 5, &p, &w->port_a.port, &w->port_b.port);
+    tern_ping_set_handler(w->n.a, on_reply, w);
     /* Baseline after init, before the scenario's own allocations. */
-    w->used_a = heap_used(w->a);
-    w->used_b = heap_used(w->b);
+    w->used_a = wire_heap_used(w->n.a);
+    w->used_b = wire_heap_used(w->n.b);
     return w;
 }
 
@@ -75,42 +58,36 @@ static unsigned scenario(world_t *w)
     static const uint16_t sizes[] = {0, 56, 100, 1000, 1472};
     static uint8_t data[1472];
     unsigned errors = 0;
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 100u);
+    tern_netif_set_addr(&w->n.nif_a, IP_A, MASK, 0);
+    tern_netif_set_addr(&w->n.nif_b, IP_B, MASK, 0);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 100u);
     for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         memset(data, (int)i, sizes[i]);
-        int r = tern_ping_send(w->a, IP_B, 7, (uint16_t)i, data, sizes[i]);
+        int r = tern_ping_send(w->n.a, IP_B, 7, (uint16_t)i, data, sizes[i]);
         if (r != TERN_OK) {
             assert_true(r == TERN_ERR_NOBUFS || r == TERN_ERR_NOMEM);
             errors++;
         }
-        tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 50u);
+        tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 50u);
     }
     /* Let ARP retries, queued packets and stragglers finish. */
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 30000u);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 30000u);
     return errors;
 }
 
 static void world_check_and_free(world_t *w)
 {
-    assert_int_equal(tern_vwire_pending(&w->wire), 0);
+    assert_int_equal(tern_vwire_pending(&w->n.wire), 0);
     for (int i = 0; i < 2; i++) {
-        tern_stack_t *s = i ? w->b : w->a;
+        tern_stack_t *s = i ? w->n.b : w->n.a;
         assert_int_equal(tern_ledger_verify(&s->ledger), TERN_OK);
         assert_int_equal(tern_netbuf_free_count(&s->netbufs), TERN_NETBUF_COUNT);
-        assert_int_equal(heap_used(s), i ? w->used_b : w->used_a);
+        assert_int_equal(wire_heap_used(s), i ? w->used_b : w->used_a);
         assert_int_equal(s->netbufs.bad_releases, 0);
     }
     assert_int_equal(w->port_a.asserts + w->port_b.asserts, 0);
-    tern_ping_set_handler(w->a, NULL, NULL);
-    tern_stack_deinit(w->a);
-    tern_stack_deinit(w->b);
-    tern_vwire_destroy(&w->wire);
-    assert_int_equal(heap_used(w->a), 0);
-    assert_int_equal(heap_used(w->b), 0);
-    free(w->a);
-    free(w->b);
+    tern_ping_set_handler(w->n.a, NULL, NULL);
+    wire2_deinit(&w->n);
     free(w);
 }
 
@@ -119,11 +96,11 @@ static void test_sweep_arp_and_ping(void **state)
     (void)state;
     /* Count. */
     world_t *w = world_new();
-    uint32_t a0 = tern_ledger_attempts(&w->a->ledger), b0 = tern_ledger_attempts(&w->b->ledger);
+    uint32_t a0 = tern_ledger_attempts(&w->n.a->ledger), b0 = tern_ledger_attempts(&w->n.b->ledger);
     assert_int_equal(scenario(w), 0);
     assert_int_equal(w->replies, 5);
-    uint32_t na = tern_ledger_attempts(&w->a->ledger) - a0;
-    uint32_t nb = tern_ledger_attempts(&w->b->ledger) - b0;
+    uint32_t na = tern_ledger_attempts(&w->n.a->ledger) - a0;
+    uint32_t nb = tern_ledger_attempts(&w->n.b->ledger) - b0;
     world_check_and_free(w);
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
     assert_true(na >= 5 && nb >= 5); /* every packet is an allocation */
@@ -137,10 +114,10 @@ static void test_sweep_arp_and_ping(void **state)
         uint32_t n = side ? nb : na;
         for (uint32_t k = 1; k <= n; k++) {
             w = world_new();
-            tern_ledger_fail_nth(side ? &w->b->ledger : &w->a->ledger, k, 0);
+            tern_ledger_fail_nth(side ? &w->n.b->ledger : &w->n.a->ledger, k, 0);
             failed_sends += scenario(w);
             /* The failure happened, and only once. */
-            const tern_ledger_t *l = side ? &w->b->ledger : &w->a->ledger;
+            const tern_ledger_t *l = side ? &w->n.b->ledger : &w->n.a->ledger;
             uint32_t fails = 0;
             for (unsigned c = 0; c < TERN_MEM_CATEGORY_COUNT; c++)
                 fails += tern_ledger_category(l, (tern_mem_category_t)c)->failures;

@@ -13,12 +13,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    net_fixture_free(*state);
-    return 0;
-}
-
 static tern_counters_t *C(net_fixture_t *f)
 {
     return &f->stack.counters;
@@ -472,21 +466,21 @@ static void test_link_down_flushes_queue(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_request_for_us_answered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_for_another_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unsolicited_reply_not_cached, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_updates_existing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flood_of_requests_does_not_evict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conflict_detected_and_defended_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_probe_answered_not_cached, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_overflow_drops_oldest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_backoff_and_give_up, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_aging_unused_entry_expires, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_aging_used_entry_refreshes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_full_and_eviction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_and_info, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_link_down_flushes_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_for_us_answered, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_request_for_another_ignored, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unsolicited_reply_not_cached, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_merge_updates_existing, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_flood_of_requests_does_not_evict, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_detected_and_defended_once, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_probe_answered_not_cached, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_overflow_drops_oldest, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_backoff_and_give_up, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_aging_unused_entry_expires, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_aging_used_entry_refreshes, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_full_and_eviction, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_report_and_info, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_link_down_flushes_queue, setup, net_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

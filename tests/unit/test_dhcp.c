@@ -338,12 +338,7 @@ static world_t *world_new(uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    tern_test_port_init(&w->tp, seed);
-    w->tp.quiet = 1;
-    tern_vwire_params_t p = {.delay_ms = 1};
-    tern_vwire_init(&w->wire, seed, &p);
-    w->stack = wire_stack_new(&w->wire, 0, &w->nif, CLI_MAC, &w->tp.port);
-    tern_vwire_attach_endpoint(&w->wire, 1, srv_rx, &w->srv);
+    w->stack = wire_client_new(&w->wire, seed, &w->tp, &w->nif, CLI_MAC, srv_rx, &w->srv);
     dsrv_t *s = &w->srv;
     s->wire = &w->wire;
     s->offer_ip = OFFER_IP;

@@ -281,12 +281,7 @@ static world_t *world_new(uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    tern_test_port_init(&w->tp, seed);
-    w->tp.quiet = 1;
-    tern_vwire_params_t p = {.delay_ms = 1};
-    tern_vwire_init(&w->wire, seed, &p);
-    w->stack = wire_stack_new(&w->wire, 0, &w->nif, CLI_MAC, &w->tp.port);
-    tern_vwire_attach_endpoint(&w->wire, 1, srv_rx, w);
+    w->stack = wire_client_new(&w->wire, seed, &w->tp, &w->nif, CLI_MAC, srv_rx, w);
     w->respond = respond_zone;
     w->zone = default_zone;
     tern_netif_set_addr(&w->nif, OUR_IP, MASK24, 0);

@@ -162,12 +162,12 @@ static void test_ping_send_no_buffers(void **state)
     mem_assert_baseline(&f->stack, &f->base);
 }
 
+/* Built and listed only where broadcast echo is off (with it, answering is
+ * the configured behaviour): no cmocka skip that ctest would not see. */
+#if !TERN_ICMP_ECHO_BROADCAST
 static void test_broadcast_echo_ignored(void **state)
 {
     net_fixture_t *f = *state;
-#if TERN_ICMP_ECHO_BROADCAST
-    skip();
-#endif
     uint8_t icmp[64], fr[FRAME_MAX];
     size_t in = frame_icmp(icmp, 8, 0, 0x00010001, "smurf", 5);
     static const tern_ip4_t dsts[] = {TERN_IP4(255, 255, 255, 255), FR_SUBNET_BCAST};
@@ -179,6 +179,7 @@ static void test_broadcast_echo_ignored(void **state)
     assert_int_equal(C(f)->icmp_echo_rx, 2);
     assert_int_equal(C(f)->icmp_echo_reply_tx, 0);
 }
+#endif
 
 static void test_echo_from_non_host_source(void **state)
 {
@@ -395,7 +396,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_echo_reply_waits_for_arp, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ping_api, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ping_send_no_buffers, setup, net_fixture_teardown),
+#if !TERN_ICMP_ECHO_BROADCAST
         cmocka_unit_test_setup_teardown(test_broadcast_echo_ignored, setup, net_fixture_teardown),
+#endif
         cmocka_unit_test_setup_teardown(test_echo_from_non_host_source, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_malformed_icmp, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_errors_received, setup, net_fixture_teardown),

@@ -14,12 +14,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    net_fixture_free(*state);
-    return 0;
-}
-
 static tern_counters_t *C(net_fixture_t *f)
 {
     return &f->stack.counters;
@@ -305,12 +299,12 @@ static void test_bad_sources_and_land(void **state)
     assert_int_equal(C(f)->icmp_err_suppressed, 1);
 }
 
+/* Built and listed only without reassembly (with it the test_reass_* cases
+ * apply): a variant where a test does not apply has no skip to hide. */
+#if !TERN_IP_REASSEMBLY
 static void test_fragments_dropped(void **state)
 {
     net_fixture_t *f = *state;
-#if TERN_IP_REASSEMBLY
-    skip();
-#endif
     uint8_t fr[FRAME_MAX];
     static const uint16_t frags[] = {0x2000, 0x0001, 0x2001, 0x1FFF, 0x6000 /* DF|MF */};
     for (size_t i = 0; i < sizeof frags / sizeof frags[0]; i++) {
@@ -326,6 +320,7 @@ static void test_fragments_dropped(void **state)
     ip_fix(fr + 14, 20);
     expect_reply(f, fr, n);
 }
+#endif
 
 static void test_output_header(void **state)
 {
@@ -636,25 +631,27 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checksum_matches_reference),
-        cmocka_unit_test_setup_teardown(test_truncated_every_length, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_ihl_and_total_length, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_padding_trimmed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_checksum_and_offload, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_destinations, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_sources_and_land, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fragments_dropped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_output_header, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tx_offload_leaves_checksums, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mtu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_interfaces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_every_length, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_version, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_ihl_and_total_length, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_padding_trimmed, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_checksum_and_offload, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_options, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_destinations, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_sources_and_land, setup, net_fixture_teardown),
+#if !TERN_IP_REASSEMBLY
+        cmocka_unit_test_setup_teardown(test_fragments_dropped, setup, net_fixture_teardown),
+#endif
+        cmocka_unit_test_setup_teardown(test_output_header, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tx_offload_leaves_checksums, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_routing, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_mtu, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_two_interfaces, setup, net_fixture_teardown),
 #if TERN_IP_REASSEMBLY
-        cmocka_unit_test_setup_teardown(test_reass_any_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reass_overlap_and_duplicates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reass_size_and_shape_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reass_slots_and_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reass_any_order, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reass_overlap_and_duplicates, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reass_size_and_shape_checks, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reass_slots_and_timeout, setup, net_fixture_teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,7 @@
 #include "tern/stack.h"
 #include "tern_pcap.h"
 #include "tern_test.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 
 static const uint8_t global_header[24] = {
     0xd4, 0xc3, 0xb2, 0xa1, /* magic 0xa1b2c3d4, little-endian: microseconds */
@@ -139,48 +139,40 @@ static void on_reply(void *ctx, tern_ip4_t from, uint16_t id, uint16_t seq, cons
 static void test_capture_both_directions(void **state)
 {
     (void)state;
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
     tern_test_port_t pa, pb;
     tern_test_port_init(&pa, 1);
     tern_test_port_init(&pb, 2);
-    tern_stack_t *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-    tern_vwire_t *w = calloc(1, sizeof *w);
-    tern_netif_t nif_a, nif_b;
-    memset(&nif_a, 0, sizeof nif_a);
-    memset(&nif_b, 0, sizeof nif_b);
-    assert_true(a && b && w);
-    assert_int_equal(tern_stack_init(a, &pa.port), TERN_OK);
-    assert_int_equal(tern_stack_init(b, &pb.port), TERN_OK);
+    wire2_t *n = calloc(1, sizeof *n);
+    assert_non_null(n);
     tern_vwire_params_t p = {.delay_ms = 3};
-    tern_vwire_init(w, 1, &p);
-    memcpy(nif_a.mac, mac_a, 6);
-    memcpy(nif_b.mac, mac_b, 6);
+    wire2_plug(n, 1, &p, &pa.port, &pb.port);
+    tern_vwire_t *w = &n->wire;
+    tern_stack_t *a = n->a;
+    /* The clock at 5 s: the records must carry the stack's time (checked below). */
     assert_int_equal(tern_vwire_set_time(w, 5000), TERN_OK);
     tern_poll(a, 5000);
-    tern_poll(b, 5000);
-    assert_int_equal(tern_vwire_attach(w, 0, a, &nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(w, 1, b, &nif_b), TERN_OK);
+    tern_poll(n->b, 5000);
 
     char *mem = NULL;
     size_t memlen = 0;
     FILE *f = open_memstream(&mem, &memlen);
     tern_pcap_t pc;
     assert_int_equal(tern_pcap_open_stream(&pc, f), 0);
-    tern_pcap_attach(&pc, &nif_a);
+    tern_pcap_attach(&pc, &n->nif_a);
 
-    tern_netif_set_addr(&nif_a, TERN_IP4(192, 0, 2, 1), TERN_IP4(255, 255, 255, 0), 0);
-    tern_netif_set_addr(&nif_b, TERN_IP4(192, 0, 2, 2), TERN_IP4(255, 255, 255, 0), 0);
+    tern_netif_set_addr(&n->nif_a, W2_IP_A, W2_MASK, 0);
+    tern_netif_set_addr(&n->nif_b, W2_IP_B, W2_MASK, 0);
     unsigned replies = 0;
     tern_ping_set_handler(a, on_reply, &replies);
     uint8_t data[100];
     fill(data, sizeof data, 9);
     for (uint16_t seq = 0; seq < 3; seq++) {
-        assert_int_equal(tern_ping_send(a, TERN_IP4(192, 0, 2, 2), 7, seq, data, sizeof data), TERN_OK);
+        assert_int_equal(tern_ping_send(a, W2_IP_B, 7, seq, data, sizeof data), TERN_OK);
         tern_vwire_run(w, tern_vwire_now(w) + 100u);
     }
     assert_int_equal(replies, 3);
-    tern_pcap_detach(&pc, &nif_a);
-    assert_null(nif_a.capture);
+    tern_pcap_detach(&pc, &n->nif_a);
+    assert_null(n->nif_a.capture);
     tern_pcap_flush(&pc);
 
     /* Walk the records: what A sent and what it received, in time order. */
@@ -203,19 +195,19 @@ static void test_capture_both_directions(void **state)
         assert_true(off + 16 + incl <= memlen);
         const uint8_t *fr = h + 16;
         assert_true(incl >= 14);
-        if (memcmp(fr + 6, mac_a, 6) == 0)
+        if (memcmp(fr + 6, W2_MAC_A, 6) == 0)
             out_frames++;
-        else if (memcmp(fr + 6, mac_b, 6) == 0)
+        else if (memcmp(fr + 6, W2_MAC_B, 6) == 0)
             in_frames++;
         if (fr[12] == 0x08 && fr[13] == 0x06)
             arp++;
         if (fr[12] == 0x08 && fr[13] == 0x00 && incl >= 34 + 8 && fr[23] == 1) {
-            if (fr[34] == 8 && memcmp(fr + 6, mac_a, 6) == 0) {
+            if (fr[34] == 8 && memcmp(fr + 6, W2_MAC_A, 6) == 0) {
                 requests++;
                 assert_int_equal(incl, 14 + 20 + 8 + sizeof data);
                 assert_memory_equal(fr + 42, data, sizeof data);
             }
-            if (fr[34] == 0 && memcmp(fr + 6, mac_b, 6) == 0) {
+            if (fr[34] == 0 && memcmp(fr + 6, W2_MAC_B, 6) == 0) {
                 answers++;
                 assert_memory_equal(fr + 42, data, sizeof data);
             }
@@ -235,13 +227,8 @@ static void test_capture_both_directions(void **state)
 
     assert_int_equal(tern_pcap_close(&pc), 0);
     free(mem);
-    tern_stack_deinit(a);
-    tern_stack_deinit(b);
-    tern_vwire_destroy(w);
-    assert_int_equal(tern_ledger_total_bytes(&a->ledger) + tern_ledger_total_bytes(&b->ledger), 0);
-    free(a);
-    free(b);
-    free(w);
+    wire2_deinit(n);
+    free(n);
 }
 
 int main(void)

@@ -21,12 +21,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    net_fixture_free(*state);
-    return 0;
-}
-
 static tern_counters_t *C(net_fixture_t *f)
 {
     return &f->stack.counters;
@@ -831,26 +825,26 @@ static void test_alloc_failure_every_step(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ledger_identical_after_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_handles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_call_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_bound_and_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_msgsize_and_peek, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_identical_after_close, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ids, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_handles, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_call_errors, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_options, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_bound_and_order, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_msgsize_and_peek, setup, net_fixture_teardown),
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
-        cmocka_unit_test_setup_teardown(test_heap_queue_shrinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_heap_queue_shrinks, setup, net_fixture_teardown),
 #endif
-        cmocka_unit_test_setup_teardown(test_zero_copy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_poll_several, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_broadcast_option, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_icmp_error_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zero_copy, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_poll_several, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_connect, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_option, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_icmp_error_pending, setup, net_fixture_teardown),
         cmocka_unit_test(test_deinit_closes_sockets),
 #if TERN_FAULT_INJECTION
-        cmocka_unit_test_setup_teardown(test_alloc_failure_create, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_failure_every_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failure_create, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failure_every_step, setup, net_fixture_teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,22 +22,18 @@
 #include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern_posix.h"
+#include "threads.h"
 #include "tern_test.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1)
-#define IP_B TERN_IP4(192, 0, 2, 2)
 #define IP_NOBODY TERN_IP4(192, 0, 2, 99) /* nobody answers ARP for it */
-#define MASK TERN_IP4(255, 255, 255, 0)
 #define PORT 8080
 #define BOUND_MS 20000u
 
 typedef struct tworld {
     tern_posix_t px;
     tern_port_t port; /* px.port with the wait hook wrapped, both stacks */
-    tern_stack_t *a, *b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
     pthread_t driver;
     atomic_int stop;
     size_t base_a, base_b; /* ledger bytes once TCP's pools exist */
@@ -46,22 +42,6 @@ typedef struct tworld {
 } tworld_t;
 
 static atomic_uint g_clock;  /* the wire's time: the port's now_ms */
-static atomic_int g_waiting; /* threads inside port->wait now */
-static atomic_int g_waits;   /* calls ever made */
-static atomic_int g_timeouts; /* waits that ended by timing out */
-static int (*g_orig_wait)(void *ctx, uint32_t timeout_ms);
-
-static int counting_wait(void *ctx, uint32_t timeout_ms)
-{
-    atomic_fetch_add(&g_waits, 1);
-    atomic_fetch_add(&g_waiting, 1);
-    int r = g_orig_wait(ctx, timeout_ms);
-    if (r == TERN_ERR_TIMEOUT)
-        atomic_fetch_add(&g_timeouts, 1);
-    atomic_fetch_sub(&g_waiting, 1);
-    return r;
-}
-
 /* The port's clock is the wire's: socket calls stamp the stack with it
  * (timestamps, timers), so a stack never sees time go back between a
  * socket call and the driver's next turn. It follows the real clock a
@@ -73,19 +53,6 @@ static uint32_t wire_now(void *ctx)
     return atomic_load(&g_clock);
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Until n threads are inside wait (they hold no lock there). */
-static void wait_for_waiters(int n)
-{
-    while (atomic_load(&g_waiting) < n)
-        sleep_ms(1);
-}
-
 /* The stack thread: the wire follows the real clock; every frame due is
  * delivered and both stacks' timers run, under the core lock. */
 static void *driver_main(void *arg)
@@ -94,10 +61,10 @@ static void *driver_main(void *arg)
     while (!atomic_load(&w->stop)) {
         tern_posix_lock(&w->px);
         uint32_t now = tern_posix_now_ms();
-        if ((int32_t)(now - tern_vwire_now(&w->wire)) > 0)
-            atomic_store(&g_clock, tern_vwire_run(&w->wire, now));
+        if ((int32_t)(now - tern_vwire_now(&w->n.wire)) > 0)
+            atomic_store(&g_clock, tern_vwire_run(&w->n.wire, now));
         tern_posix_unlock(&w->px);
-        sleep_ms(1);
+        th_sleep_ms(1);
     }
     return NULL;
 }
@@ -121,12 +88,12 @@ static int stream_socket(tern_stack_t *s)
 
 static int listener_buf(tworld_t *w, uint16_t port, uint32_t rcvbuf)
 {
-    int l = stream_socket(w->b);
+    int l = stream_socket(w->n.b);
     tern_sockaddr_t local = {0, port};
     if (rcvbuf != 0u) /* the accepted connections' receive ring: fixed by the SYN */
-        assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_RCVBUF, rcvbuf), TERN_OK);
-    assert_int_equal(tern_bind(w->b, l, &local), TERN_OK);
-    assert_int_equal(tern_listen(w->b, l, 4), TERN_OK);
+        assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_RCVBUF, rcvbuf), TERN_OK);
+    assert_int_equal(tern_bind(w->n.b, l, &local), TERN_OK);
+    assert_int_equal(tern_listen(w->n.b, l, 4), TERN_OK);
     return l;
 }
 
@@ -142,18 +109,18 @@ static void make_pair_bufs(tworld_t *w, int *a, int *b, uint32_t sndbuf_a, uint3
 {
     uint16_t port = w->next_port++;
     int l = listener_buf(w, port, rcvbuf_b);
-    *a = stream_socket(w->a);
+    *a = stream_socket(w->n.a);
     if (sndbuf_a != 0u)
-        assert_int_equal(tern_setsockopt(w->a, *a, TERN_SO_SNDBUF, sndbuf_a), TERN_OK);
-    tern_sockaddr_t to = {IP_B, port};
-    assert_int_equal(tern_connect(w->a, *a, &to), TERN_OK);
+        assert_int_equal(tern_setsockopt(w->n.a, *a, TERN_SO_SNDBUF, sndbuf_a), TERN_OK);
+    tern_sockaddr_t to = {W2_IP_B, port};
+    assert_int_equal(tern_connect(w->n.a, *a, &to), TERN_OK);
     tern_sockaddr_t from;
-    *b = tern_accept(w->b, l, &from);
+    *b = tern_accept(w->n.b, l, &from);
     assert_true(*b > 0);
-    assert_int_equal(from.addr, IP_A);
-    assert_int_equal(tern_setsockopt(w->b, *b, TERN_SO_RCVTIMEO, BOUND_MS), TERN_OK);
-    assert_int_equal(tern_setsockopt(w->b, *b, TERN_SO_SNDTIMEO, BOUND_MS), TERN_OK);
-    assert_int_equal(tern_close(w->b, l), TERN_OK);
+    assert_int_equal(from.addr, W2_IP_A);
+    assert_int_equal(tern_setsockopt(w->n.b, *b, TERN_SO_RCVTIMEO, BOUND_MS), TERN_OK);
+    assert_int_equal(tern_setsockopt(w->n.b, *b, TERN_SO_SNDTIMEO, BOUND_MS), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
 }
 
 static void make_pair(tworld_t *w, int *a, int *b)
@@ -174,12 +141,12 @@ static uint32_t recv_queue_of(tern_stack_t *s)
 static int is_quiet(tworld_t *w)
 {
     static tern_tcp_info_t rows[64];
-    if (tern_socket_list(w->a, NULL, 0) != 0 || tern_socket_list(w->b, NULL, 0) != 0)
+    if (tern_socket_list(w->n.a, NULL, 0) != 0 || tern_socket_list(w->n.b, NULL, 0) != 0)
         return 0;
     int busy = 0;
     tern_posix_lock(&w->px);
     for (int k = 0; k < 2; k++) {
-        size_t n = tern_tcp_list(k ? w->b : w->a, rows, 64);
+        size_t n = tern_tcp_list(k ? w->n.b : w->n.a, rows, 64);
         for (size_t j = 0; j < n && j < 64u; j++)
             busy |= rows[j].state != TERN_TCP_TIME_WAIT;
         busy |= n > 64u;
@@ -191,7 +158,7 @@ static int is_quiet(tworld_t *w)
 /* Bounded: a connection that never ends fails the test. */
 static void wait_quiet(tworld_t *w)
 {
-    for (unsigned i = 0; i < BOUND_MS; i++, sleep_ms(1))
+    for (unsigned i = 0; i < BOUND_MS; i++, th_sleep_ms(1))
         if (is_quiet(w))
             return;
     fail_msg("connections still open after %u ms", BOUND_MS);
@@ -204,28 +171,16 @@ static int setup(void **state)
     assert_int_equal(tern_posix_init(&w->px), TERN_OK);
     w->px.log_level = TERN_LOG_ERROR;
     w->port = w->px.port;
-    g_orig_wait = w->px.port.wait;
-    w->port.wait = counting_wait;
+    th_wrap_wait(&w->port);
     w->port.now_ms = wire_now;
-    atomic_store(&g_waiting, 0);
-    atomic_store(&g_waits, 0);
-    atomic_store(&g_timeouts, 0);
-    w->a = calloc(1, sizeof *w->a);
-    w->b = calloc(1, sizeof *w->b);
-    assert_true(w->a && w->b);
-    assert_int_equal(tern_stack_init(w->a, &w->port), TERN_OK);
-    assert_int_equal(tern_stack_init(w->b, &w->port), TERN_OK);
-    tern_vwire_init(&w->wire, 5, NULL);
+    /* The wire on the real clock before anything is sent: no frame is in
+     * flight yet. */
+    wire2_plug(&w->n, 5, NULL, &w->port, &w->port);
     atomic_store(&g_clock, tern_posix_now_ms());
-    assert_int_equal(tern_vwire_set_time(&w->wire, atomic_load(&g_clock)), TERN_OK);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
+    assert_int_equal(tern_vwire_set_time(&w->n.wire, atomic_load(&g_clock)), TERN_OK);
     tern_posix_lock(&w->px);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, w->b, &w->nif_b), TERN_OK);
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
+    tern_netif_set_addr(&w->n.nif_a, W2_IP_A, W2_MASK, 0);
+    tern_netif_set_addr(&w->n.nif_b, W2_IP_B, W2_MASK, 0);
     tern_posix_unlock(&w->px);
     atomic_store(&w->stop, 0);
     w->next_port = PORT + 100;
@@ -234,11 +189,11 @@ static int setup(void **state)
      * allocated at the first listen/connect and stay; the baseline follows. */
     int a, b;
     make_pair(w, &a, &b);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
-    assert_int_equal(tern_close(w->b, b), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
     wait_quiet(w);
-    w->base_a = ledger_bytes(w, w->a);
-    w->base_b = ledger_bytes(w, w->b);
+    w->base_a = ledger_bytes(w, w->n.a);
+    w->base_b = ledger_bytes(w, w->n.b);
     *state = w;
     return 0;
 }
@@ -246,40 +201,28 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     tworld_t *w = *state;
-    /* The driver is stopped and everything freed even when the check
-     * fails (cmocka's failure jumps out of the check). */
+    /* The driver is stopped first, and the quiet and baseline checks come
+     * once everything is freed (cmocka's failure jumps out of the check). */
     int quiet = 0;
     size_t la = 0, lb = 0;
     /* Bounded: a leak fails. (A SYN for nobody waits in ARP's queue until
      * resolution gives up, about a second: with HEAP buffers that is heap.) */
-    for (unsigned i = 0; i < BOUND_MS; i++, sleep_ms(1)) {
+    for (unsigned i = 0; i < BOUND_MS; i++, th_sleep_ms(1)) {
         quiet = is_quiet(w);
-        la = ledger_bytes(w, w->a);
-        lb = ledger_bytes(w, w->b);
+        la = ledger_bytes(w, w->n.a);
+        lb = ledger_bytes(w, w->n.b);
         if (quiet && la == w->base_a && lb == w->base_b)
             break;
     }
     atomic_store(&w->stop, 1);
     assert_int_equal(pthread_join(w->driver, NULL), 0);
-    tern_vwire_destroy(&w->wire);
-    tern_socket_close_all(w->a);
-    tern_socket_close_all(w->b);
-    tern_stack_deinit(w->a);
-    tern_stack_deinit(w->b);
-    size_t ta = tern_ledger_total_bytes(&w->a->ledger), tb = tern_ledger_total_bytes(&w->b->ledger);
-    int va = tern_ledger_verify(&w->a->ledger), vb = tern_ledger_verify(&w->b->ledger);
     size_t base_a = w->base_a, base_b = w->base_b;
-    free(w->a);
-    free(w->b);
+    wire2_deinit(&w->n); /* sockets closed; the teardown checks: ledger, heap, buffers */
     tern_posix_destroy(&w->px);
     free(w);
     assert_true(quiet); /* every connection ended (TIME-WAIT holds no heap) */
     assert_int_equal(la, base_a); /* memory back at its baseline before deinit */
     assert_int_equal(lb, base_b);
-    assert_int_equal(ta, 0);
-    assert_int_equal(tb, 0);
-    assert_int_equal(va, TERN_OK);
-    assert_int_equal(vb, TERN_OK);
     return 0;
 }
 
@@ -346,16 +289,6 @@ static void *do_poll(void *arg)
     return NULL;
 }
 
-static void start(call_t *c, void *(*fn)(void *))
-{
-    assert_int_equal(pthread_create(&c->th, NULL, fn, c), 0);
-}
-
-static void join(call_t *c)
-{
-    assert_int_equal(pthread_join(c->th, NULL), 0);
-}
-
 /* ---- tests -------------------------------------------------------------------- */
 
 /* accept blocks until a connection arrives; connect blocks until the
@@ -364,32 +297,32 @@ static void test_accept_and_connect_block(void **state)
 {
     tworld_t *w = *state;
     int l = listener(w, PORT);
-    call_t acc = {.w = w, .stack = w->b, .sock = l};
-    start(&acc, do_accept);
-    wait_for_waiters(1);
-    int waits = atomic_load(&g_waits);
-    call_t con = {.w = w, .stack = w->a, .sock = stream_socket(w->a), .addr = {IP_B, PORT}};
-    start(&con, do_connect);
-    join(&con);
-    join(&acc);
+    call_t acc = {.w = w, .stack = w->n.b, .sock = l};
+    th_start(&acc.th, do_accept, &acc);
+    th_wait_for_waiters(1);
+    int waits = th_waits();
+    call_t con = {.w = w, .stack = w->n.a, .sock = stream_socket(w->n.a), .addr = {W2_IP_B, PORT}};
+    th_start(&con.th, do_connect, &con);
+    th_join(con.th);
+    th_join(acc.th);
     assert_int_equal(con.result, TERN_OK);
     if (acc.result <= 0)
         fail_msg("accept: %s", tern_strerror(acc.result));
-    assert_int_equal(acc.addr.addr, IP_A);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
-    assert_true(atomic_load(&g_waits) > waits); /* connect waited for the handshake too */
+    assert_int_equal(acc.addr.addr, W2_IP_A);
+    assert_int_equal(th_timeouts(), 0);
+    assert_true(th_waits() > waits); /* connect waited for the handshake too */
     /* The pair works both ways. */
-    assert_int_equal(tern_send(w->a, con.sock, "ping", 4, 0), 4);
+    assert_int_equal(tern_send(w->n.a, con.sock, "ping", 4, 0), 4);
     uint8_t buf[8];
-    assert_int_equal(tern_recv(w->b, acc.result, buf, sizeof buf, 0), 4);
+    assert_int_equal(tern_recv(w->n.b, acc.result, buf, sizeof buf, 0), 4);
     assert_memory_equal(buf, "ping", 4);
-    assert_int_equal(tern_send(w->b, acc.result, "pong", 4, 0), 4);
-    assert_int_equal(tern_recv(w->a, con.sock, buf, sizeof buf, 0), 4);
+    assert_int_equal(tern_send(w->n.b, acc.result, "pong", 4, 0), 4);
+    assert_int_equal(tern_recv(w->n.a, con.sock, buf, sizeof buf, 0), 4);
     assert_memory_equal(buf, "pong", 4);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
-    assert_int_equal(tern_close(w->a, con.sock), TERN_OK);
-    assert_int_equal(tern_close(w->b, acc.result), TERN_OK);
-    assert_int_equal(tern_close(w->b, l), TERN_OK);
+    assert_int_equal(th_timeouts(), 0);
+    assert_int_equal(tern_close(w->n.a, con.sock), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, acc.result), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
 }
 
 /* recv blocks until data, then until the peer's FIN (0). */
@@ -398,21 +331,21 @@ static void test_recv_woken_by_data_and_fin(void **state)
     tworld_t *w = *state;
     int a, b;
     make_pair(w, &a, &b);
-    call_t c = {.w = w, .stack = w->a, .sock = a};
-    start(&c, do_recv);
-    wait_for_waiters(1);
-    assert_int_equal(tern_send(w->b, b, "wake up", 7, 0), 7);
-    join(&c);
+    call_t c = {.w = w, .stack = w->n.a, .sock = a};
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_send(w->n.b, b, "wake up", 7, 0), 7);
+    th_join(c.th);
     assert_int_equal(c.result, 7);
     assert_memory_equal(c.buf, "wake up", 7);
-    start(&c, do_recv);
-    wait_for_waiters(1);
-    assert_int_equal(tern_shutdown(w->b, b, TERN_SHUT_WR), TERN_OK);
-    join(&c);
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_shutdown(w->n.b, b, TERN_SHUT_WR), TERN_OK);
+    th_join(c.th);
     assert_int_equal(c.result, 0);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
-    assert_int_equal(tern_close(w->b, b), TERN_OK);
+    assert_int_equal(th_timeouts(), 0);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
 }
 
 static uint8_t pat(size_t i)
@@ -479,31 +412,31 @@ static void test_send_blocks_on_full_ring(void **state)
     int a, b;
     /* Small rings: the stream is 30 times what both hold together. */
     make_pair_bufs(w, &a, &b, 1024, 1024);
-    bulk_t snd = {.w = w, .stack = w->a, .sock = a, .total = 60000};
+    bulk_t snd = {.w = w, .stack = w->n.a, .sock = a, .total = 60000};
     atomic_init(&snd.done, 0);
     assert_int_equal(pthread_create(&snd.th, NULL, do_send_all, &snd), 0);
     /* Nobody reads: B's ring fills, its window closes, then A's ring fills
      * and the sender waits for space for good. */
-    for (unsigned i = 0; i < BOUND_MS && recv_queue_of(w->b) < 1024u; i++)
-        sleep_ms(1);
-    assert_int_equal(recv_queue_of(w->b), 1024);
-    wait_for_waiters(1);
+    for (unsigned i = 0; i < BOUND_MS && recv_queue_of(w->n.b) < 1024u; i++)
+        th_sleep_ms(1);
+    assert_int_equal(recv_queue_of(w->n.b), 1024);
+    th_wait_for_waiters(1);
     assert_true(atomic_load(&snd.done) < snd.total);
     assert_true(atomic_load(&snd.done) <= 2048u);
-    bulk_t rcv = {.w = w, .stack = w->b, .sock = b, .total = snd.total};
+    bulk_t rcv = {.w = w, .stack = w->n.b, .sock = b, .total = snd.total};
     atomic_init(&rcv.done, 0);
     assert_int_equal(pthread_create(&rcv.th, NULL, do_recv_all, &rcv), 0);
     assert_int_equal(pthread_join(snd.th, NULL), 0);
     assert_int_equal(snd.result, 0);
     assert_int_equal(atomic_load(&snd.done), snd.total);
-    assert_int_equal(tern_shutdown(w->a, a, TERN_SHUT_WR), TERN_OK);
+    assert_int_equal(tern_shutdown(w->n.a, a, TERN_SHUT_WR), TERN_OK);
     assert_int_equal(pthread_join(rcv.th, NULL), 0);
     assert_int_equal(rcv.result, 0);
     assert_int_equal(atomic_load(&rcv.done), snd.total);
     assert_int_equal(rcv.bad, 0);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
-    assert_int_equal(tern_close(w->b, b), TERN_OK);
+    assert_int_equal(th_timeouts(), 0);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
 }
 
 /* poll blocks until one of its sockets is ready: data on a connection, a
@@ -514,49 +447,49 @@ static void test_poll_blocks(void **state)
     int a, b;
     make_pair(w, &a, &b);
     int l = listener(w, PORT + 1);
-    call_t p = {.w = w, .stack = w->b, .nfds = 2, .timeout = BOUND_MS};
+    call_t p = {.w = w, .stack = w->n.b, .nfds = 2, .timeout = BOUND_MS};
     p.fds[0] = (tern_pollfd_t){l, TERN_POLLIN, 0};
     p.fds[1] = (tern_pollfd_t){b, TERN_POLLIN, 0};
-    start(&p, do_poll);
-    wait_for_waiters(1);
-    assert_int_equal(tern_send(w->a, a, "x", 1, 0), 1);
-    join(&p);
+    th_start(&p.th, do_poll, &p);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_send(w->n.a, a, "x", 1, 0), 1);
+    th_join(p.th);
     assert_int_equal(p.result, 1);
     assert_int_equal(p.fds[0].revents, 0);
     assert_int_equal(p.fds[1].revents, TERN_POLLIN);
     uint8_t buf[4];
-    assert_int_equal(tern_recv(w->b, b, buf, sizeof buf, 0), 1);
+    assert_int_equal(tern_recv(w->n.b, b, buf, sizeof buf, 0), 1);
     /* A connection for the listener (a non-blocking connect from here). */
-    start(&p, do_poll);
-    wait_for_waiters(1);
-    int c = stream_socket(w->a);
-    assert_int_equal(tern_setsockopt(w->a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {IP_B, PORT + 1};
-    int r = tern_connect(w->a, c, &to);
+    th_start(&p.th, do_poll, &p);
+    th_wait_for_waiters(1);
+    int c = stream_socket(w->n.a);
+    assert_int_equal(tern_setsockopt(w->n.a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
+    tern_sockaddr_t to = {W2_IP_B, PORT + 1};
+    int r = tern_connect(w->n.a, c, &to);
     assert_true(r == TERN_ERR_INPROGRESS || r == TERN_OK);
-    join(&p);
+    th_join(p.th);
     assert_int_equal(p.result, 1);
     assert_int_equal(p.fds[0].revents, TERN_POLLIN);
     assert_int_equal(p.fds[1].revents, 0);
-    int d = tern_accept(w->b, l, NULL);
+    int d = tern_accept(w->n.b, l, NULL);
     assert_true(d > 0);
     /* POLLOUT of a non-blocking connect: it is connected by now. */
     tern_pollfd_t fo = {c, TERN_POLLOUT, 0};
-    assert_int_equal(tern_socket_poll(w->a, &fo, 1, BOUND_MS), 1);
+    assert_int_equal(tern_socket_poll(w->n.a, &fo, 1, BOUND_MS), 1);
     assert_true(fo.revents & TERN_POLLOUT);
     uint32_t err = 1;
-    assert_int_equal(tern_getsockopt(w->a, c, TERN_SO_ERROR, &err), TERN_OK);
+    assert_int_equal(tern_getsockopt(w->n.a, c, TERN_SO_ERROR, &err), TERN_OK);
     assert_int_equal(err, 0);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    assert_int_equal(th_timeouts(), 0);
     /* Nothing ready: 0 after the timeout, not before. */
     p.timeout = 60;
-    start(&p, do_poll);
-    join(&p);
+    th_start(&p.th, do_poll, &p);
+    th_join(p.th);
     assert_int_equal(p.result, 0);
     assert_true(p.elapsed >= 60);
     int socks[][2] = {{0, a}, {0, c}, {1, b}, {1, d}, {1, l}};
     for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
-        assert_int_equal(tern_close(socks[i][0] ? w->b : w->a, socks[i][1]), TERN_OK);
+        assert_int_equal(tern_close(socks[i][0] ? w->n.b : w->n.a, socks[i][1]), TERN_OK);
 }
 
 /* SO_RCVTIMEO bounds accept and recv, SO_SNDTIMEO bounds send on a full
@@ -566,45 +499,45 @@ static void test_timeouts(void **state)
 {
     tworld_t *w = *state;
     int l = listener(w, PORT);
-    assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_RCVTIMEO, 50), TERN_OK);
-    call_t c = {.w = w, .stack = w->b, .sock = l};
-    start(&c, do_accept);
-    join(&c);
+    assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_RCVTIMEO, 50), TERN_OK);
+    call_t c = {.w = w, .stack = w->n.b, .sock = l};
+    th_start(&c.th, do_accept, &c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_TIMEOUT);
     assert_true(c.elapsed >= 50);
-    assert_int_equal(tern_close(w->b, l), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
 
     int a, b;
     make_pair_bufs(w, &a, &b, 1024, 1024);
-    assert_int_equal(tern_setsockopt(w->a, a, TERN_SO_RCVTIMEO, 60), TERN_OK);
-    c = (call_t){.w = w, .stack = w->a, .sock = a};
-    start(&c, do_recv);
-    join(&c);
+    assert_int_equal(tern_setsockopt(w->n.a, a, TERN_SO_RCVTIMEO, 60), TERN_OK);
+    c = (call_t){.w = w, .stack = w->n.a, .sock = a};
+    th_start(&c.th, do_recv, &c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_TIMEOUT);
     assert_true(c.elapsed >= 60);
 
     /* A blocking send of far more than both rings hold while nobody reads:
      * SO_SNDTIMEO ends it, not before its time, with what was taken (the
      * bytes taken count) or TERN_ERR_TIMEOUT when nothing was. */
-    assert_int_equal(tern_setsockopt(w->a, a, TERN_SO_SNDTIMEO, 40), TERN_OK);
+    assert_int_equal(tern_setsockopt(w->n.a, a, TERN_SO_SNDTIMEO, 40), TERN_OK);
     static uint8_t big[65536];
-    c = (call_t){.w = w, .stack = w->a, .sock = a, .data = big, .len = sizeof big};
-    start(&c, do_send);
-    join(&c);
+    c = (call_t){.w = w, .stack = w->n.a, .sock = a, .data = big, .len = sizeof big};
+    th_start(&c.th, do_send, &c);
+    th_join(c.th);
     assert_true(c.result == TERN_ERR_TIMEOUT || (c.result > 0 && (size_t)c.result < sizeof big));
     assert_true(c.elapsed >= 40);
-    assert_int_equal(tern_close(w->a, a), TERN_OK); /* unread data at B: B is reset by its own close */
-    assert_int_equal(tern_close(w->b, b), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK); /* unread data at B: B is reset by its own close */
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
 
     /* connect to an address nobody answers ARP for. */
-    int s = stream_socket(w->a);
-    assert_int_equal(tern_setsockopt(w->a, s, TERN_SO_SNDTIMEO, 80), TERN_OK);
-    c = (call_t){.w = w, .stack = w->a, .sock = s, .addr = {IP_NOBODY, PORT}};
-    start(&c, do_connect);
-    join(&c);
+    int s = stream_socket(w->n.a);
+    assert_int_equal(tern_setsockopt(w->n.a, s, TERN_SO_SNDTIMEO, 80), TERN_OK);
+    c = (call_t){.w = w, .stack = w->n.a, .sock = s, .addr = {IP_NOBODY, PORT}};
+    th_start(&c.th, do_connect, &c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_TIMEOUT);
     assert_true(c.elapsed >= 80);
-    assert_int_equal(tern_close(w->a, s), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, s), TERN_OK);
 }
 
 /* A full socket table is TERN_ERR_MFILE, not TERN_ERR_NOMEM, and a blocking
@@ -661,39 +594,39 @@ static void test_close_wakes_recv(void **state)
     tworld_t *w = *state;
     int a, b;
     make_pair(w, &a, &b);
-    call_t c = {.w = w, .stack = w->a, .sock = a};
-    start(&c, do_recv);
-    wait_for_waiters(1);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
-    join(&c);
+    call_t c = {.w = w, .stack = w->n.a, .sock = a};
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_BADF);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    assert_int_equal(th_timeouts(), 0);
     /* B sees A's FIN. */
     uint8_t buf[4];
-    assert_int_equal(tern_recv(w->b, b, buf, sizeof buf, 0), 0);
-    assert_int_equal(tern_close(w->b, b), TERN_OK);
+    assert_int_equal(tern_recv(w->n.b, b, buf, sizeof buf, 0), 0);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
 
     make_pair(w, &a, &b);
-    c = (call_t){.w = w, .stack = w->a, .sock = a};
-    start(&c, do_recv);
-    wait_for_waiters(1);
-    assert_int_equal(tern_setsockopt(w->b, b, TERN_SO_LINGER, 0), TERN_OK);
-    assert_int_equal(tern_close(w->b, b), TERN_OK); /* abort: RST */
-    join(&c);
+    c = (call_t){.w = w, .stack = w->n.a, .sock = a};
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_setsockopt(w->n.b, b, TERN_SO_LINGER, 0), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK); /* abort: RST */
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_RESET);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
+    assert_int_equal(th_timeouts(), 0);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
 
     make_pair(w, &a, &b);
-    c = (call_t){.w = w, .stack = w->a, .sock = a};
-    start(&c, do_recv);
-    wait_for_waiters(1);
-    assert_int_equal(tern_shutdown(w->a, a, TERN_SHUT_RD), TERN_OK);
-    join(&c);
+    c = (call_t){.w = w, .stack = w->n.a, .sock = a};
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_shutdown(w->n.a, a, TERN_SHUT_RD), TERN_OK);
+    th_join(c.th);
     assert_int_equal(c.result, 0);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
-    assert_int_equal(tern_close(w->b, b), TERN_OK);
+    assert_int_equal(th_timeouts(), 0);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
 }
 
 /* Four connections, each with a blocking writer thread on A and a blocking
@@ -707,8 +640,8 @@ static void test_concurrent_streams(void **state)
     bulk_t snd[PAIRS], rcv[PAIRS];
     for (int i = 0; i < PAIRS; i++) {
         make_pair(w, &a[i], &b[i]);
-        snd[i] = (bulk_t){.w = w, .stack = w->a, .sock = a[i], .total = 200000u + 1000u * (size_t)i};
-        rcv[i] = (bulk_t){.w = w, .stack = w->b, .sock = b[i], .total = snd[i].total};
+        snd[i] = (bulk_t){.w = w, .stack = w->n.a, .sock = a[i], .total = 200000u + 1000u * (size_t)i};
+        rcv[i] = (bulk_t){.w = w, .stack = w->n.b, .sock = b[i], .total = snd[i].total};
         atomic_init(&snd[i].done, 0);
         atomic_init(&rcv[i].done, 0);
     }
@@ -719,7 +652,7 @@ static void test_concurrent_streams(void **state)
     for (int i = 0; i < PAIRS; i++) {
         assert_int_equal(pthread_join(snd[i].th, NULL), 0);
         assert_int_equal(snd[i].result, 0);
-        assert_int_equal(tern_shutdown(w->a, a[i], TERN_SHUT_WR), TERN_OK);
+        assert_int_equal(tern_shutdown(w->n.a, a[i], TERN_SHUT_WR), TERN_OK);
     }
     for (int i = 0; i < PAIRS; i++) {
         assert_int_equal(pthread_join(rcv[i].th, NULL), 0);
@@ -727,10 +660,10 @@ static void test_concurrent_streams(void **state)
         assert_int_equal(rcv[i].bad, 0);
         assert_int_equal(atomic_load(&rcv[i].done), snd[i].total);
     }
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    assert_int_equal(th_timeouts(), 0);
     for (int i = 0; i < PAIRS; i++) {
-        assert_int_equal(tern_close(w->a, a[i]), TERN_OK);
-        assert_int_equal(tern_close(w->b, b[i]), TERN_OK);
+        assert_int_equal(tern_close(w->n.a, a[i]), TERN_OK);
+        assert_int_equal(tern_close(w->n.b, b[i]), TERN_OK);
     }
 }
 

@@ -17,6 +17,7 @@
 #include "frames.h"
 #include "tern/err.h"
 #include "tern_posix.h"
+#include "threads.h"
 
 typedef struct tworld {
     tern_posix_t px;
@@ -25,37 +26,7 @@ typedef struct tworld {
     capnet_t *cn;
 } tworld_t;
 
-/* Threads inside port->wait right now, and calls ever made. */
 #define BOUND_MS 10000u
-
-static atomic_int g_waiting;
-static atomic_int g_waits;
-static atomic_int g_timeouts; /* waits that ended by timing out, not by a wake-up */
-static int (*g_orig_wait)(void *ctx, uint32_t timeout_ms);
-
-static int counting_wait(void *ctx, uint32_t timeout_ms)
-{
-    atomic_fetch_add(&g_waits, 1);
-    atomic_fetch_add(&g_waiting, 1);
-    int r = g_orig_wait(ctx, timeout_ms);
-    if (r == TERN_ERR_TIMEOUT)
-        atomic_fetch_add(&g_timeouts, 1);
-    atomic_fetch_sub(&g_waiting, 1);
-    return r;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Until n threads are inside wait (they hold no lock there). */
-static void wait_for_waiters(int n)
-{
-    while (atomic_load(&g_waiting) < n)
-        sleep_ms(1);
-}
 
 static int setup(void **state)
 {
@@ -64,11 +35,7 @@ static int setup(void **state)
     assert_int_equal(tern_posix_init(&w->px), TERN_OK);
     w->px.log_level = TERN_LOG_ERROR;
     w->port = w->px.port;
-    g_orig_wait = w->px.port.wait;
-    w->port.wait = counting_wait;
-    atomic_store(&g_waiting, 0);
-    atomic_store(&g_waits, 0);
-    atomic_store(&g_timeouts, 0);
+    th_wrap_wait(&w->port);
     w->stack = calloc(1, sizeof *w->stack);
     w->cn = calloc(1, sizeof *w->cn);
     assert_true(w->stack && w->cn);
@@ -174,16 +141,6 @@ static void *do_send(void *arg)
     return NULL;
 }
 
-static void start(call_t *c, void *(*fn)(void *))
-{
-    assert_int_equal(pthread_create(&c->th, NULL, fn, c), 0);
-}
-
-static void join(call_t *c)
-{
-    assert_int_equal(pthread_join(c->th, NULL), 0);
-}
-
 /* ---- tests ------------------------------------------------------------------ */
 
 /* The one unbounded wait (RCVTIMEO 0 = forever). */
@@ -192,16 +149,16 @@ static void test_recv_woken_by_data(void **state)
     tworld_t *w = *state;
     int s = bound_socket(w, 7000);
     call_t c = {.w = w, .sock = s};
-    start(&c, do_recv);
-    wait_for_waiters(1);
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
     deliver(w, 4321, 7000, "wake up", 7);
-    join(&c);
+    th_join(c.th);
     assert_int_equal(c.result, 7);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    assert_int_equal(th_timeouts(), 0);
     assert_memory_equal(c.buf, "wake up", 7);
     assert_int_equal(c.from.addr, FR_PEER_IP);
     assert_int_equal(c.from.port, 4321);
-    assert_true(atomic_load(&g_waits) >= 1);
+    assert_true(th_waits() >= 1);
     assert_int_equal(tern_close(w->stack, s), TERN_OK);
 }
 
@@ -211,22 +168,22 @@ static void test_recv_timeouts(void **state)
     int s = bound_socket(w, 7000);
     assert_int_equal(tern_setsockopt(w->stack, s, TERN_SO_RCVTIMEO, 60), TERN_OK);
     call_t c = {.w = w, .sock = s};
-    start(&c, do_recv);
-    join(&c);
+    th_start(&c.th, do_recv, &c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_TIMEOUT);
     assert_true(c.elapsed >= 60);
     /* Non-blocking forms return at once without waiting. */
-    int waits = atomic_load(&g_waits);
+    int waits = th_waits();
     uint8_t buf[8];
     assert_int_equal(tern_recv(w->stack, s, buf, sizeof buf, TERN_MSG_DONTWAIT), TERN_ERR_WOULDBLOCK);
     assert_int_equal(tern_setsockopt(w->stack, s, TERN_SO_NONBLOCK, 1), TERN_OK);
     assert_int_equal(tern_recv(w->stack, s, buf, sizeof buf, 0), TERN_ERR_WOULDBLOCK);
-    assert_int_equal(atomic_load(&g_waits), waits);
+    assert_int_equal(th_waits(), waits);
     /* Data already queued: no wait either. */
     assert_int_equal(tern_socket_set_blocking(w->stack, s, 1), TERN_OK);
     deliver(w, 1, 7000, "ready", 5);
     assert_int_equal(tern_recv(w->stack, s, buf, sizeof buf, 0), 5);
-    assert_int_equal(atomic_load(&g_waits), waits);
+    assert_int_equal(th_waits(), waits);
     assert_int_equal(tern_close(w->stack, s), TERN_OK);
 }
 
@@ -238,11 +195,11 @@ static void test_poll_several(void **state)
     c.fds[0] = (tern_pollfd_t){a, TERN_POLLIN, 0};
     c.fds[1] = (tern_pollfd_t){b, TERN_POLLIN, 0};
     c.fds[2] = (tern_pollfd_t){c3, TERN_POLLIN, 0};
-    start(&c, do_poll);
-    wait_for_waiters(1);
+    th_start(&c.th, do_poll, &c);
+    th_wait_for_waiters(1);
     deliver(w, 1, 7002, "for b", 5);
-    join(&c);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    th_join(c.th);
+    assert_int_equal(th_timeouts(), 0);
     assert_int_equal(c.result, 1);
     assert_int_equal(c.fds[0].revents, 0);
     assert_int_equal(c.fds[1].revents, TERN_POLLIN);
@@ -251,18 +208,18 @@ static void test_poll_several(void **state)
     uint8_t buf[8];
     assert_int_equal(tern_recv(w->stack, b, buf, sizeof buf, 0), 5);
     c.timeout = 50;
-    start(&c, do_poll);
-    join(&c);
+    th_start(&c.th, do_poll, &c);
+    th_join(c.th);
     assert_int_equal(c.result, 0);
     assert_true(c.elapsed >= 50);
     /* Closing a polled socket from another thread ends the wait. */
     c.timeout = BOUND_MS;
-    start(&c, do_poll);
-    wait_for_waiters(1);
-    int timeouts = atomic_load(&g_timeouts);
+    th_start(&c.th, do_poll, &c);
+    th_wait_for_waiters(1);
+    int timeouts = th_timeouts();
     assert_int_equal(tern_close(w->stack, c3), TERN_OK);
-    join(&c);
-    assert_int_equal(atomic_load(&g_timeouts), timeouts);
+    th_join(c.th);
+    assert_int_equal(th_timeouts(), timeouts);
     assert_int_equal(c.result, 1);
     assert_int_equal(c.fds[2].revents, TERN_POLLNVAL);
     tern_socket_close_all(w->stack);
@@ -281,15 +238,15 @@ static void test_close_and_shutdown_wake(void **state)
         others[n++] = id;
     assert_int_equal(n, TERN_SOCKET_MAX - 1);
     call_t c = {.w = w, .sock = s};
-    start(&c, do_recv);
-    wait_for_waiters(1);
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
     assert_int_equal(tern_close(w->stack, s), TERN_OK);
     assert_int_equal(tern_socket(w->stack, TERN_SOCK_DGRAM), s);
     /* Bounded too: a thread that took it for its own would time out. */
     assert_int_equal(tern_setsockopt(w->stack, s, TERN_SO_RCVTIMEO, BOUND_MS), TERN_OK);
-    join(&c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_BADF);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    assert_int_equal(th_timeouts(), 0);
     assert_int_equal(tern_close(w->stack, s), TERN_OK);
     for (int i = 0; i < n; i++)
         assert_int_equal(tern_close(w->stack, others[i]), TERN_OK);
@@ -297,12 +254,12 @@ static void test_close_and_shutdown_wake(void **state)
     s = bound_socket(w, 7000);
     assert_int_equal(tern_setsockopt(w->stack, s, TERN_SO_RCVTIMEO, BOUND_MS), TERN_OK);
     c.sock = s;
-    start(&c, do_recv);
-    wait_for_waiters(1);
+    th_start(&c.th, do_recv, &c);
+    th_wait_for_waiters(1);
     assert_int_equal(tern_shutdown(w->stack, s, TERN_SHUT_RD), TERN_OK);
-    join(&c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_CLOSED);
-    assert_int_equal(atomic_load(&g_timeouts), 0);
+    assert_int_equal(th_timeouts(), 0);
     assert_int_equal(tern_close(w->stack, s), TERN_OK);
 }
 
@@ -320,22 +277,22 @@ static void test_send_waits_for_a_buffer(void **state)
     /* Bounded by SNDTIMEO. */
     assert_int_equal(tern_setsockopt(w->stack, s, TERN_SO_SNDTIMEO, 40), TERN_OK);
     call_t c = {.w = w, .sock = s};
-    start(&c, do_send);
-    join(&c);
+    th_start(&c.th, do_send, &c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_TIMEOUT);
     assert_true(c.elapsed >= 40);
     /* A released buffer lets it through. */
     assert_int_equal(tern_setsockopt(w->stack, s, TERN_SO_SNDTIMEO, BOUND_MS), TERN_OK);
-    int timeouts = atomic_load(&g_timeouts);
-    start(&c, do_send);
-    wait_for_waiters(1);
+    int timeouts = th_timeouts();
+    th_start(&c.th, do_send, &c);
+    th_wait_for_waiters(1);
     tern_posix_lock(&w->px);
     capnet_clear(w->cn);
     tern_netbuf_release(&w->stack->netbufs, held[--k]);
     tern_posix_unlock(&w->px);
-    join(&c);
+    th_join(c.th);
     assert_int_equal(c.result, 12);
-    assert_int_equal(atomic_load(&g_timeouts), timeouts); /* woken by the release */
+    assert_int_equal(th_timeouts(), timeouts); /* woken by the release */
     assert_int_equal(w->cn->count, 1);
     assert_memory_equal(capnet_frame(w->cn, 0, NULL) + 42, "blocked send", 12);
     /* POLLOUT waits for a buffer the same way. */
@@ -346,15 +303,15 @@ static void test_send_waits_for_a_buffer(void **state)
     tern_posix_unlock(&w->px);
     call_t p = {.w = w, .nfds = 1, .timeout = BOUND_MS};
     p.fds[0] = (tern_pollfd_t){s, TERN_POLLOUT, 0};
-    start(&p, do_poll);
-    wait_for_waiters(1);
+    th_start(&p.th, do_poll, &p);
+    th_wait_for_waiters(1);
     tern_posix_lock(&w->px);
     tern_netbuf_release(&w->stack->netbufs, held[--k]);
     tern_posix_unlock(&w->px);
-    join(&p);
+    th_join(p.th);
     assert_int_equal(p.result, 1);
     assert_int_equal(p.fds[0].revents, TERN_POLLOUT);
-    assert_int_equal(atomic_load(&g_timeouts), timeouts);
+    assert_int_equal(th_timeouts(), timeouts);
     tern_posix_lock(&w->px);
     while (k > 0)
         tern_netbuf_release(&w->stack->netbufs, held[--k]);
@@ -410,12 +367,12 @@ static void test_concurrent_readers(void **state)
         uint8_t d[8] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq, 'd', 'a', 't', 'a'};
         deliver(w, 1, (uint16_t)(7100 + seq % 2), d, sizeof d);
         if (seq % 64 == 0)
-            sleep_ms(1); /* let the readers catch up now and then */
+            th_sleep_ms(1); /* let the readers catch up now and then */
     }
     /* Wait until both are idle in recv with an empty queue, then end them. */
     uint32_t q0 = 1, q1 = 1;
-    while (q0 != 0 || q1 != 0 || atomic_load(&g_waiting) < 2) {
-        sleep_ms(1);
+    while (q0 != 0 || q1 != 0 || th_waiting() < 2) {
+        th_sleep_ms(1);
         assert_int_equal(tern_getsockopt(w->stack, r[0].sock, TERN_SO_RXQ_LEN, &q0), TERN_OK);
         assert_int_equal(tern_getsockopt(w->stack, r[1].sock, TERN_SO_RXQ_LEN, &q1), TERN_OK);
     }

@@ -10,19 +10,14 @@
 #include "tern/err.h"
 #include "tern/stack.h"
 #include "tern_test.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1)
-#define IP_B TERN_IP4(192, 0, 2, 2)
-#define MASK TERN_IP4(255, 255, 255, 0)
 #define ECHO_PORT 7
 #define MAX_DGRAMS 600u
 
 typedef struct world {
     tern_test_port_t port_a, port_b;
-    tern_stack_t *a, *b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
     int sa, sb;
     unsigned sent, echoed, bad, dups, echo_fail;
     uint16_t size[MAX_DGRAMS];
@@ -46,30 +41,17 @@ static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->a = calloc(1, sizeof *w->a);
-    w->b = calloc(1, sizeof *w->b);
-    assert_true(w->a && w->b);
     tern_test_port_init(&w->port_a, seed * 5u + 1u);
     tern_test_port_init(&w->port_b, seed * 5u + 2u);
-    assert_int_equal(tern_stack_init(w->a, &w->port_a.port), TERN_OK);
-    assert_int_equal(tern_stack_init(w->b, &w->port_b.port), TERN_OK);
-    tern_vwire_init(&w->wire, seed, p);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, w->b, &w->nif_b), TERN_OK);
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
-    tern_vwire_run(&w->wire, 1000);
-    w->sa = tern_socket(w->a, TERN_SOCK_DGRAM);
-    w->sb = tern_socket(w->b, TERN_SOCK_DGRAM);
+    wire2_init(&w->n, seed, p, &w->port_a.port, &w->port_b.port);
+    w->sa = tern_socket(w->n.a, TERN_SOCK_DGRAM);
+    w->sb = tern_socket(w->n.b, TERN_SOCK_DGRAM);
     assert_true(w->sa > 0 && w->sb > 0);
     tern_sockaddr_t lb = {0, ECHO_PORT};
-    assert_int_equal(tern_bind(w->b, w->sb, &lb), TERN_OK);
+    assert_int_equal(tern_bind(w->n.b, w->sb, &lb), TERN_OK);
     /* The echo side queues a little more than the default: the wire may
      * deliver a burst (reordered and duplicated frames) at one instant. */
-    assert_int_equal(tern_setsockopt(w->b, w->sb, TERN_SO_UDP_RXQ, 8), TERN_OK);
+    assert_int_equal(tern_setsockopt(w->n.b, w->sb, TERN_SO_UDP_RXQ, 8), TERN_OK);
     return w;
 }
 
@@ -79,11 +61,11 @@ static void echo_drain(world_t *w)
     static uint8_t buf[1500];
     for (;;) {
         tern_sockaddr_t from;
-        int n = tern_recvfrom(w->b, w->sb, buf, sizeof buf, TERN_MSG_DONTWAIT, &from);
+        int n = tern_recvfrom(w->n.b, w->sb, buf, sizeof buf, TERN_MSG_DONTWAIT, &from);
         if (n == TERN_ERR_WOULDBLOCK)
             return;
         assert_true(n >= 0);
-        int r = tern_sendto(w->b, w->sb, buf, (size_t)n, TERN_MSG_DONTWAIT, &from);
+        int r = tern_sendto(w->n.b, w->sb, buf, (size_t)n, TERN_MSG_DONTWAIT, &from);
         if (r != n)
             w->echo_fail++; /* a full ARP queue or no buffer: a loss, never corruption */
     }
@@ -96,11 +78,11 @@ static void client_drain(world_t *w)
     for (;;) {
         tern_netbuf_t *nb;
         tern_sockaddr_t from;
-        int n = tern_recvfrom_netbuf(w->a, w->sa, &nb, TERN_MSG_DONTWAIT, &from);
+        int n = tern_recvfrom_netbuf(w->n.a, w->sa, &nb, TERN_MSG_DONTWAIT, &from);
         if (n == TERN_ERR_WOULDBLOCK)
             return;
         assert_true(n >= 2);
-        assert_int_equal(from.addr, IP_B);
+        assert_int_equal(from.addr, W2_IP_B);
         assert_int_equal(from.port, ECHO_PORT);
         uint16_t seq = (uint16_t)(nb->data[0] << 8 | nb->data[1]);
         if (seq >= w->sent || n != w->size[seq]) {
@@ -116,16 +98,16 @@ static void client_drain(world_t *w)
                 w->echoed++;
             }
         }
-        tern_socket_netbuf_release(w->a, nb);
+        tern_socket_netbuf_release(w->n.a, nb);
     }
 }
 
 static void step(world_t *w, uint32_t until)
 {
-    uint32_t t = tern_vwire_now(&w->wire);
+    uint32_t t = tern_vwire_now(&w->n.wire);
     while (t != until) {
         t++;
-        tern_vwire_run(&w->wire, t);
+        tern_vwire_run(&w->n.wire, t);
         echo_drain(w);
         client_drain(w);
     }
@@ -140,33 +122,33 @@ typedef struct outcome {
 static void run(uint64_t seed, const tern_vwire_params_t *p, unsigned count, outcome_t *out)
 {
     world_t *w = world_new(seed, p);
-    size_t base_a = ledger_bytes(w->a), base_b = ledger_bytes(w->b);
-    uint16_t bufs_a = tern_netbuf_free_count(&w->a->netbufs), bufs_b = tern_netbuf_free_count(&w->b->netbufs);
-    tern_sockaddr_t to = {IP_B, ECHO_PORT};
+    size_t base_a = ledger_bytes(w->n.a), base_b = ledger_bytes(w->n.b);
+    uint16_t bufs_a = tern_netbuf_free_count(&w->n.a->netbufs), bufs_b = tern_netbuf_free_count(&w->n.b->netbufs);
+    tern_sockaddr_t to = {W2_IP_B, ECHO_PORT};
     uint8_t buf[1472];
     for (unsigned i = 0; i < count; i++) {
         uint16_t size = (uint16_t)(i == 1 ? 1472u : 2u + (i * 131u) % 1471u);
         fill(buf, size, (uint16_t)i);
         w->size[i] = size;
         w->sent++;
-        int r = tern_sendto(w->a, w->sa, buf, size, TERN_MSG_DONTWAIT, &to);
+        int r = tern_sendto(w->n.a, w->sa, buf, size, TERN_MSG_DONTWAIT, &to);
         assert_int_equal(r, size); /* sent or queued behind ARP */
-        step(w, tern_vwire_now(&w->wire) + 4u);
+        step(w, tern_vwire_now(&w->n.wire) + 4u);
     }
-    step(w, tern_vwire_now(&w->wire) + 5000u);
+    step(w, tern_vwire_now(&w->n.wire) + 5000u);
     /* Everything delivered and consumed: only the sockets are held. */
-    assert_int_equal(tern_vwire_pending(&w->wire), 0);
-    assert_int_equal(tern_netbuf_free_count(&w->a->netbufs), bufs_a);
-    assert_int_equal(tern_netbuf_free_count(&w->b->netbufs), bufs_b);
-    assert_int_equal(ledger_bytes(w->a), base_a);
-    assert_int_equal(ledger_bytes(w->b), base_b);
+    assert_int_equal(tern_vwire_pending(&w->n.wire), 0);
+    assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), bufs_a);
+    assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), bufs_b);
+    assert_int_equal(ledger_bytes(w->n.a), base_a);
+    assert_int_equal(ledger_bytes(w->n.b), base_b);
     memset(out, 0, sizeof *out);
-    out->hash = tern_vwire_trace_hash(&w->wire);
+    out->hash = tern_vwire_trace_hash(&w->n.wire);
     out->sent = w->sent;
     out->echoed = w->echoed;
     out->bad = w->bad;
     out->dups = w->dups;
-    const tern_counters_t *ca = tern_stack_counters(w->a), *cb = tern_stack_counters(w->b);
+    const tern_counters_t *ca = tern_stack_counters(w->n.a), *cb = tern_stack_counters(w->n.b);
     out->drops_a = ca->udp_drop_checksum + ca->ipv4_drop_checksum;
     out->drops_b = cb->udp_drop_checksum + cb->ipv4_drop_checksum;
     out->queue_full = ca->udp_drop_queue_full + cb->udp_drop_queue_full;
@@ -174,22 +156,16 @@ static void run(uint64_t seed, const tern_vwire_params_t *p, unsigned count, out
             "A %u B %u, queue-full drops %u\n", (unsigned long long)seed, w->sent, w->echoed, w->dups, w->bad,
             w->echo_fail, out->drops_a, out->drops_b, out->queue_full);
     /* Closing gives back the structures: the ledger is where it started. */
-    size_t sock_a = tern_ledger_owner_bytes(&w->a->ledger, (unsigned)w->sa);
+    size_t sock_a = tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)w->sa);
     assert_true(sock_a > 0);
-    assert_int_equal(tern_close(w->a, w->sa), TERN_OK);
-    assert_int_equal(tern_close(w->b, w->sb), TERN_OK);
-    assert_int_equal(ledger_bytes(w->a), base_a - sock_a);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a->ledger, (unsigned)w->sa), 0);
-    assert_int_equal(tern_ledger_verify(&w->a->ledger), TERN_OK);
-    assert_int_equal(tern_ledger_verify(&w->b->ledger), TERN_OK);
-    tern_stack_deinit(w->a);
-    tern_stack_deinit(w->b);
-    tern_vwire_destroy(&w->wire);
-    assert_int_equal(ledger_bytes(w->a), 0);
-    assert_int_equal(ledger_bytes(w->b), 0);
+    assert_int_equal(tern_close(w->n.a, w->sa), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, w->sb), TERN_OK);
+    assert_int_equal(ledger_bytes(w->n.a), base_a - sock_a);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)w->sa), 0);
+    assert_int_equal(tern_ledger_verify(&w->n.a->ledger), TERN_OK);
+    assert_int_equal(tern_ledger_verify(&w->n.b->ledger), TERN_OK);
+    wire2_deinit(&w->n);
     assert_int_equal(w->port_a.asserts + w->port_b.asserts, 0);
-    free(w->a);
-    free(w->b);
     free(w);
 }
 

@@ -158,13 +158,6 @@ static void on_ping(void *ctx, tern_ip4_t from, uint16_t id, uint16_t seq, const
         w->pings_answered++;
 }
 
-static size_t heap_free(const tern_stack_t *s)
-{
-    tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
-    return st.free;
-}
-
 static world_t *world_new(uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
@@ -173,8 +166,7 @@ static world_t *world_new(uint64_t seed)
     tern_test_port_init(&w->port_b, seed * 7u + 2u);
     w->port_a.quiet = w->port_b.quiet = 1;
     wire2_init(&w->n, seed, NULL, &w->port_a.port, &w->port_b.port);
-    tern_tcp_set_timewait(w->n.a, 2000);
-    tern_tcp_set_timewait(w->n.b, 2000);
+    wire2_set_timewait(&w->n, 2000);
     tern_ping_set_handler(w->n.a, on_ping, w);
     int err;
     w->l_sink = tern_tcp_listen(w->n.b, PORT_SINK, 4, &listen_cbs, w, &err);
@@ -184,7 +176,7 @@ static world_t *world_new(uint64_t seed)
     /* A's TCP pools too, so both baselines hold them. */
     assert_non_null(tern_tcp_listen(w->n.a, 1, 1, &listen_cbs, w, &err));
     w->b_ledger_base = tern_ledger_total_bytes(&w->n.b->ledger);
-    w->b_heap_free_base = heap_free(w->n.b);
+    w->b_heap_free_base = wire_heap_free(w->n.b);
     w->b_bufs_base = tern_netbuf_free_count(&w->n.b->netbufs);
     return w;
 }
@@ -245,7 +237,7 @@ static size_t b_ledger(world_t *w)
 static void assert_b_at_baseline(world_t *w)
 {
     assert_int_equal(b_ledger(w), w->b_ledger_base);
-    assert_int_equal(heap_free(w->n.b), w->b_heap_free_base);
+    assert_int_equal(wire_heap_free(w->n.b), w->b_heap_free_base);
     assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->b_bufs_base);
 }
 

@@ -6,7 +6,7 @@
 #include "tern/stack.h"
 #include "tern/stats.h"
 #include "tern_test.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 
 /* ---- a strict JSON parser into a flat tree (RFC 8259) ------------------------ */
 
@@ -237,10 +237,8 @@ static void jexpect_str(const jdoc_t *d, int obj, const char *key, const char *w
 /* ---- fixture: two stacks on a virtual wire, A has pinged B -------------------- */
 
 typedef struct fixture {
-    tern_vwire_t wire;
+    wire2_t n;
     tern_test_port_t pa, pb;
-    tern_stack_t a, b;
-    tern_netif_t na, nb;
     tern_test_sink_t sink;
     jdoc_t doc;
 } fixture_t;
@@ -250,22 +248,15 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof *f);
     assert_non_null(f);
     tern_vwire_params_t params = {0};
-    tern_vwire_init(&f->wire, 3, &params);
     tern_test_port_init(&f->pa, 1);
     tern_test_port_init(&f->pb, 2);
-    assert_int_equal(tern_stack_init(&f->a, &f->pa.port), TERN_OK);
-    assert_int_equal(tern_stack_init(&f->b, &f->pb.port), TERN_OK);
-    static const uint8_t ma[6] = {0x02, 0, 0, 0, 0, 0x0a}, mb[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(f->na.mac, ma, 6);
-    memcpy(f->nb.mac, mb, 6);
-    assert_int_equal(tern_vwire_attach(&f->wire, 0, &f->a, &f->na), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&f->wire, 1, &f->b, &f->nb), TERN_OK);
-    tern_netif_set_addr(&f->na, TERN_IP4(192, 0, 2, 1), TERN_IP4(255, 255, 255, 0), TERN_IP4(192, 0, 2, 254));
-    tern_netif_set_addr(&f->nb, TERN_IP4(192, 0, 2, 2), TERN_IP4(255, 255, 255, 0), 0);
-    tern_vwire_run(&f->wire, 10);
+    wire2_attach(&f->n, 3, &params, &f->pa.port, &f->pb.port);
+    /* A gateway on A: the dashboard shows it. */
+    tern_netif_set_addr(&f->n.nif_a, W2_IP_A, W2_MASK, TERN_IP4(192, 0, 2, 254));
+    tern_vwire_run(&f->n.wire, 10);
     for (uint16_t i = 0; i < 3; i++) {
-        assert_int_equal(tern_ping_send(&f->a, TERN_IP4(192, 0, 2, 2), 1, i, "abc", 3), TERN_OK);
-        tern_vwire_run(&f->wire, tern_vwire_now(&f->wire) + 100);
+        assert_int_equal(tern_ping_send(f->n.a, TERN_IP4(192, 0, 2, 2), 1, i, "abc", 3), TERN_OK);
+        tern_vwire_run(&f->n.wire, tern_vwire_now(&f->n.wire) + 100);
     }
     *state = f;
     return 0;
@@ -274,11 +265,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    tern_netif_remove(&f->a, &f->na);
-    tern_netif_remove(&f->b, &f->nb);
-    tern_vwire_destroy(&f->wire);
-    tern_stack_deinit(&f->a);
-    tern_stack_deinit(&f->b);
+    tern_netif_remove(f->n.a, &f->n.nif_a);
+    tern_netif_remove(f->n.b, &f->n.nif_b);
+    wire2_deinit(&f->n);
     free(f);
     return 0;
 }
@@ -286,9 +275,9 @@ static int teardown(void **state)
 static int render(fixture_t *f, const tern_stats_section_t *extra)
 {
     tern_test_sink_reset(&f->sink);
-    uint32_t before = tern_ledger_attempts(&f->a.ledger);
-    tern_stats_json_ex(&f->a, extra, tern_test_sink_write, &f->sink);
-    assert_int_equal(tern_ledger_attempts(&f->a.ledger), before); /* no allocation */
+    uint32_t before = tern_ledger_attempts(&f->n.a->ledger);
+    tern_stats_json_ex(f->n.a, extra, tern_test_sink_write, &f->sink);
+    assert_int_equal(tern_ledger_attempts(&f->n.a->ledger), before); /* no allocation */
     assert_true(f->sink.len < sizeof f->sink.text - 1); /* not truncated */
     if (jparse(&f->doc, f->sink.text, f->sink.len) != 0)
         fail_msg("invalid JSON near offset %d: %.60s", (int)(f->doc.s - f->sink.text), f->doc.s);
@@ -299,15 +288,15 @@ static void test_values_match(void **state)
 {
     fixture_t *f = *state;
     /* Some application memory, so the ledger has more than init figures. */
-    void *app = tern_mem_alloc(&f->a.ledger, 100, TERN_MEM_APPLICATION, 3);
+    void *app = tern_mem_alloc(&f->n.a->ledger, 100, TERN_MEM_APPLICATION, 3);
     assert_non_null(app);
     render(f, NULL);
     const jdoc_t *d = &f->doc;
     jexpect(d, 0, "schema", TERN_STATS_SCHEMA);
-    jexpect(d, 0, "now_ms", f->a.now);
+    jexpect(d, 0, "now_ms", f->n.a->now);
 
     tern_heap_stats_t hs;
-    tern_heap_get_stats(&f->a.heap, &hs);
+    tern_heap_get_stats(&f->n.a->heap, &hs);
     int heap = jget(d, 0, "heap");
     jexpect(d, heap, "total", hs.total);
     jexpect(d, heap, "used", hs.used);
@@ -321,21 +310,21 @@ static void test_values_match(void **state)
     jexpect(d, heap, "failures", hs.failures);
 
     int ledger = jget(d, 0, "ledger");
-    jexpect(d, ledger, "overhead", tern_ledger_overhead(&f->a.ledger));
+    jexpect(d, ledger, "overhead", tern_ledger_overhead(&f->n.a->ledger));
     int cats = jget(d, ledger, "categories");
     assert_int_equal(d->nodes[cats].count, TERN_MEM_CATEGORY_COUNT);
     size_t sum = 0;
     for (int c = 0; c < TERN_MEM_CATEGORY_COUNT; c++) {
-        const tern_ledger_category_stats_t *cs = tern_ledger_category(&f->a.ledger, (tern_mem_category_t)c);
+        const tern_ledger_category_stats_t *cs = tern_ledger_category(&f->n.a->ledger, (tern_mem_category_t)c);
         int row = jat(d, cats, c);
-        jexpect_str(d, row, "name", tern_ledger_category_label(&f->a.ledger, (tern_mem_category_t)c));
+        jexpect_str(d, row, "name", tern_ledger_category_label(&f->n.a->ledger, (tern_mem_category_t)c));
         jexpect(d, row, "bytes", cs->bytes);
         jexpect(d, row, "peak", cs->peak_bytes);
         jexpect(d, row, "blocks", cs->blocks);
         jexpect(d, row, "static", cs->static_bytes);
         sum += cs->bytes;
     }
-    assert_int_equal(sum + tern_ledger_overhead(&f->a.ledger), hs.used); /* the ledger's promise */
+    assert_int_equal(sum + tern_ledger_overhead(&f->n.a->ledger), hs.used); /* the ledger's promise */
     int app_row = jat(d, cats, TERN_MEM_APPLICATION);
     jexpect(d, app_row, "bytes", 100);
     /* Owner 3 holds exactly the application block. */
@@ -352,14 +341,14 @@ static void test_values_match(void **state)
 
     int nb = jget(d, 0, "netbufs");
     jexpect(d, nb, "count", TERN_NETBUF_COUNT);
-    jexpect(d, nb, "free", tern_netbuf_free_count(&f->a.netbufs));
-    jexpect(d, nb, "in_use", TERN_NETBUF_COUNT - tern_netbuf_free_count(&f->a.netbufs));
-    jexpect(d, nb, "min_free", tern_netbuf_min_free(&f->a.netbufs));
-    jexpect(d, nb, "exhausted", f->a.netbufs.exhausted);
-    jexpect(d, nb, "gets", f->a.netbufs.gets);
+    jexpect(d, nb, "free", tern_netbuf_free_count(&f->n.a->netbufs));
+    jexpect(d, nb, "in_use", TERN_NETBUF_COUNT - tern_netbuf_free_count(&f->n.a->netbufs));
+    jexpect(d, nb, "min_free", tern_netbuf_min_free(&f->n.a->netbufs));
+    jexpect(d, nb, "exhausted", f->n.a->netbufs.exhausted);
+    jexpect(d, nb, "gets", f->n.a->netbufs.gets);
     jexpect_str(d, nb, "scheme", TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC ? "STATIC" : "HEAP");
-    jexpect(d, nb, "static_bytes", tern_ledger_category(&f->a.ledger, TERN_MEM_NETWORK_BUFFER)->static_bytes);
-    assert_true(f->a.netbufs.gets > 0); /* the pings used buffers: the figures are not all zero */
+    jexpect(d, nb, "static_bytes", tern_ledger_category(&f->n.a->ledger, TERN_MEM_NETWORK_BUFFER)->static_bytes);
+    assert_true(f->n.a->netbufs.gets > 0); /* the pings used buffers: the figures are not all zero */
 
     int ifs = jget(d, 0, "interfaces");
     assert_int_equal(d->nodes[ifs].count, 1);
@@ -368,19 +357,19 @@ static void test_values_match(void **state)
     jexpect_str(d, if0, "netmask", "255.255.255.0");
     jexpect_str(d, if0, "gateway", "192.0.2.254");
     jexpect_str(d, if0, "mac", "02:00:00:00:00:0a");
-    jexpect(d, if0, "link_up", f->na.link_up);
-    jexpect(d, if0, "mtu", f->na.mtu);
+    jexpect(d, if0, "link_up", f->n.nif_a.link_up);
+    jexpect(d, if0, "mtu", f->n.nif_a.mtu);
 
     /* ARP: the same entries as tern_arp_entry_info, B among them. */
     int arp = jget(d, 0, "arp");
     tern_arp_info_t info;
     unsigned entries = 0;
-    while (tern_arp_entry_info(&f->a, entries, &info) == TERN_OK)
+    while (tern_arp_entry_info(f->n.a, entries, &info) == TERN_OK)
         entries++;
     assert_true(entries >= 1);
     assert_int_equal(d->nodes[arp].count, (int)entries);
     for (unsigned i = 0; i < entries; i++) {
-        tern_arp_entry_info(&f->a, i, &info);
+        tern_arp_entry_info(f->n.a, i, &info);
         int row = jat(d, arp, (int)i);
         char ip[16];
         snprintf(ip, sizeof ip, "%u.%u.%u.%u", info.ip >> 24, (info.ip >> 16) & 255u, (info.ip >> 8) & 255u,
@@ -396,7 +385,7 @@ static void test_values_match(void **state)
 
     /* Every counter of TERN_COUNTER_LIST, under its layer, with its value. */
     int counters = jget(d, 0, "counters");
-    const tern_counters_t *cv = tern_stack_counters(&f->a);
+    const tern_counters_t *cv = tern_stack_counters(f->n.a);
 #define CHECK_COUNTER(layer, name, desc) jexpect(d, jget(d, counters, #layer), #name, cv->layer##_##name);
     TERN_COUNTER_LIST(CHECK_COUNTER)
 #undef CHECK_COUNTER
@@ -410,7 +399,7 @@ static void test_values_match(void **state)
     assert_int_equal(d->nodes[tcp].type, J_OBJ);
     jexpect(d, jget(d, tcp, "ranges"), "count", TERN_TCP_RANGE_COUNT);
     assert_int_equal(jget(d, tcp, "connections_total") >= 0, 1);
-    tern_mem_free(&f->a.ledger, app);
+    tern_mem_free(&f->n.a->ledger, app);
 }
 
 static tern_tcp_pcb_t *accepted;
@@ -431,11 +420,11 @@ static void test_tcp_section(void **state)
     int err;
     static const tern_tcp_callbacks_t lcbs = {.accept = accept_one};
     accepted = NULL;
-    tern_tcp_pcb_t *l = tern_tcp_listen(&f->b, 7777, 2, &lcbs, NULL, &err);
+    tern_tcp_pcb_t *l = tern_tcp_listen(f->n.b, 7777, 2, &lcbs, NULL, &err);
     assert_non_null(l);
-    tern_tcp_pcb_t *c = tern_tcp_connect(&f->a, TERN_IP4(192, 0, 2, 2), 7777, NULL, NULL, &err);
+    tern_tcp_pcb_t *c = tern_tcp_connect(f->n.a, TERN_IP4(192, 0, 2, 2), 7777, NULL, NULL, &err);
     assert_non_null(c);
-    tern_vwire_run(&f->wire, tern_vwire_now(&f->wire) + 200);
+    tern_vwire_run(&f->n.wire, tern_vwire_now(&f->n.wire) + 200);
     assert_non_null(accepted);
     assert_int_equal(tern_tcp_state(c), TERN_TCP_ESTABLISHED);
     render(f, NULL);
@@ -443,13 +432,13 @@ static void test_tcp_section(void **state)
     int tcp = jget(d, 0, "tcp");
     int seg = jget(d, tcp, "ranges");
     jexpect(d, seg, "count", TERN_TCP_RANGE_COUNT);
-    jexpect(d, seg, "free", f->a.tcp.range_free_count);
-    jexpect(d, seg, "in_use", TERN_TCP_RANGE_COUNT - f->a.tcp.range_free_count);
+    jexpect(d, seg, "free", f->n.a->tcp.range_free_count);
+    jexpect(d, seg, "in_use", TERN_TCP_RANGE_COUNT - f->n.a->tcp.range_free_count);
     tern_tcp_range_usage_t usage;
-    tern_tcp_range_usage(&f->a, &usage);
+    tern_tcp_range_usage(f->n.a, &usage);
     jexpect(d, seg, "peak", usage.peak);
     tern_tcp_info_t rows[8];
-    size_t total = tern_tcp_list(&f->a, rows, 8);
+    size_t total = tern_tcp_list(f->n.a, rows, 8);
     assert_true(total >= 1);
     jexpect(d, tcp, "connections_total", total);
     int conns = jget(d, tcp, "connections");
@@ -459,7 +448,7 @@ static void test_tcp_section(void **state)
     jexpect(d, r0, "local_port", rows[0].local_port);
     jexpect(d, r0, "remote_port", rows[0].remote_port);
     jexpect(d, r0, "bytes_held", rows[0].bytes_held);
-    const tern_tcp_stats_t *ts = tern_tcp_stats(&f->a);
+    const tern_tcp_stats_t *ts = tern_tcp_stats(f->n.a);
     int st = jget(d, tcp, "stats");
     jexpect(d, st, "tx", ts->tx);
     jexpect(d, st, "rx", ts->rx);
@@ -469,7 +458,7 @@ static void test_tcp_section(void **state)
     tern_tcp_abort(c);
     tern_tcp_abort(accepted);
     tern_tcp_close(l);
-    tern_vwire_run(&f->wire, tern_vwire_now(&f->wire) + 200);
+    tern_vwire_run(&f->n.wire, tern_vwire_now(&f->n.wire) + 200);
     int cfg = jget(d, 0, "config");
     jexpect(d, cfg, "heap_size", TERN_HEAP_SIZE);
     jexpect(d, cfg, "netbuf_count", TERN_NETBUF_COUNT);
@@ -479,7 +468,7 @@ static void test_tcp_section(void **state)
 static void test_sockets_listed(void **state)
 {
     fixture_t *f = *state;
-    int s = tern_socket(&f->a, TERN_SOCK_DGRAM);
+    int s = tern_socket(f->n.a, TERN_SOCK_DGRAM);
     assert_true(s > 0);
     render(f, NULL);
     const jdoc_t *d = &f->doc;
@@ -487,10 +476,10 @@ static void test_sockets_listed(void **state)
     assert_int_equal(d->nodes[socks].count, 1);
     int row = jat(d, socks, 0);
     jexpect(d, row, "id", (uint64_t)s);
-    size_t held = tern_ledger_owner_bytes(&f->a.ledger, (unsigned)s);
+    size_t held = tern_ledger_owner_bytes(&f->n.a->ledger, (unsigned)s);
     assert_true(held > 0); /* its structure is charged to it */
     jexpect(d, row, "bytes", held);
-    assert_int_equal(tern_close(&f->a, s), TERN_OK);
+    assert_int_equal(tern_close(f->n.a, s), TERN_OK);
     render(f, NULL);
     assert_int_equal(f->doc.nodes[jget(&f->doc, 0, "sockets")].count, 0);
 }
@@ -518,7 +507,7 @@ static void test_extra_sections_and_escaping(void **state)
     jexpect_str(d, jget(d, 0, "http"), "text", "q\\\"b\\\\s\\u0001\\u000a\\u001f end");
     /* tern_stats_json is the same document without the extras. */
     tern_test_sink_reset(&f->sink);
-    tern_stats_json(&f->a, tern_test_sink_write, &f->sink);
+    tern_stats_json(f->n.a, tern_test_sink_write, &f->sink);
     assert_int_equal(jparse(&f->doc, f->sink.text, f->sink.len), 0);
     assert_int_equal(jget(&f->doc, 0, "http"), -1);
 }

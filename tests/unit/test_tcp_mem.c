@@ -14,19 +14,14 @@
 #include <string.h>
 #include "tern/stack.h"
 #include "tern_test.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 #include "socket/socket_internal.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1)
-#define IP_B TERN_IP4(192, 0, 2, 2)
-#define MASK TERN_IP4(255, 255, 255, 0)
 #define PORT 7000u
 
 typedef struct world {
     tern_test_port_t pa, pb;
-    tern_stack_t a, b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
 } world_t;
 
 static world_t *world_new(void)
@@ -35,37 +30,20 @@ static world_t *world_new(void)
     assert_non_null(w);
     tern_test_port_init(&w->pa, 11);
     tern_test_port_init(&w->pb, 12);
-    assert_int_equal(tern_stack_init(&w->a, &w->pa.port), TERN_OK);
-    assert_int_equal(tern_stack_init(&w->b, &w->pb.port), TERN_OK);
-    tern_vwire_init(&w->wire, 5, NULL);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x1a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x1b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, &w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, &w->b, &w->nif_b), TERN_OK);
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
-    tern_vwire_run(&w->wire, 1000);
-    tern_tcp_set_timewait(&w->a, 1000);
-    tern_tcp_set_timewait(&w->b, 1000);
+    wire2_init(&w->n, 5, NULL, &w->pa.port, &w->pb.port);
+    wire2_set_timewait(&w->n, 1000);
     return w;
 }
 
 static void world_free(world_t *w)
 {
-    tern_socket_close_all(&w->a);
-    tern_socket_close_all(&w->b);
-    tern_vwire_destroy(&w->wire);
-    tern_stack_deinit(&w->a);
-    tern_stack_deinit(&w->b);
-    assert_int_equal(tern_ledger_total_bytes(&w->a.ledger), 0);
-    assert_int_equal(tern_ledger_total_bytes(&w->b.ledger), 0);
+    wire2_deinit(&w->n);
     free(w);
 }
 
 static void run(world_t *w, uint32_t ms)
 {
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + ms);
+    wire2_run(&w->n, ms);
 }
 
 /* The layout's formula on this host. */
@@ -126,19 +104,19 @@ static int sock_state(tern_stack_t *st, int id)
  * past TIME-WAIT. Returns B's listener. */
 static int warm(world_t *w)
 {
-    int l = tern_socket(&w->b, TERN_SOCK_STREAM);
+    int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_true(l > 0);
     tern_sockaddr_t at = {0, PORT};
-    assert_int_equal(tern_bind(&w->b, l, &at), TERN_OK);
-    assert_int_equal(tern_listen(&w->b, l, 2), TERN_OK);
-    int c = tern_socket(&w->a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {IP_B, PORT};
-    assert_int_equal(tern_connect(&w->a, c, &to), TERN_ERR_INPROGRESS);
+    assert_int_equal(tern_bind(w->n.b, l, &at), TERN_OK);
+    assert_int_equal(tern_listen(w->n.b, l, 2), TERN_OK);
+    int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
+    tern_sockaddr_t to = {W2_IP_B, PORT};
+    assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
-    int p = tern_accept(&w->b, l, NULL);
+    int p = tern_accept(w->n.b, l, NULL);
     assert_true(p > 0);
-    assert_int_equal(tern_close(&w->a, c), TERN_OK);
-    assert_int_equal(tern_close(&w->b, p), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, c), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, p), TERN_OK);
     run(w, 3000);
     return l;
 }
@@ -151,38 +129,38 @@ static void test_idle_connection_cost(void **state)
     world_t *w = world_new();
     int l = warm(w);
     snap_t a0, b0;
-    snap(&w->a, &a0);
-    snap(&w->b, &b0);
-    size_t l_owner = tern_ledger_owner_bytes(&w->b.ledger, (unsigned)l);
+    snap(w->n.a, &a0);
+    snap(w->n.b, &b0);
+    size_t l_owner = tern_ledger_owner_bytes(&w->n.b->ledger, (unsigned)l);
 
     /* Active: the block exists from tern_socket on (SOCKET, owner = id). */
-    int c = tern_socket(&w->a, TERN_SOCK_STREAM);
+    int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_true(c > 0);
-    assert_one_block_more(&w->a, &a0);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a.ledger, (unsigned)c), block_bytes());
-    tern_sockaddr_t to = {IP_B, PORT};
-    assert_int_equal(tern_connect(&w->a, c, &to), TERN_ERR_INPROGRESS);
+    assert_one_block_more(w->n.a, &a0);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)c), block_bytes());
+    tern_sockaddr_t to = {W2_IP_B, PORT};
+    assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
-    assert_int_equal(sock_state(&w->a, c), TERN_TCP_ESTABLISHED);
-    assert_one_block_more(&w->a, &a0);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a.ledger, (unsigned)c), block_bytes());
+    assert_int_equal(sock_state(w->n.a, c), TERN_TCP_ESTABLISHED);
+    assert_one_block_more(w->n.a, &a0);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)c), block_bytes());
 
     /* Passive: while queued, a bare connection structure is the
      * listener's; tern_accept moves it into the new socket's block. */
-    assert_int_equal(tern_ledger_owner_bytes(&w->b.ledger, (unsigned)l), l_owner + sizeof(struct tern_tcp_pcb));
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.b->ledger, (unsigned)l), l_owner + sizeof(struct tern_tcp_pcb));
     tern_sockaddr_t peer;
-    int p = tern_accept(&w->b, l, &peer);
+    int p = tern_accept(w->n.b, l, &peer);
     assert_true(p > 0);
-    assert_int_equal(peer.addr, IP_A);
-    assert_int_equal(sock_state(&w->b, p), TERN_TCP_ESTABLISHED);
-    assert_one_block_more(&w->b, &b0);
-    assert_int_equal(tern_ledger_owner_bytes(&w->b.ledger, (unsigned)p), block_bytes());
-    assert_int_equal(tern_ledger_owner_bytes(&w->b.ledger, (unsigned)l), l_owner);
+    assert_int_equal(peer.addr, W2_IP_A);
+    assert_int_equal(sock_state(w->n.b, p), TERN_TCP_ESTABLISHED);
+    assert_one_block_more(w->n.b, &b0);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.b->ledger, (unsigned)p), block_bytes());
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.b->ledger, (unsigned)l), l_owner);
 
     /* Idle for a while (keep-alive off): nothing grows. */
     run(w, 5000);
-    assert_one_block_more(&w->a, &a0);
-    assert_one_block_more(&w->b, &b0);
+    assert_one_block_more(w->n.a, &a0);
+    assert_one_block_more(w->n.b, &b0);
     print_message("idle TCP socket on this host: %zu bytes (%zu gross), pcb %zu + socket %zu\n", block_bytes(),
                   block_gross(), sizeof(struct tern_tcp_pcb), (size_t)SOCKET_SIZE_TCP);
     world_free(w);
@@ -196,57 +174,57 @@ static void test_life_cycle(void **state)
     world_t *w = world_new();
     int l = warm(w);
     snap_t a0, b0;
-    snap(&w->a, &a0);
-    snap(&w->b, &b0);
-    size_t a_stack = tern_ledger_owner_bytes(&w->a.ledger, TERN_OWNER_STACK);
-    int c = tern_socket(&w->a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {IP_B, PORT};
-    assert_int_equal(tern_connect(&w->a, c, &to), TERN_ERR_INPROGRESS);
+    snap(w->n.a, &a0);
+    snap(w->n.b, &b0);
+    size_t a_stack = tern_ledger_owner_bytes(&w->n.a->ledger, TERN_OWNER_STACK);
+    int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
+    tern_sockaddr_t to = {W2_IP_B, PORT};
+    assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
-    int p = tern_accept(&w->b, l, NULL);
+    int p = tern_accept(w->n.b, l, NULL);
     assert_true(p > 0);
     /* Data both ways brings the rings, charged to the same owner. */
-    assert_int_equal(tern_send(&w->a, c, "ping", 4, 0), 4);
+    assert_int_equal(tern_send(w->n.a, c, "ping", 4, 0), 4);
     run(w, 50);
     char buf[8];
-    assert_int_equal(tern_recv(&w->b, p, buf, sizeof buf, 0), 4);
+    assert_int_equal(tern_recv(w->n.b, p, buf, sizeof buf, 0), 4);
     snap_t now;
-    snap(&w->a, &now);
+    snap(w->n.a, &now);
     assert_int_equal(now.tx, a0.tx + TERN_TCP_SNDBUF);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a.ledger, (unsigned)c), block_bytes() + TERN_TCP_SNDBUF);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)c), block_bytes() + TERN_TCP_SNDBUF);
     /* A closes first: its block is the stack's until TIME-WAIT, where only
      * the table entry remains. */
-    assert_int_equal(tern_close(&w->a, c), TERN_OK);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a.ledger, (unsigned)c), 0);
-    assert_true(tern_ledger_owner_bytes(&w->a.ledger, TERN_OWNER_STACK) >= a_stack + block_bytes());
+    assert_int_equal(tern_close(w->n.a, c), TERN_OK);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)c), 0);
+    assert_true(tern_ledger_owner_bytes(&w->n.a->ledger, TERN_OWNER_STACK) >= a_stack + block_bytes());
     run(w, 50);
-    assert_int_equal(tern_recv(&w->b, p, buf, sizeof buf, 0), 0); /* EOF */
-    assert_int_equal(tern_close(&w->b, p), TERN_OK);
+    assert_int_equal(tern_recv(w->n.b, p, buf, sizeof buf, 0), 0); /* EOF */
+    assert_int_equal(tern_close(w->n.b, p), TERN_OK);
     run(w, 50);
-    snap(&w->a, &now);
+    snap(w->n.a, &now);
     assert_int_equal(now.socket_bytes, a0.socket_bytes);
     assert_int_equal(now.heap_used, a0.heap_used);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a.ledger, TERN_OWNER_STACK), a_stack);
-    snap(&w->b, &now);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, TERN_OWNER_STACK), a_stack);
+    snap(w->n.b, &now);
     assert_int_equal(now.socket_bytes, b0.socket_bytes);
     assert_int_equal(now.heap_used, b0.heap_used);
 
     /* Reset under the socket: the block stays the socket's (its state says
      * why), without rings; tern_close frees it. */
-    c = tern_socket(&w->a, TERN_SOCK_STREAM);
-    assert_int_equal(tern_connect(&w->a, c, &to), TERN_ERR_INPROGRESS);
+    c = tern_socket(w->n.a, TERN_SOCK_STREAM);
+    assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
-    p = tern_accept(&w->b, l, NULL);
+    p = tern_accept(w->n.b, l, NULL);
     assert_true(p > 0);
-    assert_int_equal(tern_send(&w->a, c, "x", 1, 0), 1);
-    assert_int_equal(tern_setsockopt(&w->b, p, TERN_SO_LINGER, 0), TERN_OK);
-    assert_int_equal(tern_close(&w->b, p), TERN_OK); /* RST */
+    assert_int_equal(tern_send(w->n.a, c, "x", 1, 0), 1);
+    assert_int_equal(tern_setsockopt(w->n.b, p, TERN_SO_LINGER, 0), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, p), TERN_OK); /* RST */
     run(w, 50);
-    assert_int_equal(tern_recv(&w->a, c, buf, sizeof buf, 0), TERN_ERR_RESET);
-    assert_one_block_more(&w->a, &a0);
-    assert_int_equal(tern_ledger_owner_bytes(&w->a.ledger, (unsigned)c), block_bytes());
-    assert_int_equal(tern_close(&w->a, c), TERN_OK);
-    snap(&w->a, &now);
+    assert_int_equal(tern_recv(w->n.a, c, buf, sizeof buf, 0), TERN_ERR_RESET);
+    assert_one_block_more(w->n.a, &a0);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)c), block_bytes());
+    assert_int_equal(tern_close(w->n.a, c), TERN_OK);
+    snap(w->n.a, &now);
     assert_int_equal(now.socket_bytes, a0.socket_bytes);
     assert_int_equal(now.heap_used, a0.heap_used);
     world_free(w);
@@ -260,39 +238,39 @@ static void test_alloc_failures(void **state)
     (void)state;
     world_t *w = world_new();
     int l0 = warm(w);
-    assert_int_equal(tern_close(&w->b, l0), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l0), TERN_OK);
     snap_t b0;
-    snap(&w->b, &b0);
+    snap(w->n.b, &b0);
     /* tern_socket: one allocation. */
-    tern_ledger_fail_nth(&w->b.ledger, 1, 0);
-    assert_int_equal(tern_socket(&w->b, TERN_SOCK_STREAM), TERN_ERR_NOMEM);
-    int l = tern_socket(&w->b, TERN_SOCK_STREAM);
+    tern_ledger_fail_nth(&w->n.b->ledger, 1, 0);
+    assert_int_equal(tern_socket(w->n.b, TERN_SOCK_STREAM), TERN_ERR_NOMEM);
+    int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_true(l > 0);
     /* tern_listen: the queue. */
-    tern_ledger_fail_nth(&w->b.ledger, 1, 0);
-    assert_int_equal(tern_listen(&w->b, l, 1), TERN_ERR_NOMEM);
-    assert_one_block_more(&w->b, &b0);
+    tern_ledger_fail_nth(&w->n.b->ledger, 1, 0);
+    assert_int_equal(tern_listen(w->n.b, l, 1), TERN_ERR_NOMEM);
+    assert_one_block_more(w->n.b, &b0);
     tern_sockaddr_t at = {0, PORT};
-    assert_int_equal(tern_bind(&w->b, l, &at), TERN_OK);
-    assert_int_equal(tern_listen(&w->b, l, 1), TERN_OK);
-    int c = tern_socket(&w->a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {IP_B, PORT};
-    assert_int_equal(tern_connect(&w->a, c, &to), TERN_ERR_INPROGRESS);
+    assert_int_equal(tern_bind(w->n.b, l, &at), TERN_OK);
+    assert_int_equal(tern_listen(w->n.b, l, 1), TERN_OK);
+    int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
+    tern_sockaddr_t to = {W2_IP_B, PORT};
+    assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     /* tern_accept: the new socket's block; the connection stays queued. */
-    tern_ledger_fail_nth(&w->b.ledger, 1, 0);
-    assert_int_equal(tern_accept(&w->b, l, NULL), TERN_ERR_NOMEM);
-    tern_ledger_fail_nth(&w->b.ledger, 0, 0);
+    tern_ledger_fail_nth(&w->n.b->ledger, 1, 0);
+    assert_int_equal(tern_accept(w->n.b, l, NULL), TERN_ERR_NOMEM);
+    tern_ledger_fail_nth(&w->n.b->ledger, 0, 0);
     tern_pollfd_t pf = {l, TERN_POLLIN, 0};
-    assert_int_equal(tern_socket_poll(&w->b, &pf, 1, 0), 1);
-    int p = tern_accept(&w->b, l, NULL);
+    assert_int_equal(tern_socket_poll(w->n.b, &pf, 1, 0), 1);
+    int p = tern_accept(w->n.b, l, NULL);
     assert_true(p > 0);
-    assert_int_equal(sock_state(&w->b, p), TERN_TCP_ESTABLISHED);
-    assert_int_equal(tern_ledger_owner_bytes(&w->b.ledger, (unsigned)p), block_bytes());
-    assert_int_equal(tern_send(&w->b, p, "ok", 2, 0), 2);
+    assert_int_equal(sock_state(w->n.b, p), TERN_TCP_ESTABLISHED);
+    assert_int_equal(tern_ledger_owner_bytes(&w->n.b->ledger, (unsigned)p), block_bytes());
+    assert_int_equal(tern_send(w->n.b, p, "ok", 2, 0), 2);
     run(w, 50);
     char buf[4];
-    assert_int_equal(tern_recv(&w->a, c, buf, sizeof buf, 0), 2);
+    assert_int_equal(tern_recv(w->n.a, c, buf, sizeof buf, 0), 2);
     world_free(w);
 }
 

@@ -11,11 +11,8 @@
 #include <string.h>
 #include "tern/stack.h"
 #include "tern_test.h"
-#include "tern_vwire.h"
+#include "wire2.h"
 
-#define IP_A TERN_IP4(192, 0, 2, 1)
-#define IP_B TERN_IP4(192, 0, 2, 2)
-#define MASK TERN_IP4(255, 255, 255, 0)
 #define PORT 5001u
 #define MAX_CONNS 64
 
@@ -73,9 +70,7 @@ typedef struct app_conn {
 
 typedef struct world {
     tern_test_port_t port_a, port_b;
-    tern_stack_t *a, *b;
-    tern_netif_t nif_a, nif_b;
-    tern_vwire_t wire;
+    wire2_t n;
     tern_tcp_pcb_t *listener, *listener_a;
     app_conn_t conns[2 * MAX_CONNS];
     unsigned nconns;
@@ -226,48 +221,27 @@ static int cb_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *pcb)
 
 static const tern_tcp_callbacks_t listen_cbs = {.accept = cb_accept};
 
-static size_t heap_free(const tern_stack_t *s)
-{
-    tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
-    return st.free;
-}
-
 static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->a = calloc(1, sizeof *w->a);
-    w->b = calloc(1, sizeof *w->b);
-    assert_true(w->a && w->b);
     tern_test_port_init(&w->port_a, seed * 3u + 1u);
     tern_test_port_init(&w->port_b, seed * 3u + 2u);
     w->port_a.quiet = w->port_b.quiet = 1;
-    assert_int_equal(tern_stack_init(w->a, &w->port_a.port), TERN_OK);
-    assert_int_equal(tern_stack_init(w->b, &w->port_b.port), TERN_OK);
-    tern_vwire_init(&w->wire, seed, NULL);
-    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-    memcpy(w->nif_a.mac, mac_a, 6);
-    memcpy(w->nif_b.mac, mac_b, 6);
-    assert_int_equal(tern_vwire_attach(&w->wire, 0, w->a, &w->nif_a), TERN_OK);
-    assert_int_equal(tern_vwire_attach(&w->wire, 1, w->b, &w->nif_b), TERN_OK);
-    tern_netif_set_addr(&w->nif_a, IP_A, MASK, 0);
-    tern_netif_set_addr(&w->nif_b, IP_B, MASK, 0);
-    tern_vwire_run(&w->wire, 1000);
-    tern_tcp_set_timewait(w->a, 3000);
-    tern_tcp_set_timewait(w->b, 3000);
+    wire2_init(&w->n, seed, NULL, &w->port_a.port, &w->port_b.port);
+    wire2_set_timewait(&w->n, 3000);
     int err;
-    w->listener = tern_tcp_listen(w->b, PORT, 16, &listen_cbs, w, &err);
+    w->listener = tern_tcp_listen(w->n.b, PORT, 16, &listen_cbs, w, &err);
     assert_non_null(w->listener);
     /* A listener on A too, so that both stacks hold their TCP pools
      * (allocated at the first listen/connect) in the baseline. */
-    w->listener_a = tern_tcp_listen(w->a, 9, 1, &listen_cbs, w, &err);
+    w->listener_a = tern_tcp_listen(w->n.a, 9, 1, &listen_cbs, w, &err);
     assert_non_null(w->listener_a);
-    w->heap_a = heap_free(w->a);
-    w->heap_b = heap_free(w->b);
+    w->heap_a = wire_heap_free(w->n.a);
+    w->heap_b = wire_heap_free(w->n.b);
     if (p != NULL) {
-        tern_vwire_set_params(&w->wire, 0, p);
-        tern_vwire_set_params(&w->wire, 1, p);
+        tern_vwire_set_params(&w->n.wire, 0, p);
+        tern_vwire_set_params(&w->n.wire, 1, p);
     }
     return w;
 }
@@ -276,13 +250,7 @@ static void world_free(world_t *w)
 {
     tern_tcp_close(w->listener);
     tern_tcp_close(w->listener_a);
-    tern_vwire_destroy(&w->wire);
-    tern_stack_deinit(w->a);
-    tern_stack_deinit(w->b);
-    assert_int_equal(tern_ledger_total_bytes(&w->a->ledger), 0);
-    assert_int_equal(tern_ledger_total_bytes(&w->b->ledger), 0);
-    free(w->a);
-    free(w->b);
+    wire2_deinit(&w->n);
     free(w);
 }
 
@@ -298,7 +266,7 @@ static app_conn_t *client_open(world_t *w, uint64_t send, uint64_t expect, uint3
     c->tx_id = 7;
     c->rx_id = 8;
     int err;
-    c->pcb = tern_tcp_connect(w->a, IP_B, PORT, &conn_cbs, c, &err);
+    c->pcb = tern_tcp_connect(w->n.a, W2_IP_B, PORT, &conn_cbs, c, &err);
     if (c->pcb == NULL) {
         c->err = err;
         c->closed = 1;
@@ -312,7 +280,7 @@ static app_conn_t *client_open(world_t *w, uint64_t send, uint64_t expect, uint3
 /* Run until every connection is closed (or virtual time runs out). */
 static void run_until_done(world_t *w, uint32_t limit_ms)
 {
-    uint32_t start = tern_vwire_now(&w->wire);
+    uint32_t start = tern_vwire_now(&w->n.wire);
     for (;;) {
         int open = 0;
         for (unsigned i = 0; i < w->nconns; i++)
@@ -320,7 +288,7 @@ static void run_until_done(world_t *w, uint32_t limit_ms)
                 open++;
         if (open == 0)
             break;
-        uint32_t now = tern_vwire_now(&w->wire);
+        uint32_t now = tern_vwire_now(&w->n.wire);
         if (now - start > limit_ms) {
             for (unsigned i = 0; i < w->nconns; i++) {
                 app_conn_t *c = &w->conns[i];
@@ -332,7 +300,7 @@ static void run_until_done(world_t *w, uint32_t limit_ms)
             }
             CHECK(!"connections did not finish in time");
         }
-        tern_vwire_run(&w->wire, now + 20u);
+        tern_vwire_run(&w->n.wire, now + 20u);
     }
 }
 
@@ -341,23 +309,23 @@ static void settle_and_check(world_t *w)
 {
     tern_vwire_params_t clean;
     memset(&clean, 0, sizeof clean);
-    tern_vwire_set_params(&w->wire, 0, &clean);
-    tern_vwire_set_params(&w->wire, 1, &clean);
+    tern_vwire_set_params(&w->n.wire, 0, &clean);
+    tern_vwire_set_params(&w->n.wire, 1, &clean);
     /* Orphaned FIN-WAIT-2 waits up to 2 TIME-WAIT + 1 s. */
-    tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 12000u);
-    CHECK(tern_tcp_list(w->a, NULL, 0) == 1); /* the listener */
-    CHECK(tern_tcp_list(w->b, NULL, 0) == 1);
-    CHECK(tern_vwire_pending(&w->wire) == 0);
-    CHECK(tern_ledger_verify(&w->a->ledger) == TERN_OK);
-    CHECK(tern_ledger_verify(&w->b->ledger) == TERN_OK);
-    CHECK(heap_free(w->a) == w->heap_a);
-    CHECK(heap_free(w->b) == w->heap_b);
-    CHECK(tern_netbuf_free_count(&w->a->netbufs) == TERN_NETBUF_COUNT);
-    CHECK(tern_netbuf_free_count(&w->b->netbufs) == TERN_NETBUF_COUNT);
-    CHECK(w->a->netbufs.bad_releases + w->b->netbufs.bad_releases == 0);
-    CHECK(w->a->tcp.range_free_count == TERN_TCP_RANGE_COUNT);
-    CHECK(w->b->tcp.range_free_count == TERN_TCP_RANGE_COUNT);
-    CHECK(w->a->tcp.half_open == 0 && w->b->tcp.half_open == 0);
+    tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 12000u);
+    CHECK(tern_tcp_list(w->n.a, NULL, 0) == 1); /* the listener */
+    CHECK(tern_tcp_list(w->n.b, NULL, 0) == 1);
+    CHECK(tern_vwire_pending(&w->n.wire) == 0);
+    CHECK(tern_ledger_verify(&w->n.a->ledger) == TERN_OK);
+    CHECK(tern_ledger_verify(&w->n.b->ledger) == TERN_OK);
+    CHECK(wire_heap_free(w->n.a) == w->heap_a);
+    CHECK(wire_heap_free(w->n.b) == w->heap_b);
+    CHECK(tern_netbuf_free_count(&w->n.a->netbufs) == TERN_NETBUF_COUNT);
+    CHECK(tern_netbuf_free_count(&w->n.b->netbufs) == TERN_NETBUF_COUNT);
+    CHECK(w->n.a->netbufs.bad_releases + w->n.b->netbufs.bad_releases == 0);
+    CHECK(w->n.a->tcp.range_free_count == TERN_TCP_RANGE_COUNT);
+    CHECK(w->n.b->tcp.range_free_count == TERN_TCP_RANGE_COUNT);
+    CHECK(w->n.a->tcp.half_open == 0 && w->n.b->tcp.half_open == 0);
 }
 
 static void check_conns(world_t *w, int expect_errors)
@@ -399,7 +367,7 @@ static void set_opt_mode(world_t *w, unsigned mode)
 {
     static const unsigned a_opts[4] = {0, TERN_TCP_OPT_NOSACK, 0, TERN_TCP_OPT_NOSACK | TERN_TCP_OPT_NOTS};
     static const unsigned b_opts[4] = {0, 0, TERN_TCP_OPT_NOTS, TERN_TCP_OPT_NOSACK | TERN_TCP_OPT_NOTS};
-    tern_tcp_set_default_options(w->a, a_opts[mode]);
+    tern_tcp_set_default_options(w->n.a, a_opts[mode]);
     tern_tcp_set_options(w->listener, b_opts[mode]);
 }
 
@@ -431,23 +399,23 @@ static void scenario(uint64_t seed, uint64_t size_a, uint64_t size_b, unsigned n
         uint32_t rb = (tern_test_rand(&rng) % 3u == 0u) ? 536u + tern_test_rand(&rng) % 3000u : 0u;
         client_open(w, size_a, size_b, rb, 0);
     }
-    uint32_t start = tern_vwire_now(&w->wire);
-    while (tern_vwire_now(&w->wire) - start < 600000u) {
+    uint32_t start = tern_vwire_now(&w->n.wire);
+    while (tern_vwire_now(&w->n.wire) - start < 600000u) {
         int open = 0;
         for (unsigned i = 0; i < w->nconns; i++)
             if (!w->conns[i].closed)
                 open++;
         if (open == 0 && w->nconns >= 2u * nconn)
             break;
-        tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 10u);
+        tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 10u);
         for (unsigned i = 0; i < w->nconns; i++)
             app_pump(&w->conns[i]);
     }
     run_until_done(w, 1000u);
     check_conns(w, 0);
     settle_and_check(w);
-    add_stats(w->a);
-    add_stats(w->b);
+    add_stats(w->n.a);
+    add_stats(w->n.b);
     world_free(w);
 }
 
@@ -460,20 +428,20 @@ static void fault_run(uint64_t seed, int side, uint32_t nth, int every, uint32_t
     world_t *w = world_new(seed, NULL);
     w->client_send = 20000;
     w->server_send = 15000;
-    tern_ledger_t *l = side == 0 ? &w->a->ledger : &w->b->ledger;
+    tern_ledger_t *l = side == 0 ? &w->n.a->ledger : &w->n.b->ledger;
     uint32_t a0 = tern_ledger_attempts(l);
     if (nth != 0u)
         tern_ledger_fail_nth(l, nth, every);
     client_open(w, w->client_send, w->server_send, 0, 0);
-    uint32_t start = tern_vwire_now(&w->wire);
+    uint32_t start = tern_vwire_now(&w->n.wire);
     for (;;) {
         int open = 0;
         for (unsigned i = 0; i < w->nconns; i++)
             if (!w->conns[i].closed)
                 open++;
-        if (open == 0 && tern_tcp_list(w->a, NULL, 0) == 1 && tern_tcp_list(w->b, NULL, 0) == 1)
+        if (open == 0 && tern_tcp_list(w->n.a, NULL, 0) == 1 && tern_tcp_list(w->n.b, NULL, 0) == 1)
             break;
-        uint32_t elapsed = tern_vwire_now(&w->wire) - start;
+        uint32_t elapsed = tern_vwire_now(&w->n.wire) - start;
         if (every && elapsed > 600000u) {
             /* A side that can allocate nothing more cannot even send a
              * reset: its peer may wait forever, as with a crashed host
@@ -489,7 +457,7 @@ static void fault_run(uint64_t seed, int side, uint32_t nth, int every, uint32_t
             }
         }
         CHECK(elapsed < 900000u);
-        tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 50u);
+        tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 50u);
         for (unsigned i = 0; i < w->nconns; i++)
             app_pump(&w->conns[i]);
     }
@@ -554,10 +522,10 @@ static void test_many_short_connections(void **state)
         run_until_done(w, 600000u);
         check_conns(w, 0);
     }
-    CHECK(tern_tcp_stats(w->a)->established >= total);
-    CHECK(tern_tcp_stats(w->a)->timewait_evicted + tern_tcp_stats(w->b)->timewait_evicted > 0u);
+    CHECK(tern_tcp_stats(w->n.a)->established >= total);
+    CHECK(tern_tcp_stats(w->n.a)->timewait_evicted + tern_tcp_stats(w->n.b)->timewait_evicted > 0u);
     print_message("%u short connections, %u TIME-WAIT entries recycled early\n", total,
-                  tern_tcp_stats(w->a)->timewait_evicted + tern_tcp_stats(w->b)->timewait_evicted);
+                  tern_tcp_stats(w->n.a)->timewait_evicted + tern_tcp_stats(w->n.b)->timewait_evicted);
     settle_and_check(w);
     world_free(w);
 }

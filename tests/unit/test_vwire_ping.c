@@ -63,13 +63,6 @@ typedef struct world {
     unsigned bufs_a, bufs_b;
 } world_t;
 
-static size_t heap_free(const tern_stack_t *s)
-{
-    tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
-    return st.free;
-}
-
 static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
 {
     world_t *w = calloc(1, sizeof *w);
@@ -89,8 +82,8 @@ static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
     }
     assert_int_equal(tern_arp_lookup(w->n.a, IP_B, mac), TERN_OK);
     tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1000u);
-    w->heap_free_a = heap_free(w->n.a);
-    w->heap_free_b = heap_free(w->n.b);
+    w->heap_free_a = wire_heap_free(w->n.a);
+    w->heap_free_b = wire_heap_free(w->n.b);
     w->bufs_a = tern_netbuf_free_count(&w->n.a->netbufs);
     w->bufs_b = tern_netbuf_free_count(&w->n.b->netbufs);
     /* Nothing is held between packets. */
@@ -118,8 +111,8 @@ static void check_baseline(world_t *w)
     assert_int_equal(tern_ledger_verify(&w->n.b->ledger), TERN_OK);
     assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), w->bufs_a);
     assert_int_equal(tern_netbuf_free_count(&w->n.b->netbufs), w->bufs_b);
-    assert_int_equal(heap_free(w->n.a), w->heap_free_a);
-    assert_int_equal(heap_free(w->n.b), w->heap_free_b);
+    assert_int_equal(wire_heap_free(w->n.a), w->heap_free_a);
+    assert_int_equal(wire_heap_free(w->n.b), w->heap_free_b);
     assert_int_equal(w->n.a->netbufs.bad_releases + w->n.b->netbufs.bad_releases, 0);
 }
 
@@ -241,7 +234,7 @@ static void test_buffer_ownership_in_flight(void **state)
     } else {
         /* Copy: the wire copied the frame; A released its buffer already. */
         assert_int_equal(tern_netbuf_free_count(&w->n.a->netbufs), TERN_NETBUF_COUNT);
-        assert_int_equal(heap_free(w->n.a), w->heap_free_a);
+        assert_int_equal(wire_heap_free(w->n.a), w->heap_free_a);
     }
     /* Delivered to B at +50: A's buffer is back, B's reply is in flight. */
     tern_vwire_advance(&w->n.wire, tern_vwire_now(&w->n.wire) + 50u);
