@@ -36,13 +36,14 @@ static void test_echo_burst_of_syns(void **state)
     (void)state;
     tern_test_port_t pa, pb;
     wire2_t n;
+    memset(&n, 0, sizeof n);
     tern_test_port_init(&pa, 11u);
     tern_test_port_init(&pb, 12u);
     pa.quiet = pb.quiet = 1;
     wire2_init(&n, 5u, NULL, &pa.port, &pb.port);
 
     tern_services_t sv;
-    tern_services_cfg_t cfg = {TERN_SERVICE_ECHO, CONNS, 2048u, 2048u, 0u};
+    tern_services_cfg_t cfg = {TERN_SERVICE_ECHO, CONNS, 1024u, 1024u, 0u};
     assert_int_equal(tern_services_start(&sv, n.b, &cfg), TERN_OK);
 
     /* Every SYN leaves A before B runs at all. */
@@ -52,6 +53,9 @@ static void test_echo_burst_of_syns(void **state)
         s[k] = tern_socket(n.a, TERN_SOCK_STREAM);
         assert_true(s[k] > 0);
         assert_int_equal(tern_setsockopt(n.a, s[k], TERN_SO_NONBLOCK, 1), TERN_OK);
+        /* Both sides' rings of 8 connections fit the host heap (48 KB). */
+        assert_int_equal(tern_setsockopt(n.a, s[k], TERN_SO_RCVBUF, 1024u), TERN_OK);
+        assert_int_equal(tern_setsockopt(n.a, s[k], TERN_SO_SNDBUF, 1024u), TERN_OK);
         assert_int_equal(tern_connect(n.a, s[k], &to), TERN_ERR_INPROGRESS);
     }
 
@@ -101,8 +105,16 @@ static void test_echo_burst_of_syns(void **state)
         if (err[k] != 0 || got[k] != BYTES)
             print_message("connection %u: error %d, %u of %u bytes back\n", k, err[k], got[k], BYTES);
     }
-    print_message("B: syn_evicted %u, accepted %u, services errors %u\n", (unsigned)n.b->counters.tcp.syn_evicted,
-                  (unsigned)sv.stats.accepted, (unsigned)sv.stats.errors);
+    for (int side = 0; side < 2; side++) {
+        const tern_stack_t *st = side ? n.b : n.a;
+        print_message("%c: syn_evicted %u drop_syn_limit %u drop_nomem %u rst_tx %u rst_rx %u drop_no_pcb %u\n",
+                      side ? 'B' : 'A', (unsigned)st->counters.tcp.syn_evicted,
+                      (unsigned)st->counters.tcp.drop_syn_limit, (unsigned)st->counters.tcp.drop_nomem,
+                      (unsigned)st->counters.tcp.rst_tx, (unsigned)st->counters.tcp.rst_rx,
+                      (unsigned)st->counters.tcp.drop_no_pcb);
+    }
+    print_message("B services: accepted %u refused %u errors %u\n", (unsigned)sv.stats.accepted,
+                  (unsigned)sv.stats.refused, (unsigned)sv.stats.errors);
     for (unsigned k = 0; k < CONNS; k++) {
         assert_int_equal(err[k], 0);
         assert_int_equal(got[k], BYTES);
