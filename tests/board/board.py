@@ -646,17 +646,36 @@ def test_boot(net, elf):
     check_memory(b, base, "after the pings")
 
 
+def tcp_counters(b):
+    """The board's TCP counters that moved, and its heap failures: what
+    says why a connection was reset (syn_evicted, drop_nomem, rst_tx...)."""
+    with b.lock:
+        start = len(b.out)
+    b.cmd("counters", BOARD["nic"] + " " + BOARD["last"] + r" \d+")
+    moved = [" ".join(m) for m in re.findall(r"(tcp\.\w+) +(\d+)", b.text(start)) if m[1] != "0"]
+    return "board counters: %s; heap failures %d" % (", ".join(moved), b.memsum()["failures"])
+
+
+def echo_in_ns(net, b, *args):
+    """in_ns echo; on a failure the board's counters join the message."""
+    try:
+        return in_ns(net, "echo", *args)
+    except AssertionError as e:
+        raise AssertionError("%s\n%s" % (e, tcp_counters(b))) from None
+
+
 def test_tcp(net, elf):
     b, addr, base = boot(net, elf)
     size = int(os.environ.get("TERN_BOARD_ECHO_BYTES", str(BOARD["echo_bytes"])))
-    log("   " + in_ns(net, "echo", addr, str(size), "1"))
+    log("   " + echo_in_ns(net, b, addr, str(size), "1"))
     log("ok: TCP echo, %d bytes each way, SHA-256 equal" % size)
     check_memory(b, base, "after the %d-byte echo" % size)
     n = BOARD["echo_conns"]
     if n > 1:
         per = int(os.environ.get("TERN_BOARD_ECHO8_BYTES", str(BOARD["echo_conn_bytes"])))
-        log("   " + in_ns(net, "echo", addr, str(per), str(n)))
+        log("   " + echo_in_ns(net, b, addr, str(per), str(n)))
         log("ok: %d TCP echo connections at once, %d bytes each way each, SHA-256 equal" % (n, per))
+        log("   " + tcp_counters(b))
         check_memory(b, base, "after the %d connections" % n)
     if os.environ.get("TERN_BOARD_SHOW_MEM"):
         with b.lock:
