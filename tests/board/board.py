@@ -174,8 +174,11 @@ class Board:
         return self.wait_for(pattern, timeout, start)
 
     def memsum(self):
+        # Each pattern that ends in a number ends with the line's newline:
+        # the UART's output arrives in pieces, and "of 16384" read as far
+        # as "of 1" matched too (stack_size 1: a false stack failure).
         m = self.cmd("memsum", r"memsum: heap free (\d+) min (\d+) of (\d+), netbufs free (\d+) min (\d+) of (\d+), "
-                     r"heap failures (\d+), stack high-water (\d+) of (\d+)")
+                     r"heap failures (\d+), stack high-water (\d+) of (\d+)\r?\n")
         keys = ("heap_free", "heap_min", "heap_total", "bufs_free", "bufs_min", "bufs_total", "failures",
                 "stack", "stack_size")
         return dict(zip(keys, (int(g) for g in m.groups())))
@@ -651,7 +654,7 @@ def tcp_counters(b):
     says why a connection was reset (syn_evicted, drop_nomem, rst_tx...)."""
     with b.lock:
         start = len(b.out)
-    b.cmd("counters", BOARD["nic"] + " " + BOARD["last"] + r" \d+")
+    b.cmd("counters", BOARD["nic"] + " " + BOARD["last"] + r" \d+\r?\n")
     moved = [" ".join(m) for m in re.findall(r"(tcp\.\w+) +(\d+)", b.text(start)) if m[1] != "0"]
     return "board counters: %s; heap failures %d" % (", ".join(moved), b.memsum()["failures"])
 
@@ -766,8 +769,8 @@ def test_flood(net, elf):
         # find buffers short: failures allowed here, memory must return.
         check_memory(b, base, "after the %s flood" % kind, failures_ok=True, secs=60)
     nic = BOARD["nic"]
-    m = b.cmd("counters", nic + r" rx_frames (\d+)")
-    b.wait_for(nic + " " + BOARD["last"] + r" \d+", 10)
+    m = b.cmd("counters", nic + r" rx_frames (\d+)\r?\n")
+    b.wait_for(nic + " " + BOARD["last"] + r" \d+\r?\n", 10)
     text = b.text()
     stalls = re.findall(nic + r" rx_stalls (\d+)", text)[-1]
     if int(m.group(1)) < 5000:  # two floods of a few seconds at 5,000 packets/s
