@@ -101,11 +101,16 @@ static void test_echo_burst_of_syns(void **state)
         if (done == CONNS)
             break;
     }
+    /* On a failure, what happened: the old backlog of 4 showed B's
+     * syn_evicted and rst_tx, A's rst_rx, connections TERN_ERR_RESET. */
+    unsigned failed = 0;
     for (unsigned k = 0; k < CONNS; k++) {
-        if (err[k] != 0 || got[k] != BYTES)
+        if (err[k] != 0 || got[k] != BYTES) {
             print_message("connection %u: error %d, %u of %u bytes back\n", k, err[k], got[k], BYTES);
+            failed++;
+        }
     }
-    for (int side = 0; side < 2; side++) {
+    for (int side = 0; side < 2 && failed != 0u; side++) {
         const tern_stack_t *st = side ? n.b : n.a;
         print_message("%c: syn_evicted %u drop_syn_limit %u drop_nomem %u rst_tx %u rst_rx %u drop_no_pcb %u\n",
                       side ? 'B' : 'A', (unsigned)st->counters.tcp.syn_evicted,
@@ -113,8 +118,9 @@ static void test_echo_burst_of_syns(void **state)
                       (unsigned)st->counters.tcp.rst_tx, (unsigned)st->counters.tcp.rst_rx,
                       (unsigned)st->counters.tcp.drop_no_pcb);
     }
-    print_message("B services: accepted %u refused %u errors %u\n", (unsigned)sv.stats.accepted,
-                  (unsigned)sv.stats.refused, (unsigned)sv.stats.errors);
+    if (failed != 0u)
+        print_message("B services: accepted %u refused %u errors %u\n", (unsigned)sv.stats.accepted,
+                      (unsigned)sv.stats.refused, (unsigned)sv.stats.errors);
     for (unsigned k = 0; k < CONNS; k++) {
         assert_int_equal(err[k], 0);
         assert_int_equal(got[k], BYTES);
