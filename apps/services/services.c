@@ -11,6 +11,9 @@ static const uint16_t svc_ports[TERN_SERVICES_COUNT] = {7, 9, 19};
 /* Datagrams handled per UDP socket per poll: a flood cannot starve TCP. */
 #define SVC_UDP_BURST 16u
 #define SVC_UDP_CHARGEN_MAX 512u
+/* Listen backlog floor: a refused extra connection still completes its
+ * handshake and gets its RST from svc_accept. */
+#define SVC_BACKLOG_MIN 4u
 
 uint8_t tern_chargen_byte(uint32_t pos)
 {
@@ -84,8 +87,13 @@ static int svc_open(tern_services_t *sv, unsigned k)
         r = tern_setsockopt(stack, l, TERN_SO_SNDBUF, sv->cfg.sndbuf);
     if (r == TERN_OK)
         r = tern_bind(stack, l, &local);
+    /* Room for every connection the service takes to be mid-handshake at
+     * once: with a smaller backlog, a burst of tcp_conns SYNs makes TCP
+     * evict the oldest half-open children (tcp.syn_evicted), whose peers
+     * already hold our SYN-ACK and are reset when their ACK comes. */
+    unsigned backlog = sv->cfg.tcp_conns < SVC_BACKLOG_MIN ? SVC_BACKLOG_MIN : sv->cfg.tcp_conns;
     if (r == TERN_OK)
-        r = tern_listen(stack, l, 4);
+        r = tern_listen(stack, l, (int)backlog);
     if (r != TERN_OK)
         return r;
     int u = tern_socket(stack, TERN_SOCK_DGRAM);

@@ -8,7 +8,8 @@
  *
  * At most tcp_conns TCP connections per service at once (at most
  * TERN_SOCKET_SERVICE_CONNS); one more is accepted and reset at once, so a
- * client learns quickly. Socket ids used: one listener and one UDP socket
+ * client learns quickly. Each listener's backlog is tcp_conns (at least 4),
+ * so that many clients may connect at one instant. Socket ids used: one listener and one UDP socket
  * per service started, plus the connections. */
 #ifndef TERN_SERVICES_H
 #define TERN_SERVICES_H

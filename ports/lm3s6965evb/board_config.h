@@ -41,7 +41,7 @@
 #define BOARD_SERVICE_RCVBUF 2048u
 #define BOARD_SERVICE_SNDBUF 2920u
 /* Segment descriptors for out-of-order and SACKed ranges, shared. */
-#define TERN_TCP_SEG_COUNT 16
+#define TERN_TCP_RANGE_COUNT 16
 /* Half-open (SYN-RECEIVED) connections, each a connection structure on the
  * heap while it waits; TIME-WAIT records (a table allocated once). */
 #define TERN_TCP_SYN_MAX 4
