@@ -549,41 +549,41 @@ static void test_accept_table_full(void **state)
     int l = listener(w, PORT);
     int fill[TERN_SOCKET_MAX];
     int n = 0;
-    for (int id; (id = tern_socket(w->b, TERN_SOCK_DGRAM)) > 0;)
+    for (int id; (id = tern_socket(w->n.b, TERN_SOCK_DGRAM)) > 0;)
         fill[n++] = id;
     assert_int_equal(n, TERN_SOCKET_MAX - 1);
-    assert_int_equal(tern_socket(w->b, TERN_SOCK_DGRAM), TERN_ERR_MFILE);
-    int a = stream_socket(w->a);
-    tern_sockaddr_t to = {IP_B, PORT};
-    assert_int_equal(tern_connect(w->a, a, &to), TERN_OK); /* queued at the listener */
+    assert_int_equal(tern_socket(w->n.b, TERN_SOCK_DGRAM), TERN_ERR_MFILE);
+    int a = stream_socket(w->n.a);
+    tern_sockaddr_t to = {W2_IP_B, PORT};
+    assert_int_equal(tern_connect(w->n.a, a, &to), TERN_OK); /* queued at the listener */
 
-    assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
-    assert_int_equal(tern_accept(w->b, l, NULL), TERN_ERR_MFILE);
-    assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_NONBLOCK, 0), TERN_OK);
+    assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
+    assert_int_equal(tern_accept(w->n.b, l, NULL), TERN_ERR_MFILE);
+    assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 0), TERN_OK);
 
-    assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_RCVTIMEO, 50), TERN_OK);
-    call_t c = {.w = w, .stack = w->b, .sock = l};
-    start(&c, do_accept);
-    join(&c);
+    assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_RCVTIMEO, 50), TERN_OK);
+    call_t c = {.w = w, .stack = w->n.b, .sock = l};
+    th_start(&c.th, do_accept, &c);
+    th_join(c.th);
     assert_int_equal(c.result, TERN_ERR_MFILE);
     assert_true(c.elapsed >= 50);
 
-    assert_int_equal(tern_setsockopt(w->b, l, TERN_SO_RCVTIMEO, BOUND_MS), TERN_OK);
-    int timeouts = atomic_load(&g_timeouts);
-    c = (call_t){.w = w, .stack = w->b, .sock = l};
-    start(&c, do_accept);
-    wait_for_waiters(1);
-    assert_int_equal(tern_close(w->b, fill[--n]), TERN_OK);
-    join(&c);
+    assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_RCVTIMEO, BOUND_MS), TERN_OK);
+    int timeouts = th_timeouts();
+    c = (call_t){.w = w, .stack = w->n.b, .sock = l};
+    th_start(&c.th, do_accept, &c);
+    th_wait_for_waiters(1);
+    assert_int_equal(tern_close(w->n.b, fill[--n]), TERN_OK);
+    th_join(c.th);
     if (c.result <= 0)
         fail_msg("accept: %s", tern_strerror(c.result));
-    assert_int_equal(c.addr.addr, IP_A);
-    assert_int_equal(atomic_load(&g_timeouts), timeouts);
+    assert_int_equal(c.addr.addr, W2_IP_A);
+    assert_int_equal(th_timeouts(), timeouts);
     while (n > 0)
-        assert_int_equal(tern_close(w->b, fill[--n]), TERN_OK);
-    assert_int_equal(tern_close(w->a, a), TERN_OK);
-    assert_int_equal(tern_close(w->b, c.result), TERN_OK);
-    assert_int_equal(tern_close(w->b, l), TERN_OK);
+        assert_int_equal(tern_close(w->n.b, fill[--n]), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, a), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, c.result), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
 }
 
 /* A recv blocked in one thread ends when another thread closes the socket
