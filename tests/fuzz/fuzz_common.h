@@ -103,6 +103,26 @@ static FUZZ_UNUSED void fuzz_restart_every(unsigned every, void (*start)(void))
     }
 }
 
+/* After an input: run every timer out (ARP retries, queued packets,
+ * reassembly expiry), then require every network buffer back and the books
+ * at their baseline; anything else stops the fuzzer. */
+static FUZZ_UNUSED void fuzz_settle_and_check(void)
+{
+    for (int i = 0; i < 8; i++) {
+        now += 20000u;
+        tern_poll(&stack, now);
+    }
+    if (tern_netbuf_free_count(&stack.netbufs) != TERN_NETBUF_COUNT) {
+        fprintf(stderr, "network buffers not back at baseline: %u free of %u\n",
+                (unsigned)tern_netbuf_free_count(&stack.netbufs), (unsigned)TERN_NETBUF_COUNT);
+        abort();
+    }
+    if (tern_ledger_verify(&stack.ledger) != TERN_OK || heap_used() != baseline_used) {
+        fprintf(stderr, "ledger not back at baseline: used %zu, baseline %zu\n", heap_used(), baseline_used);
+        abort();
+    }
+}
+
 static FUZZ_UNUSED void put16(uint8_t *p, unsigned v)
 {
     p[0] = (uint8_t)(v >> 8);

@@ -112,19 +112,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tern_input_copy(&stack, &nif, frame, 34u + len, now);
         }
     }
-    /* Run every timer out: reassembly expiry, ARP, queued replies. */
-    for (int i = 0; i < 8; i++) {
-        now += 20000u;
-        tern_poll(&stack, now);
-    }
-    if (tern_netbuf_free_count(&stack.netbufs) != TERN_NETBUF_COUNT) {
-        fprintf(stderr, "network buffers not back at baseline: %u free of %u\n",
-                (unsigned)tern_netbuf_free_count(&stack.netbufs), (unsigned)TERN_NETBUF_COUNT);
-        abort();
-    }
-    if (tern_ledger_verify(&stack.ledger) != TERN_OK || heap_used() != baseline_used) {
-        fprintf(stderr, "ledger not back at baseline: used %zu, baseline %zu\n", heap_used(), baseline_used);
-        abort();
-    }
+    fuzz_settle_and_check();
     return 0;
 }
