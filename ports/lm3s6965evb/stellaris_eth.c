@@ -54,6 +54,8 @@ int stellaris_eth_init(stellaris_eth_t *d, tern_netif_t *nif)
 {
     memset(d, 0, sizeof *d);
     d->nif = nif;
+    (void)board_rx_ring_init(&d->empty, d->empty_slot, NULL, STELLARIS_RX_RING);
+    (void)board_rx_ring_init(&d->full, d->full_slot, d->full_len, STELLARIS_RX_RING);
     memcpy(d->mac, nif->mac, 6);
     R(MACIM) = 0;
     R(MACRCTL) = RCTL_RSTFIFO | RCTL_BADCRC; /* empty the RX FIFO, reject bad CRCs */
@@ -95,9 +97,7 @@ static void rx_drain(stellaris_eth_t *d)
     if (waiting > d->stats.rx_fifo_max)
         d->stats.rx_fifo_max = waiting;
     while ((R(MACNP) & 0x3Fu) != 0u) {
-        uint32_t head = d->empty_head, tail = d->empty_tail;
-        uint32_t fhead = d->full_head, ftail = d->full_tail;
-        if (head == tail || fhead - ftail >= STELLARIS_RX_RING) {
+        if (board_rx_ring_empty(&d->empty) || board_rx_ring_full(&d->full)) {
             /* No buffer to read into: leave the frames in the FIFO and stop
              * taking RX interrupts until the main loop refills the ring. */
             d->stats.rx_stalls++;
@@ -119,7 +119,7 @@ static void rx_drain(stellaris_eth_t *d)
             rx_discard(words - 2u);
             continue;
         }
-        tern_netbuf_t *nb = d->empty[tail % STELLARIS_RX_RING];
+        tern_netbuf_t *nb = board_rx_ring_pop(&d->empty, NULL);
         /* The buffer's storage holds frame offset + TERN_NETBUF_FRAME_SIZE
          * rounded up to 8: the length bytes and the FCS fit (2 + 1514 + 4). */
         volatile uint32_t *dst = (volatile uint32_t *)(void *)(tern_netbuf_frame(nb) - RX_OFFSET);
@@ -127,11 +127,7 @@ static void rx_drain(stellaris_eth_t *d)
         dst[1] = w1;
         for (uint32_t i = 2; i < words; i++)
             dst[i] = R(MACDATA);
-        d->empty_tail = tail + 1u;
-        d->full[fhead % STELLARIS_RX_RING] = nb;
-        d->full_len[fhead % STELLARIS_RX_RING] = (uint16_t)(field - 6u);
-        __asm volatile("dmb" ::: "memory");
-        d->full_head = fhead + 1u;
+        (void)board_rx_ring_push(&d->full, nb, (uint16_t)(field - 6u)); /* not full: checked above */
         d->stats.rx_frames++;
         d->stats.rx_bytes += field - 6u;
     }
@@ -161,31 +157,26 @@ void stellaris_eth_irq_handler(void)
 
 int stellaris_eth_pending(const stellaris_eth_t *d)
 {
-    return d->full_head != d->full_tail || d->link_event || d->rx_masked;
+    return !board_rx_ring_empty(&d->full) || d->link_event || d->rx_masked;
 }
 
 unsigned stellaris_eth_poll(stellaris_eth_t *d, tern_stack_t *stack, uint32_t now)
 {
     unsigned n = 0;
-    while (d->full_tail != d->full_head) {
-        uint32_t t = d->full_tail;
-        tern_netbuf_t *nb = d->full[t % STELLARIS_RX_RING];
-        uint16_t len = d->full_len[t % STELLARIS_RX_RING];
-        __asm volatile("dmb" ::: "memory");
-        d->full_tail = t + 1u;
+    tern_netbuf_t *nb;
+    uint16_t len;
+    while ((nb = board_rx_ring_pop(&d->full, &len)) != NULL) {
         (void)tern_netbuf_set_len(nb, len);
         tern_input(stack, d->nif, nb, now);
         n++;
     }
-    while (d->empty_head - d->empty_tail < STELLARIS_RX_RING) {
-        tern_netbuf_t *nb = tern_netif_rx_buffer_get(d->nif);
-        if (nb == NULL)
+    while (!board_rx_ring_full(&d->empty)) {
+        tern_netbuf_t *fresh = tern_netif_rx_buffer_get(d->nif);
+        if (fresh == NULL)
             break;
-        d->empty[d->empty_head % STELLARIS_RX_RING] = nb;
-        __asm volatile("dmb" ::: "memory");
-        d->empty_head++;
+        (void)board_rx_ring_push(&d->empty, fresh, 0);
     }
-    if (d->rx_masked && d->empty_head != d->empty_tail) {
+    if (d->rx_masked && !board_rx_ring_empty(&d->empty)) {
         /* Buffers again: take the RX interrupt back and drain what waited. */
         uint32_t irq = board_irq_save();
         d->rx_masked = 0;
@@ -246,14 +237,11 @@ static void stellaris_eth_shutdown(tern_netif_t *nif)
     stellaris_eth_t *d = nif->driver;
     R(MACIM) = 0;
     R(MACRCTL) = 0;
-    uint32_t head = d->empty_head;
-    for (uint32_t t = d->empty_tail; t != head; t++)
-        tern_netbuf_release(&nif->stack->netbufs, d->empty[t % STELLARIS_RX_RING]);
-    d->empty_tail = head;
-    uint32_t fhead = d->full_head;
-    for (uint32_t t = d->full_tail; t != fhead; t++)
-        tern_netbuf_release(&nif->stack->netbufs, d->full[t % STELLARIS_RX_RING]);
-    d->full_tail = fhead;
+    tern_netbuf_t *nb;
+    while ((nb = board_rx_ring_pop(&d->empty, NULL)) != NULL)
+        tern_netbuf_release(&nif->stack->netbufs, nb);
+    while ((nb = board_rx_ring_pop(&d->full, NULL)) != NULL)
+        tern_netbuf_release(&nif->stack->netbufs, nb);
 }
 
 const tern_netif_ops_t stellaris_eth_ops = {NULL, stellaris_eth_output, stellaris_eth_shutdown};

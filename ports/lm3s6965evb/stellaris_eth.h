@@ -30,10 +30,11 @@
 #include <stdint.h>
 #include "tern/stack.h"
 #include "tern/stats.h"
+#include "rx_ring.h"
 
 #define STELLARIS_ETH_BASE 0x40048000u
 #define STELLARIS_ETH_IRQ 42u
-#define STELLARIS_RX_RING 4u /* network buffers held for the interrupt handler */
+#define STELLARIS_RX_RING 4u /* network buffers held for the interrupt handler (a power of two) */
 
 typedef struct stellaris_eth_stats {
     uint32_t irqs;
@@ -51,14 +52,13 @@ typedef struct stellaris_eth_stats {
 typedef struct stellaris_eth {
     tern_netif_t *nif;
     uint8_t mac[6];
-    /* Empty buffers: the main loop pushes, the handler pops. */
-    tern_netbuf_t *empty[STELLARIS_RX_RING];
-    volatile uint32_t empty_head, empty_tail;
-    /* Filled buffers with their frame lengths: the handler pushes, the main
-     * loop pops. */
-    tern_netbuf_t *full[STELLARIS_RX_RING];
+    /* The RX hand-off (ports/cortex-m/rx_ring.h): empty buffers the main
+     * loop pushes and the handler pops; filled ones with their frame
+     * lengths the handler pushes and the main loop pops. */
+    board_rx_ring_t empty, full;
+    tern_netbuf_t *empty_slot[STELLARIS_RX_RING];
+    tern_netbuf_t *full_slot[STELLARIS_RX_RING];
     uint16_t full_len[STELLARIS_RX_RING];
-    volatile uint32_t full_head, full_tail;
     volatile uint8_t rx_masked;  /* the handler masked RX for want of buffers */
     volatile uint8_t link_event; /* the link state is to be reported (no PHY model: once, up) */
     stellaris_eth_stats_t stats;

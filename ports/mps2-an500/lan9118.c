@@ -109,6 +109,8 @@ int lan9118_init(lan9118_t *d, tern_netif_t *nif)
 {
     memset(d, 0, sizeof *d);
     d->nif = nif;
+    (void)board_rx_ring_init(&d->empty, d->empty_slot, NULL, LAN9118_RX_RING);
+    (void)board_rx_ring_init(&d->full, d->full_slot, d->full_len, LAN9118_RX_RING);
     if (R(BYTE_TEST) != 0x87654321u || (R(ID_REV) >> 16) != 0x0118u)
         return TERN_ERR_NOTFOUND;
     R(HW_CFG) = 1u; /* soft reset */
@@ -148,9 +150,7 @@ static void rx_drain(lan9118_t *d)
     if (waiting > d->stats.rx_fifo_max)
         d->stats.rx_fifo_max = waiting;
     while (((R(RX_FIFO_INF) >> 16) & 0xFFu) != 0u) {
-        uint32_t head = d->empty_head, tail = d->empty_tail;
-        uint32_t fhead = d->full_head, ftail = d->full_tail;
-        if (head == tail || fhead - ftail >= LAN9118_RX_RING) {
+        if (board_rx_ring_empty(&d->empty) || board_rx_ring_full(&d->full)) {
             /* No buffer to read into: leave the frames in the FIFO and stop
              * taking RX interrupts until the main loop refills the ring. */
             d->stats.rx_stalls++;
@@ -171,17 +171,13 @@ static void rx_drain(lan9118_t *d)
             rx_discard(words);
             continue;
         }
-        tern_netbuf_t *nb = d->empty[tail % LAN9118_RX_RING];
+        tern_netbuf_t *nb = board_rx_ring_pop(&d->empty, NULL);
         /* The buffer's storage holds frame offset + TERN_NETBUF_FRAME_SIZE
          * rounded up to 8: the offset word and the FCS fit (1514 + 2 + 4). */
         volatile uint32_t *dst = (volatile uint32_t *)(void *)(tern_netbuf_frame(nb) - RX_OFFSET);
         for (uint32_t i = 0; i < words; i++)
             dst[i] = R(RX_DATA_FIFO);
-        d->empty_tail = tail + 1u;
-        d->full[fhead % LAN9118_RX_RING] = nb;
-        d->full_len[fhead % LAN9118_RX_RING] = (uint16_t)(len - 4u);
-        __asm volatile("dmb" ::: "memory");
-        d->full_head = fhead + 1u;
+        (void)board_rx_ring_push(&d->full, nb, (uint16_t)(len - 4u)); /* not full: checked above */
         d->stats.rx_frames++;
         d->stats.rx_bytes += len - 4u;
     }
@@ -213,31 +209,26 @@ void lan9118_irq_handler(void)
 
 int lan9118_pending(const lan9118_t *d)
 {
-    return d->full_head != d->full_tail || d->link_event || d->rx_masked;
+    return !board_rx_ring_empty(&d->full) || d->link_event || d->rx_masked;
 }
 
 unsigned lan9118_poll(lan9118_t *d, tern_stack_t *stack, uint32_t now)
 {
     unsigned n = 0;
-    while (d->full_tail != d->full_head) {
-        uint32_t t = d->full_tail;
-        tern_netbuf_t *nb = d->full[t % LAN9118_RX_RING];
-        uint16_t len = d->full_len[t % LAN9118_RX_RING];
-        __asm volatile("dmb" ::: "memory");
-        d->full_tail = t + 1u;
+    tern_netbuf_t *nb;
+    uint16_t len;
+    while ((nb = board_rx_ring_pop(&d->full, &len)) != NULL) {
         (void)tern_netbuf_set_len(nb, len);
         tern_input(stack, d->nif, nb, now);
         n++;
     }
-    while (d->empty_head - d->empty_tail < LAN9118_RX_RING) {
-        tern_netbuf_t *nb = tern_netif_rx_buffer_get(d->nif);
-        if (nb == NULL)
+    while (!board_rx_ring_full(&d->empty)) {
+        tern_netbuf_t *fresh = tern_netif_rx_buffer_get(d->nif);
+        if (fresh == NULL)
             break;
-        d->empty[d->empty_head % LAN9118_RX_RING] = nb;
-        __asm volatile("dmb" ::: "memory");
-        d->empty_head++;
+        (void)board_rx_ring_push(&d->empty, fresh, 0);
     }
-    if (d->rx_masked && d->empty_head != d->empty_tail) {
+    if (d->rx_masked && !board_rx_ring_empty(&d->empty)) {
         /* Buffers again: take the RX interrupt back and drain what waited. */
         uint32_t irq = board_irq_save();
         d->rx_masked = 0;
@@ -296,14 +287,11 @@ static void lan9118_shutdown(tern_netif_t *nif)
 {
     lan9118_t *d = nif->driver;
     R(INT_EN) = 0;
-    uint32_t head = d->empty_head;
-    for (uint32_t t = d->empty_tail; t != head; t++)
-        tern_netbuf_release(&nif->stack->netbufs, d->empty[t % LAN9118_RX_RING]);
-    d->empty_tail = head;
-    uint32_t fhead = d->full_head;
-    for (uint32_t t = d->full_tail; t != fhead; t++)
-        tern_netbuf_release(&nif->stack->netbufs, d->full[t % LAN9118_RX_RING]);
-    d->full_tail = fhead;
+    tern_netbuf_t *nb;
+    while ((nb = board_rx_ring_pop(&d->empty, NULL)) != NULL)
+        tern_netbuf_release(&nif->stack->netbufs, nb);
+    while ((nb = board_rx_ring_pop(&d->full, NULL)) != NULL)
+        tern_netbuf_release(&nif->stack->netbufs, nb);
 }
 
 const tern_netif_ops_t lan9118_ops = {NULL, lan9118_output, lan9118_shutdown};

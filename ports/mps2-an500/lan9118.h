@@ -34,10 +34,11 @@
 #include <stdint.h>
 #include "tern/stack.h"
 #include "tern/stats.h"
+#include "rx_ring.h"
 
 #define LAN9118_BASE 0xA0000000u
 #define LAN9118_IRQ 13u
-#define LAN9118_RX_RING 8u /* network buffers held for the interrupt handler */
+#define LAN9118_RX_RING 8u /* network buffers held for the interrupt handler (a power of two) */
 
 typedef struct lan9118_stats {
     uint32_t irqs;
@@ -55,14 +56,13 @@ typedef struct lan9118_stats {
 
 typedef struct lan9118 {
     tern_netif_t *nif;
-    /* Empty buffers: the main loop pushes, the handler pops. */
-    tern_netbuf_t *empty[LAN9118_RX_RING];
-    volatile uint32_t empty_head, empty_tail;
-    /* Filled buffers with their frame lengths: the handler pushes, the main
-     * loop pops. */
-    tern_netbuf_t *full[LAN9118_RX_RING];
+    /* The RX hand-off (ports/cortex-m/rx_ring.h): empty buffers the main
+     * loop pushes and the handler pops; filled ones with their frame
+     * lengths the handler pushes and the main loop pops. */
+    board_rx_ring_t empty, full;
+    tern_netbuf_t *empty_slot[LAN9118_RX_RING];
+    tern_netbuf_t *full_slot[LAN9118_RX_RING];
     uint16_t full_len[LAN9118_RX_RING];
-    volatile uint32_t full_head, full_tail;
     volatile uint8_t rx_masked;  /* the handler masked RX for want of buffers */
     volatile uint8_t link_event; /* the PHY interrupted: read the link state */
     uint16_t tx_tag;
