@@ -75,6 +75,18 @@ static void config_log_mismatch(const tern_port_t *port, const tern_config_view_
     port->log(port->ctx, TERN_LOG_ERROR, msg);
 }
 
+void tern_core_lock_missing(const tern_stack_t *stack, const char *fn)
+{
+    const tern_port_t *port = stack->port;
+    if (port == NULL || port->assert_failed == NULL)
+        return;
+    char msg[128];
+    size_t n = config_append(msg, 0, sizeof msg, fn != NULL ? fn : "?");
+    n = config_append(msg, n, sizeof msg, ": called without the core lock (the locking rule, stack.h)");
+    msg[n] = '\0';
+    port->assert_failed(port->ctx, msg);
+}
+
 int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const tern_config_view_t *view)
 {
     if (stack == NULL || port == NULL || port->random32 == NULL)
@@ -116,12 +128,27 @@ int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const 
     return TERN_OK;
 }
 
+static void stack_lock(const tern_stack_t *stack)
+{
+    if (stack->port != NULL && stack->port->lock != NULL)
+        stack->port->lock(stack->port->ctx);
+}
+
+static void stack_unlock(const tern_stack_t *stack)
+{
+    if (stack->port != NULL && stack->port->unlock != NULL)
+        stack->port->unlock(stack->port->ctx);
+}
+
+/* Takes the core lock itself, like a socket call (the sockets close through
+ * the socket layer, which locks): the caller must not hold it. */
 void tern_stack_deinit(tern_stack_t *stack)
 {
     if (stack == NULL)
         return;
     /* Services first (DHCP, DNS, ...): they hold heap memory and bound UDP
      * pcbs. Each stop removes its service from the list. */
+    stack_lock(stack);
     while (stack->services != NULL) {
         tern_service_t *svc = stack->services;
         if (svc->stop != NULL)
@@ -129,17 +156,21 @@ void tern_stack_deinit(tern_stack_t *stack)
         if (stack->services == svc)
             tern_stack_remove_service(stack, svc);
     }
+    stack_unlock(stack);
     tern_socket_close_all(stack);
+    stack_lock(stack);
     while (stack->netifs != NULL)
         tern_netif_remove(stack, stack->netifs);
     tcp_deinit(stack);
     ipv4_deinit(stack);
     arp_deinit(stack);
     stack->icmp.ping_fn = NULL;
+    stack_unlock(stack);
 }
 
 uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
 {
+    TERN_CORE_LOCKED(stack);
     stack->now = now;
     uint32_t next = 1000u;
     /* Reassembly first: a timeout may send an ICMP error that starts an ARP
@@ -166,6 +197,7 @@ uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
 
 void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc)
 {
+    TERN_CORE_LOCKED(stack);
     for (tern_service_t *s = stack->services; s != NULL; s = s->next)
         if (s == svc)
             return;
@@ -175,6 +207,7 @@ void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc)
 
 void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
 {
+    TERN_CORE_LOCKED(stack);
     for (tern_service_t **p = &stack->services; *p != NULL; p = &(*p)->next) {
         if (*p == svc) {
             *p = svc->next;
@@ -186,6 +219,7 @@ void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
 
 tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *name)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || name == NULL)
         return NULL;
     for (tern_service_t *s = stack->services; s != NULL; s = s->next)
@@ -229,6 +263,7 @@ const tern_counters_t *tern_stack_counters(const tern_stack_t *stack)
 
 void tern_counters_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     for (size_t i = 0; i < COUNTER_COUNT; i++) {
         unsigned n = (unsigned)(strlen(counter_table[i].layer) + 1u + strlen(counter_table[i].name));
         fmt_str(write, ctx, counter_table[i].layer);
@@ -242,6 +277,7 @@ void tern_counters_report_text(const tern_stack_t *stack, tern_writer_fn write, 
 
 void tern_counters_report_json(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     const char *layer = NULL;
     write(ctx, "{", 1);
     for (size_t i = 0; i < COUNTER_COUNT; i++) {
@@ -266,6 +302,7 @@ void tern_counters_report_json(const tern_stack_t *stack, tern_writer_fn write, 
 
 void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     tern_heap_stats_t hs;
     tern_heap_get_stats(&stack->heap, &hs);
     fmt_str(write, ctx, "heap free ");
@@ -285,6 +322,7 @@ void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, 
 
 void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     tern_heap_stats_t hs;
     tern_heap_get_stats(&stack->heap, &hs);
     static const char *const names[] = {"total", "used", "free", "min_free", "largest_free_block", "largest_alloc",

@@ -201,6 +201,71 @@ static void test_memory_reports(void **state)
     assert_non_null(strstr(sink.text, "ARP_CACHE"));
 }
 
+/* The locking rule (stack.h), checked in debug builds through the port's
+ * lock_held hook: a stand-in lock that only counts. */
+static int fake_held;
+
+static void fake_lock(void *ctx)
+{
+    (void)ctx;
+    fake_held++;
+}
+
+static void fake_unlock(void *ctx)
+{
+    (void)ctx;
+    fake_held--;
+}
+
+static int fake_lock_held(void *ctx)
+{
+    (void)ctx;
+    return fake_held > 0;
+}
+
+static void test_lock_rule_checked(void **state)
+{
+    net_fixture_t *f = *state;
+    static tern_test_sink_t sink;
+    const unsigned per = TERN_DEBUG ? 1u : 0u; /* release builds check nothing */
+    f->tp.port.lock = fake_lock;
+    f->tp.port.unlock = fake_unlock;
+    f->tp.port.lock_held = fake_lock_held;
+    fake_held = 0;
+    unsigned before = f->tp.asserts;
+    /* Core calls without the lock: one assert each, naming the call. */
+    tern_test_expect_asserts(&f->tp, 4u * per);
+    (void)tern_poll(&f->stack, f->now);
+    tern_netif_set_link(&f->cn.nif, 1);
+    tern_test_sink_reset(&sink);
+    tern_stack_report_summary(&f->stack, tern_test_sink_write, &sink);
+    uint8_t mac[6];
+    (void)tern_arp_lookup(&f->stack, FR_PEER_IP, mac);
+    assert_int_equal(f->tp.asserts - before, 4u * per);
+    /* The same calls with the lock held: nothing. */
+    fake_lock(NULL);
+    (void)tern_poll(&f->stack, f->now);
+    tern_netif_set_link(&f->cn.nif, 1);
+    tern_stack_report_summary(&f->stack, tern_test_sink_write, &sink);
+    (void)tern_arp_lookup(&f->stack, FR_PEER_IP, mac);
+    assert_int_equal(f->tp.asserts - before, 4u * per);
+    /* A socket call takes the lock itself: holding it is the other mistake. */
+    tern_test_expect_asserts(&f->tp, per);
+    int s = tern_socket(&f->stack, TERN_SOCK_DGRAM);
+    assert_true(s > 0);
+    assert_int_equal(f->tp.asserts - before, 5u * per);
+    fake_unlock(NULL);
+    assert_int_equal(tern_close(&f->stack, s), TERN_OK);
+    assert_int_equal(f->tp.asserts - before, 5u * per);
+    assert_int_equal(fake_held, 0);
+    f->tp.port.lock = NULL;
+    f->tp.port.unlock = NULL;
+    f->tp.port.lock_held = NULL;
+    /* All provoked and counted; the fixture's teardown wants none else. */
+    f->tp.asserts -= 5u * per;
+    f->tp.asserts_expected = f->tp.asserts;
+}
+
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP && TERN_FAULT_INJECTION
 static void test_allocation_failures(void **state)
 {
@@ -340,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_input_from_unregistered_interface, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_rule_checked, setup, teardown),
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP && TERN_FAULT_INJECTION
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
 #endif
