@@ -1,6 +1,7 @@
 /* The raw TCP API (tern/tcp.h): listen, connect, read, write, close and what the application may ask. */
 #include <string.h>
 #include "net/tcp_internal.h"
+#include "util/fmt.h"
 
 /* ---- the raw API ------------------------------------------------------------------- */
 
@@ -200,6 +201,36 @@ int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl
     return TERN_OK;
 }
 
+/* A ring below one maximum segment (config.h, TERN_TCP_MSS_MAX_) is allowed
+ * (down to 536, RFC 1122 4.2.2.6's default MSS) but slow: said once per
+ * stack through the log, naming the option. */
+static void tcp_warn_small_ring(tern_stack_t *stack, const char *option, uint32_t size)
+{
+    if (stack->tcp.small_ring_logged)
+        return;
+    stack->tcp.small_ring_logged = 1u;
+    char msg[160], num[24];
+    size_t n = 0;
+    static const char a[] = " is below one maximum segment (";
+    static const char b[] = "): slow transfers (Nagle meets delayed ACKs); docs/config.md, ring sizes";
+    size_t len = strlen(option);
+    memcpy(msg, option, len);
+    n += len;
+    msg[n++] = ' ';
+    len = fmt_u64(num, size);
+    memcpy(msg + n, num, len);
+    n += len;
+    memcpy(msg + n, a, sizeof a - 1u);
+    n += sizeof a - 1u;
+    len = fmt_u64(num, (uint64_t)TERN_TCP_MSS_MAX_);
+    memcpy(msg + n, num, len);
+    n += len;
+    memcpy(msg + n, b, sizeof b - 1u);
+    n += sizeof b - 1u;
+    msg[n] = '\0';
+    stack_log(stack, TERN_LOG_WARN, msg);
+}
+
 int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf)
 {
     TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
@@ -212,6 +243,10 @@ int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf)
         return TERN_ERR_STATE;
     if (sndbuf != 0u && pcb->sbuf != NULL)
         return TERN_ERR_STATE;
+    if (rcvbuf != 0u && (long)rcvbuf < TERN_TCP_MSS_MAX_)
+        tcp_warn_small_ring(pcb->stack, "TERN_SO_RCVBUF", rcvbuf);
+    if (sndbuf != 0u && (long)sndbuf < TERN_TCP_MSS_MAX_)
+        tcp_warn_small_ring(pcb->stack, "TERN_SO_SNDBUF", sndbuf);
     if (rcvbuf != 0u)
         pcb->rbuf_size = rcvbuf;
     if (sndbuf != 0u)
