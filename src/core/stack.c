@@ -362,7 +362,7 @@ static void report_static(const tern_stack_t *stack, tern_writer_fn write, void 
 #endif
     /* The sockets themselves are heap blocks (SOCKET); the table holds a
      * slot per id. */
-    count_times(f, sizeof f, TERN_SOCKET_MAX, sizeof stack->sockets.slots[0],
+    count_times(f, sizeof f, TERN_SOCKET_MAX, sizeof stack->sockets.slots / TERN_SOCKET_MAX,
                 sizeof stack->sockets - sizeof stack->sockets.slots);
     static_row(write, ctx, "socket table", f, sizeof stack->sockets);
     listed += sizeof stack->sockets;
