@@ -137,7 +137,9 @@ tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *n
 /* One line: heap free, minimum-ever-free, network buffers free and
  * minimum-ever-free. */
 void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, void *ctx);
-/* The full memory report: heap statistics and the ledger table. */
+/* The full memory report, each figure once: the static objects inside
+ * tern_stack_t (heap arena, socket table, network buffers, ...; rows sum to
+ * its sizeof), the heap's statistics, the buffers, the ledger's table. */
 void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, void *ctx);
 
 #endif
