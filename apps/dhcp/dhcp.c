@@ -766,6 +766,7 @@ static int dhcp_hostname_valid(const char *name)
 
 int tern_dhcp_start(tern_stack_t *stack, tern_netif_t *nif)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || nif == NULL || nif->stack != stack)
         return TERN_ERR_INVAL;
     if (dhcp_of(stack) != NULL)
@@ -814,6 +815,7 @@ static void dhcp_service_stop(tern_stack_t *stack, void *ctx)
 
 void tern_dhcp_stop(tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dhcp *d = dhcp_of(stack);
     if (d == NULL)
         return;
@@ -826,6 +828,7 @@ void tern_dhcp_stop(tern_stack_t *stack)
 
 void tern_dhcp_release(tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dhcp *d = dhcp_of(stack);
     if (d == NULL)
         return;
@@ -842,6 +845,7 @@ void tern_dhcp_release(tern_stack_t *stack)
 
 int tern_dhcp_set_hostname(tern_stack_t *stack, const char *name)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dhcp *d = dhcp_of(stack);
     if (d == NULL)
         return TERN_ERR_STATE;
@@ -854,6 +858,7 @@ int tern_dhcp_set_hostname(tern_stack_t *stack, const char *name)
 int tern_dhcp_set_fallback(tern_stack_t *stack, tern_ip4_t addr, tern_ip4_t netmask, tern_ip4_t gateway,
                            unsigned after)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dhcp *d = dhcp_of(stack);
     if (d == NULL)
         return TERN_ERR_STATE;
@@ -868,6 +873,7 @@ int tern_dhcp_set_fallback(tern_stack_t *stack, tern_ip4_t addr, tern_ip4_t netm
 
 int tern_dhcp_set_callback(tern_stack_t *stack, tern_dhcp_event_fn fn, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dhcp *d = dhcp_of(stack);
     if (d == NULL)
         return TERN_ERR_STATE;
@@ -878,6 +884,7 @@ int tern_dhcp_set_callback(tern_stack_t *stack, tern_dhcp_event_fn fn, void *ctx
 
 int tern_dhcp_state(const tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     const struct tern_dhcp *d = dhcp_of(stack);
     return d != NULL ? d->state : TERN_DHCP_STOPPED;
 }
@@ -891,6 +898,7 @@ const char *tern_dhcp_state_name(int state)
 
 int tern_dhcp_get_info(const tern_stack_t *stack, tern_dhcp_info_t *out)
 {
+    TERN_CORE_LOCKED(stack);
     const struct tern_dhcp *d = dhcp_of(stack);
     if (d == NULL || out == NULL)
         return TERN_ERR_STATE;
@@ -935,6 +943,7 @@ static unsigned mask_prefix(tern_ip4_t mask)
 
 void tern_dhcp_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     tern_dhcp_info_t in;
     const tern_dhcp_stats_t *s = tern_dhcp_stats(stack);
     if (s == NULL || tern_dhcp_get_info(stack, &in) != TERN_OK) {

@@ -582,6 +582,7 @@ static void dns_service_stop(tern_stack_t *stack, void *ctx);
 
 int tern_dns_start(tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL)
         return TERN_ERR_INVAL;
     if (dns_of(stack) != NULL)
@@ -610,6 +611,7 @@ static void dns_service_stop(tern_stack_t *stack, void *ctx)
 
 void tern_dns_stop(tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dns *dns = dns_of(stack);
     if (dns == NULL)
         return;
@@ -631,6 +633,7 @@ void tern_dns_stop(tern_stack_t *stack)
 
 int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigned n)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dns *dns = dns_of(stack);
     if (dns == NULL)
         return TERN_ERR_STATE;
@@ -647,6 +650,7 @@ int tern_dns_set_servers(tern_stack_t *stack, const tern_ip4_t *servers, unsigne
 
 unsigned tern_dns_get_servers(const tern_stack_t *stack, tern_ip4_t *out, unsigned max)
 {
+    TERN_CORE_LOCKED(stack);
     const struct tern_dns *dns = dns_of(stack);
     if (dns == NULL)
         return 0;
@@ -659,6 +663,7 @@ unsigned tern_dns_get_servers(const tern_stack_t *stack, tern_ip4_t *out, unsign
 
 int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, tern_dns_found_fn fn, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || name == NULL)
         return TERN_ERR_INVAL;
     struct tern_dns *dns = dns_of(stack);
@@ -743,6 +748,7 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
 
 void tern_dns_cancel(tern_stack_t *stack, tern_dns_found_fn fn, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dns *dns = dns_of(stack);
     if (dns == NULL)
         return;
@@ -817,6 +823,7 @@ int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ui
 
 void tern_dns_cache_flush(tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     struct tern_dns *dns = dns_of(stack);
     if (dns == NULL)
         return;
@@ -826,12 +833,14 @@ void tern_dns_cache_flush(tern_stack_t *stack)
 
 unsigned tern_dns_cache_count(const tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     const struct tern_dns *dns = dns_of(stack);
     return dns != NULL ? dns->ncache : 0u;
 }
 
 int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_info_t *out)
 {
+    TERN_CORE_LOCKED(stack);
     const struct tern_dns *dns = dns_of(stack);
     if (dns == NULL)
         return TERN_ERR_INVAL;
@@ -859,6 +868,7 @@ const tern_dns_stats_t *tern_dns_stats(const tern_stack_t *stack)
 
 void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     const struct tern_dns *dns = dns_of(stack);
     if (dns == NULL) {
         fmt_str(write, ctx, "dns: stopped\n");

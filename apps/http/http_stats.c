@@ -312,6 +312,7 @@ static const struct {
 void tern_stats_json_ex(const tern_stack_t *stack, const tern_stats_section_t *extra, tern_writer_fn write,
                         void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     write(ctx, "{", 1);
     fmt_json_uint(write, ctx, "schema", TERN_STATS_SCHEMA, 1);
     fmt_json_uint(write, ctx, "now_ms", stack->now, 0);

@@ -504,6 +504,19 @@ _Static_assert(TERN_SOCKET_MAX >= 1 && TERN_SOCKET_MAX < TERN_OWNER_LIMIT_,
 _Static_assert(TERN_TCP_RCVBUF >= 536u && TERN_TCP_RCVBUF <= 0x3FFFFFFFu && TERN_TCP_SNDBUF >= 536u &&
                    TERN_TCP_SNDBUF <= 0x3FFFFFFFu,
                "TCP ring sizes must be 536 bytes..1 GB");
+/* One maximum segment of the largest frame this build carries (Ethernet
+ * and IPv4 + TCP headers off: 1460 by default). A ring smaller than that
+ * never holds a full segment: Nagle and the peer's delayed ACK then meet on
+ * every write (the issue #20 measurement: 60 times slower). Run-time ring
+ * sizes are checked too: tern_tcp_set_bufsizes logs once (docs/config.md,
+ * "How big should my rings be"). */
+#define TERN_TCP_MSS_MAX_ ((long)TERN_NETBUF_FRAME_SIZE - 54L)
+_Static_assert((long)TERN_TCP_RCVBUF >= TERN_TCP_MSS_MAX_,
+               "TERN_TCP_RCVBUF is smaller than one maximum segment (TERN_NETBUF_FRAME_SIZE - 54, 1460 by default); "
+               "see docs/config.md, How big should my rings be");
+_Static_assert((long)TERN_TCP_SNDBUF >= TERN_TCP_MSS_MAX_,
+               "TERN_TCP_SNDBUF is smaller than one maximum segment (TERN_NETBUF_FRAME_SIZE - 54, 1460 by default); "
+               "see docs/config.md, How big should my rings be");
 _Static_assert(TERN_TCP_RANGE_COUNT >= 0 && TERN_TCP_RANGE_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
                    TERN_TCP_SYN_MAX >= 1,
                "TCP pools: 0..65535 range descriptors, at least one TIME-WAIT entry and one half-open slot");

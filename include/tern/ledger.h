@@ -123,6 +123,9 @@ int tern_ledger_verify(const tern_ledger_t *ledger);
 /* Human-readable table and a JSON object, through a writer. */
 void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx);
 void tern_ledger_report_json(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx);
+/* The text report's category table and owners alone: no heap line and no
+ * static column (tern_stack_report_memory prints those once itself). */
+void tern_ledger_report_table(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx);
 /* A heap's statistics as one JSON object (the ledger report and /api/stats
  * both use it). */
 void tern_heap_stats_report_json(const tern_heap_stats_t *hs, tern_writer_fn write, void *ctx);

@@ -25,6 +25,10 @@ typedef struct tern_port {
      * every API call; NULL in single-threaded builds. */
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);
+    /* Nonzero when the calling thread holds the core lock. Only TERN_DEBUG
+     * builds call it, to check the locking rule (stack.h) on entry to every
+     * call that needs the lock. NULL: not checked (no lock, one loop). */
+    int (*lock_held)(void *ctx);
 
     /* Memory lock around heap and ledger operations, short-held. NULL in
      * single-threaded builds. */

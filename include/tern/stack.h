@@ -6,8 +6,23 @@
  *
  * The core is single-threaded and deterministic: it never reads a clock or a
  * random source. Drivers pass received frames to tern_input() and the main
- * loop calls tern_poll() with the current time; both return quickly. On an
- * OS, application threads call the API under the port's core lock. */
+ * loop calls tern_poll() with the current time; both return quickly.
+ *
+ * The locking rule (the one place it is written; docs/getting-started.md
+ * repeats it): on an OS, the port's core lock (port->lock) serializes every
+ * entry into the stack, and it is not recursive.
+ *  - The socket calls (socket.h) and what is built on them (the services,
+ *    the HTTP server, tern_dns_resolve, the compatibility layers) take the
+ *    lock themselves: call them WITHOUT it, never from a callback.
+ *  - Every other public call that reaches a tern_stack_t (directly or
+ *    through a netif or a pcb: tern_input, tern_poll, tern_netif_*, the raw
+ *    TCP/UDP/ICMP/ARP API, DHCP and the raw DNS API, the services list, the
+ *    reports and counters) needs the caller to HOLD it. Callbacks from the
+ *    core (raw API, service polls) already run with it held.
+ * TERN_DEBUG builds check both halves on entry (TERN_CORE_LOCKED below, and
+ * the socket layer's lock), through port->lock_held: a broken rule is an
+ * assert_failed naming the function. A port without lock_held (no OS, one
+ * main loop, no lock) is not checked, and release builds check nothing. */
 #ifndef TERN_STACK_H
 #define TERN_STACK_H
 
@@ -71,6 +86,21 @@ typedef struct tern_stack {
 #endif
 } tern_stack_t;
 
+/* The check of the locking rule (header comment): on entry to every public
+ * call that needs the core lock. Costs nothing without TERN_DEBUG. */
+void tern_core_lock_missing(const tern_stack_t *stack, const char *fn);
+#if TERN_DEBUG
+#define TERN_CORE_LOCKED(stack)                                                                                        \
+    do {                                                                                                               \
+        const tern_stack_t *lk_stack_ = (stack);                                                                       \
+        const tern_port_t *lk_port_ = lk_stack_ != NULL ? lk_stack_->port : NULL;                                      \
+        if (lk_port_ != NULL && lk_port_->lock_held != NULL && !lk_port_->lock_held(lk_port_->ctx))                    \
+            tern_core_lock_missing(lk_stack_, __func__);                                                               \
+    } while (0)
+#else
+#define TERN_CORE_LOCKED(stack) ((void)0)
+#endif
+
 /* Initialise everything: heap over the embedded arena, ledger, network
  * buffers, protocol state (the ARP cache is allocated here, STACK_INIT and
  * ARP_CACHE categories). port must outlive the stack. port->random32 is
@@ -83,7 +113,9 @@ int tern_stack_init(tern_stack_t *stack, const tern_port_t *port);
  * (fingerprint.h). */
 int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const tern_config_view_t *view);
 #define tern_stack_init(stack, port) tern_stack_init_checked((stack), (port), &TERN_CONFIG_VIEW)
-/* Free everything the stack allocated; the ledger returns to empty. */
+/* Free everything the stack allocated; the ledger returns to empty. Takes
+ * the core lock itself (it closes the sockets): call it without the lock,
+ * after the stack thread stopped. */
 void tern_stack_deinit(tern_stack_t *stack);
 
 /* A received frame (zero-copy path): the stack owns nb from this call. */
@@ -105,7 +137,9 @@ tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *n
 /* One line: heap free, minimum-ever-free, network buffers free and
  * minimum-ever-free. */
 void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, void *ctx);
-/* The full memory report: heap statistics and the ledger table. */
+/* The full memory report, each figure once: the static objects inside
+ * tern_stack_t (heap arena, socket table, network buffers, ...; rows sum to
+ * its sizeof), the heap's statistics, the buffers, the ledger's table. */
 void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, void *ctx);
 
 #endif

@@ -118,6 +118,7 @@ typedef struct tern_tcp {
     uint16_t tw_count;
     uint16_t range_peak;       /* most descriptors ever in use at once */
     uint16_t default_opts;     /* TERN_TCP_OPT_* every new connection starts with */
+    uint16_t small_ring_logged; /* a ring below one segment was warned about (once) */
 } tern_tcp_t;
 
 /* Listen on port (0.0.0.0); at most backlog connections half-open at once

@@ -72,6 +72,22 @@ static void posix_unlock(void *ctx)
     tern_posix_unlock(ctx);
 }
 
+/* A token per thread: the address of a thread-local byte. Compared, never
+ * dereferenced; atomic, so a thread that does not hold the lock reads it
+ * without a race. */
+static _Thread_local char thread_token;
+
+static uintptr_t posix_self(void)
+{
+    return (uintptr_t)&thread_token;
+}
+
+static int posix_lock_held(void *ctx)
+{
+    tern_posix_t *px = ctx;
+    return atomic_load(&px->owner) == posix_self();
+}
+
 static void posix_mem_lock(void *ctx)
 {
     tern_posix_t *px = ctx;
@@ -99,7 +115,9 @@ static int posix_wait(void *ctx, uint32_t timeout_ms)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
+    atomic_store(&px->owner, (uintptr_t)0); /* the wait releases core */
     int r = pthread_cond_timedwait(&px->cond, &px->core, &ts);
+    atomic_store(&px->owner, posix_self());
     if (r == ETIMEDOUT)
         return TERN_ERR_TIMEOUT;
     if (r != 0)
@@ -158,11 +176,13 @@ int tern_posix_init(tern_posix_t *px)
     px->log_prefix = "tern";
     atomic_init(&px->log_lines, 0u);
     atomic_init(&px->asserts, 0u);
+    atomic_init(&px->owner, (uintptr_t)0);
     px->port.ctx = px;
     px->port.random32 = posix_random32;
     px->port.now_ms = posix_now_ms;
     px->port.lock = posix_lock;
     px->port.unlock = posix_unlock;
+    px->port.lock_held = posix_lock_held;
     px->port.mem_lock = posix_mem_lock;
     px->port.mem_unlock = posix_mem_unlock;
     px->port.wait = posix_wait;
@@ -183,10 +203,12 @@ void tern_posix_lock(tern_posix_t *px)
 {
     if (pthread_mutex_lock(&px->core) != 0)
         abort();
+    atomic_store(&px->owner, posix_self());
 }
 
 void tern_posix_unlock(tern_posix_t *px)
 {
+    atomic_store(&px->owner, (uintptr_t)0);
     if (pthread_mutex_unlock(&px->core) != 0)
         abort();
 }

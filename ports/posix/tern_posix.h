@@ -25,6 +25,7 @@ typedef struct tern_posix {
     const char *log_prefix;  /* printed before each log line (default "tern") */
     atomic_ulong log_lines;  /* lines logged, printed or not */
     atomic_ulong asserts;    /* assert_failed calls */
+    atomic_uintptr_t owner;  /* a token of the thread holding core, 0: none (port.lock_held) */
 } tern_posix_t;
 
 /* Fill the port table and create the mutexes and condition variable. */

@@ -75,6 +75,18 @@ static void config_log_mismatch(const tern_port_t *port, const tern_config_view_
     port->log(port->ctx, TERN_LOG_ERROR, msg);
 }
 
+void tern_core_lock_missing(const tern_stack_t *stack, const char *fn)
+{
+    const tern_port_t *port = stack->port;
+    if (port == NULL || port->assert_failed == NULL)
+        return;
+    char msg[128];
+    size_t n = config_append(msg, 0, sizeof msg, fn != NULL ? fn : "?");
+    n = config_append(msg, n, sizeof msg, ": called without the core lock (the locking rule, stack.h)");
+    msg[n] = '\0';
+    port->assert_failed(port->ctx, msg);
+}
+
 int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const tern_config_view_t *view)
 {
     if (stack == NULL || port == NULL || port->random32 == NULL)
@@ -116,12 +128,27 @@ int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const 
     return TERN_OK;
 }
 
+static void stack_lock(const tern_stack_t *stack)
+{
+    if (stack->port != NULL && stack->port->lock != NULL)
+        stack->port->lock(stack->port->ctx);
+}
+
+static void stack_unlock(const tern_stack_t *stack)
+{
+    if (stack->port != NULL && stack->port->unlock != NULL)
+        stack->port->unlock(stack->port->ctx);
+}
+
+/* Takes the core lock itself, like a socket call (the sockets close through
+ * the socket layer, which locks): the caller must not hold it. */
 void tern_stack_deinit(tern_stack_t *stack)
 {
     if (stack == NULL)
         return;
     /* Services first (DHCP, DNS, ...): they hold heap memory and bound UDP
      * pcbs. Each stop removes its service from the list. */
+    stack_lock(stack);
     while (stack->services != NULL) {
         tern_service_t *svc = stack->services;
         if (svc->stop != NULL)
@@ -129,17 +156,21 @@ void tern_stack_deinit(tern_stack_t *stack)
         if (stack->services == svc)
             tern_stack_remove_service(stack, svc);
     }
+    stack_unlock(stack);
     tern_socket_close_all(stack);
+    stack_lock(stack);
     while (stack->netifs != NULL)
         tern_netif_remove(stack, stack->netifs);
     tcp_deinit(stack);
     ipv4_deinit(stack);
     arp_deinit(stack);
     stack->icmp.ping_fn = NULL;
+    stack_unlock(stack);
 }
 
 uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
 {
+    TERN_CORE_LOCKED(stack);
     stack->now = now;
     uint32_t next = 1000u;
     /* Reassembly first: a timeout may send an ICMP error that starts an ARP
@@ -166,6 +197,7 @@ uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
 
 void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc)
 {
+    TERN_CORE_LOCKED(stack);
     for (tern_service_t *s = stack->services; s != NULL; s = s->next)
         if (s == svc)
             return;
@@ -175,6 +207,7 @@ void tern_stack_add_service(tern_stack_t *stack, tern_service_t *svc)
 
 void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
 {
+    TERN_CORE_LOCKED(stack);
     for (tern_service_t **p = &stack->services; *p != NULL; p = &(*p)->next) {
         if (*p == svc) {
             *p = svc->next;
@@ -186,6 +219,7 @@ void tern_stack_remove_service(tern_stack_t *stack, tern_service_t *svc)
 
 tern_service_t *tern_stack_find_service(const tern_stack_t *stack, const char *name)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || name == NULL)
         return NULL;
     for (tern_service_t *s = stack->services; s != NULL; s = s->next)
@@ -229,6 +263,7 @@ const tern_counters_t *tern_stack_counters(const tern_stack_t *stack)
 
 void tern_counters_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     for (size_t i = 0; i < COUNTER_COUNT; i++) {
         unsigned n = (unsigned)(strlen(counter_table[i].layer) + 1u + strlen(counter_table[i].name));
         fmt_str(write, ctx, counter_table[i].layer);
@@ -242,6 +277,7 @@ void tern_counters_report_text(const tern_stack_t *stack, tern_writer_fn write, 
 
 void tern_counters_report_json(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     const char *layer = NULL;
     write(ctx, "{", 1);
     for (size_t i = 0; i < COUNTER_COUNT; i++) {
@@ -266,6 +302,7 @@ void tern_counters_report_json(const tern_stack_t *stack, tern_writer_fn write, 
 
 void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     tern_heap_stats_t hs;
     tern_heap_get_stats(&stack->heap, &hs);
     fmt_str(write, ctx, "heap free ");
@@ -283,14 +320,91 @@ void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, 
     fmt_str(write, ctx, "\n");
 }
 
+/* One row of the static section: "  label   formula   bytes". */
+static void static_row(tern_writer_fn write, void *ctx, const char *label, const char *formula, size_t bytes)
+{
+    fmt_str(write, ctx, "  ");
+    fmt_str_pad(write, ctx, label, 16);
+    fmt_str_pad(write, ctx, formula, 36);
+    fmt_uint(write, ctx, bytes, 9);
+    fmt_str(write, ctx, "\n");
+}
+
+/* "N x S" (+ " + T" when tail is nonzero) into buf, NUL-terminated. */
+static void count_times(char *buf, size_t cap, size_t n, size_t size, size_t tail)
+{
+    char num[24];
+    size_t k = 0;
+    num[fmt_u64(num, n)] = '\0';
+    k = config_append(buf, k, cap, num);
+    k = config_append(buf, k, cap, " x ");
+    num[fmt_u64(num, size)] = '\0';
+    k = config_append(buf, k, cap, num);
+    if (tail != 0u) {
+        k = config_append(buf, k, cap, " + ");
+        num[fmt_u64(num, tail)] = '\0';
+        k = config_append(buf, k, cap, num);
+    }
+    buf[k] = '\0';
+}
+
+/* Everything inside tern_stack_t, reserved at build time (the linker or the
+ * application's allocation places it): the objects an option sizes, then
+ * the rest, summing to sizeof(tern_stack_t). */
+static void report_static(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
+{
+    char f[48];
+    size_t listed = 0;
+    fmt_str(write, ctx, "static (inside tern_stack_t)    formula                                 bytes\n");
+#if TERN_HEAP_SIZE > 0
+    static_row(write, ctx, "heap arena", "TERN_HEAP_SIZE", sizeof stack->heap_arena);
+    listed += sizeof stack->heap_arena;
+#endif
+    /* The sockets themselves are heap blocks (SOCKET); the table holds a
+     * slot per id. */
+    count_times(f, sizeof f, TERN_SOCKET_MAX, sizeof stack->sockets.slots / TERN_SOCKET_MAX,
+                sizeof stack->sockets - sizeof stack->sockets.slots);
+    static_row(write, ctx, "socket table", f, sizeof stack->sockets);
+    listed += sizeof stack->sockets;
+#if TERN_NETBUF_SCHEME == TERN_NETBUF_STATIC
+    count_times(f, sizeof f, TERN_NETBUF_COUNT, sizeof stack->netbufs.bufs[0] + sizeof stack->netbufs.storage[0],
+                sizeof stack->netbufs - sizeof stack->netbufs.bufs - sizeof stack->netbufs.storage);
+#else
+    count_times(f, sizeof f, TERN_NETBUF_COUNT, sizeof stack->netbufs.bufs[0],
+                sizeof stack->netbufs - sizeof stack->netbufs.bufs);
+#endif
+    static_row(write, ctx, "network buffers", f, sizeof stack->netbufs);
+    listed += sizeof stack->netbufs;
+    size_t proto = sizeof stack->arp + sizeof stack->ipv4 + sizeof stack->icmp + sizeof stack->udp + sizeof stack->tcp;
+    static_row(write, ctx, "protocol state", "arp ipv4 icmp udp tcp (caches: heap)", proto);
+    listed += proto;
+    static_row(write, ctx, "counters", "", sizeof stack->counters);
+    listed += sizeof stack->counters;
+    static_row(write, ctx, "heap and ledger", "their books", sizeof stack->heap + sizeof stack->ledger);
+    listed += sizeof stack->heap + sizeof stack->ledger;
+    static_row(write, ctx, "other", "pointers, time, padding", sizeof *stack - listed);
+    static_row(write, ctx, "tern_stack_t", "sizeof, all of the above", sizeof *stack);
+    /* Static memory an application noted for its own category. */
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
+        const tern_ledger_category_stats_t *c = tern_ledger_category(&stack->ledger, (tern_mem_category_t)i);
+        if (i != TERN_MEM_NETWORK_BUFFER && c != NULL && c->static_bytes != 0u)
+            static_row(write, ctx, tern_ledger_category_label(&stack->ledger, (tern_mem_category_t)i),
+                       "outside tern_stack_t (noted)", c->static_bytes);
+    }
+}
+
+/* Static objects, then the heap's figures, the buffers and the ledger's
+ * table, each figure once. */
 void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
+    report_static(stack, write, ctx);
     tern_heap_stats_t hs;
     tern_heap_get_stats(&stack->heap, &hs);
     static const char *const names[] = {"total", "used", "free", "min_free", "largest_free_block", "largest_alloc",
-                                        "free_blocks", "used_blocks"};
+                                        "free_blocks", "used_blocks", "allocs", "frees", "failures", "bad_frees"};
     const size_t values[] = {hs.total, hs.used, hs.free, hs.min_free, hs.largest_free_block, hs.largest_alloc,
-                             hs.free_blocks, hs.used_blocks};
+                             hs.free_blocks, hs.used_blocks, hs.allocs, hs.frees, hs.failures, hs.bad_frees};
     fmt_str(write, ctx, "heap:\n");
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         fmt_str(write, ctx, "  ");
@@ -298,15 +412,12 @@ void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, v
         fmt_uint(write, ctx, values[i], 10);
         fmt_str(write, ctx, "\n");
     }
-    fmt_str(write, ctx, "  allocs ");
-    fmt_uint(write, ctx, hs.allocs, 0);
-    fmt_str(write, ctx, " frees ");
-    fmt_uint(write, ctx, hs.frees, 0);
-    fmt_str(write, ctx, " failures ");
-    fmt_uint(write, ctx, hs.failures, 0);
-    fmt_str(write, ctx, " bad_frees ");
-    fmt_uint(write, ctx, hs.bad_frees, 0);
+    fmt_str(write, ctx, "netbufs free ");
+    fmt_uint(write, ctx, tern_netbuf_free_count(&stack->netbufs), 0);
+    fmt_str(write, ctx, " min ");
+    fmt_uint(write, ctx, tern_netbuf_min_free(&stack->netbufs), 0);
+    fmt_str(write, ctx, " of ");
+    fmt_uint(write, ctx, TERN_NETBUF_COUNT, 0);
     fmt_str(write, ctx, "\n");
-    tern_stack_report_summary(stack, write, ctx);
-    tern_ledger_report_text(&stack->ledger, write, ctx);
+    tern_ledger_report_table(&stack->ledger, write, ctx);
 }

@@ -406,6 +406,54 @@ int tern_ledger_verify(const tern_ledger_t *ledger)
     return TERN_OK;
 }
 
+/* The category table and the owners line; with_static adds the static
+ * column (tern_stack_report_memory lists static memory itself). Called
+ * with the ledger locked. */
+static void ledger_table(const tern_ledger_t *ledger, size_t heap_used, int with_static, tern_writer_fn write,
+                         void *ctx)
+{
+    fmt_str(write, ctx, "category            bytes     peak  blocks  allocs   frees   fails");
+    fmt_str(write, ctx, with_static ? "   static\n" : "\n");
+    size_t total = 0;
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
+        const tern_ledger_category_stats_t *c = &ledger->cat[i];
+        total += c->bytes;
+        fmt_str_pad(write, ctx, tern_ledger_category_label(ledger, (tern_mem_category_t)i), 16);
+        fmt_uint(write, ctx, c->bytes, 9);
+        fmt_uint(write, ctx, c->peak_bytes, 9);
+        fmt_uint(write, ctx, c->blocks, 8);
+        fmt_uint(write, ctx, c->allocs, 8);
+        fmt_uint(write, ctx, c->frees, 8);
+        fmt_uint(write, ctx, c->failures, 8);
+        if (with_static)
+            fmt_uint(write, ctx, c->static_bytes, 9);
+        fmt_str(write, ctx, "\n");
+    }
+    fmt_str_pad(write, ctx, "(heap overhead)", 16);
+    fmt_uint(write, ctx, ledger->overhead, 9);
+    fmt_str(write, ctx, "\n");
+    fmt_str_pad(write, ctx, "total", 16);
+    fmt_uint(write, ctx, total + ledger->overhead, 9);
+    fmt_str(write, ctx, total + ledger->overhead == heap_used ? "  = heap used\n" : "  != heap used (BUG)\n");
+    int any = 0;
+    for (unsigned i = 1; i <= TERN_LEDGER_OWNERS; i++) {
+        if (ledger->owner_bytes[i] == 0u)
+            continue;
+        fmt_str(write, ctx, any ? ", " : "owners: ");
+        if (i == TERN_LEDGER_OWNERS) {
+            fmt_str(write, ctx, "other ");
+        } else {
+            fmt_str(write, ctx, "socket ");
+            fmt_uint(write, ctx, i, 0);
+            fmt_str(write, ctx, " ");
+        }
+        fmt_uint(write, ctx, ledger->owner_bytes[i], 0);
+        any = 1;
+    }
+    if (any)
+        fmt_str(write, ctx, "\n");
+}
+
 void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx)
 {
     tern_heap_stats_t hs;
@@ -424,44 +472,16 @@ void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, 
     fmt_str(write, ctx, " (");
     fmt_uint(write, ctx, hs.free_blocks, 0);
     fmt_str(write, ctx, " free blocks)\n");
-    fmt_str(write, ctx, "category            bytes     peak  blocks  allocs   frees   fails   static\n");
-    size_t total = 0;
-    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
-        const tern_ledger_category_stats_t *c = &ledger->cat[i];
-        total += c->bytes;
-        fmt_str_pad(write, ctx, tern_ledger_category_label(ledger, (tern_mem_category_t)i), 16);
-        fmt_uint(write, ctx, c->bytes, 9);
-        fmt_uint(write, ctx, c->peak_bytes, 9);
-        fmt_uint(write, ctx, c->blocks, 8);
-        fmt_uint(write, ctx, c->allocs, 8);
-        fmt_uint(write, ctx, c->frees, 8);
-        fmt_uint(write, ctx, c->failures, 8);
-        fmt_uint(write, ctx, c->static_bytes, 9);
-        fmt_str(write, ctx, "\n");
-    }
-    fmt_str_pad(write, ctx, "(heap overhead)", 16);
-    fmt_uint(write, ctx, ledger->overhead, 9);
-    fmt_str(write, ctx, "\n");
-    fmt_str_pad(write, ctx, "total", 16);
-    fmt_uint(write, ctx, total + ledger->overhead, 9);
-    fmt_str(write, ctx, total + ledger->overhead == hs.used ? "  = heap used\n" : "  != heap used (BUG)\n");
-    int any = 0;
-    for (unsigned i = 1; i <= TERN_LEDGER_OWNERS; i++) {
-        if (ledger->owner_bytes[i] == 0u)
-            continue;
-        fmt_str(write, ctx, any ? ", " : "owners: ");
-        if (i == TERN_LEDGER_OWNERS) {
-            fmt_str(write, ctx, "other ");
-        } else {
-            fmt_str(write, ctx, "socket ");
-            fmt_uint(write, ctx, i, 0);
-            fmt_str(write, ctx, " ");
-        }
-        fmt_uint(write, ctx, ledger->owner_bytes[i], 0);
-        any = 1;
-    }
-    if (any)
-        fmt_str(write, ctx, "\n");
+    ledger_table(ledger, hs.used, 1, write, ctx);
+    ledger_unlock(ledger);
+}
+
+void tern_ledger_report_table(const tern_ledger_t *ledger, tern_writer_fn write, void *ctx)
+{
+    tern_heap_stats_t hs;
+    ledger_lock(ledger);
+    tern_heap_get_stats(ledger->heap, &hs);
+    ledger_table(ledger, hs.used, 0, write, ctx);
     ledger_unlock(ledger);
 }
 

@@ -122,6 +122,7 @@ int arp_announce(tern_stack_t *stack, tern_netif_t *nif)
 
 int tern_arp_probe(tern_stack_t *stack, tern_netif_t *nif, tern_ip4_t ip)
 {
+    TERN_CORE_LOCKED(stack);
     /* RFC 5227 2.1.1: sender IP all zeros, so no cache anywhere learns a
      * mapping for an address we do not hold yet. */
     int r = arp_send(stack, nif, ARP_OP_REQUEST, eth_broadcast_mac, arp_zero_mac, 0, ip);
@@ -362,6 +363,7 @@ uint32_t arp_poll(tern_stack_t *stack, uint32_t now)
 
 void tern_arp_flush(tern_stack_t *stack, tern_netif_t *nif)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || stack->arp.cache == NULL)
         return;
     for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
@@ -373,6 +375,7 @@ void tern_arp_flush(tern_stack_t *stack, tern_netif_t *nif)
 
 int tern_arp_lookup(tern_stack_t *stack, tern_ip4_t ip, uint8_t mac_out[6])
 {
+    TERN_CORE_LOCKED(stack);
     tern_arp_entry_t *e = arp_find(stack, NULL, ip);
     if (e == NULL)
         return TERN_ERR_NOROUTE;
@@ -385,6 +388,7 @@ int tern_arp_lookup(tern_stack_t *stack, tern_ip4_t ip, uint8_t mac_out[6])
 
 int tern_arp_entry_info(const tern_stack_t *stack, unsigned n, tern_arp_info_t *out)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || stack->arp.cache == NULL)
         return TERN_ERR_INVAL;
     for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
@@ -409,6 +413,7 @@ int tern_arp_entry_info(const tern_stack_t *stack, unsigned n, tern_arp_info_t *
 
 void tern_arp_report_text(const tern_stack_t *stack, tern_writer_fn write, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     static const char *const state_names[] = {"free", "pending", "resolved", "refreshing"};
     tern_arp_info_t info;
     char buf[20];
@@ -438,6 +443,7 @@ void tern_arp_report_text(const tern_stack_t *stack, tern_writer_fn write, void 
 
 int tern_arp_conflict(const tern_stack_t *stack, tern_ip4_t *ip, uint8_t mac[6])
 {
+    TERN_CORE_LOCKED(stack);
     if (!stack->arp.conflict)
         return 0;
     if (ip != NULL)
@@ -449,5 +455,6 @@ int tern_arp_conflict(const tern_stack_t *stack, tern_ip4_t *ip, uint8_t mac[6])
 
 void tern_arp_conflict_clear(tern_stack_t *stack)
 {
+    TERN_CORE_LOCKED(stack);
     stack->arp.conflict = 0;
 }

@@ -172,12 +172,14 @@ void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const
 
 void tern_ping_set_handler(tern_stack_t *stack, tern_ping_reply_fn fn, void *ctx)
 {
+    TERN_CORE_LOCKED(stack);
     stack->icmp.ping_fn = fn;
     stack->icmp.ping_ctx = ctx;
 }
 
 int tern_ping_send(tern_stack_t *stack, tern_ip4_t dst, uint16_t id, uint16_t seq, const void *data, size_t len)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || (data == NULL && len != 0u))
         return TERN_ERR_INVAL;
     if (len > ICMP_ECHO_MAX_DATA)

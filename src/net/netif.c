@@ -7,6 +7,7 @@
 
 void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint32_t now)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || nb == NULL)
         return;
     if (nif == NULL || nif->stack != stack) {
@@ -25,6 +26,7 @@ void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint3
 
 int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, size_t len, uint32_t now)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || nif == NULL || nif->stack != stack || (frame == NULL && len != 0u))
         return TERN_ERR_INVAL;
     stack->now = now;
@@ -79,6 +81,7 @@ int netif_transmit(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
 
 int tern_netif_add(tern_stack_t *stack, tern_netif_t *nif)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || nif == NULL || nif->ops == NULL || nif->ops->output == NULL)
         return TERN_ERR_INVAL;
     if (nif->link > TERN_LINK_IP)
@@ -113,6 +116,7 @@ int tern_netif_add(tern_stack_t *stack, tern_netif_t *nif)
 
 void tern_netif_remove(tern_stack_t *stack, tern_netif_t *nif)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || nif == NULL)
         return;
     tern_netif_t **pp = &stack->netifs;
@@ -133,6 +137,7 @@ void tern_netif_remove(tern_stack_t *stack, tern_netif_t *nif)
 
 void tern_netif_set_addr(tern_netif_t *nif, tern_ip4_t addr, tern_ip4_t netmask, tern_ip4_t gateway)
 {
+    TERN_CORE_LOCKED(nif != NULL ? nif->stack : NULL);
     if (nif == NULL)
         return;
     tern_stack_t *stack = nif->stack;
@@ -152,6 +157,7 @@ void tern_netif_set_addr(tern_netif_t *nif, tern_ip4_t addr, tern_ip4_t netmask,
 
 void tern_netif_set_link(tern_netif_t *nif, int up)
 {
+    TERN_CORE_LOCKED(nif != NULL ? nif->stack : NULL);
     if (nif == NULL)
         return;
     uint8_t was = nif->link_up;

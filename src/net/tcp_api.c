@@ -1,6 +1,7 @@
 /* The raw TCP API (tern/tcp.h): listen, connect, read, write, close and what the application may ask. */
 #include <string.h>
 #include "net/tcp_internal.h"
+#include "util/fmt.h"
 
 /* ---- the raw API ------------------------------------------------------------------- */
 
@@ -37,6 +38,7 @@ static void tcp_listen_start(tern_tcp_pcb_t *pcb, uint16_t port, unsigned backlo
 tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned backlog, const tern_tcp_callbacks_t *cbs,
                                 void *arg, int *err)
 {
+    TERN_CORE_LOCKED(stack);
     int dummy;
     if (err == NULL)
         err = &dummy;
@@ -109,6 +111,7 @@ static void tcp_connect_start(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4
 tern_tcp_pcb_t *tern_tcp_connect(tern_stack_t *stack, tern_ip4_t addr, uint16_t port, const tern_tcp_callbacks_t *cbs,
                                  void *arg, int *err)
 {
+    TERN_CORE_LOCKED(stack);
     int dummy;
     if (err == NULL)
         err = &dummy;
@@ -142,6 +145,7 @@ int tcp_pcb_connect(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4_t addr, u
 
 void tern_tcp_set_callbacks(tern_tcp_pcb_t *pcb, const tern_tcp_callbacks_t *cbs, void *arg)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     pcb->cbs = cbs;
     pcb->arg = arg;
 }
@@ -153,11 +157,13 @@ void *tern_tcp_arg(const tern_tcp_pcb_t *pcb)
 
 void tern_tcp_set_owner(tern_tcp_pcb_t *pcb, unsigned owner)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     pcb->owner = (uint16_t)owner;
 }
 
 void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     pcb->flags = (pcb->flags & ~(uint32_t)(TF_NODELAY | TF_KEEPALIVE | TF_NOSACK | TF_NOTS)) |
                  ((opts & TERN_TCP_OPT_NODELAY) ? TF_NODELAY : 0u) | ((opts & TERN_TCP_OPT_KEEPALIVE) ? TF_KEEPALIVE : 0u) |
                  ((opts & TERN_TCP_OPT_NOSACK) || !TERN_TCP_SACK ? TF_NOSACK : 0u) |
@@ -167,11 +173,13 @@ void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts)
 
 void tern_tcp_set_default_options(tern_stack_t *stack, unsigned opts)
 {
+    TERN_CORE_LOCKED(stack);
     stack->tcp.default_opts = (uint16_t)(opts & 0xFFFFu);
 }
 
 void tern_tcp_range_usage(const tern_stack_t *stack, tern_tcp_range_usage_t *out)
 {
+    TERN_CORE_LOCKED(stack);
     const tern_tcp_t *tcp = &stack->tcp;
     out->count = TERN_TCP_RANGE_COUNT;
     out->in_use = tcp->range_pool != NULL ? (unsigned)(TERN_TCP_RANGE_COUNT - tcp->range_free_count) : 0u;
@@ -180,6 +188,7 @@ void tern_tcp_range_usage(const tern_stack_t *stack, tern_tcp_range_usage_t *out
 
 int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl_ms, unsigned count)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     /* Bounded so that idle + count * interval cannot wrap the 32-bit clock's
      * half range (about 24 days). */
     if (idle_ms == 0u || idle_ms > 0x3FFFFFFFu || intvl_ms == 0u || intvl_ms > 0x00FFFFFFu || count == 0u ||
@@ -192,8 +201,39 @@ int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl
     return TERN_OK;
 }
 
+/* A ring below one maximum segment (config.h, TERN_TCP_MSS_MAX_) is allowed
+ * (down to 536, RFC 1122 4.2.2.6's default MSS) but slow: said once per
+ * stack through the log, naming the option. */
+static void tcp_warn_small_ring(tern_stack_t *stack, const char *option, uint32_t size)
+{
+    if (stack->tcp.small_ring_logged)
+        return;
+    stack->tcp.small_ring_logged = 1u;
+    char msg[160], num[24];
+    size_t n = 0;
+    static const char a[] = " is below one maximum segment (";
+    static const char b[] = "): slow transfers (Nagle meets delayed ACKs); docs/config.md, ring sizes";
+    size_t len = strlen(option);
+    memcpy(msg, option, len);
+    n += len;
+    msg[n++] = ' ';
+    len = fmt_u64(num, size);
+    memcpy(msg + n, num, len);
+    n += len;
+    memcpy(msg + n, a, sizeof a - 1u);
+    n += sizeof a - 1u;
+    len = fmt_u64(num, (uint64_t)TERN_TCP_MSS_MAX_);
+    memcpy(msg + n, num, len);
+    n += len;
+    memcpy(msg + n, b, sizeof b - 1u);
+    n += sizeof b - 1u;
+    msg[n] = '\0';
+    stack_log(stack, TERN_LOG_WARN, msg);
+}
+
 int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     if ((rcvbuf != 0u && (rcvbuf < 536u || rcvbuf > 0x3FFFFFFFu)) || (sndbuf != 0u && (sndbuf < 536u || sndbuf > 0x3FFFFFFFu)))
         return TERN_ERR_INVAL;
     /* The receive ring only before it exists and before our window scale
@@ -203,6 +243,10 @@ int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf)
         return TERN_ERR_STATE;
     if (sndbuf != 0u && pcb->sbuf != NULL)
         return TERN_ERR_STATE;
+    if (rcvbuf != 0u && (long)rcvbuf < TERN_TCP_MSS_MAX_)
+        tcp_warn_small_ring(pcb->stack, "TERN_SO_RCVBUF", rcvbuf);
+    if (sndbuf != 0u && (long)sndbuf < TERN_TCP_MSS_MAX_)
+        tcp_warn_small_ring(pcb->stack, "TERN_SO_SNDBUF", sndbuf);
     if (rcvbuf != 0u)
         pcb->rbuf_size = rcvbuf;
     if (sndbuf != 0u)
@@ -227,6 +271,7 @@ static int tcp_can_send(const tern_tcp_pcb_t *pcb)
 
 size_t tern_tcp_send_space(const tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     if (tcp_can_send(pcb) != TERN_OK)
         return 0;
     return pcb->sbuf_size - pcb->sbuf_len;
@@ -242,6 +287,7 @@ static int tcp_sbuf_ensure(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_write_span(tern_tcp_pcb_t *pcb, uint8_t **span)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     int r = tcp_can_send(pcb);
     if (r == TERN_OK)
         r = tcp_sbuf_ensure(pcb);
@@ -266,6 +312,7 @@ static int tcp_commit(tern_tcp_pcb_t *pcb, size_t n)
 
 int tern_tcp_write_commit(tern_tcp_pcb_t *pcb, size_t n)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     int r = tcp_can_send(pcb);
     if (r != TERN_OK)
         return r;
@@ -276,6 +323,7 @@ int tern_tcp_write_commit(tern_tcp_pcb_t *pcb, size_t n)
 
 int tern_tcp_write(tern_tcp_pcb_t *pcb, const void *data, size_t len)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     int r = tcp_can_send(pcb);
     if (r == TERN_OK && len != 0u)
         r = tcp_sbuf_ensure(pcb);
@@ -301,11 +349,13 @@ int tern_tcp_write(tern_tcp_pcb_t *pcb, const void *data, size_t len)
 
 size_t tern_tcp_recv_avail(const tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     return pcb->rbuf_len;
 }
 
 int tern_tcp_peek(tern_tcp_pcb_t *pcb, const uint8_t **span)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     if (pcb->rbuf == NULL || pcb->rbuf_len == 0u) {
         *span = NULL;
         return 0;
@@ -335,6 +385,7 @@ static void tcp_window_update(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_consume(tern_tcp_pcb_t *pcb, size_t n)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     if (n > pcb->rbuf_len)
         return TERN_ERR_INVAL;
     pcb->rbuf_head += (uint32_t)n;
@@ -350,6 +401,7 @@ int tern_tcp_consume(tern_tcp_pcb_t *pcb, size_t n)
 
 int tern_tcp_read(tern_tcp_pcb_t *pcb, void *buf, size_t len)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     uint8_t *dst = buf;
     size_t done = 0;
     while (done < len) {
@@ -374,11 +426,13 @@ int tern_tcp_read(tern_tcp_pcb_t *pcb, void *buf, size_t len)
 
 int tern_tcp_at_eof(const tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     return (pcb->flags & TF_FIN_RCVD) && pcb->rbuf_len == 0u;
 }
 
 int tern_tcp_shutdown(tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     if (pcb->flags & (TF_FIN_QUEUED | TF_DEAD | TF_APP_CLOSED))
         return TERN_OK;
     switch (pcb->state) {
@@ -427,6 +481,7 @@ void tcp_pcb_reset(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 
 void tern_tcp_abort(tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     if (pcb->flags & TF_DEAD)
         return;
     pcb->flags |= TF_APP_CLOSED;
@@ -435,6 +490,7 @@ void tern_tcp_abort(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_close(tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     tern_stack_t *stack = pcb->stack;
     if (pcb->flags & (TF_DEAD | TF_APP_CLOSED))
         return TERN_ERR_STATE;
@@ -461,6 +517,7 @@ int tern_tcp_close(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_state(const tern_tcp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
     return pcb->state;
 }
 
@@ -476,6 +533,7 @@ const char *tern_tcp_state_name(int state)
 
 size_t tern_tcp_list(const tern_stack_t *stack, tern_tcp_info_t *rows, size_t max)
 {
+    TERN_CORE_LOCKED(stack);
     size_t n = 0;
     for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next, n++) {
         if (n >= max || rows == NULL)
@@ -520,5 +578,6 @@ const tern_tcp_stats_t *tern_tcp_stats(const tern_stack_t *stack)
 
 void tern_tcp_set_timewait(tern_stack_t *stack, uint32_t ms)
 {
+    TERN_CORE_LOCKED(stack);
     stack->tcp.timewait_ms = ms;
 }

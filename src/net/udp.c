@@ -78,6 +78,7 @@ static uint16_t udp_ephemeral_port(tern_stack_t *stack)
 
 int tern_udp_bind(tern_stack_t *stack, tern_udp_pcb_t *pcb, const tern_sockaddr_t *local)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || pcb == NULL || local == NULL || (pcb->flags & UDP_F_LINKED_))
         return TERN_ERR_INVAL;
     if (local->addr != 0u && !ipv4_is_our_addr(stack, local->addr))
@@ -100,6 +101,7 @@ int tern_udp_bind(tern_stack_t *stack, tern_udp_pcb_t *pcb, const tern_sockaddr_
 
 void tern_udp_unbind(tern_stack_t *stack, tern_udp_pcb_t *pcb)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || pcb == NULL || !(pcb->flags & UDP_F_LINKED_))
         return;
     for (tern_udp_pcb_t **pp = &stack->udp.pcbs; *pp != NULL; pp = &(*pp)->next) {
@@ -232,6 +234,7 @@ void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len)
 
 tern_netbuf_t *tern_udp_netbuf_get(tern_stack_t *stack, size_t payload_len, uint32_t timeout_ms)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL || payload_len > TERN_UDP_MAX_PAYLOAD)
         return NULL;
     tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TERN_UDP_HEADROOM + payload_len, timeout_ms);
@@ -312,6 +315,7 @@ static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
 
 int tern_udp_sendto(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb, const tern_sockaddr_t *to)
 {
+    TERN_CORE_LOCKED(stack);
     if (stack == NULL)
         return TERN_ERR_INVAL;
     int r = udp_send(stack, pcb, nb, to);

@@ -10,6 +10,13 @@
 
 void socket_lock(const tern_stack_t *stack)
 {
+#if TERN_DEBUG
+    /* The other half of the locking rule (stack.h): a socket call takes the
+     * lock itself, so a caller holding it would deadlock here. */
+    const tern_port_t *port = stack->port;
+    if (port->lock_held != NULL && port->assert_failed != NULL && port->lock_held(port->ctx))
+        port->assert_failed(port->ctx, "socket call with the core lock already held (the locking rule, stack.h)");
+#endif
     if (stack->port->lock != NULL)
         stack->port->lock(stack->port->ctx);
 }

@@ -1,8 +1,10 @@
 /* Start-up for the compatibility-layer test programs on the posix port:
  *
- *   PROGRAM TAP ADDR/PREFIX
+ *   PROGRAM TAP ADDR/PREFIX [DNS-SERVER]
  *
- * brings the stack up on a Linux TAP (as examples/posix-echo does), hands
+ * brings the stack up on a Linux TAP (as examples/posix-echo does), with
+ * tern's DNS client asking DNS-SERVER when given (FreeRTOS_gethostbyname,
+ * as FreeRTOS+TCP's ipconfigUSE_DNS with a configured server), hands
  * it to the compat layer (tern_compat_set_stack), calls compat_app_start()
  * (the code under test, written against the BSD or FreeRTOS+TCP names) and
  * runs until SIGTERM/SIGINT. tests/system/compat_*.sh drive it. */
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "tern/compat/bsd_sockets.h"
+#include "tern/dns.h"
 #include "tern/stack.h"
 #include "tern_posix.h"
 #include "tern_tap.h"
@@ -28,15 +31,16 @@ static tern_posix_runner_t runner;
 
 int main(int argc, char **argv)
 {
-    tern_ip4_t ip;
-    char *slash = argc == 3 ? strchr(argv[2], '/') : NULL;
+    tern_ip4_t ip, dns = 0;
+    char *slash = argc == 3 || argc == 4 ? strchr(argv[2], '/') : NULL;
     if (slash == NULL) {
-        fprintf(stderr, "usage: %s TAP ADDR/PREFIX\n", argv[0]);
+        fprintf(stderr, "usage: %s TAP ADDR/PREFIX [DNS-SERVER]\n", argv[0]);
         return 2;
     }
     *slash = '\0';
     unsigned prefix = (unsigned)atoi(slash + 1);
-    if (tern_ip4_from_str(argv[2], &ip) != TERN_OK || prefix < 1 || prefix > 32)
+    if (tern_ip4_from_str(argv[2], &ip) != TERN_OK || prefix < 1 || prefix > 32 ||
+        (argc == 4 && tern_ip4_from_str(argv[3], &dns) != TERN_OK))
         return 2;
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -58,6 +62,11 @@ int main(int argc, char **argv)
     if (rc == TERN_OK) {
         tern_netif_set_link(&tap.netif, 1);
         tern_netif_set_addr(&tap.netif, ip, ~(uint32_t)0 << (32u - prefix), 0);
+    }
+    if (rc == TERN_OK && dns != 0) {
+        rc = tern_dns_start(stack);
+        if (rc == TERN_OK)
+            rc = tern_dns_set_servers(stack, &dns, 1);
     }
     tern_posix_unlock(&px);
     if (rc != TERN_OK || tern_posix_runner_init(&runner, &px, stack) != TERN_OK ||

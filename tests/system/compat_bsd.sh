@@ -6,30 +6,9 @@
 # listener, and errno for a refused connect.
 . "$(dirname "$0")/lib/common.sh"
 sys_init compatbsd
-sys_require python3
-PROG=${TERN_BUILD:-build}/tern-compat-bsd
-[ -x "$PROG" ] || fail "no $PROG (cmake --build: target tern-compat-bsd)"
+compat_start bsd
 
-sys_tap_ns tern0 192.0.2.1/24
-LOG=$TMP/app.log
-ip netns exec "$NS" "$PROG" tern0 192.0.2.2/24 >"$LOG" 2>&1 &
-DEMO_PID=$!
-wait_for "$LOG" '^compat: up on' 5 || fail "tern-compat-bsd did not start"
-
-nsx python3 - <<'PY' >"$TMP/peer.log" 2>&1 || { cat "$TMP/peer.log" "$LOG"; fail "BSD-code checks failed"; }
-import socket, sys
-T = ("192.0.2.2", 7)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("192.0.2.1", 0))
-u.settimeout(2)
-def ask(msg):
-    for i in range(3):  # the first datagram may wait for ARP
-        u.sendto(msg, T)
-        try:
-            return u.recvfrom(2048)[0]
-        except socket.timeout:
-            pass
-    return None
+compat_peer "BSD-code checks failed" <<'PY'
 got = ask(b"hello bsd udp")
 if got != b"hello bsd udp":
     sys.exit("udp echo: got %r" % (got,))

@@ -3,34 +3,25 @@
 # compiled against tern/compat/freertos_tcp.h) run on a TAP against Linux
 # peers in a namespace: the accept-loop TCP echo server with a task per
 # connection, the UDP echo, FreeRTOS_connect to a Linux listener and to a
-# closed port (negative pdFREERTOS_ERRNO_*), the heap statistics calls and
-# FreeRTOS_gethostbyname on a dotted quad.
+# closed port (negative pdFREERTOS_ERRNO_*), the heap statistics calls, and
+# FreeRTOS_gethostbyname on a dotted quad and by name (tern's DNS client
+# asking dnsmasq in the namespace: a host record, and 0 for NXDOMAIN).
 . "$(dirname "$0")/lib/common.sh"
 sys_init compatfrt
-sys_require python3
-PROG=${TERN_BUILD:-build}/tern-compat-freertos
-[ -x "$PROG" ] || fail "no $PROG (cmake --build: target tern-compat-freertos)"
+DNSMASQ=$(command -v dnsmasq 2>/dev/null || echo /usr/sbin/dnsmasq)
+[ -x "$DNSMASQ" ] || skip "dnsmasq not installed (Debian package dnsmasq-base, scripts/install-deps)"
+DNSMASQ_PID=""
+sys_on_exit '[ -n "$DNSMASQ_PID" ] && kill -TERM "$DNSMASQ_PID" && wait "$DNSMASQ_PID"'
+compat_start freertos 192.0.2.1 # the DNS server: dnsmasq on the Linux side
+# DNS only (no --dhcp-range); a simple command, so $! is dnsmasq itself.
+ip netns exec "$NS" "$DNSMASQ" --keep-in-foreground --pid-file="$TMP/dnsmasq.pid" --conf-file=/dev/null \
+    --no-resolv --no-hosts --user=root --group=root --interface="$TAP" --except-interface=lo --bind-interfaces \
+    --listen-address=192.0.2.1 --local=/test/ --host-record=alpha.test,192.0.2.10 \
+    --log-queries --log-facility="$TMP/dnsmasq.log" >"$TMP/dnsmasq-out.log" 2>&1 &
+DNSMASQ_PID=$!
+wait_for "$TMP/dnsmasq.log" 'started, version' 10 || fail "dnsmasq did not start"
 
-sys_tap_ns tern0 192.0.2.1/24
-LOG=$TMP/app.log
-ip netns exec "$NS" "$PROG" tern0 192.0.2.2/24 >"$LOG" 2>&1 &
-DEMO_PID=$!
-wait_for "$LOG" '^compat: up on' 5 || fail "tern-compat-freertos did not start"
-
-nsx python3 - <<'PY' >"$TMP/peer.log" 2>&1 || { cat "$TMP/peer.log" "$LOG"; fail "FreeRTOS+TCP-code checks failed"; }
-import socket, sys
-T = ("192.0.2.2", 7)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("192.0.2.1", 0))
-u.settimeout(2)
-def ask(msg):
-    for i in range(3):  # the first datagram may wait for ARP
-        u.sendto(msg, T)
-        try:
-            return u.recvfrom(2048)[0]
-        except socket.timeout:
-            pass
-    return None
+compat_peer "FreeRTOS+TCP-code checks failed" <<'PY'
 got = ask(b"hello freertos udp")
 if got != b"hello freertos udp":
     sys.exit("udp echo: got %r" % (got,))
@@ -95,9 +86,19 @@ print("refused ok")
 got = ask(b"resolve 198.51.100.7")
 if got != b"ip 198.51.100.7":
     sys.exit("gethostbyname: %r" % (got,))
+u.settimeout(10)  # by name: the resolver's own retries, if any, come first
+got = ask(b"resolve alpha.test")
+if got != b"ip 192.0.2.10":
+    sys.exit("gethostbyname by name: %r" % (got,))
+got = ask(b"resolve nonexistent.test")
+if got != b"ip 0.0.0.0":
+    sys.exit("gethostbyname of an unknown name: %r (want 0)" % (got,))
 print("gethostbyname ok")
 PY
 pass "UDP echo, TCP echo (3 connection tasks), FreeRTOS_connect, -ECONNREFUSED, heap statistics, gethostbyname"
+grep -q 'query\[A\] alpha\.test from 192\.0\.2\.2' "$TMP/dnsmasq.log" ||
+    fail "gethostbyname did not ask dnsmasq: $(cat "$TMP/dnsmasq.log")"
+pass "gethostbyname by name through dnsmasq: alpha.test 192.0.2.10, NXDOMAIN 0"
 grep -q '^freertos: accepted 192\.0\.2\.1:' "$LOG" || fail "FreeRTOS_accept did not fill the peer address"
 grep -q 'buffer sizes not set' "$LOG" && fail "FREERTOS_SO_RCVBUF/SNDBUF were refused"
 [ "$(grep -c '^freertos: connection closed (-128)' "$LOG")" -ge 3 ] ||

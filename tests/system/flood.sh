@@ -63,7 +63,7 @@ ledger_table() {
 }
 report || fail "no memory report"
 ledger_table >"$TMP/ledger.start"
-used0=$(sed -nE 's/^heap: total [0-9]+, used ([0-9]+),.*/\1/p' "$TMP/demo.log" | tail -n 1)
+used0=$(sed -nE 's/^  used +([0-9]+)$/\1/p' "$TMP/demo.log" | tail -n 1)
 heap0=$(sed -nE 's/^memory \(start\): heap free ([0-9]+) .*/\1/p' "$TMP/demo.log")
 ring=$(( 2 * 4380 + 512 ))
 bound=$(( used0 + (syn_max + 4) * ring ))
@@ -258,7 +258,7 @@ cat "$TMP/client.log"
 # Memory over the run: every sampled report's heap use and SYN-RECEIVED rows.
 awk -v bound="$bound" -v synmax="$syn_max" '
     /^== memory/ { n++ }
-    /^heap: total / { split($0, a, /used /); split(a[2], b, ","); u = b[1] + 0; if (u > maxu) maxu = u }
+    /^  used +[0-9]+$/ { u = $2 + 0; if (u > maxu) maxu = u }
     /^== sockets and tcp/ { half = 0; intcp = 1 }
     intcp && /^tcp SYN-RECEIVED/ { half++ }
     /^== dhcp/ { if (half > maxh) maxh = half; intcp = 0 }

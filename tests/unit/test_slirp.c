@@ -138,15 +138,16 @@ static int setup_dhcp(void **state)
 static int teardown(void **state)
 {
     env_t *e = *state;
-    if (tern_dhcp_state(&e->stack) != TERN_DHCP_STOPPED) {
-        tern_posix_lock(&e->px);
+    tern_posix_lock(&e->px);
+    if (tern_dhcp_state(&e->stack) != TERN_DHCP_STOPPED)
         tern_dhcp_stop(&e->stack);
-        tern_posix_unlock(&e->px);
-    }
+    tern_posix_unlock(&e->px);
     tern_slirp_stop(&e->slirp);
     tern_posix_runner_stop(&e->runner);
+    tern_posix_lock(&e->px);
     tern_ping_set_handler(&e->stack, NULL, NULL);
     tern_netif_remove(&e->stack, &e->slirp.netif);
+    tern_posix_unlock(&e->px);
     tern_slirp_close(&e->slirp);
     tern_stack_deinit(&e->stack);
     assert_int_equal(tern_ledger_total_bytes(&e->stack.ledger), 0);

@@ -175,7 +175,9 @@ static int setup(void **state)
     w->port.now_ms = wire_now;
     /* The wire on the real clock before anything is sent: no frame is in
      * flight yet. */
+    tern_posix_lock(&w->px); /* attaching adds the interfaces: core calls */
     wire2_plug(&w->n, 5, NULL, &w->port, &w->port);
+    tern_posix_unlock(&w->px);
     atomic_store(&g_clock, tern_posix_now_ms());
     assert_int_equal(tern_vwire_set_time(&w->n.wire, atomic_load(&g_clock)), TERN_OK);
     tern_posix_lock(&w->px);

@@ -197,8 +197,139 @@ static void test_memory_reports(void **state)
     assert_non_null(strstr(sink.text, want));
     tern_test_sink_reset(&sink);
     tern_stack_report_memory(&f->stack, tern_test_sink_write, &sink);
-    assert_non_null(strstr(sink.text, "largest_free_block"));
     assert_non_null(strstr(sink.text, "ARP_CACHE"));
+    /* The static objects: the socket table is TERN_SOCKET_MAX slots, and
+     * the rows add up to the whole struct. */
+    const char *row = strstr(sink.text, "\n  socket table");
+    assert_non_null(row);
+    snprintf(want, sizeof want, " %u x %u ", (unsigned)TERN_SOCKET_MAX, (unsigned)sizeof(struct tern_socket *));
+    const char *eol = strchr(row + 1, '\n');
+    assert_non_null(eol);
+    char line[160];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - row), row);
+    assert_non_null(strstr(line, want));
+    assert_int_equal(strtoul(strrchr(line, ' ') + 1, NULL, 10), sizeof(tern_socket_table_t));
+    unsigned long sum = 0, total = 0;
+    for (const char *p = strchr(sink.text, '\n') + 1; strncmp(p, "heap:", 5) != 0; p = strchr(p, '\n') + 1) {
+        const char *e = strchr(p, '\n');
+        snprintf(line, sizeof line, "%.*s", (int)(e - p), p);
+        unsigned long v = strtoul(strrchr(line, ' ') + 1, NULL, 10);
+        if (strncmp(line, "  tern_stack_t", 14) == 0)
+            total = v;
+        else
+            sum += v;
+    }
+    assert_int_equal(total, sizeof(tern_stack_t));
+    assert_int_equal(sum, sizeof(tern_stack_t));
+    /* Each heap figure once: the names once, the old duplicates gone. */
+    static const char *const once[] = {"\n  total ",      "\n  used ",        "\n  free ",
+                                       "\n  min_free ",   "\n  largest_free_block ", "\n  free_blocks ",
+                                       "\n  used_blocks ", "\n  allocs ",      "\n  failures ",
+                                       "\nnetbufs free ", "\nheap:"};
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
+        unsigned n = 0;
+        for (const char *p = sink.text; (p = strstr(p, once[i])) != NULL; p++)
+            n++;
+        if (n != 1)
+            fail_msg("\"%s\" appears %u times in:\n%s", once[i], n, sink.text);
+    }
+    assert_null(strstr(sink.text, "heap free"));
+    assert_null(strstr(sink.text, "min ever free"));
+}
+
+/* A ring below one maximum segment: refused at build time for the
+ * defaults (config.h; tests/CMakeLists.txt compiles the refusal), warned
+ * once per stack through the log when set at run time. */
+static void test_small_ring_warned_once(void **state)
+{
+    (void)state;
+    tern_test_port_t tp;
+    tern_test_port_init(&tp, 3);
+    tp.quiet = 1;
+    tern_stack_t *s = malloc(sizeof *s);
+    assert_non_null(s);
+    assert_int_equal(tern_stack_init(s, &tp.port), TERN_OK);
+    static const tern_tcp_callbacks_t cbs = {0};
+    int err = 0;
+    tern_tcp_pcb_t *l = tern_tcp_listen(s, 7, 2, &cbs, NULL, &err);
+    assert_non_null(l);
+    unsigned logs = tp.logs;
+    assert_int_equal(tern_tcp_set_bufsizes(l, 1460u, 1460u), TERN_OK); /* one segment: fine */
+    assert_int_equal(tp.logs, logs);
+    assert_int_equal(tern_tcp_set_bufsizes(l, 1024u, 0u), TERN_OK); /* allowed, but said */
+    assert_int_equal(tp.logs, logs + 1u);
+    assert_int_equal(tern_tcp_set_bufsizes(l, 0u, 536u), TERN_OK); /* once per stack */
+    assert_int_equal(tp.logs, logs + 1u);
+    assert_int_equal(tern_tcp_set_bufsizes(l, 535u, 0u), TERN_ERR_INVAL); /* below the default MSS: refused */
+    assert_int_equal(tern_tcp_close(l), TERN_OK);
+    tern_stack_deinit(s);
+    assert_int_equal(tern_ledger_total_bytes(&s->ledger), 0);
+    free(s);
+}
+
+/* The locking rule (stack.h), checked in debug builds through the port's
+ * lock_held hook: a stand-in lock that only counts. */
+static int fake_held;
+
+static void fake_lock(void *ctx)
+{
+    (void)ctx;
+    fake_held++;
+}
+
+static void fake_unlock(void *ctx)
+{
+    (void)ctx;
+    fake_held--;
+}
+
+static int fake_lock_held(void *ctx)
+{
+    (void)ctx;
+    return fake_held > 0;
+}
+
+static void test_lock_rule_checked(void **state)
+{
+    net_fixture_t *f = *state;
+    static tern_test_sink_t sink;
+    const unsigned per = TERN_DEBUG ? 1u : 0u; /* release builds check nothing */
+    f->tp.port.lock = fake_lock;
+    f->tp.port.unlock = fake_unlock;
+    f->tp.port.lock_held = fake_lock_held;
+    fake_held = 0;
+    unsigned before = f->tp.asserts;
+    /* Core calls without the lock: one assert each, naming the call. */
+    tern_test_expect_asserts(&f->tp, 4u * per);
+    (void)tern_poll(&f->stack, f->now);
+    tern_netif_set_link(&f->cn.nif, 1);
+    tern_test_sink_reset(&sink);
+    tern_stack_report_summary(&f->stack, tern_test_sink_write, &sink);
+    uint8_t mac[6];
+    (void)tern_arp_lookup(&f->stack, FR_PEER_IP, mac);
+    assert_int_equal(f->tp.asserts - before, 4u * per);
+    /* The same calls with the lock held: nothing. */
+    fake_lock(NULL);
+    (void)tern_poll(&f->stack, f->now);
+    tern_netif_set_link(&f->cn.nif, 1);
+    tern_stack_report_summary(&f->stack, tern_test_sink_write, &sink);
+    (void)tern_arp_lookup(&f->stack, FR_PEER_IP, mac);
+    assert_int_equal(f->tp.asserts - before, 4u * per);
+    /* A socket call takes the lock itself: holding it is the other mistake. */
+    tern_test_expect_asserts(&f->tp, per);
+    int s = tern_socket(&f->stack, TERN_SOCK_DGRAM);
+    assert_true(s > 0);
+    assert_int_equal(f->tp.asserts - before, 5u * per);
+    fake_unlock(NULL);
+    assert_int_equal(tern_close(&f->stack, s), TERN_OK);
+    assert_int_equal(f->tp.asserts - before, 5u * per);
+    assert_int_equal(fake_held, 0);
+    f->tp.port.lock = NULL;
+    f->tp.port.unlock = NULL;
+    f->tp.port.lock_held = NULL;
+    /* All provoked and counted; the fixture's teardown wants none else. */
+    f->tp.asserts -= 5u * per;
+    f->tp.asserts_expected = f->tp.asserts;
 }
 
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP && TERN_FAULT_INJECTION
@@ -340,6 +471,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_input_from_unregistered_interface, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_rule_checked, setup, teardown),
+        cmocka_unit_test(test_small_ring_warned_once),
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP && TERN_FAULT_INJECTION
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
 #endif

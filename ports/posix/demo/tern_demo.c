@@ -669,11 +669,14 @@ static int run_tap(const demo_opts_t *o)
     demo_http_stop(&dhttp);
     demo_tcp_stop(&dtcp); /* the services: their thread, then every socket */
     tern_posix_runner_stop(&d.runner);
-    /* Only this thread is left: no lock needed from here on. */
+    /* Only this thread is left, but the rule is the rule (stack.h): the
+     * debug build checks it. */
+    tern_posix_lock(&d.px);
     print_summary(d.stack, "exit");
     if (have_ping)
         tern_ping_set_handler(d.stack, NULL, NULL);
     tern_netif_remove(d.stack, &d.tap.netif);
+    tern_posix_unlock(&d.px);
     tern_tap_close(&d.tap);
     if (d.have_pcap) {
         printf("pcap: %llu frames written to %s\n", (unsigned long long)d.pcap.frames, o->pcap);
@@ -1076,13 +1079,15 @@ static int run_slirp(const demo_opts_t *o)
     demo_http_stop(&http); /* prints the server's figures */
     tern_slirp_stop(&sl);
     tern_posix_runner_stop(&runner);
+    tern_posix_lock(&px); /* only this thread is left, but the rule holds (stack.h) */
     tern_dhcp_stop(stack);
     print_summary(stack, "exit");
-    if (o->have_ping) {
+    if (o->have_ping)
         tern_ping_set_handler(stack, NULL, NULL);
-        ping_free(&pg);
-    }
     tern_netif_remove(stack, &sl.netif);
+    tern_posix_unlock(&px);
+    if (o->have_ping)
+        ping_free(&pg);
     tern_slirp_close(&sl);
     if (o->pcap && tern_pcap_close(&pcap) != 0)
         status = 1;

@@ -218,3 +218,48 @@ ledger_books() {
          on && /^owners:/ { block = block $0 "\n" }
          END { printf "%s", last }' "$log"
 }
+
+# ---- The compatibility-layer tests (compat_bsd.sh, compat_freertos.sh) ----
+
+# compat_start NAME [ARGS...]: tern-compat-NAME (tests/compat/, the
+# existing-style code under test) on TAP tern0 with 192.0.2.2/24, Linux on
+# the namespace side with 192.0.2.1/24; ARGS follow the address on its
+# command line. Sets PROG, LOG (its output) and DEMO_PID (stop_demo).
+compat_start() {
+    local name=$1
+    shift
+    sys_require python3
+    PROG=${TERN_BUILD:-build}/tern-compat-$name
+    [ -x "$PROG" ] || fail "no $PROG (cmake --build: target tern-compat-$name)"
+    sys_tap_ns tern0 192.0.2.1/24
+    LOG=$TMP/app.log
+    # A simple command: $! is the program itself, so signals reach it.
+    ip netns exec "$NS" "$PROG" tern0 192.0.2.2/24 "$@" >"$LOG" 2>&1 &
+    DEMO_PID=$!
+    wait_for "$LOG" '^compat: up on' 5 || fail "tern-compat-$name did not start"
+}
+
+# compat_peer WHAT < python: run the Linux peer's Python checks (stdin) in
+# the namespace after a common preamble: T, the program's UDP echo port,
+# and ask(msg), which sends msg there and returns the answer (None after
+# three tries: the first datagram may wait for ARP). On failure prints the
+# peer's and the program's output and fails with WHAT.
+compat_peer() {
+    local what=$1
+    { cat <<'PY'
+import socket, sys
+T = ("192.0.2.2", 7)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("192.0.2.1", 0))
+u.settimeout(2)
+def ask(msg):
+    for i in range(3):
+        u.sendto(msg, T)
+        try:
+            return u.recvfrom(2048)[0]
+        except socket.timeout:
+            pass
+    return None
+PY
+      cat; } | nsx python3 - >"$TMP/peer.log" 2>&1 || { cat "$TMP/peer.log" "$LOG"; fail "$what"; }
+}
