@@ -113,6 +113,22 @@
 #ifndef TERN_ARP_RETRY_MS
 #define TERN_ARP_RETRY_MS 250u
 #endif
+/* Entries resolving (INCOMPLETE) at once. Traffic to unverified addresses
+ * (SYN-ACKs to spoofed on-link sources) creates them: at the bound the
+ * oldest one is recycled, so they never take the other slots. */
+#ifndef TERN_ARP_MAX_INCOMPLETE
+#define TERN_ARP_MAX_INCOMPLETE ((TERN_ARP_CACHE_SIZE + 1) / 2)
+#endif
+/* Packets waiting for resolution over all entries together (network
+ * buffers); at the bound the oldest packet of the oldest entry goes. */
+#ifndef TERN_ARP_QUEUE_TOTAL
+#define TERN_ARP_QUEUE_TOTAL TERN_ARP_MAX_INCOMPLETE
+#endif
+/* A resolved entry sent through within this time is in use: a new
+ * resolution never evicts it. */
+#ifndef TERN_ARP_IN_USE_MS
+#define TERN_ARP_IN_USE_MS 30000u
+#endif
 
 /* ---- IPv4 / ICMP -------------------------------------------------------- */
 
@@ -513,6 +529,9 @@ _Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && T
 _Static_assert(TERN_TCP_PMTU_MIN >= 68u + 40u && TERN_TCP_PMTU_MIN <= 1500u, "TERN_TCP_PMTU_MIN must be 108..1500");
 _Static_assert(TERN_ARP_CACHE_SIZE >= 1 && TERN_ARP_QUEUE_LEN >= 1,
                "ARP needs at least one cache entry and one queued packet per entry");
+_Static_assert(TERN_ARP_MAX_INCOMPLETE >= 1 && TERN_ARP_MAX_INCOMPLETE <= TERN_ARP_CACHE_SIZE &&
+                   TERN_ARP_QUEUE_TOTAL >= 1 && TERN_ARP_QUEUE_TOTAL <= 255,
+               "TERN_ARP_MAX_INCOMPLETE must be 1..TERN_ARP_CACHE_SIZE, TERN_ARP_QUEUE_TOTAL 1..255");
 
 _Static_assert(TERN_HTTP_REQUEST_LINE_MAX >= 16u && TERN_HTTP_REQUEST_LINE_MAX <= 32767u &&
                    TERN_HTTP_HEADER_LINE_MAX >= 16u && TERN_HTTP_HEADER_LINE_MAX <= 32767u &&

@@ -42,6 +42,8 @@
     X(arp, updated, "entries resolved or refreshed from received ARP")                           \
     X(arp, cache_full, "packets dropped: no entry free or evictable")                            \
     X(arp, evicted, "resolved entries recycled for a new address")                               \
+    X(arp, incomplete_evicted, "resolving entries recycled at TERN_ARP_MAX_INCOMPLETE")          \
+    X(arp, queue_evicted, "queued packets dropped: TERN_ARP_QUEUE_TOTAL or entry recycled")     \
     X(arp, queued, "packets queued waiting for resolution")                                      \
     X(arp, queue_overflow, "queued packets dropped (oldest) when the queue was full")           \
     X(arp, queue_timeout, "queued packets dropped when resolution failed")                       \
