@@ -390,6 +390,17 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_SYN_MAX
 #define TERN_TCP_SYN_MAX 8
 #endif
+/* SYN cookies (RFC 4987): when a listener's backlog or TERN_TCP_SYN_MAX is
+ * full, answer a SYN with a SYN-ACK whose ISN encodes the connection
+ * instead of keeping state (0: evict the oldest half-open child instead). */
+#ifndef TERN_TCP_SYN_COOKIES
+#define TERN_TCP_SYN_COOKIES 1
+#endif
+/* The cookie key changes every period; a cookie is valid in the period it
+ * was sent and the next (so for one to two periods). */
+#ifndef TERN_TCP_SYN_COOKIE_PERIOD_MS
+#define TERN_TCP_SYN_COOKIE_PERIOD_MS 30000u
+#endif
 /* Retransmission timeout bounds and initial value (RFC 6298 2.1, 2.4). */
 #ifndef TERN_TCP_RTO_MIN_MS
 #define TERN_TCP_RTO_MIN_MS 200u
@@ -523,6 +534,9 @@ _Static_assert(TERN_TCP_RCVBUF >= 536u && TERN_TCP_RCVBUF <= 0x3FFFFFFFu && TERN
 _Static_assert(TERN_TCP_RANGE_COUNT >= 0 && TERN_TCP_RANGE_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
                    TERN_TCP_SYN_MAX >= 1,
                "TCP pools: 0..65535 range descriptors, at least one TIME-WAIT entry and one half-open slot");
+_Static_assert((TERN_TCP_SYN_COOKIES == 0 || TERN_TCP_SYN_COOKIES == 1) && TERN_TCP_SYN_COOKIE_PERIOD_MS >= 1000u &&
+                   TERN_TCP_SYN_COOKIE_PERIOD_MS <= 600000u,
+               "TERN_TCP_SYN_COOKIES is 0 or 1, the cookie period 1..600 s");
 _Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && TERN_TCP_OOO_PER_CONN >= 1 &&
                    TERN_TCP_OOO_PER_CONN <= 255,
                "TCP per-connection descriptor limits must be 1..255");

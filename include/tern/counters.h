@@ -129,6 +129,10 @@
     X(tcp, aborted, "connections reset by the application")                                     \
     X(tcp, timewait_evicted, "TIME-WAIT entries recycled early (table full)")                   \
     X(tcp, syn_evicted, "half-open connections dropped to make room for a new SYN")             \
+    X(tcp, syncookies_sent, "SYN-ACKs with a cookie (RFC 4987): half-open table or backlog full")  \
+    X(tcp, syncookies_accepted, "connections opened by the ACK of a valid cookie")              \
+    X(tcp, syncookies_rejected, "ACKs to a listener with no valid cookie (forged, expired)")     \
+    X(tcp, syncookies_no_room, "valid cookie ACKs dropped: the accept queue was full")          \
     X(tcp, ooo_segments, "segments received out of order")                                       \
     X(tcp, ooo_no_desc, "out-of-order bytes dropped: no segment descriptor")                    \
     X(tcp, dup_segments, "segments entirely below RCV.NXT")                                      \
