@@ -125,7 +125,7 @@
 #define TERN_ARP_QUEUE_TOTAL TERN_ARP_MAX_INCOMPLETE
 #endif
 /* A resolved entry sent through within this time is in use: a new
- * resolution never evicts it. */
+ * resolution never evicts it (1024 ms granularity, at most 18 hours). */
 #ifndef TERN_ARP_IN_USE_MS
 #define TERN_ARP_IN_USE_MS 30000u
 #endif
@@ -546,6 +546,8 @@ _Static_assert(TERN_ARP_CACHE_SIZE >= 1 && TERN_ARP_QUEUE_LEN >= 1,
 _Static_assert(TERN_ARP_MAX_INCOMPLETE >= 1 && TERN_ARP_MAX_INCOMPLETE <= TERN_ARP_CACHE_SIZE &&
                    TERN_ARP_QUEUE_TOTAL >= 1 && TERN_ARP_QUEUE_TOTAL <= 255,
                "TERN_ARP_MAX_INCOMPLETE must be 1..TERN_ARP_CACHE_SIZE, TERN_ARP_QUEUE_TOTAL 1..255");
+_Static_assert(TERN_ARP_IN_USE_MS >= 1024u && TERN_ARP_IN_USE_MS <= 64800000u,
+               "TERN_ARP_IN_USE_MS must be 1024 ms..18 h (1024 ms ticks in 16 bits)");
 
 _Static_assert(TERN_HTTP_REQUEST_LINE_MAX >= 16u && TERN_HTTP_REQUEST_LINE_MAX <= 32767u &&
                    TERN_HTTP_HEADER_LINE_MAX >= 16u && TERN_HTTP_HEADER_LINE_MAX <= 32767u &&

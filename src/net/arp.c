@@ -61,9 +61,20 @@ static tern_arp_entry_t *arp_find_free(const tern_stack_t *stack)
     return NULL;
 }
 
+/* Use times in 1024 ms ticks: 16 bits keep the entry at 32 bytes on a
+ * 32-bit target and span 18 hours, far beyond TERN_ARP_IN_USE_MS. */
+#define ARP_TICK(now) ((uint16_t)((now) >> 10))
+
 static int arp_in_use(const tern_stack_t *stack, const tern_arp_entry_t *e)
 {
-    return e->used && stack->now - e->last_used < TERN_ARP_IN_USE_MS;
+    return e->used && (uint16_t)(ARP_TICK(stack->now) - e->last_used) < (uint16_t)(TERN_ARP_IN_USE_MS >> 10);
+}
+
+/* a was used before b (ties: confirmed earlier). */
+static int arp_used_before(const tern_arp_entry_t *a, const tern_arp_entry_t *b)
+{
+    int16_t d = (int16_t)(uint16_t)(a->last_used - b->last_used);
+    return d != 0 ? d < 0 : (int32_t)(a->confirmed - b->confirmed) < 0;
 }
 
 /* The entry resolving longest (PENDING; REFRESHING entries still work and
@@ -104,7 +115,7 @@ static tern_arp_entry_t *arp_take_slot(tern_stack_t *stack)
             tern_arp_entry_t *c = &stack->arp.cache[i];
             if (c->state != TERN_ARP_RESOLVED || arp_in_use(stack, c))
                 continue;
-            if (e == NULL || (int32_t)(c->last_used - e->last_used) < 0)
+            if (e == NULL || arp_used_before(c, e))
                 e = c;
         }
         if (e != NULL) {
@@ -191,7 +202,7 @@ int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_i
     tern_arp_entry_t *e = arp_find(stack, nif, nexthop);
     if (e != NULL && (e->state == TERN_ARP_RESOLVED || e->state == TERN_ARP_REFRESHING)) {
         e->used = 1;
-        e->last_used = stack->now;
+        e->last_used = ARP_TICK(stack->now);
         return eth_output(stack, nif, nb, e->mac, ETH_TYPE_IPV4);
     }
     nb->next = NULL;
@@ -207,7 +218,7 @@ int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_i
         e->nif = nif;
         e->ip = nexthop;
         e->confirmed = stack->now;
-        e->last_used = stack->now;
+        e->last_used = ARP_TICK(stack->now);
         arp_queue_make_room(stack);
         e->queue = nb;
         e->queued = 1;
@@ -243,7 +254,7 @@ static void arp_entry_update(tern_stack_t *stack, tern_arp_entry_t *e, const uin
     e->state = TERN_ARP_RESOLVED;
     e->retries = 0;
     e->confirmed = stack->now;
-    e->last_used = stack->now;
+    e->last_used = ARP_TICK(stack->now);
     e->deadline = stack->now + TERN_ARP_MAX_AGE_MS;
     e->used = q != NULL;
     e->queue = NULL;
