@@ -26,6 +26,7 @@ typedef struct http_conn {
     uint8_t close_after;    /* close once the response is out */
     uint8_t idle;           /* between requests: the idle timeout applies */
     uint8_t started;        /* bytes of the current request have arrived */
+    uint8_t served;         /* a response was started: the client is real */
     uint16_t head_len, head_off;
     const uint8_t *body;
     size_t body_left;
@@ -95,6 +96,7 @@ static int http_conn_respond(tern_http_server_t *srv, http_conn_t *c, const tern
     size_t n = tern_http_format_head(r, c->head, sizeof c->head);
     if (n == 0)
         return -1; /* cannot happen with our headers; treated as an error */
+    c->served = 1;
     c->head_len = (uint16_t)n;
     c->head_off = 0;
     c->body = r->body;
@@ -309,6 +311,20 @@ static void http_refuse(tern_http_server_t *srv, int sock)
     http_sock_close(srv->stack, sock);
 }
 
+/* At the limit, the connection to give up for a new one: the oldest that
+ * never completed a request (opened and silent, or a request trickling in,
+ * slowloris), so such connections cannot hold the server for the header
+ * timeout; connections being answered or kept alive by a real client stay.
+ * NULL when every one has been served. */
+static http_conn_t *http_evictable(const tern_http_server_t *srv)
+{
+    http_conn_t *victim = NULL;
+    for (http_conn_t *c = srv->conns; c != NULL; c = c->next) /* newest first */
+        if (!c->served && !c->sending)
+            victim = c;
+    return victim;
+}
+
 static void http_accept(tern_http_server_t *srv, uint32_t now)
 {
     tern_stack_t *stack = srv->stack;
@@ -318,6 +334,11 @@ static void http_accept(tern_http_server_t *srv, uint32_t now)
             return; /* TERN_ERR_WOULDBLOCK, or no id free: it waits in the backlog */
         (void)tern_setsockopt(stack, sock, TERN_SO_NONBLOCK, 1);
         http_conn_t *c = NULL;
+        http_conn_t *victim = srv->open >= TERN_HTTP_MAX_CONNS ? http_evictable(srv) : NULL;
+        if (victim != NULL) {
+            srv->stats.evicted++;
+            http_conn_abort(srv, victim);
+        }
         if (srv->open < TERN_HTTP_MAX_CONNS) {
             c = tern_mem_zalloc(&stack->ledger, sizeof *c, (tern_mem_category_t)srv->mem_cat, (unsigned)sock);
             if (c == NULL)
@@ -497,6 +518,7 @@ void tern_http_server_stats_json(const tern_stack_t *stack, void *arg, tern_writ
     tern_stats_write_uint(write, ctx, "idle_timeout_ms", srv->idle_timeout_ms, 0);
     tern_stats_write_uint(write, ctx, "accepted", s->accepted, 0);
     tern_stats_write_uint(write, ctx, "refused_busy", s->refused_busy, 0);
+    tern_stats_write_uint(write, ctx, "evicted", s->evicted, 0);
     tern_stats_write_uint(write, ctx, "requests", s->requests, 0);
     tern_stats_write_uint(write, ctx, "responses_2xx", s->responses_2xx, 0);
     tern_stats_write_uint(write, ctx, "responses_304", s->responses_304, 0);

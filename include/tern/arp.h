@@ -25,6 +25,7 @@ typedef struct tern_arp_entry {
     uint32_t deadline;      /* next request (PENDING/REFRESHING) or end of life (RESOLVED) */
     uint32_t confirmed;     /* time the mapping was last confirmed (or first requested) */
     uint8_t mac[6];
+    uint16_t last_used;     /* when a packet last went through (or confirmed), in 1024 ms ticks */
     uint8_t state;          /* enum tern_arp_state */
     uint8_t retries;        /* requests sent in this resolution round */
     uint8_t queued;         /* buffers in queue */

@@ -113,6 +113,22 @@
 #ifndef TERN_ARP_RETRY_MS
 #define TERN_ARP_RETRY_MS 250u
 #endif
+/* Entries resolving (INCOMPLETE) at once. Traffic to unverified addresses
+ * (SYN-ACKs to spoofed on-link sources) creates them: at the bound the
+ * oldest one is recycled, so they never take the other slots. */
+#ifndef TERN_ARP_MAX_INCOMPLETE
+#define TERN_ARP_MAX_INCOMPLETE ((TERN_ARP_CACHE_SIZE + 1) / 2)
+#endif
+/* Packets waiting for resolution over all entries together (network
+ * buffers); at the bound the oldest packet of the oldest entry goes. */
+#ifndef TERN_ARP_QUEUE_TOTAL
+#define TERN_ARP_QUEUE_TOTAL TERN_ARP_MAX_INCOMPLETE
+#endif
+/* A resolved entry sent through within this time is in use: a new
+ * resolution never evicts it (1024 ms granularity, at most 18 hours). */
+#ifndef TERN_ARP_IN_USE_MS
+#define TERN_ARP_IN_USE_MS 30000u
+#endif
 
 /* ---- IPv4 / ICMP -------------------------------------------------------- */
 
@@ -374,6 +390,17 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_SYN_MAX
 #define TERN_TCP_SYN_MAX 8
 #endif
+/* SYN cookies (RFC 4987): when a listener's backlog or TERN_TCP_SYN_MAX is
+ * full, answer a SYN with a SYN-ACK whose ISN encodes the connection
+ * instead of keeping state (0: evict the oldest half-open child instead). */
+#ifndef TERN_TCP_SYN_COOKIES
+#define TERN_TCP_SYN_COOKIES 1
+#endif
+/* The cookie key changes every period; a cookie is valid in the period it
+ * was sent and the next (so for one to two periods). */
+#ifndef TERN_TCP_SYN_COOKIE_PERIOD_MS
+#define TERN_TCP_SYN_COOKIE_PERIOD_MS 30000u
+#endif
 /* Retransmission timeout bounds and initial value (RFC 6298 2.1, 2.4). */
 #ifndef TERN_TCP_RTO_MIN_MS
 #define TERN_TCP_RTO_MIN_MS 200u
@@ -520,12 +547,20 @@ _Static_assert((long)TERN_TCP_SNDBUF >= TERN_TCP_MSS_MAX_,
 _Static_assert(TERN_TCP_RANGE_COUNT >= 0 && TERN_TCP_RANGE_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
                    TERN_TCP_SYN_MAX >= 1,
                "TCP pools: 0..65535 range descriptors, at least one TIME-WAIT entry and one half-open slot");
+_Static_assert((TERN_TCP_SYN_COOKIES == 0 || TERN_TCP_SYN_COOKIES == 1) && TERN_TCP_SYN_COOKIE_PERIOD_MS >= 1000u &&
+                   TERN_TCP_SYN_COOKIE_PERIOD_MS <= 600000u,
+               "TERN_TCP_SYN_COOKIES is 0 or 1, the cookie period 1..600 s");
 _Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && TERN_TCP_OOO_PER_CONN >= 1 &&
                    TERN_TCP_OOO_PER_CONN <= 255,
                "TCP per-connection descriptor limits must be 1..255");
 _Static_assert(TERN_TCP_PMTU_MIN >= 68u + 40u && TERN_TCP_PMTU_MIN <= 1500u, "TERN_TCP_PMTU_MIN must be 108..1500");
 _Static_assert(TERN_ARP_CACHE_SIZE >= 1 && TERN_ARP_QUEUE_LEN >= 1,
                "ARP needs at least one cache entry and one queued packet per entry");
+_Static_assert(TERN_ARP_MAX_INCOMPLETE >= 1 && TERN_ARP_MAX_INCOMPLETE <= TERN_ARP_CACHE_SIZE &&
+                   TERN_ARP_QUEUE_TOTAL >= 1 && TERN_ARP_QUEUE_TOTAL <= 255,
+               "TERN_ARP_MAX_INCOMPLETE must be 1..TERN_ARP_CACHE_SIZE, TERN_ARP_QUEUE_TOTAL 1..255");
+_Static_assert(TERN_ARP_IN_USE_MS >= 1024u && TERN_ARP_IN_USE_MS <= 64800000u,
+               "TERN_ARP_IN_USE_MS must be 1024 ms..18 h (1024 ms ticks in 16 bits)");
 
 _Static_assert(TERN_HTTP_REQUEST_LINE_MAX >= 16u && TERN_HTTP_REQUEST_LINE_MAX <= 32767u &&
                    TERN_HTTP_HEADER_LINE_MAX >= 16u && TERN_HTTP_HEADER_LINE_MAX <= 32767u &&

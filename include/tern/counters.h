@@ -42,6 +42,8 @@
     X(arp, updated, "entries resolved or refreshed from received ARP")                           \
     X(arp, cache_full, "packets dropped: no entry free or evictable")                            \
     X(arp, evicted, "resolved entries recycled for a new address")                               \
+    X(arp, incomplete_evicted, "resolving entries recycled at TERN_ARP_MAX_INCOMPLETE")          \
+    X(arp, queue_evicted, "queued packets dropped: TERN_ARP_QUEUE_TOTAL or entry recycled")     \
     X(arp, queued, "packets queued waiting for resolution")                                      \
     X(arp, queue_overflow, "queued packets dropped (oldest) when the queue was full")           \
     X(arp, queue_timeout, "queued packets dropped when resolution failed")                       \
@@ -127,6 +129,10 @@
     X(tcp, aborted, "connections reset by the application")                                     \
     X(tcp, timewait_evicted, "TIME-WAIT entries recycled early (table full)")                   \
     X(tcp, syn_evicted, "half-open connections dropped to make room for a new SYN")             \
+    X(tcp, syncookies_sent, "SYN-ACKs with a cookie (RFC 4987): half-open table or backlog full")  \
+    X(tcp, syncookies_accepted, "connections opened by the ACK of a valid cookie")              \
+    X(tcp, syncookies_rejected, "ACKs to a listener with no valid cookie (forged, expired)")     \
+    X(tcp, syncookies_no_room, "valid cookie ACKs dropped: the accept queue was full")          \
     X(tcp, ooo_segments, "segments received out of order")                                       \
     X(tcp, ooo_no_desc, "out-of-order bytes dropped: no segment descriptor")                    \
     X(tcp, dup_segments, "segments entirely below RCV.NXT")                                      \

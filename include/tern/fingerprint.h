@@ -100,6 +100,11 @@
     X(TERN_HTTP_HEADER_TIMEOUT_MS) \
     X(TERN_HTTP_IDLE_TIMEOUT_MS) \
     X(TERN_HTTP_RCVBUF) \
+    X(TERN_ARP_MAX_INCOMPLETE) \
+    X(TERN_ARP_QUEUE_TOTAL) \
+    X(TERN_ARP_IN_USE_MS) \
+    X(TERN_TCP_SYN_COOKIES) \
+    X(TERN_TCP_SYN_COOKIE_PERIOD_MS) \
     X(sizeof(void *)) \
     X(sizeof(tern_stack_t)) \
     X(sizeof(tern_netif_t)) \

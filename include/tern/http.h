@@ -167,6 +167,7 @@ typedef struct tern_http_server_stats {
     uint32_t timeouts;       /* connections closed by the header, idle or send timeout */
     uint32_t nomem;          /* connections or documents refused: no memory */
     uint32_t bytes_sent;     /* head and body bytes handed to TCP */
+    uint32_t evicted;        /* connections reset at the limit: none had completed a request */
 } tern_http_server_stats_t;
 
 typedef struct tern_http_server {

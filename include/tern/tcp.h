@@ -108,6 +108,10 @@ typedef struct tern_tcp {
     struct tcp_range *range_free;
     struct tcp_tw *tw;         /* TERN_TCP_TIMEWAIT_MAX entries (SOCKET, owner 0) */
     uint32_t isn_key[4];       /* SipHash key for RFC 6528 ISNs */
+    uint32_t cookie_key[2][4]; /* SYN cookie keys: [0] of period cookie_epoch, [1] of the one before */
+    uint32_t cookie_epoch;     /* now / TERN_TCP_SYN_COOKIE_PERIOD_MS when [0] was drawn */
+    uint32_t cookie_sent;      /* time the last cookie went out */
+    uint8_t cookie_keys;       /* keys drawn: 0 none yet, 1 only [0], 2 both */
     uint32_t challenge_time;   /* RFC 5961 rate limit window start */
     uint32_t timewait_ms;      /* TIME-WAIT length (default TERN_TCP_TIMEWAIT_MS) */
     uint16_t challenge_count;

@@ -61,27 +61,94 @@ static tern_arp_entry_t *arp_find_free(const tern_stack_t *stack)
     return NULL;
 }
 
-/* A slot for our own traffic: a free one, else the resolved entry confirmed
- * longest ago. Entries being resolved are never recycled (their queues
- * would be lost and two resolutions could evict each other forever). */
-static tern_arp_entry_t *arp_take_slot(tern_stack_t *stack)
+/* Use times in 1024 ms ticks: 16 bits keep the entry at 32 bytes on a
+ * 32-bit target and span 18 hours, far beyond TERN_ARP_IN_USE_MS. */
+#define ARP_TICK(now) ((uint16_t)((now) >> 10))
+
+static int arp_in_use(const tern_stack_t *stack, const tern_arp_entry_t *e)
 {
-    tern_arp_entry_t *e = arp_find_free(stack);
-    if (e != NULL)
-        return e;
-    tern_arp_entry_t *victim = NULL;
+    return e->used && (uint16_t)(ARP_TICK(stack->now) - e->last_used) < (uint16_t)(TERN_ARP_IN_USE_MS >> 10);
+}
+
+/* a was used before b (ties: confirmed earlier). */
+static int arp_used_before(const tern_arp_entry_t *a, const tern_arp_entry_t *b)
+{
+    int16_t d = (int16_t)(uint16_t)(a->last_used - b->last_used);
+    return d != 0 ? d < 0 : (int32_t)(a->confirmed - b->confirmed) < 0;
+}
+
+/* The entry resolving longest (PENDING; REFRESHING entries still work and
+ * are never counted as incomplete); NULL when none. *count gets how many. */
+static tern_arp_entry_t *arp_oldest_pending(const tern_stack_t *stack, unsigned *count, int with_queue)
+{
+    tern_arp_entry_t *oldest = NULL;
+    unsigned n = 0;
     for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
         tern_arp_entry_t *c = &stack->arp.cache[i];
-        if (c->state != TERN_ARP_RESOLVED)
+        if (c->state != TERN_ARP_PENDING || (with_queue && c->queue == NULL))
             continue;
-        if (victim == NULL || (int32_t)(c->confirmed - victim->confirmed) < 0)
-            victim = c;
+        n++;
+        if (oldest == NULL || (int32_t)(c->confirmed - oldest->confirmed) < 0)
+            oldest = c;
     }
-    if (victim != NULL) {
-        stack->counters.arp_evicted++;
-        arp_entry_clear(stack, victim, NULL);
+    if (count != NULL)
+        *count = n;
+    return oldest;
+}
+
+/* A slot for a new resolution. The address may be anybody's (a SYN-ACK to
+ * a spoofed on-link source asks for one too), so: at TERN_ARP_MAX_INCOMPLETE
+ * the oldest incomplete entry is recycled; else a free slot; else the
+ * resolved entry used least recently, but never one in use (sent through
+ * within TERN_ARP_IN_USE_MS): a flood of unverified addresses must not cost
+ * a live peer its mapping; else the oldest incomplete entry. */
+static tern_arp_entry_t *arp_take_slot(tern_stack_t *stack)
+{
+    unsigned pending;
+    tern_arp_entry_t *oldest = arp_oldest_pending(stack, &pending, 0);
+    tern_arp_entry_t *e = NULL;
+    if (pending < TERN_ARP_MAX_INCOMPLETE) {
+        e = arp_find_free(stack);
+        if (e != NULL)
+            return e;
+        for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+            tern_arp_entry_t *c = &stack->arp.cache[i];
+            if (c->state != TERN_ARP_RESOLVED || arp_in_use(stack, c))
+                continue;
+            if (e == NULL || arp_used_before(c, e))
+                e = c;
+        }
+        if (e != NULL) {
+            stack->counters.arp_evicted++;
+            arp_entry_clear(stack, e, NULL);
+            return e;
+        }
     }
-    return victim;
+    if (oldest != NULL) {
+        stack->counters.arp_incomplete_evicted++;
+        arp_entry_clear(stack, oldest, &stack->counters.arp_queue_evicted);
+    }
+    return oldest;
+}
+
+/* Make room for one more waiting packet under TERN_ARP_QUEUE_TOTAL: the
+ * oldest packet of the entry resolving longest goes. */
+static void arp_queue_make_room(tern_stack_t *stack)
+{
+    unsigned total = 0;
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++)
+        total += stack->arp.cache[i].queued;
+    if (total < TERN_ARP_QUEUE_TOTAL)
+        return;
+    tern_arp_entry_t *e = arp_oldest_pending(stack, NULL, 1);
+    if (e == NULL)
+        return;
+    tern_netbuf_t *old = e->queue;
+    e->queue = old->next;
+    e->queued--;
+    old->next = NULL;
+    tern_netbuf_release(&stack->netbufs, old);
+    stack->counters.arp_queue_evicted++;
 }
 
 static int arp_send(tern_stack_t *stack, tern_netif_t *nif, uint16_t op, const uint8_t eth_dst[6],
@@ -136,6 +203,7 @@ int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_i
     tern_arp_entry_t *e = arp_find(stack, nif, nexthop);
     if (e != NULL && (e->state == TERN_ARP_RESOLVED || e->state == TERN_ARP_REFRESHING)) {
         e->used = 1;
+        e->last_used = ARP_TICK(stack->now);
         return eth_output(stack, nif, nb, e->mac, ETH_TYPE_IPV4);
     }
     nb->next = NULL;
@@ -151,6 +219,8 @@ int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_i
         e->nif = nif;
         e->ip = nexthop;
         e->confirmed = stack->now;
+        e->last_used = ARP_TICK(stack->now);
+        arp_queue_make_room(stack);
         e->queue = nb;
         e->queued = 1;
         stack->counters.arp_queued++;
@@ -165,6 +235,8 @@ int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_i
         old->next = NULL;
         tern_netbuf_release(&stack->netbufs, old);
         stack->counters.arp_queue_overflow++;
+    } else {
+        arp_queue_make_room(stack);
     }
     tern_netbuf_t **tail = &e->queue;
     while (*tail != NULL)
@@ -183,6 +255,7 @@ static void arp_entry_update(tern_stack_t *stack, tern_arp_entry_t *e, const uin
     e->state = TERN_ARP_RESOLVED;
     e->retries = 0;
     e->confirmed = stack->now;
+    e->last_used = ARP_TICK(stack->now);
     e->deadline = stack->now + TERN_ARP_MAX_AGE_MS;
     e->used = q != NULL;
     e->queue = NULL;

@@ -713,7 +713,12 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
     } else if (tcp_input_timewait(stack, &seg, &min_iss, &reopen)) {
         /* answered by the TIME-WAIT entry */
     } else if (listener != NULL) {
-        tcp_input_listen(stack, listener, &seg, reopen ? &min_iss : NULL);
+        tern_tcp_pcb_t *child = tcp_input_listen(stack, listener, &seg, reopen ? &min_iss : NULL);
+        if (child != NULL) {
+            /* A SYN cookie's ACK: the handshake completes as it would have. */
+            tcp_input_sync(stack, child, &seg);
+            tcp_cookie_settle(stack, child);
+        }
     } else {
         /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
         stack->counters.tcp.drop_no_pcb++;

@@ -229,6 +229,20 @@ uint32_t tcp_ts_offset(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport
  * SND.UNA, SND.NXT and SND.MAX past the SYN, recover. */
 void tcp_pcb_start_seq(const tern_stack_t *stack, tern_tcp_pcb_t *pcb, const uint32_t *min_iss);
 
+/* ---- tcp_cookie.c -------------------------------------------------------- */
+/* The MSS class of a peer's MSS (0..7) and back. */
+unsigned tcp_cookie_mss_index(uint16_t mss);
+uint16_t tcp_cookie_mss_value(unsigned index);
+/* Answer seg (a SYN to listener l) with a cookie SYN-ACK, keeping nothing. */
+void tcp_cookie_send(tern_stack_t *stack, const tern_tcp_pcb_t *l, const tcp_seg_t *seg);
+/* An ACK to a listener: 1 when it returns a valid cookie (*syn gets the
+ * options the SYN had, as far as the cookie kept them), -1 when cookies are
+ * in use and it does not, 0 when no cookie went out lately. */
+int tcp_cookie_check(tern_stack_t *stack, const tcp_seg_t *seg, tcp_opts_t *syn);
+/* After the cookie's ACK went through SYN-RECEIVED processing: count it,
+ * or free the child when the listener could not accept it. */
+void tcp_cookie_settle(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+
 /* ---- tcp_timer.c --------------------------------------------------------- */
 /* Run the timers that are due; ms until the next deadline (UINT32_MAX: none). */
 uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
@@ -257,6 +271,16 @@ void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_i
                      uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts);
 /* RFC 9293 3.10.7.1: the reset answering seg. */
 void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg);
+/* A SYN-ACK with no connection behind it (a SYN cookie's). */
+typedef struct tcp_synack {
+    uint32_t iss;
+    uint32_t ts[2];   /* TSval, TSecr when has_ts */
+    uint16_t wnd;     /* unscaled (RFC 7323 2.2) */
+    int8_t wscale;    /* our shift, -1: no window scale option */
+    uint8_t sack;     /* SACK-permitted */
+    uint8_t has_ts;
+} tcp_synack_t;
+void tcp_send_synack(tern_stack_t *stack, const tcp_seg_t *syn, const tcp_synack_t *sa);
 void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now);
 /* Flight size: sent and not acknowledged (bytes of sequence space). */
 uint32_t tcp_flight(const tern_tcp_pcb_t *pcb);
@@ -319,7 +343,9 @@ uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
 void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg);
 /* RFC 9293 3.10.7.2: a segment for listener l; min_iss: the ISN must be
  * above it (a 4-tuple reopened from TIME-WAIT), or NULL. */
-void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss);
+/* LISTEN; the connection a SYN cookie's ACK recreated (in SYN-RECEIVED, for
+ * the caller to process seg on), else NULL. */
+tern_tcp_pcb_t *tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss);
 
 /* ---- tcp_recovery.c ------------------------------------------------------ */
 /* Retransmit the first unacknowledged segment (fast retransmit, NewReno

@@ -105,6 +105,17 @@ void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg
 /* LISTEN (RFC 9293 3.10.7.2). */
 /* The half-open passive child waiting longest (of listener l, or of any
  * listener when l is NULL); NULL when there is none. */
+#if TERN_TCP_SYN_COOKIES
+/* Whether a child of l completed its handshake while l's accept queue was
+ * full (TF_DEFERRED): the queue is full now. */
+static int tcp_listener_deferred(const tern_stack_t *stack, const tern_tcp_pcb_t *l)
+{
+    for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
+        if (p->listener == l && (p->flags & (TF_DEFERRED | TF_DEAD)) == TF_DEFERRED)
+            return 1;
+    return 0;
+}
+#else
 static tern_tcp_pcb_t *tcp_oldest_half_open(tern_stack_t *stack, const tern_tcp_pcb_t *l)
 {
     tern_tcp_pcb_t *oldest = NULL;
@@ -116,45 +127,18 @@ static tern_tcp_pcb_t *tcp_oldest_half_open(tern_stack_t *stack, const tern_tcp_
     }
     return oldest;
 }
+#endif
 
-void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss)
+/* A passive child of l for the peer of seg, its options taken from syn (the
+ * SYN's own, or what a cookie kept of them): counted half-open, sequence
+ * space started, in SYN-RECEIVED. NULL when out of memory (counted). */
+static tern_tcp_pcb_t *tcp_listen_child(tern_stack_t *stack, tern_tcp_pcb_t *l, const tcp_seg_t *seg,
+                                        const tcp_opts_t *syn, uint32_t irs, const uint32_t *min_iss)
 {
-    tern_tcp_t *tcp = &stack->tcp;
-    if (seg->flags & TCP_RST) {
-        stack->counters.tcp.drop_rst++;
-        return;
-    }
-    if (seg->flags & TCP_ACK) {
-        stack->counters.tcp.drop_state++;
-        tcp_send_rst_for(stack, seg);
-        return;
-    }
-    if (!(seg->flags & TCP_SYN)) {
-        stack->counters.tcp.drop_state++;
-        return;
-    }
-    /* Bounded half-open connections: a SYN flood costs at most
-     * TERN_TCP_SYN_MAX structures. When full, the oldest half-open child
-     * (of this listener when its backlog is the limit) makes room, as BSD's
-     * syncache does: dropping the new SYN instead would let a few spoofed
-     * SYNs lock every listener out for the whole SYN-ACK retry time. The
-     * victim's peer gets nothing (its address is likely spoofed); a real
-     * peer retransmits its SYN. A child whose handshake completed while the
-     * accept queue was full (TF_DEFERRED) is no victim: its peer is real,
-     * so with only such children the new SYN is dropped, as Linux does. */
-    if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
-        tern_tcp_pcb_t *victim = tcp_oldest_half_open(stack, l->pending >= l->backlog ? l : NULL);
-        if (victim == NULL) {
-            stack->counters.tcp.drop_syn_limit++;
-            return;
-        }
-        stack->counters.tcp.syn_evicted++;
-        tcp_pcb_kill(stack, victim, 0);
-    }
     tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, l->owner);
     if (pcb == NULL) {
         stack->counters.tcp.drop_nomem++;
-        return;
+        return NULL;
     }
     pcb->cbs = l->cbs;
     pcb->arg = l->arg;
@@ -165,7 +149,7 @@ void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, co
     pcb->ka_count = l->ka_count;
     pcb->listener = l;
     l->pending++;
-    tcp->half_open++;
+    stack->tcp.half_open++;
     pcb->local_ip = seg->dst;
     pcb->local_port = seg->dport;
     pcb->remote_ip = seg->src;
@@ -173,14 +157,103 @@ void tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, co
     pcb->rbuf_size = l->rbuf_size;
     pcb->sbuf_size = l->sbuf_size;
     tcp_pcb_set_wscale(pcb);
-    pcb->irs = seg->seq;
-    pcb->rcv_nxt = seg->seq + 1u;
+    pcb->irs = irs;
+    pcb->rcv_nxt = irs + 1u;
     pcb->rcv_adv = pcb->rcv_nxt;
-    tcp_take_syn_options(stack, pcb, seg);
+    tcp_seg_t opts_seg = *seg;
+    opts_seg.opts = *syn;
+    tcp_take_syn_options(stack, pcb, &opts_seg);
     tcp_pcb_start_seq(stack, pcb, min_iss);
     pcb->snd_wnd = seg->wnd;
     pcb->state = TERN_TCP_SYN_RECEIVED;
     stack->counters.tcp.passive_opens++;
+    return pcb;
+}
+
+#if TERN_TCP_SYN_COOKIES
+/* The ACK of a valid cookie: the connection as the SYN would have made it,
+ * our ISN the cookie, SYN-RECEIVED; the caller processes the ACK on it. */
+static tern_tcp_pcb_t *tcp_cookie_child(tern_tcp_pcb_t *l, tern_stack_t *stack, const tcp_seg_t *seg,
+                                        const tcp_opts_t *syn)
+{
+    tern_tcp_pcb_t *pcb = tcp_listen_child(stack, l, seg, syn, seg->seq - 1u, NULL);
+    if (pcb == NULL)
+        return NULL;
+    uint32_t iss = seg->ack - 1u;
+    pcb->iss = iss;
+    pcb->rtt_seq = iss;
+    pcb->recover = iss;
+    pcb->snd_una = iss;
+    pcb->snd_nxt = iss + 1u;
+    pcb->snd_max = pcb->snd_nxt;
+    /* The window the cookie's SYN-ACK advertised (tcp_cookie_send). */
+    pcb->rcv_adv = pcb->rcv_nxt + (pcb->rbuf_size > 0xFFFFu ? 0xFFFFu : pcb->rbuf_size);
+    pcb->t_idle = stack->now;
+    return pcb;
+}
+#endif
+
+tern_tcp_pcb_t *tcp_input_listen(tern_stack_t *stack, tern_tcp_pcb_t *l, tcp_seg_t *seg, const uint32_t *min_iss)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (seg->flags & TCP_RST) {
+        stack->counters.tcp.drop_rst++;
+        return NULL;
+    }
+    if (seg->flags & TCP_ACK) {
+#if TERN_TCP_SYN_COOKIES
+        if (!(seg->flags & TCP_SYN)) {
+            tcp_opts_t syn;
+            int v = tcp_cookie_check(stack, seg, &syn);
+            if (v > 0)
+                return tcp_cookie_child(l, stack, seg, &syn);
+            if (v < 0)
+                stack->counters.tcp.syncookies_rejected++;
+        }
+#endif
+        stack->counters.tcp.drop_state++;
+        tcp_send_rst_for(stack, seg);
+        return NULL;
+    }
+    if (!(seg->flags & TCP_SYN)) {
+        stack->counters.tcp.drop_state++;
+        return NULL;
+    }
+    /* Bounded half-open connections: a SYN flood costs at most
+     * TERN_TCP_SYN_MAX structures. When full, a SYN cookie answers (RFC
+     * 4987 3.6): no state, so the flood evicts no half-open connection of
+     * a real peer and new peers still connect. Without cookies, the oldest
+     * half-open child (of this listener when its backlog is the limit)
+     * makes room, as BSD's syncache does: dropping the new SYN instead
+     * would let a few spoofed SYNs lock every listener out for the whole
+     * SYN-ACK retry time. The victim's peer gets nothing (its address is
+     * likely spoofed); a real peer retransmits its SYN. A child whose
+     * handshake completed while the accept queue was full (TF_DEFERRED) is
+     * no victim: its peer is real, so with only such children the new SYN
+     * is dropped, as Linux does; with cookies too (their ACK could not be
+     * accepted either). */
+    if (l->pending >= l->backlog || tcp->half_open >= TERN_TCP_SYN_MAX) {
+#if TERN_TCP_SYN_COOKIES
+        if (tcp_listener_deferred(stack, l)) {
+            stack->counters.tcp.drop_syn_limit++;
+            return NULL;
+        }
+        tcp_cookie_send(stack, l, seg);
+        return NULL;
+#else
+        tern_tcp_pcb_t *victim = tcp_oldest_half_open(stack, l->pending >= l->backlog ? l : NULL);
+        if (victim == NULL) {
+            stack->counters.tcp.drop_syn_limit++;
+            return NULL;
+        }
+        stack->counters.tcp.syn_evicted++;
+        tcp_pcb_kill(stack, victim, 0);
+#endif
+    }
+    tern_tcp_pcb_t *pcb = tcp_listen_child(stack, l, seg, &seg->opts, seg->seq, min_iss);
+    if (pcb == NULL)
+        return NULL;
     (void)tcp_send_segment(stack, pcb, pcb->iss, 0, (uint8_t)(TCP_SYN | TCP_ACK));
     tcp_rexmit_timer_start(pcb, stack->now);
+    return NULL;
 }

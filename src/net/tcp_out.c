@@ -93,6 +93,40 @@ void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg)
     }
 }
 
+void tcp_send_synack(tern_stack_t *stack, const tcp_seg_t *syn, const tcp_synack_t *sa)
+{
+    /* The layout of tcp_build_options for a SYN-ACK. */
+    uint8_t o[TCP_OPT_MAX];
+    unsigned n = tcp_opt_write_mss(o, tcp_our_mss(stack, syn->src));
+    if (sa->has_ts) {
+        if (sa->sack) {
+            n += tcp_opt_write_sack_perm(o + n);
+        } else {
+            n += tcp_opt_write_nop(o + n);
+            n += tcp_opt_write_nop(o + n);
+        }
+        n += tcp_opt_write_ts(o + n, sa->ts[0], sa->ts[1]);
+    } else if (sa->sack) {
+        n += tcp_opt_write_nop(o + n);
+        n += tcp_opt_write_nop(o + n);
+        n += tcp_opt_write_sack_perm(o + n);
+    }
+    if (sa->wscale >= 0) {
+        n += tcp_opt_write_nop(o + n);
+        n += tcp_opt_write_wscale(o + n, (uint8_t)sa->wscale);
+    }
+    unsigned hl = TCP_HDR_LEN + n;
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + hl, 0);
+    if (nb == NULL)
+        return; /* the peer retransmits its SYN */
+    (void)tern_netbuf_pull(nb, TCP_HEADROOM);
+    tcp_header_write(nb->data, syn->dport, syn->sport, sa->iss, syn->seq + 1u, (uint8_t)(TCP_SYN | TCP_ACK), sa->wnd,
+                     hl);
+    memcpy(nb->data + TCP_HDR_LEN, o, n);
+    int r;
+    tcp_finish_and_send(stack, nb, syn->dst, syn->src, &r);
+}
+
 /* The window field for a segment to send now; records the right edge. */
 static uint16_t tcp_window_to_send(tern_tcp_pcb_t *pcb, int syn)
 {

@@ -385,18 +385,33 @@ static void test_aging_used_entry_refreshes(void **state)
     mem_assert_baseline(&f->stack, &f->base);
 }
 
+/* Count entries in one state. */
+static unsigned count_state(net_fixture_t *f, uint8_t state)
+{
+    tern_arp_info_t info;
+    unsigned n = 0;
+    for (unsigned i = 0; tern_arp_entry_info(&f->stack, i, &info) == TERN_OK; i++)
+        n += info.state == state;
+    return n;
+}
+
 static void test_cache_full_and_eviction(void **state)
 {
     net_fixture_t *f = *state;
-    /* Every entry resolving: nothing can be recycled. */
-    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++)
+    /* Resolutions beyond TERN_ARP_MAX_INCOMPLETE recycle the oldest one. */
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        tern_poll(&f->stack, f->now += 10);
         assert_int_equal(tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 10 + i), 1, 1, "x", 1), TERN_OK);
-    assert_int_equal(tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 99), 1, 1, "x", 1), TERN_ERR_NOBUFS);
-    assert_int_equal(C(f)->arp_cache_full, 1);
+        assert_true(count_state(f, TERN_ARP_PENDING) <= TERN_ARP_MAX_INCOMPLETE);
+    }
+    assert_int_equal(C(f)->arp_incomplete_evicted, TERN_ARP_CACHE_SIZE - TERN_ARP_MAX_INCOMPLETE);
+    assert_int_equal(C(f)->arp_cache_full, 0);
+    assert_int_equal(tern_arp_lookup(&f->stack, TERN_IP4(192, 0, 2, 10), NULL), TERN_ERR_NOROUTE);
+    assert_int_equal(tern_arp_lookup(&f->stack, TERN_IP4(192, 0, 2, 10 + TERN_ARP_CACHE_SIZE - 1), NULL),
+                     TERN_ERR_INPROGRESS);
     tern_arp_flush(&f->stack, NULL);
-    assert_int_equal(C(f)->arp_queue_flushed, TERN_ARP_CACHE_SIZE);
     mem_assert_baseline(&f->stack, &f->base);
-    /* All resolved: the one confirmed longest ago makes room. */
+    /* All resolved, none in use: the one used longest ago makes room. */
     for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
         uint8_t mac[6] = {0x02, 0, 0, 2, 0, (uint8_t)i};
         f->now += 10;
@@ -408,6 +423,96 @@ static void test_cache_full_and_eviction(void **state)
     assert_int_equal(tern_arp_lookup(&f->stack, TERN_IP4(192, 0, 2, 10), NULL), TERN_ERR_NOROUTE);
     assert_int_equal(tern_arp_lookup(&f->stack, TERN_IP4(192, 0, 2, 11), NULL), TERN_OK);
     assert_int_equal(tern_arp_lookup(&f->stack, TERN_IP4(192, 0, 2, 99), NULL), TERN_ERR_INPROGRESS);
+    tern_arp_flush(&f->stack, NULL);
+    mem_assert_baseline(&f->stack, &f->base);
+    /* All resolved and in use: nothing may go; the packet is dropped. */
+    for (unsigned i = 0; i < TERN_ARP_CACHE_SIZE; i++) {
+        uint8_t mac[6] = {0x02, 0, 0, 2, 0, (uint8_t)i};
+        rx_request(f, mac, TERN_IP4(192, 0, 2, 10 + i), FR_OUR_IP);
+        assert_int_equal(tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 10 + i), 1, 1, "x", 1), TERN_OK);
+    }
+    capnet_clear(&f->cn);
+    assert_int_equal(tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 99), 1, 1, "x", 1), TERN_ERR_NOBUFS);
+    assert_int_equal(C(f)->arp_cache_full, 1);
+    assert_int_equal(count_state(f, TERN_ARP_RESOLVED), TERN_ARP_CACHE_SIZE);
+    /* Out of use after TERN_ARP_IN_USE_MS: evictable again. */
+    tern_poll(&f->stack, f->now += TERN_ARP_IN_USE_MS);
+    assert_int_equal(tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 99), 1, 1, "x", 1), TERN_OK);
+    assert_int_equal(C(f)->arp_evicted, 2);
+    tern_arp_flush(&f->stack, NULL);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* Traffic to on-link addresses that never answer (SYN-ACKs to spoofed
+ * sources) must not cost a live peer its mapping: the peer's entry is in
+ * use, the flood's incomplete entries recycle each other within
+ * TERN_ARP_MAX_INCOMPLETE, and unused resolved entries go first. */
+static void test_unverified_flood_keeps_peer_in_use(void **state)
+{
+    net_fixture_t *f = *state;
+    net_fixture_learn_peer(f);
+    assert_int_equal(tern_ping_send(&f->stack, FR_PEER_IP, 1, 1, "x", 1), TERN_OK); /* in use */
+    /* Fill the rest with resolved entries nobody sends to. */
+    for (unsigned i = 1; i < TERN_ARP_CACHE_SIZE; i++) {
+        uint8_t mac[6] = {0x02, 0, 0, 3, 0, (uint8_t)i};
+        f->now += 10;
+        rx_request(f, mac, TERN_IP4(192, 0, 2, 30 + i), FR_OUR_IP);
+    }
+    capnet_clear(&f->cn);
+    uint32_t peer_sent = 0;
+    for (unsigned i = 0; i < 200u; i++) {
+        f->now += 3;
+        tern_poll(&f->stack, f->now);
+        (void)tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 100 + i % 100u), 9, (uint16_t)i, "flood", 5);
+        assert_true(count_state(f, TERN_ARP_PENDING) <= TERN_ARP_MAX_INCOMPLETE);
+        assert_int_equal(tern_arp_lookup(&f->stack, FR_PEER_IP, NULL), TERN_OK);
+        if (i % 20u == 0u) {
+            assert_int_equal(tern_ping_send(&f->stack, FR_PEER_IP, 1, (uint16_t)(2 + i), "x", 1), TERN_OK);
+            peer_sent++;
+        }
+        capnet_clear(&f->cn);
+    }
+    assert_int_equal(count_state(f, TERN_ARP_PENDING), TERN_ARP_MAX_INCOMPLETE);
+    /* The unused resolved entries made room first, then incomplete entries
+     * recycled each other. */
+    assert_int_equal(C(f)->arp_evicted, TERN_ARP_MAX_INCOMPLETE);
+    assert_true(C(f)->arp_incomplete_evicted >= 200u - TERN_ARP_MAX_INCOMPLETE - 1u);
+    assert_int_equal(C(f)->arp_cache_full, 0);
+    assert_true(peer_sent > 0);
+    tern_arp_flush(&f->stack, NULL);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* The packets waiting behind incomplete entries are bounded in total:
+ * each new one beyond TERN_ARP_QUEUE_TOTAL pushes out the oldest packet
+ * of the entry resolving longest, counted. */
+static void test_queue_total_bound(void **state)
+{
+    net_fixture_t *f = *state;
+    unsigned sent = 0;
+    for (unsigned round = 0; round < TERN_ARP_QUEUE_LEN; round++) {
+        for (unsigned i = 0; i < TERN_ARP_MAX_INCOMPLETE; i++) {
+            tern_poll(&f->stack, f->now += 1);
+            assert_int_equal(tern_ping_send(&f->stack, TERN_IP4(192, 0, 2, 40 + i), 1, (uint16_t)sent, "x", 1),
+                             TERN_OK);
+            sent++;
+            unsigned total = 0;
+            tern_arp_info_t info;
+            for (unsigned k = 0; tern_arp_entry_info(&f->stack, k, &info) == TERN_OK; k++)
+                total += info.queued;
+            assert_true(total <= TERN_ARP_QUEUE_TOTAL);
+            assert_int_equal(tern_netbuf_free_count(&f->stack.netbufs), f->base.netbufs_free - total);
+        }
+    }
+    uint32_t over = sent > TERN_ARP_QUEUE_TOTAL ? sent - TERN_ARP_QUEUE_TOTAL : 0u;
+    assert_int_equal(C(f)->arp_queue_evicted + C(f)->arp_queue_overflow, over);
+    assert_int_equal(C(f)->arp_queued, sent);
+    /* The newest entry still has its packet: the answer releases it. */
+    capnet_clear(&f->cn);
+    uint8_t mac[6] = {0x02, 0, 0, 4, 0, 1};
+    rx_reply(f, mac, TERN_IP4(192, 0, 2, 40 + TERN_ARP_MAX_INCOMPLETE - 1));
+    assert_true(f->cn.count >= 1u);
+    assert_memory_equal(capnet_frame(&f->cn, 0, NULL), mac, 6);
     tern_arp_flush(&f->stack, NULL);
     mem_assert_baseline(&f->stack, &f->base);
 }
@@ -479,6 +584,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aging_unused_entry_expires, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_aging_used_entry_refreshes, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cache_full_and_eviction, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unverified_flood_keeps_peer_in_use, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_total_bound, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_report_and_info, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_link_down_flushes_queue, setup, net_fixture_teardown),
     };

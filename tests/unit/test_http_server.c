@@ -311,30 +311,37 @@ static void test_malformed_closes(void **state)
 
 /* TERN_HTTP_MAX_CONNS silent connections: one more gets 503 at once; the
  * silent ones are closed by the header timeout. */
+/* At the limit with every connection served (kept alive by real clients),
+ * one more gets a 503; the idle timeout closes them. */
 static void test_limit_and_timeouts(void **state)
 {
     (void)state;
     world_t *w = world_new();
     client_t *c[TERN_HTTP_MAX_CONNS + 1];
     for (unsigned i = 0; i < TERN_HTTP_MAX_CONNS; i++)
-        c[i] = client_open(w, NULL);
+        c[i] = client_open(w, "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
     run(w, 3000); /* SYNs beyond the ARP queue (TERN_ARP_QUEUE_LEN) come back by retransmission */
     assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
     const tern_ledger_category_stats_t *h = http_mem(w);
     assert_int_equal(h->blocks, TERN_HTTP_MAX_CONNS); /* one structure per connection */
+    resp_t r;
+    for (unsigned i = 0; i < TERN_HTTP_MAX_CONNS; i++) {
+        size_t o = 0;
+        expect_response(c[i], &o, 0, &r, 200);
+    }
     client_t *extra = client_open(w, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     run(w, 500);
     size_t off = 0;
-    resp_t r;
     expect_response(extra, &off, 0, &r, 503);
     assert_true(extra->peer_closed || extra->error != 0);
     assert_int_equal(w->srv.stats.refused_busy, 1);
+    assert_int_equal(w->srv.stats.evicted, 0);
     assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
     /* Not yet timed out... */
-    run(w, TERN_HTTP_HEADER_TIMEOUT_MS / 2);
+    run(w, TERN_HTTP_IDLE_TIMEOUT_MS / 2);
     assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
     /* ...then closed. */
-    run(w, TERN_HTTP_HEADER_TIMEOUT_MS);
+    run(w, TERN_HTTP_IDLE_TIMEOUT_MS);
     assert_int_equal(w->srv.open, 0);
     assert_int_equal(w->srv.stats.timeouts, TERN_HTTP_MAX_CONNS);
     for (unsigned i = 0; i < TERN_HTTP_MAX_CONNS; i++) {
@@ -343,6 +350,52 @@ static void test_limit_and_timeouts(void **state)
     }
     assert_int_equal(h->bytes, 0);
     client_close(w, extra);
+    world_free(w);
+}
+
+/* A flood of connections that never complete a request (silent, or a
+ * request trickling in, slowloris) holds every slot: a real client is
+ * still served at once, each time evicting the oldest of them, and a
+ * served client is never evicted. */
+static void test_flood_of_unfinished_requests(void **state)
+{
+    (void)state;
+    world_t *w = world_new();
+    client_t *flood[TERN_HTTP_MAX_CONNS + 8];
+    unsigned nflood = 0;
+    for (unsigned i = 0; i < TERN_HTTP_MAX_CONNS; i++)
+        flood[nflood++] = client_open(w, i % 2u ? "GET / HTTP/1.1\r\nHost:" : NULL);
+    run(w, 3000);
+    assert_int_equal(w->srv.open, TERN_HTTP_MAX_CONNS);
+    client_t *kept = NULL;
+    for (unsigned round = 0; round < 6u; round++) {
+        client_t *real = client_open(w, "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+        run(w, 500);
+        size_t off = 0;
+        resp_t r;
+        expect_response(real, &off, 0, &r, 200);
+        assert_true(w->srv.stats.evicted >= round + 1u); /* the flood evicts its own too */
+        assert_int_equal(w->srv.stats.refused_busy, 0);
+        assert_true(w->srv.open <= TERN_HTTP_MAX_CONNS);
+        if (round == 0u) {
+            kept = real; /* stays open, kept alive: never a victim */
+        } else {
+            client_close(w, real);
+            run(w, 200);
+        }
+        /* The flood opens another. */
+        flood[nflood++] = client_open(w, round % 2u ? "GET / HTTP/1.1\r\nHost:" : NULL);
+        run(w, 300);
+    }
+    assert_false(kept->peer_closed || kept->error != 0);
+    /* The oldest flood connections were the ones reset. */
+    assert_true(flood[0]->error != 0 || flood[0]->peer_closed);
+    for (unsigned i = 0; i < nflood; i++)
+        client_close(w, flood[i]);
+    client_close(w, kept);
+    run(w, TERN_HTTP_IDLE_TIMEOUT_MS + 1000);
+    assert_int_equal(w->srv.open, 0);
+    assert_int_equal(http_mem(w)->bytes, 0);
     world_free(w);
 }
 
@@ -508,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_request_in_pieces),
         cmocka_unit_test(test_malformed_closes),
         cmocka_unit_test(test_limit_and_timeouts),
+        cmocka_unit_test(test_flood_of_unfinished_requests),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_partial_request_408),
         cmocka_unit_test(test_stalled_reader_reset),

@@ -12,6 +12,7 @@
 #include "tern/stack.h"
 #include "tern_test.h"
 #include "wire2.h"
+#include "tcpseg.h"
 
 #define PORT 5001u
 #define MAX_CONNS 64
@@ -556,6 +557,80 @@ static void test_rst_during_transfer(void **state)
     }
 }
 
+/* A SYN flood from spoofed on-link sources (they never answer ARP) at B
+ * while two transfers run and six more clients connect: every transfer
+ * completes byte for byte, B keeps A's ARP entry, its incomplete entries,
+ * half-open connections and memory stay bounded, and nothing a real
+ * connection held is evicted (new clients get in through SYN cookies). */
+static void test_syn_flood_with_real_connections(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        g_seed = seed;
+        tern_vwire_params_t p;
+        memset(&p, 0, sizeof p);
+        p.loss_ppm = 5000;
+        p.delay_ms = 1;
+        world_t *w = world_new(seed, &p);
+        w->client_send = 40000;
+        w->server_send = 60000;
+        set_opt_mode(w, (unsigned)seed % 4u);
+        client_open(w, w->client_send, w->server_send, 0, 0);
+        client_open(w, w->client_send, w->server_send, 0, 0);
+        tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 100u);
+        CHECK(w->nconns == 4u); /* both established, accepted */
+        tern_test_port_t rng;
+        tern_test_port_init(&rng, seed ^ 0x5EEDull);
+        size_t peak = 0;
+        unsigned opened = 0;
+        for (unsigned tick = 0; tick < 1500u; tick++) {
+            for (unsigned k = 0; k < 2u; k++) {
+                uint8_t fr[FRAME_MAX];
+                size_t n = tseg_frame(fr, &(tseg_t){.src = TERN_IP4(192, 0, 2, 100 + tern_test_rand(&rng) % 100u),
+                                                    .dst = W2_IP_B,
+                                                    .sport = (uint16_t)(1024u + tern_test_rand(&rng) % 60000u),
+                                                    .dport = PORT,
+                                                    .seq = tern_test_rand(&rng),
+                                                    .flags = 0x02, /* SYN */
+                                                    .wnd = 8192,
+                                                    .eth_dst = W2_MAC_B});
+                CHECK(tern_vwire_send(&w->n.wire, 0, fr, n) == TERN_OK);
+            }
+            if (tick % 200u == 100u && opened < 6u) {
+                client_open(w, w->client_send, w->server_send, 0, 0);
+                opened++;
+            }
+            tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 2u);
+            for (unsigned i = 0; i < w->nconns; i++)
+                app_pump(&w->conns[i]);
+            CHECK(tern_arp_lookup(w->n.b, W2_IP_A, NULL) == TERN_OK);
+            unsigned pending = 0;
+            tern_arp_info_t info;
+            for (unsigned i = 0; tern_arp_entry_info(w->n.b, i, &info) == TERN_OK; i++)
+                pending += info.state == TERN_ARP_PENDING;
+            CHECK(pending <= TERN_ARP_MAX_INCOMPLETE);
+            CHECK(w->n.b->tcp.half_open <= TERN_TCP_SYN_MAX);
+            size_t used = wire_heap_used(w->n.b);
+            if (used > peak)
+                peak = used;
+        }
+        run_until_done(w, 600000u);
+        CHECK(w->nconns == 2u * 8u);
+        check_conns(w, 0);
+        const tern_tcp_stats_t *ts = tern_tcp_stats(w->n.b);
+        CHECK(ts->syncookies_sent > 0u);
+        CHECK(ts->syn_evicted == 0u);
+        CHECK(w->n.b->counters.arp_evicted == 0u);
+        print_message("seed %llu: %u cookies sent, %u accepted, %u incomplete ARP entries recycled, heap peak %zu\n",
+                      (unsigned long long)seed, ts->syncookies_sent, ts->syncookies_accepted,
+                      w->n.b->counters.arp_incomplete_evicted, peak);
+        /* The flood's half-open children give up after their retries. */
+        tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 120000u);
+        settle_and_check(w);
+        world_free(w);
+    }
+}
+
 static unsigned seed_count(unsigned def)
 {
     const char *e = getenv("TERN_TCP_SEEDS");
@@ -611,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_fault_injection),
         cmocka_unit_test(test_many_short_connections),
         cmocka_unit_test(test_rst_during_transfer),
+        cmocka_unit_test(test_syn_flood_with_real_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
