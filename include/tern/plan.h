@@ -189,9 +189,9 @@ const char *tern_plan_cat_name(unsigned cat);
 /* The plan of workload w with the sizes s. */
 void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w, tern_plan_t *out);
 
-/* The most connections of shape (added count times to w's tcp[0..]) whose
- * plan fits heap bytes (heap_total <= heap). */
+/* The most connections of shape (in w's first free tcp[] slot) whose plan
+ * fits heap bytes: heap_total <= heap (with_margin 1) or heap_need <= heap. */
 uint32_t tern_plan_fit_connections(const tern_plan_sizes_t *s, const tern_plan_workload_t *w,
-                                   const tern_plan_tcp_shape_t *shape, uint64_t heap);
+                                   const tern_plan_tcp_shape_t *shape, uint64_t heap, int with_margin);
 
 #endif

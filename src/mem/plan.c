@@ -147,8 +147,14 @@ void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w
                          (s->netbuf_scheme == 1u ? (uint64_t)s->netbuf_count * s->netbuf_storage : 0u);
 }
 
+/* The plan's figure compared with the heap: with or without the margin. */
+static uint64_t plan_needs(const tern_plan_t *p, int with_margin)
+{
+    return with_margin ? p->heap_total : p->heap_need;
+}
+
 uint32_t tern_plan_fit_connections(const tern_plan_sizes_t *s, const tern_plan_workload_t *w,
-                                   const tern_plan_tcp_shape_t *shape, uint64_t heap)
+                                   const tern_plan_tcp_shape_t *shape, uint64_t heap, int with_margin)
 {
     tern_plan_workload_t t = *w;
     unsigned slot = TERN_PLAN_TCP_SHAPES - 1u;
@@ -163,7 +169,7 @@ uint32_t tern_plan_fit_connections(const tern_plan_sizes_t *s, const tern_plan_w
         t.tcp[slot] = *shape;
         t.tcp[slot].count = hi;
         tern_plan_compute(s, &t, &p);
-        if (p.heap_total > heap || hi >= 65536u)
+        if (plan_needs(&p, with_margin) > heap || hi >= 65536u)
             break;
         lo = hi;
         hi *= 2u;
@@ -172,7 +178,7 @@ uint32_t tern_plan_fit_connections(const tern_plan_sizes_t *s, const tern_plan_w
         uint32_t mid = lo + (hi - lo) / 2u;
         t.tcp[slot].count = mid;
         tern_plan_compute(s, &t, &p);
-        if (p.heap_total <= heap)
+        if (plan_needs(&p, with_margin) <= heap)
             lo = mid;
         else
             hi = mid;

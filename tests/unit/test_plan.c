@@ -411,7 +411,7 @@ static void test_plan_fit(void **state)
     w.tcp_listeners = 1;
     w.tcp_backlog = 4;
     tern_plan_tcp_shape_t sh = {0, 4380, 4380, 1, 1};
-    uint32_t n = tern_plan_fit_connections(&sz, &w, &sh, 320u * 1024u);
+    uint32_t n = tern_plan_fit_connections(&sz, &w, &sh, 320u * 1024u, 1);
     assert_true(n > 0u);
     tern_plan_t p;
     w.tcp[0] = sh;
@@ -421,6 +421,17 @@ static void test_plan_fit(void **state)
     w.tcp[0].count = n + 1u;
     tern_plan_compute(&sz, &w, &p);
     assert_true(p.heap_total > 320u * 1024u);
+    /* Without the margin, more fit, and the same way. */
+    memset(&w.tcp[0], 0, sizeof w.tcp[0]);
+    uint32_t m = tern_plan_fit_connections(&sz, &w, &sh, 320u * 1024u, 0);
+    assert_true(m > n);
+    w.tcp[0] = sh;
+    w.tcp[0].count = m;
+    tern_plan_compute(&sz, &w, &p);
+    assert_true(p.heap_need <= 320u * 1024u);
+    w.tcp[0].count = m + 1u;
+    tern_plan_compute(&sz, &w, &p);
+    assert_true(p.heap_need > 320u * 1024u);
 }
 
 int main(void)

@@ -3,7 +3,7 @@
  * real build: this host build's own, or a firmware ELF's "tern_plan"
  * section (--elf). docs/memory.md ("Planner") explains the output.
  *
- *   tern-plan [--elf FILE] [--json] [--scenario FILE] [key=value ...]
+ *   tern-plan [--elf FILE [--elf-workload]] [--json] [--scenario FILE] [key=value ...]
  *             [--fit-connections COUNT:RCV:SND:STATE] [--heap BYTES]
  */
 #include <errno.h>
@@ -159,7 +159,10 @@ static uint64_t rd(const uint8_t *p, unsigned n)
     return v;
 }
 
-static int sizes_from_elf(const char *path, tern_plan_sizes_t *s)
+/* The sizes from the image's tern_plan section, and its workload from
+ * tern_plan_workload when it has one and w is not NULL (a tern_plan_workload_t
+ * of uint32_t and uint8_t fields: one layout on 32- and 64-bit targets). */
+static int sizes_from_elf(const char *path, tern_plan_sizes_t *s, tern_plan_workload_t *w)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -190,16 +193,20 @@ static int sizes_from_elf(const char *path, tern_plan_sizes_t *s)
         uint64_t name = rd(sh, 4);
         uint64_t off = is64 ? rd(sh + 0x18, 8) : rd(sh + 0x10, 4);
         uint64_t size = is64 ? rd(sh + 0x20, 8) : rd(sh + 0x14, 4);
-        if (stroff + name + 10u > (uint64_t)len || strcmp((const char *)img + stroff + name, "tern_plan") != 0)
+        if (stroff + name + 20u > (uint64_t)len || off + size > (uint64_t)len)
             continue;
-        if (off + size > (uint64_t)len)
-            goto bad;
-        if (tern_plan_sizes_parse(s, img + off, (size_t)size) == 0u)
-            goto bad;
-        rc = 0;
-        goto out;
+        const char *nm = (const char *)img + stroff + name;
+        if (strcmp(nm, "tern_plan") == 0) {
+            if (tern_plan_sizes_parse(s, img + off, (size_t)size) == 0u)
+                goto bad;
+            rc = 0;
+        } else if (w != NULL && strcmp(nm, "tern_plan_workload") == 0 && size == sizeof *w) {
+            memcpy(w, img + off, sizeof *w);
+        }
     }
-    fprintf(stderr, "tern-plan: %s: no tern_plan section (a tern build with the planner's size table?)\n", path);
+    if (rc != 0)
+        fprintf(stderr, "tern-plan: %s: no tern_plan section (a tern build with the planner's size table?)\n",
+                path);
     goto out;
 bad:
     fprintf(stderr, "tern-plan: %s: malformed ELF or size table\n", path);
@@ -243,7 +250,7 @@ static void print_table(const opts_t *o, const char *src, const tern_plan_sizes_
 }
 
 static void print_json(const opts_t *o, const char *src, const tern_plan_sizes_t *s, const tern_plan_t *p,
-                       uint64_t heap, int fit, uint32_t fits)
+                       uint64_t heap, int fit, uint32_t fits, uint32_t fits_nomargin)
 {
     printf("{\"name\":\"%s\",\"sizes\":\"%s\",\"categories\":{", o->name, src);
     int first = 1;
@@ -262,14 +269,14 @@ static void print_json(const opts_t *o, const char *src, const tern_plan_sizes_t
            p->heap_total <= heap ? "true" : "false", p->heap_need <= heap ? "true" : "false",
            (unsigned long long)p->static_bytes, s->heap_size, (unsigned long long)p->static_netbuf);
     if (fit)
-        printf(",\"fit_connections\":%u", fits);
+        printf(",\"fit_connections\":%u,\"fit_connections_without_margin\":%u", fits, fits_nomargin);
     printf("}\n");
 }
 
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: tern-plan [--elf FIRMWARE.elf] [--json] [--scenario FILE] [key=value ...]\n"
+            "usage: tern-plan [--elf FIRMWARE.elf [--elf-workload]] [--json] [--scenario FILE] [key=value ...]\n"
             "                 [--fit-connections COUNT:RCV:SND:STATE] [--heap BYTES]\n"
             "keys: name heap listeners backlog pending raw tcp=COUNT:RCV:SND:STATE (STATE idle|rx|tx|busy)\n"
             "      udp udp_queued udp_datagram netbufs netbuf_frame reass reass_bytes dhcp dns dns_entries\n"
@@ -287,7 +294,7 @@ int main(int argc, char **argv)
     tern_plan_sizes_t s;
     const char *src = "this host build";
     const char *elf = NULL;
-    int json = 0, fit = 0;
+    int json = 0, fit = 0, elf_workload = 0;
     tern_plan_tcp_shape_t shape;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -295,6 +302,8 @@ int main(int argc, char **argv)
             json = 1;
         } else if (strcmp(a, "--elf") == 0 && i + 1 < argc) {
             elf = argv[++i];
+        } else if (strcmp(a, "--elf-workload") == 0) {
+            elf_workload = 1;
         } else if (strcmp(a, "--scenario") == 0 && i + 1 < argc) {
             if (load_scenario(&w, &o, argv[++i]) != 0)
                 return 2;
@@ -315,8 +324,15 @@ int main(int argc, char **argv)
         }
     }
     if (elf != NULL) {
-        if (sizes_from_elf(elf, &s) != 0)
+        tern_plan_workload_t from_elf;
+        memset(&from_elf, 0, sizeof from_elf);
+        if (sizes_from_elf(elf, &s, elf_workload ? &from_elf : NULL) != 0)
             return 1;
+        if (elf_workload) {
+            w = from_elf;
+            if (o.name[0] == '\0')
+                snprintf(o.name, sizeof o.name, "the image's own workload");
+        }
         src = elf;
     } else if (tern_plan_sizes_self(&s) == 0u) {
         fprintf(stderr, "tern-plan: this build has no size table\n");
@@ -325,18 +341,20 @@ int main(int argc, char **argv)
     uint64_t heap = (o.heap != 0u ? o.heap : s.heap_size) - s.heap_header;
     tern_plan_t p;
     tern_plan_compute(&s, &w, &p);
-    uint32_t fits = 0;
-    if (fit)
-        fits = tern_plan_fit_connections(&s, &w, &shape, heap);
+    uint32_t fits = 0, fits_nomargin = 0;
+    if (fit) {
+        fits = tern_plan_fit_connections(&s, &w, &shape, heap, 1);
+        fits_nomargin = tern_plan_fit_connections(&s, &w, &shape, heap, 0);
+    }
     if (json) {
-        print_json(&o, src, &s, &p, heap, fit, fits);
+        print_json(&o, src, &s, &p, heap, fit, fits, fits_nomargin);
     } else {
         print_table(&o, src, &s, &p, heap);
         if (fit)
-            printf("connections of shape %u:%u:%s that fit besides the workload, fragmentation margin included: "
-                   "%u\n",
+            printf("connections of shape %u:%u:%s that fit besides the workload: %u (%u with the fragmentation "
+                   "margin)\n",
                    shape.rcvbuf ? shape.rcvbuf : s.tcp_rcvbuf, shape.sndbuf ? shape.sndbuf : s.tcp_sndbuf,
-                   plan_states[shape.rx | (shape.tx << 1)], fits);
+                   plan_states[shape.rx | (shape.tx << 1)], fits_nomargin, fits);
     }
     return 0;
 }
