@@ -297,21 +297,22 @@ void tern_stats_plan_json(const tern_stack_t *stack, void *arg, tern_writer_fn w
     const tern_plan_workload_t *w = arg;
     tern_plan_sizes_t sz;
     tern_plan_t p;
+    (void)stack;
     (void)tern_plan_sizes_self(&sz);
     tern_plan_compute(&sz, w, &p);
     write(ctx, "{", 1);
     fmt_json_uint(write, ctx, "heap_need", p.heap_need, 1);
     fmt_json_uint(write, ctx, "margin", p.margin, 0);
-    fmt_json_uint(write, ctx, "heap_total", p.heap_total, 0);
-    fmt_json_uint(write, ctx, "heap", stack->heap.total, 0);
+    /* Planned bytes of the categories the workload uses: small, since
+     * every /api/stats document carries it. */
     stats_key(write, ctx, "categories", 0);
     write(ctx, "{", 1);
+    int first = 1;
     for (unsigned c = 0; c < TERN_PLAN_CAT_COUNT; c++) {
-        stats_key(write, ctx, tern_plan_cat_name(c), c == 0u);
-        write(ctx, "{", 1);
-        fmt_json_uint(write, ctx, "bytes", p.cat[c].bytes, 1);
-        fmt_json_uint(write, ctx, "heap", p.cat[c].gross, 0);
-        write(ctx, "}", 1);
+        if (p.cat[c].bytes == 0u)
+            continue;
+        fmt_json_uint(write, ctx, tern_plan_cat_name(c), p.cat[c].bytes, first);
+        first = 0;
     }
     write(ctx, "}}", 2);
 }

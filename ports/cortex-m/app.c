@@ -41,6 +41,10 @@ static tern_stats_section_t sec_http, sec_eth, sec_plan;
 #ifndef BOARD_PLAN_DOC_BYTES
 #define BOARD_PLAN_DOC_BYTES 10240u
 #endif
+/* 1: /api/stats carries the plan (the dashboard's "planned" column). */
+#ifndef BOARD_STATS_PLAN
+#define BOARD_STATS_PLAN 1
+#endif
 #ifndef BOARD_PLAN_SVC_CONNS
 #define BOARD_PLAN_SVC_CONNS (3u * TERN_SOCKET_SERVICE_CONNS)
 #endif
@@ -157,7 +161,7 @@ int board_app_main(const board_nic_t *nic)
 #endif
     int rc = tern_services_start(&services, &stack, &scfg);
     sec_plan = (tern_stats_section_t){NULL, "plan", tern_stats_plan_json, (void *)(uintptr_t)&board_plan};
-    sec_eth = (tern_stats_section_t){&sec_plan, nic->name, nic->stats_json, nic->drv};
+    sec_eth = (tern_stats_section_t){BOARD_STATS_PLAN ? &sec_plan : NULL, nic->name, nic->stats_json, nic->drv};
     sec_http = (tern_stats_section_t){&sec_eth, "http", tern_http_server_stats_json, &http};
     int rc2 = tern_http_server_start(&http, &stack, 80, NULL, &sec_http);
     board_printf("board: services %s, HTTP dashboard on port 80 %s\n", rc == TERN_OK ? "on 7 9 19" : "FAILED",

@@ -151,7 +151,7 @@ function drawLedger(s) {
     sum += c.bytes;
     var idle = c.bytes === 0 && c.peak === 0 && c.static === 0 && c.allocs === 0;
     var p = plan[c.name];
-    row(tbody, [c.name, num(c.bytes), num(c.peak), p ? num(p.bytes) : "", num(c.blocks), c.static ? num(c.static) : "",
+    row(tbody, [c.name, num(c.bytes), num(c.peak), s.plan ? num(p || 0) : "", num(c.blocks), c.static ? num(c.static) : "",
                 num(c.allocs), num(c.frees), num(c.failures),
                 { text: CATEGORY_INFO[c.name] || "", cls: "text" }], idle ? "zero" : "");
   });
