@@ -81,7 +81,9 @@
 /* ---- the size table -------------------------------------------------------- */
 
 /* One named size, 32 bytes, in the "tern_plan" section (a C identifier, so
- * GNU ld and lld provide __start_tern_plan / __stop_tern_plan). */
+ * GNU ld and lld provide __start_tern_plan / __stop_tern_plan, and keep the
+ * section under --gc-sections while tern_plan_sizes_self() is linked: an
+ * image that never calls it has no table for tern-plan --elf). */
 typedef struct tern_plan_size_entry {
     char name[28];
     uint32_t value;

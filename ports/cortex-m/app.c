@@ -168,6 +168,14 @@ int board_app_main(const board_nic_t *nic)
                  rc2 == TERN_OK ? "up" : "FAILED");
     console_init(&console, &stack, nic);
     console_memsum(&stack);
+    /* The plan of this image's workload, once (it also keeps the planner's
+     * size table and the workload in the image for tern-plan --elf). */
+    tern_plan_sizes_t psz;
+    tern_plan_t plan;
+    (void)tern_plan_sizes_self(&psz);
+    tern_plan_compute(&psz, &board_plan, &plan);
+    board_printf("board: planned worst case %u bytes of heap in use (tern-plan --elf for the table)\n",
+                 (unsigned)plan.heap_need);
     board_printf("board: main stack high-water %u of %u bytes, static RAM %u of %u\n",
                  (unsigned)board_stack_high_water(), (unsigned)board_stack_size(), (unsigned)board_static_ram(),
                  (unsigned)BOARD_RAM_BUDGET);

@@ -40,33 +40,36 @@ typedef struct scenario {
     uint32_t udp;      /* UDP sockets on B ... */
     uint32_t udp_depth; /* ... each with a full queue of this many ... */
     uint32_t udp_len;  /* ... datagrams of this size */
+    int lossy;         /* 1: loss and reordering while the rings fill (out-of-order ranges in use) */
 } scenario_t;
 
 /* The seed's scenarios and the rest (sizes in the host build's layout;
  * ring sizes and counts as the boards use them). */
 static const scenario_t scenarios[] = {
-    {"seed: web server, 4 connections (mps2 rings 4380)", 0, 4, 4380, 4380, 1, 0, 4, 0, 0, 0},
-    {"seed: web server, 4 connections, copy driver", 1, 4, 4380, 4380, 1, 0, 4, 0, 0, 0},
-    {"64 KB board: service rings 2048/2920", 0, 3, 2048, 2920, 1, 0, 4, 3, 1, 64},
-    {"64 KB board: dashboard rings 1024/1460", 0, 2, 1024, 1460, 1, 0, 2, 0, 0, 0},
-    {"64 KB board: services and dashboard, copy driver", 1, 3, 2048, 2920, 1, 2, 4, 3, 1, 64},
-    {"many idle connections", 0, 0, 0, 0, 0, 14, 8, 0, 0, 0},
-    {"many idle connections, copy driver", 1, 0, 0, 0, 0, 14, 8, 0, 0, 0},
-    {"idle and busy mixed", 0, 4, 0, 0, 1, 8, 8, 0, 0, 0},
-    {"UDP-heavy: 3 sockets x 4 full-size datagrams", 0, 0, 0, 0, 0, 0, 0, 3, 4, 1472},
-    {"UDP-heavy, copy driver", 1, 0, 0, 0, 0, 0, 0, 3, 4, 1472},
-    {"UDP: 6 sockets x 2 small datagrams", 0, 0, 0, 0, 0, 0, 0, 6, 2, 32},
-    {"UDP: 1 socket x 12 datagrams", 0, 0, 0, 0, 0, 0, 0, 1, 12, 512},
-    {"one connection, default rings", 0, 1, 0, 0, 1, 0, 1, 0, 0, 0},
-    {"one connection, small rings 536", 0, 1, 536, 536, 1, 0, 1, 0, 0, 0},
-    {"one connection, odd rings 1000/3001", 0, 1, 1000, 3001, 1, 0, 1, 0, 0, 0},
-    {"one connection, large rings 16384", 0, 1, 16384, 16384, 1, 0, 1, 0, 0, 0},
-    {"two large connections, copy driver", 1, 2, 8192, 8192, 1, 0, 2, 0, 0, 0},
-    {"eight busy connections", 0, 8, 2048, 2048, 1, 0, 8, 0, 0, 0},
-    {"TCP and UDP together", 0, 4, 2048, 2048, 1, 4, 8, 2, 3, 256},
-    {"TCP and UDP together, copy driver", 1, 4, 2048, 2048, 1, 4, 8, 2, 3, 256},
-    {"listener only", 0, 0, 0, 0, 0, 0, 8, 0, 0, 0},
-    {"UDP socket, nothing queued", 0, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+    {"seed: web server, 4 connections (mps2 rings 4380)", 0, 4, 4380, 4380, 1, 0, 4, 0, 0, 0, 0},
+    {"seed: web server, 4 connections, copy driver", 1, 4, 4380, 4380, 1, 0, 4, 0, 0, 0, 0},
+    {"64 KB board: service rings 2048/2920", 0, 3, 2048, 2920, 1, 0, 4, 3, 1, 64, 0},
+    {"64 KB board: dashboard rings 1024/1460", 0, 2, 1024, 1460, 1, 0, 2, 0, 0, 0, 0},
+    {"64 KB board: services and dashboard, copy driver", 1, 3, 2048, 2920, 1, 2, 4, 3, 1, 64, 0},
+    {"many idle connections", 0, 0, 0, 0, 0, 14, 8, 0, 0, 0, 0},
+    {"many idle connections, copy driver", 1, 0, 0, 0, 0, 14, 8, 0, 0, 0, 0},
+    {"idle and busy mixed", 0, 4, 0, 0, 1, 8, 8, 0, 0, 0, 0},
+    {"UDP-heavy: 3 sockets x 4 full-size datagrams", 0, 0, 0, 0, 0, 0, 0, 3, 4, 1472, 0},
+    {"UDP-heavy, copy driver", 1, 0, 0, 0, 0, 0, 0, 3, 4, 1472, 0},
+    {"UDP: 6 sockets x 2 small datagrams", 0, 0, 0, 0, 0, 0, 0, 6, 2, 32, 0},
+    {"UDP: 1 socket x 12 datagrams", 0, 0, 0, 0, 0, 0, 0, 1, 12, 512, 0},
+    {"one connection, default rings", 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0},
+    {"one connection, small rings 536", 0, 1, 536, 536, 1, 0, 1, 0, 0, 0, 0},
+    {"one connection, odd rings 1000/3001", 0, 1, 1000, 3001, 1, 0, 1, 0, 0, 0, 0},
+    {"one connection, large rings 16384", 0, 1, 16384, 16384, 1, 0, 1, 0, 0, 0, 0},
+    {"two large connections, copy driver", 1, 2, 8192, 8192, 1, 0, 2, 0, 0, 0, 0},
+    {"eight busy connections", 0, 8, 2048, 2048, 1, 0, 8, 0, 0, 0, 0},
+    {"TCP and UDP together", 0, 4, 2048, 2048, 1, 4, 8, 2, 3, 256, 0},
+    {"TCP and UDP together, copy driver", 1, 4, 2048, 2048, 1, 4, 8, 2, 3, 256, 0},
+    {"listener only", 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0},
+    {"UDP socket, nothing queued", 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0},
+    {"lossy wire: out-of-order ranges in use, 4 connections", 0, 4, 8192, 8192, 1, 0, 4, 0, 0, 0, 1},
+    {"lossy wire, copy driver", 1, 2, 4380, 4380, 1, 2, 4, 1, 2, 200, 1},
 };
 
 typedef struct world {
@@ -304,16 +307,35 @@ static int run_scenario(const tern_plan_sizes_t *sz, const scenario_t *sc, unsig
     }
     /* Full rings both ways: each side writes until nothing more fits and
      * nobody reads. */
+    /* A lossy, reordering wire while they fill: receivers hold
+     * out-of-order ranges (descriptors from the preallocated pool). */
+    tern_vwire_params_t lossy = {.loss_ppm = 30000, .reorder_ppm = 100000, .reorder_ms = 5, .delay_ms = 1};
+    if (sc->lossy)
+        w->n.wire.side[0].params = w->n.wire.side[1].params = lossy;
+    unsigned ooo_seen = 0;
     for (uint32_t i = 0; i < sc->conns && sc->busy; i++) {
         fill_send(a, ca[i]);
         fill_send(b, cb[i]);
     }
     for (int round = 0; round < 8 && sc->busy; round++) {
-        run(w, 300);
+        for (int step = 0; step < 60; step++) {
+            run(w, 5);
+            tern_tcp_range_usage_t ua, ub;
+            tern_tcp_range_usage(a, &ua);
+            tern_tcp_range_usage(b, &ub);
+            if (ua.in_use + ub.in_use > ooo_seen)
+                ooo_seen = ua.in_use + ub.in_use;
+        }
         for (uint32_t i = 0; i < sc->conns; i++) {
             fill_send(a, ca[i]);
             fill_send(b, cb[i]);
         }
+    }
+    if (sc->lossy) {
+        assert_true(ooo_seen > 0u);
+        memset(&w->n.wire.side[0].params, 0, sizeof lossy);
+        memset(&w->n.wire.side[1].params, 0, sizeof lossy);
+        run(w, 3000); /* the losses repaired */
     }
     /* Full UDP queues on B. */
     int s = 0;
