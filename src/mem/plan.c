@@ -93,14 +93,14 @@ void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w
      * waiting for accept and raw-API ones, UDP sockets, the TIME-WAIT table. */
     plan_add(s, out, TERN_MEM_SOCKET, tcp_socks, TERN_PLAN_TCP_SOCKET(s->tcp_pcb, s->sock_tcp));
     plan_add(s, out, TERN_MEM_SOCKET, w->tcp_listeners,
-             TERN_PLAN_LISTEN_QUEUE(s->listen_head, s->listen_slot, w->tcp_backlog ? w->tcp_backlog : 1u));
+             TERN_PLAN_LISTEN_QUEUE((uint64_t)s->listen_head, (uint64_t)s->listen_slot, w->tcp_backlog ? w->tcp_backlog : 1u));
     plan_add(s, out, TERN_MEM_SOCKET, (uint64_t)w->tcp_pending + w->tcp_raw, s->tcp_pcb);
     plan_add(s, out, TERN_MEM_SOCKET, w->udp_sockets, s->sock_udp);
     if (tcp_used) {
-        plan_add(s, out, TERN_MEM_SOCKET, 1u, TERN_PLAN_TIMEWAIT_TABLE(s->tcp_tw, s->tcp_tw_max));
-        plan_add(s, out, TERN_MEM_TCP_RANGES, 1u, TERN_PLAN_RANGE_POOL(s->tcp_range, s->tcp_range_count));
+        plan_add(s, out, TERN_MEM_SOCKET, 1u, TERN_PLAN_TIMEWAIT_TABLE((uint64_t)s->tcp_tw, s->tcp_tw_max));
+        plan_add(s, out, TERN_MEM_TCP_RANGES, 1u, TERN_PLAN_RANGE_POOL((uint64_t)s->tcp_range, s->tcp_range_count));
     }
-    plan_add(s, out, TERN_MEM_ARP_CACHE, 1u, TERN_PLAN_ARP_CACHE(s->arp_entry, s->arp_cache_size));
+    plan_add(s, out, TERN_MEM_ARP_CACHE, 1u, TERN_PLAN_ARP_CACHE((uint64_t)s->arp_entry, s->arp_cache_size));
     /* NETWORK_BUFFER: the HEAP scheme only (STATIC storage is static). */
     if (s->netbuf_scheme == 2u) {
         plan_add(s, out, TERN_MEM_NETWORK_BUFFER, w->udp_queued,
