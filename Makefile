@@ -47,6 +47,8 @@ firmware: deps
 	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	@cmake --build $(FW_BUILD) -j $(JOBS)
 	@./scripts/size-table $(FW_BUILD)
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) --target tern-plan -- --no-print-directory >/dev/null
 	@$(MAKE) --no-print-directory board BOARD=mps2-an500 BOARD_BUILD=build-board
 	@./scripts/board-size build-board mps2-an500
 	@$(MAKE) --no-print-directory board BOARD=lm3s6965evb BOARD_BUILD=build-board-lm3s6965evb

@@ -18,6 +18,10 @@
 #include "dhcp_state.h"
 #include "tern/stack.h"
 #include "tern/udp.h"
+#include "tern/plan.h"
+
+/* The size of the client's state, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(dhcp_state, sizeof(struct tern_dhcp));
 
 #define DHCP_SERVER_PORT 67u
 #define DHCP_CLIENT_PORT 68u

@@ -15,6 +15,12 @@
 #include "tern/stack.h"
 #include "tern/udp.h"
 #include "dns_state.h"
+#include "tern/plan.h"
+
+/* The sizes of the client's allocations, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(dns_state, sizeof(struct tern_dns));
+TERN_PLAN_SIZE(dns_query, sizeof(struct dns_query));
+TERN_PLAN_SIZE(dns_entry, sizeof(struct dns_cache_entry));
 
 #define DNS_PORT 53u
 #define DNS_SERVICE_NAME "dns" /* the client's state is this registered service's */

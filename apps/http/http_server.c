@@ -11,6 +11,7 @@
  * only around the /api/stats rendering. */
 #include <string.h>
 #include "tern/http.h"
+#include "tern/plan.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern/stats.h"
@@ -34,6 +35,11 @@ typedef struct http_conn {
     tern_http_parser_t parser;
     char head[HTTP_HEAD_BUF];
 } http_conn_t;
+
+/* The sizes of the server's allocations, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(http_conn, sizeof(http_conn_t));
+TERN_PLAN_SIZE(http_max_conns, TERN_HTTP_MAX_CONNS);
+TERN_PLAN_SIZE(http_rcvbuf, TERN_HTTP_RCVBUF);
 
 /* ---- connection lifetime ----------------------------------------------------- */
 

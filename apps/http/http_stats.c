@@ -4,6 +4,7 @@
 #include <string.h>
 #include "util/fmt.h"
 #include "tern/stack.h"
+#include "tern/plan.h"
 #include "tern/stats.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -287,6 +288,31 @@ static void stats_tcp(const tern_stack_t *stack, tern_writer_fn write, void *ctx
         uint32_t v;
         memcpy(&v, (const uint8_t *)ts + stats_tcp_fields[i].offset, sizeof v);
         fmt_json_uint(write, ctx, stats_tcp_fields[i].name, v, i == 0);
+    }
+    write(ctx, "}}", 2);
+}
+
+void tern_stats_plan_json(const tern_stack_t *stack, void *arg, tern_writer_fn write, void *ctx)
+{
+    const tern_plan_workload_t *w = arg;
+    tern_plan_sizes_t sz;
+    tern_plan_t p;
+    (void)stack;
+    (void)tern_plan_sizes_self(&sz);
+    tern_plan_compute(&sz, w, &p);
+    write(ctx, "{", 1);
+    fmt_json_uint(write, ctx, "heap_need", p.heap_need, 1);
+    fmt_json_uint(write, ctx, "margin", p.margin, 0);
+    /* Planned bytes of the categories the workload uses: small, since
+     * every /api/stats document carries it. */
+    stats_key(write, ctx, "categories", 0);
+    write(ctx, "{", 1);
+    int first = 1;
+    for (unsigned c = 0; c < TERN_PLAN_CAT_COUNT; c++) {
+        if (p.cat[c].bytes == 0u)
+            continue;
+        fmt_json_uint(write, ctx, tern_plan_cat_name(c), p.cat[c].bytes, first);
+        first = 0;
     }
     write(ctx, "}}", 2);
 }

@@ -45,6 +45,12 @@ void tern_stats_json(const struct tern_stack *stack, tern_writer_fn write, void 
 void tern_stats_json_ex(const struct tern_stack *stack, const tern_stats_section_t *extra, tern_writer_fn write,
                         void *ctx);
 
+/* The "plan" section (issue #16): the planner's worst case per category
+ * for this build and the workload arg (a const tern_plan_workload_t *, the
+ * application's), beside the ledger's live figures on the dashboard. Add
+ * it as an extra section: {next, "plan", tern_stats_plan_json, &workload}. */
+void tern_stats_plan_json(const struct tern_stack *stack, void *arg, tern_writer_fn write, void *ctx);
+
 /* Helpers for section writers: a JSON string (escaped), "key":unsigned, and
  * an IPv4 address as a dotted string. */
 void tern_stats_write_string(tern_writer_fn write, void *ctx, const char *s);

@@ -14,6 +14,7 @@
 #include "board_nic.h"
 #include "tern/dhcp.h"
 #include "tern/http.h"
+#include "tern/plan.h"
 #include "tern/services.h"
 #include "tern/stack.h"
 #include "tern/stats.h"
@@ -25,7 +26,46 @@ static tern_stack_t stack;
 static tern_netif_t eth0;
 static tern_services_t services;
 static tern_http_server_t http;
-static tern_stats_section_t sec_http, sec_eth;
+static tern_stats_section_t sec_http, sec_eth, sec_plan;
+
+#ifndef BOARD_SERVICE_RCVBUF
+#define BOARD_PLAN_SVC_RCVBUF 0u /* the defaults */
+#define BOARD_PLAN_SVC_SNDBUF 0u
+#else
+#define BOARD_PLAN_SVC_RCVBUF BOARD_SERVICE_RCVBUF
+#define BOARD_PLAN_SVC_SNDBUF BOARD_SERVICE_SNDBUF
+#endif
+/* The largest /api/stats document the plan allows for (every connection
+ * listed, + 64 the server adds): a workload figure, measured on the boards
+ * (docs/boards.md); and the service connections busy at once. */
+#ifndef BOARD_PLAN_DOC_BYTES
+#define BOARD_PLAN_DOC_BYTES 10240u
+#endif
+/* 1: /api/stats carries the plan (the dashboard's "planned" column). */
+#ifndef BOARD_STATS_PLAN
+#define BOARD_STATS_PLAN 1
+#endif
+#ifndef BOARD_PLAN_SVC_CONNS
+#define BOARD_PLAN_SVC_CONNS (3u * TERN_SOCKET_SERVICE_CONNS)
+#endif
+/* This application's worst case, for the dashboard's "planned" column
+ * (tern_stats_plan_json) and `make firmware`'s plan (tern-plan --elf reads
+ * it from the image's tern_plan_workload section): the three services, each with a
+ * listener and a UDP socket, BOARD_PLAN_SVC_CONNS connections with full
+ * rings; the dashboard's listener and TERN_HTTP_MAX_CONNS connections
+ * each sending a document; TERN_TCP_SYN_MAX connections half-open; DHCP. */
+__attribute__((used, section("tern_plan_workload"))) static const tern_plan_workload_t board_plan = {
+    .tcp_listeners = 4,
+    .tcp_backlog = TERN_TCP_BACKLOG_MAX,
+    .tcp_pending = TERN_TCP_SYN_MAX,
+    .tcp = {{BOARD_PLAN_SVC_CONNS, BOARD_PLAN_SVC_RCVBUF, BOARD_PLAN_SVC_SNDBUF, 1, 1},
+            {TERN_HTTP_MAX_CONNS, TERN_HTTP_RCVBUF, 0, 1, 1}},
+    .udp_sockets = 3,
+    .dhcp = 1,
+    .http_conns = TERN_HTTP_MAX_CONNS,
+    .http_docs = TERN_HTTP_MAX_CONNS,
+    .http_doc_bytes = BOARD_PLAN_DOC_BYTES,
+};
 static console_t console;
 
 static uint32_t port_random32(void *ctx)
@@ -120,13 +160,22 @@ int board_app_main(const board_nic_t *nic)
     scfg.sndbuf = BOARD_SERVICE_SNDBUF;
 #endif
     int rc = tern_services_start(&services, &stack, &scfg);
-    sec_eth = (tern_stats_section_t){NULL, nic->name, nic->stats_json, nic->drv};
+    sec_plan = (tern_stats_section_t){NULL, "plan", tern_stats_plan_json, (void *)(uintptr_t)&board_plan};
+    sec_eth = (tern_stats_section_t){BOARD_STATS_PLAN ? &sec_plan : NULL, nic->name, nic->stats_json, nic->drv};
     sec_http = (tern_stats_section_t){&sec_eth, "http", tern_http_server_stats_json, &http};
     int rc2 = tern_http_server_start(&http, &stack, 80, NULL, &sec_http);
     board_printf("board: services %s, HTTP dashboard on port 80 %s\n", rc == TERN_OK ? "on 7 9 19" : "FAILED",
                  rc2 == TERN_OK ? "up" : "FAILED");
     console_init(&console, &stack, nic);
     console_memsum(&stack);
+    /* The plan of this image's workload, once (it also keeps the planner's
+     * size table and the workload in the image for tern-plan --elf). */
+    tern_plan_sizes_t psz;
+    tern_plan_t plan;
+    (void)tern_plan_sizes_self(&psz);
+    tern_plan_compute(&psz, &board_plan, &plan);
+    board_printf("board: planned worst case %u bytes of heap in use (tern-plan --elf for the table)\n",
+                 (unsigned)plan.heap_need);
     board_printf("board: main stack high-water %u of %u bytes, static RAM %u of %u\n",
                  (unsigned)board_stack_high_water(), (unsigned)board_stack_size(), (unsigned)board_static_ram(),
                  (unsigned)BOARD_RAM_BUDGET);

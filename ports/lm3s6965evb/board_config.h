@@ -19,6 +19,13 @@
  * Sum 42.7 K of 45.5 K: the rest is room for fragmentation (a document
  * needs one contiguous block). */
 #define TERN_HEAP_SIZE (45u * 1024u + 512u)
+/* The planner's workload (ports/cortex-m/app.c, tern-plan): documents of
+ * up to 9.5 K, + 64 the server adds. */
+#define BOARD_PLAN_DOC_BYTES (9728u + 64u)
+/* No "plan" section in /api/stats: 2 x ~200 bytes more of documents in
+ * flight is more than this heap's budget has left (make firmware prints
+ * the plan instead). */
+#define BOARD_STATS_PLAN 0
 
 /* Network buffers (STATIC: 1,552 bytes each in .bss). 4 sit in the
  * driver's RX ring; replies, TCP segments being built and ARP queues take

@@ -3,6 +3,35 @@
 #include "board.h"
 #include "board_nic.h"
 #include "stellaris_eth.h"
+#include "tern/plan.h"
+/* The planner's compile-time form needs the real structures (their sizes
+ * come from this build, never typed by hand). */
+#include "net/tcp_internal.h"
+#include "socket/socket_internal.h"
+
+/* The core's share of this board's worst case (board_config.h) fits its
+ * heap, fragmentation margin aside, checked by the compiler with the
+ * planner's formulas (include/tern/plan.h): 4 listeners (3 services and
+ * the dashboard) with full queues, 3 UDP service sockets, every socket
+ * slot left holding a TCP connection, TERN_TCP_SYN_MAX half-open
+ * connections, the service rings (BOARD_SERVICE_*) for 3 connections and
+ * the dashboard's for 2, the TIME-WAIT table, the range pool, the ARP
+ * cache. The applications' share (DHCP, the dashboard's state and
+ * documents) and the fragmentation margin: `make firmware` prints the
+ * whole plan (tern-plan --elf). */
+#define BOARD_PLAN_TCP_SOCKETS (TERN_SOCKET_MAX - 3u)
+#define BOARD_PLAN_CORE                                                                                          \
+    (BOARD_PLAN_TCP_SOCKETS * TERN_PLAN_BLOCK(TERN_PLAN_TCP_SOCKET(sizeof(struct tern_tcp_pcb), SOCKET_SIZE_TCP)) + \
+     3u * TERN_PLAN_BLOCK(SOCKET_SIZE_UDP) +                                                                     \
+     4u * TERN_PLAN_BLOCK(TERN_PLAN_LISTEN_QUEUE(offsetof(socket_listen_t, queue), sizeof(uintptr_t),             \
+                                                 TERN_TCP_BACKLOG_MAX)) +                                        \
+     TERN_TCP_SYN_MAX * TERN_PLAN_BLOCK(sizeof(struct tern_tcp_pcb)) +                                           \
+     3u * (TERN_PLAN_BLOCK(BOARD_SERVICE_RCVBUF) + TERN_PLAN_BLOCK(BOARD_SERVICE_SNDBUF)) +                      \
+     2u * (TERN_PLAN_BLOCK(TERN_HTTP_RCVBUF) + TERN_PLAN_BLOCK(TERN_TCP_SNDBUF)) +                               \
+     TERN_PLAN_BLOCK(TERN_PLAN_TIMEWAIT_TABLE(sizeof(struct tcp_tw), TERN_TCP_TIMEWAIT_MAX)) +                   \
+     TERN_PLAN_BLOCK(TERN_PLAN_RANGE_POOL(sizeof(struct tcp_range), TERN_TCP_RANGE_COUNT)) +                     \
+     TERN_PLAN_BLOCK(TERN_PLAN_ARP_CACHE(sizeof(tern_arp_entry_t), TERN_ARP_CACHE_SIZE)))
+_Static_assert(TERN_PLAN_HEAP_FITS(BOARD_PLAN_CORE), "the core's worst case does not fit TERN_HEAP_SIZE");
 
 static stellaris_eth_t eth;
 

@@ -11,6 +11,9 @@
  * connections at once (about 9 KB each), 4 dashboard connections and their
  * /api/stats documents, DHCP, the ARP cache. */
 #define TERN_HEAP_SIZE (144u * 1024u)
+/* The planner's workload (ports/cortex-m/app.c, tern-plan): the 8 echo
+ * connections with full rings the heap is sized for. */
+#define BOARD_PLAN_SVC_CONNS 8u
 
 /* Network buffers (STATIC: 1528 bytes each in .bss). 8 sit in the LAN9118
  * driver's RX ring, the rest carry TCP segments, ARP queues and replies. */

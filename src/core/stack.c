@@ -7,6 +7,10 @@
 #include "net/net_internal.h"
 #include "net/tcp_internal.h"
 #include "util/fmt.h"
+#include "tern/plan.h"
+
+/* The static part of a stack, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(stack, sizeof(tern_stack_t));
 
 /* The library's side of the fingerprint (fingerprint.h): the names as one
  * string of NUL-terminated names, the values as this library sees them. */

@@ -3,6 +3,15 @@
 
 #include <string.h>
 #include "tern/err.h"
+#include "tern/plan.h"
+
+/* The sizes of this module's memory, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(netbuf_desc, sizeof(tern_netbuf_t));
+TERN_PLAN_SIZE(netbuf_count, TERN_NETBUF_COUNT);
+TERN_PLAN_SIZE(netbuf_scheme, TERN_NETBUF_SCHEME);
+TERN_PLAN_SIZE(netbuf_storage, TERN_NETBUF_STORAGE_SIZE);
+TERN_PLAN_SIZE(netbuf_frame_offset, TERN_NETBUF_FRAME_OFFSET);
+TERN_PLAN_SIZE(netbuf_frame_size, TERN_NETBUF_FRAME_SIZE);
 
 _Static_assert(TERN_NETBUF_FRAME_OFFSET >= sizeof(void *) + 2u, "back-pointer must fit before the frame");
 _Static_assert(TERN_NETBUF_STORAGE_SIZE - TERN_NETBUF_FRAME_OFFSET <= 65535u, "capacity must fit 16 bits");

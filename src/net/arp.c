@@ -7,6 +7,11 @@
 #include <string.h>
 #include "util/fmt.h"
 #include "net/net_internal.h"
+#include "tern/plan.h"
+
+/* The sizes of this module's allocations, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(arp_entry, sizeof(tern_arp_entry_t));
+TERN_PLAN_SIZE(arp_cache_size, TERN_ARP_CACHE_SIZE);
 
 /* RFC 5227 2.4 (b): defend an address at most once per DEFEND_INTERVAL. */
 #define ARP_DEFEND_INTERVAL_MS 10000u

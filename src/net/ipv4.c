@@ -4,6 +4,7 @@
 #include "net/net_internal.h"
 #include "net/tcp_internal.h"
 #include "net/udp_internal.h"
+#include "tern/plan.h"
 
 void ipv4_init(tern_stack_t *stack)
 {
@@ -221,6 +222,9 @@ struct tern_ip_reass {
     uint8_t map[REASS_MAP_BYTES];
     uint8_t data[];
 };
+/* For the planner (tern/plan.h): a datagram being reassembled. */
+TERN_PLAN_SIZE(ip_reass, sizeof(struct tern_ip_reass));
+TERN_PLAN_SIZE(ip_reassembly, TERN_IP_REASSEMBLY);
 
 static void reass_free(tern_stack_t *stack, unsigned i)
 {

@@ -2,6 +2,17 @@
 /* Segment input is in tcp_in.c, output in tcp_out.c, timers in tcp_timer.c, the raw API in tcp_api.c. */
 #include <string.h>
 #include "net/tcp_internal.h"
+#include "tern/plan.h"
+
+/* The sizes of this module's allocations, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(tcp_pcb, sizeof(struct tern_tcp_pcb));
+TERN_PLAN_SIZE(tcp_tw, sizeof(struct tcp_tw));
+TERN_PLAN_SIZE(tcp_tw_max, TERN_TCP_TIMEWAIT_MAX);
+TERN_PLAN_SIZE(tcp_range, sizeof(struct tcp_range));
+TERN_PLAN_SIZE(tcp_range_count, TERN_TCP_RANGE_COUNT);
+TERN_PLAN_SIZE(tcp_rcvbuf, TERN_TCP_RCVBUF);
+TERN_PLAN_SIZE(tcp_sndbuf, TERN_TCP_SNDBUF);
+TERN_PLAN_SIZE(tcp_ooo_per_conn, TERN_TCP_OOO_PER_CONN);
 
 /* ---- init ------------------------------------------------------------------ */
 

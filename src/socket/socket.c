@@ -5,6 +5,15 @@
  * re-check (socket_retry: the one try/wait/retry loop they share). */
 #include <string.h>
 #include "socket/socket_internal.h"
+#include "tern/plan.h"
+
+/* The sizes of this module's allocations, for the planner (tern/plan.h). */
+TERN_PLAN_SIZE(sock_tcp, SOCKET_SIZE_TCP);
+TERN_PLAN_SIZE(sock_udp, SOCKET_SIZE_UDP);
+TERN_PLAN_SIZE(listen_head, offsetof(socket_listen_t, queue));
+TERN_PLAN_SIZE(listen_slot, sizeof(uintptr_t));
+TERN_PLAN_SIZE(socket_max, TERN_SOCKET_MAX);
+TERN_PLAN_SIZE(udp_rxq_default, TERN_UDP_RXQ_DEFAULT);
 
 /* ---- locking, lookup, waiting ------------------------------------------ */
 

@@ -146,18 +146,19 @@ function drawLedger(s) {
 
   var tbody = $("ledger-table").tBodies[0];
   clear(tbody);
-  var sum = 0;
+  var sum = 0, plan = (s.plan && s.plan.categories) || {};
   lg.categories.forEach(function (c) {
     sum += c.bytes;
     var idle = c.bytes === 0 && c.peak === 0 && c.static === 0 && c.allocs === 0;
-    row(tbody, [c.name, num(c.bytes), num(c.peak), num(c.blocks), c.static ? num(c.static) : "",
+    var p = plan[c.name];
+    row(tbody, [c.name, num(c.bytes), num(c.peak), s.plan ? num(p || 0) : "", num(c.blocks), c.static ? num(c.static) : "",
                 num(c.allocs), num(c.frees), num(c.failures),
                 { text: CATEGORY_INFO[c.name] || "", cls: "text" }], idle ? "zero" : "");
   });
-  row(tbody, ["(heap overhead)", num(lg.overhead), "", "", "", "", "", "",
+  row(tbody, ["(heap overhead)", num(lg.overhead), "", "", "", "", "", "", "",
               { text: "8-byte header and padding of each live block", cls: "text" }]);
   var ok = sum + lg.overhead === s.heap.used;
-  row(tbody, ["total", num(sum + lg.overhead), "", "", "", "", "", "",
+  row(tbody, ["total", num(sum + lg.overhead), "", s.plan ? num(s.plan.heap_need) : "", "", "", "", "", "",
               { text: ok ? "= heap used (" + num(s.heap.used) + ")" : "differs from heap used " + num(s.heap.used) +
                 " (the figures were read a moment apart)", cls: "text" }]);
   var owners = (lg.owners || []).map(function (o) {
