@@ -267,6 +267,9 @@ static uint32_t *ipv6_options(tern_stack_t *stack, const uint8_t *h, size_t len,
 static uint32_t *ipv6_validate(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, ipv6_rx_t *rx)
 {
     tern_counters_t *c = &stack->counters;
+    tern_ipv6_if_t *ifs = ipv6_if_of(stack, nif);
+    if (ifs == NULL || ifs->disabled)
+        return &c->ipv6_drop_disabled;
     ipv6_view_t ip;
     switch (ipv6_check(nb->data, nb->len, &ip)) {
     case IPV6_CHECK_OK:
@@ -278,9 +281,6 @@ static uint32_t *ipv6_validate(tern_stack_t *stack, tern_netif_t *nif, tern_netb
     default:
         return &c->ipv6_drop_len;
     }
-    tern_ipv6_if_t *ifs = ipv6_if_of(stack, nif);
-    if (ifs == NULL || ifs->disabled)
-        return &c->ipv6_drop_disabled;
     /* Link padding after the payload goes. */
     (void)tern_netbuf_set_len(nb, IPV6_HDR_LEN + (size_t)ip.payload_len);
     rx->hdr = ip.p;
