@@ -25,6 +25,29 @@ void icmpv6_set_checksum(tern_netbuf_t *nb, const tern_ip6_t *src, const tern_ip
     wire_wr16(p + ICMP6_OFF_CSUM, checksum_finish(checksum_add(sum, p, nb->len)));
 }
 
+/* Is the packet (pkt_len bytes from its fixed header) an ICMPv6 error or a
+ * redirect? The extension headers are walked (bounded) to the upper layer,
+ * so an error behind a destination options header is recognised too. */
+static int icmpv6_is_error_packet(const uint8_t *pkt, size_t pkt_len)
+{
+    size_t off = IPV6_HDR_LEN;
+    uint8_t nh = pkt[IPV6_OFF_NEXT];
+    for (unsigned n = 0; n < TERN_IPV6_EXT_HDR_MAX && pkt_len - off >= IPV6_EXT_MIN_LEN; n++) {
+        size_t hlen;
+        if (nh == IPV6_NH_HOP_BY_HOP || nh == IPV6_NH_DEST_OPTS || nh == IPV6_NH_ROUTING)
+            hlen = ipv6_ext_len(pkt + off);
+        else if (nh == IPV6_NH_FRAGMENT)
+            hlen = IPV6_FRAG_HDR_LEN;
+        else
+            break;
+        if (hlen > pkt_len - off)
+            return 0;
+        nh = pkt[off + IPV6_EXT_OFF_NEXT];
+        off += hlen;
+    }
+    return nh == IPV6_NH_ICMPV6 && off < pkt_len && (icmp6_type_is_error(pkt[off]) || pkt[off] == ICMP6_ND_REDIRECT);
+}
+
 static int icmpv6_rate_allow(tern_stack_t *stack)
 {
     tern_ipv6_t *v6 = &stack->ipv6;
@@ -49,12 +72,8 @@ void icmpv6_send_error(tern_stack_t *stack, const ipv6_rx_t *ip, size_t pkt_len,
     /* RFC 4443 2.4 (e): never about an ICMPv6 error or a redirect, never
      * about a packet to a group (IPv6 or link) except Packet Too Big and
      * Parameter Problem code 2 for an option of action 10, never to a
-     * source that does not name one host. The ICMPv6 test looks at a
-     * message right after the fixed header; one behind extension headers is
-     * caught by its own rules in icmpv6_input (errors are not answered). */
-    int about_error = ip->proto == IPV6_NH_ICMPV6 && pkt_len > IPV6_HDR_LEN &&
-                      (icmp6_type_is_error(pkt[IPV6_HDR_LEN]) || pkt[IPV6_HDR_LEN] == ICMP6_ND_REDIRECT);
-    if (about_error || ((ip->dst_mcast || ip->link_mcast) && !allow_mcast) || ip6_is_any(&ip->src) ||
+     * source that does not name one host. */
+    if (icmpv6_is_error_packet(pkt, pkt_len) || ((ip->dst_mcast || ip->link_mcast) && !allow_mcast) || ip6_is_any(&ip->src) ||
         ip6_is_mcast(&ip->src)) {
         c->icmp6_err_suppressed++;
         return;
