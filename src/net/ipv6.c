@@ -207,8 +207,8 @@ void ipv6_netif_link(tern_stack_t *stack, tern_netif_t *nif)
     ifs->disabled = 0;
     for (unsigned i = 0; i < TERN_IPV6_ADDR_MAX; i++) {
         tern_ip6_addr_t *a = &ifs->addrs[i];
-        if (a->state == TERN_IP6_ADDR_PREFERRED || a->state == TERN_IP6_ADDR_DEPRECATED ||
-            a->state == TERN_IP6_ADDR_TENTATIVE) {
+        /* A duplicate gets another chance: the holder may be on the old link. */
+        if (a->state != TERN_IP6_ADDR_FREE) {
             a->state = TERN_IP6_ADDR_TENTATIVE;
             nd_dad_start(stack, ifs, a);
         }

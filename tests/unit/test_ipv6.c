@@ -869,6 +869,26 @@ static void test_slaac_two_hour_rule_and_limits(void **state)
     assert_int_equal(tern_ipv6_add_addr(&f->stack, &f->cn.nif, &ALL_NODES, 64), TERN_ERR_INVAL);
 }
 
+static void test_link_down_up(void **state)
+{
+    net_fixture_t *f = *state;
+    peer_known(f);
+    assert_non_null(peer_entry(f));
+    tern_netif_set_link(&f->cn.nif, 0);
+    assert_null(peer_entry(f)); /* another network, maybe: forgotten */
+    tern_netif_set_link(&f->cn.nif, 1);
+    /* Every address goes through DAD again, routers are solicited. */
+    assert_int_equal(ipv6_addr_find(IFS(f), &OUR_LL)->state, TERN_IP6_ADDR_TENTATIVE);
+    capnet_clear(&f->cn);
+    v6_poll(f, 3000);
+    assert_true(ipv6_is_our_addr(IFS(f), &OUR_LL));
+    int rs = 0;
+    for (unsigned i = 0; i < f->cn.count; i++)
+        rs += cap_icmp_type(f, i) == 133;
+    assert_true(rs >= 1);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
 static void test_report_text_and_json(void **state)
 {
     net_fixture_t *f = *state;
@@ -903,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_dad_conflicts),
         cmocka_unit_test_setup_teardown(test_slaac_lifetimes_rdnss_router, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_two_hour_rule_and_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_down_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text_and_json, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
