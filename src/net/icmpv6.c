@@ -124,8 +124,9 @@ static void icmpv6_echo_reply(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6
         return;
     }
 #endif
-    tern_ip6_t src;
-    if (ip->dst_mcast ? ipv6_select_src(ip->ifs, &ip->src, &src) != 0 : (src = ip->dst, 0)) {
+    /* From the address asked, or ours for the sender's scope (a group). */
+    tern_ip6_t src = ip->dst;
+    if (ip->dst_mcast && ipv6_select_src(ip->ifs, &ip->src, &src) != 0) {
         c->icmp6_tx_err++;
         tern_netbuf_release(&stack->netbufs, nb);
         return;

@@ -594,33 +594,39 @@ int tern_ipv6_dns_server(const tern_stack_t *stack, unsigned n, tern_ip6_t *out)
     return TERN_ERR_INVAL;
 }
 
+/* The i-th 16-bit group of a. */
+static unsigned ip6_group(const tern_ip6_t *a, size_t i)
+{
+    return (unsigned)a->b[2u * i] << 8 | a->b[2u * i + 1u];
+}
+
 unsigned tern_ip6_to_str(const tern_ip6_t *a, char *out)
 {
     static const char hex[] = "0123456789abcdef";
     /* RFC 5952 4.2: the longest run of two or more zero groups becomes ::,
      * the first one on a tie. */
-    int best = -1, best_len = 1;
-    for (int i = 0; i < 8;) {
-        int j = i;
-        while (j < 8 && a->b[2 * j] == 0u && a->b[2 * j + 1] == 0u)
+    size_t best = 8, best_len = 1;
+    for (size_t i = 0; i < 8u;) {
+        size_t j = i;
+        while (j < 8u && ip6_group(a, j) == 0u)
             j++;
         if (j - i > best_len) {
             best = i;
             best_len = j - i;
         }
-        i = j > i ? j : i + 1;
+        i = j > i ? j : i + 1u;
     }
     unsigned n = 0;
-    for (int i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 8u; i++) {
         if (i == best) {
             out[n++] = ':';
             out[n++] = ':';
-            i += best_len - 1;
+            i += best_len - 1u;
             continue;
         }
-        if (i != 0 && i != best + best_len)
+        if (i != 0u && i != best + best_len)
             out[n++] = ':';
-        unsigned g = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
+        unsigned g = ip6_group(a, i);
         int started = 0;
         for (int s = 12; s >= 0; s -= 4) {
             unsigned d = (g >> (unsigned)s) & 0xFu;

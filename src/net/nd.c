@@ -11,8 +11,7 @@
 #include "util/fmt.h"
 
 /* RFC 4861 10 constants. */
-#define ND_MAX_MULTICAST_SOLICIT 3u
-#define ND_MAX_UNICAST_SOLICIT 3u
+#define ND_MAX_SOLICIT 3u
 #define ND_DELAY_FIRST_PROBE_MS 5000u
 #define ND_RTR_SOLICITATION_INTERVAL_MS 4000u
 #define ND_MAX_RTR_SOLICITATION_DELAY_MS 1000u
@@ -780,39 +779,43 @@ static void nd_ra_input(tern_stack_t *stack, const uint8_t *m, size_t len, const
     }
 }
 
-void nd_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip, uint8_t type)
+/* The checks every ND message gets (RFC 4861 6.1, 7.1, 8.1): from this
+ * link (hop limit 255), code 0, the fixed part present, every option of a
+ * non-zero length inside the message. 0, or -1 with the drop counted. */
+static int nd_validate(tern_counters_t *c, const uint8_t *m, size_t len, const ipv6_rx_t *ip, uint8_t type)
 {
-    tern_counters_t *c = &stack->counters;
-    const uint8_t *m = nb->data;
-    size_t len = nb->len;
     size_t fixed = type == ICMP6_ND_RS ? ND_RS_LEN
                    : type == ICMP6_ND_RA ? ND_RA_LEN
                    : type == ICMP6_ND_REDIRECT ? ND_REDIRECT_LEN
                                                : ND_NS_LEN; /* NS and NA */
-    /* The checks every ND message gets (RFC 4861 6.1, 7.1, 8.1): from this
-     * link (hop limit 255), code 0, the fixed part present, every option
-     * of a non-zero length inside the message. */
-    uint32_t *drop = NULL;
     if (ip->hop_limit != ND_HOP_LIMIT)
-        drop = &c->nd_drop_hop_limit;
+        c->nd_drop_hop_limit++;
     else if (m[ICMP6_OFF_CODE] != 0u)
-        drop = &c->nd_drop_code;
+        c->nd_drop_code++;
     else if (len < fixed)
-        drop = &c->nd_drop_len;
+        c->nd_drop_len++;
     else if (nd_opts_valid(m + fixed, len - fixed) != 0)
-        drop = &c->nd_drop_opt_len;
+        c->nd_drop_opt_len++;
     else if (type == ICMP6_ND_RS)
-        drop = &c->nd_drop_rs; /* a host ignores them (6.2.6 is for routers) */
+        c->nd_drop_rs++; /* a host ignores them (6.2.6 is for routers) */
     else if (type == ICMP6_ND_REDIRECT)
-        drop = &c->nd_drop_redirect;
-    if (drop != NULL) {
-        (*drop)++;
-    } else if (type == ICMP6_ND_NS) {
-        nd_ns_input(stack, m, len, ip);
-    } else if (type == ICMP6_ND_NA) {
-        nd_na_input(stack, m, len, ip);
-    } else {
-        nd_ra_input(stack, m, len, ip);
+        c->nd_drop_redirect++;
+    else
+        return 0;
+    return -1;
+}
+
+void nd_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip, uint8_t type)
+{
+    const uint8_t *m = nb->data;
+    size_t len = nb->len;
+    if (nd_validate(&stack->counters, m, len, ip, type) == 0) {
+        if (type == ICMP6_ND_NS)
+            nd_ns_input(stack, m, len, ip);
+        else if (type == ICMP6_ND_NA)
+            nd_na_input(stack, m, len, ip);
+        else
+            nd_ra_input(stack, m, len, ip);
     }
     tern_netbuf_release(&stack->netbufs, nb);
 }
@@ -836,8 +839,8 @@ static uint32_t nd_poll_cache(tern_stack_t *stack, uint32_t now, uint32_t next)
             switch (e->state) {
             case TERN_ND_INCOMPLETE:
             case TERN_ND_PROBE:
-                if (e->probes >= (e->state == TERN_ND_INCOMPLETE ? ND_MAX_MULTICAST_SOLICIT
-                                                                 : ND_MAX_UNICAST_SOLICIT)) {
+                /* MAX_MULTICAST_SOLICIT and MAX_UNICAST_SOLICIT are both 3. */
+                if (e->probes >= ND_MAX_SOLICIT) {
                     /* 7.3.3: unreachable; its packets go (counted). */
                     c->nd_resolve_failed++;
                     nd_entry_clear(stack, e);
