@@ -12,6 +12,8 @@
 
 /* RFC 4861 10 constants. */
 #define ND_MAX_SOLICIT 3u
+/* Our bound on an advertised RetransTimer (RFC 4861 sets none). */
+#define ND_RETRANS_MAX_MS 10000u
 #define ND_DELAY_FIRST_PROBE_MS 5000u
 #define ND_RTR_SOLICITATION_INTERVAL_MS 4000u
 #define ND_MAX_RTR_SOLICITATION_DELAY_MS 1000u
@@ -725,9 +727,12 @@ static void nd_ra_input(tern_stack_t *stack, const uint8_t *m, size_t len, const
     uint32_t reach = wire_rd32(m + ND_RA_OFF_REACHABLE);
     if (reach != 0u && reach <= 3600000u)
         ifs->reachable_ms = reach / 2u + nd_rand(stack, reach);
+    /* RetransTimer paces solicitations, and with them how long packets wait
+     * for an address: at most ND_RETRANS_MAX_MS (a router's 60 s would hold
+     * network buffers for three minutes; the fuzzer found it). */
     uint32_t retrans = wire_rd32(m + ND_RA_OFF_RETRANS);
-    if (retrans != 0u && retrans <= 60000u)
-        ifs->retrans_ms = retrans;
+    if (retrans != 0u)
+        ifs->retrans_ms = retrans < ND_RETRANS_MAX_MS ? retrans : ND_RETRANS_MAX_MS;
     uint16_t lifetime = wire_rd16(m + ND_RA_OFF_LIFETIME);
     tern_ip6_router_t *r = NULL, *free_slot = NULL;
     for (unsigned i = 0; i < TERN_IPV6_ROUTERS; i++) {

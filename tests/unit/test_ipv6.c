@@ -828,6 +828,15 @@ static void test_slaac_lifetimes_rdnss_router(void **state)
     v6_poll(f, 5000);
     assert_null(ipv6_addr_find(IFS(f), &OUR_GLOBAL));
     assert_int_equal(C(f)->nd_addr_expired, 1);
+    /* RetransTimer: taken, but at most 10 s (the fuzzer found a 60 s one
+     * holding buffers for three minutes). */
+    size_t ml = msg_ra(m, 1800, 0, 0, 0);
+    be32_put(m + 12, 60000);
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, ml));
+    assert_int_equal(IFS(f)->retrans_ms, 10000);
+    be32_put(m + 12, 2000);
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, ml));
+    assert_int_equal(IFS(f)->retrans_ms, 2000);
     /* Router lifetime 0: no default router any more. */
     n = v6_icmp(fr, &ALL_NODES, 255, m, msg_ra(m, 0, 0, 0, 0));
     fx_rx(f, fr, n);
