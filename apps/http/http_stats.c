@@ -333,6 +333,9 @@ static const struct {
     {"counters", stats_counters},
     {"sockets", stats_sockets},
     {"tcp", stats_tcp},
+#if TERN_IPV6
+    {"ipv6", tern_ipv6_report_json}, /* addresses, neighbor counts, RDNSS servers */
+#endif
 };
 
 void tern_stats_json_ex(const tern_stack_t *stack, const tern_stats_section_t *extra, tern_writer_fn write,

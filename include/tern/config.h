@@ -157,6 +157,52 @@
 #define TERN_ICMP_ECHO_BROADCAST 0
 #endif
 
+/* ---- IPv6 (docs/network.md, "IPv6") -------------------------------------- */
+
+/* 1: IPv6 next to IPv4 (ICMPv6, Neighbor Discovery, SLAAC, MLDv2 reports);
+ * 0: an IPv4-only stack, none of the code or state below is built. RAM with
+ * the defaults below, in tern_stack_t: about 1 KB (the tables are static,
+ * sized here, not on the heap: docs/memory.md). */
+#ifndef TERN_IPV6
+#define TERN_IPV6 0
+#endif
+/* Interfaces IPv6 can be enabled on (tern_ipv6_enable). */
+#ifndef TERN_IPV6_NETIF_MAX
+#define TERN_IPV6_NETIF_MAX 1
+#endif
+/* Addresses per interface: the link-local one, SLAAC and static ones. */
+#ifndef TERN_IPV6_ADDR_MAX
+#define TERN_IPV6_ADDR_MAX 4
+#endif
+/* Neighbor cache entries (RFC 4861 5.1), and the packets each may hold
+ * while its address resolves (network buffers). */
+#ifndef TERN_IPV6_NBR_CACHE_SIZE
+#define TERN_IPV6_NBR_CACHE_SIZE 8
+#endif
+#ifndef TERN_IPV6_NBR_QUEUE_LEN
+#define TERN_IPV6_NBR_QUEUE_LEN 2
+#endif
+/* Default routers and on-link prefixes remembered per interface. */
+#ifndef TERN_IPV6_ROUTERS
+#define TERN_IPV6_ROUTERS 2
+#endif
+#ifndef TERN_IPV6_PREFIXES
+#define TERN_IPV6_PREFIXES 4
+#endif
+/* DNS servers kept from RA RDNSS options (RFC 8106) per interface. */
+#ifndef TERN_IPV6_DNS_MAX
+#define TERN_IPV6_DNS_MAX 2
+#endif
+/* Extension headers walked per packet before it is dropped. */
+#ifndef TERN_IPV6_EXT_HDR_MAX
+#define TERN_IPV6_EXT_HDR_MAX 8
+#endif
+/* Neighbor solicitations sent for Duplicate Address Detection (RFC 4862
+ * DupAddrDetectTransmits). */
+#ifndef TERN_IPV6_DAD_TRANSMITS
+#define TERN_IPV6_DAD_TRANSMITS 1
+#endif
+
 /* ---- UDP and sockets ----------------------------------------------------- */
 /* (docs/sockets.md has the memory model.) */
 

@@ -9,6 +9,7 @@
 #define TERN_COUNTERS_H
 
 #include <stdint.h>
+#include "tern/config.h"
 #include "tern/port.h"
 
 /* X(layer, name, description) */
@@ -106,7 +107,74 @@
     X(udp, drop_no_port, "no pcb for the port (port unreachable sent unless broadcast)")        \
     X(udp, drop_queue_full, "socket receive queue full (TERN_SO_UDP_RXQ)")                     \
     X(udp, drop_rx_reserve, "queueing would take one of the reserved buffers (TERN_NETBUF_RX_RESERVE)") \
-    X(udp, drop_shut_rd, "socket shut down for reading")
+    X(udp, drop_shut_rd, "socket shut down for reading")                                         \
+    TERN_IPV6_COUNTER_LIST_(X)
+
+/* The IPv6 layers (TERN_IPV6=1 only: an IPv4-only build carries none). */
+#if TERN_IPV6
+#define TERN_IPV6_COUNTER_LIST_(X)                                                               \
+    X(ipv6, rx, "packets received")                                                              \
+    X(ipv6, delivered, "packets delivered to ICMPv6 or another protocol")                       \
+    X(ipv6, tx, "packets sent or queued for neighbor resolution")                               \
+    X(ipv6, tx_noroute, "sends refused: no source address, no on-link route, no router")        \
+    X(ipv6, tx_msgsize, "sends refused: larger than the link MTU")                              \
+    X(ipv6, drop_truncated, "shorter than the 40-byte header")                                   \
+    X(ipv6, drop_version, "version not 6")                                                       \
+    X(ipv6, drop_len, "payload length beyond the frame")                                         \
+    X(ipv6, drop_disabled, "IPv6 not enabled on the interface (or its link-local was a duplicate)") \
+    X(ipv6, drop_bad_src, "source multicast, loopback or our own address")                      \
+    X(ipv6, drop_not_for_us, "destination not ours (no forwarding), or still tentative")        \
+    X(ipv6, drop_mcast_mismatch, "link multicast carrying an IPv6 unicast destination")         \
+    X(ipv6, drop_ext_chain, "more than TERN_IPV6_EXT_HDR_MAX extension headers")               \
+    X(ipv6, drop_ext_len, "an extension header running past the payload")                       \
+    X(ipv6, drop_hbh_position, "hop-by-hop options not right after the header (RFC 8200 4.1)") \
+    X(ipv6, drop_option, "an unrecognised option whose action bits say discard (RFC 8200 4.2)") \
+    X(ipv6, drop_option_len, "a malformed option (length past its header)")                    \
+    X(ipv6, drop_routing, "routing header with segments left (type 0: RFC 5095)")              \
+    X(ipv6, drop_fragment, "fragments (no IPv6 reassembly yet)")                                \
+    X(ipv6, drop_no_next, "next header 59: nothing to deliver")                                  \
+    X(ipv6, drop_proto, "upper-layer protocol not spoken over IPv6")                            \
+    X(icmp6, rx, "messages received")                                                            \
+    X(icmp6, tx, "messages sent")                                                                \
+    X(icmp6, tx_err, "messages that could not be sent")                                          \
+    X(icmp6, echo_rx, "echo requests received")                                                  \
+    X(icmp6, echo_reply_tx, "echo replies sent")                                                 \
+    X(icmp6, echo_reply_rx, "echo replies received")                                             \
+    X(icmp6, err_rx, "error messages received")                                                  \
+    X(icmp6, err_tx, "error messages sent")                                                      \
+    X(icmp6, err_suppressed, "errors not sent (RFC 4443 2.4 (e))")                              \
+    X(icmp6, err_rate_limited, "errors not sent: rate limit (RFC 4443 2.4 (f))")               \
+    X(icmp6, drop_truncated, "shorter than the 8-byte header or its type's fixed part")         \
+    X(icmp6, drop_checksum, "bad checksum")                                                      \
+    X(icmp6, drop_mcast_echo, "echo requests to a multicast group (TERN_ICMP_ECHO_BROADCAST 0)") \
+    X(icmp6, drop_type, "informational types we do not handle (RFC 4443 2.4 (b))")             \
+    X(nd, ns_rx, "neighbor solicitations received and valid")                                    \
+    X(nd, na_rx, "neighbor advertisements received and valid")                                   \
+    X(nd, ra_rx, "router advertisements received and valid")                                     \
+    X(nd, ns_tx, "neighbor solicitations sent (resolution, probes, DAD)")                       \
+    X(nd, na_tx, "neighbor advertisements sent")                                                 \
+    X(nd, rs_tx, "router solicitations sent")                                                    \
+    X(nd, drop_hop_limit, "ND messages with a hop limit other than 255")                        \
+    X(nd, drop_code, "ND messages with a code other than 0")                                     \
+    X(nd, drop_len, "ND messages shorter than their fixed part")                                 \
+    X(nd, drop_opt_len, "ND messages with an option of length 0 or past the end")              \
+    X(nd, drop_invalid, "ND messages breaking another RFC 4861 validity rule")                  \
+    X(nd, drop_rs, "router solicitations (a host ignores them, RFC 4861 6.2.6)")               \
+    X(nd, drop_redirect, "redirects (ignored: docs/network.md)")                                \
+    X(nd, drop_na_unsolicited, "advertisements for no entry of ours")                           \
+    X(nd, cache_full, "packets dropped: no neighbor entry free or evictable")                  \
+    X(nd, queued, "packets queued waiting for resolution")                                       \
+    X(nd, queue_overflow, "queued packets dropped (oldest) when the queue was full")           \
+    X(nd, resolve_failed, "resolutions and probes given up (packets dropped)")                 \
+    X(nd, dad_conflicts, "addresses refused: Duplicate Address Detection saw another holder")  \
+    X(nd, addr_added, "addresses configured (link-local, SLAAC, static)")                       \
+    X(nd, addr_expired, "addresses removed at the end of their valid lifetime")                 \
+    X(nd, prefix_ignored, "RA prefix options ignored (link-local, lifetimes, length)")         \
+    X(nd, mld_tx, "MLDv2 reports sent")                                                          \
+    X(nd, mld_query_rx, "MLD queries received")
+#else
+#define TERN_IPV6_COUNTER_LIST_(X)
+#endif
 
 /* TCP counters: X(layer, name, description). They generate tern_tcp_stats_t
  * (below: the tcp member of tern_counters_t, read with tern_tcp_stats) and

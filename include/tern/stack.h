@@ -39,6 +39,7 @@
 #include "tern/arp.h"
 #include "tern/ipv4.h"
 #include "tern/icmp.h"
+#include "tern/ipv6.h"
 #include "tern/udp.h"
 #include "tern/tcp.h"
 #include "tern/socket.h"
@@ -76,6 +77,9 @@ typedef struct tern_stack {
     tern_arp_t arp;
     tern_ipv4_t ipv4;
     tern_icmp_t icmp;
+#if TERN_IPV6
+    tern_ipv6_t ipv6;         /* TERN_IPV6: static tables, sized by config.h */
+#endif
     tern_udp_t udp;
     tern_tcp_t tcp;
     tern_socket_table_t sockets;

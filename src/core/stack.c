@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <string.h>
 #include "net/net_internal.h"
+#if TERN_IPV6
+#include "net/ipv6_internal.h"
+#endif
 #include "net/tcp_internal.h"
 #include "util/fmt.h"
 #include "tern/plan.h"
@@ -126,6 +129,9 @@ int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const 
         return r;
     ipv4_init(stack);
     icmp_init(stack);
+#if TERN_IPV6
+    ipv6_init(stack);
+#endif
     r = tcp_init(stack);
     if (r != TERN_OK)
         return r;
@@ -166,6 +172,9 @@ void tern_stack_deinit(tern_stack_t *stack)
     while (stack->netifs != NULL)
         tern_netif_remove(stack, stack->netifs);
     tcp_deinit(stack);
+#if TERN_IPV6
+    ipv6_deinit(stack);
+#endif
     ipv4_deinit(stack);
     arp_deinit(stack);
     stack->icmp.ping_fn = NULL;
@@ -185,6 +194,11 @@ uint32_t tern_poll(tern_stack_t *stack, uint32_t now)
     t = arp_poll(stack, now);
     if (t < next)
         next = t;
+#if TERN_IPV6
+    t = ipv6_poll(stack, now);
+    if (t < next)
+        next = t;
+#endif
     t = tcp_poll(stack, now);
     if (t < next)
         next = t;

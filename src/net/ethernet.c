@@ -1,6 +1,9 @@
 /* Ethernet II framing: the TERN_LINK_ETHERNET link type (netif.c dispatches). */
 #include <string.h>
 #include "net/net_internal.h"
+#if TERN_IPV6
+#include "net/ipv6_internal.h"
+#endif
 
 const uint8_t eth_broadcast_mac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 
@@ -38,6 +41,11 @@ void eth_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     case ETH_TYPE_ARP:
         arp_input(stack, nif, nb);
         break;
+#if TERN_IPV6
+    case ETH_TYPE_IPV6:
+        ipv6_input(stack, nif, nb);
+        break;
+#endif
     default:
         /* Includes 802.3 length fields (< 0x0600) and VLAN tags. */
         c->eth_drop_ethertype++;

@@ -2,6 +2,9 @@
  * the dispatch to each interface's link type (Ethernet, bare IP). */
 #include <string.h>
 #include "net/net_internal.h"
+#if TERN_IPV6
+#include "net/ipv6_internal.h"
+#endif
 
 /* ---- input ------------------------------------------------------------- */
 
@@ -127,6 +130,9 @@ void tern_netif_remove(tern_stack_t *stack, tern_netif_t *nif)
     *pp = nif->next;
     nif->next = NULL;
     tern_arp_flush(stack, nif);
+#if TERN_IPV6
+    ipv6_netif_removed(stack, nif);
+#endif
     /* The driver gives back what it holds (tx_done, release) while it can
      * still reach the stack. */
     if (nif->ops->shutdown != NULL)
@@ -172,6 +178,10 @@ void tern_netif_set_link(tern_netif_t *nif, int up)
         /* We may come back on another network: forget the neighbours. */
         tern_arp_flush(stack, nif);
     }
+#if TERN_IPV6
+    if (was != nif->link_up)
+        ipv6_netif_link(stack, nif);
+#endif
 }
 
 tern_netbuf_t *tern_netif_rx_buffer_get(tern_netif_t *nif)

@@ -18,6 +18,7 @@
 /* Ethertypes (IEEE registry); values below 0x0600 are 802.3 lengths. */
 #define ETH_TYPE_IPV4 0x0800u
 #define ETH_TYPE_ARP 0x0806u
+#define ETH_TYPE_IPV6 0x86DDu
 
 /* A frame whose header is known to be present: every accessor stays inside
  * p[0..len). Made only by eth_check. */

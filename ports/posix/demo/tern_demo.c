@@ -62,6 +62,7 @@ typedef struct demo_opts {
     uint32_t gw;
     uint8_t mac[6];
     int have_ip, have_mac, have_ping, have_udp_send, stay;
+    int ipv6; /* --ipv6: link-local and SLAAC addresses (TERN_IPV6 builds) */
     int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
     uint32_t ping_dst;
     uint32_t udp_dst;
@@ -228,6 +229,7 @@ static void usage(FILE *f)
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
             "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
+            "                 [--ipv6]\n"
             "       tern-demo --tap IFNAME --dhcp [--dns ADDR] [--resolve NAME]... [other --tap options]\n"
             "       tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
             "       tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]\n"
@@ -250,7 +252,10 @@ static void usage(FILE *f)
             "--demo-wire: two stacks on a virtual wire with a little loss, no root needed.\n"
             "--dhcp: get the address from a DHCP server (each state change is printed);\n"
             "--dns ADDR: a DNS server by hand (else the one DHCP gives); --resolve NAME\n"
-            "(repeatable): resolve once there is an address and print 'resolve NAME: ADDR'.\n");
+            "(repeatable): resolve once there is an address and print 'resolve NAME: ADDR'.\n"
+            "--ipv6 (with --tap, alone or next to --ip/--dhcp): IPv6 too, a link-local address\n"
+            "from the MAC and SLAAC addresses from router advertisements; it answers ping6.\n"
+            "Each address is logged when ready (or refused as a duplicate).\n");
 }
 
 /* ---- TAP mode ----------------------------------------------------------------- */
@@ -409,6 +414,10 @@ static void print_full_report(demo_tap_t *d, demo_tcp_t *t)
     tern_counters_report_text(d->stack, write_out, NULL);
     printf("== arp cache\n");
     tern_arp_report_text(d->stack, write_out, NULL);
+#if TERN_IPV6
+    printf("== ipv6 addresses and neighbors\n");
+    tern_ipv6_report_text(d->stack, write_out, NULL);
+#endif
     printf("== dhcp and dns\n");
     demo_dd_report(d->stack);
     const tern_tap_stats_t *s = &d->tap.stats;
@@ -505,6 +514,11 @@ static int run_tap(const demo_opts_t *o)
         uint32_t mask = o->prefix ? ~(uint32_t)0 << (32u - o->prefix) : 0u;
         tern_netif_set_link(&d.tap.netif, 1);
         tern_netif_set_addr(&d.tap.netif, o->ip, mask, o->gw);
+#if TERN_IPV6
+        /* Link-local address, DAD, then SLAAC from router advertisements. */
+        if (o->ipv6)
+            rc = tern_ipv6_enable(d.stack, &d.tap.netif, NULL);
+#endif
         if (have_ping)
             tern_ping_set_handler(d.stack, ping_reply, &pg);
     }
@@ -1140,7 +1154,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
            OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
-           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */ };
+           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6 };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"copy", no_argument, NULL, OPT_COPY},
@@ -1165,6 +1179,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"tcp-buf", required_argument, NULL, OPT_TCP_BUF},
         {"tcp-heap", required_argument, NULL, OPT_TCP_HEAP},
         {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
+        {"ipv6", no_argument, NULL, OPT_IPV6},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1278,6 +1293,12 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             if (demo_tcp_option(&o->tcp, longopts[idx].name, optarg) != 1)
                 return opt_bad_value(&longopts[idx], optarg);
             break;
+        case OPT_IPV6:
+#if !TERN_IPV6
+            return opt_error("--ipv6: this tern-demo was built without TERN_IPV6", NULL);
+#endif
+            o->ipv6 = 1;
+            break;
         case 'h':
             return 1;
         default:
@@ -1293,8 +1314,10 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     if (!o->tap && demo_dd_wanted(&o->dd))
         return opt_error("--dhcp, --dns and --resolve need --tap", NULL);
     if (o->tap) {
-        if ((!o->have_ip || o->ip == 0) && !o->dd.dhcp)
-            return opt_error("--tap needs --ip ADDR[/LEN] (or --dhcp)", NULL);
+        if ((!o->have_ip || o->ip == 0) && !o->dd.dhcp && !o->ipv6)
+            return opt_error("--tap needs --ip ADDR[/LEN] (or --dhcp, or --ipv6)", NULL);
+    } else if (o->ipv6) {
+        return opt_error("--ipv6 needs --tap", NULL);
     } else if (o->demo_wire && (o->have_ip || o->gw || o->have_mac || o->have_ping || o->have_udp_send || o->stay)) {
         return opt_error("--ip, --gw, --mac, --ping, --udp-send and --stay need --tap", NULL);
     } else if (!o->demo_wire && (o->have_ip || o->gw || o->have_udp_send)) {

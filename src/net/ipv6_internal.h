@@ -1,0 +1,132 @@
+/* Internal interfaces of the IPv6 layer (TERN_IPV6=1): ipv6.c (input,
+ * extension headers, output, addresses), icmpv6.c (RFC 4443) and nd.c
+ * (Neighbor Discovery, SLAAC, DAD, MLDv2 reports). Same ownership rule as
+ * net_internal.h: every *_input and *_output consumes its buffer. */
+#ifndef TERN_NET_IPV6_INTERNAL_H
+#define TERN_NET_IPV6_INTERNAL_H
+
+#include <string.h>
+#include "net/net_internal.h"
+
+#if TERN_IPV6
+#include "net/wire_icmpv6.h"
+#include "net/wire_ipv6.h"
+
+/* Room in front of an ICMPv6 message built from scratch. */
+#define IPV6_HEADROOM (ETH_HDR_LEN + IPV6_HDR_LEN)
+
+/* What IPv6 input learned about a delivered packet. nb->data is then the
+ * upper-layer payload; hdr points at the fixed header, still in the buffer. */
+typedef struct ipv6_rx {
+    const uint8_t *hdr;
+    tern_ipv6_if_t *ifs;
+    tern_ip6_t src;
+    tern_ip6_t dst;
+    uint16_t hdr_len;   /* fixed header and extension headers */
+    uint8_t proto;      /* the upper-layer next header */
+    uint8_t hop_limit;
+    uint8_t dst_mcast;  /* the destination is a multicast group */
+    uint8_t link_mcast; /* arrived in a link-layer group frame */
+} ipv6_rx_t;
+
+/* ---- address helpers (ipv6.c) ---- */
+extern const tern_ip6_t ip6_any;            /* :: */
+extern const tern_ip6_t ip6_all_nodes;      /* ff02::1 */
+extern const tern_ip6_t ip6_all_routers;    /* ff02::2 */
+extern const tern_ip6_t ip6_all_mldv2;      /* ff02::16 */
+
+static inline int ip6_equal(const tern_ip6_t *a, const tern_ip6_t *b)
+{
+    return memcmp(a->b, b->b, 16) == 0;
+}
+static inline int ip6_is_any(const tern_ip6_t *a)
+{
+    return ip6_equal(a, &ip6_any);
+}
+static inline int ip6_is_mcast(const tern_ip6_t *a)
+{
+    return a->b[0] == 0xFFu;
+}
+static inline int ip6_is_linklocal(const tern_ip6_t *a)
+{
+    return a->b[0] == 0xFEu && (a->b[1] & 0xC0u) == 0x80u;
+}
+static inline int ip6_is_loopback(const tern_ip6_t *a)
+{
+    static const uint8_t lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return memcmp(a->b, lo, 16) == 0;
+}
+/* ff02::1:ffXX:XXXX for addr (RFC 4291 2.7.1). */
+void ip6_solicited_node(const tern_ip6_t *addr, tern_ip6_t *out);
+/* 33:33 and the low 32 bits of a group (RFC 2464 7). */
+void ip6_mcast_mac(const tern_ip6_t *group, uint8_t mac[6]);
+/* Do the first len bits of a and b agree? */
+int ip6_prefix_match(const tern_ip6_t *a, const tern_ip6_t *b, unsigned len);
+
+void ipv6_init(tern_stack_t *stack);
+void ipv6_deinit(tern_stack_t *stack);
+void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
+/* The IPv6 state of nif, or NULL when IPv6 is not enabled on it. */
+tern_ipv6_if_t *ipv6_if_of(tern_stack_t *stack, const tern_netif_t *nif);
+/* A SLAAC address (prefix length 64) on ifs, tentative with DAD started,
+ * or NULL when the interface holds TERN_IPV6_ADDR_MAX addresses. */
+tern_ip6_addr_t *ipv6_addr_add_slaac(tern_stack_t *stack, tern_ipv6_if_t *ifs, const tern_ip6_t *addr);
+/* The modified EUI-64 interface identifier of mac (RFC 4291 2.5.1). */
+void ipv6_iid_eui64(const uint8_t mac[6], uint8_t iid[8]);
+/* The interface leaves the stack: its IPv6 state and neighbors go. */
+void ipv6_netif_removed(tern_stack_t *stack, tern_netif_t *nif);
+/* The link went up (DAD again for every address, RFC 4862 5.4; routers
+ * solicited) or down (neighbors forgotten). */
+void ipv6_netif_link(tern_stack_t *stack, tern_netif_t *nif);
+/* Our address entry on ifs for a (any state), or NULL. */
+tern_ip6_addr_t *ipv6_addr_find(tern_ipv6_if_t *ifs, const tern_ip6_t *a);
+/* Is a a usable (preferred or deprecated) address of ifs? */
+int ipv6_is_our_addr(tern_ipv6_if_t *ifs, const tern_ip6_t *a);
+/* The source address for dst on ifs (RFC 6724, simplified): the
+ * link-local address for link-scope destinations, else a preferred global
+ * one, else a deprecated one, else the link-local. 0 and *src, or -1. */
+int ipv6_select_src(tern_ipv6_if_t *ifs, const tern_ip6_t *dst, tern_ip6_t *src);
+/* Prepend the IPv6 header to nb (data = payload, IPV6_HEADROOM free) and
+ * send it on ifs: to the group's MAC for a multicast dst, else through the
+ * neighbor cache to dst (on-link) or a default router. */
+int ipv6_output(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netbuf_t *nb, const tern_ip6_t *src,
+                const tern_ip6_t *dst, uint8_t next, uint8_t hop_limit);
+/* The same with a hop-by-hop Router Alert option (MLD, RFC 3810 5). */
+int ipv6_output_router_alert(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netbuf_t *nb, const tern_ip6_t *src,
+                             const tern_ip6_t *dst);
+/* The running sum of the IPv6 pseudo-header (RFC 8200 8.1). */
+uint32_t checksum_pseudo6(const tern_ip6_t *src, const tern_ip6_t *dst, uint8_t next, size_t len);
+/* Lifetimes, DAD, router solicitations; ms to the next deadline. */
+uint32_t ipv6_poll(tern_stack_t *stack, uint32_t now);
+
+/* ---- icmpv6.c ---- */
+void icmpv6_init(tern_stack_t *stack);
+void icmpv6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);
+/* Send an error about the received packet whose fixed header is ip->hdr and
+ * whose bytes from the header on are pkt_len long, unless RFC 4443 2.4 (e)
+ * forbids it or the rate limit says no. allow_mcast: the two exceptions
+ * (Packet Too Big; Parameter Problem code 2 for an option of action 10). */
+void icmpv6_send_error(tern_stack_t *stack, const ipv6_rx_t *ip, size_t pkt_len, uint8_t type, uint8_t code,
+                       uint32_t pointer, int allow_mcast);
+/* Fill the checksum of the ICMPv6 message at nb->data. */
+void icmpv6_set_checksum(tern_netbuf_t *nb, const tern_ip6_t *src, const tern_ip6_t *dst);
+
+/* ---- nd.c ---- */
+void nd_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip, uint8_t type);
+void mld_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);
+/* Send nb (data = IPv6 header) to the on-link nexthop through the cache:
+ * at once when known, else queued while solicitations go out. */
+int nd_output(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netbuf_t *nb, const tern_ip6_t *nexthop);
+/* Start DAD for the address entry (join its solicited-node group first). */
+void nd_dad_start(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_ip6_addr_t *a);
+/* Schedule MLDv2 reports for the current groups (RFC 3810 5.1: robustness 2). */
+void mld_schedule(tern_stack_t *stack, tern_ipv6_if_t *ifs);
+/* Drop every neighbor entry (and queued packet) of ifs, or all when NULL. */
+void nd_flush(tern_stack_t *stack, tern_ipv6_if_t *ifs);
+/* The default router to use for ifs, or NULL (RFC 4861 6.3.6). */
+const tern_ip6_t *nd_default_router(tern_stack_t *stack, tern_ipv6_if_t *ifs);
+/* Is dst on-link for ifs (link-local, an on-link prefix, or in the cache)? */
+int nd_is_onlink(tern_stack_t *stack, tern_ipv6_if_t *ifs, const tern_ip6_t *dst);
+
+#endif /* TERN_IPV6 */
+#endif

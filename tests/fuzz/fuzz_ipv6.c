@@ -1,0 +1,124 @@
+/* libFuzzer targets for the IPv6 input path (the dual-stack variant,
+ * tern_core_heapbufs). One source, one target per part (FUZZ_V6):
+ *   chain: the bytes after a valid fixed header (extension header chains,
+ *          options, the upper layer), payload length right;
+ *   icmp:  an ICMPv6 message under a valid header, checksum fixed when the
+ *          first byte asks, to our link-local address or a group;
+ *   nd:    a Neighbor Discovery message (RS, RA, NS, NA, redirect: the type
+ *          from the first byte) with hop limit 255, code 0 and a valid
+ *          checksum, so the fuzzer's bytes reach the options walk.
+ * The stack has IPv6 enabled on its interface with its link-local address
+ * out of DAD. After every input the timers run to completion and the stack
+ * must be back at its baseline (fuzz_settle_and_check, as for IPv4). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tern/stack.h"
+#include "fuzz_common.h"
+
+#if !TERN_IPV6
+#error "fuzz_ipv6 needs the dual-stack variant (TERN_IPV6=1)"
+#endif
+
+#define FUZZ_SEED 0x13198A2E03707344ull
+#define FUZZ_V6_CHAIN 1
+#define FUZZ_V6_ICMP 2
+#define FUZZ_V6_ND 3
+
+#ifndef FUZZ_V6
+#error "define FUZZ_V6"
+#endif
+
+/* fe80::ff:fe00:2 (EUI-64 of our_mac) and the peer's fe80::1. */
+static const uint8_t our_ll[16] = {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE, 0, 0, 2};
+static const uint8_t peer_ll[16] = {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t all_nodes[16] = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t our_sn[16] = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xFF, 0, 0, 2};
+
+static void fuzz_stack_start(void)
+{
+    fuzz_stack_bringup(FUZZ_SEED, TERN_IP4(192, 0, 2, 2), TERN_IP4(192, 0, 2, 1));
+    if (tern_ipv6_enable(&stack, &nif, NULL) != TERN_OK)
+        abort();
+    for (int i = 0; i < 4; i++) {
+        now += 1000u;
+        tern_poll(&stack, now);
+    }
+    baseline_used = heap_used();
+}
+
+/* Ethernet + IPv6 header from the peer to dst; the payload is at out + 54. */
+static void v6_header(uint8_t *out, const uint8_t dst[16], uint8_t next, uint8_t hop, size_t plen)
+{
+    uint8_t mac[6] = {0x33, 0x33, dst[12], dst[13], dst[14], dst[15]};
+    fuzz_eth_header(out, dst[0] == 0xFF ? mac : our_mac, 0x86DD);
+    uint8_t *ip = out + 14;
+    memset(ip, 0, 40);
+    ip[0] = 0x60;
+    put16(ip + 4, (unsigned)plen);
+    ip[6] = next;
+    ip[7] = hop;
+    memcpy(ip + 8, peer_ll, 16);
+    memcpy(ip + 24, dst, 16);
+}
+
+/* The ICMPv6 checksum of the message at out + 54 (pseudo-header). */
+static FUZZ_UNUSED void v6_icmp_checksum(uint8_t *out, size_t mlen)
+{
+    uint8_t *m = out + 54;
+    uint8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 58};
+    put32(tail, (uint32_t)mlen);
+    m[2] = m[3] = 0;
+    uint32_t sum = csum_add(0, out + 14 + 8, 32);
+    sum = csum_add(sum, tail, 8);
+    put16(m + 2, csum_fold(csum_add(sum, m, mlen)));
+}
+
+static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t cap)
+{
+    if (size < 1)
+        return 0;
+    uint8_t flags = data[0];
+    data++;
+    size--;
+    size_t n = size < cap - 54 ? size : cap - 54;
+    const uint8_t *dst = (flags & 0x80u) ? all_nodes : (flags & 0x40u) ? our_sn : our_ll;
+#if FUZZ_V6 == FUZZ_V6_CHAIN
+    /* Next header: one of the extension headers, ICMPv6 or anything. */
+    static const uint8_t firsts[8] = {0, 60, 43, 44, 58, 59, 17, 6};
+    v6_header(out, dst, firsts[flags & 7u], 64, n);
+    memcpy(out + 54, data, n);
+    return 54 + n;
+#elif FUZZ_V6 == FUZZ_V6_ICMP
+    v6_header(out, dst, 58, (flags & 2u) ? 255 : 64, n);
+    memcpy(out + 54, data, n);
+    if ((flags & 1u) && n >= 4)
+        v6_icmp_checksum(out, n);
+    return 54 + n;
+#else
+    static const uint8_t types[5] = {133, 134, 135, 136, 137};
+    if (n < 4)
+        return 0;
+    v6_header(out, dst, 58, 255, n);
+    memcpy(out + 54, data, n);
+    out[54] = types[(flags & 0x3Fu) % 5u];
+    out[55] = 0;
+    /* NS/NA at our address half the time, so the target matches. */
+    if ((flags & 0x20u) && (out[54] == 135 || out[54] == 136) && n >= 24)
+        memcpy(out + 54 + 8, our_ll, 16);
+    v6_icmp_checksum(out, n);
+    return 54 + n;
+#endif
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
+    fuzz_restart_every(4096u, fuzz_stack_start);
+    size_t len = fuzz_build(data, size, frame, sizeof frame);
+    now += 1u;
+    tern_input_copy(&stack, &nif, frame, len, now);
+    fuzz_settle_and_check();
+    return 0;
+}
