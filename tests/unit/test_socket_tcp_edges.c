@@ -252,6 +252,46 @@ static void test_states_poll_and_names(void **state)
     world_free(w);
 }
 
+/* A connection waiting in the accept queue that the peer resets leaves the
+ * queue, and the others keep their order: three queued, the middle one
+ * reset, accept returns the first and then the third. */
+static void test_queued_connection_reset(void **state)
+{
+    (void)state;
+    world_t *w = world_new(36);
+    int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
+    tern_sockaddr_t local = {0, PORT};
+    assert_int_equal(tern_bind(w->n.b, l, &local), TERN_OK);
+    assert_int_equal(tern_listen(w->n.b, l, 3), TERN_OK);
+    assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
+    int c[3];
+    tern_sockaddr_t name[3];
+    tern_sockaddr_t to = {W2_IP_B, PORT};
+    for (int i = 0; i < 3; i++) {
+        c[i] = tern_socket(w->n.a, TERN_SOCK_STREAM);
+        assert_int_equal(tern_connect(w->n.a, c[i], &to), TERN_OK);
+        assert_int_equal(tern_getsockname(w->n.a, c[i], &name[i]), TERN_OK);
+    }
+    wire2_run(&w->n, 50);
+    assert_int_equal(tern_setsockopt(w->n.a, c[1], TERN_SO_LINGER, 0), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, c[1]), TERN_OK); /* RST */
+    wire2_run(&w->n, 50);
+    tern_sockaddr_t from;
+    int s0 = tern_accept(w->n.b, l, &from);
+    assert_true(s0 > 0);
+    assert_int_equal(from.port, name[0].port);
+    int s2 = tern_accept(w->n.b, l, &from);
+    assert_true(s2 > 0);
+    assert_int_equal(from.port, name[2].port);
+    assert_int_equal(tern_accept(w->n.b, l, &from), TERN_ERR_WOULDBLOCK);
+    assert_int_equal(tern_close(w->n.a, c[0]), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, c[2]), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, s0), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, s2), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_shut_rd_drops_late_bytes),
         cmocka_unit_test(test_options_read_back),
         cmocka_unit_test(test_states_poll_and_names),
+        cmocka_unit_test(test_queued_connection_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
