@@ -1229,6 +1229,106 @@ static void test_dhcp_release(void **state)
     world_free(w);
 }
 
+/* ---- issue 17 (measured coverage): the paths the tests above leave out -------- */
+
+static void dummy_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
+                       const tern_udp_rx_info_t *info)
+{
+    (void)ctx;
+    (void)pcb;
+    (void)info;
+    tern_netbuf_release(&stack->netbufs, nb);
+}
+
+/* Every call on a stack without a DHCP client answers STATE or does
+ * nothing; the report says "stopped"; a second start is refused; port 68
+ * taken by someone else makes start fail with nothing allocated. */
+static void test_dhcp_calls_when_stopped(void **state)
+{
+    (void)state;
+    world_t *w = world_new(31);
+    assert_int_equal(tern_dhcp_set_fallback(w->stack, FB_IP, MASK24, 0, 3), TERN_ERR_STATE);
+    assert_int_equal(tern_dhcp_set_callback(w->stack, on_state, w), TERN_ERR_STATE);
+    tern_dhcp_release(w->stack); /* nothing to release */
+    tern_dhcp_stop(w->stack);    /* nothing to stop */
+    tern_test_sink_t *sink = calloc(1, sizeof *sink);
+    assert_non_null(sink);
+    tern_dhcp_report_text(w->stack, tern_test_sink_write, sink);
+    assert_string_equal(sink->text, "dhcp: stopped\n");
+    free(sink);
+
+    tern_udp_pcb_t squatter;
+    tern_udp_pcb_init(&squatter, dummy_recv, NULL);
+    tern_sockaddr_t local = {0, 68};
+    assert_int_equal(tern_udp_bind(w->stack, &squatter, &local), TERN_OK);
+    assert_int_equal(tern_dhcp_start(w->stack, &w->nif), TERN_ERR_ADDRINUSE);
+    assert_null(tern_dhcp_stats(w->stack));
+    tern_udp_unbind(w->stack, &squatter);
+
+    world_start(w);
+    assert_int_equal(tern_dhcp_start(w->stack, &w->nif), TERN_ERR_STATE);
+    assert_true(run_until_state(w, TERN_DHCP_BOUND, 20000));
+    world_free(w);
+}
+
+/* No subnet mask option (it is optional, RFC 2132 3.3): the classful mask
+ * of the address, /24 for 192.0.2.50. */
+static void test_dhcp_no_mask_is_classful(void **state)
+{
+    (void)state;
+    world_t *w = world_new(32);
+    w->srv.no_mask = 1;
+    world_start(w);
+    assert_true(run_until_state(w, TERN_DHCP_BOUND, 20000));
+    assert_int_equal(w->nif.addr, OFFER_IP);
+    assert_int_equal(w->nif.netmask, MASK24);
+    world_free(w);
+}
+
+/* RFC 2131 4.4.5: while RENEWING and REBINDING without an answer, the
+ * client asks again after half the time left until T2 (then until the
+ * lease ends), never sooner than 60 s: unicast REQUESTs between T1 and T2,
+ * broadcast ones between T2 and the end of the lease. */
+static void test_dhcp_renew_and_rebind_retransmit(void **state)
+{
+    (void)state;
+    world_t *w = world_new(33);
+    dsrv_t *s = &w->srv;
+    s->lease = 1200; /* T1 600 s, T2 1050 s */
+    world_start(w);
+    assert_true(run_until_state(w, TERN_DHCP_BOUND, 20000));
+    uint32_t t0 = s->msg[1].time; /* the lease runs from the REQUEST */
+    unsigned n0 = s->n;
+    s->silent = 1;
+    assert_true(run_until_state(w, TERN_DHCP_SELECTING, 1300000));
+    unsigned renew = 0, rebind = 0;
+    uint32_t last[2] = {0, 0}; /* the last REQUEST of each phase */
+    for (unsigned i = n0; i < s->n && i < MAX_LOG; i++) {
+        const seen_msg_t *m = &s->msg[i];
+        if (m->type != 3)
+            continue;
+        uint32_t at = m->time - t0;
+        assert_int_equal(m->ciaddr, OFFER_IP);
+        int phase = m->ip_dst != SRV_IP;
+        if (last[phase] != 0u)
+            assert_true(at - last[phase] >= 60000u);
+        last[phase] = at;
+        if (!phase) {
+            assert_true(at >= 600000u && at < 1050000u);
+            renew++;
+        } else {
+            assert_int_equal(m->ip_dst, TERN_IP4_BROADCAST);
+            assert_true(at >= 1050000u && at < 1200000u);
+            rebind++;
+        }
+    }
+    assert_true(renew >= 3);
+    assert_true(rebind >= 2);
+    assert_int_equal(tern_dhcp_stats(w->stack)->expiries, 1);
+    assert_int_equal(w->nif.addr, 0);
+    world_free(w);
+}
+
 /* Fail each allocation attempt of a whole exchange in turn (DHCP state,
  * and in the HEAP variant every network buffer): start fails cleanly or
  * the exchange recovers by retransmission; nothing leaks. */
@@ -1287,6 +1387,9 @@ int main(void)
         cmocka_unit_test(test_dhcp_dns_servers_to_dns_client),
         cmocka_unit_test(test_dhcp_release),
         cmocka_unit_test(test_dhcp_alloc_failures),
+        cmocka_unit_test(test_dhcp_calls_when_stopped),
+        cmocka_unit_test(test_dhcp_no_mask_is_classful),
+        cmocka_unit_test(test_dhcp_renew_and_rebind_retransmit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
