@@ -52,7 +52,7 @@ TERN_MAC=$(nsx ip neigh show "$TERN_IP" dev "$TAP" | awk '{print $3}')
 
 demo_report "$TMP/demo.log" || fail "no report"
 heap0=$(sed -nE 's/^memory \(start\): heap free ([0-9]+) .*/\1/p' "$TMP/demo.log")
-used0=$(sed -nE 's/^heap: total [0-9]+, used ([0-9]+),.*/\1/p' "$TMP/demo.log" | tail -n 1)
+used0=$(sed -nE 's/^  used +([0-9]+)$/\1/p' "$TMP/demo.log" | tail -n 1)
 [ -n "$used0" ] || fail "no heap use in the report"
 ring=$(( 2 * 4380 + 512 ))
 bound=$(( used0 + (syn_max + 4) * ring ))
@@ -171,7 +171,7 @@ awk -v bound="$bound" -v synmax="$syn_max" -v maxinc="$max_incomplete" -v peer="
     /^== sockets and tcp/ { half = 0; intcp = 1 }
     intcp && /^tcp SYN-RECEIVED/ { half++ }
     /^== memory/ { intcp = 0; if (half > maxh) maxh = half }
-    /^heap: total / { split($0, a, /used /); split(a[2], b, ","); u = b[1] + 0; if (u > maxu) maxu = u }
+    /^  used +[0-9]+$/ { u = $2 + 0; if (u > maxu) maxu = u }
     /^== arp cache/ { inarp = 1; inc = 0; have = 0; n++; next }
     inarp && /^== / {
         inarp = 0
