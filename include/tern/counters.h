@@ -117,6 +117,8 @@
     X(tcp, retransmits, "segments sent again (timeouts, fast and SACK retransmits, go-back)")   \
     X(tcp, fast_retransmits, "loss recoveries entered on duplicate ACKs or SACK")               \
     X(tcp, timeouts, "retransmission timer expiries")                                            \
+    X(tcp, tlp_probes, "tail loss probes sent (RFC 8985 7)")                                     \
+    X(tcp, rack_recoveries, "loss recoveries entered when the reordering window passed (RACK)")  \
     X(tcp, rst_tx, "resets sent")                                                                \
     X(tcp, rst_rx, "resets that reset a connection")                                             \
     X(tcp, challenge_acks, "RFC 5961 challenge ACKs sent")                                       \

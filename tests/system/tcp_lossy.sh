@@ -70,6 +70,9 @@ LOSS=${TCP_LOSSY_PCT:-5}
 REORDER=${TCP_LOSSY_REORDER_PCT:-10}
 SLOW=${TCP_LOSSY_SLOW_MBIT:-50}
 SLOWQ=${TCP_LOSSY_SLOW_QLEN:-50}
+# tern-demo's ring size each way (TCP_LOSSY_BUF; 4380 is the default of
+# TERN_TCP_RCVBUF/SNDBUF, three segments: the small-window case).
+TBUF=${TCP_LOSSY_BUF:-65536}
 # Each transfer's time limit (s, TCP_LOSSY_TIMEOUT): a stall fails the test
 # rather than hanging make test (ctest gives the whole script 900 s).
 TLIMIT=${TCP_LOSSY_TIMEOUT:-240}
@@ -284,7 +287,7 @@ for ns in "$NSA" "$NSB"; do
     ip netns exec "$ns" sysctl -qw net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps="${TCP_LOSSY_TS:-1}"
 done
 
-ip netns exec "$NSR" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --gw "$RT_IP" --tcp-buf 65536 --tcp-heap 16000000 \
+ip netns exec "$NSR" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --gw "$RT_IP" --tcp-buf "$TBUF" --tcp-heap 16000000 \
     >"$TMP/demo.log" 2>&1 &
 DEMO_PID=$!
 wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
