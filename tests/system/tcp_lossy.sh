@@ -163,7 +163,7 @@ counter() {
     awk '/^== counters/ { c = "" } /^tcp\./ { c = c $0 "\n" } END { printf "%s", c }' "$TMP/demo.log" |
         awk -v k="tcp.$1" '$1 == k { print $2 }'
 }
-COUNTERS="sack_recoveries sack_rxt_lost fast_retransmits timeouts retransmits sack_blocks_rx sack_tx ooo_segments ooo_no_desc sack_no_desc"
+COUNTERS="sack_recoveries sack_rxt_lost fast_retransmits timeouts tlp_probes rack_recoveries retransmits sack_blocks_rx sack_tx ooo_segments ooo_no_desc sack_no_desc"
 # A fresh full report, complete (the section after the counters has
 # started) within 5 s, with every counter this test reads; otherwise fail:
 # a missing counter must not read as 0 (the SACK-off check wants 0).
