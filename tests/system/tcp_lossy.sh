@@ -351,6 +351,11 @@ echo "   tern: $(counter drop_paws) PAWS drops in all"
 [ "$(delta sack_recoveries)" -gt 0 ] && [ "$(delta sack_blocks_rx)" -gt 0 ] ||
     fail "tern's sender did not recover with SACK on the lossy path"
 [ "$(delta sack_tx)" -gt 0 ] || fail "tern's receiver sent no SACK block on a lossy path"
+# RACK-TLP (docs/tcp.md): losses the duplicate-ACK rules cannot see (a lost
+# tail, a hole with fewer than three SACKed segments above it) are found
+# by a probe or the reordering window; at 5% loss both kinds occur.
+[ $(($(delta tlp_probes) + $(delta rack_recoveries))) -gt 0 ] ||
+    fail "no tail loss probe and no RACK recovery on the lossy path"
 path_mark
 echo_run "lossy, SACK on, Linux reference" "$B_IP" "$LMB"
 SACK_REF=$MBITS
