@@ -251,8 +251,9 @@ static int reass_slot(tern_stack_t *stack, const ipv4_rx_t *rx)
         } else if (r->src == rx->src && r->dst == rx->dst && r->id == wire_rd16(rx->hdr + IPV4_OFF_ID) &&
                    r->proto == rx->proto) {
             return (int)i;
-        } else if ((int32_t)(r->deadline - stack->ipv4.reass[oldest]->deadline) < 0) {
-            oldest = i;
+        } else if (stack->ipv4.reass[oldest] == NULL ||
+                   (int32_t)(r->deadline - stack->ipv4.reass[oldest]->deadline) < 0) {
+            oldest = i; /* (slot 0 may be free: only a held slot is a candidate) */
         }
     }
     if (free_slot < 0) {

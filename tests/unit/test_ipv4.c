@@ -737,6 +737,14 @@ static void test_reass_flood_evicts_oldest(void **state)
     assert_int_equal(C(f)->ipv4_reass_ok, 1);
     assert_int_equal(f->cn.count, 1);
     assert_int_equal(capnet_frame(&f->cn, 0, NULL)[34], 0);
+    /* A free slot before a held one (slot 0 freed by that completion):
+     * a new datagram takes it and evicts nothing. */
+    uint32_t ev = C(f)->ipv4_reass_evicted;
+    n = frag_frame(fr, 8, icmp, 0, 200, 1);
+    fx_rx(f, fr, n);
+    n = frag_frame(fr, 9, icmp, 0, 200, 1);
+    fx_rx(f, fr, n);
+    assert_int_equal(C(f)->ipv4_reass_evicted, ev + (TERN_IP_REASS_MAX_DATAGRAMS > 1 ? 1u : 2u));
     /* The memory held stayed at the table's bound throughout. */
     assert_true(peak <= (size_t)TERN_IP_REASS_MAX_DATAGRAMS * 1024u);
     tern_poll(&f->stack, f->now + TERN_IP_REASS_TIMEOUT_MS);
