@@ -135,9 +135,12 @@
 #ifndef TERN_IP_DEFAULT_TTL
 #define TERN_IP_DEFAULT_TTL 64
 #endif
-/* 1: reassemble IPv4 fragments (bounded by the options below); 0: drop them. */
+/* 1: reassemble IPv4 fragments (bounded by the options below; RFC 1122
+ * 3.3.2 says a host MUST); 0: drop them. Heap (IP_REASSEMBLY): at most
+ * TERN_IP_REASS_MAX_BYTES of payload in all plus 88 bytes and a
+ * bitmap of TERN_IP_REASS_MAX_BYTES / 64 bytes per datagram in progress. */
 #ifndef TERN_IP_REASSEMBLY
-#define TERN_IP_REASSEMBLY 0
+#define TERN_IP_REASSEMBLY 1
 #endif
 #ifndef TERN_IP_REASS_MAX_DATAGRAMS
 #define TERN_IP_REASS_MAX_DATAGRAMS 2

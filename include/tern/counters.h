@@ -72,12 +72,13 @@
     X(ipv4, tx_msgsize, "sends refused: larger than the MTU")                                    \
     X(ipv4, tx_linkdown, "sends refused: link down")                                             \
     X(ipv4, frag_rx, "fragments accepted for reassembly")                                        \
+    X(ipv4, frag_tx, "fragments sent (echo replies to reassembled requests)")                    \
     X(ipv4, reass_ok, "datagrams reassembled")                                                   \
     X(ipv4, reass_timeout, "datagrams dropped at TERN_IP_REASS_TIMEOUT_MS")                      \
     X(ipv4, reass_overlap, "datagrams dropped for overlapping fragments")                        \
     X(ipv4, reass_too_big, "datagrams dropped: beyond 65535, the byte budget or a buffer")      \
     X(ipv4, reass_bad_frag, "fragments dropped: length not a multiple of 8 or inconsistent")    \
-    X(ipv4, reass_no_slot, "fragments dropped: all reassembly slots busy")                       \
+    X(ipv4, reass_evicted, "datagrams dropped, oldest first, for a new one: all slots busy")     \
     X(ipv4, reass_nomem, "datagrams dropped: no memory")                                         \
     X(icmp, rx, "messages received")                                                             \
     X(icmp, tx, "messages sent")                                                                 \
@@ -186,6 +187,8 @@
     X(tcp, retransmits, "segments sent again (timeouts, fast and SACK retransmits, go-back)")   \
     X(tcp, fast_retransmits, "loss recoveries entered on duplicate ACKs or SACK")               \
     X(tcp, timeouts, "retransmission timer expiries")                                            \
+    X(tcp, tlp_probes, "tail loss probes sent (RFC 8985 7)")                                     \
+    X(tcp, rack_recoveries, "loss recoveries entered when the reordering window passed (RACK)")  \
     X(tcp, rst_tx, "resets sent")                                                                \
     X(tcp, rst_rx, "resets that reset a connection")                                             \
     X(tcp, challenge_acks, "RFC 5961 challenge ACKs sent")                                       \

@@ -27,6 +27,13 @@
  * the plan instead). */
 #define BOARD_STATS_PLAN 0
 
+/* IPv4 reassembly (RFC 1122 3.3.2 MUST): one datagram at a time, up to 1,600
+ * bytes of payload (anything that crossed a 1500-byte MTU somewhere), 1.7 K
+ * of heap while one is in progress: taken from the 2.8 K of room above, for
+ * the few seconds a fragmented datagram takes to arrive. */
+#define TERN_IP_REASS_MAX_DATAGRAMS 1
+#define TERN_IP_REASS_MAX_BYTES 1600u
+
 /* Network buffers (STATIC: 1,552 bytes each in .bss). 4 sit in the
  * driver's RX ring; replies, TCP segments being built and ARP queues take
  * the others for a moment. UDP queues may hold up to 8 - 2 (the reserve). */

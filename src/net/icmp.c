@@ -168,6 +168,50 @@ void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const
     tern_netbuf_release(&stack->netbufs, nb);
 }
 
+#if TERN_IP_REASSEMBLY
+void icmp_input_large(tern_stack_t *stack, const tern_netif_t *nif, uint8_t *msg, size_t len, const ipv4_rx_t *ip)
+{
+    tern_counters_t *c = &stack->counters;
+    c->icmp_rx++;
+    icmp_view_t icmp;
+    (void)nif; /* reassembled in software: no hardware checksum to trust */
+    if (icmp_check(msg, len, &icmp) != 0) {
+        c->icmp_drop_truncated++;
+        return;
+    }
+    if (checksum_inet(icmp.p, icmp.len) != 0u) {
+        c->icmp_drop_checksum++;
+        return;
+    }
+    /* Only an echo request is expected this large; anything else (we
+     * never send echo requests beyond the MTU) is dropped. */
+    if (icmp_type(&icmp) != ICMP_ECHO) {
+        c->icmp_drop_type++;
+        return;
+    }
+    c->icmp_echo_rx++;
+    /* The same refusals as icmp_echo_reply (smurf, sources that are not a
+     * host); broadcast echo stays unanswered here even with
+     * TERN_ICMP_ECHO_BROADCAST: a fragmented broadcast ping is an attack. */
+    if (ip->dst_bcast || ip->link_bcast) {
+        c->icmp_drop_bcast_echo++;
+        return;
+    }
+    if (!ipv4_is_unicast_host(ip->src)) {
+        c->icmp_drop_bad_src++;
+        return;
+    }
+    icmp_write(msg, ICMP_ECHO_REPLY, 0, wire_rd32(msg + ICMP_OFF_REST));
+    wire_wr16(msg + ICMP_OFF_CSUM, checksum_inet(msg, len));
+    if (ipv4_output_fragments(stack, msg, len, ip->dst, ip->src, IPV4_PROTO_ICMP) == TERN_OK) {
+        c->icmp_tx++;
+        c->icmp_echo_reply_tx++;
+    } else {
+        c->icmp_tx_err++;
+    }
+}
+#endif
+
 /* ---- public ------------------------------------------------------------ */
 
 void tern_ping_set_handler(tern_stack_t *stack, tern_ping_reply_fn fn, void *ctx)

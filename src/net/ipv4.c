@@ -16,7 +16,7 @@ void ipv4_init(tern_stack_t *stack)
 
 #if TERN_IP_REASSEMBLY
 static void reass_free(tern_stack_t *stack, unsigned i);
-static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netbuf_t *nb, ipv4_rx_t *rx);
+static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, ipv4_rx_t *rx);
 #endif
 
 void ipv4_deinit(tern_stack_t *stack)
@@ -181,7 +181,7 @@ void ipv4_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     }
     if ((rx.frag & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) != 0u) {
 #if TERN_IP_REASSEMBLY
-        nb = ipv4_reass_input(stack, nb, &rx);
+        nb = ipv4_reass_input(stack, nif, nb, &rx);
         if (nb == NULL)
             return;
 #else
@@ -199,10 +199,10 @@ void ipv4_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
 /* One bit per 8-byte fragment block of the budget. */
 #define REASS_BLOCKS ((TERN_IP_REASS_MAX_BYTES + 7u) / 8u)
 #define REASS_MAP_BYTES ((REASS_BLOCKS + 7u) / 8u)
-/* Largest payload we can reassemble: the byte budget, and one network
- * buffer (the delivered datagram is one buffer like any other). */
-#define REASS_BUF_LIMIT (TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN - IPV4_HDR_LEN)
-#define REASS_LIMIT (TERN_IP_REASS_MAX_BYTES < REASS_BUF_LIMIT ? TERN_IP_REASS_MAX_BYTES : REASS_BUF_LIMIT)
+/* Largest payload we reassemble: the byte budget. A datagram that then
+ * fits one network buffer is delivered like any packet; a larger one can
+ * only be an echo request (answered from the reassembly block itself). */
+#define REASS_LIMIT TERN_IP_REASS_MAX_BYTES
 
 /* Ledger block (IP_REASSEMBLY): this header, then cap payload bytes. It
  * grows with realloc as fragments extend the datagram. */
@@ -246,6 +246,7 @@ static tern_netbuf_t *reass_abort(tern_stack_t *stack, unsigned i, tern_netbuf_t
 static int reass_slot(tern_stack_t *stack, const ipv4_rx_t *rx)
 {
     int free_slot = -1;
+    unsigned oldest = 0;
     for (unsigned i = 0; i < TERN_IP_REASS_MAX_DATAGRAMS; i++) {
         const struct tern_ip_reass *r = stack->ipv4.reass[i];
         if (r == NULL) {
@@ -254,10 +255,20 @@ static int reass_slot(tern_stack_t *stack, const ipv4_rx_t *rx)
         } else if (r->src == rx->src && r->dst == rx->dst && r->id == wire_rd16(rx->hdr + IPV4_OFF_ID) &&
                    r->proto == rx->proto) {
             return (int)i;
+        } else if (stack->ipv4.reass[oldest] == NULL ||
+                   (int32_t)(r->deadline - stack->ipv4.reass[oldest]->deadline) < 0) {
+            oldest = i; /* (slot 0 may be free: only a held slot is a candidate) */
         }
     }
-    if (free_slot < 0)
-        return -1;
+    if (free_slot < 0) {
+        /* Table full: the oldest datagram goes (a flood of first fragments
+         * then costs a legitimate datagram only if it is the oldest, and
+         * the table never stays blocked until a timeout). Deadlines are
+         * start + a fixed timeout, so the earliest is the oldest. */
+        stack->counters.ipv4_reass_evicted++;
+        reass_free(stack, oldest);
+        free_slot = (int)oldest;
+    }
     struct tern_ip_reass *r =
         tern_mem_zalloc(&stack->ledger, sizeof *r, TERN_MEM_IP_REASSEMBLY, TERN_OWNER_STACK);
     if (r == NULL)
@@ -274,7 +285,7 @@ static int reass_slot(tern_stack_t *stack, const ipv4_rx_t *rx)
 
 /* Take one fragment (consumed). Returns the whole datagram, in a new buffer
  * with data at its IP header and rx rewritten to match, once complete. */
-static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netbuf_t *nb, ipv4_rx_t *rx)
+static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, ipv4_rx_t *rx)
 {
     tern_counters_t *c = &stack->counters;
     uint32_t offset = (uint32_t)(rx->frag & IPV4_OFFSET_MASK) * 8u;
@@ -293,7 +304,7 @@ static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netbuf_t *nb, i
     }
     int slot = reass_slot(stack, rx);
     if (slot < 0) {
-        ipv4_drop(stack, nb, slot == -1 ? &c->ipv4_reass_no_slot : &c->ipv4_reass_nomem);
+        ipv4_drop(stack, nb, &c->ipv4_reass_nomem);
         return NULL;
     }
     c->ipv4_frag_rx++;
@@ -344,7 +355,21 @@ static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netbuf_t *nb, i
         return NULL;
     size_t dgram = (size_t)r->hdr_len + r->total;
     if (ETH_HDR_LEN + dgram > TERN_NETBUF_FRAME_SIZE) {
-        c->ipv4_reass_too_big++;
+        /* Beyond one buffer: only an echo request is of use (RFC 1122
+         * 3.2.2.6 asks for replies as long as the request); it is answered
+         * from this block, in fragments. */
+        if (r->proto == IPV4_PROTO_ICMP) {
+            rx->hdr = r->hdr;
+            rx->hdr_len = r->hdr_len;
+            rx->frag = 0;
+            rx->ttl = r->hdr[IPV4_OFF_TTL];
+            rx->link_bcast = r->link_bcast;
+            c->ipv4_reass_ok++;
+            c->ipv4_delivered++;
+            icmp_input_large(stack, nif, r->data, r->total, rx);
+        } else {
+            c->ipv4_reass_too_big++;
+        }
         reass_free(stack, i);
         return NULL;
     }
@@ -473,6 +498,57 @@ int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, t
         nexthop = IPV4_BROADCAST;
     return netif_output_ipv4(stack, nif, nb, nexthop);
 }
+
+#if TERN_IP_REASSEMBLY
+int ipv4_output_fragments(tern_stack_t *stack, const uint8_t *payload, size_t len, tern_ip4_t src, tern_ip4_t dst,
+                          uint8_t proto)
+{
+    tern_counters_t *c = &stack->counters;
+    tern_ip4_t nexthop = dst;
+    tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
+    if (nif == NULL) {
+        c->ipv4_tx_noroute++;
+        return TERN_ERR_NOROUTE;
+    }
+    if (!nif->link_up) {
+        c->ipv4_tx_linkdown++;
+        return TERN_ERR_LINKDOWN;
+    }
+    /* RFC 791 3.2: every fragment but the last carries a multiple of 8. */
+    size_t step = ((size_t)nif->mtu - IPV4_HDR_LEN) & ~(size_t)7u;
+    if (nif->mtu <= IPV4_HDR_LEN + 8u || len + IPV4_HDR_LEN > 65535u) {
+        c->ipv4_tx_msgsize++;
+        return TERN_ERR_MSGSIZE;
+    }
+    /* One identification for all the fragments (RFC 791 3.2). */
+    uint16_t id = stack->ipv4.next_id++;
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off < step ? len - off : step;
+        tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, ETH_HDR_LEN + IPV4_HDR_LEN + n, 0);
+        if (nb == NULL)
+            return TERN_ERR_NOBUFS; /* the caller counts its failed send */
+        (void)tern_netbuf_pull(nb, ETH_HDR_LEN);
+        uint8_t *p = nb->data;
+        uint16_t frag_id = id;
+        ipv4_write(p, (uint16_t)(IPV4_HDR_LEN + n), &frag_id, (uint8_t)TERN_IP_DEFAULT_TTL, proto,
+                   src != 0u ? src : nif->addr, dst);
+        uint16_t frag = (uint16_t)(off / 8u);
+        if (off + n < len)
+            frag = (uint16_t)(frag | IPV4_FLAG_MF);
+        wire_wr16(p + IPV4_OFF_FRAG, frag);
+        memcpy(p + IPV4_HDR_LEN, payload + off, n);
+        if (!(nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM))
+            wire_wr16(p + IPV4_OFF_CSUM, checksum_inet(p, IPV4_HDR_LEN));
+        c->ipv4_tx++;
+        c->ipv4_frag_tx++;
+        int rc = netif_output_ipv4(stack, nif, nb, nexthop);
+        if (rc != TERN_OK)
+            return rc;
+        off += n;
+    }
+    return TERN_OK;
+}
+#endif
 
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now)
 {

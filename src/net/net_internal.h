@@ -110,6 +110,14 @@ static inline int ipv4_output(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t
 }
 /* Reassembly timeouts; ms to the next deadline or UINT32_MAX. */
 uint32_t ipv4_poll(tern_stack_t *stack, uint32_t now);
+#if TERN_IP_REASSEMBLY
+/* Send payload (len bytes, beyond the MTU) to dst as fragments of one
+ * datagram, each copied into its own buffer (RFC 791 3.2). Only echo
+ * replies to reassembled requests use it: everything else tern sends fits
+ * the MTU with DF set. */
+int ipv4_output_fragments(tern_stack_t *stack, const uint8_t *payload, size_t len, tern_ip4_t src, tern_ip4_t dst,
+                          uint8_t proto);
+#endif
 /* The subnet-directed broadcast of nif, or 0 when it has none. */
 tern_ip4_t ipv4_subnet_bcast(const tern_netif_t *nif);
 /* Does ip name a single host? (tern_ip4_is_unicast_host, include/tern/ipv4.h) */
@@ -121,6 +129,12 @@ int ipv4_is_our_addr(const tern_stack_t *stack, tern_ip4_t ip);
 
 void icmp_init(tern_stack_t *stack);
 void icmp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip);
+#if TERN_IP_REASSEMBLY
+/* A reassembled ICMP message too large for one buffer (msg, len bytes, in
+ * the reassembly block): an echo request is answered in place, in
+ * fragments; anything else is dropped. */
+void icmp_input_large(tern_stack_t *stack, const tern_netif_t *nif, uint8_t *msg, size_t len, const ipv4_rx_t *ip);
+#endif
 /* Send an ICMP error about a received packet (header in ip->hdr, its data
  * at data, len bytes of it available) unless RFC 1122 3.2.2 forbids it or
  * the rate limit says no. Nothing passed in is kept. */

@@ -104,6 +104,7 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
         }
         pcb->retries = 0;
         pcb->soft_err = 0; /* progress: an earlier ICMP error is stale */
+        pcb->flags &= ~(uint32_t)TF_TLP_OUT; /* the tail moved: a new probe may go */
         if (pcb->flags & TF_RECOVERY) {
             if (SEQ_GEQ(ack, pcb->recover)) {
                 /* Full acknowledgment: recovery is over. */
@@ -151,6 +152,10 @@ static int tcp_process_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_s
          * go-back's ACKs must not start a second reduction). */
         if (SEQ_GEQ(ack, pcb->recover) && pcb->snd_una != pcb->snd_max && tcp_sack_is_lost(pcb))
             tcp_enter_recovery(stack, pcb);
+        /* A hole below SACKed data, too few above it for IsLost: the
+         * reordering window starts (RACK, tcp_rexmit_timer_start), once. */
+        else if (pcb->sack != NULL && (pcb->flags & (TF_REXMIT | TF_RACK)) == TF_REXMIT)
+            tcp_rexmit_timer_start(pcb, stack->now);
     } else if (tcp_sack_recovery(pcb)) {
         tcp_sack_rxt_lost(stack, pcb);
     }

@@ -51,6 +51,13 @@
                                 * held, a death unlinks it instead of freeing it */
 #define TF_DEFERRED 0x800000u  /* passive child whose handshake completed while the accept
                                 * queue was full: a proven peer, not evicted by new SYNs */
+/* What the retransmission timer (TF_REXMIT, t_rexmit) stands for when it is
+ * not the RTO (RFC 8985 RACK-TLP, docs/tcp.md): */
+#define TF_TLP 0x1000000u      /* a tail loss probe timeout (PTO, RFC 8985 7.2) */
+#define TF_RACK 0x2000000u     /* a reordering window: SACKed data above a hole (RFC 8985 6.2) */
+#define TF_TLP_OUT 0x4000000u  /* a probe was sent; no other until SND.UNA advances */
+/* RFC 8985 7.2 WCDelAckT: the longest a peer may delay the ACK of one segment. */
+#define TCP_TLP_DELACK_MS 200u
 
 /* A range descriptor [start, end), from the shared pool
  * (TERN_TCP_RANGE_COUNT): on a receive ring an out-of-order range written in

@@ -33,8 +33,39 @@ uint32_t tcp_flight(const tern_tcp_pcb_t *pcb)
 void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now)
 {
     pcb->flags |= TF_REXMIT;
-    pcb->flags &= ~(uint32_t)TF_PERSIST;
-    pcb->t_rexmit = now + pcb->rto;
+    pcb->flags &= ~(uint32_t)(TF_PERSIST | TF_TLP | TF_RACK);
+    uint32_t t = pcb->rto;
+    /* RFC 8985: with an RTT measured, data in flight and no recovery or
+     * timeout under way, the timer is first a shorter one: a reordering
+     * window when the peer SACKed data above a hole (6.2: the hole is lost
+     * once the window passes), else a tail loss probe (7.2: PTO = 2 SRTT,
+     * plus a delayed ACK's worth when one segment is in flight). Small
+     * windows rarely collect three duplicate ACKs; these spare them the
+     * RTO. Neither ever runs later than the RTO would. */
+    if (pcb->srtt8 != 0u && pcb->retries == 0u && pcb->snd_una != pcb->snd_max &&
+        !(pcb->flags & (TF_RECOVERY | TF_FIN_SENT)) &&
+        (pcb->state == TERN_TCP_ESTABLISHED || pcb->state == TERN_TCP_CLOSE_WAIT)) {
+        uint32_t srtt = pcb->srtt8 >> 3;
+        uint32_t e;
+        uint32_t f;
+        if (pcb->sack != NULL && SEQ_GEQ(pcb->snd_una, pcb->recover)) {
+            e = srtt / 4u + 1u; /* RFC 8985 6.2.4: reo_wnd = min_RTT / 4 (SRTT here) */
+            f = TF_RACK;
+        } else if (!(pcb->flags & TF_TLP_OUT)) {
+            e = 2u * srtt + 2u;
+            if (pcb->snd_max - pcb->snd_una <= pcb->mss)
+                e += TCP_TLP_DELACK_MS;
+            f = TF_TLP;
+        } else {
+            e = t;
+            f = 0;
+        }
+        if (e < t) {
+            t = e;
+            pcb->flags |= f;
+        }
+    }
+    pcb->t_rexmit = now + t;
 }
 
 /* NOP NOP timestamps (RFC 7323 appendix A layout) at o: TCP_TS_OPT_LEN. */

@@ -27,7 +27,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     }
     pcb->retries++;
     tcp_rto_backoff(pcb);
-    pcb->flags &= (uint32_t)~(TF_RTT | TF_RECOVERY); /* Karn: no sample from a retransmission */
+    pcb->flags &= (uint32_t)~(TF_RTT | TF_RECOVERY | TF_TLP_OUT); /* Karn: no sample from a retransmission */
     pcb->dupacks = 0;
     if (pcb->state == TERN_TCP_SYN_SENT || pcb->state == TERN_TCP_SYN_RECEIVED) {
         uint8_t fl = pcb->state == TERN_TCP_SYN_SENT ? TCP_SYN : (uint8_t)(TCP_SYN | TCP_ACK);
@@ -51,6 +51,62 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     tcp_output(stack, pcb);
     if (!(pcb->flags & (TF_REXMIT | TF_PERSIST)) && pcb->snd_una != pcb->snd_max)
         tcp_rexmit_timer_start(pcb, now);
+}
+
+/* RFC 8985 7.3: the probe timeout passed with no ACK. Send one segment
+ * that makes the peer acknowledge: new data if the peer's window takes it
+ * (cwnd does not limit a probe), else the last segment again. Then the
+ * RTO as usual. One probe per tail (TF_TLP_OUT until SND.UNA moves). */
+static void tcp_tlp_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t now)
+{
+    pcb->flags &= ~(uint32_t)(TF_TLP | TF_RACK);
+    if (pcb->flags & TF_FIN_SENT) {
+        /* Our FIN left after the PTO was set: its sequence number is no
+         * data byte to probe with. The plain RTO from here. */
+        pcb->t_rexmit = now + pcb->rto;
+        return;
+    }
+    pcb->flags |= TF_TLP_OUT;
+    stack->counters.tcp.tlp_probes++;
+    uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
+    uint32_t flight = tcp_flight(pcb);
+    uint32_t room = tcp_seg_room(pcb);
+    uint32_t wnd = pcb->snd_wnd > flight ? pcb->snd_wnd - flight : 0u;
+    if (pcb->snd_nxt == pcb->snd_max && SEQ_LT(pcb->snd_max, data_end) && wnd >= room) {
+        uint32_t len = data_end - pcb->snd_max < room ? data_end - pcb->snd_max : room;
+        uint32_t seq = pcb->snd_max;
+        if (tcp_send_segment(stack, pcb, seq, len, TCP_ACK) == TERN_OK) {
+            pcb->snd_nxt = pcb->snd_max = seq + len;
+        }
+    } else {
+        uint32_t len = pcb->snd_max - pcb->snd_una < room ? pcb->snd_max - pcb->snd_una : room;
+        pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
+        stack->counters.tcp.retransmits++;
+        pcb->retransmits++;
+        (void)tcp_send_segment(stack, pcb, pcb->snd_max - len, len, TCP_ACK);
+    }
+    pcb->flags &= ~(uint32_t)(TF_TLP | TF_RACK);
+    pcb->flags |= TF_REXMIT;
+    pcb->t_rexmit = now + pcb->rto;
+}
+
+/* RFC 8985 6.2: the reordering window passed with SACKed data still above
+ * the first hole: it was not reordering, the hole is lost. Recovery starts
+ * as on three duplicate ACKs (tcp_enter_recovery resends the first hole).
+ * The simplification (docs/tcp.md): no per-segment send times, so only the
+ * holes below the highest SACKed byte count, sent before it. */
+static void tcp_rack_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t now)
+{
+    pcb->flags &= ~(uint32_t)(TF_TLP | TF_RACK);
+    if (pcb->sack != NULL && !(pcb->flags & TF_RECOVERY) && SEQ_GEQ(pcb->snd_una, pcb->recover)) {
+        stack->counters.tcp.rack_recoveries++;
+        tcp_enter_recovery(stack, pcb);
+        tcp_output(stack, pcb);
+    } else {
+        /* Nothing to do after all: the plain RTO from here (never the
+         * short timer again, which could postpone the RTO for ever). */
+        pcb->t_rexmit = now + pcb->rto;
+    }
 }
 
 /* RFC 9293 3.8.6.1: probe a zero window with one byte beyond it. */
@@ -104,8 +160,14 @@ uint32_t tcp_poll(tern_stack_t *stack, uint32_t now)
             continue;
         if ((pcb->flags & TF_ACK_DELAYED) && net_time_reached(now, pcb->t_delack))
             (void)tcp_send_ack(stack, pcb);
-        if ((pcb->flags & TF_REXMIT) && net_time_reached(now, pcb->t_rexmit))
-            tcp_rexmit_timeout(stack, pcb, now);
+        if ((pcb->flags & TF_REXMIT) && net_time_reached(now, pcb->t_rexmit)) {
+            if (pcb->flags & TF_RACK)
+                tcp_rack_timeout(stack, pcb, now);
+            else if (pcb->flags & TF_TLP)
+                tcp_tlp_timeout(stack, pcb, now);
+            else
+                tcp_rexmit_timeout(stack, pcb, now);
+        }
         else if ((pcb->flags & TF_PERSIST) && net_time_reached(now, pcb->t_rexmit))
             tcp_persist_timeout(stack, pcb, now);
         if (pcb->flags & TF_DEAD)

@@ -1,5 +1,6 @@
 /* libFuzzer target for IPv4 reassembly (RFC 791 section 3.2, RFC 815),
- * linked against the variant built with TERN_IP_REASSEMBLY=1. One input is
+ * linked against a variant built with TERN_IP_REASSEMBLY=1 (HEAP and STATIC
+ * buffers: fuzz_ipfrag and fuzz_ipfrag_static). One input is
  * one datagram cut into up to 16 fragments, all delivered before the timers
  * run, so that fragments meet in the reassembly buffer: in order, out of
  * order, overlapping, duplicated, with holes, with MF and offsets that lie.

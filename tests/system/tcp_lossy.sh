@@ -70,6 +70,9 @@ LOSS=${TCP_LOSSY_PCT:-5}
 REORDER=${TCP_LOSSY_REORDER_PCT:-10}
 SLOW=${TCP_LOSSY_SLOW_MBIT:-50}
 SLOWQ=${TCP_LOSSY_SLOW_QLEN:-50}
+# tern-demo's ring size each way (TCP_LOSSY_BUF; 4380 is the default of
+# TERN_TCP_RCVBUF/SNDBUF, three segments: the small-window case).
+TBUF=${TCP_LOSSY_BUF:-65536}
 # Each transfer's time limit (s, TCP_LOSSY_TIMEOUT): a stall fails the test
 # rather than hanging make test (ctest gives the whole script 900 s).
 TLIMIT=${TCP_LOSSY_TIMEOUT:-240}
@@ -160,7 +163,7 @@ counter() {
     awk '/^== counters/ { c = "" } /^tcp\./ { c = c $0 "\n" } END { printf "%s", c }' "$TMP/demo.log" |
         awk -v k="tcp.$1" '$1 == k { print $2 }'
 }
-COUNTERS="sack_recoveries sack_rxt_lost fast_retransmits timeouts retransmits sack_blocks_rx sack_tx ooo_segments ooo_no_desc sack_no_desc"
+COUNTERS="sack_recoveries sack_rxt_lost fast_retransmits timeouts tlp_probes rack_recoveries retransmits sack_blocks_rx sack_tx ooo_segments ooo_no_desc sack_no_desc"
 # A fresh full report, complete (the section after the counters has
 # started) within 5 s, with every counter this test reads; otherwise fail:
 # a missing counter must not read as 0 (the SACK-off check wants 0).
@@ -284,7 +287,7 @@ for ns in "$NSA" "$NSB"; do
     ip netns exec "$ns" sysctl -qw net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps="${TCP_LOSSY_TS:-1}"
 done
 
-ip netns exec "$NSR" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --gw "$RT_IP" --tcp-buf 65536 --tcp-heap 16000000 \
+ip netns exec "$NSR" "$DEMO" --tap "$TAP" --ip "$TERN_IP/24" --gw "$RT_IP" --tcp-buf "$TBUF" --tcp-heap 16000000 \
     >"$TMP/demo.log" 2>&1 &
 DEMO_PID=$!
 wait_for "$TMP/demo.log" '^memory \(start\):' 5 || fail "tern-demo did not start"
@@ -348,6 +351,11 @@ echo "   tern: $(counter drop_paws) PAWS drops in all"
 [ "$(delta sack_recoveries)" -gt 0 ] && [ "$(delta sack_blocks_rx)" -gt 0 ] ||
     fail "tern's sender did not recover with SACK on the lossy path"
 [ "$(delta sack_tx)" -gt 0 ] || fail "tern's receiver sent no SACK block on a lossy path"
+# RACK-TLP (docs/tcp.md): losses the duplicate-ACK rules cannot see (a lost
+# tail, a hole with fewer than three SACKed segments above it) are found
+# by a probe or the reordering window; at 5% loss both kinds occur.
+[ $(($(delta tlp_probes) + $(delta rack_recoveries))) -gt 0 ] ||
+    fail "no tail loss probe and no RACK recovery on the lossy path"
 path_mark
 echo_run "lossy, SACK on, Linux reference" "$B_IP" "$LMB"
 SACK_REF=$MBITS

@@ -556,8 +556,10 @@ static void test_reass_size_and_shape_checks(void **state)
     fx_rx(f, fr, n);
     assert_int_equal(C(f)->ipv4_reass_too_big, 1);
     assert_int_equal(C(f)->ipv4_frag_rx, 0); /* refused before taking a slot */
-    /* Beyond what one buffer (or the byte budget) can hold. */
-    n = frag_frame(fr, 10, icmp, 1480, 100, 0);
+    /* Beyond the byte budget. */
+    ip.id = 10;
+    ip.frag = (uint16_t)((TERN_IP_REASS_MAX_BYTES - 8u) / 8u);
+    n = frame_ip_eth(fr, &ip, icmp, 100);
     fx_rx(f, fr, n);
     assert_int_equal(C(f)->ipv4_reass_too_big, 2);
     /* A middle fragment whose length is not a multiple of 8. */
@@ -598,7 +600,7 @@ static void test_reass_slots_and_timeout(void **state)
     }
     size_t n = frag_frame(fr, 99, icmp, 0, 200, 1);
     fx_rx(f, fr, n);
-    assert_int_equal(C(f)->ipv4_reass_no_slot, 1);
+    assert_int_equal(C(f)->ipv4_reass_evicted, 1);
     /* tern_poll reports the reassembly deadline. */
     assert_int_equal(tern_poll(&f->stack, f->now + TERN_IP_REASS_TIMEOUT_MS - 300), 300);
     assert_int_equal(C(f)->ipv4_reass_timeout, 0);
@@ -623,6 +625,130 @@ static void test_reass_slots_and_timeout(void **state)
     fx_rx(f, fr, n);
     tern_poll(&f->stack, f->now + TERN_IP_REASS_TIMEOUT_MS);
     assert_int_equal(f->cn.count, 0);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* An echo request larger than one network buffer (3,008 bytes of ICMP, as
+ * Linux's ping -s 3000 sends) in three fragments, in order, reversed and
+ * middle first: answered by one reply datagram in fragments (RFC 1122
+ * 3.2.2.6: the reply carries the request's data, whatever its size). */
+static void test_reass_large_echo_answered_in_fragments(void **state)
+{
+    net_fixture_t *f = *state;
+    static uint8_t data[3000], icmp[3100], back[3100];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7u + 3u);
+    size_t in = frame_icmp(icmp, 8, 0, 0x43210007, data, sizeof data);
+    static const size_t offs[] = {0, 1480, 2960}, lens[] = {1480, 1480, 48};
+    static const unsigned orders[][3] = {{0, 1, 2}, {2, 1, 0}, {1, 0, 2}, {1, 2, 0}};
+    for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+        capnet_clear(&f->cn);
+        for (unsigned k = 0; k < 3; k++) {
+            unsigned j = orders[o][k];
+            uint8_t fr[FRAME_MAX];
+            size_t n = frag_frame(fr, (uint16_t)(200 + o), icmp, offs[j], lens[j], j != 2);
+            fx_rx(f, fr, n);
+            if (k < 2)
+                assert_int_equal(f->cn.count, 0);
+        }
+        /* MTU 1500: 1480 + 1480 + 48 bytes, one identification, MF on all
+         * but the last, offsets in 8-byte units. */
+        assert_int_equal(f->cn.count, 3);
+        memset(back, 0, sizeof back);
+        uint16_t id = 0;
+        size_t got = 0;
+        for (unsigned k = 0; k < 3; k++) {
+            size_t len;
+            const uint8_t *out = capnet_frame(&f->cn, k, &len);
+            const uint8_t *ip = out + 14;
+            assert_int_equal(frame_checksum(ip, 20), 0);
+            uint16_t tl = (uint16_t)(ip[2] << 8 | ip[3]);
+            uint16_t fo = (uint16_t)(ip[6] << 8 | ip[7]);
+            assert_int_equal(len, 14u + tl);
+            assert_true(tl <= 1500u);
+            if (k == 0)
+                id = (uint16_t)(ip[4] << 8 | ip[5]);
+            assert_int_equal((uint16_t)(ip[4] << 8 | ip[5]), id);
+            assert_int_equal(fo & 0x2000u, k < 2 ? 0x2000u : 0u);
+            assert_int_equal((size_t)(fo & 0x1FFFu) * 8u, offs[k]);
+            assert_int_equal(tl - 20u, lens[k]);
+            memcpy(back + offs[k], ip + 20, tl - 20u);
+            got += tl - 20u;
+        }
+        assert_int_equal(got, in);
+        assert_int_equal(back[0], 0); /* echo reply */
+        assert_memory_equal(back + 4, icmp + 4, in - 4);
+        assert_int_equal(frame_checksum(back, in), 0);
+        assert_int_equal(reass_bytes(f), 0);
+        mem_assert_baseline(&f->stack, &f->base);
+    }
+    assert_int_equal(C(f)->ipv4_reass_ok, 4);
+    assert_int_equal(C(f)->ipv4_frag_tx, 12);
+    assert_int_equal(C(f)->icmp_echo_reply_tx, 4);
+    /* The same size in UDP has no one to go to: too big for a buffer. */
+    uint8_t fr[FRAME_MAX];
+    frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 17, .id = 300, .frag = 0x2000};
+    size_t n = frame_ip_eth(fr, &ip, icmp, 1480);
+    fx_rx(f, fr, n);
+    ip.frag = 1480 / 8;
+    n = frame_ip_eth(fr, &ip, icmp + 1480, 1000);
+    fx_rx(f, fr, n);
+    assert_int_equal(C(f)->ipv4_reass_too_big, 1);
+    assert_int_equal(f->cn.count, 3); /* nothing more sent */
+    /* A corrupted large request is not answered. */
+    icmp[100] ^= 1u;
+    for (unsigned j = 0; j < 3; j++) {
+        n = frag_frame(fr, 301, icmp, offs[j], lens[j], j != 2);
+        fx_rx(f, fr, n);
+    }
+    icmp[100] ^= 1u;
+    assert_int_equal(C(f)->icmp_drop_checksum, 1);
+    assert_int_equal(f->cn.count, 3);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* A flood of first fragments that never complete: the table stays
+ * bounded, the oldest datagram goes first (counted), and a datagram that
+ * arrives among the flood still completes. */
+static void test_reass_flood_evicts_oldest(void **state)
+{
+    net_fixture_t *f = *state;
+    static uint8_t data[400], icmp[500];
+    size_t in = frame_icmp(icmp, 8, 0, 0x00050001, data, sizeof data); /* 408 bytes */
+    uint8_t fr[FRAME_MAX];
+    size_t peak = 0;
+    for (unsigned d = 0; d < 50; d++) {
+        f->now += 10;
+        size_t n = frag_frame(fr, (uint16_t)(1000 + d), icmp, 0, 200, 1);
+        fx_rx(f, fr, n);
+        if (reass_bytes(f) > peak)
+            peak = reass_bytes(f);
+        assert_true(f->stack.ipv4.reass_bytes <= TERN_IP_REASS_MAX_BYTES);
+    }
+    assert_int_equal(C(f)->ipv4_reass_evicted, 50 - TERN_IP_REASS_MAX_DATAGRAMS);
+    /* A legitimate datagram: its first fragment evicts the oldest flood
+     * entry, its second completes it before the flood evicts it. */
+    capnet_clear(&f->cn);
+    f->now += 10;
+    size_t n = frag_frame(fr, 7, icmp, 0, 200, 1);
+    fx_rx(f, fr, n);
+    n = frag_frame(fr, 7, icmp, 200, in - 200, 0);
+    fx_rx(f, fr, n);
+    assert_int_equal(C(f)->ipv4_reass_ok, 1);
+    assert_int_equal(f->cn.count, 1);
+    assert_int_equal(capnet_frame(&f->cn, 0, NULL)[34], 0);
+    /* A free slot before a held one (slot 0 freed by that completion):
+     * a new datagram takes it and evicts nothing. */
+    uint32_t ev = C(f)->ipv4_reass_evicted;
+    n = frag_frame(fr, 8, icmp, 0, 200, 1);
+    fx_rx(f, fr, n);
+    n = frag_frame(fr, 9, icmp, 0, 200, 1);
+    fx_rx(f, fr, n);
+    assert_int_equal(C(f)->ipv4_reass_evicted, ev + (TERN_IP_REASS_MAX_DATAGRAMS > 1 ? 1u : 2u));
+    /* The memory held stayed at the table's bound throughout. */
+    assert_true(peak <= (size_t)TERN_IP_REASS_MAX_DATAGRAMS * 1024u);
+    tern_poll(&f->stack, f->now + TERN_IP_REASS_TIMEOUT_MS);
+    assert_int_equal(reass_bytes(f), 0);
     mem_assert_baseline(&f->stack, &f->base);
 }
 #endif
@@ -652,6 +778,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reass_overlap_and_duplicates, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_reass_size_and_shape_checks, setup, net_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_reass_slots_and_timeout, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reass_large_echo_answered_in_fragments, setup, net_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reass_flood_evicts_oldest, setup, net_fixture_teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -395,6 +395,129 @@ static void test_old_ack_stale_sack(void **state)
     assert_int_equal(sent_at(t, s0 + 5 * mss), 1);
 }
 
+/* RFC 3042 limited transmit: with cwnd full, each of the first two
+ * duplicate ACKs lets one new segment out (so a small window still
+ * collects the three duplicates fast retransmit needs); the third starts
+ * recovery. */
+static void test_limited_transmit(void **state)
+{
+    tfix_t *t = *state;
+    handshake(t, SPORT, 0, 0);
+    static uint8_t buf[8 * 1460];
+    uint32_t mss = t->conn->mss;
+    t->conn->cwnd = 3u * mss;
+    assert_int_equal(tern_tcp_write(t->conn, buf, 8u * mss), (int)(8u * mss));
+    assert_int_equal(t->f->cn.count, 3);
+    capnet_clear(&t->f->cn);
+    const tern_tcp_stats_t *st = tern_tcp_stats(&t->f->stack);
+    uint32_t s0 = t->iss + 1, fr0 = st->fast_retransmits;
+    /* Segment 1 lost; 2 and 3 each bring a duplicate ACK. */
+    peer(t, SPORT, 0, t->snd, s0, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(sent_at(t, s0 + 3 * mss), 1);
+    peer(t, SPORT, 0, t->snd, s0, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(t->f->cn.count, 2);
+    assert_int_equal(sent_at(t, s0 + 4 * mss), 1);
+    assert_int_equal(st->fast_retransmits, fr0);
+    /* Segment 4 (the first sent by limited transmit): the third duplicate. */
+    peer(t, SPORT, 0, t->snd, s0, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(st->fast_retransmits, fr0 + 1);
+    assert_int_equal(sent_at(t, s0), 1);
+}
+
+/* The peer acknowledges the first segment 10 ms after it left: an RTT. */
+static void rtt_10ms(tfix_t *t, uint32_t upto)
+{
+    t->f->now += 10;
+    peer(t, SPORT, 1, t->snd, upto, 65535, NULL, 0, NULL, 0);
+    assert_true(t->conn->srtt8 != 0u);
+}
+
+/* RFC 8985 7: the last two segments of a flight are lost, so no ACK comes
+ * at all. The probe timeout (2 SRTT) sends the last segment again; the
+ * peer's SACK of it shows the hole, which the reordering window then
+ * declares lost: all repaired without the RTO. */
+static void test_tail_loss_probe(void **state)
+{
+    tfix_t *t = *state;
+    handshake(t, SPORT, 1, 1);
+    uint32_t mss = send_segments(t, 4);
+    assert_int_equal(t->f->cn.count, 4);
+    const tern_tcp_stats_t *st = tern_tcp_stats(&t->f->stack);
+    uint32_t s0 = t->iss + 1, to0 = st->timeouts, rx0 = st->retransmits;
+    /* 1 and 2 arrive; 3 and 4 are lost. */
+    rtt_10ms(t, s0 + mss);
+    peer(t, SPORT, 1, t->snd, s0 + 2 * mss, 65535, NULL, 0, NULL, 0);
+    assert_true(t->conn->flags & TF_TLP);
+    assert_true(t->conn->t_rexmit - t->f->now < t->conn->rto);
+    capnet_clear(&t->f->cn);
+    /* The probe: the last segment, well before the RTO. */
+    t->f->now += 25;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_int_equal(st->tlp_probes, 1);
+    assert_int_equal(t->f->cn.count, 1);
+    assert_int_equal(sent_at(t, s0 + 3 * mss), 1);
+    assert_int_equal(st->timeouts, to0);
+    /* The peer SACKs it: segment 3 is a hole; after the reordering window
+     * (SRTT / 4) it is resent. */
+    uint32_t b[] = {s0 + 3 * mss, s0 + 4 * mss};
+    peer(t, SPORT, 1, t->snd, s0 + 2 * mss, 65535, b, 1, NULL, 0);
+    assert_true(t->conn->flags & TF_RACK);
+    capnet_clear(&t->f->cn);
+    t->f->now += 4;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_int_equal(st->rack_recoveries, 1);
+    assert_int_equal(sent_at(t, s0 + 2 * mss), 1);
+    assert_int_equal(sent_at(t, s0 + 3 * mss), 0); /* SACKed: not again */
+    peer(t, SPORT, 1, t->snd, s0 + 4 * mss, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(t->conn->snd_una, t->conn->snd_max);
+    assert_int_equal(st->timeouts, to0);
+    assert_int_equal(st->retransmits, rx0 + 2);
+    /* One probe per tail: nothing in flight now, no timer but none owed. */
+    assert_false(t->conn->flags & TF_REXMIT);
+}
+
+/* Three segments in flight (the default ring), the first lost: only two
+ * SACKed segments can follow, never three, so RFC 6675's IsLost never
+ * says lost. The reordering window does, without the RTO. */
+static void test_rack_small_window(void **state)
+{
+    tfix_t *t = *state;
+    handshake(t, SPORT, 1, 1);
+    uint32_t mss = send_segments(t, 1);
+    uint32_t s0 = t->iss + 1;
+    rtt_10ms(t, s0 + mss);
+    static uint8_t buf[3 * 1460];
+    capnet_clear(&t->f->cn);
+    assert_int_equal(tern_tcp_write(t->conn, buf, 3u * mss), (int)(3u * mss));
+    assert_int_equal(t->f->cn.count, 3);
+    const tern_tcp_stats_t *st = tern_tcp_stats(&t->f->stack);
+    uint32_t to0 = st->timeouts;
+    uint32_t s1 = s0 + mss;
+    /* Segment 1 lost, 2 and 3 SACKed. */
+    uint32_t b2[] = {s1 + mss, s1 + 2 * mss};
+    peer(t, SPORT, 1, t->snd, s1, 65535, b2, 1, NULL, 0);
+    uint32_t b3[] = {s1 + mss, s1 + 3 * mss};
+    peer(t, SPORT, 1, t->snd, s1, 65535, b3, 1, NULL, 0);
+    assert_false(t->conn->flags & TF_RECOVERY);
+    assert_true(t->conn->flags & TF_RACK);
+    capnet_clear(&t->f->cn);
+    /* Not before the window passes (reordering is not loss) ... */
+    tern_poll(&t->f->stack, t->f->now + 1);
+    assert_int_equal(t->f->cn.count, 0);
+    /* ... then the hole goes, once. */
+    t->f->now += 4;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_int_equal(st->rack_recoveries, 1);
+    assert_true(t->conn->flags & TF_RECOVERY);
+    assert_int_equal(sent_at(t, s1), 1);
+    assert_int_equal(t->f->cn.count, 1);
+    peer(t, SPORT, 1, t->snd, s1 + 3 * mss, 65535, NULL, 0, NULL, 0);
+    assert_false(t->conn->flags & TF_RECOVERY);
+    assert_int_equal(t->conn->snd_una, t->conn->snd_max);
+    assert_int_equal(st->timeouts, to0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +528,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cwnd_whole_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rexmit_within_snd_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_ack_stale_sack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limited_transmit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tail_loss_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rack_small_window, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
