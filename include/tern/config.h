@@ -365,6 +365,14 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_TIMEWAIT_MAX
 #define TERN_TCP_TIMEWAIT_MAX 16
 #endif
+/* Slots of the table that finds a TCP connection by its 4-tuple and a
+ * listener by its port (open addressing, a power of two; static in struct
+ * tern_stack, shown in the ledger's SOCKET static column). RAM: one
+ * pointer each. Connections beyond size - 1 still work, found by walking
+ * the connection list as without the table. */
+#ifndef TERN_TCP_HASH_SIZE
+#define TERN_TCP_HASH_SIZE 64
+#endif
 /* TIME-WAIT length (2 MSL; RFC 9293 uses MSL = 2 min, small stacks less). */
 #ifndef TERN_TCP_TIMEWAIT_MS
 #define TERN_TCP_TIMEWAIT_MS 30000u
@@ -507,6 +515,9 @@ _Static_assert(TERN_TCP_RCVBUF >= 536u && TERN_TCP_RCVBUF <= 0x3FFFFFFFu && TERN
 _Static_assert(TERN_TCP_RANGE_COUNT >= 0 && TERN_TCP_RANGE_COUNT <= 65535 && TERN_TCP_TIMEWAIT_MAX >= 1 &&
                    TERN_TCP_SYN_MAX >= 1,
                "TCP pools: 0..65535 range descriptors, at least one TIME-WAIT entry and one half-open slot");
+_Static_assert(TERN_TCP_HASH_SIZE >= 2 && TERN_TCP_HASH_SIZE <= 65536 &&
+                   (TERN_TCP_HASH_SIZE & (TERN_TCP_HASH_SIZE - 1)) == 0,
+               "TERN_TCP_HASH_SIZE must be a power of two, 2..65536");
 _Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && TERN_TCP_OOO_PER_CONN >= 1 &&
                    TERN_TCP_OOO_PER_CONN <= 255,
                "TCP per-connection descriptor limits must be 1..255");
