@@ -49,16 +49,17 @@ static const uint8_t svc_chargen_cycle[TERN_CHARGEN_CYCLE] = {
 
 static void svc_chargen_fill(uint8_t *p, size_t n, uint16_t *pos)
 {
+    const size_t cycle = (size_t)TERN_CHARGEN_CYCLE;
     size_t at = *pos;
     while (n > 0u) {
-        size_t k = TERN_CHARGEN_CYCLE - at;
+        size_t k = cycle - at;
         if (k > n)
             k = n;
         memcpy(p, svc_chargen_cycle + at, k);
         p += k;
         n -= k;
         at += k;
-        if (at == TERN_CHARGEN_CYCLE)
+        if (at == cycle)
             at = 0;
     }
     *pos = (uint16_t)at;
