@@ -430,6 +430,14 @@ _Static_assert(TERN_DNS_RETRY_MS >= 10u && TERN_DNS_RETRY_MS <= 60000u, "TERN_DN
 #ifndef TERN_TCP_TIMEWAIT_MAX
 #define TERN_TCP_TIMEWAIT_MAX 16
 #endif
+/* Slots of the table that finds a TCP connection by its 4-tuple and a
+ * listener by its port (open addressing, a power of two; static in struct
+ * tern_stack, shown in the ledger's SOCKET static column). RAM: one
+ * pointer each. Connections beyond size - 1 still work, found by walking
+ * the connection list as without the table. */
+#ifndef TERN_TCP_HASH_SIZE
+#define TERN_TCP_HASH_SIZE 64
+#endif
 /* TIME-WAIT length (2 MSL; RFC 9293 uses MSL = 2 min, small stacks less). */
 #ifndef TERN_TCP_TIMEWAIT_MS
 #define TERN_TCP_TIMEWAIT_MS 30000u
@@ -599,6 +607,9 @@ _Static_assert(TERN_TCP_RANGE_COUNT >= 0 && TERN_TCP_RANGE_COUNT <= 65535 && TER
 _Static_assert((TERN_TCP_SYN_COOKIES == 0 || TERN_TCP_SYN_COOKIES == 1) && TERN_TCP_SYN_COOKIE_PERIOD_MS >= 1000u &&
                    TERN_TCP_SYN_COOKIE_PERIOD_MS <= 600000u,
                "TERN_TCP_SYN_COOKIES is 0 or 1, the cookie period 1..600 s");
+_Static_assert(TERN_TCP_HASH_SIZE >= 2 && TERN_TCP_HASH_SIZE <= 65536 &&
+                   (TERN_TCP_HASH_SIZE & (TERN_TCP_HASH_SIZE - 1)) == 0,
+               "TERN_TCP_HASH_SIZE must be a power of two, 2..65536");
 _Static_assert(TERN_TCP_SACK_PER_CONN >= 1 && TERN_TCP_SACK_PER_CONN <= 255 && TERN_TCP_OOO_PER_CONN >= 1 &&
                    TERN_TCP_OOO_PER_CONN <= 255,
                "TCP per-connection descriptor limits must be 1..255");

@@ -102,6 +102,8 @@ struct tcp_tw;
 /* TCP state in struct tern_stack. */
 typedef struct tern_tcp {
     tern_tcp_pcb_t *pcbs;      /* every connection and listener */
+    tern_tcp_pcb_t *hash[TERN_TCP_HASH_SIZE]; /* demultiplexing: the list's pcbs by 4-tuple (listeners
+                                               * by port), open addressing (tcp_conn.c) */
     tern_tcp_pcb_t *dead;      /* closed while a callback ran; freed after it */
     struct tcp_range *range_pool; /* TERN_TCP_RANGE_COUNT descriptors (TCP_RANGES): out-of-order
                                    * ranges received and SACKed ranges sent, from one pool */
@@ -123,6 +125,8 @@ typedef struct tern_tcp {
     uint16_t range_peak;       /* most descriptors ever in use at once */
     uint16_t default_opts;     /* TERN_TCP_OPT_* every new connection starts with */
     uint16_t small_ring_logged; /* a ring below one segment was warned about (once) */
+    uint32_t hash_used;        /* pcbs in hash */
+    uint32_t unhashed;         /* pcbs on the list not in hash: lookups walk the list while any */
 } tern_tcp_t;
 
 /* Listen on port (0.0.0.0); at most backlog connections half-open at once

@@ -25,6 +25,23 @@ extern const uint8_t eth_broadcast_mac[6];
 /* Add len bytes to a running ones'-complement sum (returned folded to 16
  * bits). Every chunk but the last must have an even length. */
 uint32_t checksum_add(uint32_t sum, const void *data, size_t len);
+/* Whether TCP sums its payload while copying it out of the send ring
+ * (checksum_copy) rather than memcpy then checksum_add. Under callgrind on
+ * x86-64 the two passes cost fewer instructions (perf_vwire: 4.25 against
+ * 4.32 per byte moved: libc's memcpy moves 32 bytes an instruction), so
+ * the host keeps them; where memcpy is word by word (Cortex-M) the fused
+ * loop saves the second load of every word (not yet measured on a board). */
+#if defined(__SSE2__) && !defined(CHECKSUM_FORCE_SCALAR)
+#define CHECKSUM_COPY_FUSED 0
+#else
+#define CHECKSUM_COPY_FUSED 1
+#endif
+/* checksum_add over len bytes at src while copying them to dst (one pass
+ * where a copy and a sum were two; the areas must not overlap). */
+uint32_t checksum_copy(uint32_t sum, void *dst, const void *src, size_t len);
+/* Add part, the checksum_add(0, ...) of a chunk that starts offset bytes
+ * into the summed data (any offset: an odd one swaps part's bytes). */
+uint32_t checksum_combine(uint32_t sum, uint32_t part, size_t offset);
 /* The checksum field value for a running sum. */
 uint16_t checksum_finish(uint32_t sum);
 /* Checksum of one buffer; verifying a buffer that contains its checksum

@@ -51,6 +51,7 @@ tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned bac
         return NULL;
     }
     tcp_listen_start(pcb, port, backlog);
+    tcp_hash_add(stack, pcb);
     pcb->cbs = cbs;
     pcb->arg = arg;
     return pcb;
@@ -63,6 +64,7 @@ int tcp_pcb_listen(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint16_t port, unsi
         return err;
     tcp_listen_start(pcb, port, backlog);
     tcp_pcb_link(stack, pcb);
+    tcp_hash_add(stack, pcb);
     return TERN_OK;
 }
 
@@ -98,6 +100,7 @@ static void tcp_connect_start(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4
     pcb->local_port = lport;
     pcb->remote_ip = addr;
     pcb->remote_port = port;
+    tcp_hash_add(stack, pcb);
     pcb->t_idle = stack->now; /* a socket's structure may be older than its open */
     pcb->mss = tcp_our_mss(stack, addr);
     tcp_pcb_start_seq(stack, pcb, NULL);

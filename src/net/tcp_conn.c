@@ -25,7 +25,126 @@ int tcp_init(tern_stack_t *stack)
     tcp->next_port = (uint16_t)(49152u + stack->port->random32(stack->port->ctx) % 16384u);
     tcp->timewait_ms = TERN_TCP_TIMEWAIT_MS;
     tcp->challenge_time = stack->now;
+    tern_ledger_note_static(&stack->ledger, TERN_MEM_SOCKET, sizeof tcp->hash);
     return TERN_OK;
+}
+
+/* ---- demultiplexing table ---------------------------------------------------------
+ * Every pcb on the list whose 4-tuple is known (a listener: its port) has a
+ * slot in tcp->hash, found from its key by linear probing; removal shifts
+ * the probe sequence back (no tombstones). The key is salted with the
+ * stack's secret ISN key so that a peer cannot choose ports that pile
+ * onto one slot. A pcb that finds no room (the table full, or linked
+ * before its tuple is set) is counted in tcp->unhashed, and while any is,
+ * tcp_lookup also walks the list (as it always did without the table). */
+
+#define TCP_HASH_MASK ((uint32_t)TERN_TCP_HASH_SIZE - 1u)
+
+static uint32_t tcp_hash_key(const tern_tcp_t *tcp, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport)
+{
+    uint32_t h = (rip ^ tcp->isn_key[0]) * 0x9E3779B1u;
+    h ^= ((uint32_t)lport << 16 | rport) ^ tcp->isn_key[1];
+    h *= 0x85EBCA6Bu;
+    h ^= lip ^ (h >> 15);
+    h *= 0xC2B2AE35u;
+    return (h ^ (h >> 16)) & TCP_HASH_MASK;
+}
+
+/* A listener has no peer (remote port 0): keyed by its port alone. */
+static uint32_t tcp_hash_home(const tern_tcp_t *tcp, const tern_tcp_pcb_t *pcb)
+{
+    if (pcb->remote_port == 0u)
+        return tcp_hash_key(tcp, 0, pcb->local_port, 0, 0);
+    return tcp_hash_key(tcp, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+}
+
+static int tcp_hash_slot(const tern_tcp_t *tcp, const tern_tcp_pcb_t *pcb, uint32_t *slot)
+{
+    for (uint32_t i = tcp_hash_home(tcp, pcb);; i = (i + 1u) & TCP_HASH_MASK) {
+        if (tcp->hash[i] == NULL)
+            return 0;
+        if (tcp->hash[i] == pcb) {
+            *slot = i;
+            return 1;
+        }
+    }
+}
+
+void tcp_hash_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    uint32_t i;
+    if (tcp_hash_slot(tcp, pcb, &i))
+        return;
+    if (tcp->hash_used + 1u >= TERN_TCP_HASH_SIZE)
+        return; /* one slot stays empty: probes end; this pcb stays unhashed */
+    for (i = tcp_hash_home(tcp, pcb); tcp->hash[i] != NULL; i = (i + 1u) & TCP_HASH_MASK) {
+    }
+    tcp->hash[i] = pcb;
+    tcp->hash_used++;
+    if (tcp->unhashed != 0u)
+        tcp->unhashed--;
+}
+
+/* Take pcb out (1) or say it was not in (0). */
+static int tcp_hash_remove(tern_tcp_t *tcp, const tern_tcp_pcb_t *pcb)
+{
+    uint32_t i;
+    if (!tcp_hash_slot(tcp, pcb, &i))
+        return 0;
+    tcp->hash[i] = NULL;
+    tcp->hash_used--;
+    /* Backward shift: move up every later entry of the run whose home is
+     * not cyclically in (i, j]. */
+    for (uint32_t j = (i + 1u) & TCP_HASH_MASK; tcp->hash[j] != NULL; j = (j + 1u) & TCP_HASH_MASK) {
+        uint32_t k = tcp_hash_home(tcp, tcp->hash[j]);
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays)
+            continue;
+        tcp->hash[i] = tcp->hash[j];
+        tcp->hash[j] = NULL;
+        i = j;
+    }
+    return 1;
+}
+
+tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
+                           tern_tcp_pcb_t **listener)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    for (uint32_t i = tcp_hash_key(tcp, lip, lport, rip, rport); tcp->hash[i] != NULL; i = (i + 1u) & TCP_HASH_MASK) {
+        tern_tcp_pcb_t *c = tcp->hash[i];
+        if (c->remote_port == rport && c->remote_ip == rip && c->local_port == lport && c->local_ip == lip &&
+            c->state != TERN_TCP_LISTEN && c->state != TERN_TCP_CLOSED)
+            return c;
+    }
+    tern_tcp_pcb_t *l = NULL;
+    for (uint32_t i = tcp_hash_key(tcp, 0, lport, 0, 0); tcp->hash[i] != NULL; i = (i + 1u) & TCP_HASH_MASK) {
+        tern_tcp_pcb_t *c = tcp->hash[i];
+        if (c->state == TERN_TCP_LISTEN && c->local_port == lport) {
+            l = c;
+            break;
+        }
+    }
+    if (tcp->unhashed != 0u) {
+        /* Some pcb is on the list alone: the walk finds it (and files the
+         * connection it finds: its tuple is final once a segment matches). */
+        for (tern_tcp_pcb_t *c = tcp->pcbs; c != NULL; c = c->next) {
+            if (c->local_port != lport)
+                continue;
+            if (c->state == TERN_TCP_LISTEN) {
+                if (l == NULL)
+                    l = c;
+            } else if (c->remote_port == rport && c->remote_ip == rip && c->local_ip == lip &&
+                       c->state != TERN_TCP_CLOSED) {
+                tcp_hash_add(stack, c);
+                return c;
+            }
+        }
+    }
+    if (listener != NULL)
+        *listener = l;
+    return NULL;
 }
 
 /* The shared pools, at the first listen or connect (as FreeRTOS+TCP does),
@@ -83,6 +202,8 @@ void tcp_deinit(tern_stack_t *stack)
     tern_mem_free(&stack->ledger, tcp->tw);
     tcp->range_pool = tcp->range_free = NULL;
     tcp->tw = NULL;
+    memset(tcp->hash, 0, sizeof tcp->hash);
+    tcp->hash_used = tcp->unhashed = 0;
 }
 
 /* ---- out-of-order descriptors ------------------------------------------------ */
@@ -149,6 +270,7 @@ void tcp_pcb_link(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 {
     pcb->next = stack->tcp.pcbs;
     stack->tcp.pcbs = pcb;
+    stack->tcp.unhashed++; /* until tcp_hash_add files it by its tuple */
 }
 
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner)
@@ -170,6 +292,9 @@ void tcp_pcb_move(tern_stack_t *stack, tern_tcp_pcb_t *from, tern_tcp_pcb_t *to)
             break;
         }
     }
+    uint32_t slot;
+    if (tcp_hash_slot(&stack->tcp, from, &slot))
+        stack->tcp.hash[slot] = to; /* same tuple, same slot */
     /* A listener's children point at it. */
     if (to->state == TERN_TCP_LISTEN)
         for (tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
@@ -225,6 +350,8 @@ void tcp_pcb_free(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     for (tern_tcp_pcb_t **pp = &tcp->pcbs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == pcb) {
             *pp = pcb->next; /* pcb->next stays: a list walk in progress goes on from it */
+            if (!tcp_hash_remove(tcp, pcb) && tcp->unhashed != 0u)
+                tcp->unhashed--;
             break;
         }
     }

@@ -588,24 +588,6 @@ static void tcp_input_sync(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *
         tcp_output(stack, pcb);
 }
 
-/* The connection for a 4-tuple (not CLOSED), and a listener on the port. */
-static tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
-                                  tern_tcp_pcb_t **listener)
-{
-    for (tern_tcp_pcb_t *c = stack->tcp.pcbs; c != NULL; c = c->next) {
-        if (c->local_port != lport)
-            continue;
-        if (c->state == TERN_TCP_LISTEN) {
-            if (listener != NULL)
-                *listener = c;
-        } else if (c->remote_port == rport && c->remote_ip == rip && c->local_ip == lip &&
-                   c->state != TERN_TCP_CLOSED) {
-            return c;
-        }
-    }
-    return NULL;
-}
-
 /* A segment for a TIME-WAIT entry (RFC 9293 3.10.7.4; RST ignored as RFC
  * 1337 recommends). Returns 1 when the entry took the segment; 0 when
  * there is none, or a new SYN reopens the 4-tuple (*min_iss then set). */

@@ -172,6 +172,13 @@ void tcp_deinit(tern_stack_t *stack);
 int tcp_pools_ensure(tern_stack_t *stack);
 /* Put pcb on the stack's connection list. */
 void tcp_pcb_link(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* File a linked pcb in the demultiplexing table once its 4-tuple (a
+ * listener: its port) is final; no room: it stays found by the list walk. */
+void tcp_hash_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
+/* The connection for a 4-tuple (not CLOSED); when there is none, a
+ * listener on the port in *listener (NULL if none). */
+tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
+                           tern_tcp_pcb_t **listener);
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner);
 /* A closed, unlinked connection in memory the caller allocated (zeroed):
  * the defaults of tcp_pcb_new. The socket layer's structure (TF_HELD). */

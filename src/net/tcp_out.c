@@ -76,17 +76,27 @@ static unsigned tcp_put_ts(uint8_t *o, uint32_t tsval, uint32_t tsecr)
     return n + tcp_opt_write_ts(o + n, tsval, tsecr);
 }
 
-static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, int *result)
+/* Checksum (unless nif offloads it) and send. The first sum_len bytes of
+ * the segment are summed here; the rest, if any, was summed while it was
+ * copied in (payload_sum: checksum_copy's, starting at offset sum_len). */
+static void tcp_sum_and_send(tern_stack_t *stack, tern_netbuf_t *nb, const tern_netif_t *nif, tern_ip4_t src,
+                             tern_ip4_t dst, size_t sum_len, uint32_t payload_sum, int *result)
 {
-    tern_ip4_t nexthop;
-    const tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
     if (nif == NULL || !(nif->offload & TERN_OFFLOAD_TX_L4_CSUM)) {
         uint32_t sum = checksum_pseudo(src != 0u ? src : (nif != NULL ? nif->addr : 0u), dst, IPV4_PROTO_TCP, nb->len);
-        sum = checksum_add(sum, nb->data, nb->len);
+        sum = checksum_add(sum, nb->data, sum_len);
+        sum = checksum_combine(sum, payload_sum, sum_len);
         tcp_header_set_checksum(nb->data, checksum_finish(sum));
     }
     stack->counters.tcp.tx++;
     *result = ipv4_output(stack, nb, src, dst, IPV4_PROTO_TCP, TERN_IP_DEFAULT_TTL);
+}
+
+static void tcp_finish_and_send(tern_stack_t *stack, tern_netbuf_t *nb, tern_ip4_t src, tern_ip4_t dst, int *result)
+{
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
+    tcp_sum_and_send(stack, nb, nif, src, dst, nb->len, 0, result);
 }
 
 void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport,
@@ -259,19 +269,32 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
         memcpy(p + TCP_HDR_LEN, opts, optlen);
     if (flags & TCP_ACK)
         pcb->last_ack_sent = pcb->rcv_nxt;
+    /* The route first: without checksum offload, and where it is the
+     * cheaper way (CHECKSUM_COPY_FUSED), the payload is summed as it is
+     * copied out of the send ring (one pass over it, not two). */
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, pcb->local_ip, pcb->remote_ip, &nexthop);
+    int fused = CHECKSUM_COPY_FUSED && (nif == NULL || !(nif->offload & TERN_OFFLOAD_TX_L4_CSUM));
+    uint32_t psum = 0;
     if (len != 0u) {
         uint32_t off = pcb->sbuf_head + (seq - pcb->snd_una);
         if (off >= pcb->sbuf_size)
             off -= pcb->sbuf_size;
         uint32_t first = pcb->sbuf_size - off < len ? pcb->sbuf_size - off : len;
-        memcpy(p + hdr_len, pcb->sbuf + off, first);
-        if (first < len)
-            memcpy(p + hdr_len + first, pcb->sbuf, len - first);
+        if (fused) {
+            psum = checksum_copy(0, p + hdr_len, pcb->sbuf + off, first);
+            if (first < len)
+                psum = checksum_combine(psum, checksum_copy(0, p + hdr_len + first, pcb->sbuf, len - first), first);
+        } else {
+            memcpy(p + hdr_len, pcb->sbuf + off, first);
+            if (first < len)
+                memcpy(p + hdr_len + first, pcb->sbuf, len - first);
+        }
     }
     pcb->flags &= ~(uint32_t)(TF_ACK_NOW | TF_ACK_DELAYED);
     pcb->full_segs = 0;
     int r;
-    tcp_finish_and_send(stack, nb, pcb->local_ip, pcb->remote_ip, &r);
+    tcp_sum_and_send(stack, nb, nif, pcb->local_ip, pcb->remote_ip, fused ? hdr_len : nb->len, psum, &r);
     return r;
 }
 
