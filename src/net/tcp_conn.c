@@ -25,7 +25,6 @@ int tcp_init(tern_stack_t *stack)
     tcp->next_port = (uint16_t)(49152u + stack->port->random32(stack->port->ctx) % 16384u);
     tcp->timewait_ms = TERN_TCP_TIMEWAIT_MS;
     tcp->challenge_time = stack->now;
-    tern_ledger_note_static(&stack->ledger, TERN_MEM_SOCKET, sizeof tcp->hash);
     return TERN_OK;
 }
 
