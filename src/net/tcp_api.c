@@ -148,7 +148,7 @@ int tcp_pcb_connect(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4_t addr, u
 
 void tern_tcp_set_callbacks(tern_tcp_pcb_t *pcb, const tern_tcp_callbacks_t *cbs, void *arg)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     pcb->cbs = cbs;
     pcb->arg = arg;
 }
@@ -160,13 +160,13 @@ void *tern_tcp_arg(const tern_tcp_pcb_t *pcb)
 
 void tern_tcp_set_owner(tern_tcp_pcb_t *pcb, unsigned owner)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     pcb->owner = (uint16_t)owner;
 }
 
 void tern_tcp_set_options(tern_tcp_pcb_t *pcb, unsigned opts)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     pcb->flags = (pcb->flags & ~(uint32_t)(TF_NODELAY | TF_KEEPALIVE | TF_NOSACK | TF_NOTS)) |
                  ((opts & TERN_TCP_OPT_NODELAY) ? TF_NODELAY : 0u) | ((opts & TERN_TCP_OPT_KEEPALIVE) ? TF_KEEPALIVE : 0u) |
                  ((opts & TERN_TCP_OPT_NOSACK) || !TERN_TCP_SACK ? TF_NOSACK : 0u) |
@@ -191,7 +191,7 @@ void tern_tcp_range_usage(const tern_stack_t *stack, tern_tcp_range_usage_t *out
 
 int tern_tcp_set_keepalive(tern_tcp_pcb_t *pcb, uint32_t idle_ms, uint32_t intvl_ms, unsigned count)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     /* Bounded so that idle + count * interval cannot wrap the 32-bit clock's
      * half range (about 24 days). */
     if (idle_ms == 0u || idle_ms > 0x3FFFFFFFu || intvl_ms == 0u || intvl_ms > 0x00FFFFFFu || count == 0u ||
@@ -236,7 +236,7 @@ static void tcp_warn_small_ring(tern_stack_t *stack, const char *option, uint32_
 
 int tern_tcp_set_bufsizes(tern_tcp_pcb_t *pcb, uint32_t rcvbuf, uint32_t sndbuf)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     if ((rcvbuf != 0u && (rcvbuf < 536u || rcvbuf > 0x3FFFFFFFu)) || (sndbuf != 0u && (sndbuf < 536u || sndbuf > 0x3FFFFFFFu)))
         return TERN_ERR_INVAL;
     /* The receive ring only before it exists and before our window scale
@@ -274,7 +274,7 @@ static int tcp_can_send(const tern_tcp_pcb_t *pcb)
 
 size_t tern_tcp_send_space(const tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     if (tcp_can_send(pcb) != TERN_OK)
         return 0;
     return pcb->sbuf_size - pcb->sbuf_len;
@@ -290,7 +290,7 @@ static int tcp_sbuf_ensure(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_write_span(tern_tcp_pcb_t *pcb, uint8_t **span)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     int r = tcp_can_send(pcb);
     if (r == TERN_OK)
         r = tcp_sbuf_ensure(pcb);
@@ -315,7 +315,7 @@ static int tcp_commit(tern_tcp_pcb_t *pcb, size_t n)
 
 int tern_tcp_write_commit(tern_tcp_pcb_t *pcb, size_t n)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     int r = tcp_can_send(pcb);
     if (r != TERN_OK)
         return r;
@@ -326,7 +326,7 @@ int tern_tcp_write_commit(tern_tcp_pcb_t *pcb, size_t n)
 
 int tern_tcp_write(tern_tcp_pcb_t *pcb, const void *data, size_t len)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     int r = tcp_can_send(pcb);
     if (r == TERN_OK && len != 0u)
         r = tcp_sbuf_ensure(pcb);
@@ -352,13 +352,13 @@ int tern_tcp_write(tern_tcp_pcb_t *pcb, const void *data, size_t len)
 
 size_t tern_tcp_recv_avail(const tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     return pcb->rbuf_len;
 }
 
 int tern_tcp_peek(tern_tcp_pcb_t *pcb, const uint8_t **span)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     if (pcb->rbuf == NULL || pcb->rbuf_len == 0u) {
         *span = NULL;
         return 0;
@@ -388,7 +388,7 @@ static void tcp_window_update(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_consume(tern_tcp_pcb_t *pcb, size_t n)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     if (n > pcb->rbuf_len)
         return TERN_ERR_INVAL;
     pcb->rbuf_head += (uint32_t)n;
@@ -404,7 +404,7 @@ int tern_tcp_consume(tern_tcp_pcb_t *pcb, size_t n)
 
 int tern_tcp_read(tern_tcp_pcb_t *pcb, void *buf, size_t len)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     uint8_t *dst = buf;
     size_t done = 0;
     while (done < len) {
@@ -429,13 +429,13 @@ int tern_tcp_read(tern_tcp_pcb_t *pcb, void *buf, size_t len)
 
 int tern_tcp_at_eof(const tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     return (pcb->flags & TF_FIN_RCVD) && pcb->rbuf_len == 0u;
 }
 
 int tern_tcp_shutdown(tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     if (pcb->flags & (TF_FIN_QUEUED | TF_DEAD | TF_APP_CLOSED))
         return TERN_OK;
     switch (pcb->state) {
@@ -484,7 +484,7 @@ void tcp_pcb_reset(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
 
 void tern_tcp_abort(tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     if (pcb->flags & TF_DEAD)
         return;
     pcb->flags |= TF_APP_CLOSED;
@@ -493,7 +493,7 @@ void tern_tcp_abort(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_close(tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     tern_stack_t *stack = pcb->stack;
     if (pcb->flags & (TF_DEAD | TF_APP_CLOSED))
         return TERN_ERR_STATE;
@@ -520,7 +520,7 @@ int tern_tcp_close(tern_tcp_pcb_t *pcb)
 
 int tern_tcp_state(const tern_tcp_pcb_t *pcb)
 {
-    TERN_CORE_LOCKED(pcb != NULL ? pcb->stack : NULL);
+    TCP_PCB_LOCKED(pcb);
     return pcb->state;
 }
 

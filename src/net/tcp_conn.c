@@ -28,6 +28,16 @@ int tcp_init(tern_stack_t *stack)
     return TERN_OK;
 }
 
+#if TERN_DEBUG
+void tcp_pcb_check_locked(const tern_tcp_pcb_t *pcb, const char *fn)
+{
+    const tern_stack_t *stack = pcb != NULL ? pcb->stack : NULL;
+    const tern_port_t *port = stack != NULL ? stack->port : NULL;
+    if (port != NULL && port->lock_held != NULL && !port->lock_held(port->ctx))
+        tern_core_lock_missing(stack, fn);
+}
+#endif
+
 /* ---- demultiplexing table ---------------------------------------------------------
  * Every pcb on the list whose 4-tuple is known (a listener: its port) has a
  * slot in tcp->hash, found from its key by linear probing; removal shifts
