@@ -437,6 +437,26 @@ uint32_t arp_poll(tern_stack_t *stack, uint32_t now)
     return next;
 }
 
+/* RFC 1122 2.3.2.1 (higher-layer advice): a transport retransmitting
+ * into silence may be sending to a wrong MAC (the peer's NIC changed, or a
+ * reply was corrupted past the link's check: ARP has no checksum). Re-ask
+ * with a broadcast while the old mapping stays in use; the answer updates
+ * the entry (merge rule), no answer ends it as for any refresh. */
+void arp_negative_advice(tern_stack_t *stack, tern_ip4_t src, tern_ip4_t dst)
+{
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, src, dst, &nexthop);
+    if (nif == NULL || nif->link != TERN_LINK_ETHERNET)
+        return;
+    tern_arp_entry_t *e = arp_find(stack, nif, nexthop);
+    if (e == NULL || e->state != TERN_ARP_RESOLVED)
+        return; /* pending or already re-asking */
+    stack->counters.arp_refreshed++;
+    e->state = TERN_ARP_REFRESHING;
+    e->retries = 0;
+    arp_request_round(stack, e);
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 void tern_arp_flush(tern_stack_t *stack, tern_netif_t *nif)

@@ -73,6 +73,9 @@ void arp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb);
 int arp_output(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, tern_ip4_t nexthop);
 /* Gratuitous ARP announcing nif's address (RFC 5227 2.3). */
 int arp_announce(tern_stack_t *stack, tern_netif_t *nif);
+/* Negative advice from a transport (RFC 1122 2.3.2.1): the path from src
+ * to dst may be dead; re-confirm the next hop's resolved ARP entry. */
+void arp_negative_advice(tern_stack_t *stack, tern_ip4_t src, tern_ip4_t dst);
 
 /* ---- netif: IPv4 out through the interface's link type ----------------- */
 

@@ -7,6 +7,9 @@
 
 /* ---- timers ------------------------------------------------------------------------ */
 
+/* RFC 1122 4.2.3.5: R1 "SHOULD correspond to at least 3 retransmissions". */
+#define TCP_R1 3u
+
 static void tcp_rto_backoff(tern_tcp_pcb_t *pcb)
 {
     pcb->rto = pcb->rto * 2u > TERN_TCP_RTO_MAX_MS ? TERN_TCP_RTO_MAX_MS : pcb->rto * 2u;
@@ -27,6 +30,11 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     }
     pcb->retries++;
     tcp_rto_backoff(pcb);
+    /* RFC 1122 4.2.3.5: at R1 transmissions of one segment, negative
+     * advice to IP; on a LAN a wrong cached MAC is the dead path that
+     * ARP can repair (2.3.2.1) before R2 ends the connection. */
+    if (pcb->retries >= TCP_R1)
+        arp_negative_advice(stack, pcb->local_ip, pcb->remote_ip);
     pcb->flags &= (uint32_t)~(TF_RTT | TF_RECOVERY | TF_TLP_OUT); /* Karn: no sample from a retransmission */
     pcb->dupacks = 0;
     if (pcb->state == TERN_TCP_SYN_SENT || pcb->state == TERN_TCP_SYN_RECEIVED) {

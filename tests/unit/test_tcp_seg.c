@@ -402,6 +402,78 @@ static void test_fin_wait_2_frees_send_ring(void **state)
     t->conn = NULL;
 }
 
+/* TCP simulation seed 2777: one flipped bit in the peer's ARP reply (ARP
+ * has no checksum) left a wrong MAC in the cache for longer than the SYN
+ * retries last. RFC 1122 4.2.3.5: after R1 (3) retransmissions TCP gives
+ * IP negative advice, and ARP re-asks by broadcast (2.3.2.1) while still
+ * using the old entry; the answer repairs it before R2 ends the connection. */
+static void test_rexmit_advice_repairs_wrong_arp_entry(void **state)
+{
+    tfix_t *t = *state;
+    static const uint8_t WRONG_MAC[6] = {0x06, 0, 0, 0, 0, 0x01}; /* FR_PEER_MAC with bit 2 of byte 0 flipped */
+    uint8_t fr[FRAME_MAX];
+    /* The corrupted mapping arrives and is merged into the peer's entry. */
+    size_t n = frame_arp_eth(fr, FR_OUR_MAC, 2, WRONG_MAC, FR_PEER_IP, FR_OUR_MAC, FR_OUR_IP);
+    fx_rx(t->f, fr, n);
+    uint8_t mac[6];
+    assert_int_equal(tern_arp_lookup(&t->f->stack, FR_PEER_IP, mac), TERN_OK);
+    assert_memory_equal(mac, WRONG_MAC, 6);
+    int err;
+    capnet_clear(&t->f->cn);
+    tern_tcp_pcb_t *c = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 5555, &tcp_fixture_cbs, t, &err);
+    assert_non_null(c);
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
+    uint16_t lport = (uint16_t)(h[0] << 8 | h[1]);
+    uint32_t iss = be32_get(h + 4);
+    /* Nobody answers the SYNs sent to WRONG_MAC. Up to the R1-th
+     * retransmission no ARP request; with it, a broadcast request. */
+    uint32_t requests0 = t->f->stack.counters.arp_tx_request;
+    unsigned syns = 1, arp_seen = 0;
+    for (unsigned i = 0; i < 200 && !arp_seen; i++) {
+        capnet_clear(&t->f->cn);
+        t->f->now += 100;
+        tern_poll(&t->f->stack, t->f->now);
+        for (unsigned k = 0; k < t->f->cn.count; k++) {
+            const uint8_t *fk = capnet_frame(&t->f->cn, k, NULL);
+            if (fk[12] == 0x08 && fk[13] == 0x06) {
+                assert_memory_equal(fk, FR_BCAST_MAC, 6);
+                assert_int_equal(syns, 3); /* after the original SYN and 2 retransmissions */
+                arp_seen = 1;
+            } else {
+                assert_memory_equal(fk, WRONG_MAC, 6); /* still used while re-asking */
+                syns++;
+            }
+        }
+    }
+    assert_true(arp_seen);
+    assert_int_equal(syns, 4); /* the 3rd retransmission went out with the request */
+    assert_int_equal(t->f->stack.counters.arp_tx_request, requests0 + 1u);
+    /* The peer answers the broadcast: the entry is right again and the
+     * next retransmitted SYN reaches the peer. */
+    n = frame_arp_eth(fr, FR_OUR_MAC, 2, FR_PEER_MAC, FR_PEER_IP, FR_OUR_MAC, FR_OUR_IP);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(tern_arp_lookup(&t->f->stack, FR_PEER_IP, mac), TERN_OK);
+    assert_memory_equal(mac, FR_PEER_MAC, 6);
+    capnet_clear(&t->f->cn);
+    for (unsigned i = 0; i < 400 && t->f->cn.count == 0; i++) {
+        t->f->now += 100;
+        tern_poll(&t->f->stack, t->f->now);
+    }
+    /* Past R1 every retransmission advises again: a fresh request, then
+     * the SYN, now to the right MAC. */
+    assert_int_equal(t->f->cn.count, 2);
+    assert_memory_equal(capnet_frame(&t->f->cn, 0, NULL), FR_BCAST_MAC, 6);
+    assert_memory_equal(capnet_frame(&t->f->cn, 1, NULL), FR_PEER_MAC, 6);
+    h = tcp_fixture_cap(t, 1, NULL);
+    assert_int_equal(h[13], TCP_SYN);
+    capnet_clear(&t->f->cn);
+    n = tseg_peer(fr, 5555, lport, 9000, iss + 1, TCP_SYN | TCP_ACK, 4000, NULL, 0, NULL, 0);
+    fx_rx(t->f, fr, n);
+    assert_int_equal(tern_tcp_state(c), TERN_TCP_ESTABLISHED);
+    tern_tcp_abort(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_closed_over_our_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fin_wait_2_frees_send_ring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rexmit_advice_repairs_wrong_arp_entry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
