@@ -223,7 +223,7 @@ static void assert_cap_checksum(net_fixture_t *f, unsigned i)
 /* The peer answers our solicitation for its link-local address. */
 static void peer_answers(net_fixture_t *f, uint8_t flags)
 {
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     size_t n = v6_icmp(fr, &OUR_LL, 255, m, msg_na(m, &PEER_LL, flags, FR_PEER_MAC));
     fx_rx(f, fr, n);
 }
@@ -232,7 +232,7 @@ static void peer_answers(net_fixture_t *f, uint8_t flags)
  * our address, then its answer to our probe. Frames cleared. */
 static void peer_known(net_fixture_t *f)
 {
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     tern_ip6_t sn;
     ip6_solicited_node(&OUR_LL, &sn);
     fx_rx(f, fr, v6_icmp(fr, &sn, 255, m, msg_ns(m, &OUR_LL, 1)));
@@ -346,7 +346,7 @@ static void test_echo_resolves_then_replies(void **state)
 static void test_bad_checksum_dropped(void **state)
 {
     net_fixture_t *f = *state;
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     size_t n = v6_icmp(fr, &OUR_LL, 64, m, msg_echo(m, 1, 1, 16));
     fr[n - 1] ^= 0x01;
     fx_expect_drop(f, fr, n, &C(f)->icmp6_drop_checksum);
@@ -355,7 +355,7 @@ static void test_bad_checksum_dropped(void **state)
 static void test_header_checks(void **state)
 {
     net_fixture_t *f = *state;
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     size_t n = v6_icmp(fr, &OUR_LL, 64, m, msg_echo(m, 1, 1, 16));
     fx_expect_drop(f, fr, 14 + 39, &C(f)->ipv6_drop_truncated);
     fr[14] = 0x40;
@@ -425,7 +425,7 @@ static void test_nd_generic_validation(void **state)
         fx_expect_drop(f, fr, n, &C(f)->nd_drop_opt_len);
     }
     /* Well-formed RS and redirects: ignored by a host, counted. */
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     memset(m, 0, sizeof m);
     m[0] = 133;
     fx_expect_drop(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, 8), &C(f)->nd_drop_rs);
@@ -474,7 +474,7 @@ static void test_nd_specific_validation(void **state)
 static void test_ns_answered_with_na(void **state)
 {
     net_fixture_t *f = *state;
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     tern_ip6_t sn;
     ip6_solicited_node(&OUR_LL, &sn);
     size_t n = v6_icmp(fr, &sn, 255, m, msg_ns(m, &OUR_LL, 1));
@@ -507,7 +507,7 @@ static void test_ns_answered_with_na(void **state)
 static void test_neighbor_state_transitions(void **state)
 {
     net_fixture_t *f = *state;
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     size_t n = v6_icmp(fr, &OUR_LL, 64, m, msg_echo(m, 1, 1, 8));
     fx_rx(f, fr, n);
     peer_answers(f, 0x40);
@@ -553,7 +553,7 @@ static void test_neighbor_state_transitions(void **state)
 static void test_incomplete_gives_up_and_frees_queue(void **state)
 {
     net_fixture_t *f = *state;
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     for (uint16_t s = 0; s < 4; s++) {
         size_t n = v6_icmp(fr, &OUR_LL, 64, m, msg_echo(m, 1, s, 8));
         fx_rx(f, fr, n);
@@ -763,7 +763,7 @@ static void test_dad_conflicts(void **state)
     /* An NS from :: for our tentative link-local: a duplicate, IPv6 stops. */
     net_fixture_t *f = net_fixture_new(63);
     assert_int_equal(tern_ipv6_enable(&f->stack, &f->cn.nif, NULL), TERN_OK);
-    uint8_t m[64], fr[FRAME_MAX];
+    uint8_t m[128], fr[FRAME_MAX];
     tern_ip6_t sn;
     ip6_solicited_node(&OUR_LL, &sn);
     size_t n = v6_frame(fr, OUR_SN_MAC, &ANY6, &sn, 58, 255, m, msg_ns(m, &OUR_LL, 0), 0);
