@@ -94,15 +94,18 @@ typedef struct tern_stack {
  * call that needs the core lock. Costs nothing without TERN_DEBUG. */
 void tern_core_lock_missing(const tern_stack_t *stack, const char *fn);
 #if TERN_DEBUG
-#define TERN_CORE_LOCKED(stack)                                                                                        \
+#define TERN_CORE_LOCKED(stack) TERN_CORE_LOCKED_AT(stack, __func__)
+/* The same, naming fn (a helper checking for its caller). */
+#define TERN_CORE_LOCKED_AT(stack, fn)                                                                                 \
     do {                                                                                                               \
         const tern_stack_t *lk_stack_ = (stack);                                                                       \
         const tern_port_t *lk_port_ = lk_stack_ != NULL ? lk_stack_->port : NULL;                                      \
         if (lk_port_ != NULL && lk_port_->lock_held != NULL && !lk_port_->lock_held(lk_port_->ctx))                    \
-            tern_core_lock_missing(lk_stack_, __func__);                                                               \
+            tern_core_lock_missing(lk_stack_, (fn));                                                                   \
     } while (0)
 #else
 #define TERN_CORE_LOCKED(stack) ((void)0)
+#define TERN_CORE_LOCKED_AT(stack, fn) ((void)0)
 #endif
 
 /* Initialise everything: heap over the embedded arena, ledger, network

@@ -31,10 +31,7 @@ int tcp_init(tern_stack_t *stack)
 #if TERN_DEBUG
 void tcp_pcb_check_locked(const tern_tcp_pcb_t *pcb, const char *fn)
 {
-    const tern_stack_t *stack = pcb != NULL ? pcb->stack : NULL;
-    const tern_port_t *port = stack != NULL ? stack->port : NULL;
-    if (port != NULL && port->lock_held != NULL && !port->lock_held(port->ctx))
-        tern_core_lock_missing(stack, fn);
+    TERN_CORE_LOCKED_AT(pcb != NULL ? pcb->stack : NULL, fn);
 }
 #endif
 
