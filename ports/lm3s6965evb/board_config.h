@@ -60,6 +60,10 @@
  * heap while it waits; TIME-WAIT records (a table allocated once). */
 #define TERN_TCP_SYN_MAX 4
 #define TERN_TCP_TIMEWAIT_MAX 8
+/* The demultiplexing table: a slot per connection or listener (about a
+ * dozen here, half-open ones included); 16 slots cost 64 B where the
+ * default 64 would cost 256 (a full table falls back to the list walk). */
+#define TERN_TCP_HASH_SIZE 16
 
 /* A dashboard request is a few hundred bytes and the parser consumes it as
  * it arrives: 1 KB of receive ring is enough. */
