@@ -1,7 +1,8 @@
 /* tern_heap: the stack's one source of dynamic memory.
  *
- * First fit over an address-ordered free list, immediate coalescing with both
- * neighbours, 8-byte aligned payloads, an 8-byte block header on every target.
+ * Two-ended first fit over an address-ordered free list (blocks below
+ * TERN_HEAP_LARGE_BLOCK from the bottom, larger ones from the top), immediate
+ * coalescing with both neighbours, 8-byte aligned payloads, an 8-byte block header on every target.
  * Spans up to TERN_HEAP_MAX_REGIONS arenas the application provides.
  *
  * Block layout (sizes in bytes, all blocks a multiple of 8):
@@ -13,7 +14,8 @@
  *
  * Costs: an allocation of n bytes takes round_up(n + 8, 8) bytes, at least
  * TERN_HEAP_MIN_BLOCK (24 on 32-bit targets, 32 on 64-bit hosts).
- * Time: alloc walks the free list once (O(F), F = free blocks); free is O(1)
+ * Time: alloc walks the free list once (O(F), F = free blocks; a large
+ * block walks all of it); free is O(1)
  * when a neighbour is free and O(F) otherwise (address-ordered insert);
  * realloc is O(1) in place (O(F) when a shrink leaves a free tail with no
  * free neighbour to join), O(F) + copy when it moves; stats is O(F).
@@ -34,6 +36,15 @@
 #define TERN_HEAP_HEADER 8u
 #define TERN_HEAP_MIN_BLOCK \
     ((TERN_HEAP_HEADER + 2u * sizeof(void *) + 4u + TERN_HEAP_ALIGN - 1u) & ~(size_t)(TERN_HEAP_ALIGN - 1u))
+/* Blocks of at least this many bytes (gross) are placed from the top of the
+ * arena (the highest free block that fits, its upper end), smaller ones
+ * from the bottom (first fit): small long-lived blocks then never sit
+ * between the large ones, which bounds fragmentation far tighter
+ * (docs/memory.md, "The fragmentation bound"). 0: every block from the
+ * bottom (plain first fit). */
+#ifndef TERN_HEAP_LARGE_BLOCK
+#define TERN_HEAP_LARGE_BLOCK 1024u
+#endif
 /* Largest tag a used block can carry (0xFFFFFF marks free blocks). */
 #define TERN_HEAP_TAG_MAX 0xFFFFFEu
 

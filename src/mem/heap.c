@@ -1,6 +1,15 @@
-/* tern_heap: first fit over an address-ordered free list with immediate
- * coalescing. Layout, invariants and costs: include/tern/heap.h and
- * docs/heap.md.
+/* tern_heap: two-ended first fit over an address-ordered free list with
+ * immediate coalescing. Layout, invariants and costs: include/tern/heap.h
+ * and docs/heap.md.
+ *
+ * Placement invariant (the planner's fragmentation bound rests on it,
+ * docs/memory.md "The fragmentation bound"): a block of gross size below
+ * TERN_HEAP_LARGE_BLOCK goes to the lowest free block that fits, at its
+ * bottom; a larger one to the highest free block that fits, at its top. A
+ * realloc grows in place only when the old and new sizes are on the same
+ * side of that line, and a small block only when first fit would put the
+ * grown block where it is (no free block below it fits, the one before it
+ * is used); otherwise it moves (placed as a new block).
  *
  * Block fields are read and written with memcpy at 8-aligned addresses: the
  * arena may be declared as any type, and the compiler turns each copy into a
@@ -360,6 +369,21 @@ static void heap_note_free(tern_heap_t *heap)
         heap->min_free = heap->free;
 }
 
+/* A block of gross size g is placed from the top. */
+static bool heap_large(uint32_t g)
+{
+    return TERN_HEAP_LARGE_BLOCK != 0u && g >= TERN_HEAP_LARGE_BLOCK;
+}
+
+/* A free block below h holds need bytes: first fit would not grow h. */
+static bool heap_fit_below(const tern_heap_t *heap, const uint8_t *h, uint32_t need)
+{
+    for (uint8_t *f = fb_hdr(heap->free_head); f != NULL && (uintptr_t)f < (uintptr_t)h; f = link_next(f))
+        if (blk_size(f) >= need)
+            return true;
+    return false;
+}
+
 /* Turn free block h into a used block of need bytes, splitting off the rest
  * when it can stand alone as a free block (keeps padding < 256). */
 static void heap_take(tern_heap_t *heap, uint8_t *h, uint32_t need, uint32_t tag)
@@ -382,6 +406,27 @@ static void heap_take(tern_heap_t *heap, uint8_t *h, uint32_t need, uint32_t tag
     heap->used_blocks++;
     heap->allocs++;
     heap_note_free(heap);
+}
+
+/* The same from the top of h: the used block takes h's upper need bytes and
+ * h, shorter, keeps its place in the list. Returns the used block. */
+static uint8_t *heap_take_top(tern_heap_t *heap, uint8_t *h, uint32_t need, uint32_t tag)
+{
+    uint32_t size = blk_size(h);
+    uint32_t rem = size - need;
+    if (rem < HEAP_MIN) {
+        heap_take(heap, h, need, tag);
+        return h;
+    }
+    uint8_t *b = h + rem;
+    free_write(h, rem);
+    hdr_set_prev_free(b + need, false);
+    hdr_write(b, need, HEAP_USED | HEAP_PREV_FREE, tag);
+    heap->free -= need;
+    heap->used_blocks++;
+    heap->allocs++;
+    heap_note_free(heap);
+    return b;
 }
 
 /* Free a validated live block, coalescing with both neighbours. */
@@ -488,6 +533,18 @@ void *tern_heap_alloc(tern_heap_t *heap, size_t size, uint32_t tag)
     }
     uint32_t need = gross_size(size);
     uint8_t *h = fb_hdr(heap->free_head);
+    if (heap_large(need)) {
+        /* The highest free block that fits: the last fit in address order. */
+        uint8_t *fit = NULL;
+        for (; h != NULL; h = link_next(h))
+            if (blk_size(h) >= need)
+                fit = h;
+        if (fit == NULL) {
+            heap->failures++;
+            return NULL;
+        }
+        return heap_take_top(heap, fit, need, tag) + HEAP_HDR;
+    }
     while (h != NULL && blk_size(h) < need)
         h = link_next(h);
     if (h == NULL) {
@@ -563,8 +620,10 @@ void *tern_heap_realloc(tern_heap_t *heap, void *ptr, size_t size)
         return ptr;
     }
 
-    if (next_free && old + nsize >= need) {
-        /* Grow in place into the free next block. */
+    if (next_free && old + nsize >= need && heap_large(need) == heap_large(old) &&
+        (heap_large(need) || ((sf & HEAP_PREV_FREE) == 0u && !heap_fit_below(heap, h, need)))) {
+        /* Grow in place into the free next block: the placement rule's
+         * own choice (see the top of this file). */
         uint32_t whole = old + nsize;
         uint32_t rem = whole - need;
         uint32_t grown = need;

@@ -569,7 +569,8 @@ static void test_split_rules(void **state)
     assert_int_equal(stats(&f->heap).free, m);
     assert_int_equal(stats(&f->heap).largest_alloc, m - HDR);
     void *q = tern_heap_alloc(&f->heap, m - HDR, 1);
-    assert_ptr_equal(q, (uint8_t *)p + f->total - m);
+    /* p, a large block, took the top; the min block is left at the bottom. */
+    assert_ptr_equal(q, f->total - m >= TERN_HEAP_LARGE_BLOCK ? (uint8_t *)p - m : (uint8_t *)p + f->total - m);
     assert_int_equal(tern_heap_free(&f->heap, p), TERN_OK);
     assert_int_equal(tern_heap_free(&f->heap, q), TERN_OK);
 
@@ -655,9 +656,10 @@ static void test_multi_region(void **state)
     /* First fit starts at the lowest region. */
     void *a = tern_heap_alloc(&heap, 100, 1);
     assert_ptr_equal(a, lo + 8);
-    /* Too big for the two lower regions: goes to the high one. */
+    /* Too big for the two lower regions: goes to the high one, at its top
+     * (a large block: TERN_HEAP_LARGE_BLOCK). */
     void *b = tern_heap_alloc(&heap, 1600, 1);
-    assert_ptr_equal(b, hi + 8);
+    assert_ptr_equal(b, 1608u >= TERN_HEAP_LARGE_BLOCK ? hi + 2040 - 1608 + 8 : hi + 8);
     /* Larger than any region though the sum would hold it: refused. */
     assert_null(tern_heap_alloc(&heap, 2048, 1));
     assert_int_equal(stats(&heap).failures, 1);
@@ -784,10 +786,108 @@ static void test_realloc_grow_in_place(void **state)
     assert_int_equal(rd32((uint8_t *)g - 8) & PREV_FREE, 0);
     /* Grow by exactly the free neighbour with a split: rest = min block. */
     assert_int_equal(tern_heap_free(&f->heap, g), TERN_OK);
+#if TERN_HEAP_LARGE_BLOCK
+    /* Growing across TERN_HEAP_LARGE_BLOCK moves the block (a large one is
+     * placed from the top): no room to move here, so it fails, a intact. */
+    assert_null(tern_heap_realloc(&f->heap, a, f->total - min_block() - HDR));
+    assert_true(same(a, 100, 11));
+    /* Up to just below the line: in place. */
+    assert_ptr_equal(tern_heap_realloc(&f->heap, a, TERN_HEAP_LARGE_BLOCK - 8u - HDR), a);
+    assert_int_equal(tern_heap_block_size(&f->heap, a), TERN_HEAP_LARGE_BLOCK - 8u);
+    assert_int_equal(stats(&f->heap).free, f->total - (TERN_HEAP_LARGE_BLOCK - 8u));
+#else
     assert_ptr_equal(tern_heap_realloc(&f->heap, a, f->total - min_block() - HDR), a);
     assert_int_equal(stats(&f->heap).free, min_block());
+#endif
     assert_int_equal(tern_heap_free(&f->heap, a), TERN_OK);
     assert_int_equal(stats(&f->heap).free, f->total);
+}
+
+/* Two ends (include/tern/heap.h): small blocks from the bottom, large ones
+ * (TERN_HEAP_LARGE_BLOCK or more, gross) from the top, so small ones never
+ * sit between large ones. */
+static void test_two_ended(void **state)
+{
+    fixture_t *f = *state;
+    if (TERN_HEAP_LARGE_BLOCK == 0u) /* plain first fit: the other tests */
+        return;
+    size_t L = TERN_HEAP_LARGE_BLOCK, M = min_block(), t = f->total;
+    size_t big = L - HDR;   /* gross: exactly the line */
+    size_t big1 = big + M;  /* gross L + M */
+    assert_true(3u * L + M + 224u <= t);
+    uint8_t *a = f->arena;
+    void *s1 = tern_heap_alloc(&f->heap, 100, 1);
+    void *l1 = tern_heap_alloc(&f->heap, big1, 2);
+    void *s2 = tern_heap_alloc(&f->heap, 100, 3);
+    void *l2 = tern_heap_alloc(&f->heap, big, 4);
+    assert_ptr_equal(s1, a + HDR);
+    assert_ptr_equal(s2, a + 112 + HDR);
+    assert_ptr_equal(l1, a + t - (L + M) + HDR);
+    assert_ptr_equal(l2, a + t - (2u * L + M) + HDR);
+    blk_t want[] = {{0, 112, 1}, {112, 112, 1}, {224, t - 224 - 2u * L - M, 0}, {t - 2u * L - M, L, 1},
+                    {t - L - M, L + M, 1}};
+    expect_layout(&f->heap, f->arena, want, 5);
+    assert_int_equal(tern_heap_check(&f->heap), TERN_OK);
+    /* A block one step below the line is small: from the bottom. */
+    void *s3 = tern_heap_alloc(&f->heap, big - 8u, 5);
+    assert_ptr_equal(s3, a + 224 + HDR);
+    assert_int_equal(tern_heap_free(&f->heap, s3), TERN_OK);
+    /* The upper large block freed: the next large one takes its place
+     * (the highest hole that fits), not the middle. */
+    assert_int_equal(tern_heap_free(&f->heap, l1), TERN_OK);
+    void *l3 = tern_heap_alloc(&f->heap, big1, 6);
+    assert_ptr_equal(l3, l1);
+    /* A hole exactly a min block too big: the block takes its top and the
+     * min block stays below as a free block. */
+    assert_int_equal(tern_heap_free(&f->heap, l3), TERN_OK);
+    void *l4 = tern_heap_alloc(&f->heap, big, 7);
+    assert_ptr_equal(l4, (uint8_t *)l1 + M);
+    assert_int_equal(rd32((uint8_t *)l4 - 8) & PREV_FREE, PREV_FREE);
+    assert_int_equal(stats(&f->heap).free_blocks, 2);
+    assert_int_equal(tern_heap_check(&f->heap), TERN_OK);
+    /* A rest below a min block: the whole hole, from its start. */
+    assert_int_equal(tern_heap_free(&f->heap, l4), TERN_OK);
+    void *l5 = tern_heap_alloc(&f->heap, big + 8u, 8);
+    assert_ptr_equal(l5, l1);
+    assert_int_equal(tern_heap_block_size(&f->heap, l5), L + M);
+    /* Shrinking a large block frees its tail, which stands alone or joins. */
+    assert_ptr_equal(tern_heap_realloc(&f->heap, l5, 100), l5);
+    assert_int_equal(tern_heap_check(&f->heap), TERN_OK);
+    /* Growing a small block across the line moves it, placed as a large
+     * one: the top of the middle hole, though it could have grown in place. */
+    void *m = tern_heap_realloc(&f->heap, s2, big);
+    assert_ptr_equal(m, (uint8_t *)l2 - L);
+    assert_int_equal(tern_heap_check(&f->heap), TERN_OK);
+    assert_int_equal(tern_heap_free(&f->heap, m), TERN_OK);
+    assert_int_equal(tern_heap_free(&f->heap, l5), TERN_OK);
+    assert_int_equal(tern_heap_free(&f->heap, l2), TERN_OK);
+    assert_int_equal(tern_heap_free(&f->heap, s1), TERN_OK);
+    assert_int_equal(stats(&f->heap).free, t);
+    assert_int_equal(stats(&f->heap).free_blocks, 1);
+    assert_int_equal(tern_heap_check(&f->heap), TERN_OK);
+
+    /* A small block grows in place only where first fit would put the
+     * grown block. A free block right below: it moves. */
+    void *x = tern_heap_alloc(&f->heap, 100, 1); /* 0..112 */
+    void *y = tern_heap_alloc(&f->heap, 100, 2); /* 112..224, then the free tail */
+    assert_int_equal(tern_heap_free(&f->heap, x), TERN_OK);
+    void *y2 = tern_heap_realloc(&f->heap, y, 150);
+    assert_ptr_equal(y2, a + 224 + HDR);
+    assert_int_equal(tern_heap_free(&f->heap, y2), TERN_OK);
+    /* A free block lower down that fits: it moves there. */
+    x = tern_heap_alloc(&f->heap, 400, 1);       /* 0..408 */
+    void *g = tern_heap_alloc(&f->heap, 8, 2);   /* guard */
+    y = tern_heap_alloc(&f->heap, 100, 3);
+    assert_int_equal(tern_heap_free(&f->heap, x), TERN_OK);
+    y2 = tern_heap_realloc(&f->heap, y, 150);
+    assert_ptr_equal(y2, a + HDR);
+    /* Nothing below fits: in place. */
+    void *y3 = tern_heap_realloc(&f->heap, y2, 300);
+    assert_ptr_equal(y3, y2);
+    assert_int_equal(tern_heap_free(&f->heap, y3), TERN_OK);
+    assert_int_equal(tern_heap_free(&f->heap, g), TERN_OK);
+    assert_int_equal(stats(&f->heap).free, t);
+    assert_int_equal(tern_heap_check(&f->heap), TERN_OK);
 }
 
 static void test_realloc_move(void **state)
@@ -1308,6 +1408,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_shrink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_grow_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_ended, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_failure_keeps_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_edges, setup, teardown),

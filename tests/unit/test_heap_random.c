@@ -3,7 +3,8 @@
  * contents of every block touched, that no two live blocks overlap (a shadow
  * map of owners per 8-byte granule), the statistics to the byte, and at
  * intervals the whole heap (tern_heap_check), the free blocks (maximal free
- * runs of the shadow map) and first fit. Seeded: TERN_TEST_SEED=n replays a
+ * runs of the shadow map) and the placement rule (first fit from the
+ * bottom; blocks of TERN_HEAP_LARGE_BLOCK or more from the top). Seeded: TERN_TEST_SEED=n replays a
  * run. TERN_TEST_ONE_VARIANT (the heap does not depend on the variant). */
 #include "tern_test.h"
 
@@ -191,6 +192,37 @@ static uint8_t *shadow_first_fit(const model_t *m, size_t g)
     return NULL;
 }
 
+/* A large block (gross >= TERN_HEAP_LARGE_BLOCK) goes to the highest free
+ * run that fits, at its top, unless the rest below could not stand alone
+ * as a free block (then the whole run, from its start). */
+static uint8_t *shadow_top_fit(const model_t *m, size_t g)
+{
+    for (int r = NREG - 1; r >= 0; r--) {
+        uint8_t *best = NULL;
+        size_t run = 0;
+        for (size_t i = 0; i <= m->reg[r].granules; i++) {
+            if (i < m->reg[r].granules && m->reg[r].owner[i] == 0u) {
+                run++;
+                continue;
+            }
+            if (run * 8u >= g)
+                best = run * 8u - g >= min_block() ? m->reg[r].start + i * 8u - g : m->reg[r].start + (i - run) * 8u;
+            run = 0;
+        }
+        if (best != NULL)
+            return best;
+    }
+    return NULL;
+}
+
+/* Where the heap must place a block of g bytes (include/tern/heap.h). */
+static uint8_t *shadow_fit(const model_t *m, size_t g)
+{
+    if (TERN_HEAP_LARGE_BLOCK != 0u && g >= TERN_HEAP_LARGE_BLOCK)
+        return shadow_top_fit(m, g);
+    return shadow_first_fit(m, g);
+}
+
 static void note_free_level(model_t *m, size_t used_now)
 {
     if (m->total - used_now < m->min_free)
@@ -245,7 +277,7 @@ static void op_alloc(model_t *m, int check_fit)
         return;
     size_t n = random_size(m);
     uint32_t tag = rnd(m) % (TERN_HEAP_TAG_MAX + 1u);
-    uint8_t *want = check_fit ? shadow_first_fit(m, gross(n)) : NULL;
+    uint8_t *want = check_fit ? shadow_fit(m, gross(n)) : NULL;
     uint8_t *p = tern_heap_alloc(&m->heap, n, tag);
     if (p == NULL) {
         m->failures++;
@@ -261,7 +293,7 @@ static void op_alloc(model_t *m, int check_fit)
     if (check_fit) {
         m->first_fit_checks++;
         if (p - HDR != want)
-            fail_msg("alloc of %zu at %p, first fit is %p", n, (void *)(p - HDR), (void *)want);
+            fail_msg("alloc of %zu at %p, the placement rule says %p", n, (void *)(p - HDR), (void *)want);
     }
     unsigned id = m->spare[--m->nspare];
     slot_t *s = &m->slot[id];
