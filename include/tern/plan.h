@@ -46,7 +46,9 @@
 /* The fragmentation margin for blocks live at once, the largest of
  * largest_gross bytes: (blocks - 1) x (largest - align). Why it suffices
  * (a pigeonhole argument over the holes between live blocks, which
- * coalescing keeps at most one more than the live blocks): docs/memory.md. */
+ * coalescing keeps at most one more than the live blocks): docs/memory.md.
+ * It holds for any placement; tern_heap's two ends allow a smaller one,
+ * this formula per side (tern_plan_compute, side_margin). */
 #define TERN_PLAN_MARGIN_X(blocks, largest_gross, align) \
     ((blocks) > 1u ? ((blocks)-1u) * ((largest_gross) - (align)) : 0u)
 #define TERN_PLAN_MARGIN(blocks, largest_gross) TERN_PLAN_MARGIN_X(blocks, largest_gross, TERN_HEAP_ALIGN)
@@ -107,7 +109,8 @@ typedef struct tern_plan_size_entry {
     X(tcp_sndbuf) X(tcp_ooo_per_conn) X(arp_entry) X(arp_cache_size) X(ip_reass) X(ip_reassembly) X(netbuf_desc)   \
     X(netbuf_count) X(netbuf_scheme) X(netbuf_storage) X(netbuf_frame_offset) X(netbuf_frame_size) X(socket_max)  \
     X(udp_rxq_default) X(dhcp_state) X(dns_state) X(dns_query) X(dns_entry) X(http_conn) X(http_max_conns)         \
-    X(http_rcvbuf)
+    X(http_rcvbuf)                                                                                                  \
+    X(heap_large)
 
 typedef struct tern_plan_sizes {
 #define TERN_PLAN_FIELD_(f) uint32_t f;
@@ -183,6 +186,14 @@ typedef struct tern_plan {
     uint64_t static_bytes; /* struct tern_stack (arena included) */
     uint64_t static_netbuf; /* of which network buffers (descriptors, STATIC storage) */
     uint32_t largest;
+    /* The two-ended bound (tern_heap places blocks of heap_large bytes or
+     * more from the top): per side (0 small, 1 large) the most it holds
+     * (gross + remainders), its blocks, its largest block and its margin.
+     * margin = min(the one-ended bound, the two sides' sum) over heap_need. */
+    uint64_t side_need[2];
+    uint32_t side_blocks[2], side_largest[2];
+    uint64_t side_margin[2];
+    uint64_t margin_one_ended; /* (blocks - 1) x (largest - align): any placement */
 } tern_plan_t;
 
 /* The name of a planner category (the ledger's names, DHCP, DNS_CACHE, HTTP). */

@@ -10,6 +10,7 @@ TERN_PLAN_SIZE(heap_align, TERN_HEAP_ALIGN);
 TERN_PLAN_SIZE(heap_min_block, TERN_HEAP_MIN_BLOCK);
 TERN_PLAN_SIZE(heap_size, TERN_HEAP_SIZE);
 TERN_PLAN_SIZE(ptr, sizeof(void *));
+TERN_PLAN_SIZE(heap_large, TERN_HEAP_LARGE_BLOCK);
 
 unsigned tern_plan_sizes_parse(tern_plan_sizes_t *out, const void *section, size_t n)
 {
@@ -59,18 +60,58 @@ const char *tern_plan_cat_name(unsigned cat)
     return "?";
 }
 
+static uint64_t plan_gross(const tern_plan_sizes_t *s, uint64_t n)
+{
+    return TERN_PLAN_GROSS_X(n, (uint64_t)s->heap_header, (uint64_t)s->heap_align, (uint64_t)s->heap_min_block);
+}
+
+/* The side tern_heap places a block of g bytes on: 1 from the top. */
+static unsigned plan_side_of(const tern_plan_sizes_t *s, uint64_t g)
+{
+    return s->heap_large != 0u && g >= s->heap_large ? 1u : 0u;
+}
+
+/* count blocks of g bytes (gross) on side. */
+static void plan_side(const tern_plan_sizes_t *s, tern_plan_t *p, unsigned side, uint64_t count, uint64_t g)
+{
+    p->side_need[side] += count * (g + TERN_PLAN_SLACK_X((uint64_t)s->heap_align, (uint64_t)s->heap_min_block));
+    p->side_blocks[side] += (uint32_t)count;
+    if (g > p->side_largest[side])
+        p->side_largest[side] = (uint32_t)g;
+}
+
 /* count blocks of n bytes each into category cat. */
 static void plan_add(const tern_plan_sizes_t *s, tern_plan_t *p, unsigned cat, uint64_t count, uint64_t n)
 {
     if (count == 0u || n == 0u)
         return;
-    uint64_t g = TERN_PLAN_GROSS_X(n, (uint64_t)s->heap_header, (uint64_t)s->heap_align, (uint64_t)s->heap_min_block);
+    uint64_t g = plan_gross(s, n);
     tern_plan_cat_t *c = &p->cat[cat];
     c->bytes += count * n;
     c->gross += count * g;
     c->blocks += (uint32_t)count;
     if (g > c->largest)
         c->largest = (uint32_t)g;
+    /* The sides for the two-ended bound (docs/memory.md). The two kinds of
+     * block a realloc resizes are counted on each side they can be on: a
+     * network buffer is taken at its size and only ever shrunk (a
+     * zero-copy receive buffer is taken at a full frame: on the large
+     * side at that size); a reassembly block grows, and a move holds the
+     * old block and the new one at once: twice on each side. */
+    unsigned side = plan_side_of(s, g);
+    if (cat == TERN_MEM_NETWORK_BUFFER) {
+        uint64_t full = plan_gross(s, (uint64_t)s->netbuf_frame_offset + s->netbuf_frame_size);
+        plan_side(s, p, side, count, g);
+        if (side == 0u && plan_side_of(s, full) == 1u)
+            plan_side(s, p, 1u, count, full);
+    } else if (cat == TERN_MEM_IP_REASSEMBLY) {
+        uint64_t small = s->heap_large != 0u && g >= s->heap_large ? s->heap_large - s->heap_align : g;
+        plan_side(s, p, 0u, 2u * count, small);
+        if (side == 1u)
+            plan_side(s, p, 1u, 2u * count, g);
+    } else {
+        plan_side(s, p, side, count, g);
+    }
 }
 
 void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w, tern_plan_t *out)
@@ -132,7 +173,19 @@ void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w
     }
     out->slack = out->blocks * TERN_PLAN_SLACK_X((uint64_t)s->heap_align, (uint64_t)s->heap_min_block);
     out->heap_need = out->gross + out->slack;
-    out->margin = TERN_PLAN_MARGIN_X(out->blocks, (uint64_t)out->largest, (uint64_t)s->heap_align);
+    /* One-ended: holds for any placement (docs/memory.md). Two-ended: each
+     * side's own pigeonhole bound, the sides never interleaving while the
+     * heap holds both sides' needs and margins. The smaller one counts. */
+    out->margin_one_ended = TERN_PLAN_MARGIN_X(out->blocks, (uint64_t)out->largest, (uint64_t)s->heap_align);
+    out->margin = out->margin_one_ended;
+    if (s->heap_large != 0u) {
+        for (unsigned side = 0; side < 2u; side++)
+            out->side_margin[side] = TERN_PLAN_MARGIN_X((uint64_t)out->side_blocks[side],
+                                                        (uint64_t)out->side_largest[side], (uint64_t)s->heap_align);
+        uint64_t two = out->side_need[0] + out->side_margin[0] + out->side_need[1] + out->side_margin[1];
+        if (two < out->heap_need + out->margin)
+            out->margin = two - out->heap_need;
+    }
     /* Robson (Knuth 2.5 ex. 43): first fit never needs more than
      * M x H_m / ln 2, M the bytes live, m the largest block in units of
      * the alignment; H_m / ln 2 <= log2(m) + 1.45 (in tenths). */

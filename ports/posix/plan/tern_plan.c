@@ -235,9 +235,25 @@ static void print_table(const opts_t *o, const char *src, const tern_plan_sizes_
     printf("+ unsplit remainders, at most %u per block      %9llu\n", s->heap_min_block - s->heap_align,
            (unsigned long long)p->slack);
     printf("= heap in use at the worst case                 %9llu\n", (unsigned long long)p->heap_need);
-    printf("+ fragmentation margin, (%llu - 1) x (%u - %u)   %9llu  (Robson's first-fit bound: %llu)\n",
-           (unsigned long long)p->blocks, p->largest, s->heap_align, (unsigned long long)p->margin,
-           (unsigned long long)p->margin_robson);
+    if (p->margin < p->margin_one_ended) {
+        /* The two-ended bound (docs/memory.md): each side's own. */
+        printf("+ fragmentation margin                          %9llu\n", (unsigned long long)p->margin);
+        for (unsigned side = 0; side < 2u; side++)
+            printf("    %s blocks (%s %u B): %u, the largest %u: (%u - 1) x (%u - %u) = %llu\n",
+                   side ? "large" : "small", side ? ">=" : "<", s->heap_large, p->side_blocks[side],
+                   p->side_largest[side], p->side_blocks[side], p->side_largest[side], s->heap_align,
+                   (unsigned long long)p->side_margin[side]);
+        if (p->side_need[0] + p->side_need[1] > p->heap_need)
+            printf("    + buffers or reassembly counted on both sides: %llu\n",
+                   (unsigned long long)(p->side_need[0] + p->side_need[1] - p->heap_need));
+        printf("    (one-ended bound (%llu - 1) x (%u - %u) = %llu; Robson's first-fit bound: %llu)\n",
+               (unsigned long long)p->blocks, p->largest, s->heap_align, (unsigned long long)p->margin_one_ended,
+               (unsigned long long)p->margin_robson);
+    } else {
+        printf("+ fragmentation margin, (%llu - 1) x (%u - %u)   %9llu  (Robson's first-fit bound: %llu)\n",
+               (unsigned long long)p->blocks, p->largest, s->heap_align, (unsigned long long)p->margin,
+               (unsigned long long)p->margin_robson);
+    }
     printf("= heap needed                                   %9llu\n", (unsigned long long)p->heap_total);
     printf("heap configured (arena %u - end marker %u)       %9llu: %s\n", (unsigned)(heap + s->heap_header),
            s->heap_header, (unsigned long long)heap,
@@ -261,11 +277,11 @@ static void print_json(const opts_t *o, const char *src, const tern_plan_sizes_t
         first = 0;
     }
     printf("},\"blocks\":%llu,\"bytes\":%llu,\"heap_gross\":%llu,\"slack\":%llu,\"heap_need\":%llu,"
-           "\"margin\":%llu,\"margin_robson\":%llu,\"heap_total\":%llu,\"heap_configured\":%llu,"
+           "\"margin\":%llu,\"margin_one_ended\":%llu,\"margin_robson\":%llu,\"heap_total\":%llu,\"heap_configured\":%llu,"
            "\"fits\":%s,\"fits_without_margin\":%s,\"static\":{\"stack\":%llu,\"heap_arena\":%u,\"netbuf\":%llu}",
            (unsigned long long)p->blocks, (unsigned long long)p->bytes, (unsigned long long)p->gross,
            (unsigned long long)p->slack, (unsigned long long)p->heap_need, (unsigned long long)p->margin,
-           (unsigned long long)p->margin_robson, (unsigned long long)p->heap_total, (unsigned long long)heap,
+           (unsigned long long)p->margin_one_ended, (unsigned long long)p->margin_robson, (unsigned long long)p->heap_total, (unsigned long long)heap,
            p->heap_total <= heap ? "true" : "false", p->heap_need <= heap ? "true" : "false",
            (unsigned long long)p->static_bytes, s->heap_size, (unsigned long long)p->static_netbuf);
     if (fit)
