@@ -21,10 +21,11 @@
 # Needs: BUILD (the build directory), RUN_ID (unique per run), NS_PREFIX, TMP.
 
 # Every driver, in report order.
-STACK_NAMES=(tern ternemb lwip lwipraw kernel)
+STACK_NAMES=(tern ternemb lwipfast lwip lwipraw kernel)
 stack_label() {
     case $1 in
-    lwip) echo "lwIP (sockets API)" ;;
+    lwipfast) echo "lwIP (sockets API, blocking, thread per connection)" ;;
+    lwip) echo "lwIP (sockets API, poll loop)" ;;
     lwipraw) echo "lwIP (raw API)" ;;
     ternemb) echo "tern (embedded defaults)" ;;
     *) echo "$1" ;;
@@ -103,9 +104,13 @@ drv_ternemb_teardown() { tap_teardown ternemb; }
 drv_ternemb_start() { tap_start ternemb "$(tern_server_bin)" "$@" --bufs default; }
 drv_ternemb_budget() { echo "--ram-budget $1"; }
 
-# ---- lwIP 2.1.3 (Debian liblwip-dev), own TAP netif, two drivers:
+# ---- lwIP 2.1.3 (Debian liblwip-dev), own TAP netif, three drivers:
+#   lwipfast  lwIP's sockets API as its users write a fast server with an
+#             OS: blocking sockets, a thread per connection, 64 KB calls
+#             (apps_lwip_thr.c): lwIP at its best, what tern is measured
+#             against (with the other two, whichever is best per figure)
 #   lwip      the applications on lwIP's sockets API (apps_lwip_sock.c):
-#             the comparison with tern-server (sockets API on both sides)
+#             one thread on lwip_poll, like for like with tern-server
 #   lwipraw   the same on lwIP's raw TCP API (apps_lwip.c)
 lwip_check() {
     [ -x "$BUILD/bench/lwip-server" ] && return 0
@@ -117,6 +122,12 @@ drv_lwip_setup() { tap_setup lwip; }
 drv_lwip_teardown() { tap_teardown lwip; }
 drv_lwip_start() { tap_start lwip "$BUILD/bench/lwip-server" "$@" --api sockets; }
 drv_lwip_budget() { echo "--ram-budget $1"; }
+
+drv_lwipfast_check() { lwip_check; }
+drv_lwipfast_setup() { tap_setup lwipfast; }
+drv_lwipfast_teardown() { tap_teardown lwipfast; }
+drv_lwipfast_start() { tap_start lwipfast "$BUILD/bench/lwip-server" "$@" --api threads; }
+drv_lwipfast_budget() { echo "--ram-budget $1"; }
 
 drv_lwipraw_check() { lwip_check; }
 drv_lwipraw_setup() { tap_setup lwipraw; }
