@@ -19,6 +19,8 @@
 # come from 192.0.2.0/24 (TAP stacks) and 198.51.100.0/24 (kernel veth
 # pair): nothing leaves the machine.
 # Needs: BUILD (the build directory), RUN_ID (unique per run), NS_PREFIX, TMP.
+# SERVER_WRAP (an array, may be empty): a command every server runs under
+# (valgrind for the instructions per byte).
 
 # Every driver, in report order.
 STACK_NAMES=(tern ternemb lwipfast lwip lwipraw kernel)
@@ -62,7 +64,7 @@ tap_start() { # NAME BINARY LOG [ARGS...]
     local name=$1 bin=$2 log=$3
     shift 3
     # A simple command: ip execs the server, so $! is the server itself.
-    ip netns exec "$NS_PREFIX-$RUN_ID-$name" "$bin" --tap tb0 --ip "$TAP_STACK_IP/$TAP_PREFIX" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS_PREFIX-$RUN_ID-$name" "${SERVER_WRAP[@]}" "$bin" --tap tb0 --ip "$TAP_STACK_IP/$TAP_PREFIX" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
 }
 
@@ -171,7 +173,7 @@ drv_kernel_teardown() {
 drv_kernel_start() {
     local log=$1
     shift
-    ip netns exec "$NS_PREFIX-$RUN_ID-ks" "$BUILD/bench/kernel-server" --ip "$KERNEL_SERVER_IP" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS_PREFIX-$RUN_ID-ks" "${SERVER_WRAP[@]}" "$BUILD/bench/kernel-server" --ip "$KERNEL_SERVER_IP" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
 }
 # The kernel has no per-process knob that caps a TCP stack's RAM the way a
