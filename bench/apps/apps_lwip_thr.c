@@ -37,9 +37,7 @@ typedef struct thr_apps {
     pthread_mutex_t lock; /* the counters: several connection threads */
     int listeners[3];
     pthread_t acceptors[3];
-    /* The chargen pattern repeated over a window and one cycle more: any
-     * offset in the cycle starts a contiguous 64 KB span. */
-    uint8_t pattern[THR_CHUNK + BENCH_CHARGEN_LEN];
+    uint8_t pattern[BENCH_CHARGEN_BUF];
 } thr_apps_t;
 
 static thr_apps_t *g;
@@ -82,7 +80,7 @@ static void serve_chargen(int s)
     size_t off = 0;
     uint64_t total = 0;
     for (;;) {
-        ssize_t n = lwip_send(s, g->pattern + off, THR_CHUNK, 0);
+        ssize_t n = lwip_send(s, g->pattern + off, BENCH_CHARGEN_SPAN, 0);
         if (n <= 0)
             break;
         total += (uint64_t)n;
@@ -209,9 +207,7 @@ int bench_lwip_thr_apps_start(bench_counters_t *cnt, unsigned max_conns)
     g->cnt = cnt;
     g->max_conns = max_conns;
     pthread_mutex_init(&g->lock, NULL);
-    bench_chargen_fill(g->pattern);
-    for (size_t i = BENCH_CHARGEN_LEN; i < sizeof(g->pattern); i++)
-        g->pattern[i] = g->pattern[i - BENCH_CHARGEN_LEN];
+    bench_chargen_fill_n(g->pattern, sizeof(g->pattern));
     static const uint16_t ports[3] = {BENCH_PORT_DISCARD, BENCH_PORT_CHARGEN, BENCH_PORT_HTTP};
     for (int i = 0; i < 3; i++) {
         g->listeners[i] = listen_on(ports[i]);
