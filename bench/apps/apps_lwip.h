@@ -1,6 +1,7 @@
 /* The benchmark applications (bench_apps.h) on lwIP: once on its sockets API
  * (apps_lwip_sock.c, the comparison the harness makes by default) and once
- * on its raw TCP API (apps_lwip.c). lwip-server --api picks one. */
+ * on its raw TCP API (apps_lwip.c), and on its sockets API with a thread
+ * per blocking connection (apps_lwip_thr.c). lwip-server --api picks one. */
 #ifndef BENCH_APPS_LWIP_H
 #define BENCH_APPS_LWIP_H
 
@@ -20,5 +21,11 @@ int bench_lwip_apps_start(bench_counters_t *cnt, unsigned max_conns);
 int bench_lwip_sock_apps_start(bench_counters_t *cnt, unsigned max_conns);
 /* Stop and join the application thread (without the core lock). */
 void bench_lwip_sock_apps_stop(void);
+
+/* Sockets API, the fast shape (apps_lwip_thr.c): blocking sockets, one
+ * accept thread per port and one thread per connection (at most
+ * max_conns; more are refused). Call WITHOUT the core lock. The threads run
+ * until the process exits. 0 or -1. */
+int bench_lwip_thr_apps_start(bench_counters_t *cnt, unsigned max_conns);
 
 #endif

@@ -48,7 +48,7 @@ typedef struct lsapps {
     pthread_t thread;
     int started;
     atomic_int stop;
-    uint8_t pattern[2u * BENCH_CHARGEN_LEN];
+    uint8_t pattern[BENCH_CHARGEN_BUF];
     uint8_t rx[RX_CHUNK];
 } lsapps_t;
 
@@ -102,7 +102,7 @@ static int conn_write(lsconn_t *c)
 {
     if (c->kind == K_CHARGEN) {
         for (;;) {
-            ssize_t n = lwip_send(c->sock, g->pattern + c->chargen_off, BENCH_CHARGEN_LEN, MSG_DONTWAIT);
+            ssize_t n = lwip_send(c->sock, g->pattern + c->chargen_off, BENCH_CHARGEN_SPAN, MSG_DONTWAIT);
             if ((n < 0 && would_block()) || n == 0)
                 return 0;
             if (n < 0) {
@@ -258,8 +258,7 @@ int bench_lwip_sock_apps_start(bench_counters_t *cnt, unsigned max_conns)
         return -1;
     for (unsigned i = 0; i < g->nconns; i++)
         g->conns[i].sock = -1;
-    bench_chargen_fill(g->pattern);
-    memcpy(g->pattern + BENCH_CHARGEN_LEN, g->pattern, BENCH_CHARGEN_LEN);
+    bench_chargen_fill_n(g->pattern, sizeof(g->pattern));
     static const uint16_t ports[3] = {BENCH_PORT_DISCARD, BENCH_PORT_CHARGEN, BENCH_PORT_HTTP};
     for (int i = 0; i < 3; i++) {
         g->listeners[i] = listen_on(ports[i]);

@@ -41,7 +41,7 @@ typedef struct sapps {
     pthread_t thread;
     int started;
     atomic_int stop;
-    uint8_t pattern[2u * BENCH_CHARGEN_LEN];
+    uint8_t pattern[BENCH_CHARGEN_BUF];
 } sapps_t;
 
 static sapps_t *g; /* one server per process: the harness's host program */
@@ -93,7 +93,7 @@ static int conn_write(sconn_t *c)
          * go stale when the ACK path empties the ring and rewinds it
          * (reported; see docs/benchmarks.md). Either way one copy. */
         for (;;) {
-            int n = tern_send(g->stack, c->sock, g->pattern + c->chargen_off, BENCH_CHARGEN_LEN, TERN_MSG_DONTWAIT);
+            int n = tern_send(g->stack, c->sock, g->pattern + c->chargen_off, BENCH_CHARGEN_SPAN, TERN_MSG_DONTWAIT);
             if (n == TERN_ERR_WOULDBLOCK || n == 0)
                 return 0;
             if (n < 0) {
@@ -241,8 +241,7 @@ int bench_tern_apps_start(tern_stack_t *stack, tern_posix_t *px, bench_counters_
     g->stack = stack;
     g->cnt = cnt;
     g->cfg = *cfg;
-    bench_chargen_fill(g->pattern);
-    memcpy(g->pattern + BENCH_CHARGEN_LEN, g->pattern, BENCH_CHARGEN_LEN);
+    bench_chargen_fill_n(g->pattern, sizeof(g->pattern));
     static const uint16_t ports[3] = {BENCH_PORT_DISCARD, BENCH_PORT_CHARGEN, BENCH_PORT_HTTP};
     for (int i = 0; i < 3; i++) {
         g->listeners[i] = listen_on(ports[i]);

@@ -28,6 +28,16 @@
 #define BENCH_CHARGEN_LINE 74u /* 72 characters + CR LF */
 #define BENCH_CHARGEN_LEN (95u * BENCH_CHARGEN_LINE)
 
+/* What the chargen servers hand their stack per send call: a whole 64 KB
+ * window (as a blocking writer with a thread per connection does), not one
+ * 7030-byte cycle. Each call's sub-MSS remainder (7030 = 4 x 1448 + 1238)
+ * otherwise leaves a short PSH segment whenever it goes out with nothing
+ * in flight, and Linux acknowledges each one at once (bench/results/
+ * notes.md, the ACK ratio). Pattern buffers are BENCH_CHARGEN_BUF bytes:
+ * any offset in the cycle starts a contiguous span of this length. */
+#define BENCH_CHARGEN_SPAN 65536u
+#define BENCH_CHARGEN_BUF (BENCH_CHARGEN_SPAN + BENCH_CHARGEN_LEN)
+
 static inline void bench_chargen_fill(uint8_t *buf)
 {
     for (unsigned line = 0; line < 95u; line++) {
@@ -37,6 +47,14 @@ static inline void bench_chargen_fill(uint8_t *buf)
         p[72] = '\r';
         p[73] = '\n';
     }
+}
+
+/* The cycle, then repeated up to len bytes (len >= one cycle). */
+static inline void bench_chargen_fill_n(uint8_t *buf, size_t len)
+{
+    bench_chargen_fill(buf);
+    for (size_t i = BENCH_CHARGEN_LEN; i < len; i++)
+        buf[i] = buf[i - BENCH_CHARGEN_LEN];
 }
 
 /* The page: 128 bytes of body, the same from every stack. */

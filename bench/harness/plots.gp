@@ -38,7 +38,7 @@ if (tern_pending) {
   # Built as a string: the optional series (emb, lraw) come and go.
   cmd = "plot dir.'/throughput.dat' using 2:3:4:xtic(1) title '".tern.(emb ? " (64 KB rings)" : "")."' lc rgb c_tern"
   if (emb) { cmd = cmd.", '' using 11:12:13 title 'tern (embedded defaults)' lc rgb c_emb" }
-  cmd = cmd.", '' using 5:6:7 title 'lwIP 2.1.3 sockets API' lc rgb c_lwip"
+  cmd = cmd.", '' using 5:6:7 title 'lwIP 2.1.3 (best of its variants)' lc rgb c_lwip"
   if (lraw) { cmd = cmd.", '' using 14:15:16 title 'lwIP 2.1.3 raw API' lc rgb c_lraw" }
   cmd = cmd.", '' using 8:9:10 title 'Linux kernel (veth)' lc rgb c_kernel"
   eval cmd
@@ -64,12 +64,12 @@ plot dir."/http_rps.dat" using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb c_lwip 
 } else {
 cmd = "plot dir.'/http_rps.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb c_tern title '".tern." keep-alive'"
 if (emb) { cmd = cmd.", '' using 1:20:21:22 with yerrorlines lw 2 pt 7 lc rgb c_emb title 'tern (defaults) keep-alive'" }
-cmd = cmd.", '' using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb c_lwip title 'lwIP sockets keep-alive'"
+cmd = cmd.", '' using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb c_lwip title 'lwIP best keep-alive'"
 if (lraw) { cmd = cmd.", '' using 1:26:27:28 with yerrorlines lw 2 pt 7 lc rgb c_lraw title 'lwIP raw keep-alive'" }
 cmd = cmd.", '' using 1:8:9:10 with yerrorlines lw 2 pt 7 lc rgb c_kernel title 'kernel keep-alive'"
 cmd = cmd.", '' using 1:11:12:13 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_tern title '".tern." close'"
 if (emb) { cmd = cmd.", '' using 1:23:24:25 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_emb title 'tern (defaults) close'" }
-cmd = cmd.", '' using 1:14:15:16 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_lwip title 'lwIP sockets close'"
+cmd = cmd.", '' using 1:14:15:16 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_lwip title 'lwIP best close'"
 if (lraw) { cmd = cmd.", '' using 1:29:30:31 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_lraw title 'lwIP raw close'" }
 cmd = cmd.", '' using 1:17:18:19 with yerrorlines lw 2 dt 2 pt 6 lc rgb c_kernel title 'kernel close'"
 eval cmd

@@ -19,12 +19,15 @@
 # come from 192.0.2.0/24 (TAP stacks) and 198.51.100.0/24 (kernel veth
 # pair): nothing leaves the machine.
 # Needs: BUILD (the build directory), RUN_ID (unique per run), NS_PREFIX, TMP.
+# SERVER_WRAP (an array, may be empty): a command every server runs under
+# (valgrind for the instructions per byte).
 
 # Every driver, in report order.
-STACK_NAMES=(tern ternemb lwip lwipraw kernel)
+STACK_NAMES=(tern ternemb lwipfast lwip lwipraw kernel)
 stack_label() {
     case $1 in
-    lwip) echo "lwIP (sockets API)" ;;
+    lwipfast) echo "lwIP (sockets API, blocking, thread per connection)" ;;
+    lwip) echo "lwIP (sockets API, poll loop)" ;;
     lwipraw) echo "lwIP (raw API)" ;;
     ternemb) echo "tern (embedded defaults)" ;;
     *) echo "$1" ;;
@@ -61,7 +64,7 @@ tap_start() { # NAME BINARY LOG [ARGS...]
     local name=$1 bin=$2 log=$3
     shift 3
     # A simple command: ip execs the server, so $! is the server itself.
-    ip netns exec "$NS_PREFIX-$RUN_ID-$name" "$bin" --tap tb0 --ip "$TAP_STACK_IP/$TAP_PREFIX" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS_PREFIX-$RUN_ID-$name" "${SERVER_WRAP[@]}" "$bin" --tap tb0 --ip "$TAP_STACK_IP/$TAP_PREFIX" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
 }
 
@@ -103,9 +106,13 @@ drv_ternemb_teardown() { tap_teardown ternemb; }
 drv_ternemb_start() { tap_start ternemb "$(tern_server_bin)" "$@" --bufs default; }
 drv_ternemb_budget() { echo "--ram-budget $1"; }
 
-# ---- lwIP 2.1.3 (Debian liblwip-dev), own TAP netif, two drivers:
+# ---- lwIP 2.1.3 (Debian liblwip-dev), own TAP netif, three drivers:
+#   lwipfast  lwIP's sockets API as its users write a fast server with an
+#             OS: blocking sockets, a thread per connection, 64 KB calls
+#             (apps_lwip_thr.c): lwIP at its best, what tern is measured
+#             against (with the other two, whichever is best per figure)
 #   lwip      the applications on lwIP's sockets API (apps_lwip_sock.c):
-#             the comparison with tern-server (sockets API on both sides)
+#             one thread on lwip_poll, like for like with tern-server
 #   lwipraw   the same on lwIP's raw TCP API (apps_lwip.c)
 lwip_check() {
     [ -x "$BUILD/bench/lwip-server" ] && return 0
@@ -117,6 +124,12 @@ drv_lwip_setup() { tap_setup lwip; }
 drv_lwip_teardown() { tap_teardown lwip; }
 drv_lwip_start() { tap_start lwip "$BUILD/bench/lwip-server" "$@" --api sockets; }
 drv_lwip_budget() { echo "--ram-budget $1"; }
+
+drv_lwipfast_check() { lwip_check; }
+drv_lwipfast_setup() { tap_setup lwipfast; }
+drv_lwipfast_teardown() { tap_teardown lwipfast; }
+drv_lwipfast_start() { tap_start lwipfast "$BUILD/bench/lwip-server" "$@" --api threads; }
+drv_lwipfast_budget() { echo "--ram-budget $1"; }
 
 drv_lwipraw_check() { lwip_check; }
 drv_lwipraw_setup() { tap_setup lwipraw; }
@@ -160,7 +173,7 @@ drv_kernel_teardown() {
 drv_kernel_start() {
     local log=$1
     shift
-    ip netns exec "$NS_PREFIX-$RUN_ID-ks" "$BUILD/bench/kernel-server" --ip "$KERNEL_SERVER_IP" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS_PREFIX-$RUN_ID-ks" "${SERVER_WRAP[@]}" "$BUILD/bench/kernel-server" --ip "$KERNEL_SERVER_IP" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
 }
 # The kernel has no per-process knob that caps a TCP stack's RAM the way a

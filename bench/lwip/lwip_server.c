@@ -2,12 +2,14 @@
  * TAP device (tapif_ram), in one process.
  *
  *   lwip-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES]
- *               [--max-conns N] [--api sockets|raw]
+ *               [--max-conns N] [--api sockets|threads|raw]
  *
  * --api sockets (the default): the applications on lwIP's sockets API
  * (apps_lwip_sock.c, one application thread on lwip_poll, as tern-server);
- * --api raw: on its raw TCP API (apps_lwip.c, callbacks in the stack's
- * threads).
+ * --api threads: on its sockets API with blocking sockets and a thread per
+ * connection (apps_lwip_thr.c: how lwIP's users write a fast server with an
+ * OS, the benchmark's fastest lwIP); --api raw: on its raw TCP API
+ * (apps_lwip.c, callbacks in the stack's threads).
  *
  * Threads: lwIP's tcpip thread (timers), the TAP reader (frames in), the
  * application thread (sockets API only), and this one waiting for signals.
@@ -191,7 +193,7 @@ static int parse_cidr(const char *s, uint32_t *addr_n, uint32_t *mask_n)
 static void usage(void)
 {
     fprintf(stderr, "usage: lwip-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES] [--max-conns N]\n"
-                    "                   [--api sockets|raw]\n");
+                    "                   [--api sockets|threads|raw]\n");
     exit(2);
 }
 
@@ -214,7 +216,7 @@ int main(int argc, char **argv)
     uint8_t mac[6] = {0x02, 0x6c, 0x77, 0x69, 0x70, 0x02}; /* locally administered, "lwip" */
     size_t budget = 0;
     unsigned max_conns = 65536;
-    int raw_api = 0;
+    int raw_api = 0, threads_api = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
@@ -233,6 +235,8 @@ int main(int argc, char **argv)
             const char *api = argv[++i];
             if (strcmp(api, "raw") == 0)
                 raw_api = 1;
+            else if (strcmp(api, "threads") == 0)
+                threads_api = 1;
             else if (strcmp(api, "sockets") != 0)
                 usage();
         }
@@ -260,7 +264,9 @@ int main(int argc, char **argv)
         rc = bench_lwip_apps_start(&cnt, max_conns);
     UNLOCK_TCPIP_CORE();
     /* lwip_* calls take the core lock themselves. */
-    if (rc == 0 && !raw_api)
+    if (rc == 0 && threads_api)
+        rc = bench_lwip_thr_apps_start(&cnt, max_conns);
+    else if (rc == 0 && !raw_api)
         rc = bench_lwip_sock_apps_start(&cnt, max_conns);
     if (rc < 0)
         return 1;
@@ -273,7 +279,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("lwip-server: lwIP %s (%s API) up on %s, %s, ram budget %zu (0 = none), %zu bytes in use at start\n",
-           LWIP_VERSION_STRING, raw_api ? "raw TCP" : "sockets", tap_name, ip, budget, base);
+           LWIP_VERSION_STRING, raw_api ? "raw TCP" : threads_api ? "sockets, thread per connection" : "sockets", tap_name, ip, budget, base);
     fflush(stdout);
 
     for (;;) {
