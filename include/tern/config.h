@@ -69,8 +69,11 @@
 #ifndef TERN_STATIC_APP_BLOCK_BYTES
 #define TERN_STATIC_APP_BLOCK_BYTES 256u
 #endif
-/* The HTTP server's /api/stats document while it is sent: one slot of this
- * many bytes (the document is about 4 KB on the boards). */
+/* The HTTP server's /api/stats documents being sent at once, each at most
+ * this many bytes (the document is about 4 KB on the boards). */
+#ifndef TERN_STATIC_HTTP_DOCS
+#define TERN_STATIC_HTTP_DOCS 1
+#endif
 #ifndef TERN_STATIC_HTTP_DOC_BYTES
 #define TERN_STATIC_HTTP_DOC_BYTES 8192u
 #endif
