@@ -10,11 +10,11 @@
  * Bookkeeping costs no memory per block: category, owner and the padding the
  * heap added are packed into the heap block's 24-bit tag.
  *
- * The interface is shaped for a later static-only build: a call names the
- * category at allocation and nothing else at free, so a backend of fixed
- * per-category pools can replace the heap without touching any caller. No
- * caller may assume a general-purpose heap (no reliance on realloc moving,
- * on adjacency, or on heap internals). */
+ * A call names the category at allocation and nothing else at free, so the
+ * static-only build (TERN_STATIC_ONLY) replaces the heap with fixed
+ * per-category pools without touching any caller: there, a slot header
+ * holds what the tag holds. No caller may assume a general-purpose heap (no
+ * reliance on realloc moving, on adjacency, or on heap internals). */
 #ifndef TERN_LEDGER_H
 #define TERN_LEDGER_H
 

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include "tern/err.h"
+#include "tern/plan.h"
 #include "util/fmt.h"
 
 #define TAG_PAD_MASK 0xFFu
@@ -285,7 +286,7 @@ static size_t pool_defs(const tern_pool_def_t **first)
 
 static size_t pool_stride(const tern_pool_def_t *d)
 {
-    return SLOT_HEADER + (((size_t)d->size + 7u) & ~(size_t)7u);
+    return TERN_PLAN_POOL_SLOT((size_t)d->size);
 }
 
 size_t tern_ledger_pool_bytes(void)

@@ -17,13 +17,14 @@
  *    heap, counted in the category's failures, and the stack goes on.
  *
  * Broken on purpose once: pool_pick ignoring the category (any pool with a
- * free slot) made test_ledger_books fail (an APPLICATION block served
- * though no APPLICATION pool exists); ledger.c linking tern_heap_alloc
- * back in made test_no_heap_code fail. */
+ * free slot) made test_ledger_books and test_socket_pool_exhausted fail;
+ * heap.c compiled in and the static tern_ledger_heap_stats calling
+ * tern_heap_get_stats made test_no_heap_code fail. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tern/err.h"
+#include "tern/plan.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern_test.h"
@@ -85,6 +86,7 @@ static void test_pools_carved(void **state)
         assert_true(p->def->count > 0u);
         assert_int_equal(p->stride % 8u, 0);
         assert_true(p->stride >= p->def->size + 8u);
+        assert_int_equal(p->stride, TERN_PLAN_POOL_SLOT(p->def->size));
         sum += (size_t)p->stride * p->def->count;
     }
     assert_true(n >= 8u); /* socket, UDP socket, listen, pcb, TIME-WAIT, rings, ranges, ARP, ... */
