@@ -52,6 +52,8 @@ firmware: deps
 	@cmake --build $(BUILD) --target tern-plan -- --no-print-directory >/dev/null
 	@$(MAKE) --no-print-directory board BOARD=mps2-an500 BOARD_BUILD=build-board
 	@./scripts/board-size build-board mps2-an500
+	@$(MAKE) --no-print-directory board BOARD=mps2-an500 BOARD_BUILD=build-board-static BOARD_CMAKE_ARGS=-DBOARD_STATIC_ONLY=ON
+	@./scripts/board-size build-board-static mps2-an500 static
 	@$(MAKE) --no-print-directory board BOARD=lm3s6965evb BOARD_BUILD=build-board-lm3s6965evb
 	@./scripts/board-size build-board-lm3s6965evb lm3s6965evb
 
@@ -60,7 +62,7 @@ firmware: deps
 # user's own CMake firmware project consumes tern.
 board: deps
 	@cmake -S ports/$(BOARD) -B $(BOARD_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/$(BOARD_TOOLCHAIN) \
-	    -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+	    -DCMAKE_BUILD_TYPE=MinSizeRel $(BOARD_CMAKE_ARGS) >/dev/null
 	@cmake --build $(BOARD_BUILD) -j $(JOBS) -- --no-print-directory | grep -v '^\[' || true
 	@test -f $(BOARD_BUILD)/tern-$(BOARD).elf
 
@@ -164,4 +166,4 @@ perf-baseline: deps build
 	@cat tests/perf/baseline.txt
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(BOARD_BUILD) $(FUZZ_BUILD) $(COV_BUILD) build-soak
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FW_BUILD) $(BOARD_BUILD) build-board-static $(FUZZ_BUILD) $(COV_BUILD) build-soak

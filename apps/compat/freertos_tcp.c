@@ -313,7 +313,7 @@ static void heap_stats(tern_heap_stats_t *hs)
     void (*unlock)(void *) = p->mem_lock != NULL ? p->mem_unlock : p->unlock;
     if (lock != NULL)
         lock(p->ctx);
-    tern_heap_get_stats(&st->heap, hs);
+    tern_ledger_heap_stats(&st->ledger, hs);
     if (unlock != NULL)
         unlock(p->ctx);
 }

@@ -22,6 +22,8 @@
 
 /* The size of the client's state, for the planner (tern/plan.h). */
 TERN_PLAN_SIZE(dhcp_state, sizeof(struct tern_dhcp));
+/* Static-only build: the client's state, once. */
+TERN_STATIC_POOL_APP(dhcp_state, "DHCP", sizeof(struct tern_dhcp), 1);
 
 #define DHCP_SERVER_PORT 67u
 #define DHCP_CLIENT_PORT 68u

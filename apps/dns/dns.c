@@ -21,6 +21,15 @@
 TERN_PLAN_SIZE(dns_state, sizeof(struct tern_dns));
 TERN_PLAN_SIZE(dns_query, sizeof(struct dns_query));
 TERN_PLAN_SIZE(dns_entry, sizeof(struct dns_cache_entry));
+/* Static-only build: the state, the queries in flight and the cache, each
+ * slot for the longest name (tern/plan.h's formulas). */
+TERN_STATIC_POOL_APP(dns_state, "DNS_CACHE", sizeof(struct tern_dns), 1);
+TERN_STATIC_POOL_APP(dns_query, "DNS_CACHE", TERN_PLAN_DNS_QUERY(sizeof(struct dns_query), TERN_DNS_NAME_MAX),
+                     TERN_DNS_MAX_QUERIES);
+#if TERN_DNS_CACHE_ENTRIES > 0
+TERN_STATIC_POOL_APP(dns_entry, "DNS_CACHE", TERN_PLAN_DNS_ENTRY(sizeof(struct dns_cache_entry), TERN_DNS_NAME_MAX),
+                     TERN_DNS_CACHE_ENTRIES);
+#endif
 
 #define DNS_PORT 53u
 #define DNS_SERVICE_NAME "dns" /* the client's state is this registered service's */

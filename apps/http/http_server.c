@@ -40,6 +40,14 @@ typedef struct http_conn {
 TERN_PLAN_SIZE(http_conn, sizeof(http_conn_t));
 TERN_PLAN_SIZE(http_max_conns, TERN_HTTP_MAX_CONNS);
 TERN_PLAN_SIZE(http_rcvbuf, TERN_HTTP_RCVBUF);
+/* Static-only build: each connection's state, the /api/stats document
+ * (config.h: TERN_STATIC_HTTP_DOC_BYTES), and receive rings when the
+ * server's are larger than the default ones. */
+TERN_STATIC_POOL_APP(http_conn, "HTTP", sizeof(http_conn_t), TERN_HTTP_MAX_CONNS);
+TERN_STATIC_POOL_APP(http_doc, "HTTP", TERN_STATIC_HTTP_DOC_BYTES, TERN_STATIC_HTTP_DOCS);
+#if TERN_HTTP_RCVBUF > TERN_TCP_RCVBUF
+TERN_STATIC_POOL(http_rx_ring, TERN_MEM_TCP_STREAM_RX, TERN_HTTP_RCVBUF, TERN_HTTP_MAX_CONNS);
+#endif
 
 /* ---- connection lifetime ----------------------------------------------------- */
 

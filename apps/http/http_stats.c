@@ -102,7 +102,7 @@ static void stats_heap(const tern_stack_t *stack, tern_writer_fn write, void *ct
     const tern_port_t *port = stack->port;
     if (port && port->mem_lock)
         port->mem_lock(port->ctx);
-    tern_heap_get_stats(&stack->heap, &hs);
+    tern_ledger_heap_stats(&stack->ledger, &hs);
     if (port && port->mem_unlock)
         port->mem_unlock(port->ctx);
     tern_heap_stats_report_json(&hs, write, ctx);

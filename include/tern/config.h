@@ -19,6 +19,70 @@
 #define TERN_HEAP_SIZE (48u * 1024u)
 #endif
 
+/* 1: static-only build (issue #16): no heap code at all. Every ledger
+ * category is served from fixed pools of slots whose sizes and counts are
+ * compile-time constants, stated next to each allocation site with
+ * TERN_STATIC_POOL (tern/ledger.h) from the planner's formulas and the
+ * TERN_STATIC_* workload below. The pools are carved at init out of the
+ * TERN_HEAP_SIZE arena (tern_stack_init fails with TERN_ERR_NOMEM when
+ * they do not fit; tern_ledger_pool_bytes() gives the figure). A request no
+ * slot of its category can hold fails like a failed heap allocation and is
+ * counted in the category's failures. docs/memory.md, "Static-only build". */
+#ifndef TERN_STATIC_ONLY
+#define TERN_STATIC_ONLY 0
+#endif
+
+/* The static-only build's workload: how many of each kind its pools hold
+ * (the counts the planner's workload names; TERN_STATIC_ONLY 1 only, no
+ * RAM otherwise). Slot sizes come from the structures and the options. */
+/* TCP connections that outlive their socket at once (graceful close in the
+ * background): socket blocks beyond TERN_SOCKET_MAX. */
+#ifndef TERN_STATIC_TCP_CLOSING
+#define TERN_STATIC_TCP_CLOSING 2
+#endif
+/* Bare connection structures: passive connections before tern_accept and
+ * raw-API connections (tern_tcp_connect / tern_tcp_listen). */
+#ifndef TERN_STATIC_TCP_PENDING
+#define TERN_STATIC_TCP_PENDING (TERN_TCP_SYN_MAX + TERN_TCP_BACKLOG_MAX)
+#endif
+/* UDP sockets (a UDP socket may also take a free TCP socket's slot). */
+#ifndef TERN_STATIC_UDP_SOCKETS
+#define TERN_STATIC_UDP_SOCKETS 4
+#endif
+/* Listeners (sockets API), each queue of TERN_TCP_BACKLOG_MAX. */
+#ifndef TERN_STATIC_LISTENERS
+#define TERN_STATIC_LISTENERS 4
+#endif
+/* Receive and send rings of TERN_TCP_RCVBUF / TERN_TCP_SNDBUF (a ring set
+ * larger with an option needs a pool of its size: TERN_STATIC_POOL). */
+#ifndef TERN_STATIC_TCP_RX_RINGS
+#define TERN_STATIC_TCP_RX_RINGS (TERN_SOCKET_MAX + TERN_STATIC_TCP_CLOSING)
+#endif
+#ifndef TERN_STATIC_TCP_TX_RINGS
+#define TERN_STATIC_TCP_TX_RINGS (TERN_SOCKET_MAX + TERN_STATIC_TCP_CLOSING)
+#endif
+/* The application's own tern_mem_alloc (APPLICATION): blocks of at most
+ * this many bytes. */
+#ifndef TERN_STATIC_APP_BLOCKS
+#define TERN_STATIC_APP_BLOCKS 0
+#endif
+#ifndef TERN_STATIC_APP_BLOCK_BYTES
+#define TERN_STATIC_APP_BLOCK_BYTES 256u
+#endif
+/* The HTTP server's /api/stats documents being sent at once, each at most
+ * this many bytes (the document is about 4 KB on the boards). */
+#ifndef TERN_STATIC_HTTP_DOCS
+#define TERN_STATIC_HTTP_DOCS 1
+#endif
+#ifndef TERN_STATIC_HTTP_DOC_BYTES
+#define TERN_STATIC_HTTP_DOC_BYTES 8192u
+#endif
+/* Most pools a ledger manages (each module states its own). RAM: 24 bytes
+ * each on Cortex-M, in the ledger. */
+#ifndef TERN_STATIC_POOLS_MAX
+#define TERN_STATIC_POOLS_MAX 24
+#endif
+
 /* Most heap regions (arenas) one heap can span, like FreeRTOS heap_5.
  * RAM: 8 bytes each (16 on a 64-bit host). */
 #ifndef TERN_HEAP_MAX_REGIONS
@@ -621,6 +685,9 @@ _Static_assert(TERN_ARP_MAX_INCOMPLETE >= 1 && TERN_ARP_MAX_INCOMPLETE <= TERN_A
                "TERN_ARP_MAX_INCOMPLETE must be 1..TERN_ARP_CACHE_SIZE, TERN_ARP_QUEUE_TOTAL 1..255");
 _Static_assert(TERN_ARP_IN_USE_MS >= 1024u && TERN_ARP_IN_USE_MS <= 64800000u,
                "TERN_ARP_IN_USE_MS must be 1024 ms..18 h (1024 ms ticks in 16 bits)");
+
+_Static_assert(!TERN_STATIC_ONLY || TERN_HEAP_SIZE > 0,
+               "TERN_STATIC_ONLY carves its pools out of the TERN_HEAP_SIZE arena: it cannot be 0");
 
 _Static_assert(TERN_HTTP_REQUEST_LINE_MAX >= 16u && TERN_HTTP_REQUEST_LINE_MAX <= 32767u &&
                    TERN_HTTP_HEADER_LINE_MAX >= 16u && TERN_HTTP_HEADER_LINE_MAX <= 32767u &&

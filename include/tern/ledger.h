@@ -10,11 +10,11 @@
  * Bookkeeping costs no memory per block: category, owner and the padding the
  * heap added are packed into the heap block's 24-bit tag.
  *
- * The interface is shaped for a later static-only build: a call names the
- * category at allocation and nothing else at free, so a backend of fixed
- * per-category pools can replace the heap without touching any caller. No
- * caller may assume a general-purpose heap (no reliance on realloc moving,
- * on adjacency, or on heap internals). */
+ * A call names the category at allocation and nothing else at free, so the
+ * static-only build (TERN_STATIC_ONLY) replaces the heap with fixed
+ * per-category pools without touching any caller: there, a slot header
+ * holds what the tag holds. No caller may assume a general-purpose heap (no
+ * reliance on realloc moving, on adjacency, or on heap internals). */
 #ifndef TERN_LEDGER_H
 #define TERN_LEDGER_H
 
@@ -57,7 +57,56 @@ typedef struct tern_ledger_category_stats {
     uint32_t failures;   /* allocations refused (heap full or injected) */
 } tern_ledger_category_stats_t;
 
+/* ---- static-only pools (TERN_STATIC_ONLY 1) ------------------------------ */
+
+/* One pool: count slots of size bytes for a category, stated where the
+ * allocation is made with TERN_STATIC_POOL and collected by the linker in
+ * the "tern_pools" section (32 bytes each). A registered application
+ * category names its pools by its registered name (TERN_STATIC_POOL_APP). */
+typedef struct tern_pool_def {
+    char app[16];   /* registered category's name; "" for a built-in category */
+    uint32_t cat;   /* built-in category (TERN_MEM_CATEGORY_COUNT when app names it) */
+    uint32_t size;  /* the largest request a slot holds */
+    uint32_t count; /* slots */
+    uint32_t spare;
+} tern_pool_def_t;
+
+#if TERN_STATIC_ONLY && defined(__GNUC__)
+#define TERN_POOL_CAT_(a, b) a##b
+#define TERN_POOL_CAT(a, b) TERN_POOL_CAT_(a, b)
+#define TERN_STATIC_POOL_DEF_(name, app, cat, size, count)                                                     \
+    __attribute__((used, section("tern_pools"), aligned(4))) static const tern_pool_def_t TERN_POOL_CAT(        \
+        tern_pool_, name) = {app, (uint32_t)(cat), (uint32_t)(size), (uint32_t)(count), 0u}
+/* A pool of count slots of size bytes for the built-in category cat. */
+#define TERN_STATIC_POOL(name, cat, size, count) TERN_STATIC_POOL_DEF_(name, "", cat, size, count)
+/* The same for the application category registered as app ("HTTP"). */
+#define TERN_STATIC_POOL_APP(name, app, size, count) \
+    TERN_STATIC_POOL_DEF_(name, app, TERN_MEM_CATEGORY_COUNT, size, count)
+#else
+#define TERN_STATIC_POOL(name, cat, size, count) _Static_assert(1, #name)
+#define TERN_STATIC_POOL_APP(name, app, size, count) _Static_assert(1, #name)
+#endif
+
+/* A pool's state: its slots in the arena and their use. */
+typedef struct tern_pool {
+    const tern_pool_def_t *def;
+    uint8_t *base;   /* first slot */
+    void *free;      /* free slots, linked through their first word */
+    uint32_t stride; /* slot header (8) + size rounded up to 8 */
+    uint32_t used;   /* slots in use now */
+    uint32_t peak;   /* most slots ever in use */
+    uint32_t cat;    /* the category it serves; TERN_MEM_CATEGORY_COUNT: an app name not registered yet */
+} tern_pool_t;
+
 typedef struct tern_ledger {
+#if TERN_STATIC_ONLY
+    tern_pool_t pools[TERN_STATIC_POOLS_MAX];
+    unsigned pool_count;
+    size_t pool_bytes;    /* arena bytes the pools take (slots and headers) */
+    size_t arena_bytes;   /* the arena they were carved from */
+    size_t pool_used;     /* bytes of slots in use (header + slot) */
+    size_t pool_min_free; /* lowest value pool_bytes - pool_used has had */
+#endif
     tern_heap_t *heap;
     const tern_port_t *port;
     tern_ledger_category_stats_t cat[TERN_MEM_CATEGORY_COUNT];
@@ -74,6 +123,24 @@ typedef struct tern_ledger {
 } tern_ledger_t;
 
 void tern_ledger_init(tern_ledger_t *ledger, tern_heap_t *heap, const tern_port_t *port);
+#if TERN_STATIC_ONLY
+/* Carve every pool of the image (the "tern_pools" section) out of arena:
+ * TERN_OK, or TERN_ERR_NOMEM when they need more than size bytes (logged
+ * with the figure) or more than TERN_STATIC_POOLS_MAX pools. */
+int tern_ledger_pools_init(tern_ledger_t *ledger, void *arena, size_t size);
+/* The arena bytes the image's pools need (slots and slot headers). */
+size_t tern_ledger_pool_bytes(void);
+/* Pool i's state (NULL past the last). */
+const tern_pool_t *tern_ledger_pool(const tern_ledger_t *ledger, unsigned i);
+/* No tern_heap_ symbol in a static-only image: the same function under its
+ * pool name. */
+#define tern_heap_stats_report_json tern_pool_stats_report_json
+#endif
+/* The memory's figures as the heap's statistics: the heap's, or with
+ * TERN_STATIC_ONLY the pools' (total: their arena bytes; used: slots in
+ * use; largest_alloc: the largest free slot). The caller holds the memory
+ * lock as for the heap. */
+void tern_ledger_heap_stats(const tern_ledger_t *ledger, tern_heap_stats_t *out);
 
 /* Allocate size bytes (8-aligned) for cat, held by owner. NULL on failure
  * (counted in the category's failures). */

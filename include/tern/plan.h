@@ -80,6 +80,12 @@
 #define TERN_PLAN_DNS_ENTRY(entry, len) ((entry) + (len) + 1u)
 #define TERN_PLAN_DNS_QUERY(query, len) ((query) + 2u * (len) + 3u)
 
+/* Static-only build (TERN_STATIC_ONLY): the arena bytes of a pool of count
+ * slots for requests of at most size bytes: each slot an 8-byte header and
+ * the size rounded up to 8 (src/mem/ledger.c carves them this way). */
+#define TERN_PLAN_POOL_SLOT(size) (8u + ((size) + 7u) / 8u * 8u)
+#define TERN_PLAN_POOL_BYTES(size, count) ((count) * TERN_PLAN_POOL_SLOT(size))
+
 /* ---- the size table -------------------------------------------------------- */
 
 /* One named size, 32 bytes, in the "tern_plan" section (a C identifier, so

@@ -104,7 +104,7 @@ static void console_stack(void)
 void console_memsum(const tern_stack_t *s)
 {
     tern_heap_stats_t hs;
-    tern_heap_get_stats(&s->heap, &hs);
+    tern_ledger_heap_stats(&s->ledger, &hs);
     board_printf("memsum: heap free %u min %u of %u, netbufs free %u min %u of %u, heap failures %u, "
                  "stack high-water %u of %u\n",
                  (unsigned)hs.free, (unsigned)hs.min_free, (unsigned)hs.total,

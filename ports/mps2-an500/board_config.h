@@ -25,6 +25,24 @@
 #define TERN_LEDGER_OWNERS 48
 #define TERN_SOCKET_SERVICE_CONNS 8
 
+/* The static-only image (BOARD_STATIC_ONLY=ON: `make firmware` builds it
+ * in build-board-static): no heap, every category from pools sized for
+ * the same workload as the plan (ports/cortex-m/app.c): 8 service and 4
+ * dashboard connections with full default rings, 4 listeners, 3 UDP
+ * sockets, half-open connections, 4 /api/stats documents. The arena holds
+ * exactly the pools (tern_ledger_pool_bytes(); init fails if they grow). */
+#if defined(TERN_STATIC_ONLY) && TERN_STATIC_ONLY
+#undef TERN_HEAP_SIZE
+#define TERN_HEAP_SIZE (171u * 1024u)
+#define TERN_STATIC_TCP_RX_RINGS 12
+#define TERN_STATIC_TCP_TX_RINGS 12
+#define TERN_STATIC_TCP_CLOSING 4
+#define TERN_STATIC_LISTENERS 4
+#define TERN_STATIC_UDP_SOCKETS 3
+#define TERN_STATIC_HTTP_DOCS 4
+#define TERN_STATIC_HTTP_DOC_BYTES 10240u
+#endif
+
 /* Broken invariants stop the board with a report (the assert hook). */
 #define TERN_DEBUG 1
 

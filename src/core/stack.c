@@ -104,7 +104,15 @@ int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const 
         config_log_mismatch(port, view, differs);
         return TERN_ERR_CONFIG;
     }
-#if TERN_HEAP_SIZE > 0
+#if TERN_STATIC_ONLY
+    /* No heap: the ledger carves its pools out of the arena. */
+    memset(stack, 0, offsetof(tern_stack_t, heap_arena));
+    stack->port = port;
+    tern_ledger_init(&stack->ledger, NULL, port);
+    int r = tern_ledger_pools_init(&stack->ledger, stack->heap_arena, sizeof stack->heap_arena);
+    if (r != TERN_OK)
+        return r;
+#elif TERN_HEAP_SIZE > 0
     /* Everything but the arena, which the heap formats itself. */
     memset(stack, 0, offsetof(tern_stack_t, heap_arena));
     stack->port = port;
@@ -120,7 +128,9 @@ int tern_stack_init_checked(tern_stack_t *stack, const tern_port_t *port, const 
     stack->port = port;
     int r;
 #endif
+#if !TERN_STATIC_ONLY
     tern_ledger_init(&stack->ledger, &stack->heap, port);
+#endif
     r = tern_netbuf_pool_init(&stack->netbufs, &stack->ledger, port);
     if (r != TERN_OK)
         return r;
@@ -322,7 +332,7 @@ void tern_stack_report_summary(const tern_stack_t *stack, tern_writer_fn write, 
 {
     TERN_CORE_LOCKED(stack);
     tern_heap_stats_t hs;
-    tern_heap_get_stats(&stack->heap, &hs);
+    tern_ledger_heap_stats(&stack->ledger, &hs);
     fmt_str(write, ctx, "heap free ");
     fmt_uint(write, ctx, hs.free, 0);
     fmt_str(write, ctx, " min ");
@@ -375,7 +385,7 @@ static void report_static(const tern_stack_t *stack, tern_writer_fn write, void 
     size_t listed = 0;
     fmt_str(write, ctx, "static (inside tern_stack_t)    formula                                 bytes\n");
 #if TERN_HEAP_SIZE > 0
-    static_row(write, ctx, "heap arena", "TERN_HEAP_SIZE", sizeof stack->heap_arena);
+    static_row(write, ctx, TERN_STATIC_ONLY ? "pool arena" : "heap arena", "TERN_HEAP_SIZE", sizeof stack->heap_arena);
     listed += sizeof stack->heap_arena;
 #endif
     /* The sockets themselves are heap blocks (SOCKET); the table holds a
@@ -418,12 +428,12 @@ void tern_stack_report_memory(const tern_stack_t *stack, tern_writer_fn write, v
     TERN_CORE_LOCKED(stack);
     report_static(stack, write, ctx);
     tern_heap_stats_t hs;
-    tern_heap_get_stats(&stack->heap, &hs);
+    tern_ledger_heap_stats(&stack->ledger, &hs);
     static const char *const names[] = {"total", "used", "free", "min_free", "largest_free_block", "largest_alloc",
                                         "free_blocks", "used_blocks", "allocs", "frees", "failures", "bad_frees"};
     const size_t values[] = {hs.total, hs.used, hs.free, hs.min_free, hs.largest_free_block, hs.largest_alloc,
                              hs.free_blocks, hs.used_blocks, hs.allocs, hs.frees, hs.failures, hs.bad_frees};
-    fmt_str(write, ctx, "heap:\n");
+    fmt_str(write, ctx, TERN_STATIC_ONLY ? "pools:\n" : "heap:\n");
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         fmt_str(write, ctx, "  ");
         fmt_str_pad(write, ctx, names[i], 20);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include "tern/err.h"
+#include "tern/plan.h"
 #include "util/fmt.h"
 
 #define TAG_PAD_MASK 0xFFu
@@ -16,6 +17,11 @@
 #define TAG_OWNER_MASK 0x3FFu
 
 _Static_assert(TERN_MEM_CATEGORY_COUNT <= TAG_CAT_MASK, "category must fit 6 bits of the tag");
+
+#if TERN_STATIC_APP_BLOCKS > 0
+/* Static-only build: the application's own blocks (config.h). */
+TERN_STATIC_POOL(application, TERN_MEM_APPLICATION, TERN_STATIC_APP_BLOCK_BYTES, TERN_STATIC_APP_BLOCKS);
+#endif
 
 static const char *const category_names[TERN_MEM_APP_FIRST] = {
     [TERN_MEM_STACK_INIT] = "STACK_INIT",
@@ -29,6 +35,7 @@ static const char *const category_names[TERN_MEM_APP_FIRST] = {
     [TERN_MEM_APPLICATION] = "APPLICATION",
 };
 
+#if !TERN_STATIC_ONLY
 static uint32_t tag_make(unsigned cat, unsigned owner, size_t pad)
 {
     return ((uint32_t)owner << TAG_OWNER_SHIFT) | ((uint32_t)cat << TAG_CAT_SHIFT) | (uint32_t)pad;
@@ -48,6 +55,8 @@ static size_t tag_pad(uint32_t tag)
 {
     return tag & TAG_PAD_MASK;
 }
+
+#endif
 
 static size_t owner_slot(unsigned owner)
 {
@@ -111,6 +120,7 @@ static void ledger_sub(tern_ledger_t *l, unsigned cat, unsigned owner, size_t by
     l->overhead -= pad;
 }
 
+#if !TERN_STATIC_ONLY
 void *tern_mem_alloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
 {
     if ((unsigned)cat >= TERN_MEM_CATEGORY_COUNT || size == 0u)
@@ -235,6 +245,371 @@ size_t tern_mem_size(const tern_ledger_t *ledger, const void *ptr)
     return tern_heap_block_size(ledger->heap, ptr) - tag_pad((uint32_t)tag);
 }
 
+#endif /* !TERN_STATIC_ONLY */
+
+static int ledger_slot(const tern_ledger_t *ledger, const char *name, int free);
+
+#if TERN_STATIC_ONLY
+/* ---- the static-only backend: fixed pools, no heap --------------------------
+ *
+ * Each slot starts with an 8-byte header (so payloads stay 8-aligned): the
+ * size asked for, the owner, the pool's index and a live mark. A free slot
+ * links to the next free one through its payload's first word. */
+#define SLOT_HEADER 8u
+#define SLOT_LIVE 0xA5u
+
+typedef struct pool_slot {
+    uint32_t size;
+    uint16_t owner;
+    uint8_t pool;
+    uint8_t live;
+} pool_slot_t;
+_Static_assert(sizeof(pool_slot_t) == SLOT_HEADER, "slot header is 8 bytes");
+_Static_assert(TERN_STATIC_POOLS_MAX <= 255, "a slot names its pool in 8 bits");
+
+#if defined(__GNUC__)
+extern const tern_pool_def_t __start_tern_pools[] __attribute__((weak));
+extern const tern_pool_def_t __stop_tern_pools[] __attribute__((weak));
+#endif
+
+static size_t pool_defs(const tern_pool_def_t **first)
+{
+#if defined(__GNUC__)
+    if (__start_tern_pools != NULL && __stop_tern_pools != NULL) {
+        *first = __start_tern_pools;
+        return (size_t)(__stop_tern_pools - __start_tern_pools);
+    }
+#endif
+    *first = NULL;
+    return 0;
+}
+
+static size_t pool_stride(const tern_pool_def_t *d)
+{
+    return TERN_PLAN_POOL_SLOT((size_t)d->size);
+}
+
+size_t tern_ledger_pool_bytes(void)
+{
+    const tern_pool_def_t *d;
+    size_t n = pool_defs(&d), sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += pool_stride(&d[i]) * d[i].count;
+    return sum;
+}
+
+/* The category an application pool serves once its name is registered. */
+static void pools_resolve(tern_ledger_t *l)
+{
+#if TERN_LEDGER_APP_CATEGORIES > 0
+    for (unsigned i = 0; i < l->pool_count; i++) {
+        tern_pool_t *p = &l->pools[i];
+        if (p->def->app[0] == '\0')
+            continue;
+        char name[sizeof p->def->app + 1u];
+        memcpy(name, p->def->app, sizeof p->def->app);
+        name[sizeof p->def->app] = '\0';
+        int cat = ledger_slot(l, name, 0);
+        p->cat = cat >= 0 ? (uint32_t)cat : (uint32_t)TERN_MEM_CATEGORY_COUNT;
+    }
+#else
+    (void)l;
+#endif
+}
+
+int tern_ledger_pools_init(tern_ledger_t *ledger, void *arena, size_t size)
+{
+    const tern_pool_def_t *d;
+    size_t n = pool_defs(&d);
+    size_t need = tern_ledger_pool_bytes();
+    ledger->arena_bytes = size;
+    if (n > TERN_STATIC_POOLS_MAX || need > size || ((uintptr_t)arena & 7u) != 0u) {
+        ledger_complain(ledger, "ledger: the static pools do not fit the arena (tern_ledger_pool_bytes)");
+        return TERN_ERR_NOMEM;
+    }
+    uint8_t *at = arena;
+    for (size_t i = 0; i < n; i++) {
+        tern_pool_t *p = &ledger->pools[i];
+        p->def = &d[i];
+        p->stride = (uint32_t)pool_stride(&d[i]);
+        p->base = at;
+        p->cat = d[i].app[0] == '\0' && d[i].cat < TERN_MEM_CATEGORY_COUNT ? d[i].cat : TERN_MEM_CATEGORY_COUNT;
+        /* The free list in address order: the first slot is taken first. */
+        p->free = NULL;
+        for (uint32_t k = d[i].count; k-- > 0u;) {
+            uint8_t *slot = at + (size_t)k * p->stride;
+            memset(slot, 0, SLOT_HEADER);
+            memcpy(slot + SLOT_HEADER, &p->free, sizeof p->free);
+            p->free = slot + SLOT_HEADER;
+        }
+        at += (size_t)p->stride * d[i].count;
+    }
+    ledger->pool_count = (unsigned)n;
+    ledger->pool_bytes = need;
+    ledger->pool_min_free = need;
+    pools_resolve(ledger);
+    return TERN_OK;
+}
+
+const tern_pool_t *tern_ledger_pool(const tern_ledger_t *ledger, unsigned i)
+{
+    return i < ledger->pool_count ? &ledger->pools[i] : NULL;
+}
+
+/* The live slot's header of ptr, or NULL. */
+static pool_slot_t *slot_of(const tern_ledger_t *l, const void *ptr)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    for (unsigned i = 0; i < l->pool_count; i++) {
+        const tern_pool_t *p = &l->pools[i];
+        uintptr_t base = (uintptr_t)p->base + SLOT_HEADER;
+        uintptr_t end = (uintptr_t)p->base + (uintptr_t)p->stride * p->def->count;
+        if (a < base || a >= end)
+            continue;
+        if ((a - base) % p->stride != 0u)
+            return NULL;
+        pool_slot_t *h = (pool_slot_t *)(void *)((uint8_t *)(uintptr_t)a - SLOT_HEADER);
+        return h->live == SLOT_LIVE && h->pool == i ? h : NULL;
+    }
+    return NULL;
+}
+
+/* The smallest pool of cat with a free slot that holds size bytes. */
+static tern_pool_t *pool_pick(tern_ledger_t *l, unsigned cat, size_t size)
+{
+    tern_pool_t *best = NULL;
+    for (unsigned i = 0; i < l->pool_count; i++) {
+        tern_pool_t *p = &l->pools[i];
+        if (p->cat != cat || p->def->size < size || p->free == NULL)
+            continue;
+        if (best == NULL || p->def->size < best->def->size)
+            best = p;
+    }
+    return best;
+}
+
+static void *slot_take(tern_ledger_t *l, tern_pool_t *p, size_t size, unsigned owner)
+{
+    uint8_t *payload = p->free;
+    memcpy(&p->free, payload, sizeof p->free);
+    pool_slot_t *h = (pool_slot_t *)(void *)(payload - SLOT_HEADER);
+    h->size = (uint32_t)size;
+    h->owner = (uint16_t)owner;
+    h->pool = (uint8_t)(p - l->pools);
+    h->live = SLOT_LIVE;
+    p->used++;
+    if (p->used > p->peak)
+        p->peak = p->used;
+    l->pool_used += p->stride;
+    if (l->pool_bytes - l->pool_used < l->pool_min_free)
+        l->pool_min_free = l->pool_bytes - l->pool_used;
+    return payload;
+}
+
+static void slot_give(tern_ledger_t *l, pool_slot_t *h)
+{
+    tern_pool_t *p = &l->pools[h->pool];
+    uint8_t *payload = (uint8_t *)h + SLOT_HEADER;
+    h->live = 0;
+    memcpy(payload, &p->free, sizeof p->free);
+    p->free = payload;
+    p->used--;
+    l->pool_used -= p->stride;
+}
+
+void *tern_mem_alloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
+{
+    if ((unsigned)cat >= TERN_MEM_CATEGORY_COUNT || size == 0u)
+        return NULL;
+    if (owner > TERN_OWNER_MAX)
+        owner = TERN_OWNER_MAX;
+    ledger_lock(ledger);
+    tern_pool_t *p = NULL;
+    if (!ledger_attempt_fails(ledger))
+        p = pool_pick(ledger, (unsigned)cat, size);
+    if (p == NULL) {
+        /* No slot of the category holds it: the same failure as a full heap. */
+        ledger->cat[cat].failures++;
+        ledger_unlock(ledger);
+        return NULL;
+    }
+    void *ptr = slot_take(ledger, p, size, owner);
+    ledger->cat[cat].allocs++;
+    ledger->cat[cat].blocks++;
+    ledger_add(ledger, (unsigned)cat, owner, size, p->stride - size);
+    ledger_unlock(ledger);
+    return ptr;
+}
+
+void *tern_mem_zalloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
+{
+    void *p = tern_mem_alloc(ledger, size, cat, owner);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+int tern_mem_free(tern_ledger_t *ledger, void *ptr)
+{
+    if (ptr == NULL)
+        return TERN_OK;
+    ledger_lock(ledger);
+    pool_slot_t *h = slot_of(ledger, ptr);
+    if (h == NULL) {
+        ledger_unlock(ledger);
+        ledger_complain(ledger, "ledger: free of a pointer that is not a live block");
+        return TERN_ERR_CORRUPT;
+    }
+    const tern_pool_t *p = &ledger->pools[h->pool];
+    unsigned cat = p->cat;
+    ledger->cat[cat].frees++;
+    ledger->cat[cat].blocks--;
+    ledger_sub(ledger, cat, h->owner, h->size, p->stride - h->size);
+    slot_give(ledger, h);
+    ledger_unlock(ledger);
+    return TERN_OK;
+}
+
+void *tern_mem_realloc(tern_ledger_t *ledger, void *ptr, size_t size)
+{
+    if (ptr == NULL || size == 0u)
+        return NULL;
+    ledger_lock(ledger);
+    pool_slot_t *h = slot_of(ledger, ptr);
+    if (h == NULL) {
+        ledger_unlock(ledger);
+        ledger_complain(ledger, "ledger: realloc of a pointer that is not a live block");
+        return NULL;
+    }
+    tern_pool_t *p = &ledger->pools[h->pool];
+    unsigned cat = p->cat, owner = h->owner;
+    size_t old = h->size;
+    if (ledger_attempt_fails(ledger)) {
+        ledger->cat[cat].failures++;
+        ledger_unlock(ledger);
+        return NULL;
+    }
+    void *out = ptr;
+    tern_pool_t *to = p;
+    if (size > p->def->size) {
+        /* Another slot of the category that holds it; the old one is kept
+         * on failure, as a heap realloc keeps its block. */
+        to = pool_pick(ledger, cat, size);
+        if (to == NULL) {
+            ledger->cat[cat].failures++;
+            ledger_unlock(ledger);
+            return NULL;
+        }
+        out = slot_take(ledger, to, size, owner);
+        memcpy(out, ptr, old);
+        slot_give(ledger, h);
+    } else {
+        h->size = (uint32_t)size;
+    }
+    ledger_sub(ledger, cat, owner, old, p->stride - old);
+    ledger_add(ledger, cat, owner, size, to->stride - size);
+    ledger_unlock(ledger);
+    return out;
+}
+
+int tern_mem_set_owner(tern_ledger_t *ledger, void *ptr, unsigned owner)
+{
+    if (owner > TERN_OWNER_MAX)
+        owner = TERN_OWNER_MAX;
+    ledger_lock(ledger);
+    pool_slot_t *h = slot_of(ledger, ptr);
+    if (h == NULL) {
+        ledger_unlock(ledger);
+        return TERN_ERR_INVAL;
+    }
+    ledger->owner_bytes[owner_slot(h->owner)] -= h->size;
+    ledger->owner_bytes[owner_slot(owner)] += h->size;
+    h->owner = (uint16_t)owner;
+    ledger_unlock(ledger);
+    return TERN_OK;
+}
+
+size_t tern_mem_size(const tern_ledger_t *ledger, const void *ptr)
+{
+    const pool_slot_t *h = slot_of(ledger, ptr);
+    return h != NULL ? h->size : 0u;
+}
+
+void tern_ledger_heap_stats(const tern_ledger_t *ledger, tern_heap_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->total = ledger->pool_bytes;
+    out->used = ledger->pool_used;
+    out->free = ledger->pool_bytes - ledger->pool_used;
+    out->min_free = ledger->pool_min_free;
+    for (unsigned i = 0; i < ledger->pool_count; i++) {
+        const tern_pool_t *p = &ledger->pools[i];
+        size_t free_slots = p->def->count - p->used;
+        out->free_blocks += free_slots;
+        out->used_blocks += p->used;
+        if (free_slots != 0u && p->def->size > out->largest_alloc) {
+            out->largest_alloc = p->def->size;
+            out->largest_free_block = p->stride;
+        }
+    }
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT; i++) {
+        out->allocs += ledger->cat[i].allocs;
+        out->frees += ledger->cat[i].frees;
+        out->failures += ledger->cat[i].failures;
+    }
+}
+
+/* Rebuild the books from the slot headers and compare. */
+int tern_ledger_verify(const tern_ledger_t *ledger)
+{
+    size_t bytes[TERN_MEM_CATEGORY_COUNT] = {0};
+    uint32_t blocks[TERN_MEM_CATEGORY_COUNT] = {0};
+    size_t owners[TERN_LEDGER_OWNERS + 1] = {0};
+    size_t overhead = 0, used = 0;
+    int bad = 0;
+    ledger_lock(ledger);
+    for (unsigned i = 0; i < ledger->pool_count && !bad; i++) {
+        const tern_pool_t *p = &ledger->pools[i];
+        uint32_t live = 0;
+        for (uint32_t k = 0; k < p->def->count; k++) {
+            const pool_slot_t *h = (const pool_slot_t *)(const void *)(p->base + (size_t)k * p->stride);
+            if (h->live != SLOT_LIVE)
+                continue;
+            if (h->pool != i || h->size > p->def->size || p->cat >= TERN_MEM_CATEGORY_COUNT) {
+                bad = 1;
+                break;
+            }
+            live++;
+            bytes[p->cat] += h->size;
+            blocks[p->cat]++;
+            owners[owner_slot(h->owner)] += h->size;
+            overhead += p->stride - h->size;
+            used += p->stride;
+        }
+        if (live != p->used)
+            bad = 1;
+    }
+    ledger_unlock(ledger);
+    for (unsigned i = 0; i < TERN_MEM_CATEGORY_COUNT && !bad; i++)
+        bad = bytes[i] != ledger->cat[i].bytes || blocks[i] != ledger->cat[i].blocks;
+    for (unsigned i = 0; i <= TERN_LEDGER_OWNERS && !bad; i++)
+        bad = owners[i] != ledger->owner_bytes[i];
+    if (bad || overhead != ledger->overhead || used != ledger->pool_used) {
+        ledger_complain(ledger, "ledger: the books differ from the pools' slots");
+        return TERN_ERR_CORRUPT;
+    }
+    return TERN_OK;
+}
+
+#else /* !TERN_STATIC_ONLY */
+
+void tern_ledger_heap_stats(const tern_ledger_t *ledger, tern_heap_stats_t *out)
+{
+    tern_heap_get_stats(ledger->heap, out);
+}
+
+#endif /* TERN_STATIC_ONLY */
+
 void tern_ledger_note_static(tern_ledger_t *ledger, tern_mem_category_t cat, size_t bytes)
 {
     if ((unsigned)cat < TERN_MEM_CATEGORY_COUNT)
@@ -337,11 +712,16 @@ int tern_ledger_register_category(tern_ledger_t *ledger, const char *name)
         if (cat >= 0)
             ledger->app_names[(unsigned)cat - TERN_MEM_APP_FIRST] = name;
 #endif
+#if TERN_STATIC_ONLY
+        /* The pools stated under this name serve it from now on. */
+        pools_resolve(ledger);
+#endif
     }
     ledger_unlock(ledger);
     return cat >= 0 ? cat : TERN_ERR_NOMEM;
 }
 
+#if !TERN_STATIC_ONLY
 /* Books rebuilt from the heap's block tags. */
 typedef struct ledger_rebuild {
     size_t bytes[TERN_MEM_CATEGORY_COUNT];
@@ -406,6 +786,8 @@ int tern_ledger_verify(const tern_ledger_t *ledger)
     return TERN_OK;
 }
 
+#endif /* !TERN_STATIC_ONLY */
+
 /* The category table and the owners line; with_static adds the static
  * column (tern_stack_report_memory lists static memory itself). Called
  * with the ledger locked. */
@@ -429,12 +811,30 @@ static void ledger_table(const tern_ledger_t *ledger, size_t heap_used, int with
             fmt_uint(write, ctx, c->static_bytes, 9);
         fmt_str(write, ctx, "\n");
     }
-    fmt_str_pad(write, ctx, "(heap overhead)", 16);
+    fmt_str_pad(write, ctx, TERN_STATIC_ONLY ? "(slot overhead)" : "(heap overhead)", 16);
     fmt_uint(write, ctx, ledger->overhead, 9);
     fmt_str(write, ctx, "\n");
     fmt_str_pad(write, ctx, "total", 16);
     fmt_uint(write, ctx, total + ledger->overhead, 9);
-    fmt_str(write, ctx, total + ledger->overhead == heap_used ? "  = heap used\n" : "  != heap used (BUG)\n");
+    fmt_str(write, ctx,
+            total + ledger->overhead == heap_used ? (TERN_STATIC_ONLY ? "  = pools used\n" : "  = heap used\n")
+                                                  : (TERN_STATIC_ONLY ? "  != pools used (BUG)\n" : "  != heap used (BUG)\n"));
+#if TERN_STATIC_ONLY
+    /* The pools behind the categories: slots of each size, in use, peak. */
+    fmt_str(write, ctx, "pool of            slot   slots    used    peak\n");
+    for (unsigned i = 0; i < ledger->pool_count; i++) {
+        const tern_pool_t *p = &ledger->pools[i];
+        fmt_str_pad(write, ctx,
+                    p->cat < TERN_MEM_CATEGORY_COUNT ? tern_ledger_category_label(ledger, (tern_mem_category_t)p->cat)
+                                                     : p->def->app,
+                    16);
+        fmt_uint(write, ctx, p->def->size, 7);
+        fmt_uint(write, ctx, p->def->count, 8);
+        fmt_uint(write, ctx, p->used, 8);
+        fmt_uint(write, ctx, p->peak, 8);
+        fmt_str(write, ctx, "\n");
+    }
+#endif
     int any = 0;
     for (unsigned i = 1; i <= TERN_LEDGER_OWNERS; i++) {
         if (ledger->owner_bytes[i] == 0u)
@@ -458,8 +858,8 @@ void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, 
 {
     tern_heap_stats_t hs;
     ledger_lock(ledger);
-    tern_heap_get_stats(ledger->heap, &hs);
-    fmt_str(write, ctx, "heap: total ");
+    tern_ledger_heap_stats(ledger, &hs);
+    fmt_str(write, ctx, TERN_STATIC_ONLY ? "pools: total " : "heap: total ");
     fmt_uint(write, ctx, hs.total, 0);
     fmt_str(write, ctx, ", used ");
     fmt_uint(write, ctx, hs.used, 0);
@@ -471,7 +871,7 @@ void tern_ledger_report_text(const tern_ledger_t *ledger, tern_writer_fn write, 
     fmt_uint(write, ctx, hs.largest_free_block, 0);
     fmt_str(write, ctx, " (");
     fmt_uint(write, ctx, hs.free_blocks, 0);
-    fmt_str(write, ctx, " free blocks)\n");
+    fmt_str(write, ctx, TERN_STATIC_ONLY ? " free slots)\n" : " free blocks)\n");
     ledger_table(ledger, hs.used, 1, write, ctx);
     ledger_unlock(ledger);
 }
@@ -480,7 +880,7 @@ void tern_ledger_report_table(const tern_ledger_t *ledger, tern_writer_fn write,
 {
     tern_heap_stats_t hs;
     ledger_lock(ledger);
-    tern_heap_get_stats(ledger->heap, &hs);
+    tern_ledger_heap_stats(ledger, &hs);
     ledger_table(ledger, hs.used, 0, write, ctx);
     ledger_unlock(ledger);
 }
@@ -507,7 +907,7 @@ void tern_ledger_report_json(const tern_ledger_t *ledger, tern_writer_fn write, 
 {
     tern_heap_stats_t hs;
     ledger_lock(ledger);
-    tern_heap_get_stats(ledger->heap, &hs);
+    tern_ledger_heap_stats(ledger, &hs);
     fmt_str(write, ctx, "{\"heap\":");
     tern_heap_stats_report_json(&hs, write, ctx);
     fmt_str(write, ctx, ",");

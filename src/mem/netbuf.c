@@ -12,6 +12,11 @@ TERN_PLAN_SIZE(netbuf_scheme, TERN_NETBUF_SCHEME);
 TERN_PLAN_SIZE(netbuf_storage, TERN_NETBUF_STORAGE_SIZE);
 TERN_PLAN_SIZE(netbuf_frame_offset, TERN_NETBUF_FRAME_OFFSET);
 TERN_PLAN_SIZE(netbuf_frame_size, TERN_NETBUF_FRAME_SIZE);
+#if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
+/* Static-only build: a slot per descriptor, each for the largest frame. */
+TERN_STATIC_POOL(netbuf_storage, TERN_MEM_NETWORK_BUFFER, TERN_NETBUF_FRAME_OFFSET + TERN_NETBUF_FRAME_SIZE,
+                 TERN_NETBUF_COUNT);
+#endif
 
 _Static_assert(TERN_NETBUF_FRAME_OFFSET >= sizeof(void *) + 2u, "back-pointer must fit before the frame");
 _Static_assert(TERN_NETBUF_STORAGE_SIZE - TERN_NETBUF_FRAME_OFFSET <= 65535u, "capacity must fit 16 bits");

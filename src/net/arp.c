@@ -12,6 +12,8 @@
 /* The sizes of this module's allocations, for the planner (tern/plan.h). */
 TERN_PLAN_SIZE(arp_entry, sizeof(tern_arp_entry_t));
 TERN_PLAN_SIZE(arp_cache_size, TERN_ARP_CACHE_SIZE);
+/* Static-only build: the cache, once. */
+TERN_STATIC_POOL(arp_cache, TERN_MEM_ARP_CACHE, sizeof(tern_arp_entry_t) * TERN_ARP_CACHE_SIZE, 1);
 
 /* RFC 5227 2.4 (b): defend an address at most once per DEFEND_INTERVAL. */
 #define ARP_DEFEND_INTERVAL_MS 10000u

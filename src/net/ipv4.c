@@ -225,6 +225,10 @@ struct tern_ip_reass {
 /* For the planner (tern/plan.h): a datagram being reassembled. */
 TERN_PLAN_SIZE(ip_reass, sizeof(struct tern_ip_reass));
 TERN_PLAN_SIZE(ip_reassembly, TERN_IP_REASSEMBLY);
+/* Static-only build: a slot per datagram, each for the whole byte budget
+ * (its realloc then never moves). */
+TERN_STATIC_POOL(ip_reass, TERN_MEM_IP_REASSEMBLY, sizeof(struct tern_ip_reass) + REASS_LIMIT,
+                 TERN_IP_REASS_MAX_DATAGRAMS);
 
 static void reass_free(tern_stack_t *stack, unsigned i)
 {

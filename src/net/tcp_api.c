@@ -3,6 +3,9 @@
 #include "net/tcp_internal.h"
 #include "util/fmt.h"
 
+/* Static-only build: send rings of TERN_TCP_SNDBUF (config.h). */
+TERN_STATIC_POOL(tcp_tx_ring, TERN_MEM_TCP_STREAM_TX, TERN_TCP_SNDBUF, TERN_STATIC_TCP_TX_RINGS);
+
 /* ---- the raw API ------------------------------------------------------------------- */
 
 static int tcp_port_in_use(const tern_stack_t *stack, uint16_t port)

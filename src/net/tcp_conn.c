@@ -13,6 +13,14 @@ TERN_PLAN_SIZE(tcp_range_count, TERN_TCP_RANGE_COUNT);
 TERN_PLAN_SIZE(tcp_rcvbuf, TERN_TCP_RCVBUF);
 TERN_PLAN_SIZE(tcp_sndbuf, TERN_TCP_SNDBUF);
 TERN_PLAN_SIZE(tcp_ooo_per_conn, TERN_TCP_OOO_PER_CONN);
+/* Static-only build (TERN_STATIC_* workload, config.h): the range pool and
+ * the TIME-WAIT table once each; bare connections; receive rings. */
+#if TERN_TCP_RANGE_COUNT > 0
+TERN_STATIC_POOL(tcp_ranges, TERN_MEM_TCP_RANGES, sizeof(struct tcp_range) * TERN_TCP_RANGE_COUNT, 1);
+#endif
+TERN_STATIC_POOL(tcp_timewait, TERN_MEM_SOCKET, sizeof(struct tcp_tw) * TERN_TCP_TIMEWAIT_MAX, 1);
+TERN_STATIC_POOL(tcp_pcb, TERN_MEM_SOCKET, sizeof(struct tern_tcp_pcb), TERN_STATIC_TCP_PENDING);
+TERN_STATIC_POOL(tcp_rx_ring, TERN_MEM_TCP_STREAM_RX, TERN_TCP_RCVBUF, TERN_STATIC_TCP_RX_RINGS);
 
 /* ---- init ------------------------------------------------------------------ */
 

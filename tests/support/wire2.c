@@ -30,7 +30,7 @@ void wire_stack_free(tern_stack_t *s)
     assert_int_equal(tern_ledger_overhead(&s->ledger), 0);
     assert_int_equal(tern_ledger_verify(&s->ledger), TERN_OK);
     tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
+    tern_ledger_heap_stats(&s->ledger, &st);
     assert_int_equal(st.used_blocks, 0);
     assert_int_equal(tern_netbuf_free_count(&s->netbufs), TERN_NETBUF_COUNT);
     free(s);
@@ -51,14 +51,14 @@ tern_stack_t *wire_client_new(tern_vwire_t *wire, uint64_t seed, tern_test_port_
 size_t wire_heap_free(const tern_stack_t *s)
 {
     tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
+    tern_ledger_heap_stats(&s->ledger, &st);
     return st.free;
 }
 
 size_t wire_heap_used(const tern_stack_t *s)
 {
     tern_heap_stats_t st;
-    tern_heap_get_stats(&s->heap, &st);
+    tern_ledger_heap_stats(&s->ledger, &st);
     return st.used;
 }
 

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* Allocation-failure sweep (SQLite's discipline): run a scenario once to
  * count the allocations each stack makes, then once per allocation with
  * exactly that one failing. Every run must end without a crash, with the

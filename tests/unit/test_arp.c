@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* ARP (RFC 826, RFC 5227 conflicts) on hand-built frames: answers, the
  * cache policy against poisoning, malformed packets, the resolution queue,
  * retries, aging and eviction on virtual time. */

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* The DHCP client over the virtual wire, on virtual time, against a
  * scripted server on the wire's other side: the full exchange, lost,
  * duplicated and malformed replies, NAK, renewing at T1, rebinding at T2,

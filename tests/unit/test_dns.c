@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* The DNS client over the virtual wire, on virtual time, against scripted
  * servers on the wire's other side: lookups, the cache and its TTLs,
  * retries rotating over servers, timeouts, CNAME chains, the blocking and

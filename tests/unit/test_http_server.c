@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* The HTTP server (on the sockets API) against a raw-API TCP client, tern
  * against tern on the virtual wire: files, /api/stats, keep-alive and
  * pipelining, 304, HEAD, malformed requests, the connection limit (503),

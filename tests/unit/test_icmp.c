@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* ICMP on hand-built frames: echo in place, the ping API, broadcast echo,
  * malformed messages, errors received, protocol unreachable with the RFC
  * 1122 restrictions and the rate limit on virtual time. */

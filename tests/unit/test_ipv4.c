@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* IPv4 input validation, delivery rules, output header, routing and the
  * Internet checksum, on hand-built frames. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* TCP sockets, the paths test_socket_tcp.c leaves out (issue 17, measured
  * coverage): a lingering close that completes and one that runs out and
  * aborts, bytes arriving after a shutdown for reading, every option read

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* Two stacks on the virtual wire exchanging datagrams through sockets: A
  * sends numbered datagrams of sizes up to 1472 to an echo socket on B,
  * through loss, duplication, reordering and bit corruption. Every echo that

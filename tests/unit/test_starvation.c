@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* Network-buffer and memory starvation, tern against tern on the virtual
  * wire (deterministic; virtual time). B is the stack under test; A is the
  * peer, an attacker and a well-behaved client at once. While B is starved

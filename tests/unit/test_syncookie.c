@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* SYN cookies (RFC 4987) on crafted segments: the MSS classes, window scale
  * and SACK-permitted through the timestamp, the validity window, forged and
  * replayed cookies, and a flood that must not cost a real peer its

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* The raw TCP API's argument and state checks (src/net/tcp_api.c; issue
  * 17, measured coverage): each wrong call returns its error and changes
  * nothing, through the capture driver (tcpseg.h fixture: a stack at

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* SACK bookkeeping at its limits (src/net/tcp_sack.c; issue 17, measured
  * coverage), on hand-built segments through the capture driver:
  *  - receiver: a segment bridging several out-of-order ranges merges them

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* TCP on hand-built segments: closed-port resets, the passive handshake and
  * its options, RFC 5961 reset/SYN handling, the acceptance test, malformed
  * headers and options, SYN-flood bounds, urgent data, SYN with data/FIN.

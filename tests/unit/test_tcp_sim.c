@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* TCP, tern against tern on the virtual wire (deterministic simulation).
  *
  * For many seeds: transfers in both directions at once under loss,

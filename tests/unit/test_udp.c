@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* UDP and the raw UDP API on hand-built frames: delivery and the info a
  * callback gets, every malformed input (truncated, length field both ways,
  * padding, checksum bad / zero / all-ones / offloaded), broadcasts with and

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* The virtual wire itself, with test endpoints on both sides: each
  * impairment, the statistics, the clock, and determinism. */
 #include <stdlib.h>

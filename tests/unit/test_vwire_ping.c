@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* Two stacks on the virtual wire: A pings B through loss, duplication,
  * reordering and corruption. Replies are byte-identical, a seed replays
  * exactly, memory returns to its baseline, and deinit empties the ledger.
