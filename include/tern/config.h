@@ -205,6 +205,16 @@
 #ifndef TERN_IPV6_DAD_TRANSMITS
 #define TERN_IPV6_DAD_TRANSMITS 1
 #endif
+/* Destinations whose path MTU a Packet Too Big lowered (RFC 8201), and
+ * how long such an estimate lasts before the link MTU is tried again
+ * (RFC 8201 5.3: at least 5 minutes, 10 recommended). The oldest entry
+ * makes room for a new one. 24 bytes each, in tern_stack_t. */
+#ifndef TERN_IPV6_PMTU_CACHE
+#define TERN_IPV6_PMTU_CACHE 4
+#endif
+#ifndef TERN_IPV6_PMTU_AGE_MS
+#define TERN_IPV6_PMTU_AGE_MS 600000u
+#endif
 
 /* ---- UDP and sockets ----------------------------------------------------- */
 /* (docs/sockets.md has the memory model.) */

@@ -115,9 +115,26 @@ typedef struct tern_nd_entry {
     uint8_t is_router;
 } tern_nd_entry_t;
 
+/* A path MTU lowered by a Packet Too Big (RFC 8201 4), per destination. */
+typedef struct tern_ip6_pmtu {
+    tern_ip6_t dst;
+    uint32_t expires;         /* back to the link MTU then (RFC 8201 5.3) */
+    uint16_t mtu;             /* 0: slot unused */
+} tern_ip6_pmtu_t;
+
+#if TERN_IP_REASSEMBLY
+struct tern_ip6_reass; /* one datagram being reassembled (ledger, IP_REASSEMBLY) */
+#endif
+
 typedef struct tern_ipv6 {
     tern_ipv6_if_t ifs[TERN_IPV6_NETIF_MAX];
     tern_nd_entry_t nbr[TERN_IPV6_NBR_CACHE_SIZE];
+    tern_ip6_pmtu_t pmtu[TERN_IPV6_PMTU_CACHE];
+#if TERN_IP_REASSEMBLY
+    /* Its payload bytes count in stack->ipv4.reass_bytes: one budget,
+     * TERN_IP_REASS_MAX_BYTES, for both families. */
+    struct tern_ip6_reass *reass[TERN_IP_REASS_MAX_DATAGRAMS];
+#endif
     uint32_t err_credit;      /* ICMPv6 error token bucket (RFC 4443 2.4 (f)) */
     uint32_t err_time;
 } tern_ipv6_t;

@@ -62,6 +62,7 @@ void ipv6_init(tern_stack_t *stack)
 void ipv6_deinit(tern_stack_t *stack)
 {
     nd_flush(stack, NULL);
+    ipv6_frag_deinit(stack);
     memset(stack->ipv6.ifs, 0, sizeof stack->ipv6.ifs);
 }
 
@@ -314,19 +315,25 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     tern_counters_t *c = &stack->counters;
     c->ipv6_rx++;
     ipv6_rx_t rx;
+    memset(&rx, 0, sizeof rx);
     uint32_t *drop = ipv6_validate(stack, nif, nb, &rx);
     if (drop != NULL) {
         ipv6_drop(stack, nb, drop);
         return;
     }
+    ipv6_chain(stack, nb, nb->data, nb->len, &rx);
+}
+
+void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total, ipv6_rx_t *rx)
+{
+    tern_counters_t *c = &stack->counters;
+    uint32_t *drop = NULL;
     /* The extension header chain (RFC 8200 4.1), at most
      * TERN_IPV6_EXT_HDR_MAX headers. off: where the current header starts;
      * nh_off: the field that named it (for Parameter Problem pointers). */
-    const uint8_t *p = nb->data;
-    size_t total = nb->len;
     size_t off = IPV6_HDR_LEN;
     size_t nh_off = IPV6_OFF_NEXT;
-    uint8_t nh = rx.proto;
+    uint8_t nh = p[IPV6_OFF_NEXT];
     unsigned count = 0;
     int want_icmp = 0, icmp_mc = 0;
     uint8_t icmp_code = ICMP6_PARAM_HEADER;
@@ -376,9 +383,15 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
             }
         } else {
             /* An atomic fragment (offset 0, M clear) is the whole packet
-             * (RFC 8200 4.5, RFC 6946); others wait for reassembly, which
-             * is not there yet. */
+             * (RFC 8200 4.5, RFC 6946); others go to reassembly. A fragment
+             * inside a reassembled packet is not taken apart again. */
             if ((wire_rd16(h + IPV6_FRAG_OFF_OFFSET) & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_M)) != 0u) {
+#if TERN_IP_REASSEMBLY
+                if (!rx->reassembled && nb != NULL) {
+                    ipv6_reass_input(stack, nb, rx, off);
+                    return;
+                }
+#endif
                 drop = &c->ipv6_drop_fragment;
                 break;
             }
@@ -389,6 +402,9 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     }
     if (drop == NULL && nh == IPV6_NH_NONE)
         drop = &c->ipv6_drop_no_next;
+    /* Beyond one buffer only an echo request is of use. */
+    if (drop == NULL && nb == NULL && nh != IPV6_NH_ICMPV6)
+        drop = &c->ipv6_reass_too_big;
     if (drop == NULL && nh != IPV6_NH_ICMPV6) {
         /* TCP and UDP over IPv6 come with the next increment. */
         drop = &c->ipv6_drop_proto;
@@ -399,15 +415,20 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     if (drop != NULL) {
         (*drop)++;
         if (want_icmp)
-            icmpv6_send_error(stack, &rx, total, ICMP6_PARAM_PROBLEM, icmp_code, icmp_ptr, icmp_mc);
-        tern_netbuf_release(&stack->netbufs, nb);
+            icmpv6_send_error(stack, rx, total, ICMP6_PARAM_PROBLEM, icmp_code, icmp_ptr, icmp_mc);
+        if (nb != NULL)
+            tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    rx.proto = nh;
-    rx.hdr_len = (uint16_t)off;
-    (void)tern_netbuf_pull(nb, off);
+    rx->proto = nh;
+    rx->hdr_len = (uint16_t)off;
     c->ipv6_delivered++;
-    icmpv6_input(stack, nb, &rx);
+    if (nb == NULL) {
+        icmpv6_input_large(stack, p + off, total - off, rx);
+        return;
+    }
+    (void)tern_netbuf_pull(nb, off);
+    icmpv6_input(stack, nb, rx);
 }
 
 /* ---- output ------------------------------------------------------------- */

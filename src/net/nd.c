@@ -959,7 +959,9 @@ uint32_t ipv6_poll(tern_stack_t *stack, uint32_t now)
         if (stack->ipv6.ifs[i].nif != NULL)
             next = nd_poll_if(stack, &stack->ipv6.ifs[i], now, next);
     }
-    return nd_poll_cache(stack, now, next);
+    next = nd_poll_cache(stack, now, next);
+    uint32_t t = ipv6_frag_poll(stack, now);
+    return t < next ? t : next;
 }
 
 #endif /* TERN_IPV6 */
