@@ -4,6 +4,7 @@
 #include "net/ipv6_internal.h"
 
 #if TERN_IPV6
+#include "net/tcp_internal.h" /* tcp_siphash */
 #include "util/fmt.h"
 
 const tern_ip6_t ip6_any = {{0}};
@@ -183,6 +184,53 @@ void ipv6_iid_eui64(const uint8_t mac[6], uint8_t iid[8])
     iid[5] = mac[3];
     iid[6] = mac[4];
     iid[7] = mac[5];
+}
+
+/* RFC 5453: identifiers reserved for subnet anycast (fdff:ffff:ffff:ff80
+ * to ...ffff) and the subnet-router anycast 0 (RFC 4291 2.6.1). */
+static int ipv6_iid_reserved(const uint8_t iid[8])
+{
+    static const uint8_t zero[8] = {0};
+    static const uint8_t anycast[7] = {0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    return memcmp(iid, zero, 8) == 0 || (memcmp(iid, anycast, 7) == 0 && iid[7] >= 0x80u);
+}
+
+void ipv6_iid_stable(const uint32_t key[4], const tern_ip6_t *prefix, const uint8_t mac[6], uint8_t iid[8])
+{
+    /* F(Prefix, Net_Iface, Network_ID, DAD_Counter, secret_key) of RFC
+     * 7217 5 with SipHash-2-4 as F, the MAC as Net_Iface, no Network_ID;
+     * a reserved result counts DAD_Counter up and tries again. */
+    uint8_t m[15];
+    memcpy(m, prefix->b, 8);
+    memcpy(m + 8, mac, 6);
+    m[14] = 0;
+    do {
+        uint64_t h = tcp_siphash(key, m, sizeof m);
+        for (unsigned i = 0; i < 8u; i++)
+            iid[i] = (uint8_t)(h >> (56u - 8u * i));
+        m[14]++;
+    } while (ipv6_iid_reserved(iid));
+}
+
+void ipv6_iid(const tern_stack_t *stack, const tern_ipv6_if_t *ifs, const tern_ip6_t *prefix, uint8_t iid[8])
+{
+#if TERN_IPV6_STABLE_IID
+    ipv6_iid_stable(stack->ipv6.iid_key, prefix, ifs->nif->mac, iid);
+#else
+    (void)stack;
+    (void)prefix;
+    ipv6_iid_eui64(ifs->nif->mac, iid);
+#endif
+}
+
+int tern_ipv6_set_iid_secret(tern_stack_t *stack, const uint8_t key[16])
+{
+    if (stack == NULL || key == NULL)
+        return TERN_ERR_INVAL;
+    for (unsigned i = 0; i < 4u; i++)
+        stack->ipv6.iid_key[i] = wire_rd32(key + 4u * i);
+    stack->ipv6.iid_key_set = 1;
+    return TERN_OK;
 }
 
 void ipv6_netif_removed(tern_stack_t *stack, tern_netif_t *nif)
@@ -526,8 +574,17 @@ int tern_ipv6_enable(tern_stack_t *stack, tern_netif_t *nif, tern_ipv6_mcast_fn 
         ip6_mcast_mac(&ip6_all_nodes, mac);
         mcast(nif, mac, 1);
     }
+#if TERN_IPV6_STABLE_IID
+    /* No secret from the application: one for this boot (drawn here, so
+     * a build with EUI-64 identifiers takes nothing from the random source). */
+    if (!stack->ipv6.iid_key_set) {
+        for (unsigned i = 0; i < 4u; i++)
+            stack->ipv6.iid_key[i] = stack->port->random32(stack->port->ctx);
+        stack->ipv6.iid_key_set = 1;
+    }
+#endif
     tern_ip6_t ll = {{0xFE, 0x80}};
-    ipv6_iid_eui64(nif->mac, ll.b + 8);
+    ipv6_iid(stack, ifs, &ll, ll.b + 8);
     (void)ipv6_addr_add(stack, ifs, &ll, 64, TERN_IP6_ORIGIN_LINKLOCAL);
     return TERN_OK;
 }

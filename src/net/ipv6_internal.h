@@ -74,6 +74,11 @@ tern_ipv6_if_t *ipv6_if_of(tern_stack_t *stack, const tern_netif_t *nif);
 tern_ip6_addr_t *ipv6_addr_add_slaac(tern_stack_t *stack, tern_ipv6_if_t *ifs, const tern_ip6_t *addr);
 /* The modified EUI-64 interface identifier of mac (RFC 4291 2.5.1). */
 void ipv6_iid_eui64(const uint8_t mac[6], uint8_t iid[8]);
+/* A stable opaque interface identifier (RFC 7217 5) for prefix on the
+ * interface with this MAC, under key. */
+void ipv6_iid_stable(const uint32_t key[4], const tern_ip6_t *prefix, const uint8_t mac[6], uint8_t iid[8]);
+/* The identifier for prefix on ifs: EUI-64 or RFC 7217 (TERN_IPV6_STABLE_IID). */
+void ipv6_iid(const tern_stack_t *stack, const tern_ipv6_if_t *ifs, const tern_ip6_t *prefix, uint8_t iid[8]);
 /* The interface leaves the stack: its IPv6 state and neighbors go. */
 void ipv6_netif_removed(tern_stack_t *stack, tern_netif_t *nif);
 /* The link went up (DAD again for every address, RFC 4862 5.4; routers

@@ -1009,6 +1009,34 @@ static void test_packet_too_big(void **state)
     mem_assert_baseline(&f->stack, &f->base);
 }
 
+/* RFC 7217 identifiers: stable for a prefix and interface, different
+ * across prefixes, interfaces and secrets, nothing of the MAC in them. */
+static void test_stable_iid(void **state)
+{
+    (void)state;
+    const uint32_t key[4] = {1, 2, 3, 4}, key2[4] = {1, 2, 3, 5};
+    const tern_ip6_t ll = {{0xFE, 0x80}};
+    const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02}, mac2[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+    uint8_t a[8], b[8], e[8];
+    ipv6_iid_stable(key, &ll, mac, a);
+    ipv6_iid_stable(key, &ll, mac, b);
+    assert_memory_equal(a, b, 8);
+    ipv6_iid_eui64(mac, e);
+    assert_memory_not_equal(a, e, 8);
+    ipv6_iid_stable(key, &PREFIX, mac, b);
+    assert_memory_not_equal(a, b, 8);
+    ipv6_iid_stable(key, &ll, mac2, b);
+    assert_memory_not_equal(a, b, 8);
+    ipv6_iid_stable(key2, &ll, mac, b);
+    assert_memory_not_equal(a, b, 8);
+    /* The host part of the prefix does not matter, only its /64. */
+    tern_ip6_t g = PREFIX;
+    g.b[15] = 9;
+    ipv6_iid_stable(key, &g, mac, b);
+    ipv6_iid_stable(key, &PREFIX, mac, e);
+    assert_memory_equal(b, e, 8);
+}
+
 static void test_errors_never_about_errors_or_groups(void **state)
 {
     net_fixture_t *f = *state;
@@ -1253,6 +1281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reassembly_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
         cmocka_unit_test(test_sweep_reassembly6),
+        cmocka_unit_test(test_stable_iid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
