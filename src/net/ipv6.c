@@ -227,7 +227,7 @@ int tern_ipv6_set_iid_secret(tern_stack_t *stack, const uint8_t key[16])
 {
     if (stack == NULL || key == NULL)
         return TERN_ERR_INVAL;
-    for (unsigned i = 0; i < 4u; i++)
+    for (size_t i = 0; i < 4u; i++)
         stack->ipv6.iid_key[i] = wire_rd32(key + 4u * i);
     stack->ipv6.iid_key_set = 1;
     return TERN_OK;
