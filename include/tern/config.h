@@ -269,6 +269,27 @@
 #ifndef TERN_IPV6_DAD_TRANSMITS
 #define TERN_IPV6_DAD_TRANSMITS 1
 #endif
+/* Destinations whose path MTU a Packet Too Big lowered (RFC 8201), and
+ * how long such an estimate lasts before the link MTU is tried again
+ * (RFC 8201 5.3: at least 5 minutes, 10 recommended). The oldest entry
+ * makes room for a new one. 24 bytes each, in tern_stack_t. */
+/* Interface identifiers of the link-local and SLAAC addresses: 0, modified
+ * EUI-64 from the MAC (RFC 4291 2.5.1: predictable, the same on every
+ * network, so the device can be tracked); 1, stable opaque identifiers
+ * (RFC 7217, which RFC 8064 recommends): a SipHash-2-4 of the prefix and
+ * the MAC under a secret (tern_ipv6_set_iid_secret, else the port's random
+ * source at init: then stable only until the next boot). 0 by default so
+ * addresses are predictable in tests and on a bench; a product on a
+ * public network should set 1 with a secret kept in flash. */
+#ifndef TERN_IPV6_STABLE_IID
+#define TERN_IPV6_STABLE_IID 0
+#endif
+#ifndef TERN_IPV6_PMTU_CACHE
+#define TERN_IPV6_PMTU_CACHE 4
+#endif
+#ifndef TERN_IPV6_PMTU_AGE_MS
+#define TERN_IPV6_PMTU_AGE_MS 600000u
+#endif
 
 /* ---- UDP and sockets ----------------------------------------------------- */
 /* (docs/sockets.md has the memory model.) */

@@ -132,7 +132,17 @@
     X(ipv6, drop_option, "an unrecognised option whose action bits say discard (RFC 8200 4.2)") \
     X(ipv6, drop_option_len, "a malformed option (length past its header)")                    \
     X(ipv6, drop_routing, "routing header with segments left (type 0: RFC 5095)")              \
-    X(ipv6, drop_fragment, "fragments (no IPv6 reassembly yet)")                                \
+    X(ipv6, drop_fragment, "fragments when TERN_IP_REASSEMBLY is 0, or inside a reassembled packet") \
+    X(ipv6, frag_rx, "fragments taken into reassembly")                                          \
+    X(ipv6, frag_tx, "fragments sent (echo replies beyond the path MTU)")                       \
+    X(ipv6, reass_ok, "datagrams reassembled")                                                   \
+    X(ipv6, reass_timeout, "datagrams dropped at TERN_IP_REASS_TIMEOUT_MS")                     \
+    X(ipv6, reass_overlap, "fragments overlapping another: the datagram dropped (RFC 5722)")   \
+    X(ipv6, reass_bad_frag, "fragments not a multiple of 8, past 65535, or against the length") \
+    X(ipv6, reass_chain, "first fragments without the whole header chain (RFC 7112)")          \
+    X(ipv6, reass_too_big, "datagrams beyond the reassembly budget or one buffer (not echo)")  \
+    X(ipv6, reass_nomem, "fragments dropped: no memory for reassembly")                         \
+    X(ipv6, reass_evicted, "datagrams dropped to make room for a new one (table full)")        \
     X(ipv6, drop_no_next, "next header 59: nothing to deliver")                                  \
     X(ipv6, drop_proto, "upper-layer protocol not spoken over IPv6")                            \
     X(icmp6, rx, "messages received")                                                            \
@@ -149,6 +159,9 @@
     X(icmp6, drop_checksum, "bad checksum")                                                      \
     X(icmp6, drop_mcast_echo, "echo requests to a multicast group (TERN_ICMP_ECHO_BROADCAST 0)") \
     X(icmp6, drop_type, "informational types we do not handle (RFC 4443 2.4 (b))")             \
+    X(icmp6, ptb_rx, "Packet Too Big messages that lowered a path MTU (RFC 8201)")            \
+    X(icmp6, drop_ptb, "Packet Too Big not about a packet of ours, or not lowering the MTU")   \
+    X(icmp6, drop_frag_nd, "fragmented Neighbor Discovery or MLD messages (RFC 6980)")         \
     X(nd, ns_rx, "neighbor solicitations received and valid")                                    \
     X(nd, na_rx, "neighbor advertisements received and valid")                                   \
     X(nd, ra_rx, "router advertisements received and valid")                                     \

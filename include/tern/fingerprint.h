@@ -105,6 +105,19 @@
     X(TERN_ARP_IN_USE_MS) \
     X(TERN_TCP_SYN_COOKIES) \
     X(TERN_TCP_SYN_COOKIE_PERIOD_MS) \
+    X(TERN_IPV6) \
+    X(TERN_IPV6_NETIF_MAX) \
+    X(TERN_IPV6_ADDR_MAX) \
+    X(TERN_IPV6_NBR_CACHE_SIZE) \
+    X(TERN_IPV6_NBR_QUEUE_LEN) \
+    X(TERN_IPV6_ROUTERS) \
+    X(TERN_IPV6_PREFIXES) \
+    X(TERN_IPV6_DNS_MAX) \
+    X(TERN_IPV6_EXT_HDR_MAX) \
+    X(TERN_IPV6_DAD_TRANSMITS) \
+    X(TERN_IPV6_STABLE_IID) \
+    X(TERN_IPV6_PMTU_CACHE) \
+    X(TERN_IPV6_PMTU_AGE_MS) \
     X(sizeof(void *)) \
     X(sizeof(tern_stack_t)) \
     X(sizeof(tern_netif_t)) \

@@ -20,7 +20,7 @@ struct tern_ip_reass; /* one datagram being reassembled (ledger, IP_REASSEMBLY) 
 typedef struct tern_ipv4 {
     uint16_t next_id;  /* identification of the next datagram; random start */
 #if TERN_IP_REASSEMBLY
-    uint32_t reass_bytes; /* payload bytes held by all datagrams in reassembly */
+    uint32_t reass_bytes; /* payload bytes held by all datagrams in reassembly (IPv6 ones too: one budget) */
     struct tern_ip_reass *reass[TERN_IP_REASS_MAX_DATAGRAMS];
 #endif
 } tern_ipv4_t;

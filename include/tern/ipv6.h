@@ -115,11 +115,30 @@ typedef struct tern_nd_entry {
     uint8_t is_router;
 } tern_nd_entry_t;
 
+/* A path MTU lowered by a Packet Too Big (RFC 8201 4), per destination. */
+typedef struct tern_ip6_pmtu {
+    tern_ip6_t dst;
+    uint32_t expires;         /* back to the link MTU then (RFC 8201 5.3) */
+    uint16_t mtu;             /* 0: slot unused */
+} tern_ip6_pmtu_t;
+
+#if TERN_IP_REASSEMBLY
+struct tern_ip6_reass; /* one datagram being reassembled (ledger, IP_REASSEMBLY) */
+#endif
+
 typedef struct tern_ipv6 {
     tern_ipv6_if_t ifs[TERN_IPV6_NETIF_MAX];
     tern_nd_entry_t nbr[TERN_IPV6_NBR_CACHE_SIZE];
+    tern_ip6_pmtu_t pmtu[TERN_IPV6_PMTU_CACHE];
+#if TERN_IP_REASSEMBLY
+    /* Its payload bytes count in stack->ipv4.reass_bytes: one budget,
+     * TERN_IP_REASS_MAX_BYTES, for both families. */
+    struct tern_ip6_reass *reass[TERN_IP_REASS_MAX_DATAGRAMS];
+#endif
     uint32_t err_credit;      /* ICMPv6 error token bucket (RFC 4443 2.4 (f)) */
     uint32_t err_time;
+    uint32_t iid_key[4];      /* RFC 7217 secret_key (TERN_IPV6_STABLE_IID) */
+    uint8_t iid_key_set;      /* the application gave it, or it was drawn */
 } tern_ipv6_t;
 
 #endif /* TERN_IPV6 */
@@ -147,11 +166,17 @@ typedef struct tern_nd_info {
 } tern_nd_info_t;
 
 /* Enable IPv6 on an interface (Ethernet links only): forms the link-local
- * address from the MAC (modified EUI-64, RFC 4291 2.5.1), starts Duplicate
+ * address from the MAC (modified EUI-64, RFC 4291 2.5.1) or, with
+ * TERN_IPV6_STABLE_IID, a stable opaque identifier (RFC 7217), starts Duplicate
  * Address Detection, joins the solicited-node group (MLDv2 report) and,
  * once the address is ours, solicits routers so SLAAC can follow. mcast
  * may be NULL. TERN_ERR_INVAL (wrong link, no slot, already on). */
 int tern_ipv6_enable(struct tern_stack *stack, tern_netif_t *nif, tern_ipv6_mcast_fn mcast);
+/* The RFC 7217 secret (TERN_IPV6_STABLE_IID 1): 16 bytes kept by the
+ * application across boots (flash), so addresses stay the same on a given
+ * network. Call before tern_ipv6_enable; without it the secret comes from
+ * the port's random source at init. */
+int tern_ipv6_set_iid_secret(struct tern_stack *stack, const uint8_t key[16]);
 /* A static address (prefix_len 1..128), checked by DAD like the others.
  * TERN_ERR_NOMEM when the interface holds TERN_IPV6_ADDR_MAX already. */
 int tern_ipv6_add_addr(struct tern_stack *stack, tern_netif_t *nif, const tern_ip6_t *addr, uint8_t prefix_len);

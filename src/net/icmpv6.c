@@ -133,12 +133,78 @@ static void icmpv6_echo_reply(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6
     }
     icmp6_write(nb->data, ICMP6_ECHO_REPLY, 0, wire_rd32(nb->data + ICMP6_OFF_REST));
     icmpv6_set_checksum(nb, &src, &ip->src);
-    if (ipv6_output(stack, ip->ifs, nb, &src, &ip->src, IPV6_NH_ICMPV6, ip->ifs->hop_limit) == TERN_OK) {
+    int rc;
+    if (IPV6_HDR_LEN + nb->len > ipv6_path_mtu(stack, &ip->src)) {
+        /* A Packet Too Big lowered the path below the request's size: the
+         * reply goes in fragments (RFC 8201 4 leaves that to the source). */
+        rc = ipv6_output_fragments(stack, ip->ifs, nb->data, nb->len, &src, &ip->src, IPV6_NH_ICMPV6,
+                                   ip->ifs->hop_limit);
+        tern_netbuf_release(&stack->netbufs, nb);
+    } else {
+        rc = ipv6_output(stack, ip->ifs, nb, &src, &ip->src, IPV6_NH_ICMPV6, ip->ifs->hop_limit);
+    }
+    if (rc == TERN_OK) {
         c->icmp6_tx++;
         c->icmp6_echo_reply_tx++;
     } else {
         c->icmp6_tx_err++;
     }
+}
+
+void icmpv6_input_large(tern_stack_t *stack, uint8_t *msg, size_t len, const ipv6_rx_t *ip)
+{
+    tern_counters_t *c = &stack->counters;
+    c->icmp6_rx++;
+    if (len < ICMP6_HDR_LEN) {
+        c->icmp6_drop_truncated++;
+        return;
+    }
+    if (checksum_finish(checksum_add(checksum_pseudo6(&ip->src, &ip->dst, IPV6_NH_ICMPV6, len), msg, len)) != 0u) {
+        c->icmp6_drop_checksum++;
+        return;
+    }
+    if (msg[ICMP6_OFF_TYPE] != ICMP6_ECHO_REQUEST) {
+        c->icmp6_drop_type++;
+        return;
+    }
+    c->icmp6_echo_rx++;
+    if (ip->dst_mcast) {
+        c->icmp6_drop_mcast_echo++;
+        return;
+    }
+    /* RFC 4443 4.2: the whole data back, so in fragments. */
+    icmp6_write(msg, ICMP6_ECHO_REPLY, 0, wire_rd32(msg + ICMP6_OFF_REST));
+    wire_wr16(msg + ICMP6_OFF_CSUM, 0);
+    uint32_t sum = checksum_pseudo6(&ip->dst, &ip->src, IPV6_NH_ICMPV6, len);
+    wire_wr16(msg + ICMP6_OFF_CSUM, checksum_finish(checksum_add(sum, msg, len)));
+    if (ipv6_output_fragments(stack, ip->ifs, msg, len, &ip->dst, &ip->src, IPV6_NH_ICMPV6, ip->ifs->hop_limit) ==
+        TERN_OK) {
+        c->icmp6_tx++;
+        c->icmp6_echo_reply_tx++;
+    } else {
+        c->icmp6_tx_err++;
+    }
+}
+
+/* A Packet Too Big (RFC 4443 3.2) about a packet we sent: lower the path
+ * MTU to its destination (RFC 8201 4). The quoted packet must come from one
+ * of our addresses; anything else is dropped and counted. */
+static void icmpv6_packet_too_big(tern_stack_t *stack, const tern_netbuf_t *nb, const ipv6_rx_t *ip)
+{
+    tern_counters_t *c = &stack->counters;
+    const uint8_t *q = nb->data + ICMP6_HDR_LEN;
+    if (nb->len < ICMP6_HDR_LEN + IPV6_HDR_LEN || ipv6_version(q) != IPV6_VERSION) {
+        c->icmp6_drop_ptb++;
+        return;
+    }
+    tern_ip6_t qsrc, qdst;
+    memcpy(qsrc.b, q + IPV6_OFF_SRC, 16);
+    memcpy(qdst.b, q + IPV6_OFF_DST, 16);
+    if (!ipv6_is_our_addr(ip->ifs, &qsrc) || !ipv6_pmtu_update(stack, &qdst, wire_rd32(nb->data + ICMP6_OFF_REST))) {
+        c->icmp6_drop_ptb++;
+        return;
+    }
+    c->icmp6_ptb_rx++;
 }
 
 void icmpv6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)
@@ -166,11 +232,22 @@ void icmpv6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)
         case ICMP6_ND_NS:
         case ICMP6_ND_NA:
         case ICMP6_ND_REDIRECT:
-            nd_input(stack, nb, ip, type);
-            return;
         case ICMP6_MLD_QUERY:
-            mld_input(stack, nb, ip);
+            /* RFC 6980 5: fragmented ND is ignored (it would slip past
+             * RA-Guard); MLD too, it has no reason to be fragmented. */
+            if (ip->reassembled) {
+                drop = &c->icmp6_drop_frag_nd;
+                break;
+            }
+            if (type == ICMP6_MLD_QUERY)
+                mld_input(stack, nb, ip);
+            else
+                nd_input(stack, nb, ip, type);
             return;
+        case ICMP6_PACKET_TOO_BIG:
+            c->icmp6_err_rx++;
+            icmpv6_packet_too_big(stack, nb, ip);
+            break;
         default:
             /* Errors have nobody to go to until TCP and UDP speak IPv6;
              * unknown informational messages are dropped (2.4 (b)). */

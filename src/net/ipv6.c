@@ -4,6 +4,7 @@
 #include "net/ipv6_internal.h"
 
 #if TERN_IPV6
+#include "net/tcp_internal.h" /* tcp_siphash */
 #include "util/fmt.h"
 
 const tern_ip6_t ip6_any = {{0}};
@@ -62,6 +63,7 @@ void ipv6_init(tern_stack_t *stack)
 void ipv6_deinit(tern_stack_t *stack)
 {
     nd_flush(stack, NULL);
+    ipv6_frag_deinit(stack);
     memset(stack->ipv6.ifs, 0, sizeof stack->ipv6.ifs);
 }
 
@@ -182,6 +184,53 @@ void ipv6_iid_eui64(const uint8_t mac[6], uint8_t iid[8])
     iid[5] = mac[3];
     iid[6] = mac[4];
     iid[7] = mac[5];
+}
+
+/* RFC 5453: identifiers reserved for subnet anycast (fdff:ffff:ffff:ff80
+ * to ...ffff) and the subnet-router anycast 0 (RFC 4291 2.6.1). */
+static int ipv6_iid_reserved(const uint8_t iid[8])
+{
+    static const uint8_t zero[8] = {0};
+    static const uint8_t anycast[7] = {0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    return memcmp(iid, zero, 8) == 0 || (memcmp(iid, anycast, 7) == 0 && iid[7] >= 0x80u);
+}
+
+void ipv6_iid_stable(const uint32_t key[4], const tern_ip6_t *prefix, const uint8_t mac[6], uint8_t iid[8])
+{
+    /* F(Prefix, Net_Iface, Network_ID, DAD_Counter, secret_key) of RFC
+     * 7217 5 with SipHash-2-4 as F, the MAC as Net_Iface, no Network_ID;
+     * a reserved result counts DAD_Counter up and tries again. */
+    uint8_t m[15];
+    memcpy(m, prefix->b, 8);
+    memcpy(m + 8, mac, 6);
+    m[14] = 0;
+    do {
+        uint64_t h = tcp_siphash(key, m, sizeof m);
+        for (unsigned i = 0; i < 8u; i++)
+            iid[i] = (uint8_t)(h >> (56u - 8u * i));
+        m[14]++;
+    } while (ipv6_iid_reserved(iid));
+}
+
+void ipv6_iid(const tern_stack_t *stack, const tern_ipv6_if_t *ifs, const tern_ip6_t *prefix, uint8_t iid[8])
+{
+#if TERN_IPV6_STABLE_IID
+    ipv6_iid_stable(stack->ipv6.iid_key, prefix, ifs->nif->mac, iid);
+#else
+    (void)stack;
+    (void)prefix;
+    ipv6_iid_eui64(ifs->nif->mac, iid);
+#endif
+}
+
+int tern_ipv6_set_iid_secret(tern_stack_t *stack, const uint8_t key[16])
+{
+    if (stack == NULL || key == NULL)
+        return TERN_ERR_INVAL;
+    for (size_t i = 0; i < 4u; i++)
+        stack->ipv6.iid_key[i] = wire_rd32(key + 4u * i);
+    stack->ipv6.iid_key_set = 1;
+    return TERN_OK;
 }
 
 void ipv6_netif_removed(tern_stack_t *stack, tern_netif_t *nif)
@@ -314,19 +363,25 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     tern_counters_t *c = &stack->counters;
     c->ipv6_rx++;
     ipv6_rx_t rx;
+    memset(&rx, 0, sizeof rx);
     uint32_t *drop = ipv6_validate(stack, nif, nb, &rx);
     if (drop != NULL) {
         ipv6_drop(stack, nb, drop);
         return;
     }
+    ipv6_chain(stack, nb, nb->data, nb->len, &rx);
+}
+
+void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total, ipv6_rx_t *rx)
+{
+    tern_counters_t *c = &stack->counters;
+    uint32_t *drop = NULL;
     /* The extension header chain (RFC 8200 4.1), at most
      * TERN_IPV6_EXT_HDR_MAX headers. off: where the current header starts;
      * nh_off: the field that named it (for Parameter Problem pointers). */
-    const uint8_t *p = nb->data;
-    size_t total = nb->len;
     size_t off = IPV6_HDR_LEN;
     size_t nh_off = IPV6_OFF_NEXT;
-    uint8_t nh = rx.proto;
+    uint8_t nh = p[IPV6_OFF_NEXT];
     unsigned count = 0;
     int want_icmp = 0, icmp_mc = 0;
     uint8_t icmp_code = ICMP6_PARAM_HEADER;
@@ -376,9 +431,15 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
             }
         } else {
             /* An atomic fragment (offset 0, M clear) is the whole packet
-             * (RFC 8200 4.5, RFC 6946); others wait for reassembly, which
-             * is not there yet. */
+             * (RFC 8200 4.5, RFC 6946); others go to reassembly. A fragment
+             * inside a reassembled packet is not taken apart again. */
             if ((wire_rd16(h + IPV6_FRAG_OFF_OFFSET) & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_M)) != 0u) {
+#if TERN_IP_REASSEMBLY
+                if (!rx->reassembled && nb != NULL) {
+                    ipv6_reass_input(stack, nb, rx, off);
+                    return;
+                }
+#endif
                 drop = &c->ipv6_drop_fragment;
                 break;
             }
@@ -389,6 +450,9 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     }
     if (drop == NULL && nh == IPV6_NH_NONE)
         drop = &c->ipv6_drop_no_next;
+    /* Beyond one buffer only an echo request is of use. */
+    if (drop == NULL && nb == NULL && nh != IPV6_NH_ICMPV6)
+        drop = &c->ipv6_reass_too_big;
     if (drop == NULL && nh != IPV6_NH_ICMPV6) {
         /* TCP and UDP over IPv6 come with the next increment. */
         drop = &c->ipv6_drop_proto;
@@ -399,15 +463,20 @@ void ipv6_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
     if (drop != NULL) {
         (*drop)++;
         if (want_icmp)
-            icmpv6_send_error(stack, &rx, total, ICMP6_PARAM_PROBLEM, icmp_code, icmp_ptr, icmp_mc);
-        tern_netbuf_release(&stack->netbufs, nb);
+            icmpv6_send_error(stack, rx, total, ICMP6_PARAM_PROBLEM, icmp_code, icmp_ptr, icmp_mc);
+        if (nb != NULL)
+            tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    rx.proto = nh;
-    rx.hdr_len = (uint16_t)off;
-    (void)tern_netbuf_pull(nb, off);
+    rx->proto = nh;
+    rx->hdr_len = (uint16_t)off;
     c->ipv6_delivered++;
-    icmpv6_input(stack, nb, &rx);
+    if (nb == NULL) {
+        icmpv6_input_large(stack, p + off, total - off, rx);
+        return;
+    }
+    (void)tern_netbuf_pull(nb, off);
+    icmpv6_input(stack, nb, rx);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -505,8 +574,17 @@ int tern_ipv6_enable(tern_stack_t *stack, tern_netif_t *nif, tern_ipv6_mcast_fn 
         ip6_mcast_mac(&ip6_all_nodes, mac);
         mcast(nif, mac, 1);
     }
+#if TERN_IPV6_STABLE_IID
+    /* No secret from the application: one for this boot (drawn here, so
+     * a build with EUI-64 identifiers takes nothing from the random source). */
+    if (!stack->ipv6.iid_key_set) {
+        for (unsigned i = 0; i < 4u; i++)
+            stack->ipv6.iid_key[i] = stack->port->random32(stack->port->ctx);
+        stack->ipv6.iid_key_set = 1;
+    }
+#endif
     tern_ip6_t ll = {{0xFE, 0x80}};
-    ipv6_iid_eui64(nif->mac, ll.b + 8);
+    ipv6_iid(stack, ifs, &ll, ll.b + 8);
     (void)ipv6_addr_add(stack, ifs, &ll, 64, TERN_IP6_ORIGIN_LINKLOCAL);
     return TERN_OK;
 }

@@ -27,6 +27,7 @@ typedef struct ipv6_rx {
     uint8_t hop_limit;
     uint8_t dst_mcast;  /* the destination is a multicast group */
     uint8_t link_mcast; /* arrived in a link-layer group frame */
+    uint8_t reassembled; /* put together from fragments (RFC 6980: no ND) */
 } ipv6_rx_t;
 
 /* ---- address helpers (ipv6.c) ---- */
@@ -73,6 +74,11 @@ tern_ipv6_if_t *ipv6_if_of(tern_stack_t *stack, const tern_netif_t *nif);
 tern_ip6_addr_t *ipv6_addr_add_slaac(tern_stack_t *stack, tern_ipv6_if_t *ifs, const tern_ip6_t *addr);
 /* The modified EUI-64 interface identifier of mac (RFC 4291 2.5.1). */
 void ipv6_iid_eui64(const uint8_t mac[6], uint8_t iid[8]);
+/* A stable opaque interface identifier (RFC 7217 5) for prefix on the
+ * interface with this MAC, under key. */
+void ipv6_iid_stable(const uint32_t key[4], const tern_ip6_t *prefix, const uint8_t mac[6], uint8_t iid[8]);
+/* The identifier for prefix on ifs: EUI-64 or RFC 7217 (TERN_IPV6_STABLE_IID). */
+void ipv6_iid(const tern_stack_t *stack, const tern_ipv6_if_t *ifs, const tern_ip6_t *prefix, uint8_t iid[8]);
 /* The interface leaves the stack: its IPv6 state and neighbors go. */
 void ipv6_netif_removed(tern_stack_t *stack, tern_netif_t *nif);
 /* The link went up (DAD again for every address, RFC 4862 5.4; routers
@@ -99,9 +105,39 @@ uint32_t checksum_pseudo6(const tern_ip6_t *src, const tern_ip6_t *dst, uint8_t 
 /* Lifetimes, DAD, router solicitations; ms to the next deadline. */
 uint32_t ipv6_poll(tern_stack_t *stack, uint32_t now);
 
+/* The extension header chain and delivery of the packet at p (total bytes
+ * from its fixed header) that nb holds; nb NULL: a reassembled datagram
+ * larger than one buffer, p in the reassembly block (ICMPv6 echo only).
+ * Consumes nb. */
+void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total, ipv6_rx_t *rx);
+
+/* ---- ipv6_frag.c: reassembly, fragmentation, path MTU ---- */
+void ipv6_frag_deinit(tern_stack_t *stack);
+/* The path MTU to dst (RFC 8201): the link MTU of its interface, or less
+ * once a Packet Too Big lowered it; never below 1280. For the transport
+ * layers (TCP MSS = this - 60) and for echo replies. */
+uint16_t ipv6_path_mtu(tern_stack_t *stack, const tern_ip6_t *dst);
+/* A valid Packet Too Big said mtu for dst: lower the estimate, never below
+ * 1280, never up (RFC 8201 4). 1 when it went down. */
+int ipv6_pmtu_update(tern_stack_t *stack, const tern_ip6_t *dst, uint32_t mtu);
+/* Send payload (len bytes, with its next header next) to dst as fragments
+ * of one datagram sized to the path MTU (RFC 8200 4.5). */
+int ipv6_output_fragments(tern_stack_t *stack, tern_ipv6_if_t *ifs, const uint8_t *payload, size_t len,
+                          const tern_ip6_t *src, const tern_ip6_t *dst, uint8_t next, uint8_t hop_limit);
+/* Reassembly and path MTU ages; ms to the next deadline or UINT32_MAX. */
+uint32_t ipv6_frag_poll(tern_stack_t *stack, uint32_t now);
+#if TERN_IP_REASSEMBLY
+/* A fragment (its header at offset frag_off of nb->data); consumed. The
+ * whole datagram goes on through ipv6_chain once complete. */
+void ipv6_reass_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *rx, size_t frag_off);
+#endif
+
 /* ---- icmpv6.c ---- */
 void icmpv6_init(tern_stack_t *stack);
 void icmpv6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);
+/* A reassembled ICMPv6 message beyond one buffer (msg, len bytes, in the
+ * reassembly block): an echo request is answered in fragments. */
+void icmpv6_input_large(tern_stack_t *stack, uint8_t *msg, size_t len, const ipv6_rx_t *ip);
 /* Send an error about the received packet whose fixed header is ip->hdr and
  * whose bytes from the header on are pkt_len long, unless RFC 4443 2.4 (e)
  * forbids it or the rate limit says no. allow_mcast: the two exceptions

@@ -634,7 +634,7 @@ static void nd_prefix_input(tern_stack_t *stack, tern_ipv6_if_t *ifs, const uint
         return;
     }
     tern_ip6_t addr = prefix;
-    ipv6_iid_eui64(ifs->nif->mac, addr.b + 8);
+    ipv6_iid(stack, ifs, &prefix, addr.b + 8);
     tern_ip6_addr_t *a = ipv6_addr_find(ifs, &addr);
     if (a == NULL) {
         if (valid == 0u)
@@ -959,7 +959,9 @@ uint32_t ipv6_poll(tern_stack_t *stack, uint32_t now)
         if (stack->ipv6.ifs[i].nif != NULL)
             next = nd_poll_if(stack, &stack->ipv6.ifs[i], now, next);
     }
-    return nd_poll_cache(stack, now, next);
+    next = nd_poll_cache(stack, now, next);
+    uint32_t t = ipv6_frag_poll(stack, now);
+    return t < next ? t : next;
 }
 
 #endif /* TERN_IPV6 */

@@ -33,6 +33,8 @@
 #define ICMP6_PARAM_HEADER 0u  /* erroneous header field */
 #define ICMP6_PARAM_NEXT 1u    /* unrecognized next header */
 #define ICMP6_PARAM_OPTION 2u  /* unrecognized IPv6 option */
+#define ICMP6_PARAM_CHAIN 3u   /* first fragment without the whole header chain (RFC 7112) */
+#define ICMP6_TIMEX_REASS 1u   /* time exceeded: fragment reassembly */
 
 #define ICMP6_OFF_TYPE 0u
 #define ICMP6_OFF_CODE 1u

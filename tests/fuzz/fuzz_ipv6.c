@@ -6,7 +6,12 @@
  *          first byte asks, to our link-local address or a group;
  *   nd:    a Neighbor Discovery message (RS, RA, NS, NA, redirect: the type
  *          from the first byte) with hop limit 255, code 0 and a valid
- *          checksum, so the fuzzer's bytes reach the options walk.
+ *          checksum, so the fuzzer's bytes reach the options walk;
+ *   frag:  one message (the tail of the input, an ICMPv6 checksum fixed
+ *          when asked) cut into up to 8 fragments as the input says (raw
+ *          offset/M fields, lengths, identifications): in-order, reordered,
+ *          overlapping, short, past the budget; reassembly and the replies
+ *          (in fragments beyond a buffer) run on whatever completes.
  * The stack has IPv6 enabled on its interface with its link-local address
  * out of DAD. After every input the timers run to completion and the stack
  * must be back at its baseline (fuzz_settle_and_check, as for IPv4). */
@@ -25,6 +30,7 @@
 #define FUZZ_V6_CHAIN 1
 #define FUZZ_V6_ICMP 2
 #define FUZZ_V6_ND 3
+#define FUZZ_V6_FRAG 4
 
 #ifndef FUZZ_V6
 #error "define FUZZ_V6"
@@ -112,8 +118,67 @@ static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t 
 #endif
 }
 
+#if FUZZ_V6 == FUZZ_V6_FRAG
+/* flags (bits 0-1: the fragments' next header 58, 60, 17 or 44; bit 7:
+ * fix the ICMPv6 checksum), a count k (1..8), k records of 5 bytes (the
+ * raw offset/M field, a length, an identification), then the message. */
+static void fuzz_frag(const uint8_t *data, size_t size)
+{
+    static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
+    static uint8_t msg[8192];
+    static const uint8_t nexts[4] = {58, 60, 17, 44};
+    if (size < 2)
+        return;
+    uint8_t flags = data[0];
+    size_t k = (size_t)(data[1] & 7u) + 1u;
+    if (size < 2 + 5 * k)
+        return;
+    const uint8_t *rec = data + 2;
+    size_t mlen = size - 2 - 5 * k;
+    if (mlen > sizeof msg)
+        mlen = sizeof msg;
+    memset(msg, 0, sizeof msg);
+    memcpy(msg, data + 2 + 5 * k, mlen);
+    uint8_t next = nexts[flags & 3u];
+    if ((flags & 0x80u) && next == 58 && mlen >= 4) {
+        /* The message's checksum over its whole length (pseudo-header with
+         * the peer's and our link-local addresses). */
+        uint8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 58};
+        put32(tail, (uint32_t)mlen);
+        msg[2] = msg[3] = 0;
+        uint32_t sum = csum_add(0, peer_ll, 16);
+        sum = csum_add(sum, our_ll, 16);
+        sum = csum_add(sum, tail, 8);
+        put16(msg + 2, csum_fold(csum_add(sum, msg, mlen)));
+    }
+    for (size_t i = 0; i < k; i++, rec += 5) {
+        unsigned field = (unsigned)rec[0] << 8 | rec[1];
+        size_t off = field & 0xFFF8u;
+        size_t len = (size_t)rec[2] << 8 | rec[3];
+        if (len > sizeof frame - 62)
+            len = sizeof frame - 62;
+        v6_header(frame, our_ll, 44, 64, 8 + len);
+        uint8_t *f = frame + 54;
+        f[0] = next;
+        f[1] = 0;
+        put16(f + 2, field);
+        put32(f + 4, 0x1000u + (rec[4] & 3u));
+        for (size_t b = 0; b < len; b++)
+            f[8 + b] = off + b < sizeof msg ? msg[off + b] : 0;
+        now += 1u;
+        tern_input_copy(&stack, &nif, frame, 62 + len, now);
+    }
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+#if FUZZ_V6 == FUZZ_V6_FRAG
+    fuzz_restart_every(4096u, fuzz_stack_start);
+    fuzz_frag(data, size);
+    fuzz_settle_and_check();
+    return 0;
+#endif
     static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
     fuzz_restart_every(4096u, fuzz_stack_start);
     size_t len = fuzz_build(data, size, frame, sizeof frame);

@@ -3,7 +3,7 @@
 header chains, ICMPv6 messages and ND messages with options. The first byte
 of each seed is the target's flags byte (see fuzz_build). Usage:
 make_corpus_ipv6.py [DIR] (default tests/fuzz/corpus next to this script;
-writes ipv6_chain/, ipv6_icmp/, ipv6_nd/)."""
+writes ipv6_chain/, ipv6_icmp/, ipv6_nd/, ipv6_frag/)."""
 import os
 import struct
 import sys
@@ -62,3 +62,24 @@ write("ipv6_nd", "ra_full", bytes([1]) + bytes([134, 0, 0, 0, 64, 0]) + struct.p
 write("ipv6_nd", "ns", bytes([2 | 0x40]) + bytes(8) + OUR_LL + slla)
 write("ipv6_nd", "na", bytes([3 | 0x20]) + bytes([136, 0, 0, 0, 0x60, 0, 0, 0]) + OUR_LL + bytes([2, 1]) + PEER_MAC)
 write("ipv6_nd", "redirect", bytes([4]) + bytes(8) + OUR_LL + OUR_LL)
+
+
+# frag: flags (0-1 next header 58/60/17/44, 0x80 fix the checksum), count-1,
+# records (offset/M field, length, id), then the message.
+def frag(flags, recs, message):
+    out = bytes([flags, len(recs) - 1])
+    for field, length, ident in recs:
+        out += struct.pack(">HHB", field, length, ident)
+    return out + message
+
+
+big_echo = bytes([128, 0, 0, 0, 0x12, 0x34, 0, 2]) + bytes(i % 251 for i in range(3000))
+small_echo = bytes([128, 0, 0, 0, 0x12, 0x34, 0, 3]) + bytes(range(200))
+write("ipv6_frag", "two_in_order", frag(0x80, [(0 | 1, 104, 0), (104, 104, 0)], small_echo))
+write("ipv6_frag", "two_reversed", frag(0x80, [(104, 104, 0), (0 | 1, 104, 0)], small_echo))
+write("ipv6_frag", "beyond_buffer", frag(0x80, [(0 | 1, 1448, 0), (1448 | 1, 1448, 0), (2896, 112, 0)], big_echo))
+write("ipv6_frag", "overlap", frag(0x80, [(0 | 1, 104, 1), (96 | 1, 16, 1), (112, 96, 1)], small_echo))
+write("ipv6_frag", "odd_middle", frag(0x80, [(0 | 1, 100, 2)], small_echo))
+write("ipv6_frag", "past_65535", frag(0x80, [(65528, 16, 2)], small_echo))
+write("ipv6_frag", "two_datagrams", frag(0x80, [(0 | 1, 104, 0), (0 | 1, 104, 1), (104, 104, 1), (104, 104, 0)], small_echo))
+write("ipv6_frag", "dest_opts_chain", frag(0x81, [(0 | 1, 8, 3)], bytes([58, 1]) + bytes(14)))

@@ -14,6 +14,9 @@
 # still works next to it; (c) memory back at the start values, clean exit
 # with an empty ledger; (d) DAD: Linux already holds the address tern would
 # form: tern refuses it and says so, its link-local address still works.
+# Between (b) and (c): a stepped sweep of sizes to 1452, pings beyond the MTU
+# (Linux fragments them: tern reassembles and answers in fragments, RFC 8200
+# 4.5) and an adaptive flood with a bounded count, every reply required.
 . "$(dirname "$0")/lib/common.sh"
 sys_init ipv6_ping
 sys_require ping radvd
@@ -97,6 +100,32 @@ biggest=$(grep -c '^1460 bytes from' "$TMP/ping-sizes.log")
 [ "$replies" = 30 ] || fail "$replies of 30 replies"
 [ "$biggest" = 3 ] || fail "expected 3 replies of 1452 data bytes, got $biggest"
 pass "ping -6 $TERN_GLOBAL: 30/30 replies at 10 sizes up to 1452 data bytes, byte-identical"
+nsx bash -c '
+    for ((size = 0; size <= 1452; size += 44)); do
+        ping -6 -n -q -c 1 -w 5 -s "$size" '"$TERN_GLOBAL"' | grep -q " 1 received" || echo "lost $size"
+    done' >"$TMP/ping-sweep.log" 2>&1
+if [ -s "$TMP/ping-sweep.log" ]; then fail "sweep: $(tr '\n' ' ' <"$TMP/ping-sweep.log")"; fi
+pass "ping -6 $TERN_GLOBAL: every 44th size from 0 to 1452 answered"
+
+echo "== fragmented echo requests (beyond the 1500-byte MTU): reassembly, replies in fragments"
+nsx bash -c '
+    for size in 1453 2000 4000 8000 12000; do
+        pat=$(printf "%02x%02x" $(( size % 256 )) $(( (size * 7 + 3) % 256 )))
+        echo "# size $size pattern $pat"
+        ping -6 -n -c 3 -w 10 -i 0.05 -s "$size" -p "$pat" '"$TERN_GLOBAL"'
+    done' >"$TMP/ping-frag.log" 2>&1
+replies=$(grep -cE '^[0-9]+ bytes from' "$TMP/ping-frag.log")
+wrong=$(grep -ci 'wrong data byte' "$TMP/ping-frag.log")
+[ "$wrong" = 0 ] || fail "$wrong fragmented replies with wrong data bytes"
+[ "$replies" = 15 ] || fail "$replies of 15 replies to fragmented requests"
+[ "$(grep -c '^12008 bytes from' "$TMP/ping-frag.log")" = 3 ] || fail "no 12000-byte replies"
+pass "ping -6 -s 1453..12000: 15/15 replies, byte-identical (reassembled, answered in fragments)"
+
+echo "== adaptive flood: 1000 requests, each sent when the last is answered, every reply waited for"
+nsx ping -6 -n -q -A -c 1000 -w 60 "$TERN_GLOBAL" >"$TMP/flood6.log" 2>&1
+grep -q ' 1000 received, 0% packet loss' "$TMP/flood6.log" || fail "flood: $(grep transmitted "$TMP/flood6.log")"
+pass "ping -6 -A -c 1000: $(grep transmitted "$TMP/flood6.log")"
+
 nsx ping -n -c 3 -w 5 -i 0.05 "$TERN_IP" >"$TMP/ping4.log" 2>&1
 grep -q ' 3 received, 0% packet loss' "$TMP/ping4.log" || fail "IPv4 ping next to IPv6 failed"
 pass "IPv4 still answers next to IPv6 (dual stack)"
@@ -104,7 +133,7 @@ demo_report "$TMP/demo.log" && wait_for "$TMP/demo.log" "^== driver " 5 || fail 
 sed -n '/^== ipv6 addresses/,/^== /p' "$TMP/demo.log" | tail -n +2 | grep -v '^== '
 grep -qE "^dns $DNS6\$" "$TMP/demo.log" || fail "RDNSS server $DNS6 not in the report"
 grep -qE "^$TERN_GLOBAL/64 +preferred +slaac" "$TMP/demo.log" || fail "SLAAC address not preferred in the report"
-for c in icmp6.echo_reply_tx nd.ra_rx nd.na_tx nd.mld_tx; do
+for c in icmp6.echo_reply_tx nd.ra_rx nd.na_tx nd.mld_tx ipv6.reass_ok ipv6.frag_tx; do
     v=$(counter "$TMP/demo.log" "$c")
     [ "${v:-0}" -gt 0 ] || fail "counter $c is ${v:-missing}"
     echo "$c $v"

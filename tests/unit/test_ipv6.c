@@ -678,13 +678,18 @@ static void test_ext_chains(void **state)
     uint32_t replies = C(f)->icmp6_echo_reply_tx;
     fx_rx(f, fr, chain_frame(fr, &OUR_LL, c, 24, 43));
     assert_int_equal(C(f)->icmp6_echo_reply_tx, replies + 1);
-    /* Fragments: an atomic one is the whole packet; others are dropped. */
+    /* Fragments: an atomic one is the whole packet (RFC 6946); others
+     * wait for the rest, held until the reassembly timeout. */
     memset(c, 0, 8);
     c[0] = 58;
     fx_rx(f, fr, chain_frame(fr, &OUR_LL, c, 8, 44));
     assert_int_equal(C(f)->icmp6_echo_reply_tx, replies + 2);
+    assert_int_equal(C(f)->ipv6_frag_rx, 0);
     c[3] = 1; /* M */
-    fx_expect_drop(f, fr, chain_frame(fr, &OUR_LL, c, 8, 44), &C(f)->ipv6_drop_fragment);
+    fx_rx(f, fr, chain_frame(fr, &OUR_LL, c, 8, 44));
+    assert_int_equal(C(f)->ipv6_frag_rx, 1);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    assert_int_equal(C(f)->ipv6_reass_timeout, 1);
     /* A header running past the payload; no next header. */
     dest_opt(c, 58, IPV6_OPT_PADN);
     c[1] = 200;
@@ -692,6 +697,344 @@ static void test_ext_chains(void **state)
     dest_opt(c, 59, IPV6_OPT_PADN);
     fx_expect_drop(f, fr, chain_frame(fr, &OUR_LL, c, 8, 60), &C(f)->ipv6_drop_no_next);
     mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* ---- fragments and path MTU ------------------------------------------ */
+
+/* Fill the checksum of the ICMPv6 message m (ml bytes) from PEER_LL to dst. */
+static void icmp_csum(uint8_t *m, size_t ml, const tern_ip6_t *dst)
+{
+    static uint8_t buf[8192];
+    m[2] = m[3] = 0;
+    memcpy(buf, PEER_LL.b, 16);
+    memcpy(buf + 16, dst->b, 16);
+    be32_put(buf + 32, (uint32_t)ml);
+    buf[36] = buf[37] = buf[38] = 0;
+    buf[39] = 58;
+    memcpy(buf + 40, m, ml);
+    be16_put(m + 2, frame_checksum(buf, 40 + ml));
+}
+
+/* One fragment from the peer to OUR_LL: a fragment header (next header
+ * next, identification id) and len bytes of data at offset. */
+static size_t frag_frame(uint8_t *fr, uint32_t id, size_t offset, int more, uint8_t next, const uint8_t *data,
+                         size_t len)
+{
+    uint8_t p[1600];
+    p[0] = next;
+    p[1] = 0;
+    be16_put(p + 2, (uint32_t)(offset | (more ? 1u : 0u)));
+    be32_put(p + 4, id);
+    memcpy(p + 8, data, len);
+    return v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 44, 64, p, 8 + len, -1);
+}
+
+/* Put the fragments captured from i on back together: the ICMPv6 message
+ * into out, its length returned; every one must be a fragment. */
+static size_t cap_defrag(net_fixture_t *f, unsigned i, uint8_t *out)
+{
+    size_t total = 0;
+    for (; i < f->cn.count; i++) {
+        size_t len;
+        const uint8_t *fr = capnet_frame(&f->cn, i, &len);
+        assert_int_equal(fr[14 + 6], 44);
+        assert_true(len <= 14 + 1500);
+        size_t off = (size_t)(fr[54 + 2] << 8 | fr[54 + 3]) & 0xFFF8u;
+        memcpy(out + off, fr + 62, len - 62);
+        if ((fr[54 + 3] & 1u) == 0u)
+            total = off + len - 62;
+    }
+    return total;
+}
+
+/* Echo requests in fragments, in and out of order, one beyond a buffer
+ * (answered in fragments); RFC 8200 4.5's checks; RFC 5722 overlaps; RFC
+ * 7112 incomplete chains; the timeout's Time Exceeded; RFC 6980. */
+static void test_reassembly(void **state)
+{
+    net_fixture_t *f = *state;
+    static uint8_t m[4096], got[4096];
+    uint8_t fr[FRAME_MAX];
+    peer_known(f);
+    /* 200 bytes of echo in two fragments, the last one first. */
+    size_t ml = msg_echo(m, 1, 1, 200);
+    icmp_csum(m, ml, &OUR_LL);
+    fx_rx(f, fr, frag_frame(fr, 7, 104, 0, 58, m + 104, ml - 104));
+    assert_int_equal(f->cn.count, 0);
+    fx_rx(f, fr, frag_frame(fr, 7, 0, 1, 58, m, 104));
+    assert_int_equal(C(f)->ipv6_reass_ok, 1);
+    assert_int_equal(C(f)->icmp6_echo_reply_tx, 1);
+    assert_int_equal(f->cn.count, 1);
+    size_t len;
+    const uint8_t *r = capnet_frame(&f->cn, 0, &len);
+    assert_int_equal(len, 54 + ml);
+    assert_int_equal(r[54], 129);
+    assert_memory_equal(r + 58, m + 4, ml - 4);
+    assert_cap_checksum(f, 0);
+    mem_assert_baseline(&f->stack, &f->base);
+
+    /* 3000 bytes: beyond one buffer, answered in fragments of <= 1500. */
+    capnet_clear(&f->cn);
+    ml = msg_echo(m, 2, 2, 3000);
+    icmp_csum(m, ml, &OUR_LL);
+    for (size_t off = 0; off < ml; off += 1448)
+        fx_rx(f, fr, frag_frame(fr, 8, off, off + 1448 < ml, 58, m + off, ml - off < 1448 ? ml - off : 1448));
+    assert_int_equal(C(f)->ipv6_reass_ok, 2);
+    assert_int_equal(C(f)->icmp6_echo_reply_tx, 2);
+    assert_int_equal(f->cn.count, 3);
+    assert_int_equal(cap_defrag(f, 0, got), ml);
+    assert_int_equal(got[0], 129);
+    assert_memory_equal(got + 4, m + 4, ml - 4);
+    assert_int_equal(C(f)->ipv6_frag_tx, 3);
+    mem_assert_baseline(&f->stack, &f->base);
+
+    /* RFC 5722: an overlap drops the datagram, and what comes after it,
+     * silently; the entry holds no data meanwhile. */
+    capnet_clear(&f->cn);
+    ml = msg_echo(m, 3, 3, 200);
+    icmp_csum(m, ml, &OUR_LL);
+    fx_rx(f, fr, frag_frame(fr, 9, 0, 1, 58, m, 104));
+    fx_rx(f, fr, frag_frame(fr, 9, 96, 1, 58, m + 96, 8));
+    assert_int_equal(C(f)->ipv6_reass_overlap, 1);
+    assert_int_equal(f->stack.ipv4.reass_bytes, 0);
+    fx_rx(f, fr, frag_frame(fr, 9, 104, 0, 58, m + 104, ml - 104));
+    assert_int_equal(C(f)->ipv6_reass_overlap, 2);
+    assert_int_equal(C(f)->ipv6_reass_ok, 2);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    assert_int_equal(C(f)->ipv6_reass_timeout, 1);
+    for (unsigned i = 0; i < f->cn.count; i++)
+        assert_int_not_equal(cap_icmp_type(f, i), 3); /* no Time Exceeded for it */
+    mem_assert_baseline(&f->stack, &f->base);
+
+    /* RFC 8200 4.5: a middle fragment not a multiple of 8 (pointer at the
+     * payload length); beyond 65535 (pointer at the fragment offset). */
+    peer_known(f);
+    f->now += 1000;
+    fx_rx(f, fr, frag_frame(fr, 10, 0, 1, 58, m, 100));
+    assert_int_equal(C(f)->ipv6_reass_bad_frag, 1);
+    r = capnet_frame(&f->cn, 0, &len);
+    assert_int_equal(r[54], 4);
+    assert_int_equal(r[55], 0);
+    assert_int_equal(be32_get(r + 58), 4);
+    f->now += 1000;
+    fx_rx(f, fr, frag_frame(fr, 10, 65528, 0, 58, m, 16));
+    assert_int_equal(C(f)->ipv6_reass_bad_frag, 2);
+    r = capnet_frame(&f->cn, 1, &len);
+    assert_int_equal(be32_get(r + 58), 42);
+    /* RFC 7112: fragment zero without the whole chain (a destination
+     * options header running past it): code 3, pointer 0. */
+    uint8_t c[16];
+    memset(c, 0, sizeof c);
+    c[0] = 58;
+    c[1] = 1; /* 16 bytes, 8 present */
+    f->now += 1000;
+    fx_rx(f, fr, frag_frame(fr, 11, 0, 1, 60, c, 8));
+    assert_int_equal(C(f)->ipv6_reass_chain, 1);
+    r = capnet_frame(&f->cn, 2, &len);
+    assert_int_equal(r[54], 4);
+    assert_int_equal(r[55], 3);
+    assert_int_equal(be32_get(r + 58), 0);
+    mem_assert_baseline(&f->stack, &f->base);
+
+    /* Timeout after fragment zero: Time Exceeded code 1, quoting it. */
+    capnet_clear(&f->cn);
+    fx_rx(f, fr, frag_frame(fr, 12, 0, 1, 58, m, 104));
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    assert_int_equal(C(f)->ipv6_reass_timeout, 1);
+    unsigned te = f->cn.count;
+    for (unsigned i = 0; i < f->cn.count; i++) {
+        if (cap_icmp_type(f, i) == 3)
+            te = i;
+    }
+    assert_true(te < f->cn.count);
+    r = capnet_frame(&f->cn, te, &len);
+    assert_int_equal(r[54], 3);
+    assert_int_equal(r[55], 1);
+    assert_int_equal(r[62 + 6], 44);          /* the quote: fragment zero's header */
+    assert_int_equal(be32_get(r + 62 + 44), 12); /* its identification */
+    mem_assert_baseline(&f->stack, &f->base);
+
+    /* RFC 6980: a Neighbor Solicitation in fragments is ignored. */
+    uint8_t ns[64];
+    size_t nl = msg_ns(ns, &OUR_LL, 1);
+    icmp_csum(ns, nl, &OUR_LL);
+    fx_rx(f, fr, frag_frame(fr, 13, 0, 1, 58, ns, 16));
+    fx_rx(f, fr, frag_frame(fr, 13, 16, 0, 58, ns + 16, nl - 16));
+    assert_int_equal(C(f)->icmp6_drop_frag_nd, 1);
+    assert_int_equal(C(f)->nd_ns_rx, 0);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* One frame in, as fx_rx, but the frame's own buffer may be the injected
+ * failure (HEAP buffers). */
+static void sweep_rx(net_fixture_t *f, const uint8_t *fr, size_t len)
+{
+    int r = tern_input_copy(&f->stack, &f->cn.nif, fr, len, f->now);
+    assert_true(r == TERN_OK || r == TERN_ERR_NOBUFS || r == TERN_ERR_NOMEM);
+}
+
+/* Two echo requests in fragments (200 bytes out of order, 3000 bytes
+ * beyond a buffer); the replies counted. */
+static unsigned frag6_scenario(net_fixture_t *f)
+{
+    static uint8_t m[3100];
+    uint8_t fr[FRAME_MAX];
+    uint32_t before = C(f)->icmp6_echo_reply_tx;
+    size_t ml = msg_echo(m, 1, 1, 200);
+    icmp_csum(m, ml, &OUR_LL);
+    sweep_rx(f, fr, frag_frame(fr, 7, 104, 0, 58, m + 104, ml - 104));
+    sweep_rx(f, fr, frag_frame(fr, 7, 0, 1, 58, m, 104));
+    ml = msg_echo(m, 2, 2, 3000);
+    icmp_csum(m, ml, &OUR_LL);
+    for (size_t off = 0; off < ml; off += 1448)
+        sweep_rx(f, fr, frag_frame(fr, 8, off, off + 1448 < ml, 58, m + off, ml - off < 1448 ? ml - off : 1448));
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    return (unsigned)(C(f)->icmp6_echo_reply_tx - before);
+}
+
+/* The allocation-failure sweep over IPv6 reassembly: every allocation of
+ * the scenario fails once in turn; the stack drops that datagram (or a
+ * buffer), counts it and returns to its baseline. */
+static void test_sweep_reassembly6(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k == 0 || k <= n; k++) {
+        net_fixture_t *f = NULL;
+        assert_int_equal(setup((void **)&f), 0);
+        peer_known(f);
+        mem_snapshot(&f->stack, &f->base);
+        uint32_t a0 = tern_ledger_attempts(&f->stack.ledger);
+        if (k != 0u)
+            tern_ledger_fail_nth(&f->stack.ledger, k, 0);
+        unsigned replies = frag6_scenario(f);
+        if (k == 0u) {
+            assert_int_equal(replies, 2);
+            n = tern_ledger_attempts(&f->stack.ledger) - a0;
+            assert_true(n >= 5); /* a block and a growth per datagram at least */
+            print_message("sweep: %u IPv6 reassembly allocations\n", n);
+        } else {
+            assert_true(replies <= 2u);
+            const tern_ledger_t *l = &f->stack.ledger;
+            uint32_t fails = 0;
+            for (unsigned c = 0; c < TERN_MEM_CATEGORY_COUNT; c++)
+                fails += tern_ledger_category(l, (tern_mem_category_t)c)->failures;
+            assert_int_equal(fails, 1);
+            uint32_t nomem = C(f)->ipv6_reass_nomem;
+            assert_true(nomem <= 1u && nomem >= tern_ledger_category(l, TERN_MEM_IP_REASSEMBLY)->failures);
+        }
+        mem_assert_baseline(&f->stack, &f->base);
+        void *st = f;
+        assert_int_equal(teardown(&st), 0);
+    }
+}
+
+/* A full table evicts the oldest datagram; the byte budget is shared with
+ * IPv4 and bounds it. */
+static void test_reassembly_bounds(void **state)
+{
+    net_fixture_t *f = *state;
+    static uint8_t m[TERN_IP_REASS_MAX_BYTES + 64];
+    uint8_t fr[FRAME_MAX];
+    memset(m, 0x5A, sizeof m);
+    for (uint32_t id = 0; id <= TERN_IP_REASS_MAX_DATAGRAMS; id++) {
+        fx_rx(f, fr, frag_frame(fr, 100 + id, 8, 1, 58, m, 8));
+        f->now += 10;
+    }
+    assert_int_equal(C(f)->ipv6_reass_evicted, 1);
+    assert_true(f->stack.ipv4.reass_bytes <= TERN_IP_REASS_MAX_BYTES);
+    /* Past the budget in one datagram. */
+    fx_rx(f, fr, frag_frame(fr, 200, (TERN_IP_REASS_MAX_BYTES + 8u) & ~7u, 1, 58, m, 8));
+    assert_int_equal(C(f)->ipv6_reass_too_big, 1);
+    assert_true(f->stack.ipv4.reass_bytes <= TERN_IP_REASS_MAX_BYTES);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    assert_int_equal(f->stack.ipv4.reass_bytes, 0);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* A Packet Too Big about our packet lowers the path MTU (RFC 8201 4), never
+ * below 1280, never up; echo replies beyond it go in fragments; the
+ * estimate ages out. */
+static void test_packet_too_big(void **state)
+{
+    net_fixture_t *f = *state;
+    static uint8_t m[1600];
+    uint8_t fr[FRAME_MAX];
+    peer_known(f);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1500);
+    /* The quoted packet: ours, from OUR_LL to PEER_LL. */
+    uint8_t ptb[8 + 48];
+    memset(ptb, 0, sizeof ptb);
+    ptb[0] = 2;
+    be32_put(ptb + 4, 1400);
+    ptb[8] = 0x60;
+    ptb[8 + 6] = 58;
+    memcpy(ptb + 8 + 8, OUR_LL.b, 16);
+    memcpy(ptb + 8 + 24, PEER_LL.b, 16);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
+    assert_int_equal(C(f)->icmp6_ptb_rx, 1);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1400);
+    /* Not lower: ignored (up), clamped (below 1280). */
+    be32_put(ptb + 4, 1450);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
+    assert_int_equal(C(f)->icmp6_drop_ptb, 1);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1400);
+    be32_put(ptb + 4, 600);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1280);
+    /* About a packet that was not ours: dropped. */
+    memcpy(ptb + 8 + 8, PEER_LL.b, 16);
+    be32_put(ptb + 4, 1300);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
+    assert_int_equal(C(f)->icmp6_drop_ptb, 2);
+    /* A 1452-byte echo: the reply goes in fragments of at most 1280. */
+    capnet_clear(&f->cn);
+    size_t ml = msg_echo(m, 5, 5, 1452);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, m, ml));
+    assert_int_equal(C(f)->icmp6_echo_reply_tx, 1);
+    assert_int_equal(f->cn.count, 2);
+    static uint8_t got[1600];
+    for (unsigned i = 0; i < 2; i++) {
+        size_t len;
+        (void)capnet_frame(&f->cn, i, &len);
+        assert_true(len - 14 <= 1280);
+    }
+    assert_int_equal(cap_defrag(f, 0, got), ml);
+    assert_int_equal(got[0], 129);
+    assert_memory_equal(got + 4, m + 4, ml - 4);
+    /* RFC 8201 5.3: back to the link MTU after TERN_IPV6_PMTU_AGE_MS. */
+    f->now += TERN_IPV6_PMTU_AGE_MS;
+    v6_poll(f, 100);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1500);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* RFC 7217 identifiers: stable for a prefix and interface, different
+ * across prefixes, interfaces and secrets, nothing of the MAC in them. */
+static void test_stable_iid(void **state)
+{
+    (void)state;
+    const uint32_t key[4] = {1, 2, 3, 4}, key2[4] = {1, 2, 3, 5};
+    const tern_ip6_t ll = {{0xFE, 0x80}};
+    const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02}, mac2[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+    uint8_t a[8], b[8], e[8];
+    ipv6_iid_stable(key, &ll, mac, a);
+    ipv6_iid_stable(key, &ll, mac, b);
+    assert_memory_equal(a, b, 8);
+    ipv6_iid_eui64(mac, e);
+    assert_memory_not_equal(a, e, 8);
+    ipv6_iid_stable(key, &PREFIX, mac, b);
+    assert_memory_not_equal(a, b, 8);
+    ipv6_iid_stable(key, &ll, mac2, b);
+    assert_memory_not_equal(a, b, 8);
+    ipv6_iid_stable(key2, &ll, mac, b);
+    assert_memory_not_equal(a, b, 8);
+    /* The host part of the prefix does not matter, only its /64. */
+    tern_ip6_t g = PREFIX;
+    g.b[15] = 9;
+    ipv6_iid_stable(key, &g, mac, b);
+    ipv6_iid_stable(key, &PREFIX, mac, e);
+    assert_memory_equal(b, e, 8);
 }
 
 static void test_errors_never_about_errors_or_groups(void **state)
@@ -934,6 +1277,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slaac_two_hour_rule_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_down_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text_and_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reassembly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reassembly_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
+        cmocka_unit_test(test_sweep_reassembly6),
+        cmocka_unit_test(test_stable_iid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
