@@ -177,6 +177,12 @@ int tern_tap_open_offload(tern_tap_t *tap, const char *ifname, const uint8_t mac
         errno = e;
         return TERN_ERR_NOTSUP;
     }
+    /* Without offloads, say so too: a persistent TAP keeps the features
+     * the last reader set, and the kernel would go on handing over
+     * coalesced packets and partial checksums that a reader without the
+     * virtio header cannot tell apart. */
+    if (offload == 0u)
+        (void)ioctl(fd, TUNSETOFFLOAD, 0u);
     if (offload != 0u) {
         tap->rx_big = malloc(TAP_RX_BIG);
         tap->cut = malloc(TERN_NETBUF_FRAME_SIZE);

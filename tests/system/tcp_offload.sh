@@ -11,7 +11,8 @@
 # really did: with none no frame carried a virtio header's work; with
 # checksums on, frames went out for the kernel to finish; with all, TSO
 # packets larger than the MTU went out (tx_tso) and Linux handed over
-# coalesced ones (rx_large). SIGTERM exits 0 each time.
+# coalesced ones (rx_large). Then none again on the same (persistent) TAP:
+# the features the last reader set must not stay. SIGTERM exits 0 each time.
 . "$(dirname "$0")/lib/common.sh"
 sys_init s1-offl
 sys_require nc sha256sum
@@ -87,3 +88,10 @@ run_case all
 [ "$(field tx_tso "$LINE")" -gt 0 ] || fail "all: no TSO packet went out: $LINE"
 [ "$(field rx_large "$LINE")" -gt 0 ] || fail "all: Linux handed over no coalesced packet: $LINE"
 pass "all: TSO packets out ($(field tx_tso "$LINE")), coalesced packets in ($(field rx_large "$LINE"))"
+
+# The TAP keeps the kernel features the last reader asked for: a reader
+# without offloads must turn them off, or Linux goes on handing it
+# coalesced packets and partial checksums (this stalled both directions).
+run_case none
+[ "$(field rx_large "$LINE")" = 0 ] && [ "$(field rx_csum_ok "$LINE")" = 0 ] || fail "none after all: $LINE"
+pass "none after all: the kernel's features were reset"
