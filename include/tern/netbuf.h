@@ -50,6 +50,8 @@ typedef struct tern_netbuf {
     uint16_t flags;
     uint16_t owner;           /* ledger owner of the storage (socket id; 0 = stack) */
     uint32_t scratch;         /* for the holder (e.g. next-hop address while queued on ARP) */
+    uint16_t tso_mss;         /* TX: payload bytes per segment the driver cuts this packet into
+                               * (netif.h, TERN_OFFLOAD_TX_TSO); 0: send as it is */
 } tern_netbuf_t;
 
 typedef struct tern_netbuf_pool {

@@ -28,9 +28,32 @@
  * packets with no link header and no neighbour resolution (a TUN, SLIP, or
  * PPP once negotiated); mac is unused.
  *
- * Checksum offload: a driver sets bits in offload; the stack then skips the
- * matching checksum work (TX: leaves the field for the hardware; RX: trusts
- * the hardware's verdict and drops nothing for a checksum). */
+ * Offloads: a driver sets bits in offload; each is off unless advertised,
+ * and the stack then skips the matching work:
+ *   TX_IPV4_CSUM  the IPv4 header checksum field is left 0 for the hardware.
+ *   TX_L4_CSUM    the TCP/UDP checksum field holds the folded (not
+ *                 complemented) pseudo-header sum, the partial sum of the
+ *                 virtio-net convention (NEEDS_CSUM: the hardware sums from
+ *                 the L4 header to the end and stores the complement at
+ *                 offset 16 for TCP, 6 for UDP); ICMP's field is left 0.
+ *   TX_TSO        TCP may hand over one IPv4 packet of up to tso_max bytes
+ *                 (IP header included; needs TX_L4_CSUM) larger than the
+ *                 MTU, with nb->tso_mss set: the driver (or its hardware)
+ *                 cuts the payload into tso_mss-byte segments, each with
+ *                 the headers copied, the sequence number advanced, the IP
+ *                 identification incremented, PSH and FIN on the last one
+ *                 only, and every checksum computed. Buffers without
+ *                 tso_mss are sent as they are.
+ *   RX_IPV4_CSUM, RX_L4_CSUM  the hardware's verdict is trusted: nothing is
+ *                 verified or dropped for a checksum (a buffer can say the
+ *                 same for itself with TERN_NETBUF_F_RX_CSUM_OK).
+ *   RX_LARGE      the driver may hand over a TCP segment larger than the
+ *                 MTU (coalesced by the hardware or the host kernel), up to
+ *                 the network buffer size; without it a driver that gets
+ *                 one cuts it into MTU-sized segments first.
+ * A segment larger than a network buffer (TERN_NETBUF_FRAME_SIZE) is never
+ * built or accepted: with 1514-byte buffers TSO and large receive change
+ * nothing. */
 #ifndef TERN_NETIF_H
 #define TERN_NETIF_H
 
@@ -47,6 +70,8 @@ typedef uint32_t tern_ip4_t;
 #define TERN_OFFLOAD_TX_L4_CSUM 0x02u /* TCP, UDP and ICMP */
 #define TERN_OFFLOAD_RX_IPV4_CSUM 0x10u
 #define TERN_OFFLOAD_RX_L4_CSUM 0x20u
+#define TERN_OFFLOAD_TX_TSO 0x04u      /* TCP segmentation (IPv4) */
+#define TERN_OFFLOAD_RX_LARGE 0x40u    /* coalesced TCP segments above the MTU */
 
 /* caps: how the driver moves frames (see above). */
 #define TERN_NETIF_CAP_ZERO_COPY_RX 0x01u
@@ -88,6 +113,7 @@ struct tern_netif {
     uint8_t link;               /* TERN_LINK_* */
     uint8_t index;
     char name[9];
+    uint16_t tso_max;           /* TX_TSO: largest IP packet the driver cuts */
     tern_ip4_t addr;            /* 0 while unconfigured */
     tern_ip4_t netmask;
     tern_ip4_t gateway;         /* 0: no default route */
@@ -98,7 +124,7 @@ struct tern_netif {
 };
 
 /* Register an interface with the stack and call its init. The caller fills
- * ops, driver, mac, mtu, offload, caps, link and name first. TERN_ERR_INVAL
+ * ops, driver, mac, mtu, offload (and tso_max), caps, link and name first. TERN_ERR_INVAL
  * for an unknown link type. */
 int tern_netif_add(struct tern_stack *stack, tern_netif_t *nif);
 /* Remove it: shuts the driver down and drops every packet queued for it. */

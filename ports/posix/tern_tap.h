@@ -34,6 +34,12 @@ typedef struct tern_tap_stats {
     uint64_t tx_bytes;
     uint64_t tx_errors;   /* write() failures (interface down: EIO) */
     uint64_t tx_short;    /* partial writes */
+    /* With offloads (tern_tap_open_offload): */
+    uint64_t tx_tso;      /* TSO packets written for the kernel to cut */
+    uint64_t tx_csum;     /* frames written with a checksum for the kernel to finish */
+    uint64_t rx_large;    /* coalesced (GSO) packets read from the kernel */
+    uint64_t rx_cut;      /* segments cut from them here (no RX_LARGE, or too large) */
+    uint64_t rx_csum_ok;  /* frames the kernel vouched for (NEEDS_CSUM or DATA_VALID) */
 } tern_tap_stats_t;
 
 typedef struct tern_tap {
@@ -41,6 +47,9 @@ typedef struct tern_tap {
     int fd;
     char ifname[16];      /* IFNAMSIZ */
     tern_tap_stats_t stats;
+    unsigned vnet;        /* virtio-net header bytes on each read and write (0: none) */
+    uint8_t *rx_big;      /* with a header: the read buffer for packets up to 64 KB */
+    uint8_t *cut;         /* with a header: where segments are cut */
     uint8_t rx_frame[TERN_NETBUF_FRAME_SIZE]; /* the driver's own RX storage (copy RX) */
 } tern_tap_t;
 
@@ -53,6 +62,31 @@ typedef struct tern_tap {
  * TERN_ERR_INVAL for a bad name, TERN_ERR_NOTSUP when /dev/net/tun cannot be
  * opened or configured (errno tells why: EPERM without CAP_NET_ADMIN). */
 int tern_tap_open(tern_tap_t *tap, const char *ifname, const uint8_t mac[6]);
+
+/* The same with offloads (netif.h TERN_OFFLOAD_*), through IFF_VNET_HDR:
+ * every read and write carries a virtio_net_hdr, and TUNSETOFFLOAD tells the
+ * kernel what it may hand over.
+ *   TX_L4_CSUM  frames go with NEEDS_CSUM: the kernel finishes the TCP/UDP
+ *               checksum (TX_IPV4_CSUM is not offered: the kernel never
+ *               computes an IPv4 header checksum for a TAP's frames).
+ *   TX_TSO      (implies TX_L4_CSUM) TCP packets with tso_mss go as
+ *               GSO_TCPV4: the kernel cuts them (tso_max 65,535).
+ *   RX_L4_CSUM  TUN_F_CSUM: frames may come with a partial checksum; each
+ *               frame the kernel vouches for (NEEDS_CSUM, DATA_VALID) is
+ *               marked TERN_NETBUF_F_RX_CSUM_OK, the rest are verified.
+ *   RX_LARGE    TUN_F_TSO4 (and TUN_F_CSUM): the kernel may hand over
+ *               coalesced TCP packets up to 64 KB in one read; they go to
+ *               the stack whole as far as a network buffer holds them, else
+ *               cut here into segments (so the read is still one).
+ * With offloads the driver reads every frame into its own buffer and copies
+ * it into a network buffer (zero-copy RX is not used). offload 0 is
+ * tern_tap_open(). */
+int tern_tap_open_offload(tern_tap_t *tap, const char *ifname, const uint8_t mac[6], unsigned offload);
+
+/* Parse an offload list for tern_tap_open_offload: comma-separated "csum"
+ * (TX_L4_CSUM), "tso" (TX_TSO), "rxcsum" (RX_L4_CSUM), "lro" (RX_LARGE),
+ * or "all" / "none". TERN_OK, or TERN_ERR_INVAL for an unknown word. */
+int tern_tap_parse_offload(const char *list, unsigned *offload);
 
 /* Read up to budget frames that are waiting and feed them to the stack.
  * Call with the core lock held. Returns frames read. */

@@ -31,6 +31,15 @@
  * tern_input_copy(). A frame the receiver cannot take (pool empty) is
  * dropped and counted in rx_nobufs.
  *
+ * Offloads, by each interface's offload bits (netif.h, set before attaching):
+ * the wire plays the NIC, so the simulation never depends on a kernel.
+ * TX_IPV4_CSUM / TX_L4_CSUM: it completes the checksums on its copy (the
+ * frames on the wire are always right). TX_TSO: it cuts a packet with
+ * tso_mss into segments (tern_gso_segment), unless the other side has
+ * RX_LARGE, which then gets the packet whole, as coalesced. RX_IPV4_CSUM /
+ * RX_L4_CSUM on the receiver: the wire verifies and drops a frame with a bad
+ * checksum (rx_csum_drops), since the stack no longer does.
+ *
  * Not thread-safe: one thread drives the wire and both stacks. */
 #ifndef TERN_VWIRE_H
 #define TERN_VWIRE_H
@@ -65,6 +74,9 @@ typedef struct tern_vwire_stats {
     uint64_t oversize;      /* larger than a frame can be, refused */
     uint64_t rx_nobufs;     /* the receiver had no buffer */
     uint64_t unattached;    /* nobody on the other side, or dropped when a side detached */
+    uint64_t tso_packets;   /* TSO packets this side's interface handed over */
+    uint64_t segmented;     /* segments the wire cut from them */
+    uint64_t rx_csum_drops; /* bad checksums the receiving side's RX offload refused */
 } tern_vwire_stats_t;
 
 enum tern_vwire_event_kind {

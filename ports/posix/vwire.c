@@ -5,6 +5,7 @@
 #include <string.h>
 #include "tern/err.h"
 #include "tern/stack.h"
+#include "tern_gso.h"
 
 /* A frame's bytes, shared by its copies (a duplicate delivers twice). */
 typedef struct vwire_payload {
@@ -216,6 +217,59 @@ static tern_vwire_side_t *side_of(tern_netif_t *nif)
     return nif->driver;
 }
 
+/* The IPv4 header's offset in a frame of nif, or -1 for a frame that is not
+ * IPv4 (ARP, IPv6): the offloads are about IPv4 packets only. */
+static long vwire_l3(const tern_netif_t *nif, const uint8_t *frame, size_t len)
+{
+    if (nif->link == TERN_LINK_IP)
+        return 0;
+    return len >= 14u && frame[12] == 0x08u && frame[13] == 0x00u ? 14 : -1;
+}
+
+typedef struct vwire_emit_ctx {
+    tern_vwire_t *w;
+    tern_vwire_side_t *s;
+} vwire_emit_ctx_t;
+
+static int vwire_emit(void *ctx, const uint8_t *frame, size_t len)
+{
+    vwire_emit_ctx_t *e = ctx;
+    vwire_payload_t *p = payload_copy(frame, len);
+    if (p == NULL)
+        return TERN_ERR_NOMEM;
+    e->s->stats.segmented++;
+    vwire_transmit(e->w, e->s->index, p);
+    return TERN_OK;
+}
+
+/* An interface with TX offloads (netif.h): the wire is its NIC. It cuts a
+ * TSO packet into segments, unless the receiver takes large segments (as a
+ * receiving NIC's coalescing would hand it the whole), and completes the
+ * checksums left to it, on its own copy. */
+static int vwire_output_offload(tern_vwire_t *w, tern_vwire_side_t *s, tern_netif_t *nif, tern_netbuf_t *nb)
+{
+    long l3 = vwire_l3(nif, nb->data, nb->len);
+    const tern_netif_t *peer = w->side[1 - s->index].nif;
+    if (l3 >= 0 && nb->tso_mss != 0u && (nif->offload & TERN_OFFLOAD_TX_TSO)) {
+        s->stats.tso_packets++;
+        if (peer == NULL || !(peer->offload & TERN_OFFLOAD_RX_LARGE)) {
+            vwire_emit_ctx_t e = {w, s};
+            int r = tern_gso_segment(nb->data, nb->len, (size_t)l3, nb->tso_mss, w->scratch, sizeof w->scratch,
+                                     vwire_emit, &e);
+            return r < 0 ? r : TERN_OK;
+        }
+    }
+    vwire_payload_t *p = payload_copy(nb->data, nb->len);
+    if (p == NULL)
+        return TERN_ERR_NOMEM;
+    if (l3 >= 0)
+        (void)tern_gso_csum_finish(p->own, p->len, (size_t)l3,
+                                   (nif->offload & TERN_OFFLOAD_TX_IPV4_CSUM) != 0u,
+                                   (nif->offload & TERN_OFFLOAD_TX_L4_CSUM) != 0u);
+    vwire_transmit(w, s->index, p);
+    return TERN_OK;
+}
+
 static int vwire_output(tern_netif_t *nif, tern_netbuf_t *nb)
 {
     tern_vwire_side_t *s = side_of(nif);
@@ -226,6 +280,12 @@ static int vwire_output(tern_netif_t *nif, tern_netbuf_t *nb)
         if (zero_copy)
             tern_netif_tx_done(nif, nb);
         return TERN_ERR_MSGSIZE;
+    }
+    if (nif->offload & (TERN_OFFLOAD_TX_IPV4_CSUM | TERN_OFFLOAD_TX_L4_CSUM | TERN_OFFLOAD_TX_TSO)) {
+        int r = vwire_output_offload(w, s, nif, nb);
+        if (zero_copy)
+            tern_netif_tx_done(nif, nb);
+        return r;
     }
     vwire_payload_t *p;
     if (zero_copy) {
@@ -342,6 +402,23 @@ static void vwire_deliver(tern_vwire_t *w, struct tern_vwire_frame *f)
     size_t len = p->len;
 
     if (dst->nif != NULL && dst->nif->stack != NULL) {
+        /* RX checksum offload: the receiving NIC verifies, and the stack
+         * trusts it (netif.h), so a damaged frame stops here. */
+        long l3 = vwire_l3(dst->nif, p->bytes, len);
+        if ((dst->nif->offload & (TERN_OFFLOAD_RX_IPV4_CSUM | TERN_OFFLOAD_RX_L4_CSUM)) && l3 >= 0) {
+            const uint8_t *b = p->bytes;
+            if (f->corrupt) {
+                memcpy(w->scratch, p->bytes, len);
+                w->scratch[f->bit / 8u] ^= (uint8_t)(1u << (f->bit % 8u));
+                b = w->scratch;
+            }
+            if (!tern_gso_csum_ok(b, len, (size_t)l3)) {
+                st->rx_csum_drops++;
+                vwire_event(w, TERN_VWIRE_EV_LOSS, f->from, f, (uint32_t)len, 0);
+                payload_put(w, p);
+                return;
+            }
+        }
         if (dst->nif->caps & TERN_NETIF_CAP_ZERO_COPY_RX)
             vwire_deliver_zero_copy(w, f, dst->nif);
         else

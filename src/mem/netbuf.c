@@ -98,6 +98,7 @@ static tern_netbuf_t *netbuf_take(tern_netbuf_pool_t *pool, size_t frame_len)
     nb->flags = TERN_NETBUF_F_IN_USE;
     nb->owner = TERN_OWNER_STACK;
     nb->scratch = 0;
+    nb->tso_mss = 0;
     pool->free_count--;
     if (pool->free_count < pool->min_free)
         pool->min_free = pool->free_count;

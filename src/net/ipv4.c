@@ -358,10 +358,11 @@ static tern_netbuf_t *ipv4_reass_input(tern_stack_t *stack, tern_netif_t *nif, t
     if (r->total == 0u || r->hdr_len == 0u || r->have != r->total)
         return NULL;
     size_t dgram = (size_t)r->hdr_len + r->total;
-    if (ETH_HDR_LEN + dgram > TERN_NETBUF_FRAME_SIZE) {
+    if (ETH_HDR_LEN + dgram > TERN_NETBUF_FRAME_SIZE || (r->proto == IPV4_PROTO_ICMP && dgram > nif->mtu)) {
         /* Beyond one buffer: only an echo request is of use (RFC 1122
          * 3.2.2.6 asks for replies as long as the request); it is answered
-         * from this block, in fragments. */
+         * from this block, in fragments (so is one that fits a large
+         * buffer but not one packet: the reply could not go whole). */
         if (r->proto == IPV4_PROTO_ICMP) {
             rx->hdr = r->hdr;
             rx->hdr_len = r->hdr_len;
@@ -481,8 +482,11 @@ int ipv4_output_via(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, t
         ipv4_drop(stack, nb, &c->ipv4_tx_linkdown);
         return TERN_ERR_LINKDOWN;
     }
-    /* We never fragment: DF is set (RFC 1122 3.3.3 lets a host refuse). */
-    if ((size_t)nb->len + IPV4_HDR_LEN > nif->mtu) {
+    /* We never fragment: DF is set (RFC 1122 3.3.3 lets a host refuse).
+     * A TSO packet is cut into MTU-sized ones by the driver (netif.h). */
+    if ((size_t)nb->len + IPV4_HDR_LEN > nif->mtu &&
+        (nb->tso_mss == 0u || !(nif->offload & TERN_OFFLOAD_TX_TSO) ||
+         (size_t)nb->len + IPV4_HDR_LEN > nif->tso_max)) {
         ipv4_drop(stack, nb, &c->ipv4_tx_msgsize);
         return TERN_ERR_MSGSIZE;
     }

@@ -237,8 +237,9 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
         int filled_gap = pcb->ooo != NULL;
         (void)tcp_ooo_deliver(stack, pcb);
         /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at once when filling a
-         * gap, else every second segment or after the delayed-ACK timer. */
-        if (filled_gap || ++pcb->full_segs >= 2u) {
+         * gap, else every second segment or after the delayed-ACK timer.
+         * A coalesced segment of two MSS or more (large receive) is two. */
+        if (filled_gap || len >= 2u * pcb->mss || ++pcb->full_segs >= 2u) {
             pcb->flags |= TF_ACK_NOW;
         } else if (!(pcb->flags & TF_ACK_DELAYED)) {
             pcb->flags |= TF_ACK_DELAYED;

@@ -87,6 +87,10 @@ static void tcp_sum_and_send(tern_stack_t *stack, tern_netbuf_t *nb, const tern_
         sum = checksum_add(sum, nb->data, sum_len);
         sum = checksum_combine(sum, payload_sum, sum_len);
         tcp_header_set_checksum(nb->data, checksum_finish(sum));
+    } else {
+        /* The partial sum the hardware completes (netif.h). */
+        uint32_t sum = checksum_pseudo(src != 0u ? src : nif->addr, dst, IPV4_PROTO_TCP, nb->len);
+        tcp_header_set_checksum(nb->data, (uint16_t)~checksum_finish(sum));
     }
     stack->counters.tcp.tx++;
     *result = ipv4_output(stack, nb, src, dst, IPV4_PROTO_TCP, TERN_IP_DEFAULT_TTL);
@@ -291,6 +295,10 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
                 memcpy(p + hdr_len + first, pcb->sbuf, len - first);
         }
     }
+    /* Larger than a segment: TSO (tcp_tso_room), the driver cuts it. */
+    uint32_t smss = tcp_seg_room(pcb);
+    if (len > smss)
+        nb->tso_mss = (uint16_t)smss;
     pcb->flags &= ~(uint32_t)(TF_ACK_NOW | TF_ACK_DELAYED);
     pcb->full_segs = 0;
     int r;
@@ -308,6 +316,32 @@ int tcp_send_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
      * dropped unread, ACK field and all, and both sides can stall. */
     uint32_t seq = pcb->snd_wnd == 0u ? pcb->snd_una : pcb->snd_max;
     return tcp_send_segment(stack, pcb, seq, 0, TCP_ACK);
+}
+
+/* TSO (netif.h, TERN_OFFLOAD_TX_TSO): the most payload one send may
+ * carry, a multiple of smss. Just smss when the route's interface cannot
+ * cut segments, while out-of-order data is held (SACK blocks ride on
+ * segments of one MSS, RFC 2018 4), or when a network buffer holds no
+ * more. Each segment the driver cuts is one the peer sees as ours. */
+static uint32_t tcp_tso_room(const tern_stack_t *stack, const tern_tcp_pcb_t *pcb, uint32_t smss)
+{
+    const tern_netif_t *n = stack->netifs;
+    while (n != NULL && !(n->offload & TERN_OFFLOAD_TX_TSO))
+        n = n->next;
+    if (n == NULL || pcb->ooo != NULL)
+        return smss;
+    tern_ip4_t nexthop;
+    const tern_netif_t *nif = ipv4_route(stack, pcb->local_ip, pcb->remote_ip, &nexthop);
+    const unsigned need = TERN_OFFLOAD_TX_TSO | TERN_OFFLOAD_TX_L4_CSUM;
+    if (nif == NULL || (nif->offload & need) != need)
+        return smss;
+    uint32_t max = nif->tso_max;
+    if (max > TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN)
+        max = TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN;
+    uint32_t hdr = IPV4_HDR_LEN + TCP_HDR_LEN + ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
+    if (max < hdr + 2u * smss)
+        return smss;
+    return (max - hdr) / smss * smss;
 }
 
 static int tcp_state_sends_data(int state)
@@ -367,9 +401,13 @@ void tcp_output(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
                 cavail = smss;
             if (cavail < avail)
                 avail = cavail;
-            uint32_t len = unsent < smss ? unsent : smss;
+            uint32_t burst = unsent > smss ? tcp_tso_room(stack, pcb, smss) : smss;
+            uint32_t len = unsent < burst ? unsent : burst;
             if (len > avail)
                 len = avail;
+            /* TSO: whole segments, but for the tail of the data. */
+            if (len > smss && len < unsent)
+                len -= len % smss;
             if (pcb->sack != NULL && SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {
                 /* Go-back after a timeout: skip what the peer SACKed since. */
                 uint32_t at = pcb->snd_nxt;

@@ -305,6 +305,10 @@ static int udp_send(tern_stack_t *stack, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
         uint16_t sum = udp_checksum(src, dst.addr, p, nb->len);
         /* RFC 768: a computed zero is sent as all ones (zero means none). */
         wire_wr16(p + UDP_OFF_CSUM, sum != 0u ? sum : 0xFFFFu);
+    } else {
+        /* The partial sum the hardware completes (netif.h). */
+        uint32_t sum = checksum_pseudo(src, dst.addr, IPV4_PROTO_UDP, nb->len);
+        wire_wr16(p + UDP_OFF_CSUM, (uint16_t)~checksum_finish(sum));
     }
     /* Without an address there is no route: straight out of pcb->nif, to
      * the limited broadcast (checked above); the headroom was checked too. */

@@ -64,6 +64,7 @@ typedef struct demo_opts {
     int have_ip, have_mac, have_ping, have_udp_send, stay;
     int ipv6; /* --ipv6: link-local and SLAAC addresses (TERN_IPV6 builds) */
     int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
+    unsigned offload;    /* --offload LIST: the TAP's offloads (tern_tap_open_offload) */
     uint32_t ping_dst;
     uint32_t udp_dst;
     uint16_t udp_port;
@@ -226,6 +227,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE] [--copy]\n"
+            "                 [--offload csum,tso,rxcsum,lro|all|none]\n"
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
             "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
@@ -427,6 +429,9 @@ static void print_full_report(demo_tap_t *d, demo_tcp_t *t)
            (unsigned long long)s->rx_runts, (unsigned long long)s->rx_oversize, (unsigned long long)s->rx_errors);
     printf("tx_frames %llu tx_bytes %llu tx_errors %llu tx_short %llu\n", (unsigned long long)s->tx_frames,
            (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_errors, (unsigned long long)s->tx_short);
+    printf("offload 0x%02x tx_tso %llu tx_csum %llu rx_large %llu rx_cut %llu rx_csum_ok %llu\n",
+           (unsigned)d->tap.netif.offload, (unsigned long long)s->tx_tso, (unsigned long long)s->tx_csum,
+           (unsigned long long)s->rx_large, (unsigned long long)s->rx_cut, (unsigned long long)s->rx_csum_ok);
     if (d->have_pcap)
         printf("pcap frames %llu errors %llu\n", (unsigned long long)d->pcap.frames,
                (unsigned long long)d->pcap.errors);
@@ -468,7 +473,7 @@ static int run_tap(const demo_opts_t *o)
         return 1;
     }
     static const uint8_t default_mac[6] = TERN_TAP_DEFAULT_MAC;
-    rc = tern_tap_open(&d.tap, o->tap, o->have_mac ? o->mac : default_mac);
+    rc = tern_tap_open_offload(&d.tap, o->tap, o->have_mac ? o->mac : default_mac, o->offload);
     if (rc != TERN_OK) {
         fprintf(stderr, "tern-demo: cannot open TAP %s: %s (%s)\n", o->tap, strerror(errno),
                 errno == EPERM ? "run as root or with CAP_NET_ADMIN" : "is /dev/net/tun there?");
@@ -1150,7 +1155,7 @@ static int opt_bad_value(const struct option *opt, const char *arg)
 
 static int parse_opts(int argc, char **argv, demo_opts_t *o)
 {
-    enum { OPT_TAP = 256, OPT_COPY, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
+    enum { OPT_TAP = 256, OPT_COPY, OPT_OFFLOAD, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
            OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
@@ -1158,6 +1163,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"copy", no_argument, NULL, OPT_COPY},
+        {"offload", required_argument, NULL, OPT_OFFLOAD},
         {"ip", required_argument, NULL, OPT_IP},
         {"gw", required_argument, NULL, OPT_GW},
         {"mac", required_argument, NULL, OPT_MAC},
@@ -1248,6 +1254,10 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             break;
         case OPT_COPY:
             o->copy = 1;
+            break;
+        case OPT_OFFLOAD:
+            if (tern_tap_parse_offload(optarg, &o->offload) != TERN_OK)
+                return opt_error("--offload takes csum, tso, rxcsum, lro, all or none (comma-separated)", NULL);
             break;
         case OPT_UDP_SEND: {
             /* ADDR:PORT, port 1..65535 */
