@@ -35,9 +35,9 @@ void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now)
     pcb->flags |= TF_REXMIT;
     pcb->flags &= ~(uint32_t)(TF_PERSIST | TF_TLP | TF_RACK);
     uint32_t t = pcb->rto;
-    /* RFC 8985: with an RTT measured, data in flight and no recovery or
-     * timeout under way, the timer is first a shorter one: a reordering
-     * window when the peer SACKed data above a hole (6.2: the hole is lost
+    /* RFC 8985: with an RTT measured, data in flight and no timeout under
+     * way, the timer is first a shorter one: a reordering window when the
+     * peer SACKed data above a hole, outside recovery (6.2: the hole is lost
      * once the window passes), else a tail loss probe (7.2: PTO = 2 SRTT,
      * plus a delayed ACK's worth when one segment is in flight). Small
      * windows rarely collect three duplicate ACKs; these spare them the

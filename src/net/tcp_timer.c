@@ -78,10 +78,11 @@ static void tcp_tlp_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t n
     stack->counters.tcp.tlp_probes++;
     if (pcb->flags & TF_RECOVERY) {
         /* In recovery, 2 SRTT and SND.UNA has not moved (SACKs alone do
-         * not restart the timer): what was resent is lost as well (the verdict RFC 8985 6.2 reaches with per-segment send
-         * times, which we do not keep). Walk the holes again from SND.UNA
-         * and resend the first; cwnd is not cut again (the same loss
-         * episode). Then the RTO. */
+         * not restart the timer): what was resent is lost as well (the
+         * verdict RFC 8985 6.2 reaches with per-segment send times, which
+         * we do not keep). Walk the holes again from SND.UNA and resend
+         * the first; cwnd is not cut again (the same loss episode). Then
+         * the RTO. */
         pcb->high_rxt = pcb->snd_una;
         if (!tcp_sack_recovery(pcb) || !tcp_sack_rexmit_hole(stack, pcb))
             tcp_rexmit_first(stack, pcb);
