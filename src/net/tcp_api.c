@@ -385,8 +385,15 @@ static void tcp_window_update(tern_tcp_pcb_t *pcb)
     }
     uint32_t edge = pcb->rcv_nxt + tcp_rcv_space(pcb);
     uint32_t step = pcb->rbuf_size / 2u < pcb->mss ? pcb->rbuf_size / 2u : pcb->mss;
-    if (SEQ_GT(edge, pcb->rcv_adv) && edge - pcb->rcv_adv >= step)
-        (void)tcp_send_ack(pcb->stack, pcb);
+    if (SEQ_GT(edge, pcb->rcv_adv) && edge - pcb->rcv_adv >= step) {
+        /* A window below one segment held the peer back (its sender SWS
+         * rule): this ACK alone frees it, and if it is lost the peer waits
+         * for its persist timer (200 ms or more; RFC 9293 3.8.6.1). Sent
+         * twice: one frame more, at a loss rate p the stall is p^2. */
+        int held = !SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) || pcb->rcv_adv - pcb->rcv_nxt < pcb->mss;
+        if (tcp_send_ack(pcb->stack, pcb) == TERN_OK && held)
+            (void)tcp_send_ack(pcb->stack, pcb);
+    }
 }
 
 int tern_tcp_consume(tern_tcp_pcb_t *pcb, size_t n)

@@ -35,25 +35,27 @@ void tcp_rexmit_timer_start(tern_tcp_pcb_t *pcb, uint32_t now)
     pcb->flags |= TF_REXMIT;
     pcb->flags &= ~(uint32_t)(TF_PERSIST | TF_TLP | TF_RACK);
     uint32_t t = pcb->rto;
-    /* RFC 8985: with an RTT measured, data in flight and no recovery or
-     * timeout under way, the timer is first a shorter one: a reordering
-     * window when the peer SACKed data above a hole (6.2: the hole is lost
+    /* RFC 8985: with an RTT measured, data in flight and no timeout under
+     * way, the timer is first a shorter one: a reordering window when the
+     * peer SACKed data above a hole, outside recovery (6.2: the hole is lost
      * once the window passes), else a tail loss probe (7.2: PTO = 2 SRTT,
      * plus a delayed ACK's worth when one segment is in flight). Small
      * windows rarely collect three duplicate ACKs; these spare them the
      * RTO. Neither ever runs later than the RTO would. */
-    if (pcb->srtt8 != 0u && pcb->retries == 0u && pcb->snd_una != pcb->snd_max &&
-        !(pcb->flags & (TF_RECOVERY | TF_FIN_SENT)) &&
+    if (pcb->srtt8 != 0u && pcb->retries == 0u && pcb->snd_una != pcb->snd_max && !(pcb->flags & TF_FIN_SENT) &&
         (pcb->state == TERN_TCP_ESTABLISHED || pcb->state == TERN_TCP_CLOSE_WAIT)) {
         uint32_t srtt = pcb->srtt8 >> 3;
         uint32_t e;
         uint32_t f;
-        if (pcb->sack != NULL && SEQ_GEQ(pcb->snd_una, pcb->recover)) {
+        if (!(pcb->flags & TF_RECOVERY) && pcb->sack != NULL && SEQ_GEQ(pcb->snd_una, pcb->recover)) {
             e = srtt / 4u + 1u; /* RFC 8985 6.2.4: reo_wnd = min_RTT / 4 (SRTT here) */
             f = TF_RACK;
         } else if (!(pcb->flags & TF_TLP_OUT)) {
+            /* Also in recovery (a probe for a lost retransmission,
+             * tcp_tlp_timeout), where the peer holds a hole and so ACKs at
+             * once (RFC 5681 4.2): no delayed ACK to wait for there. */
             e = 2u * srtt + 2u;
-            if (pcb->snd_max - pcb->snd_una <= pcb->mss)
+            if (pcb->snd_max - pcb->snd_una <= pcb->mss && !(pcb->flags & TF_RECOVERY))
                 e += TCP_TLP_DELACK_MS;
             f = TF_TLP;
         } else {

@@ -76,6 +76,20 @@ static void tcp_tlp_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t n
     }
     pcb->flags |= TF_TLP_OUT;
     stack->counters.tcp.tlp_probes++;
+    if (pcb->flags & TF_RECOVERY) {
+        /* In recovery, 2 SRTT and SND.UNA has not moved (SACKs alone do
+         * not restart the timer): what was resent is lost as well (the
+         * verdict RFC 8985 6.2 reaches with per-segment send times, which
+         * we do not keep). Walk the holes again from SND.UNA and resend
+         * the first; cwnd is not cut again (the same loss episode). Then
+         * the RTO. */
+        pcb->high_rxt = pcb->snd_una;
+        if (!tcp_sack_recovery(pcb) || !tcp_sack_rexmit_hole(stack, pcb))
+            tcp_rexmit_first(stack, pcb);
+        pcb->flags |= TF_REXMIT;
+        pcb->t_rexmit = now + pcb->rto;
+        return;
+    }
     uint32_t data_end = pcb->snd_una + pcb->sbuf_len;
     uint32_t flight = tcp_flight(pcb);
     uint32_t room = tcp_seg_room(pcb);

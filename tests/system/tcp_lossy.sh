@@ -43,7 +43,9 @@
 # reference, same path, same rules); (c) the lossy path with the kernel's
 # SACK off (neither side uses it), TCP_LOSSY_NOSACK_MB (default 10). Memory
 # back at its start value and an empty ledger at exit. Prints the
-# throughput of each run, tern's SACK and retransmission counters, and what
+# throughput of each run, tern's SACK and retransmission counters (and,
+# for the lossy SACK run, the Linux client's RTOs, probes and recoveries
+# from nstat), and what
 # the router dropped and delayed (and any frame the TAP's queue dropped
 # because tern-demo was not scheduled in time on a loaded machine).
 # 60-90 s on the 2-core machine (100 MB through 5% loss each way, idle:
@@ -238,6 +240,24 @@ NR0=0
 HD0=0
 TD0=0
 
+# The Linux client's own loss recovery (ns A) during a run: its RTOs,
+# probes and recoveries, which tern's ACKs and window drive.
+LINUX_KEYS="TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPSackRecovery TcpExtTCPLostRetransmit TcpExtTCPDSACKRecv TcpExtTCPSACKReorder TcpExtTCPWinProbe TcpExtTCPTSReorder"
+declare -A L0
+linux_counts() { nsa nstat -asz 2>/dev/null | awk '{ print $1, $2 }'; }
+linux_mark() {
+    local k v
+    while read -r k v; do L0[$k]=$v; done <<<"$(linux_counts)"
+}
+linux_report() {
+    local k v out=""
+    command -v nstat >/dev/null 2>&1 || return 0
+    while read -r k v; do
+        [[ " $LINUX_KEYS " == *" $k "* ]] && out="$out ${k#TcpExt} $((v - ${L0[$k]:-0}))"
+    done <<<"$(linux_counts)"
+    echo "   Linux client:$out"
+}
+
 lossy_on() {
     local dev
     nsr nft add table inet ternl3 || fail "nft table"
@@ -328,6 +348,7 @@ CLEAN_REF=$MBITS
 
 echo "== (b) ${LOSS}% loss each way, ${REORDER}% reordered through a ${SLOW} Mbit/s queue; SACK and timestamps on"
 snap
+linux_mark
 lossy_on
 # TCP_LOSSY_PCAP=FILE: headers of this run as tern sees them (the TAP in R).
 if [ -n "${TCP_LOSSY_PCAP:-}" ]; then
@@ -348,6 +369,7 @@ echo -n "   tern:"
 for c in $COUNTERS; do echo -n " $c $(delta "$c")"; done
 echo
 echo "   tern: $(counter drop_paws) PAWS drops in all"
+linux_report
 [ "$(delta sack_recoveries)" -gt 0 ] && [ "$(delta sack_blocks_rx)" -gt 0 ] ||
     fail "tern's sender did not recover with SACK on the lossy path"
 [ "$(delta sack_tx)" -gt 0 ] || fail "tern's receiver sent no SACK block on a lossy path"

@@ -518,6 +518,83 @@ static void test_rack_small_window(void **state)
     assert_int_equal(st->timeouts, to0);
 }
 
+/* The hole resent by RACK is lost as well, and nothing is sent after it,
+ * so no SACK can show it (tcp_sack_rxt_lost needs data sent later). In
+ * recovery the probe timeout (2 SRTT, no delayed-ACK allowance: the peer
+ * holds a hole) resends it, before the RTO. */
+static void test_probe_in_recovery(void **state)
+{
+    tfix_t *t = *state;
+    handshake(t, SPORT, 1, 1);
+    uint32_t mss = send_segments(t, 1);
+    uint32_t s0 = t->iss + 1;
+    rtt_10ms(t, s0 + mss);
+    static uint8_t buf[3 * 1460];
+    assert_int_equal(tern_tcp_write(t->conn, buf, 3u * mss), (int)(3u * mss));
+    const tern_tcp_stats_t *st = tern_tcp_stats(&t->f->stack);
+    uint32_t to0 = st->timeouts, p0 = st->tlp_probes;
+    uint32_t s1 = s0 + mss;
+    uint32_t b3[] = {s1 + mss, s1 + 3 * mss};
+    peer(t, SPORT, 1, t->snd, s1, 65535, b3, 1, NULL, 0);
+    t->f->now += 4;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_true(t->conn->flags & TF_RECOVERY);
+    capnet_clear(&t->f->cn);
+    /* The retransmission is lost: no ACK. 2 SRTT + 2 ms later, well
+     * before the 200 ms RTO, the hole goes again. */
+    t->f->now += 23;
+    tern_poll(&t->f->stack, t->f->now);
+    assert_int_equal(st->tlp_probes, p0 + 1);
+    assert_int_equal(sent_at(t, s1), 1);
+    assert_int_equal(sent_at(t, s1 + mss), 0); /* SACKed: not again */
+    assert_int_equal(st->timeouts, to0);
+    peer(t, SPORT, 1, t->snd, s1 + 3 * mss, 65535, NULL, 0, NULL, 0);
+    assert_false(t->conn->flags & TF_RECOVERY);
+    assert_int_equal(t->conn->snd_una, t->conn->snd_max);
+    assert_int_equal(st->timeouts, to0);
+}
+
+/* Our receive window fell below one segment: the peer's sender SWS rule
+ * holds it until it learns the window opened, and the window update that
+ * tells it is a lone pure ACK. It goes twice, so one loss does not cost
+ * the peer its persist timer. An update that was not holding the peer
+ * goes once. */
+static void test_window_update_twice(void **state)
+{
+    tfix_t *t = *state;
+    handshake(t, SPORT, 1, 1);
+    static const uint8_t data[1460];
+    uint32_t space = t->conn->rcv_adv - t->conn->rcv_nxt;
+    uint32_t mss = t->conn->mss;
+    assert_true(space > 3u * 1000u);
+    /* The peer fills all but 36 bytes of the window. */
+    uint32_t left = space - 36u;
+    while (left > 0u) {
+        uint32_t n = left < 1000u ? left : 1000u;
+        peer(t, SPORT, 1, t->snd, t->iss + 1, 65535, NULL, 0, data, n);
+        t->snd += n;
+        left -= n;
+    }
+    tern_poll(&t->f->stack, t->f->now + 500); /* the delayed ACK, if any */
+    assert_true(t->conn->rcv_adv - t->conn->rcv_nxt < mss);
+    capnet_clear(&t->f->cn);
+    assert_int_equal(tern_tcp_consume(t->conn, space - 36u), TERN_OK);
+    assert_int_equal(t->f->cn.count, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        cap_t c = cap(t, i);
+        assert_int_equal(c.len, 0);
+        assert_int_equal(c.ack, t->snd);
+    }
+    assert_true(t->conn->rcv_adv - t->conn->rcv_nxt >= mss);
+    /* More data, the window stays open: a later update goes once. */
+    peer(t, SPORT, 1, t->snd, t->iss + 1, 65535, NULL, 0, data, mss);
+    t->snd += mss;
+    tern_poll(&t->f->stack, t->f->now + 1000);
+    capnet_clear(&t->f->cn);
+    assert_int_equal(tern_tcp_consume(t->conn, mss), TERN_OK);
+    assert_int_equal(t->f->cn.count, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +608,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limited_transmit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_loss_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_small_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_in_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_update_twice, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
