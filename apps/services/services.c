@@ -102,7 +102,7 @@ static int svc_open(tern_services_t *sv, unsigned k)
 {
     tern_stack_t *stack = sv->stack;
     uint16_t port = (uint16_t)(sv->cfg.port_base + svc_ports[k]);
-    tern_sockaddr_t local = {0, port};
+    tern_sockaddr_t local = {.addr = 0, .port = port};
     int l = tern_socket(stack, TERN_SOCK_STREAM);
     if (l < 0)
         return l;

@@ -301,7 +301,7 @@ int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd, 
     t->nconns = o->conns != 0u ? o->conns : 1u;
     t->open_now = t->open_max = 0;
     t->setup_error = 0;
-    t->client_to = (tern_sockaddr_t){o->client_addr, o->client_port};
+    t->client_to = (tern_sockaddr_t){.addr = o->client_addr, .port = o->client_port};
     atomic_init(&t->client_done, 0);
     t->started_ms = tern_posix_now_ms();
     char ab[16];
