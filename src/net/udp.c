@@ -117,17 +117,15 @@ int tern_udp_bind(tern_stack_t *stack, tern_udp_pcb_t *pcb, const tern_sockaddr_
     if (stack == NULL || pcb == NULL || local == NULL || (pcb->flags & UDP_F_LINKED_))
         return TERN_ERR_INVAL;
 #if TERN_IPV6
-    if (local->family == TERN_FAMILY_IP6) {
-        if (!ip6_is_any(&local->addr6) && !ipv6_is_ours(stack, &local->addr6))
-            return TERN_ERR_INVAL;
-    } else if (local->family != TERN_FAMILY_IP4) {
+    int family_ok = local->family == TERN_FAMILY_IP4 || local->family == TERN_FAMILY_IP6;
+    if (!family_ok ||
+        (local->family == TERN_FAMILY_IP6 && !ip6_is_any(&local->addr6) && !ipv6_is_ours(stack, &local->addr6)))
         return TERN_ERR_INVAL;
-    } else
 #else
     if (local->family != TERN_FAMILY_IP4)
         return TERN_ERR_INVAL;
 #endif
-    if (local->addr != 0u && !ipv4_is_our_addr(stack, local->addr))
+    if (local->family == TERN_FAMILY_IP4 && local->addr != 0u && !ipv4_is_our_addr(stack, local->addr))
         return TERN_ERR_INVAL;
     uint16_t port = local->port;
     if (port == 0u) {
