@@ -362,7 +362,7 @@ static void measure_socket_conn(void)
 {
     world_t *w = world_new();
     int ls = tern_socket(&w->s, TERN_SOCK_STREAM);
-    tern_sockaddr_t local = {0, 5002};
+    tern_sockaddr_t local = {.addr = 0, .port = 5002};
     if (ls < 0 || tern_bind(&w->s, ls, &local) != TERN_OK || tern_listen(&w->s, ls, 4) != TERN_OK ||
         tern_setsockopt(&w->s, ls, TERN_SO_NONBLOCK, 1) != TERN_OK)
         die("socket listen");

@@ -196,7 +196,7 @@ long tern_bsd_sendto(int s, const void *data, size_t size, int flags, const stru
 long tern_bsd_recvfrom(int s, void *mem, size_t len, int flags, struct tern_bsd_sockaddr *from,
                        tern_socklen_t *fromlen)
 {
-    tern_sockaddr_t a = {0, 0};
+    tern_sockaddr_t a = {.addr = 0, .port = 0};
     int n = tern_recvfrom(compat_stack, s, mem, len, flags_of(flags), &a);
     if (n < 0)
         return ret(n);

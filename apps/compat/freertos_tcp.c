@@ -97,7 +97,7 @@ Socket_t FreeRTOS_socket(BaseType_t xDomain, BaseType_t xType, BaseType_t xProto
 BaseType_t FreeRTOS_bind(Socket_t xSocket, struct freertos_sockaddr const *pxAddress, socklen_t xAddressLength)
 {
     (void)xAddressLength;
-    tern_sockaddr_t a = {0, 0};
+    tern_sockaddr_t a = {.addr = 0, .port = 0};
     int id = id_of(xSocket);
     if (id < 0)
         return -pdFREERTOS_ERRNO_EINVAL;
@@ -186,7 +186,7 @@ int32_t FreeRTOS_sendto(Socket_t xSocket, const void *pvBuffer, size_t uxTotalDa
 int32_t FreeRTOS_recvfrom(Socket_t xSocket, void *pvBuffer, size_t uxBufferLength, BaseType_t xFlags,
                           struct freertos_sockaddr *pxSourceAddress, socklen_t *pxSourceAddressLength)
 {
-    tern_sockaddr_t a = {0, 0};
+    tern_sockaddr_t a = {.addr = 0, .port = 0};
     int id = id_of(xSocket);
     if (id < 0 || (xFlags & FREERTOS_ZERO_COPY))
         return -pdFREERTOS_ERRNO_EINVAL;

@@ -188,7 +188,7 @@ static int dhcp_send(struct tern_dhcp *d, uint8_t type, tern_ip4_t ciaddr, tern_
         return TERN_ERR_NOBUFS;
     }
     memcpy(nb->data, msg, n);
-    tern_sockaddr_t to = {dst, DHCP_SERVER_PORT};
+    tern_sockaddr_t to = {.addr = dst, .port = DHCP_SERVER_PORT};
     int r = tern_udp_sendto(stack, &d->pcb, nb, &to);
     if (r != TERN_OK) {
         d->stats.tx_err++;
@@ -788,7 +788,7 @@ int tern_dhcp_start(tern_stack_t *stack, tern_netif_t *nif)
     tern_udp_pcb_init(&d->pcb, dhcp_recv, d);
     d->pcb.nif = nif;
     d->pcb.flags = TERN_UDP_F_BROADCAST;
-    tern_sockaddr_t local = {0, DHCP_CLIENT_PORT};
+    tern_sockaddr_t local = {.addr = 0, .port = DHCP_CLIENT_PORT};
     int r = tern_udp_bind(stack, &d->pcb, &local);
     if (r != TERN_OK) {
         tern_mem_free(&stack->ledger, d);

@@ -346,7 +346,7 @@ static int dns_transmit(struct tern_dns *dns, struct dns_query *q, uint32_t now,
     memcpy(p + DNS_HDR_LEN, q->data, q->wire_len);
     wire_wr16(p + DNS_HDR_LEN + q->wire_len, DNS_TYPE_A);
     wire_wr16(p + DNS_HDR_LEN + q->wire_len + 2u, DNS_CLASS_IN);
-    tern_sockaddr_t to = {server, DNS_PORT};
+    tern_sockaddr_t to = {.addr = server, .port = DNS_PORT};
     if (tern_udp_sendto(stack, &q->pcb, nb, &to) != TERN_OK) {
         dns->stats.tx_err++;
         return 0;
@@ -745,7 +745,7 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
     /* RFC 5452: a random id and a fresh random source port per query. */
     q->id = (uint16_t)stack->port->random32(stack->port->ctx);
     tern_udp_pcb_init(&q->pcb, dns_recv, q);
-    tern_sockaddr_t local = {0, 0};
+    tern_sockaddr_t local = {.addr = 0, .port = 0};
     int r = tern_udp_bind(stack, &q->pcb, &local);
     if (r != TERN_OK) {
         tern_mem_free(&stack->ledger, q);

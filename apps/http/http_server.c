@@ -425,7 +425,7 @@ int tern_http_server_start(tern_http_server_t *srv, tern_stack_t *stack, uint16_
         srv->stack = NULL;
         return sock;
     }
-    tern_sockaddr_t local = {0, srv->port};
+    tern_sockaddr_t local = {.addr = 0, .port = srv->port};
     int rc = tern_setsockopt(stack, sock, TERN_SO_NONBLOCK, 1);
     if (rc == TERN_OK) /* inherited by every connection */
         rc = tern_setsockopt(stack, sock, TERN_SO_RCVBUF, TERN_HTTP_RCVBUF);

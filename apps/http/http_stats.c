@@ -55,6 +55,21 @@ void tern_stats_write_ip4(tern_writer_fn write, void *ctx, uint32_t addr)
     tern_stats_write_string(write, ctx, buf);
 }
 
+/* A socket's address as a JSON string: dotted IPv4, or RFC 5952 IPv6 text
+ * for a TERN_FAMILY_IP6 one. */
+static void stats_write_sockaddr(tern_writer_fn write, void *ctx, const tern_sockaddr_t *a)
+{
+#if TERN_IPV6
+    if (a->family == TERN_FAMILY_IP6) {
+        char buf[40];
+        (void)tern_ip6_to_str(&a->addr6, buf);
+        tern_stats_write_string(write, ctx, buf);
+        return;
+    }
+#endif
+    tern_stats_write_ip4(write, ctx, a->addr);
+}
+
 static void stats_mac(tern_writer_fn write, void *ctx, const uint8_t mac[6])
 {
     static const char hex[] = "0123456789abcdef";
@@ -214,10 +229,10 @@ static void stats_sockets(const tern_stack_t *stack, tern_writer_fn write, void 
         stats_key(write, ctx, "state", 0);
         tern_stats_write_string(write, ctx, r.type == TERN_SOCK_STREAM ? tern_tcp_state_name(r.state) : "-");
         stats_key(write, ctx, "local", 0);
-        tern_stats_write_ip4(write, ctx, r.local.addr);
+        stats_write_sockaddr(write, ctx, &r.local);
         fmt_json_uint(write, ctx, "local_port", r.local.port, 0);
         stats_key(write, ctx, "remote", 0);
-        tern_stats_write_ip4(write, ctx, r.remote.addr);
+        stats_write_sockaddr(write, ctx, &r.remote);
         fmt_json_uint(write, ctx, "remote_port", r.remote.port, 0);
         fmt_json_uint(write, ctx, "recv_queue", r.recv_queue, 0);
         fmt_json_uint(write, ctx, "send_queue", r.send_queue, 0);

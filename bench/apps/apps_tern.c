@@ -214,7 +214,7 @@ static int listen_on(uint16_t port)
         fprintf(stderr, "tern apps: tern_socket: %s\n", tern_strerror(s));
         return s;
     }
-    tern_sockaddr_t local = {0, port};
+    tern_sockaddr_t local = {.addr = 0, .port = port};
     int rc = tern_bind(g->stack, s, &local);
     /* Ring sizes before any connection exists: accepted ones inherit them. */
     if (rc == TERN_OK && g->cfg.rcvbuf != 0)

@@ -15,14 +15,14 @@ int main(void)
     tern_dns_start(&stack);
     tern_ping_send(&stack, TERN_IP4(192, 0, 2, 1), 1, 1, "tern", 4);
     int u = tern_socket(&stack, TERN_SOCK_DGRAM);
-    tern_sockaddr_t any = {0, 7};
+    tern_sockaddr_t any = {.addr = 0, .port = 7};
     tern_bind(&stack, u, &any);
     int l = tern_socket(&stack, TERN_SOCK_STREAM);
-    tern_sockaddr_t http = {0, 80};
+    tern_sockaddr_t http = {.addr = 0, .port = 80};
     tern_bind(&stack, l, &http);
     tern_listen(&stack, l, 4);
     int c = tern_socket(&stack, TERN_SOCK_STREAM);
-    tern_sockaddr_t peer = {TERN_IP4(192, 0, 2, 1), 9};
+    tern_sockaddr_t peer = {.addr = TERN_IP4(192, 0, 2, 1), .port = 9};
     tern_connect(&stack, c, &peer);
     tern_ip4_t addr;
     tern_dns_lookup(&stack, "example.org", &addr, NULL, NULL);

@@ -73,7 +73,7 @@ static void echo_start(void)
 {
     for (unsigned i = 0; i < CLIENTS; i++)
         clients[i].sock = -1;
-    tern_sockaddr_t local = {0, 7};
+    tern_sockaddr_t local = {.addr = 0, .port = 7};
     listener = tern_socket(&stack, TERN_SOCK_STREAM);
     if (listener < 0 || tern_bind(&stack, listener, &local) != TERN_OK ||
         tern_listen(&stack, listener, CLIENTS) != TERN_OK) {

@@ -28,7 +28,7 @@ static void *udp_echo(void *arg)
 {
     (void)arg;
     int s = tern_socket(stack, TERN_SOCK_DGRAM);
-    tern_sockaddr_t local = {0, 7}, from;
+    tern_sockaddr_t local = {.addr = 0, .port = 7}, from;
     if (s < 0 || tern_bind(stack, s, &local) != TERN_OK) {
         fprintf(stderr, "posix-echo: UDP 7: %s\n", tern_strerror(s < 0 ? s : TERN_ERR_INVAL));
         exit(1);
@@ -46,7 +46,7 @@ static void *tcp_upper(void *arg)
 {
     (void)arg;
     int l = tern_socket(stack, TERN_SOCK_STREAM);
-    tern_sockaddr_t local = {0, 8}, peer;
+    tern_sockaddr_t local = {.addr = 0, .port = 8}, peer;
     if (l < 0 || tern_bind(stack, l, &local) != TERN_OK || tern_listen(stack, l, 2) != TERN_OK) {
         fprintf(stderr, "posix-echo: TCP 8: cannot listen\n");
         exit(1);

@@ -185,7 +185,10 @@
     X(nd, addr_expired, "addresses removed at the end of their valid lifetime")                 \
     X(nd, prefix_ignored, "RA prefix options ignored (link-local, lifetimes, length)")         \
     X(nd, mld_tx, "MLDv2 reports sent")                                                          \
-    X(nd, mld_query_rx, "MLD queries received")
+    X(nd, mld_query_rx, "MLD queries received")                                                  \
+    X(udp6, rx, "datagrams received from IPv6 (also counted in udp.rx)")                        \
+    X(udp6, tx, "datagrams sent over IPv6 (also counted in udp.tx)")                            \
+    X(udp6, drop_no_checksum, "zero checksum: mandatory over IPv6 (RFC 8200 8.1)")
 #else
 #define TERN_IPV6_COUNTER_LIST_(X)
 #endif

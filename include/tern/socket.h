@@ -41,14 +41,36 @@
 #include <stdint.h>
 #include "tern/config.h"
 #include "tern/netbuf.h"
+#include "tern/ipv6.h"
 #include "tern/netif.h"
 
 struct tern_stack;
 struct tern_tcp_pcb;
 
+/* Address families of tern_sockaddr_t. TERN_FAMILY_IP4 is 0, so every
+ * IPv4 initializer written before the family existed ({.addr, .port}, a
+ * zeroed struct) still means IPv4. */
+#define TERN_FAMILY_IP4 0u
+#define TERN_FAMILY_IP6 1u
+
+/* A socket address. IPv4: family TERN_FAMILY_IP4, addr (host order), port.
+ * IPv6 (TERN_IPV6 builds): family TERN_FAMILY_IP6, addr6 (network order),
+ * port; addr is unused. The family byte sits in the padding after port, so
+ * an IPv4-only build's sockaddr (and every pcb and socket holding one) is
+ * the size it was (8 bytes); addr6 exists only with TERN_IPV6.
+ *
+ * Binding (docs/sockets.md, "IPv6"): TERN_FAMILY_IP4 with addr 0 takes IPv4
+ * only; TERN_FAMILY_IP6 with :: takes IPv6 and IPv4 (a dual-stack socket)
+ * unless TERN_SO_V6ONLY is set; a specific address takes its family only.
+ * IPv4 peers of a dual-stack socket are reported as TERN_FAMILY_IP4 addresses
+ * (not as v4-mapped ::ffff:a.b.c.d). */
 typedef struct tern_sockaddr {
     tern_ip4_t addr; /* host order; 0 = any */
     uint16_t port;   /* host order; 0 = any / ephemeral */
+    uint8_t family;  /* TERN_FAMILY_IP4 (0) or TERN_FAMILY_IP6 */
+#if TERN_IPV6
+    tern_ip6_t addr6; /* TERN_FAMILY_IP6: network order; :: = any */
+#endif
 } tern_sockaddr_t;
 
 enum tern_socket_type { TERN_SOCK_DGRAM = 1, TERN_SOCK_STREAM = 2 };
@@ -80,7 +102,8 @@ enum tern_sockopt {
     TERN_SO_TCP_KEEPINTVL = 14, /* ms between probes */
     TERN_SO_TCP_KEEPCNT = 15,  /* unanswered probes before the connection dies (1..32) */
     TERN_SO_LINGER = 16,     /* TCP close: ms, UINT32_MAX = off (default), 0 = abort with RST */
-    TERN_SO_RXQ_LEN = 17     /* read only, UDP: datagrams queued now */
+    TERN_SO_RXQ_LEN = 17,    /* read only, UDP: datagrams queued now */
+    TERN_SO_V6ONLY = 18      /* 1: a socket bound to :: takes IPv6 only (set before bind; TERN_IPV6 builds) */
 };
 
 /* A compile-time error usable where an expression is expected: a C11

@@ -36,6 +36,13 @@ struct tern_stack;
 /* Largest payload a network buffer can carry (1472 for 1514-byte frames):
  * we never fragment. */
 #define TERN_UDP_MAX_PAYLOAD (TERN_NETBUF_FRAME_SIZE - TERN_UDP_HEADROOM)
+#if TERN_IPV6
+/* The same over IPv6 (40-byte header): 1452. tern_udp_netbuf_get reserves
+ * this headroom for every payload up to TERN_UDP6_MAX_PAYLOAD, so any
+ * buffer it hands out can go to either family. */
+#define TERN_UDP6_HEADROOM (14u + 40u + TERN_UDP_HDR_LEN)
+#define TERN_UDP6_MAX_PAYLOAD (TERN_NETBUF_FRAME_SIZE - TERN_UDP6_HEADROOM)
+#endif
 
 /* Ephemeral ports (RFC 6335 8.1.2 dynamic range), chosen per RFC 6056. */
 #define TERN_UDP_EPHEMERAL_FIRST 49152u
@@ -44,12 +51,16 @@ struct tern_stack;
 /* pcb flags */
 #define TERN_UDP_F_BROADCAST 0x0001u /* may send to and receive broadcasts */
 #define TERN_UDP_F_REUSEADDR 0x0002u /* may share its port with other REUSEADDR pcbs */
+#define TERN_UDP_F_V6ONLY 0x0004u    /* bound to ::, takes IPv6 only (TERN_SO_V6ONLY) */
 
 typedef struct tern_udp_pcb tern_udp_pcb_t;
 
 typedef struct tern_udp_rx_info {
     tern_sockaddr_t from; /* source address and port */
-    tern_ip4_t to;        /* destination address (ours or a broadcast) */
+    tern_ip4_t to;        /* destination address (ours or a broadcast); 0 over IPv6 */
+#if TERN_IPV6
+    tern_ip6_t to6;       /* over IPv6 (from.family TERN_FAMILY_IP6): the destination */
+#endif
     tern_netif_t *nif;    /* the receiving interface */
     uint32_t now;         /* stack time of arrival */
 } tern_udp_rx_info_t;
@@ -94,7 +105,9 @@ void tern_udp_pcb_init(tern_udp_pcb_t *pcb, tern_udp_recv_fn recv, void *ctx);
 void tern_udp_set_error_fn(tern_udp_pcb_t *pcb, tern_udp_error_fn error);
 
 /* Bind to local and link the pcb. local->addr 0 binds every address, else
- * it must be one of our addresses (TERN_ERR_INVAL). Port 0: an ephemeral port
+ * it must be one of our addresses (TERN_ERR_INVAL). TERN_FAMILY_IP6: ::
+ * binds every IPv6 address and, without TERN_UDP_F_V6ONLY, every IPv4 one
+ * too; a specific IPv6 address must be ours. Port 0: an ephemeral port
  * (49152..65535) chosen per RFC 6056 algorithm 1 (random start from
  * port->random32, then the next free one). TERN_ERR_ADDRINUSE when the port
  * is taken (or every ephemeral port is), TERN_ERR_INVAL when the pcb is
@@ -112,7 +125,10 @@ tern_netbuf_t *tern_udp_netbuf_get(struct tern_stack *stack, size_t payload_len,
 
 /* Send nb->data/len as one datagram to `to` (NULL: pcb->remote). The stack
  * takes nb whatever the result. An unbound pcb is bound to an ephemeral port
- * first. Source: pcb->local.addr if set, else the outgoing interface's
+ * first (to :: when `to` is IPv6, so it then takes both families). IPv6
+ * destinations need a pcb bound to :: or to an IPv6 address; IPv4 ones a
+ * pcb taking IPv4 (TERN_ERR_INVAL otherwise). Over IPv6 the checksum is
+ * always computed in software (the offload flags speak of IPv4). Source: pcb->local.addr if set, else the outgoing interface's
  * address (0.0.0.0 allowed only when pcb->nif is set: then only to
  * 255.255.255.255). Broadcast destinations need TERN_UDP_F_BROADCAST.
  * Returns TERN_OK (sent, or queued for ARP), TERN_ERR_INVAL (bad arguments,

@@ -249,11 +249,12 @@ void icmpv6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)
             icmpv6_packet_too_big(stack, nb, ip);
             break;
         default:
-            /* Errors have nobody to go to until TCP and UDP speak IPv6;
-             * unknown informational messages are dropped (2.4 (b)). */
-            if (icmp6_type_is_error(type))
+            /* Errors go to the socket whose datagram they quote (2.4
+             * (a)); unknown informational messages are dropped (2.4 (b)). */
+            if (icmp6_type_is_error(type)) {
                 c->icmp6_err_rx++;
-            else
+                udp6_icmp_error(stack, nb->data, nb->len);
+            } else
                 drop = &c->icmp6_drop_type;
             break;
         }

@@ -453,8 +453,8 @@ void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total
     /* Beyond one buffer only an echo request is of use. */
     if (drop == NULL && nb == NULL && nh != IPV6_NH_ICMPV6)
         drop = &c->ipv6_reass_too_big;
-    if (drop == NULL && nh != IPV6_NH_ICMPV6) {
-        /* TCP and UDP over IPv6 come with the next increment. */
+    if (drop == NULL && nh != IPV6_NH_ICMPV6 && nh != IPV6_NH_UDP) {
+        /* TCP over IPv6 comes with the next increment. */
         drop = &c->ipv6_drop_proto;
         want_icmp = 1;
         icmp_code = ICMP6_PARAM_NEXT;
@@ -476,6 +476,10 @@ void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total
         return;
     }
     (void)tern_netbuf_pull(nb, off);
+    if (nh == IPV6_NH_UDP) {
+        udp6_input(stack, nb, rx);
+        return;
+    }
     icmpv6_input(stack, nb, rx);
 }
 
@@ -543,6 +547,54 @@ int ipv6_output_router_alert(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netb
     /* RFC 3810 5: hop limit 1. */
     ipv6_write(nb->data, (uint16_t)plen, IPV6_NH_HOP_BY_HOP, 1, src, dst);
     return ipv6_send(stack, ifs, nb, dst);
+}
+
+tern_ipv6_if_t *ipv6_route(tern_stack_t *stack, const tern_ip6_t *src, const tern_ip6_t *dst, tern_ip6_t *src_out)
+{
+    /* No loopback interface: our own addresses, ::1 and :: are not
+     * destinations. */
+    if (ip6_is_any(dst) || ip6_is_loopback(dst))
+        return NULL;
+    tern_ipv6_if_t *fallback = NULL;
+    tern_ip6_t fallback_src = ip6_any;
+    for (unsigned i = 0; i < TERN_IPV6_NETIF_MAX; i++) {
+        tern_ipv6_if_t *ifs = &stack->ipv6.ifs[i];
+        if (ifs->nif == NULL || ifs->disabled || ipv6_is_our_addr(ifs, dst))
+            continue;
+        tern_ip6_t s;
+        if (!ip6_is_any(src)) {
+            if (!ipv6_is_our_addr(ifs, src))
+                continue; /* a given source picks its interface */
+            s = *src;
+        } else if (ipv6_select_src(ifs, dst, &s) != 0) {
+            continue;
+        }
+        /* Link-scope destinations go out of the first interface (there is
+         * no zone index in tern_sockaddr_t); others prefer an interface
+         * where dst is on-link or that has a default router. */
+        if (ip6_is_mcast(dst) || ip6_is_linklocal(dst) || nd_is_onlink(stack, ifs, dst) ||
+            nd_default_router(stack, ifs) != NULL) {
+            *src_out = s;
+            return ifs;
+        }
+        if (fallback == NULL) {
+            fallback = ifs;
+            fallback_src = s;
+        }
+    }
+    if (fallback != NULL)
+        *src_out = fallback_src;
+    return fallback;
+}
+
+int ipv6_is_ours(tern_stack_t *stack, const tern_ip6_t *a)
+{
+    for (unsigned i = 0; i < TERN_IPV6_NETIF_MAX; i++) {
+        tern_ipv6_if_t *ifs = &stack->ipv6.ifs[i];
+        if (ifs->nif != NULL && ipv6_is_our_addr(ifs, a))
+            return 1;
+    }
+    return 0;
 }
 
 /* ---- public ------------------------------------------------------------- */

@@ -100,6 +100,15 @@ int ipv6_output(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netbuf_t *nb, con
 /* The same with a hop-by-hop Router Alert option (MLD, RFC 3810 5). */
 int ipv6_output_router_alert(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netbuf_t *nb, const tern_ip6_t *src,
                              const tern_ip6_t *dst);
+/* Routing for the upper layers: the interface to send to dst on and the
+ * source address (src, or the one ipv6_select_src picks when src is ::)
+ * into *src_out. NULL: no enabled interface holds src or has a source
+ * address, or dst is ::, ::1 or ours. An off-link dst without a default
+ * router still gets an interface (ipv6_output then says TERN_ERR_NOROUTE
+ * and counts it). */
+tern_ipv6_if_t *ipv6_route(tern_stack_t *stack, const tern_ip6_t *src, const tern_ip6_t *dst, tern_ip6_t *src_out);
+/* Is a a usable address of any interface? */
+int ipv6_is_ours(tern_stack_t *stack, const tern_ip6_t *a);
 /* The running sum of the IPv6 pseudo-header (RFC 8200 8.1). */
 uint32_t checksum_pseudo6(const tern_ip6_t *src, const tern_ip6_t *dst, uint8_t next, size_t len);
 /* Lifetimes, DAD, router solicitations; ms to the next deadline. */
@@ -146,6 +155,13 @@ void icmpv6_send_error(tern_stack_t *stack, const ipv6_rx_t *ip, size_t pkt_len,
                        uint32_t pointer, int allow_mcast);
 /* Fill the checksum of the ICMPv6 message at nb->data. */
 void icmpv6_set_checksum(tern_netbuf_t *nb, const tern_ip6_t *src, const tern_ip6_t *dst);
+
+/* ---- udp.c (UDP over IPv6) ---- */
+/* A datagram from IPv6 (nb->data at the UDP header). Consumes nb. */
+void udp6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);
+/* An ICMPv6 error (msg/len: the whole message, checksum verified) quoting
+ * a UDP datagram we sent: the connected pcb is told (RFC 4443 2.4 (a)). */
+void udp6_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len);
 
 /* ---- nd.c ---- */
 void nd_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip, uint8_t type);

@@ -45,6 +45,12 @@
  * MTU (RFC 4443 2.4 (c)). */
 #define ICMP6_ERR_MAX_QUOTE (IPV6_MIN_MTU - IPV6_HDR_LEN - ICMP6_HDR_LEN)
 
+/* Destination Unreachable codes (RFC 4443 3.1) the upper layers use. */
+#define ICMP6_UNREACH_NOROUTE 0u
+#define ICMP6_UNREACH_ADMIN 1u
+#define ICMP6_UNREACH_ADDR 3u
+#define ICMP6_UNREACH_PORT 4u
+
 static inline int icmp6_type_is_error(uint8_t type)
 {
     return type < 128u;

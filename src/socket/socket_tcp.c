@@ -64,10 +64,12 @@ static unsigned stcp_opts(const tern_tcp_pcb_t *pcb)
 static void stcp_addrs(const tern_tcp_pcb_t *pcb, tern_sockaddr_t *local, tern_sockaddr_t *remote)
 {
     if (local != NULL) {
+        memset(local, 0, sizeof *local);
         local->addr = pcb->local_ip;
         local->port = pcb->local_port;
     }
     if (remote != NULL) {
+        memset(remote, 0, sizeof *remote);
         remote->addr = pcb->remote_ip;
         remote->port = pcb->remote_port;
     }
@@ -311,6 +313,8 @@ int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t
     tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (s->u.tcp.state != STCP_NEW || pcb->local_port != 0u)
         return TERN_ERR_INVAL;
+    if (local->family != TERN_FAMILY_IP4)
+        return TERN_ERR_NOTSUP; /* TCP over IPv6: not yet (docs/sockets.md) */
     if (local->addr != 0u) {
         const tern_netif_t *nif = stack->netifs;
         while (nif != NULL && nif->addr != local->addr)
@@ -448,7 +452,7 @@ int socket_tcp_connect(tern_stack_t *stack, tern_socket_t **sp, const tern_socka
     socket_tcp_t *t = &s->u.tcp;
     tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (remote == NULL || remote->addr == 0u || remote->port == 0u)
-        return TERN_ERR_INVAL;
+        return remote != NULL && remote->family != TERN_FAMILY_IP4 ? TERN_ERR_NOTSUP : TERN_ERR_INVAL;
     if (t->state == STCP_CONNECTING) /* a non-blocking connect under way */
         return socket_blocking(stack, s, 0) ? stcp_connect_wait(stack, sp) : TERN_ERR_INPROGRESS;
     if (t->state != STCP_NEW)
@@ -479,7 +483,7 @@ int socket_tcp_name(const tern_socket_t *s, tern_sockaddr_t *out, int peer)
         stcp_addrs(pcb, out, NULL);
     } else {
         /* bound or listening: the port, any address; dead: nothing */
-        out->addr = 0;
+        memset(out, 0, sizeof *out);
         out->port = t->state == STCP_DEAD ? 0u : pcb->local_port;
     }
     return TERN_OK;

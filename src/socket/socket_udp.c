@@ -1,6 +1,7 @@
 /* UDP sockets over the raw UDP API: a bounded receive queue of the network
  * buffers datagrams arrived in, charged to the socket (docs/sockets.md). */
 #include <string.h>
+#include "net/ipv6_internal.h"
 #include "net/udp_internal.h"
 #include "util/wire.h"
 #include "socket/socket_internal.h"
@@ -30,10 +31,17 @@ static void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb,
         tern_netbuf_release(&stack->netbufs, nb);
         return;
     }
-    /* The UDP header in front of data is consumed: keep the source there. */
+    /* The UDP header in front of data is consumed: keep the source there
+     * (an IPv6 source in the 16 bytes before it, inside the consumed IPv6
+     * header). */
     uint8_t *meta = nb->data - TERN_UDP_HDR_LEN;
     wire_wr32(meta, info->from.addr);
     wire_wr16(meta + 4, info->from.port);
+    meta[6] = info->from.family;
+#if TERN_IPV6
+    if (info->from.family == TERN_FAMILY_IP6)
+        memcpy(meta - 16, info->from.addr6.b, 16);
+#endif
     nb->scratch = info->to;
 #if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
     /* Hold the exact size while queued, not a full receive buffer. On
@@ -106,11 +114,29 @@ int socket_udp_connect(tern_stack_t *stack, tern_socket_t *s, const tern_sockadd
 {
     tern_udp_pcb_t *pcb = &s->u.udp.pcb;
     if (remote == NULL || remote->port == 0u) {
-        pcb->remote.addr = 0; /* dissolve the association */
-        pcb->remote.port = 0;
+        memset(&pcb->remote, 0, sizeof pcb->remote); /* dissolve the association */
         return TERN_OK;
     }
-    if (remote->addr == 0u)
+#if TERN_IPV6
+    if (remote->family == TERN_FAMILY_IP6) {
+        if (ip6_is_any(&remote->addr6))
+            return TERN_ERR_INVAL;
+        /* Unbound: bind to :: first (the family of the peer). */
+        int r = TERN_OK;
+        if (!(pcb->flags & UDP_F_LINKED_)) {
+            tern_sockaddr_t local = pcb->local;
+            local.family = TERN_FAMILY_IP6;
+            local.addr6 = ip6_any;
+            r = tern_udp_bind(stack, pcb, &local);
+        } else if (pcb->local.family != TERN_FAMILY_IP6) {
+            r = TERN_ERR_INVAL;
+        }
+        if (r == TERN_OK)
+            pcb->remote = *remote;
+        return r;
+    }
+#endif
+    if (remote->family != TERN_FAMILY_IP4 || remote->addr == 0u)
         return TERN_ERR_INVAL;
     int r = TERN_OK;
     if (!(pcb->flags & UDP_F_LINKED_)) {
@@ -167,8 +193,14 @@ static int socket_udp_take(tern_stack_t *stack, tern_socket_t *s, void *arg)
         return TERN_ERR_MSGSIZE; /* stays queued: retry with a larger buffer */
     if (a->from != NULL) {
         const uint8_t *meta = nb->data - TERN_UDP_HDR_LEN;
+        memset(a->from, 0, sizeof *a->from);
         a->from->addr = wire_rd32(meta);
         a->from->port = wire_rd16(meta + 4);
+        a->from->family = meta[6];
+#if TERN_IPV6
+        if (a->from->family == TERN_FAMILY_IP6)
+            memcpy(a->from->addr6.b, meta - 16, 16);
+#endif
     }
     int n = nb->len;
     if (a->out == NULL) {
@@ -261,9 +293,17 @@ int socket_udp_setopt(tern_socket_t *s, int opt, uint32_t value)
 {
     uint16_t *pflags = &s->u.udp.pcb.flags;
     switch (opt) {
+#if TERN_IPV6
+    case TERN_SO_V6ONLY:
+#endif
     case TERN_SO_BROADCAST:
     case TERN_SO_REUSEADDR: {
-        uint16_t bit = opt == TERN_SO_BROADCAST ? TERN_UDP_F_BROADCAST : TERN_UDP_F_REUSEADDR;
+        /* V6ONLY before bind: it decides what the binding takes. */
+        if (opt != TERN_SO_BROADCAST && opt != TERN_SO_REUSEADDR && (*pflags & UDP_F_LINKED_))
+            return TERN_ERR_STATE;
+        uint16_t bit = opt == TERN_SO_BROADCAST ? TERN_UDP_F_BROADCAST
+                       : opt == TERN_SO_REUSEADDR ? TERN_UDP_F_REUSEADDR
+                                                  : TERN_UDP_F_V6ONLY;
         if (value != 0u)
             *pflags |= bit;
         else
@@ -299,6 +339,11 @@ int socket_udp_getopt(const tern_socket_t *s, int opt, uint32_t *value)
     case TERN_SO_REUSEADDR:
         *value = (pflags & TERN_UDP_F_REUSEADDR) != 0u;
         return TERN_OK;
+#if TERN_IPV6
+    case TERN_SO_V6ONLY:
+        *value = (pflags & TERN_UDP_F_V6ONLY) != 0u;
+        return TERN_OK;
+#endif
     case TERN_SO_UDP_RXQ:
         *value = s->u.udp.qmax;
         return TERN_OK;

@@ -14,6 +14,10 @@ test's network namespace; standard library only).
   udp_peer.py echo ADDR PORT
       Echo server (RFC 862) until SIGTERM; then prints how many datagrams it
       echoed and exits 0.
+
+An ADDR with a colon is IPv6 (tests/system/udp6.sh): the sockets are
+AF_INET6 and the sizes stop at 1452 (a 1500-byte packet with the 40-byte
+header).
 """
 import signal
 import socket
@@ -21,6 +25,16 @@ import sys
 import time
 
 MAX = 1472
+MAX6 = 1452
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def sockaddr(addr, port):
+    # getaddrinfo resolves a link-local's %interface into its scope id.
+    return socket.getaddrinfo(addr, port, family(addr), socket.SOCK_DGRAM)[0][4]
 
 
 def payload(i, size):
@@ -29,15 +43,15 @@ def payload(i, size):
     return bytes(((k * 31 + i * 7 + (k >> 8) + 0x5A) & 0xFF) for k in range(size))
 
 
-def sizes(count):
-    return [(i * MAX // (count - 1)) if count > 1 else 0 for i in range(count)]
+def sizes(count, mx=MAX):
+    return [(i * mx // (count - 1)) if count > 1 else 0 for i in range(count)]
 
 
 def client(addr, port, count, window):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.connect((addr, port))
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.connect(sockaddr(addr, port))
     s.settimeout(0.5)
-    szs = sizes(count)
+    szs = sizes(count, MAX6 if family(addr) == socket.AF_INET6 else MAX)
     # A 4-byte number in front (when the datagram has room) lets a window
     # match echoes; smaller ones are matched by content.
     def build(i):
@@ -107,8 +121,8 @@ def client(addr, port, count, window):
 
 
 def refused(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.connect((addr, port))
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.connect(sockaddr(addr, port))
     s.settimeout(2.0)
     s.send(b"anyone there?")
     try:
@@ -124,8 +138,8 @@ def refused(addr, port):
 
 
 def echo(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((addr, port))
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.bind(sockaddr(addr, port))
     count = 0
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))

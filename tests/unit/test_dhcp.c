@@ -1260,7 +1260,7 @@ static void test_dhcp_calls_when_stopped(void **state)
 
     tern_udp_pcb_t squatter;
     tern_udp_pcb_init(&squatter, dummy_recv, NULL);
-    tern_sockaddr_t local = {0, 68};
+    tern_sockaddr_t local = {.addr = 0, .port = 68};
     assert_int_equal(tern_udp_bind(w->stack, &squatter, &local), TERN_OK);
     assert_int_equal(tern_dhcp_start(w->stack, &w->nif), TERN_ERR_ADDRINUSE);
     assert_null(tern_dhcp_stats(w->stack));

@@ -298,7 +298,7 @@ static world_t *world_new(uint64_t seed)
         tern_udp_pcb_init(&pcb, NULL, NULL);
         tern_netbuf_t *nb = tern_udp_netbuf_get(w->stack, 4, 0);
         memcpy(nb->data, ign, 4);
-        tern_sockaddr_t to = {servers[i], 9};
+        tern_sockaddr_t to = {.addr = servers[i], .port = 9};
         tern_udp_sendto(w->stack, &pcb, nb, &to);
         tern_vwire_run(&w->wire, tern_vwire_now(&w->wire) + 10);
         tern_udp_unbind(w->stack, &pcb);

@@ -1042,16 +1042,16 @@ static void test_errors_never_about_errors_or_groups(void **state)
     net_fixture_t *f = *state;
     uint8_t p[128], fr[FRAME_MAX];
     peer_known(f);
-    /* UDP (not spoken over IPv6 yet) to us: Parameter Problem code 1. */
+    /* SCTP (not spoken) to us: Parameter Problem code 1. */
     memset(p, 0, 16);
-    size_t n = v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 17, 64, p, 16, -1);
+    size_t n = v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 132, 64, p, 16, -1);
     capnet_clear(&f->cn);
     fx_rx(f, fr, n);
     assert_int_equal(C(f)->ipv6_drop_proto, 1);
     assert_int_equal(C(f)->icmp6_err_tx, 1);
     assert_int_equal(capnet_frame(&f->cn, 0, &(size_t){0})[55], 1);
     /* The same to all nodes: suppressed. */
-    n = v6_frame(fr, (const uint8_t[6]){0x33, 0x33, 0, 0, 0, 1}, &PEER_LL, &ALL_NODES, 17, 64, p, 16, -1);
+    n = v6_frame(fr, (const uint8_t[6]){0x33, 0x33, 0, 0, 0, 1}, &PEER_LL, &ALL_NODES, 132, 64, p, 16, -1);
     fx_rx(f, fr, n);
     assert_int_equal(C(f)->icmp6_err_tx, 1);
     assert_int_equal(C(f)->icmp6_err_suppressed, 1);
@@ -1069,7 +1069,7 @@ static void test_errors_never_about_errors_or_groups(void **state)
     fx_rx(f, fr, n);
     assert_int_equal(C(f)->icmp6_err_tx, 2);
     /* From ::, no error either. */
-    n = v6_frame(fr, FR_OUR_MAC, &ANY6, &OUR_LL, 17, 64, p, 16, -1);
+    n = v6_frame(fr, FR_OUR_MAC, &ANY6, &OUR_LL, 132, 64, p, 16, -1);
     fx_rx(f, fr, n);
     assert_int_equal(C(f)->icmp6_err_suppressed, 3);
     /* An error received is counted, never answered. */
@@ -1089,7 +1089,7 @@ static void test_error_rate_limit(void **state)
     uint8_t p[16], fr[FRAME_MAX];
     peer_known(f);
     memset(p, 0, sizeof p);
-    size_t n = v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 17, 64, p, 16, -1);
+    size_t n = v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 132, 64, p, 16, -1);
     f->now += 2000;
     for (int i = 0; i < 3 * TERN_ICMP_ERROR_RATE; i++)
         fx_rx(f, fr, n);

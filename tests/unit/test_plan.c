@@ -275,7 +275,7 @@ static int run_scenario(const tern_plan_sizes_t *sz, const scenario_t *sc, unsig
     for (uint32_t i = 0; i < sc->udp; i++) {
         us[i] = tern_socket(b, TERN_SOCK_DGRAM);
         assert_true(us[i] > 0);
-        tern_sockaddr_t at = {0, (uint16_t)(UDP_PORT + i)};
+        tern_sockaddr_t at = {.addr = 0, .port = (uint16_t)(UDP_PORT + i)};
         assert_int_equal(tern_bind(b, us[i], &at), TERN_OK);
         if (sc->udp_depth)
             assert_int_equal(tern_setsockopt(b, us[i], TERN_SO_UDP_RXQ, sc->udp_depth), TERN_OK);
@@ -283,7 +283,7 @@ static int run_scenario(const tern_plan_sizes_t *sz, const scenario_t *sc, unsig
     if (sc->backlog) {
         l = tern_socket(b, TERN_SOCK_STREAM);
         assert_true(l > 0);
-        tern_sockaddr_t at = {0, PORT};
+        tern_sockaddr_t at = {.addr = 0, .port = PORT};
         assert_int_equal(tern_bind(b, l, &at), TERN_OK);
         /* Accepted connections take their ring sizes from the listener. */
         if (sc->rcvbuf) {
@@ -299,7 +299,7 @@ static int run_scenario(const tern_plan_sizes_t *sz, const scenario_t *sc, unsig
             assert_int_equal(tern_setsockopt(a, ca[i], TERN_SO_RCVBUF, sc->rcvbuf), TERN_OK);
             assert_int_equal(tern_setsockopt(a, ca[i], TERN_SO_SNDBUF, sc->sndbuf), TERN_OK);
         }
-        tern_sockaddr_t to = {W2_IP_B, PORT};
+        tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
         assert_int_equal(tern_connect(a, ca[i], &to), TERN_ERR_INPROGRESS);
         run(w, 20);
         cb[i] = tern_accept(b, l, NULL);
@@ -345,7 +345,7 @@ static int run_scenario(const tern_plan_sizes_t *sz, const scenario_t *sc, unsig
         static const uint8_t payload[1472];
         for (uint32_t i = 0; i < sc->udp; i++)
             for (uint32_t d = 0; d < sc->udp_depth; d++) {
-                tern_sockaddr_t to = {W2_IP_B, (uint16_t)(UDP_PORT + i)};
+                tern_sockaddr_t to = {.addr = W2_IP_B, .port = (uint16_t)(UDP_PORT + i)};
                 assert_int_equal(tern_sendto(a, s, payload, sc->udp_len, 0, &to), (int)sc->udp_len);
                 run(w, 5);
             }

@@ -48,7 +48,7 @@ static void test_echo_burst_of_syns(void **state)
 
     /* Every SYN leaves A before B runs at all. */
     int s[CONNS];
-    tern_sockaddr_t to = {W2_IP_B, 7u};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = 7u};
     for (unsigned k = 0; k < CONNS; k++) {
         s[k] = tern_socket(n.a, TERN_SOCK_STREAM);
         assert_true(s[k] > 0);

@@ -75,7 +75,7 @@ static int udp_socket(net_fixture_t *f, uint16_t port)
 {
     int s = tern_socket(S(f), TERN_SOCK_DGRAM);
     assert_true(s > 0);
-    tern_sockaddr_t l = {0, port};
+    tern_sockaddr_t l = {.addr = 0, .port = port};
     assert_int_equal(tern_bind(S(f), s, &l), TERN_OK);
     return s;
 }
@@ -145,7 +145,7 @@ static void test_ledger_identical_after_close(void **state)
     books_equal(&before, &after);
     /* And after a full send/receive life, too. */
     s = udp_socket(f, 0);
-    tern_sockaddr_t to = {FR_PEER_IP, 9};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 9};
     assert_int_equal(tern_sendto(S(f), s, "out", 3, 0, &to), 3);
     tern_sockaddr_t me;
     assert_int_equal(tern_getsockname(S(f), s, &me), TERN_OK);
@@ -196,7 +196,7 @@ static void test_bad_handles(void **state)
     int closed = tern_socket(S(f), TERN_SOCK_DGRAM);
     assert_int_equal(tern_close(S(f), closed), TERN_OK);
     const int bad[] = {0, -1, TERN_SOCKET_MAX + 1, 1000000, closed};
-    tern_sockaddr_t a = {FR_PEER_IP, 9};
+    tern_sockaddr_t a = {.addr = FR_PEER_IP, .port = 9};
     uint8_t buf[16];
     uint32_t v;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -250,8 +250,8 @@ static void test_call_errors(void **state)
     net_fixture_t *f = *state;
     int s = tern_socket(S(f), TERN_SOCK_DGRAM);
     int t = udp_socket(f, 7001);
-    tern_sockaddr_t peer = {FR_PEER_IP, 9}, any7001 = {0, 7001}, zero_addr = {0, 9};
-    tern_sockaddr_t not_ours = {FR_PEER_IP, 1};
+    tern_sockaddr_t peer = {.addr = FR_PEER_IP, .port = 9}, any7001 = {.addr = 0, .port = 7001}, zero_addr = {.addr = 0, .port = 9};
+    tern_sockaddr_t not_ours = {.addr = FR_PEER_IP, .port = 1};
     uint8_t buf[16];
     uint32_t v = 0;
     /* Arguments. */
@@ -277,7 +277,7 @@ static void test_call_errors(void **state)
     /* State. */
     assert_int_equal(tern_getpeername(S(f), s, &peer), TERN_ERR_STATE);
     assert_int_equal(tern_send(S(f), s, "x", 1, 0), TERN_ERR_STATE);
-    tern_sockaddr_t name = {1, 1};
+    tern_sockaddr_t name = {.addr = 1, .port = 1};
     assert_int_equal(tern_getsockname(S(f), s, &name), TERN_OK);
     assert_int_equal(name.addr, 0);
     assert_int_equal(name.port, 0);
@@ -287,12 +287,12 @@ static void test_call_errors(void **state)
     assert_int_equal(tern_recv(S(f), t, buf, sizeof buf, TERN_MSG_DONTWAIT), TERN_ERR_WOULDBLOCK);
     /* Sizes. */
     static uint8_t big[TERN_UDP_MAX_PAYLOAD + 1];
-    tern_sockaddr_t to = {FR_PEER_IP, 9};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 9};
     assert_int_equal(tern_sendto(S(f), t, big, sizeof big, 0, &to), TERN_ERR_MSGSIZE);
     assert_int_equal(tern_sendto(S(f), t, big, sizeof big - 1, 0, &to), (int)sizeof big - 1);
     assert_null(tern_socket_netbuf_get(S(f), sizeof big, 0));
     /* Routing and broadcast errors come through. */
-    tern_sockaddr_t bcast = {0xFFFFFFFFu, 9}, loop = {TERN_IP4(127, 0, 0, 1), 9};
+    tern_sockaddr_t bcast = {.addr = 0xFFFFFFFFu, .port = 9}, loop = {.addr = TERN_IP4(127, 0, 0, 1), .port = 9};
     assert_int_equal(tern_sendto(S(f), t, "b", 1, 0, &bcast), TERN_ERR_INVAL);
     assert_int_equal(tern_sendto(S(f), t, "l", 1, 0, &loop), TERN_ERR_NOROUTE);
     /* Options. */
@@ -381,7 +381,7 @@ static void test_queue_bound_and_order(void **state)
     assert_int_equal(pfd.revents, TERN_POLLIN);
     /* FIFO, each with its source. */
     for (unsigned i = 0; i < TERN_UDP_RXQ_DEFAULT; i++) {
-        tern_sockaddr_t from = {0, 0};
+        tern_sockaddr_t from = {.addr = 0, .port = 0};
         assert_int_equal(tern_recvfrom(S(f), s, msg, sizeof msg, 0, &from), 1);
         assert_int_equal(msg[0], 'a' + (int)i);
         assert_int_equal(from.addr, FR_PEER_IP);
@@ -504,7 +504,7 @@ static void test_zero_copy(void **state)
     /* Failing sends still take the buffer. */
     nb = tern_socket_netbuf_get(S(f), 1, 0);
     assert_int_equal(tern_sendto_netbuf(S(f), s, nb, 0, NULL), TERN_ERR_STATE);
-    tern_sockaddr_t bcast = {0xFFFFFFFFu, 9};
+    tern_sockaddr_t bcast = {.addr = 0xFFFFFFFFu, .port = 9};
     nb = tern_socket_netbuf_get(S(f), 1, 0);
     assert_int_equal(tern_sendto_netbuf(S(f), s, nb, 0, &bcast), TERN_ERR_INVAL);
     assert_int_equal(tern_shutdown(S(f), s, TERN_SHUT_WR), TERN_OK);
@@ -543,7 +543,7 @@ static void test_poll_several(void **state)
     assert_int_equal(tern_socket_poll(S(f), fds, 5, 0), 1);
     assert_int_equal(fds[2].revents, 0);
     /* ... and a send says so, without blocking on this port. */
-    tern_sockaddr_t to = {FR_PEER_IP, 9};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 9};
     assert_int_equal(tern_sendto(S(f), c, "x", 1, 0, &to), TERN_ERR_NOBUFS);
     assert_int_equal(tern_sendto(S(f), c, "x", 1, TERN_MSG_DONTWAIT, &to), TERN_ERR_NOBUFS);
     assert_null(tern_socket_netbuf_get(S(f), 1, 1000));
@@ -580,13 +580,13 @@ static void test_shutdown(void **state)
     assert_int_equal(C(f)->udp_drop_shut_rd, 1);
     assert_int_equal(tern_recv(S(f), s, buf, sizeof buf, 0), TERN_ERR_CLOSED);
     /* Sending still works until WR. */
-    tern_sockaddr_t to = {FR_PEER_IP, 9};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 9};
     assert_int_equal(tern_sendto(S(f), s, "x", 1, 0, &to), 1);
     assert_int_equal(tern_shutdown(S(f), s, TERN_SHUT_WR), TERN_OK);
     assert_int_equal(tern_sendto(S(f), s, "x", 1, 0, &to), TERN_ERR_CLOSED);
     /* The port stays taken until close. */
     int t = tern_socket(S(f), TERN_SOCK_DGRAM);
-    tern_sockaddr_t l = {0, 7000};
+    tern_sockaddr_t l = {.addr = 0, .port = 7000};
     assert_int_equal(tern_bind(S(f), t, &l), TERN_ERR_ADDRINUSE);
     assert_int_equal(tern_close(S(f), s), TERN_OK);
     assert_int_equal(tern_bind(S(f), t, &l), TERN_OK);
@@ -598,7 +598,7 @@ static void test_connect(void **state)
 {
     net_fixture_t *f = *state;
     int s = tern_socket(S(f), TERN_SOCK_DGRAM);
-    tern_sockaddr_t peer = {FR_PEER_IP, 5353}, got;
+    tern_sockaddr_t peer = {.addr = FR_PEER_IP, .port = 5353}, got;
     assert_int_equal(tern_connect(S(f), s, &peer), TERN_OK);
     assert_int_equal(tern_getpeername(S(f), s, &got), TERN_OK);
     assert_int_equal(got.addr, FR_PEER_IP);
@@ -634,7 +634,7 @@ static void test_broadcast_option(void **state)
     net_fixture_t *f = *state;
     int s = udp_socket(f, 67);
     uint8_t fr[FRAME_MAX];
-    tern_sockaddr_t bcast = {0xFFFFFFFFu, 68};
+    tern_sockaddr_t bcast = {.addr = 0xFFFFFFFFu, .port = 68};
     fx_rx(f, fr, udp_frame(fr, FR_PEER_IP, 0xFFFFFFFFu, 68, 67, "b", 1));
     assert_int_equal(C(f)->udp_drop_no_port, 1);
     assert_int_equal(tern_sendto(S(f), s, "b", 1, 0, &bcast), TERN_ERR_INVAL);
@@ -653,7 +653,7 @@ static void test_icmp_error_pending(void **state)
 {
     net_fixture_t *f = *state;
     int s = tern_socket(S(f), TERN_SOCK_DGRAM);
-    tern_sockaddr_t peer = {FR_PEER_IP, 9};
+    tern_sockaddr_t peer = {.addr = FR_PEER_IP, .port = 9};
     assert_int_equal(tern_connect(S(f), s, &peer), TERN_OK);
     capnet_clear(&f->cn);
     assert_int_equal(tern_send(S(f), s, "knock", 5, 0), 5);
@@ -739,7 +739,7 @@ static unsigned exchange(net_fixture_t *f)
         assert_int_equal(s, TERN_ERR_NOMEM);
         return 1;
     }
-    tern_sockaddr_t l = {0, 7000};
+    tern_sockaddr_t l = {.addr = 0, .port = 7000};
     assert_int_equal(tern_bind(S(f), s, &l), TERN_OK);
     uint8_t fr[FRAME_MAX];
     size_t n = udp_frame(fr, FR_PEER_IP, FR_OUR_IP, 99, 7000, "ping", 4);

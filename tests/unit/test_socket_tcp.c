@@ -135,7 +135,7 @@ static int listener(tern_stack_t *s, uint16_t port, int backlog)
 {
     int l = tern_socket(s, TERN_SOCK_STREAM);
     assert_true(l > 0);
-    tern_sockaddr_t local = {0, port};
+    tern_sockaddr_t local = {.addr = 0, .port = port};
     assert_int_equal(tern_bind(s, l, &local), TERN_OK);
     assert_int_equal(tern_listen(s, l, backlog), TERN_OK);
     return l;
@@ -147,7 +147,7 @@ static void pair(world_t *w, int l, uint16_t port, int *ca, int *cb)
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_true(c > 0);
     assert_int_equal(tern_setsockopt(w->n.a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, port};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = port};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     tern_sockaddr_t from;
@@ -177,7 +177,7 @@ static void test_nonblocking_life(void **state)
 
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_int_equal(tern_setsockopt(w->n.a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS); /* EALREADY */
     tern_pollfd_t pc = {c, TERN_POLLOUT, 0};
@@ -271,7 +271,7 @@ static void test_blocking_and_timeouts(void **state)
 
     /* blocking connect: returns once established */
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_OK);
     assert_true(w->pa.waits > 0u);
     /* blocking accept: there already */
@@ -365,7 +365,7 @@ static void test_refused(void **state)
 {
     (void)state;
     world_t *w = world_new(4);
-    tern_sockaddr_t to = {W2_IP_B, 4242};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = 4242};
     /* blocking */
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_REFUSED);
@@ -389,9 +389,9 @@ static void test_refused(void **state)
     assert_int_equal(tern_close(w->n.a, c), TERN_OK);
     /* connect without a route, to nowhere */
     c = tern_socket(w->n.a, TERN_SOCK_STREAM);
-    tern_sockaddr_t far = {TERN_IP4(203, 0, 113, 9), 80};
+    tern_sockaddr_t far = {.addr = TERN_IP4(203, 0, 113, 9), .port = 80};
     assert_int_equal(tern_connect(w->n.a, c, &far), TERN_ERR_NOROUTE);
-    tern_sockaddr_t zero = {0, 80};
+    tern_sockaddr_t zero = {.addr = 0, .port = 80};
     assert_int_equal(tern_connect(w->n.a, c, &zero), TERN_ERR_INVAL);
     assert_int_equal(tern_close(w->n.a, c), TERN_OK);
     world_free(w);
@@ -458,7 +458,7 @@ static void test_backlog_full(void **state)
     world_t *w = world_new(6);
     int l = listener(w->n.b, PORT, 1);
     assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     int c[3];
     for (int i = 0; i < 3; i++) {
         c[i] = tern_socket(w->n.a, TERN_SOCK_STREAM);
@@ -529,7 +529,7 @@ static void test_backlog_full_never_accepted(void **state)
     (void)state;
     world_t *w = world_new(7);
     int l = listener(w->n.b, PORT, 1);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     int c[2];
     for (int i = 0; i < 2; i++) {
         c[i] = tern_socket(w->n.a, TERN_SOCK_STREAM);
@@ -578,12 +578,12 @@ static void test_options(void **state)
     assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_TYPE, 1), TERN_ERR_INVAL);
     assert_int_equal(tern_getsockopt(w->n.b, l, TERN_SO_LINGER, &v), TERN_OK);
     assert_int_equal(v, UINT32_MAX);
-    tern_sockaddr_t local = {0, PORT};
+    tern_sockaddr_t local = {.addr = 0, .port = PORT};
     assert_int_equal(tern_bind(w->n.b, l, &local), TERN_OK);
     assert_int_equal(tern_bind(w->n.b, l, &local), TERN_ERR_INVAL);
     int other = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_int_equal(tern_bind(w->n.b, other, &local), TERN_ERR_ADDRINUSE);
-    tern_sockaddr_t notours = {TERN_IP4(192, 0, 2, 77), PORT + 1};
+    tern_sockaddr_t notours = {.addr = TERN_IP4(192, 0, 2, 77), .port = PORT + 1};
     assert_int_equal(tern_bind(w->n.b, other, &notours), TERN_ERR_INVAL);
     assert_int_equal(tern_close(w->n.b, other), TERN_OK);
     assert_int_equal(tern_listen(w->n.b, l, 100), TERN_OK); /* clamped */
@@ -609,7 +609,7 @@ static void test_options(void **state)
     /* a client's send ring before connect */
     int c2 = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_int_equal(tern_setsockopt(w->n.a, c2, TERN_SO_SNDBUF, 2000), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c2, &to), TERN_OK);
     size_t atx0 = tern_ledger_category(&w->n.a->ledger, TERN_MEM_TCP_STREAM_TX)->bytes;
     assert_int_equal(tern_send(w->n.a, c2, "z", 1, 0), 1);
@@ -739,7 +739,7 @@ static void test_socket_list(void **state)
     world_t *w = world_new(10);
     int l = listener(w->n.b, PORT, 2);
     int u = tern_socket(w->n.b, TERN_SOCK_DGRAM);
-    tern_sockaddr_t ul = {0, 7};
+    tern_sockaddr_t ul = {.addr = 0, .port = 7};
     assert_int_equal(tern_bind(w->n.b, u, &ul), TERN_OK);
     int c, s;
     pair(w, l, PORT, &c, &s);
@@ -863,7 +863,7 @@ static int scenario(world_t *w)
     int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     int s = -1, ok = 0;
-    tern_sockaddr_t local = {0, PORT}, to = {W2_IP_B, PORT};
+    tern_sockaddr_t local = {.addr = 0, .port = PORT}, to = {.addr = W2_IP_B, .port = PORT};
     if (l < 0 || c < 0 || tern_bind(w->n.b, l, &local) != TERN_OK || tern_listen(w->n.b, l, 2) != TERN_OK)
         goto out;
     (void)tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1);

@@ -39,7 +39,7 @@ static int listener(tern_stack_t *s, uint16_t port)
 {
     int l = tern_socket(s, TERN_SOCK_STREAM);
     assert_true(l > 0);
-    tern_sockaddr_t local = {0, port};
+    tern_sockaddr_t local = {.addr = 0, .port = port};
     assert_int_equal(tern_bind(s, l, &local), TERN_OK);
     assert_int_equal(tern_listen(s, l, 2), TERN_OK);
     return l;
@@ -50,7 +50,7 @@ static void pair(world_t *w, int l, uint16_t port, int *ca, int *cb)
 {
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_true(c > 0);
-    tern_sockaddr_t to = {W2_IP_B, port};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = port};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_OK);
     int s = tern_accept(w->n.b, l, NULL);
     assert_true(s > 0);
@@ -208,7 +208,7 @@ static void test_states_poll_and_names(void **state)
     tern_sockaddr_t name;
     assert_int_equal(tern_getpeername(w->n.a, n, &name), TERN_ERR_STATE);
     assert_int_equal(tern_shutdown(w->n.a, n, TERN_SHUT_RDWR), TERN_ERR_STATE);
-    tern_sockaddr_t bad = {W2_IP_B, 0};
+    tern_sockaddr_t bad = {.addr = W2_IP_B, .port = 0};
     assert_int_equal(tern_connect(w->n.a, n, &bad), TERN_ERR_INVAL);
     assert_int_equal(tern_connect(w->n.a, n, NULL), TERN_ERR_INVAL);
 
@@ -221,7 +221,7 @@ static void test_states_poll_and_names(void **state)
     assert_int_equal(name.addr, 0);
 
     assert_int_equal(tern_setsockopt(w->n.a, n, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, n, &to), TERN_ERR_INPROGRESS);
     assert_int_equal(tern_connect(w->n.a, n, &to), TERN_ERR_INPROGRESS); /* still under way */
     assert_int_equal(revents(w->n.a, n), 0);
@@ -261,13 +261,13 @@ static void test_queued_connection_reset(void **state)
     (void)state;
     world_t *w = world_new(36);
     int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
-    tern_sockaddr_t local = {0, PORT};
+    tern_sockaddr_t local = {.addr = 0, .port = PORT};
     assert_int_equal(tern_bind(w->n.b, l, &local), TERN_OK);
     assert_int_equal(tern_listen(w->n.b, l, 3), TERN_OK);
     assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
     int c[3];
     tern_sockaddr_t name[3];
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     for (int i = 0; i < 3; i++) {
         c[i] = tern_socket(w->n.a, TERN_SOCK_STREAM);
         assert_int_equal(tern_connect(w->n.a, c[i], &to), TERN_OK);

@@ -89,7 +89,7 @@ static int stream_socket(tern_stack_t *s)
 static int listener_buf(tworld_t *w, uint16_t port, uint32_t rcvbuf)
 {
     int l = stream_socket(w->n.b);
-    tern_sockaddr_t local = {0, port};
+    tern_sockaddr_t local = {.addr = 0, .port = port};
     if (rcvbuf != 0u) /* the accepted connections' receive ring: fixed by the SYN */
         assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_RCVBUF, rcvbuf), TERN_OK);
     assert_int_equal(tern_bind(w->n.b, l, &local), TERN_OK);
@@ -112,7 +112,7 @@ static void make_pair_bufs(tworld_t *w, int *a, int *b, uint32_t sndbuf_a, uint3
     *a = stream_socket(w->n.a);
     if (sndbuf_a != 0u)
         assert_int_equal(tern_setsockopt(w->n.a, *a, TERN_SO_SNDBUF, sndbuf_a), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, port};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = port};
     assert_int_equal(tern_connect(w->n.a, *a, &to), TERN_OK);
     tern_sockaddr_t from;
     *b = tern_accept(w->n.b, l, &from);
@@ -466,7 +466,7 @@ static void test_poll_blocks(void **state)
     th_wait_for_waiters(1);
     int c = stream_socket(w->n.a);
     assert_int_equal(tern_setsockopt(w->n.a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, PORT + 1};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT + 1};
     int r = tern_connect(w->n.a, c, &to);
     assert_true(r == TERN_ERR_INPROGRESS || r == TERN_OK);
     th_join(p.th);
@@ -556,7 +556,7 @@ static void test_accept_table_full(void **state)
     assert_int_equal(n, TERN_SOCKET_MAX - 1);
     assert_int_equal(tern_socket(w->n.b, TERN_SOCK_DGRAM), TERN_ERR_MFILE);
     int a = stream_socket(w->n.a);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, a, &to), TERN_OK); /* queued at the listener */
 
     assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1), TERN_OK);

@@ -93,7 +93,7 @@ static int bound_socket(tworld_t *w, uint16_t port)
 {
     int s = tern_socket(w->stack, TERN_SOCK_DGRAM);
     assert_true(s > 0);
-    tern_sockaddr_t l = {0, port};
+    tern_sockaddr_t l = {.addr = 0, .port = port};
     assert_int_equal(tern_bind(w->stack, s, &l), TERN_OK);
     return s;
 }
@@ -134,7 +134,7 @@ static void *do_poll(void *arg)
 static void *do_send(void *arg)
 {
     call_t *c = arg;
-    tern_sockaddr_t to = {FR_PEER_IP, 9};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 9};
     uint32_t t0 = tern_posix_now_ms();
     c->result = tern_sendto(c->w->stack, c->sock, "blocked send", 12, 0, &to);
     c->elapsed = tern_posix_now_ms() - t0;

@@ -48,7 +48,7 @@ static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
     w->sa = tern_socket(w->n.a, TERN_SOCK_DGRAM);
     w->sb = tern_socket(w->n.b, TERN_SOCK_DGRAM);
     assert_true(w->sa > 0 && w->sb > 0);
-    tern_sockaddr_t lb = {0, ECHO_PORT};
+    tern_sockaddr_t lb = {.addr = 0, .port = ECHO_PORT};
     assert_int_equal(tern_bind(w->n.b, w->sb, &lb), TERN_OK);
     /* The echo side queues a little more than the default: the wire may
      * deliver a burst (reordered and duplicated frames) at one instant. */
@@ -125,7 +125,7 @@ static void run(uint64_t seed, const tern_vwire_params_t *p, unsigned count, out
     world_t *w = world_new(seed, p);
     size_t base_a = ledger_bytes(w->n.a), base_b = ledger_bytes(w->n.b);
     uint16_t bufs_a = tern_netbuf_free_count(&w->n.a->netbufs), bufs_b = tern_netbuf_free_count(&w->n.b->netbufs);
-    tern_sockaddr_t to = {W2_IP_B, ECHO_PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = ECHO_PORT};
     uint8_t buf[1472];
     for (unsigned i = 0; i < count; i++) {
         uint16_t size = (uint16_t)(i == 1 ? 1472u : 2u + (i * 131u) % 1471u);

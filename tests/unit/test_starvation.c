@@ -334,14 +334,14 @@ static void udp_never_drained(uint32_t rxq)
     world_t *w = world_new(tern_test_seed(13));
     int s = tern_socket(w->n.b, TERN_SOCK_DGRAM);
     assert_true(s > 0);
-    tern_sockaddr_t local = {0, PORT_UDP};
+    tern_sockaddr_t local = {.addr = 0, .port = PORT_UDP};
     assert_int_equal(tern_bind(w->n.b, s, &local), TERN_OK);
     assert_int_equal(tern_setsockopt(w->n.b, s, TERN_SO_UDP_RXQ, rxq), TERN_OK);
     int sa = tern_socket(w->n.a, TERN_SOCK_DGRAM);
     assert_true(sa > 0);
     static uint8_t dgram[1000];
     memset(dgram, 0xD5, sizeof dgram);
-    tern_sockaddr_t to = {IP_B, PORT_UDP};
+    tern_sockaddr_t to = {.addr = IP_B, .port = PORT_UDP};
     unsigned sent = 0;
     for (unsigned i = 0; i < 2000u; i++) {
         if (tern_sendto(w->n.a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to) == (int)sizeof dgram)
@@ -411,14 +411,14 @@ static void test_starvation_udp_many_sockets_never_drained(void **state)
     for (unsigned i = 0; i < n; i++) {
         socks[i] = tern_socket(w->n.b, TERN_SOCK_DGRAM);
         assert_true(socks[i] > 0);
-        tern_sockaddr_t local = {0, (uint16_t)(PORT_UDP + i)};
+        tern_sockaddr_t local = {.addr = 0, .port = (uint16_t)(PORT_UDP + i)};
         assert_int_equal(tern_bind(w->n.b, socks[i], &local), TERN_OK);
     }
     int sa = tern_socket(w->n.a, TERN_SOCK_DGRAM);
     static uint8_t dgram[600];
     memset(dgram, 0x6B, sizeof dgram);
     for (unsigned i = 0; i < 400u * n; i++) {
-        tern_sockaddr_t to = {IP_B, (uint16_t)(PORT_UDP + i % n)};
+        tern_sockaddr_t to = {.addr = IP_B, .port = (uint16_t)(PORT_UDP + i % n)};
         (void)tern_sendto(w->n.a, sa, dgram, sizeof dgram, TERN_MSG_DONTWAIT, &to);
         if (i % 8u == 7u)
             tern_vwire_run(&w->n.wire, tern_vwire_now(&w->n.wire) + 1u);

@@ -106,11 +106,11 @@ static int warm(world_t *w)
 {
     int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_true(l > 0);
-    tern_sockaddr_t at = {0, PORT};
+    tern_sockaddr_t at = {.addr = 0, .port = PORT};
     assert_int_equal(tern_bind(w->n.b, l, &at), TERN_OK);
     assert_int_equal(tern_listen(w->n.b, l, 2), TERN_OK);
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     int p = tern_accept(w->n.b, l, NULL);
@@ -138,7 +138,7 @@ static void test_idle_connection_cost(void **state)
     assert_true(c > 0);
     assert_one_block_more(w->n.a, &a0);
     assert_int_equal(tern_ledger_owner_bytes(&w->n.a->ledger, (unsigned)c), block_bytes());
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     assert_int_equal(sock_state(w->n.a, c), TERN_TCP_ESTABLISHED);
@@ -178,7 +178,7 @@ static void test_life_cycle(void **state)
     snap(w->n.b, &b0);
     size_t a_stack = tern_ledger_owner_bytes(&w->n.a->ledger, TERN_OWNER_STACK);
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     int p = tern_accept(w->n.b, l, NULL);
@@ -250,11 +250,11 @@ static void test_alloc_failures(void **state)
     tern_ledger_fail_nth(&w->n.b->ledger, 1, 0);
     assert_int_equal(tern_listen(w->n.b, l, 1), TERN_ERR_NOMEM);
     assert_one_block_more(w->n.b, &b0);
-    tern_sockaddr_t at = {0, PORT};
+    tern_sockaddr_t at = {.addr = 0, .port = PORT};
     assert_int_equal(tern_bind(w->n.b, l, &at), TERN_OK);
     assert_int_equal(tern_listen(w->n.b, l, 1), TERN_OK);
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     /* tern_accept: the new socket's block; the connection stays queued. */

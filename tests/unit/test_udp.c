@@ -71,7 +71,7 @@ static void bind_flags(net_fixture_t *f, tern_udp_pcb_t *pcb, rec_t *r, tern_ip4
     memset(r, 0, sizeof *r);
     tern_udp_pcb_init(pcb, rec_recv, r);
     pcb->flags = flags;
-    tern_sockaddr_t l = {addr, port};
+    tern_sockaddr_t l = {.addr = addr, .port = port};
     assert_int_equal(tern_udp_bind(&f->stack, pcb, &l), TERN_OK);
 }
 
@@ -292,7 +292,7 @@ static void test_port_unreachable(void **state)
      * callback does not receive either. */
     tern_udp_pcb_t pcb;
     tern_udp_pcb_init(&pcb, NULL, NULL);
-    tern_sockaddr_t l = {0, 7};
+    tern_sockaddr_t l = {.addr = 0, .port = 7};
     assert_int_equal(tern_udp_bind(&f->stack, &pcb, &l), TERN_OK);
     f->now += 1000;
     fx_rx(f, fr, udp_frame(fr, FR_PEER_IP, FR_OUR_IP, 1, 7, "z", 1));
@@ -369,7 +369,7 @@ static void test_demux_order(void **state)
             memset(&rec[i], 0, sizeof rec[i]);
             tern_udp_pcb_init(&pcb[i], rec_recv, &rec[i]);
             pcb[i].flags = TERN_UDP_F_REUSEADDR;
-            tern_sockaddr_t l = {i == ADDR ? FR_OUR_IP : 0, 53};
+            tern_sockaddr_t l = {.addr = i == ADDR ? FR_OUR_IP : 0, .port = 53};
             if (i == NIF_OTHER)
                 pcb[i].nif = &other_cn.nif;
             if (i == CONN || i == CONN_OTHER) {
@@ -411,7 +411,7 @@ static void test_demux_order(void **state)
     tern_udp_pcb_init(&n, rec_recv, &rn);
     n.flags = TERN_UDP_F_REUSEADDR;
     n.nif = &f->cn.nif;
-    tern_sockaddr_t l54 = {0, 54};
+    tern_sockaddr_t l54 = {.addr = 0, .port = 54};
     assert_int_equal(tern_udp_bind(&f->stack, &n, &l54), TERN_OK);
     tern_udp_unbind(&f->stack, &w);
     assert_int_equal(tern_udp_bind(&f->stack, &w, &l54), TERN_OK); /* most recent: first in the list */
@@ -457,7 +457,7 @@ static void test_bind_rules(void **state)
     tern_udp_pcb_init(&a, rec_recv, &r);
     tern_udp_pcb_init(&b, rec_recv, &r);
     tern_udp_pcb_init(&c, rec_recv, &r);
-    tern_sockaddr_t any80 = {0, 80}, our80 = {FR_OUR_IP, 80}, not_ours = {FR_PEER_IP, 81};
+    tern_sockaddr_t any80 = {.addr = 0, .port = 80}, our80 = {.addr = FR_OUR_IP, .port = 80}, not_ours = {.addr = FR_PEER_IP, .port = 81};
     assert_int_equal(tern_udp_bind(NULL, &a, &any80), TERN_ERR_INVAL);
     assert_int_equal(tern_udp_bind(&f->stack, NULL, &any80), TERN_ERR_INVAL);
     assert_int_equal(tern_udp_bind(&f->stack, &a, NULL), TERN_ERR_INVAL);
@@ -501,7 +501,7 @@ static void test_ephemeral_randomized(void **state)
         net_fixture_t *g = net_fixture_new(1000 + s);
         tern_udp_pcb_t pcb;
         tern_udp_pcb_init(&pcb, rec_recv, NULL);
-        tern_sockaddr_t l = {0, 0};
+        tern_sockaddr_t l = {.addr = 0, .port = 0};
         assert_int_equal(tern_udp_bind(&g->stack, &pcb, &l), TERN_OK);
         firsts[s] = pcb.local.port;
         assert_true(pcb.local.port >= TERN_UDP_EPHEMERAL_FIRST);
@@ -522,7 +522,7 @@ static void test_ephemeral_randomized(void **state)
     unsigned steps_of_one = 0;
     for (unsigned i = 0; i < N; i++) {
         tern_udp_pcb_init(&pcbs[i], rec_recv, NULL);
-        tern_sockaddr_t l = {0, 0};
+        tern_sockaddr_t l = {.addr = 0, .port = 0};
         assert_int_equal(tern_udp_bind(&f->stack, &pcbs[i], &l), TERN_OK);
         for (unsigned k = 0; k < i; k++)
             assert_int_not_equal(pcbs[k].local.port, pcbs[i].local.port);
@@ -548,7 +548,7 @@ static void test_ephemeral_exhaustion(void **state)
         if (p == hole1 || p == hole2)
             continue;
         tern_udp_pcb_init(&pcbs[k], rec_recv, NULL);
-        tern_sockaddr_t l = {0, (uint16_t)p};
+        tern_sockaddr_t l = {.addr = 0, .port = (uint16_t)p};
         assert_int_equal(tern_udp_bind(&f->stack, &pcbs[k], &l), TERN_OK);
         k++;
     }
@@ -557,7 +557,7 @@ static void test_ephemeral_exhaustion(void **state)
     tern_udp_pcb_init(&e1, rec_recv, NULL);
     tern_udp_pcb_init(&e2, rec_recv, NULL);
     tern_udp_pcb_init(&e3, rec_recv, NULL);
-    tern_sockaddr_t any = {0, 0};
+    tern_sockaddr_t any = {.addr = 0, .port = 0};
     assert_int_equal(tern_udp_bind(&f->stack, &e1, &any), TERN_OK);
     assert_int_equal(tern_udp_bind(&f->stack, &e2, &any), TERN_OK);
     assert_true((e1.local.port == hole1 && e2.local.port == hole2) ||
@@ -567,7 +567,7 @@ static void test_ephemeral_exhaustion(void **state)
     /* A send from an unbound pcb cannot bind either: a clean error. */
     tern_netbuf_t *nb = tern_udp_netbuf_get(&f->stack, 3, 0);
     assert_non_null(nb);
-    tern_sockaddr_t to = {FR_PEER_IP, 9};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 9};
     assert_int_equal(tern_udp_sendto(&f->stack, &e3, nb, &to), TERN_ERR_ADDRINUSE);
     /* One freed: found again. */
     tern_udp_unbind(&f->stack, &e1);
@@ -617,7 +617,7 @@ static void test_send(void **state)
     tern_udp_pcb_t pcb;
     rec_t r;
     bind_pcb(f, &pcb, &r, 0, 6000);
-    tern_sockaddr_t to = {FR_PEER_IP, 7};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 7};
     static const size_t lens[] = {0, 1, 2, 33, 1471, 1472};
     for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
         capnet_clear(&f->cn);
@@ -661,7 +661,7 @@ static void test_send(void **state)
     assert_int_equal(frame_checksum(whole, sizeof whole), 0);
     f->cn.nif.offload = 0;
     /* Off-link: through the gateway's MAC, addressed to the remote host. */
-    tern_sockaddr_t remote = {FR_REMOTE_IP, 53};
+    tern_sockaddr_t remote = {.addr = FR_REMOTE_IP, .port = 53};
     capnet_clear(&f->cn);
     assert_int_equal(send_bytes(f, &pcb, "far", 3, &remote), TERN_OK);
     check_sent(f, 0, FR_PEER_MAC, FR_OUR_IP, FR_REMOTE_IP, 6000, 53, "far", 3);
@@ -680,10 +680,10 @@ static void test_send_errors(void **state)
     tern_udp_pcb_t pcb;
     rec_t r;
     bind_pcb(f, &pcb, &r, 0, 6000);
-    tern_sockaddr_t to = {FR_PEER_IP, 7};
-    tern_sockaddr_t port0 = {FR_PEER_IP, 0}, addr0 = {0, 7};
-    tern_sockaddr_t bcast = {0xFFFFFFFFu, 67}, sbcast = {FR_SUBNET_BCAST, 67};
-    tern_sockaddr_t loop = {TERN_IP4(127, 0, 0, 1), 7}, ours = {FR_OUR_IP, 7};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 7};
+    tern_sockaddr_t port0 = {.addr = FR_PEER_IP, .port = 0}, addr0 = {.addr = 0, .port = 7};
+    tern_sockaddr_t bcast = {.addr = 0xFFFFFFFFu, .port = 67}, sbcast = {.addr = FR_SUBNET_BCAST, .port = 67};
+    tern_sockaddr_t loop = {.addr = TERN_IP4(127, 0, 0, 1), .port = 7}, ours = {.addr = FR_OUR_IP, .port = 7};
     uint32_t errs = C(f)->udp_tx_err;
     /* Every failure takes the buffer: the baseline holds after each. */
     assert_int_equal(send_bytes(f, &pcb, "x", 1, NULL), TERN_ERR_STATE);
@@ -730,7 +730,7 @@ static void test_send_implicit_bind(void **state)
     rec_t r;
     memset(&r, 0, sizeof r);
     tern_udp_pcb_init(&pcb, rec_recv, &r);
-    tern_sockaddr_t to = {FR_PEER_IP, 7};
+    tern_sockaddr_t to = {.addr = FR_PEER_IP, .port = 7};
     assert_int_equal(send_bytes(f, &pcb, "hi", 2, &to), TERN_OK);
     assert_true(pcb.local.port >= TERN_UDP_EPHEMERAL_FIRST);
     assert_ptr_equal(f->stack.udp.pcbs, &pcb);
@@ -755,9 +755,9 @@ static void test_send_unaddressed_interface(void **state)
     tern_udp_pcb_init(&pcb, rec_recv, &r);
     pcb.nif = &f->cn.nif;
     pcb.flags = TERN_UDP_F_BROADCAST;
-    tern_sockaddr_t l = {0, 68};
+    tern_sockaddr_t l = {.addr = 0, .port = 68};
     assert_int_equal(tern_udp_bind(&f->stack, &pcb, &l), TERN_OK);
-    tern_sockaddr_t bcast = {0xFFFFFFFFu, 67}, uni = {FR_PEER_IP, 67};
+    tern_sockaddr_t bcast = {.addr = 0xFFFFFFFFu, .port = 67}, uni = {.addr = FR_PEER_IP, .port = 67};
     assert_int_equal(send_bytes(f, &pcb, "discover", 8, &bcast), TERN_OK);
     assert_int_equal(f->cn.count, 1);
     check_sent(f, 0, FR_BCAST_MAC, 0, 0xFFFFFFFFu, 68, 67, "discover", 8);

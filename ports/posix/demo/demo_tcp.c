@@ -142,11 +142,21 @@ void demo_tcp_report(demo_tcp_t *t, tern_posix_t *px)
     printf("sockets: %zu\n", ns);
     for (size_t i = 0; i < ns && i < TERN_SOCKET_MAX; i++) {
         const tern_socket_info_t *r = &srows[i];
-        char l[16], rm[16];
-        printf("socket %2d %s %-12s %s:%u %s:%u rq %u sq %u held %u\n", r->id,
+        char l[40], rm[40];
+        (void)tern_posix_ip4_str(r->local.addr, l);
+        (void)tern_posix_ip4_str(r->remote.addr, rm);
+#if TERN_IPV6
+        /* IPv6 sockets in RFC 5952 text, [addr]:port. */
+        if (r->local.family == TERN_FAMILY_IP6)
+            (void)tern_ip6_to_str(&r->local.addr6, l);
+        if (r->remote.family == TERN_FAMILY_IP6)
+            (void)tern_ip6_to_str(&r->remote.addr6, rm);
+#endif
+        int l6 = r->local.family != TERN_FAMILY_IP4, r6 = r->remote.family != TERN_FAMILY_IP4;
+        printf("socket %2d %s %-12s %s%s%s:%u %s%s%s:%u rq %u sq %u held %u\n", r->id,
                r->type == TERN_SOCK_STREAM ? "tcp" : "udp",
-               r->type == TERN_SOCK_STREAM ? tern_tcp_state_name(r->state) : "-", tern_posix_ip4_str(r->local.addr, l),
-               r->local.port, tern_posix_ip4_str(r->remote.addr, rm), r->remote.port, r->recv_queue, r->send_queue,
+               r->type == TERN_SOCK_STREAM ? tern_tcp_state_name(r->state) : "-", l6 ? "[" : "", l, l6 ? "]" : "",
+               r->local.port, r6 ? "[" : "", rm, r6 ? "]" : "", r->remote.port, r->recv_queue, r->send_queue,
                r->bytes_held);
     }
     tern_posix_lock(px);
@@ -301,7 +311,7 @@ int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd, 
     t->nconns = o->conns != 0u ? o->conns : 1u;
     t->open_now = t->open_max = 0;
     t->setup_error = 0;
-    t->client_to = (tern_sockaddr_t){o->client_addr, o->client_port};
+    t->client_to = (tern_sockaddr_t){.addr = o->client_addr, .port = o->client_port};
     atomic_init(&t->client_done, 0);
     t->started_ms = tern_posix_now_ms();
     char ab[16];

@@ -376,7 +376,7 @@ static int udp_send_start(demo_udp_send_t *u, tern_stack_t *stack, tern_posix_ru
     u->sock = tern_socket(stack, TERN_SOCK_DGRAM);
     if (u->sock < 0)
         return u->sock;
-    tern_sockaddr_t peer = {u->dst, u->port};
+    tern_sockaddr_t peer = {.addr = u->dst, .port = u->port};
     int r = tern_connect(stack, u->sock, &peer);
     if (r == TERN_OK)
         r = tern_setsockopt(stack, u->sock, TERN_SO_RCVTIMEO, 1000);
