@@ -139,8 +139,6 @@ static FUZZ_UNUSED uint32_t fuzz_poll(void)
     return next;
 }
 
-static unsigned fuzz_polls; /* tern_poll calls by fuzz_run_for (profiling) */
-
 /* Let ms pass, polling at every deadline on the way (not every second)
  * and once at the end. */
 static FUZZ_UNUSED void fuzz_run_for(uint32_t ms)
@@ -148,7 +146,6 @@ static FUZZ_UNUSED void fuzz_run_for(uint32_t ms)
     uint32_t end = now + ms;
     for (;;) {
         uint32_t next = fuzz_poll();
-        fuzz_polls++;
         uint32_t left = end - now;
         if (left == 0u)
             return;
