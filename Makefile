@@ -24,7 +24,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 RUN_ARGS   ?=
 
-.PHONY: all deps deps-build build asan firmware board run-board test-board fuzz lint coverage coverage-run test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
+.PHONY: all deps deps-build build asan firmware board run-board test-board fuzz fuzz-campaign lint coverage coverage-run test test-unit test-asan test-system run bench bench-quick perf perf-baseline clean soak sim
 
 all: build
 
@@ -81,6 +81,19 @@ fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DTERN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@./scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# A fuzz campaign (make fuzz-campaign HOURS=N, fractions allowed): the hours
+# shared equally by the targets, one at a time at nice 19; the corpora
+# merged and minimised into tests/fuzz/corpus/, the running total appended
+# to tests/fuzz/campaign.tsv and its table written to docs/reliability.md.
+HOURS ?= 1
+fuzz-campaign: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DTERN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@n=$$(ls $(FUZZ_BUILD)/tests/fuzz/ | grep -c '^fuzz_'); \
+	secs=$$(awk -v h=$(HOURS) -v n=$$n 'BEGIN { printf "%d", h * 3600 / n }'); \
+	status=0; ./scripts/fuzz-campaign $(FUZZ_BUILD) $$secs || status=1; \
+	./scripts/fuzz-campaign --minimise $(FUZZ_BUILD) && ./scripts/fuzz-campaign --write-doc; exit $$status
 
 # The tern-against-tern TCP simulation over many more seeds than make test
 # runs (SEEDS, default 5000), on both variants; a failing seed prints how to

@@ -33,15 +33,11 @@ static void fuzz_stack_start(void)
     baseline_used = heap_used();
 }
 
-/* Advance time in poll-sized steps, as a main loop would. */
+/* Advance time from deadline to deadline (fuzz_run_for), as a main loop
+ * sleeping until tern_poll's next deadline would. */
 static void advance(uint32_t ms)
 {
-    while (ms > 0) {
-        uint32_t step = ms > 1000u ? 1000u : ms;
-        now += step;
-        ms -= step;
-        tern_poll(&stack, now);
-    }
+    fuzz_run_for(ms);
 }
 
 static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
@@ -109,8 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (unsigned)TERN_NETBUF_COUNT);
         abort();
     }
-    if (tern_heap_check(&stack.heap) != TERN_OK || tern_ledger_verify(&stack.ledger) != TERN_OK ||
-        heap_used() != baseline_used) {
+    if (heap_used() != baseline_used || !fuzz_books_balance() ||
+        (fuzz_full_check_due() && tern_ledger_verify(&stack.ledger) != TERN_OK)) {
         fprintf(stderr, "memory not back at baseline: used %zu, baseline %zu\n", heap_used(), baseline_used);
         abort();
     }

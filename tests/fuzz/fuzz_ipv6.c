@@ -1,7 +1,9 @@
 /* libFuzzer targets for the IPv6 input path (the dual-stack variant,
  * tern_core_heapbufs). One source, one target per part (FUZZ_V6):
  *   chain: the bytes after a valid fixed header (extension header chains,
- *          options, the upper layer), payload length right;
+ *          options, the upper layer), payload length right; with flag
+ *          0x20 the bytes are a list of headers the target links itself
+ *          (fuzz_chain: next header and length fields always consistent);
  *   icmp:  an ICMPv6 message under a valid header, checksum fixed when the
  *          first byte asks, to our link-local address or a group;
  *   nd:    a Neighbor Discovery message (RS, RA, NS, NA, redirect: the type
@@ -81,6 +83,52 @@ static FUZZ_UNUSED void v6_icmp_checksum(uint8_t *out, size_t mlen)
     put16(m + 2, csum_fold(csum_add(sum, m, mlen)));
 }
 
+#if FUZZ_V6 == FUZZ_V6_CHAIN
+/* Structured chain: repeat [kind] [len] [len bytes]. kind & 7 picks the
+ * header (hop-by-hop, destination options, routing, fragment, or the upper
+ * layer: ICMPv6, no next header, UDP, TCP); an extension header's body is
+ * padded with zeros to a multiple of 8 bytes and its length field set to
+ * match, a fragment header is 8 bytes; the first upper layer (or the end of
+ * the input) ends the chain, its bytes the rest of the input. Every next
+ * header field names the header after it, so mutations of the option
+ * contents and the chain's order get past the walk's framing checks. */
+static size_t fuzz_chain(const uint8_t *data, size_t size, uint8_t *p, size_t cap, uint8_t *first)
+{
+    static const uint8_t kinds[8] = {0, 60, 43, 44, 58, 59, 17, 6};
+    uint8_t *prev_next = first; /* the next header field to fill in */
+    size_t n = 0;
+    while (size >= 2u) {
+        uint8_t kind = kinds[data[0] & 7u];
+        size_t len = data[1];
+        data += 2;
+        size -= 2;
+        if (len > size)
+            len = size;
+        *prev_next = kind;
+        if (kind == 58 || kind == 59 || kind == 17 || kind == 6) {
+            /* Upper layer: everything left. */
+            len = size < cap - n ? size : cap - n;
+            memcpy(p + n, data, len);
+            return n + len;
+        }
+        size_t hlen = kind == 44 ? 8u : ((len + 2u + 7u) / 8u) * 8u;
+        if (hlen > 2048u || n + hlen > cap)
+            break;
+        memset(p + n, 0, hlen);
+        size_t body = len < hlen - 2u ? len : hlen - 2u;
+        memcpy(p + n + 2, data, body);
+        if (kind != 44)
+            p[n + 1] = (uint8_t)(hlen / 8u - 1u);
+        prev_next = p + n;
+        n += hlen;
+        data += len;
+        size -= len;
+    }
+    *prev_next = 59; /* no next header */
+    return n;
+}
+#endif
+
 static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t cap)
 {
     if (size < 1)
@@ -93,6 +141,12 @@ static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t 
 #if FUZZ_V6 == FUZZ_V6_CHAIN
     /* Next header: one of the extension headers, ICMPv6 or anything. */
     static const uint8_t firsts[8] = {0, 60, 43, 44, 58, 59, 17, 6};
+    if (flags & 0x20u) {
+        uint8_t first = 59;
+        size_t m = fuzz_chain(data, size, out + 54, cap - 54, &first);
+        v6_header(out, dst, first, 64, m);
+        return 54 + m;
+    }
     v6_header(out, dst, firsts[flags & 7u], 64, n);
     memcpy(out + 54, data, n);
     return 54 + n;
