@@ -203,17 +203,17 @@ static void test_worst_case_and_beyond(void **state)
     int ca[CONNS], cb[CONNS];
     int ua = tern_socket(a, TERN_SOCK_DGRAM), ub = tern_socket(b, TERN_SOCK_DGRAM);
     assert_true(ua > 0 && ub > 0);
-    tern_sockaddr_t uat = {0, UDP_PORT};
+    tern_sockaddr_t uat = {.addr = 0, .port = UDP_PORT};
     assert_int_equal(tern_bind(b, ub, &uat), TERN_OK);
     int l = tern_socket(b, TERN_SOCK_STREAM);
     assert_true(l > 0);
-    tern_sockaddr_t at = {0, PORT};
+    tern_sockaddr_t at = {.addr = 0, .port = PORT};
     assert_int_equal(tern_bind(b, l, &at), TERN_OK);
     assert_int_equal(tern_listen(b, l, TERN_TCP_BACKLOG_MAX), TERN_OK);
     for (int i = 0; i < CONNS; i++) {
         ca[i] = tern_socket(a, TERN_SOCK_STREAM);
         assert_true(ca[i] > 0);
-        tern_sockaddr_t to = {W2_IP_B, PORT};
+        tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
         assert_int_equal(tern_connect(a, ca[i], &to), TERN_ERR_INPROGRESS);
         wire2_run(w, 20);
         cb[i] = tern_accept(b, l, NULL);
@@ -228,7 +228,7 @@ static void test_worst_case_and_beyond(void **state)
             fill_send(b, cb[i]);
         }
         static const uint8_t dgram[512];
-        tern_sockaddr_t to = {W2_IP_B, UDP_PORT};
+        tern_sockaddr_t to = {.addr = W2_IP_B, .port = UDP_PORT};
         assert_int_equal(tern_sendto(a, ua, dgram, sizeof dgram, 0, &to), (int)sizeof dgram);
         wire2_run(w, 300);
     }
@@ -264,7 +264,7 @@ static void test_worst_case_and_beyond(void **state)
     int c = tern_socket(a, TERN_SOCK_STREAM);
     assert_true(c > 0);
     assert_int_equal(tern_setsockopt(a, c, TERN_SO_SNDBUF, 2u * TERN_TCP_SNDBUF), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, PORT};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
     assert_int_equal(tern_connect(a, c, &to), TERN_ERR_INPROGRESS);
     wire2_run(w, 20);
     int cc = tern_accept(b, l, NULL);
