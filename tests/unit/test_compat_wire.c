@@ -550,6 +550,82 @@ static void test_freertos_udp_traffic(void **state)
     assert_true(xPortGetFreeHeapSize() > 0);
 }
 
+/* The FreeRTOS+TCP error mapping as calls meet it on the wire: a refused
+ * connect, an address nobody answers, a stale socket handle, a full send
+ * ring (ENOSPC, FreeRTOS+TCP's word for it), the peer's reset. */
+static void test_freertos_errors(void **state)
+{
+    world_t *w = *state;
+    Socket_t s = FreeRTOS_socket(FREERTOS_AF_INET, FREERTOS_SOCK_STREAM, FREERTOS_IPPROTO_TCP);
+    struct freertos_sockaddr to = {0};
+    to.sin_port = FreeRTOS_htons(7600); /* nobody listens: B answers RST */
+    to.sin_addr = FreeRTOS_inet_addr_quick(192, 0, 2, 2);
+    assert_int_equal(FreeRTOS_connect(s, &to, sizeof to), -pdFREERTOS_ERRNO_ECONNREFUSED);
+    assert_int_equal(FreeRTOS_closesocket(s), 1);
+
+    /* a closed socket's handle: EBADF from every call that reaches tern */
+    assert_int_equal(FreeRTOS_bind(s, NULL, 0), -pdFREERTOS_ERRNO_EBADF);
+    assert_int_equal(FreeRTOS_send(s, "x", 1, 0), -pdFREERTOS_ERRNO_EBADF);
+    assert_int_equal(FreeRTOS_listen(s, 1), -pdFREERTOS_ERRNO_EBADF);
+    assert_int_equal(FreeRTOS_shutdown(s, FREERTOS_SHUT_RDWR), -pdFREERTOS_ERRNO_EBADF);
+    assert_int_equal(FreeRTOS_closesocket(s), 0);
+    int32_t sz = 1024;
+    assert_int_equal(FreeRTOS_setsockopt(s, 0, FREERTOS_SO_RCVBUF, &sz, sizeof sz), -pdFREERTOS_ERRNO_EBADF);
+    assert_ptr_equal(FreeRTOS_accept(s, NULL, NULL), FREERTOS_INVALID_SOCKET);
+    assert_ptr_equal(FreeRTOS_accept((Socket_t)(uintptr_t)(TERN_SOCKET_MAX + 1), NULL, NULL),
+                     FREERTOS_INVALID_SOCKET); /* past the table: not a handle */
+
+    /* an on-link address that never answers ARP: the connect gives up */
+    Socket_t q = FreeRTOS_socket(FREERTOS_AF_INET, FREERTOS_SOCK_STREAM, FREERTOS_IPPROTO_TCP);
+    TickType_t ticks = 3000 / TERN_FREERTOS_TICK_MS;
+    assert_int_equal(FreeRTOS_setsockopt(q, 0, FREERTOS_SO_SNDTIMEO, &ticks, sizeof ticks), 0);
+    struct freertos_sockaddr nobody = to;
+    nobody.sin_addr = FreeRTOS_inet_addr_quick(192, 0, 2, 99);
+    BaseType_t r = FreeRTOS_connect(q, &nobody, sizeof nobody);
+    assert_true(r == -pdFREERTOS_ERRNO_ETIMEDOUT || r == -pdFREERTOS_ERRNO_EIO);
+    assert_int_equal(FreeRTOS_closesocket(q), 1);
+
+    /* a full send ring with a 0-tick timeout: ENOSPC; then the peer's reset */
+    int l = b_listener(w, 7700);
+    Socket_t c = FreeRTOS_socket(FREERTOS_AF_INET, FREERTOS_SOCK_STREAM, FREERTOS_IPPROTO_TCP);
+    assert_int_equal(FreeRTOS_setsockopt(c, 0, FREERTOS_SO_SNDBUF, &sz, sizeof sz), 0);
+    to.sin_port = FreeRTOS_htons(7700);
+    assert_int_equal(FreeRTOS_connect(c, &to, sizeof to), 0);
+    int b = tern_accept(w->n.b, l, NULL);
+    assert_true(b > 0);
+    ticks = 0;
+    assert_int_equal(FreeRTOS_setsockopt(c, 0, FREERTOS_SO_SNDTIMEO, &ticks, sizeof ticks), 0);
+    static uint8_t big[8192];
+    BaseType_t sent = 0, n = 0;
+    for (int i = 0; i < 64 && (n = FreeRTOS_send(c, big, sizeof big, 0)) > 0; i++)
+        sent += n;
+    assert_int_equal(n, -pdFREERTOS_ERRNO_ENOSPC);
+    assert_true(sent >= 1024);
+    assert_int_equal(tern_setsockopt(w->n.b, b, TERN_SO_LINGER, 0), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, b), TERN_OK);
+    wire2_run(&w->n, 50);
+    char buf[8];
+    assert_int_equal(FreeRTOS_recv(c, buf, sizeof buf, 0), -pdFREERTOS_ERRNO_ENOTCONN); /* reset */
+    assert_int_equal(FreeRTOS_closesocket(c), 1);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
+}
+
+/* The BSD names of the same failures: a refused connect, a stale socket. */
+static void test_bsd_errors(void **state)
+{
+    world_t *w = *state;
+    (void)w;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = sin_of(W2_IP_B, 7800);
+    assert_int_equal(connect(s, (struct sockaddr *)&to, sizeof to), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    assert_int_equal(closesocket(s), 0);
+    assert_int_equal(send(s, "x", 1, 0), -1);
+    assert_int_equal(errno, EBADF);
+    assert_int_equal(getpeername(s, NULL, NULL), -1);
+    assert_int_equal(errno, EBADF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +634,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bsd_udp_traffic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freertos_tcp_traffic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freertos_udp_traffic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_freertos_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bsd_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
