@@ -45,6 +45,20 @@ static int teardown(void **state)
     return 0;
 }
 
+static unsigned lock_calls, unlock_calls;
+
+static void count_lock(void *ctx)
+{
+    (void)ctx;
+    lock_calls++;
+}
+
+static void count_unlock(void *ctx)
+{
+    (void)ctx;
+    unlock_calls++;
+}
+
 static struct sockaddr_in sin_of(tern_ip4_t ip, uint16_t port)
 {
     struct sockaddr_in a;
@@ -548,6 +562,17 @@ static void test_freertos_udp_traffic(void **state)
     assert_int_equal(FreeRTOS_gethostbyname(NULL), 0);
     tern_compat_set_stack(w->n.a);
     assert_true(xPortGetFreeHeapSize() > 0);
+
+    /* the heap figures are read under the port's memory lock when it has one */
+    lock_calls = unlock_calls = 0;
+    w->pa.tp.port.mem_lock = count_lock;
+    w->pa.tp.port.mem_unlock = count_unlock;
+    size_t free_now = xPortGetFreeHeapSize();
+    w->pa.tp.port.mem_lock = NULL;
+    w->pa.tp.port.mem_unlock = NULL;
+    assert_int_equal(lock_calls, 1);
+    assert_int_equal(unlock_calls, 1);
+    assert_int_equal(free_now, xPortGetFreeHeapSize());
 }
 
 /* The FreeRTOS+TCP error mapping as calls meet it on the wire: a refused
@@ -624,6 +649,17 @@ static void test_bsd_errors(void **state)
     assert_int_equal(errno, EBADF);
     assert_int_equal(getpeername(s, NULL, NULL), -1);
     assert_int_equal(errno, EBADF);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_int_equal(bind(u, NULL, 0), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(closesocket(u), 0);
+    int t = socket(AF_INET, SOCK_STREAM, 0); /* ring sizes: a TCP socket's */
+    int sz = 2048, back = 0;
+    socklen_t len = sizeof back;
+    assert_int_equal(setsockopt(t, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
+    assert_int_equal(getsockopt(t, SOL_SOCKET, SO_RCVBUF, &back, &len), 0);
+    assert_int_equal(back, 2048);
+    assert_int_equal(closesocket(t), 0);
 }
 
 int main(void)
