@@ -127,6 +127,12 @@ static void test_start_errors(void **state)
     assert_int_equal(sv.listen[0], 0);
     for (int i = 0; i < TERN_SOCKET_MAX - 1; i++)
         assert_int_equal(tern_close(w->n.b, ids[i]), TERN_OK);
+    /* a ring size tern refuses: start fails with its error, nothing open */
+    cfg.rcvbuf = UINT32_MAX;
+    int r = tern_services_start(&sv, w->n.b, &cfg);
+    assert_true(r < 0);
+    assert_int_equal(sv.listen[0], 0);
+    cfg.rcvbuf = 0;
     /* an over-large connection count is clamped to the build's bound */
     cfg.tcp_conns = 1000;
     assert_int_equal(tern_services_start(&w->sv, w->n.b, &cfg), TERN_OK);
@@ -303,6 +309,40 @@ static void test_udp_services(void **state)
     assert_int_equal(tern_close(w->n.a, u), TERN_OK);
 }
 
+/* A connection arrives while B's socket table is full: accept fails with
+ * TERN_ERR_MFILE (counted as an error, the connection stays queued) and is
+ * taken at the first poll after a socket is freed. */
+static void test_accept_table_full(void **state)
+{
+    world_t *w = *state;
+    start(w, TERN_SERVICE_ECHO, 1, 0);
+    int ids[TERN_SOCKET_MAX];
+    int n = 0;
+    int id;
+    while ((id = tern_socket(w->n.b, TERN_SOCK_DGRAM)) > 0)
+        ids[n++] = id;
+    assert_int_equal(id, TERN_ERR_MFILE);
+    int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
+    assert_int_equal(tern_setsockopt(w->n.a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
+    tern_sockaddr_t to = {W2_IP_B, P_ECHO};
+    assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
+    run(w, 20);
+    assert_true(w->sv.stats.errors >= 1);
+    assert_int_equal(w->sv.stats.accepted, 0);
+    assert_int_equal(tern_close(w->n.b, ids[--n]), TERN_OK);
+    run(w, 5);
+    assert_int_equal(w->sv.stats.accepted, 1);
+    assert_int_equal(tern_send(w->n.a, c, "late", 4, 0), 4);
+    run(w, 20);
+    char buf[8];
+    assert_int_equal(tern_recv(w->n.a, c, buf, sizeof buf, 0), 4);
+    assert_memory_equal(buf, "late", 4);
+    while (n > 0)
+        assert_int_equal(tern_close(w->n.b, ids[--n]), TERN_OK);
+    assert_int_equal(tern_close(w->n.a, c), TERN_OK);
+    run(w, 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tcp_discard_chargen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_over_the_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_services, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accept_table_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
