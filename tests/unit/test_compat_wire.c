@@ -74,7 +74,7 @@ static int b_listener(world_t *w, uint16_t port)
 {
     int l = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_true(l > 0);
-    tern_sockaddr_t local = {0, port};
+    tern_sockaddr_t local = {.addr = 0, .port = port};
     assert_int_equal(tern_bind(w->n.b, l, &local), TERN_OK);
     assert_int_equal(tern_listen(w->n.b, l, 2), TERN_OK);
     assert_int_equal(tern_setsockopt(w->n.b, l, TERN_SO_NONBLOCK, 1), TERN_OK);
@@ -297,7 +297,7 @@ static void test_bsd_tcp_server(void **state)
 
     int c = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_int_equal(tern_setsockopt(w->n.b, c, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_A, 7100};
+    tern_sockaddr_t to = {.addr = W2_IP_A, .port = 7100};
     assert_int_equal(tern_connect(w->n.b, c, &to), TERN_ERR_INPROGRESS);
     /* select on the listener blocks until the connection is queued */
     fd_set r;
@@ -327,7 +327,7 @@ static void test_bsd_udp_traffic(void **state)
 {
     world_t *w = *state;
     int ub = tern_socket(w->n.b, TERN_SOCK_DGRAM);
-    tern_sockaddr_t lb = {0, 7200};
+    tern_sockaddr_t lb = {.addr = 0, .port = 7200};
     assert_int_equal(tern_bind(w->n.b, ub, &lb), TERN_OK);
     assert_int_equal(tern_setsockopt(w->n.b, ub, TERN_SO_NONBLOCK, 1), TERN_OK);
 
@@ -493,7 +493,7 @@ static void test_freertos_tcp_traffic(void **state)
     assert_ptr_equal(FreeRTOS_accept(FREERTOS_INVALID_SOCKET, NULL, NULL), FREERTOS_INVALID_SOCKET);
     int bc = tern_socket(w->n.b, TERN_SOCK_STREAM);
     assert_int_equal(tern_setsockopt(w->n.b, bc, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t ta = {W2_IP_A, 7400};
+    tern_sockaddr_t ta = {.addr = W2_IP_A, .port = 7400};
     assert_int_equal(tern_connect(w->n.b, bc, &ta), TERN_ERR_INPROGRESS);
     wire2_run(&w->n, 50);
     struct freertos_sockaddr from;
@@ -517,7 +517,7 @@ static void test_freertos_udp_traffic(void **state)
 {
     world_t *w = *state;
     int ub = tern_socket(w->n.b, TERN_SOCK_DGRAM);
-    tern_sockaddr_t lb = {0, 7500};
+    tern_sockaddr_t lb = {.addr = 0, .port = 7500};
     assert_int_equal(tern_bind(w->n.b, ub, &lb), TERN_OK);
     Socket_t s = FreeRTOS_socket(FREERTOS_AF_INET, FREERTOS_SOCK_DGRAM, FREERTOS_IPPROTO_UDP);
     assert_int_equal(FreeRTOS_bind(s, NULL, 0), 0); /* an ephemeral port */

@@ -69,7 +69,7 @@ static int client(world_t *w, uint16_t port, uint32_t rcvbuf)
     assert_int_equal(tern_setsockopt(w->n.a, s, TERN_SO_NONBLOCK, 1), TERN_OK);
     if (rcvbuf != 0)
         assert_int_equal(tern_setsockopt(w->n.a, s, TERN_SO_RCVBUF, rcvbuf), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, port};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = port};
     assert_int_equal(tern_connect(w->n.a, s, &to), TERN_ERR_INPROGRESS);
     run(w, 20);
     uint32_t e = 1;
@@ -97,7 +97,7 @@ static void test_start_errors(void **state)
     /* chargen's UDP port taken: start fails, echo's and discard's sockets
      * are closed again, and the table is as before */
     int u = tern_socket(w->n.b, TERN_SOCK_DGRAM);
-    tern_sockaddr_t taken = {0, P_CHARGEN};
+    tern_sockaddr_t taken = {.addr = 0, .port = P_CHARGEN};
     assert_int_equal(tern_bind(w->n.b, u, &taken), TERN_OK);
     tern_services_t sv;
     assert_int_equal(tern_services_start(&sv, w->n.b, &cfg), TERN_ERR_ADDRINUSE);
@@ -249,7 +249,7 @@ static void test_tcp_over_the_bound(void **state)
     int a = client(w, P_ECHO, 0);
     int b = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_int_equal(tern_setsockopt(w->n.a, b, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, P_ECHO};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = P_ECHO};
     assert_int_equal(tern_connect(w->n.a, b, &to), TERN_ERR_INPROGRESS);
     run(w, 50);
     assert_int_equal(w->sv.stats.refused, 1);
@@ -275,7 +275,7 @@ static void test_udp_services(void **state)
     assert_int_equal(tern_setsockopt(w->n.a, u, TERN_SO_NONBLOCK, 1), TERN_OK);
     uint8_t buf[600];
     tern_sockaddr_t from;
-    tern_sockaddr_t echo = {W2_IP_B, P_ECHO}, discard = {W2_IP_B, P_DISCARD}, chargen = {W2_IP_B, P_CHARGEN};
+    tern_sockaddr_t echo = {.addr = W2_IP_B, .port = P_ECHO}, discard = {.addr = W2_IP_B, .port = P_DISCARD}, chargen = {.addr = W2_IP_B, .port = P_CHARGEN};
 
     assert_int_equal(tern_sendto(w->n.a, u, "ping", 4, 0, &echo), 4);
     run(w, 20);
@@ -324,7 +324,7 @@ static void test_accept_table_full(void **state)
     assert_int_equal(id, TERN_ERR_MFILE);
     int c = tern_socket(w->n.a, TERN_SOCK_STREAM);
     assert_int_equal(tern_setsockopt(w->n.a, c, TERN_SO_NONBLOCK, 1), TERN_OK);
-    tern_sockaddr_t to = {W2_IP_B, P_ECHO};
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = P_ECHO};
     assert_int_equal(tern_connect(w->n.a, c, &to), TERN_ERR_INPROGRESS);
     run(w, 20);
     assert_true(w->sv.stats.errors >= 1);
