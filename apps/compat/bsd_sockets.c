@@ -112,8 +112,8 @@ static int addr_in(const struct tern_bsd_sockaddr *sa, tern_socklen_t len, tern_
     memcpy(&in, sa, sizeof in);
     if (in.sin_family != TERN_AF_INET)
         return fail(TERN_EAFNOSUPPORT);
-    out->addr = tern_bsd_ntohl(in.sin_addr.s_addr);
-    out->port = tern_bsd_ntohs(in.sin_port);
+    /* A compound literal: the family (IPv4) and any IPv6 part zeroed. */
+    *out = (tern_sockaddr_t){.addr = tern_bsd_ntohl(in.sin_addr.s_addr), .port = tern_bsd_ntohs(in.sin_port)};
     return 0;
 }
 

@@ -58,8 +58,8 @@ static int addr_in(const struct freertos_sockaddr *a, tern_sockaddr_t *out)
 {
     if (a == NULL)
         return -1;
-    out->addr = FreeRTOS_ntohl(a->sin_addr);
-    out->port = FreeRTOS_ntohs(a->sin_port);
+    /* A compound literal: the family (IPv4) and any IPv6 part zeroed. */
+    *out = (tern_sockaddr_t){.addr = FreeRTOS_ntohl(a->sin_addr), .port = FreeRTOS_ntohs(a->sin_port)};
     return 0;
 }
 
