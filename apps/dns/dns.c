@@ -24,7 +24,7 @@ TERN_PLAN_SIZE(dns_entry, sizeof(struct dns_cache_entry));
 /* Static-only build: the state, the queries in flight and the cache, each
  * slot for the longest name (tern/plan.h's formulas). */
 TERN_STATIC_POOL_APP(dns_state, "DNS_CACHE", sizeof(struct tern_dns), 1);
-TERN_STATIC_POOL_APP(dns_query, "DNS_CACHE", TERN_PLAN_DNS_QUERY(sizeof(struct dns_query), TERN_DNS_NAME_MAX),
+TERN_STATIC_POOL_APP(dns_query, "DNS_CACHE", TERN_PLAN_DNS_QUERY(sizeof(struct dns_query), (size_t)TERN_DNS_NAME_MAX),
                      TERN_DNS_MAX_QUERIES);
 #if TERN_DNS_CACHE_ENTRIES > 0
 TERN_STATIC_POOL_APP(dns_entry, "DNS_CACHE", TERN_PLAN_DNS_ENTRY(sizeof(struct dns_cache_entry), TERN_DNS_NAME_MAX),
