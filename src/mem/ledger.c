@@ -146,14 +146,6 @@ void *tern_mem_alloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat
     return p;
 }
 
-void *tern_mem_zalloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
-{
-    void *p = tern_mem_alloc(ledger, size, cat, owner);
-    if (p)
-        memset(p, 0, size);
-    return p;
-}
-
 int tern_mem_free(tern_ledger_t *ledger, void *ptr)
 {
     if (ptr == NULL)
@@ -441,14 +433,6 @@ void *tern_mem_alloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat
     return ptr;
 }
 
-void *tern_mem_zalloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
-{
-    void *p = tern_mem_alloc(ledger, size, cat, owner);
-    if (p)
-        memset(p, 0, size);
-    return p;
-}
-
 int tern_mem_free(tern_ledger_t *ledger, void *ptr)
 {
     if (ptr == NULL)
@@ -609,6 +593,15 @@ void tern_ledger_heap_stats(const tern_ledger_t *ledger, tern_heap_stats_t *out)
 }
 
 #endif /* TERN_STATIC_ONLY */
+
+/* Either backend: zeroed memory is tern_mem_alloc plus a memset. */
+void *tern_mem_zalloc(tern_ledger_t *ledger, size_t size, tern_mem_category_t cat, unsigned owner)
+{
+    void *p = tern_mem_alloc(ledger, size, cat, owner);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
 
 void tern_ledger_note_static(tern_ledger_t *ledger, tern_mem_category_t cat, size_t bytes)
 {
