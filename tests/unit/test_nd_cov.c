@@ -122,6 +122,13 @@ static void test_na_processing(void **state)
     fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, msg_na(m, &PEER_LL, 0xA0, FR_PEER_MAC)));
     assert_int_equal(nbr_entry(f, &PEER_LL)->state, TERN_ND_STALE);
     assert_memory_equal(nbr_entry(f, &PEER_LL)->mac, FR_PEER_MAC, 6);
+    /* An NS from it with another SLLA: STALE at the new address (7.2.3). */
+    tern_ip6_t sn;
+    ip6_solicited_node(&OUR_LL, &sn);
+    fx_rx(f, fr, v6_icmp(fr, &sn, 255, m, msg_ns(m, &OUR_LL, FR_OTHER_MAC)));
+    assert_memory_equal(nbr_entry(f, &PEER_LL)->mac, FR_OTHER_MAC, 6);
+    assert_int_equal(nbr_entry(f, &PEER_LL)->state, TERN_ND_DELAY); /* our NA went through it */
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, msg_na(m, &PEER_LL, 0xA0, FR_PEER_MAC)));
     /* The peer is our default router (an RA), then says it is no router
      * (RFC 4861 7.2.5: remove it from the default router list). */
     uint8_t ra[64];
@@ -204,6 +211,19 @@ static void test_mld_query(void **state)
     v6_poll(f, 33000);
     assert_int_equal(cap_count_type(f, 143), 1);
     assert_int_equal(C(f)->nd_mld_query_rx, 2);
+    /* A code of 0: at once. With a second solicited-node group (an
+     * address whose low 24 bits differ), two records. */
+    static const tern_ip6_t A5 = {{0x20, 0x01, 0x0D, 0xB8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5}};
+    assert_int_equal(tern_ipv6_add_addr(&f->stack, &f->cn.nif, &A5, 64), TERN_OK);
+    v6_poll(f, 3000);
+    be16_put(m + 4, 0);
+    capnet_clear(&f->cn);
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 1, m, 28));
+    v6_poll(f, 50);
+    assert_int_equal(cap_count_type(f, 143), 1);
+    got = capnet_frame(&f->cn, 0, &len);
+    assert_int_equal(be16_get(got + 14 + 48 + 6), 2); /* records */
+    assert_int_equal(len, 14 + 48 + 8 + 2 * 20);
 }
 
 /* The NS checks that need our own addresses: a target sharing our
