@@ -131,6 +131,16 @@ static void test_errors_and_replies_that_cannot_go(void **state)
     assert_int_equal(C(f)->icmp6_echo_reply_tx, 0);
     assert_int_equal(f->cn.count, 0);
     release_buffers(f, h);
+    /* The same towards an off-link sender with no route back: the first
+     * fragment fails, the reply with it. */
+    memcpy(ptb + 8 + 24, REMOTE.b, 16);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
+    assert_int_equal(ipv6_path_mtu(&f->stack, &REMOTE), 1280);
+    uint32_t noroute = C(f)->ipv6_tx_noroute;
+    fx_rx(f, fr, v6_icmp_from(fr, &REMOTE, &OUR_LL, 64, m, msg_echo(m, 5, 5, 1400)));
+    assert_int_equal(C(f)->icmp6_tx_err, 6);
+    assert_int_equal(C(f)->ipv6_tx_noroute, noroute + 1);
+    assert_int_equal(C(f)->ipv6_frag_tx, 0);
     mem_assert_baseline(&f->stack, &f->base);
 }
 
@@ -225,8 +235,8 @@ static void test_pmtu_cache_full(void **state)
     net_fixture_t *f = *state;
     uint8_t fr[FRAME_MAX];
     uint8_t ptb[8 + 48];
-    tern_ip6_t dst[TERN_IPV6_PMTU_CACHE + 1];
-    for (unsigned k = 0; k <= TERN_IPV6_PMTU_CACHE; k++) {
+    tern_ip6_t dst[TERN_IPV6_PMTU_CACHE + 2];
+    for (unsigned k = 0; k <= TERN_IPV6_PMTU_CACHE + 1; k++) {
         dst[k] = PEER_GLOBAL;
         dst[k].b[15] = (uint8_t)(0x40 + k);
         memset(ptb, 0, sizeof ptb);
@@ -238,13 +248,15 @@ static void test_pmtu_cache_full(void **state)
         fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
         v6_poll(f, 1000); /* each one a second younger */
     }
-    assert_int_equal(C(f)->icmp6_ptb_rx, TERN_IPV6_PMTU_CACHE + 1);
-    assert_int_equal(ipv6_path_mtu(&f->stack, &dst[0]), 1500); /* the oldest made room */
-    for (unsigned k = 1; k <= TERN_IPV6_PMTU_CACHE; k++)
+    assert_int_equal(C(f)->icmp6_ptb_rx, TERN_IPV6_PMTU_CACHE + 2);
+    /* The two oldest made room, one each time. */
+    assert_int_equal(ipv6_path_mtu(&f->stack, &dst[0]), 1500);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &dst[1]), 1500);
+    for (unsigned k = 2; k <= TERN_IPV6_PMTU_CACHE + 1; k++)
         assert_int_equal(ipv6_path_mtu(&f->stack, &dst[k]), 1400 - k);
     f->now += TERN_IPV6_PMTU_AGE_MS;
     v6_poll(f, 100);
-    assert_int_equal(ipv6_path_mtu(&f->stack, &dst[1]), 1500);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &dst[2]), 1500);
 }
 
 /* RFC 8200 4.5: a datagram growing past 65535 bytes, and fragments that
