@@ -367,6 +367,102 @@ static void test_fragments_at_deinit(void **state)
     net_fixture_free(f);               /* ledger empty after deinit */
 }
 
+/* Fragment zero's chain by next header: TCP needs 20 bytes, UDP 8; a
+ * routing header and a second fragment header are walked; the same
+ * identification from another source is another datagram. An overlapped
+ * (dead) datagram times out without a Time Exceeded. */
+static void test_fragment_zero_chains(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t d[32], fr[FRAME_MAX];
+    peer_known(f);
+    memset(d, 0, sizeof d);
+    d[0] = 128;
+    fx_rx(f, fr, frag_frame(fr, 1, 0, 1, 6, d, 8)); /* TCP: 8 of 20 bytes */
+    assert_int_equal(C(f)->ipv6_reass_chain, 1);
+    v6_poll(f, 1000);
+    fx_rx(f, fr, frag_frame(fr, 2, 0, 1, 17, d, 8)); /* UDP: its 8 */
+    assert_int_equal(C(f)->ipv6_reass_chain, 1);
+    assert_int_equal(C(f)->ipv6_frag_rx, 1);
+    /* Routing header (no segments left), then ICMPv6. */
+    uint8_t r[24];
+    memset(r, 0, sizeof r);
+    r[0] = 58;
+    r[2] = 4;
+    r[8] = 128;
+    fx_rx(f, fr, frag_frame(fr, 3, 0, 1, 43, r, 16));
+    assert_int_equal(C(f)->ipv6_reass_chain, 1);
+    assert_int_equal(C(f)->ipv6_frag_rx, 2);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    /* A fragment header inside fragment zero's chain. */
+    memset(r, 0, sizeof r);
+    r[0] = 58;
+    r[8] = 128;
+    fx_rx(f, fr, frag_frame(fr, 4, 0, 1, 44, r, 16));
+    assert_int_equal(C(f)->ipv6_reass_chain, 1);
+    /* Identification 4 again from another host: a second datagram. */
+    static uint8_t p[64];
+    p[0] = 58;
+    p[1] = 0;
+    be16_put(p + 2, 1u);
+    be32_put(p + 4, 4);
+    memcpy(p + 8, d, 16);
+    fx_rx(f, fr, v6_frame(fr, FR_OUR_MAC, &OTHER_LL, &OUR_LL, 44, 64, p, 24, -1));
+    unsigned used = 0;
+    for (unsigned i = 0; i < TERN_IP_REASS_MAX_DATAGRAMS; i++)
+        used += f->stack.ipv6.reass[i] != NULL;
+    assert_int_equal(used, 2);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    /* RFC 5722: an overlap kills the datagram; its timeout says nothing. */
+    capnet_clear(&f->cn);
+    fx_rx(f, fr, frag_frame(fr, 5, 0, 1, 58, d, 16));
+    fx_rx(f, fr, frag_frame(fr, 5, 8, 1, 58, d, 16));
+    assert_int_equal(C(f)->ipv6_reass_overlap, 1);
+    uint32_t to = C(f)->ipv6_reass_timeout;
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    assert_int_equal(C(f)->ipv6_reass_timeout, to + 1);
+    assert_int_equal(cap_count_type(f, 3), 0);
+    v6_poll(f, 4000); /* OTHER_LL's Time Exceeded waited for its address */
+    mem_assert_baseline(&f->stack, &f->base);
+    /* The path MTU with no destination, and on a stack without IPv6. */
+    assert_int_equal(ipv6_path_mtu(&f->stack, NULL), 1500);
+    net_fixture_t *g = net_fixture_new(74);
+    assert_int_equal(ipv6_path_mtu(&g->stack, &PEER_LL), 1280);
+    net_fixture_free(g);
+}
+
+/* RFC 4443 2.4 (e) behind extension headers: no error about an ICMPv6
+ * error or a redirect, none to the unspecified source. */
+static void test_no_error_about_errors_behind_headers(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t p[96], fr[FRAME_MAX];
+    peer_known(f);
+    for (unsigned k = 0; k < 2; k++) {
+        memset(p, 0, sizeof p);
+        p[0] = 58;
+        p[2] = 0xDE; /* action 11: an error to a unicast destination */
+        p[3] = 4;
+        p[8] = k == 0 ? 137 : 1; /* a redirect, a destination unreachable */
+        size_t n = v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 60, 64, p, 8 + 48, 8);
+        v6_poll(f, 1000);
+        fx_rx(f, fr, n);
+    }
+    assert_int_equal(C(f)->ipv6_drop_option, 2);
+    assert_int_equal(C(f)->icmp6_err_suppressed, 2);
+    /* A UDP datagram from :: to a closed port: nobody to tell. */
+    uint8_t u[16];
+    memset(u, 0, sizeof u);
+    be16_put(u, 4000);
+    be16_put(u + 2, 9);
+    be16_put(u + 4, 16);
+    v6_poll(f, 1000);
+    fx_rx(f, fr, v6_frame2(fr, FR_OUR_MAC, &ANY6, &OUR_LL, 17, 64, u, 16, 0, 17));
+    assert_int_equal(C(f)->udp_drop_no_port, 1);
+    assert_int_equal(C(f)->icmp6_err_suppressed, 3);
+    assert_int_equal(f->cn.count, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +473,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fragment_checks, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_chain_leftovers, v6_setup, v6_teardown),
         cmocka_unit_test(test_fragments_at_deinit),
+        cmocka_unit_test_setup_teardown(test_fragment_zero_chains, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_no_error_about_errors_behind_headers, v6_setup, v6_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
