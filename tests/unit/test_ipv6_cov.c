@@ -372,6 +372,38 @@ static void test_input_disabled(void **state)
     net_fixture_free(g);
 }
 
+/* Smaller checks: a netif that is not the stack's, no netif, a source of
+ * ::1, a site-scope group routed like a global destination, an address
+ * too long for the report's column. */
+static void test_small_checks(void **state)
+{
+    net_fixture_t *f = *state;
+    static tern_netif_t loose;
+    memset(&loose, 0, sizeof loose);
+    loose.link = TERN_LINK_ETHERNET;
+    assert_int_equal(tern_ipv6_enable(&f->stack, &loose, NULL), TERN_ERR_INVAL); /* not added */
+    assert_int_equal(tern_ipv6_add_addr(&f->stack, NULL, &STATIC2, 64), TERN_ERR_INVAL);
+    uint8_t m[64], fr[FRAME_MAX];
+    static const tern_ip6_t LOOP = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    fx_expect_drop(f, fr, v6_icmp_from(fr, &LOOP, &OUR_LL, 64, m, msg_echo(m, 1, 1, 8)), &C(f)->ipv6_drop_bad_src);
+    /* ff05::2: not link scope, so a global source when there is one. */
+    static const tern_ip6_t SITE = {{0xFF, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+    static const tern_ip6_t LONG = {{0x20, 0x01, 0x0D, 0xB8, 0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x44, 0x44, 0x55,
+                                     0x55, 0x66, 0x66}};
+    assert_int_equal(tern_ipv6_add_addr(&f->stack, &f->cn.nif, &LONG, 128), TERN_OK);
+    v6_poll(f, 2500);
+    tern_ip6_t src;
+    assert_true(ipv6_route(&f->stack, &ANY6, &SITE, &src) == IFS(f));
+    assert_memory_equal(src.b, LONG.b, 16);
+    assert_true(ipv6_route(&f->stack, &ANY6, &ALL_NODES, &src) == IFS(f));
+    assert_memory_equal(src.b, OUR_LL.b, 16);
+    static tern_test_sink_t sink;
+    tern_test_sink_reset(&sink);
+    tern_ipv6_report_text(&f->stack, tern_test_sink_write, &sink);
+    assert_non_null(strstr(sink.text, "2001:db8:1111:2222:3333:4444:5555:6666/128 preferred"));
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +415,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_full, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_option_cut_off, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_input_disabled, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_small_checks, v6_setup, v6_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
