@@ -503,6 +503,149 @@ static void test_probe_without_source(void **state)
     mem_assert_baseline(&f->stack, &f->base);
 }
 
+/* The rarer branches of NS/NA processing. */
+static void test_ns_na_odds(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t m[64], fr[FRAME_MAX];
+    /* A resolution (not DAD) for a tentative address of ours: ignored
+     * (RFC 4862 5.4.3), the address stays tentative. */
+    assert_int_equal(tern_ipv6_add_addr(&f->stack, &f->cn.nif, &PEER_GLOBAL, 64), TERN_OK);
+    tern_ip6_t sn;
+    ip6_solicited_node(&PEER_GLOBAL, &sn);
+    fx_rx(f, fr, v6_icmp(fr, &sn, 255, m, msg_ns(m, &PEER_GLOBAL, FR_PEER_MAC)));
+    assert_int_equal(ipv6_addr_find(IFS(f), &PEER_GLOBAL)->state, TERN_IP6_ADDR_TENTATIVE);
+    assert_int_equal(C(f)->nd_na_tx, 0);
+    /* A unicast NS without SLLA: answered through the cache (resolved). */
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 255, m, msg_ns(m, &OUR_LL, NULL)));
+    assert_int_equal(nbr_entry(f, &PEER_LL)->state, TERN_ND_INCOMPLETE);
+    /* INCOMPLETE, then an unsolicited NA with its address: STALE. */
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, msg_na(m, &PEER_LL, 0x20, FR_PEER_MAC)));
+    assert_int_equal(nbr_entry(f, &PEER_LL)->state, TERN_ND_STALE);
+    assert_int_equal(C(f)->nd_na_tx, 1); /* the queued answer went */
+    /* STALE, no override, another address: kept, still STALE. */
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, msg_na(m, &PEER_LL, 0x00, FR_OTHER_MAC)));
+    assert_int_equal(nbr_entry(f, &PEER_LL)->state, TERN_ND_STALE);
+    assert_memory_equal(nbr_entry(f, &PEER_LL)->mac, FR_PEER_MAC, 6);
+    /* NA with a group as target; NA for a duplicate address of ours. */
+    fx_expect_drop(f, fr, v6_icmp(fr, &OUR_LL, 255, m, msg_na(m, &ALL_NODES, 0x20, FR_PEER_MAC)),
+                   &C(f)->nd_drop_invalid);
+    ipv6_addr_find(IFS(f), &PEER_GLOBAL)->state = TERN_IP6_ADDR_DUPLICATE;
+    uint32_t conflicts = C(f)->nd_dad_conflicts;
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, msg_na(m, &PEER_GLOBAL, 0x20, FR_PEER_MAC)));
+    assert_int_equal(C(f)->nd_dad_conflicts, conflicts);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* The driver refusing every frame: NS, NA, RS and MLD reports are not
+ * counted as sent. */
+static void test_driver_refuses(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t m[64], fr[FRAME_MAX];
+    f->cn.output_result = TERN_ERR_NOBUFS;
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, m, msg_echo(m, 1, 1, 8))); /* NS for the peer */
+    tern_ip6_t sn;
+    ip6_solicited_node(&OUR_LL, &sn);
+    fx_rx(f, fr, v6_icmp_from(fr, &OTHER_LL, &sn, 255, m, msg_ns(m, &OUR_LL, FR_OTHER_MAC))); /* NA */
+    IFS(f)->rs_left = 1;
+    IFS(f)->rs_deadline = f->stack.now;
+    IFS(f)->mld_left = 1;
+    IFS(f)->mld_deadline = f->stack.now;
+    v6_poll(f, 100);
+    assert_int_equal(C(f)->nd_ns_tx, 0);
+    assert_int_equal(C(f)->nd_na_tx, 0);
+    assert_int_equal(C(f)->nd_rs_tx, 0);
+    assert_int_equal(C(f)->nd_mld_tx, 0);
+    f->cn.output_result = TERN_OK;
+    v6_poll(f, 4000);
+    capnet_tx_complete(&f->cn);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* Lists that fill up (TERN_IPV6_ROUTERS routers, TERN_IPV6_PREFIXES
+ * prefixes), infinite lifetimes that never expire, short RDNSS options,
+ * routers that are not resolved, and nothing done while the link is down. */
+static void test_lists_and_infinite(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t m[128], fr[FRAME_MAX];
+    /* TERN_IPV6_ROUTERS + 1 routers, none resolved: the first stays the
+     * default, the last is not kept. */
+    for (unsigned k = 0; k <= TERN_IPV6_ROUTERS; k++) {
+        tern_ip6_t r = host_ll(k);
+        size_t n = msg_ra_head(m, 64, 600, 0, 0);
+        fx_rx(f, fr, v6_icmp_from(fr, &r, &ALL_NODES, 255, m, n));
+    }
+    tern_ip6_t r0 = host_ll(0), rlast = host_ll(TERN_IPV6_ROUTERS);
+    assert_true(ip6_equal(nd_default_router(&f->stack, IFS(f)), &r0));
+    unsigned kept = 0;
+    for (unsigned i = 0; i < TERN_IPV6_ROUTERS; i++)
+        kept += IFS(f)->routers[i].used && ip6_equal(&IFS(f)->routers[i].addr, &rlast);
+    assert_int_equal(kept, 0);
+    /* TERN_IPV6_PREFIXES + 1 on-link prefixes, infinite: the last is not
+     * kept; the same prefix with another length is another prefix. */
+    for (unsigned k = 0; k <= TERN_IPV6_PREFIXES; k++) {
+        tern_ip6_t p = PREFIX;
+        p.b[5] = (uint8_t)(0x20 + k);
+        size_t n = msg_ra_head(m, 64, 0, 0, 0);
+        n = opt_prefix(m, n, &p, k == 1 ? 48 : 64, 0x80, 0xFFFFFFFFu, 0xFFFFFFFFu);
+        rx_ra(f, m, n);
+    }
+    tern_ip6_t last = PEER_GLOBAL;
+    last.b[5] = (uint8_t)(0x20 + TERN_IPV6_PREFIXES);
+    assert_false(nd_is_onlink(&f->stack, IFS(f), &last));
+    tern_ip6_t first = PEER_GLOBAL;
+    first.b[5] = 0x20;
+    assert_true(nd_is_onlink(&f->stack, IFS(f), &first));
+    /* RDNSS: 8 bytes (too short); an infinite lifetime. */
+    size_t n = msg_ra_head(m, 64, 0, 0, 0);
+    memset(m + n, 0, 8);
+    m[n] = 25;
+    m[n + 1] = 1;
+    uint32_t inval = C(f)->nd_drop_invalid;
+    rx_ra(f, m, n + 8);
+    assert_int_equal(C(f)->nd_drop_invalid, inval + 1);
+    n = msg_ra_head(m, 64, 0, 0, 0);
+    n = opt_rdnss(m, n, &PEER_GLOBAL, 1, 0xFFFFFFFFu);
+    rx_ra(f, m, n);
+    /* Link down: nothing runs (no router expiry) until it is back. */
+    tern_netif_set_link(&f->cn.nif, 0);
+    v6_poll(f, 700000);
+    assert_non_null(nd_default_router(&f->stack, IFS(f)));
+    tern_netif_set_link(&f->cn.nif, 1);
+    /* An RA before DAD is over: no solicitations wanted once ready. */
+    rx_ra(f, m, msg_ra_head(m, 64, 0, 0, 0));
+    assert_int_equal(IFS(f)->rs_left, 0);
+    capnet_clear(&f->cn);
+    v6_poll(f, 3000);
+    assert_true(ipv6_is_our_addr(IFS(f), &OUR_LL));
+    assert_int_equal(cap_count_type(f, 133), 0);
+    /* Infinite prefixes and DNS servers outlive everything else. */
+    v6_poll(f, 1000);
+    assert_null(nd_default_router(&f->stack, IFS(f)));
+    assert_true(nd_is_onlink(&f->stack, IFS(f), &first));
+    tern_ip6_t d;
+    assert_int_equal(tern_ipv6_dns_server(&f->stack, 0, &d), TERN_OK);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
+/* A SLAAC address whose preferred lifetime is 0 is deprecated as soon as
+ * DAD is over, and an RA with preferred 0 leaves it so (RFC 4862 5.5.3). */
+static void test_slaac_born_deprecated(void **state)
+{
+    net_fixture_t *f = *state;
+    ra_prefix(f, &PREFIX, 64, 0x40, 600, 0);
+    v6_poll(f, 2500);
+    assert_int_equal(ipv6_addr_find(IFS(f), &OUR_GLOBAL)->state, TERN_IP6_ADDR_DEPRECATED);
+    ra_prefix(f, &PREFIX, 64, 0x40, 600, 0);
+    assert_int_equal(ipv6_addr_find(IFS(f), &OUR_GLOBAL)->state, TERN_IP6_ADDR_DEPRECATED);
+    /* Deprecated addresses are used when nothing better exists. */
+    tern_ip6_t src;
+    assert_true(ipv6_route(&f->stack, &ANY6, &REMOTE, &src) == IFS(f));
+    assert_memory_equal(src.b, OUR_GLOBAL.b, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +660,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ra_timers, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_no_buffers, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_probe_without_source, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_ns_na_odds, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_refuses, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_lists_and_infinite, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_slaac_born_deprecated, v6_setup, v6_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
