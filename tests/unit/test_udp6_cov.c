@@ -282,6 +282,86 @@ static void test_send_and_bind_refusals(void **state)
     mem_assert_baseline(&f->stack, &f->base);
 }
 
+/* The smaller refusals of binding and sending over IPv6, ties between
+ * equal pcbs, two pcbs on one port split by interface, an error to a pcb
+ * without an error callback. */
+static void test_udp6_odds(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t fr[FRAME_MAX];
+    peer_known(f);
+    tern_udp_set_error_fn(NULL, log_err); /* no pcb: nothing to do */
+    static tern_udp_pcb_t a, b, c, d;
+    static rx_log_t la, lb;
+    memset(&la, 0, sizeof la);
+    memset(&lb, 0, sizeof lb);
+    static capnet_t cn2;
+    capnet_setup(&cn2, &f->stack, "eth1", FR_OTHER_MAC);
+    tern_udp_pcb_init(&a, log_rx, &la);
+    tern_sockaddr_t bad = {.family = 77, .port = 5100};
+    assert_int_equal(tern_udp_bind(&f->stack, &a, &bad), TERN_ERR_INVAL);
+    /* Two pcbs on :: port 5100, one per interface: no clash. */
+    a.nif = &f->cn.nif;
+    a.flags |= TERN_UDP_F_V6ONLY;
+    tern_sockaddr_t any = sa6(&ANY6, 5100);
+    assert_int_equal(tern_udp_bind(&f->stack, &a, &any), TERN_OK);
+    tern_udp_pcb_init(&b, log_rx, &lb);
+    b.nif = &cn2.nif;
+    b.flags |= TERN_UDP_F_V6ONLY;
+    assert_int_equal(tern_udp_bind(&f->stack, &b, &any), TERN_OK);
+    fx_rx(f, fr, udp6_frame(fr, &PEER_LL, &OUR_LL, 4000, 5100, 4, 0));
+    assert_int_equal(la.count, 1);
+    assert_int_equal(lb.count, 0);
+    tern_udp_unbind(&f->stack, &b);
+    /* Two equal pcbs (REUSEADDR, no interface): the first bound keeps it. */
+    tern_udp_pcb_init(&c, log_rx, &lb);
+    c.flags |= TERN_UDP_F_REUSEADDR | TERN_UDP_F_V6ONLY;
+    tern_sockaddr_t any2 = sa6(&ANY6, 5101);
+    assert_int_equal(tern_udp_bind(&f->stack, &c, &any2), TERN_OK);
+    tern_udp_pcb_init(&d, log_rx, &la);
+    d.flags |= TERN_UDP_F_REUSEADDR | TERN_UDP_F_V6ONLY;
+    assert_int_equal(tern_udp_bind(&f->stack, &d, &any2), TERN_OK);
+    unsigned before = la.count + lb.count;
+    fx_rx(f, fr, udp6_frame(fr, &PEER_LL, &OUR_LL, 4000, 5101, 4, 0));
+    assert_int_equal(la.count + lb.count, before + 1);
+    /* Sends: port 0, to ::, an IPv4-bound pcb to IPv6, a pcb tied to an
+     * interface without IPv6. */
+    tern_sockaddr_t to0 = sa6(&PEER_LL, 0), toany = sa6(&ANY6, 9), to = sa6(&PEER_LL, 9);
+    tern_netbuf_t *nb = tern_udp_netbuf_get(&f->stack, 4, 0);
+    assert_int_equal(tern_udp_sendto(&f->stack, &c, nb, &to0), TERN_ERR_INVAL);
+    nb = tern_udp_netbuf_get(&f->stack, 4, 0);
+    assert_int_equal(tern_udp_sendto(&f->stack, &c, nb, &toany), TERN_ERR_INVAL);
+    static tern_udp_pcb_t v4, tied;
+    tern_udp_pcb_init(&v4, NULL, NULL);
+    tern_sockaddr_t s4 = {.family = TERN_FAMILY_IP4, .addr = 0, .port = 5102};
+    assert_int_equal(tern_udp_bind(&f->stack, &v4, &s4), TERN_OK);
+    nb = tern_udp_netbuf_get(&f->stack, 4, 0);
+    assert_int_equal(tern_udp_sendto(&f->stack, &v4, nb, &to), TERN_ERR_INVAL);
+    tern_udp_pcb_init(&tied, NULL, NULL);
+    tied.nif = &cn2.nif;
+    nb = tern_udp_netbuf_get(&f->stack, 4, 0);
+    uint32_t noroute = C(f)->ipv6_tx_noroute;
+    assert_int_equal(tern_udp_sendto(&f->stack, &tied, nb, &to), TERN_ERR_NOROUTE);
+    assert_int_equal(C(f)->ipv6_tx_noroute, noroute + 1);
+    /* A connected pcb without an error callback: the error is counted. */
+    static tern_udp_pcb_t quiet;
+    tern_udp_pcb_init(&quiet, log_rx, &la);
+    quiet.remote = sa6(&PEER_LL, 53);
+    tern_sockaddr_t sq = sa6(&ANY6, 5103);
+    quiet.flags |= TERN_UDP_F_V6ONLY;
+    assert_int_equal(tern_udp_bind(&f->stack, &quiet, &sq), TERN_OK);
+    fx_rx(f, fr, icmp_err(fr, 1, 4, &OUR_LL, &PEER_LL, 5103, 53, 17, 6));
+    assert_int_equal(C(f)->udp_icmp_err_rx, 1);
+    tern_udp_unbind(&f->stack, &a);
+    tern_udp_unbind(&f->stack, &c);
+    tern_udp_unbind(&f->stack, &d);
+    tern_udp_unbind(&f->stack, &v4);
+    tern_udp_unbind(&f->stack, &quiet);
+    tern_netif_remove(&f->stack, &cn2.nif);
+    assert_int_equal(f->cn.count, 0);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lengths, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_icmp_errors, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_send_and_bind_refusals, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_udp6_odds, v6_setup, v6_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,11 +100,63 @@ static void test_send_family_refusals(void **state)
     mem_assert_baseline(&f->stack, &f->base);
 }
 
+/* A pcb tied to an interface sends from its address, or finds no route
+ * through another; a connected pcb takes only its peer's port. */
+static void test_tied_and_connected(void **state)
+{
+    net_fixture_t *f = *state;
+    static capnet_t cn2;
+    capnet_setup(&cn2, &f->stack, "eth1", FR_OTHER_MAC);
+    capnet_up(&cn2, OTHER_NET_IP, FR_NETMASK, 0);
+    static tern_udp_pcb_t p, q;
+    tern_udp_pcb_init(&p, count_rx, NULL);
+    p.nif = &f->cn.nif;
+    tern_netbuf_t *nb = tern_udp_netbuf_get(&f->stack, 4, 0);
+    memset(nb->data, 0, 4);
+    tern_sockaddr_t to = {.family = TERN_FAMILY_IP4, .addr = FR_PEER_IP, .port = 9};
+    capnet_clear(&f->cn);
+    assert_int_equal(tern_udp_sendto(&f->stack, &p, nb, &to), TERN_OK);
+    assert_int_equal(f->cn.count, 1);
+    size_t len;
+    const uint8_t *fr0 = capnet_frame(&f->cn, 0, &len);
+    assert_int_equal(be32_get(fr0 + 14 + 12), FR_OUR_IP);
+    tern_udp_unbind(&f->stack, &p);
+    tern_udp_pcb_init(&q, count_rx, NULL);
+    q.nif = &cn2.nif; /* 198.51.100.0/24, no gateway: 192.0.2.1 unreachable */
+    nb = tern_udp_netbuf_get(&f->stack, 4, 0);
+    assert_int_equal(tern_udp_sendto(&f->stack, &q, nb, &to), TERN_ERR_NOROUTE);
+    /* Connected to the peer's port 53: a datagram from its port 54 is not
+     * for it. */
+    static tern_udp_pcb_t c;
+    tern_udp_pcb_init(&c, count_rx, NULL);
+    c.remote.family = TERN_FAMILY_IP4;
+    c.remote.addr = FR_PEER_IP;
+    c.remote.port = 53;
+    tern_sockaddr_t at = {.family = TERN_FAMILY_IP4, .addr = 0, .port = 7100};
+    assert_int_equal(tern_udp_bind(&f->stack, &c, &at), TERN_OK);
+    rx_count = 0;
+    uint8_t u[64], fr[FRAME_MAX];
+    static const uint8_t data[4] = {1, 2, 3, 4};
+    size_t ul = frame_udp(u, FR_PEER_IP, FR_OUR_IP, 54, 7100, data, sizeof data);
+    frame_ip_t ip = {.src = FR_PEER_IP, .dst = FR_OUR_IP, .proto = 17};
+    fx_rx(f, fr, frame_ip_eth(fr, &ip, u, ul));
+    assert_int_equal(rx_count, 0);
+    ul = frame_udp(u, FR_PEER_IP, FR_OUR_IP, 53, 7100, data, sizeof data);
+    fx_rx(f, fr, frame_ip_eth(fr, &ip, u, ul));
+    assert_int_equal(rx_count, 1);
+    tern_udp_unbind(&f->stack, &c);
+    tern_udp_unbind(&f->stack, &q);
+    tern_netif_remove(&f->stack, &cn2.nif);
+    capnet_tx_complete(&f->cn);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_addresses_one_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_family_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tied_and_connected, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
