@@ -463,6 +463,76 @@ static void test_no_error_about_errors_behind_headers(void **state)
     assert_int_equal(f->cn.count, 0);
 }
 
+/* Smaller fragment and error cases: an empty fragment with more to come;
+ * fragment zero naming a hop-by-hop header or no next header; one
+ * identification to two destinations; a path MTU estimate above a link
+ * MTU lowered later; Parameter Problems about packets that end right
+ * after their extension headers, or carry TERN_IPV6_EXT_HDR_MAX of them. */
+static void test_fragment_and_error_odds(void **state)
+{
+    net_fixture_t *f = *state;
+    uint8_t d[64], fr[FRAME_MAX];
+    peer_known(f);
+    memset(d, 0, sizeof d);
+    d[0] = 128;
+    fx_rx(f, fr, frag_frame(fr, 1, 0, 1, 58, d, 0));
+    assert_int_equal(C(f)->ipv6_reass_bad_frag, 1);
+    fx_rx(f, fr, frag_frame(fr, 2, 0, 1, 0, d, 8));  /* hop-by-hop next */
+    fx_rx(f, fr, frag_frame(fr, 3, 0, 1, 59, d, 8)); /* no next header */
+    assert_int_equal(C(f)->ipv6_reass_chain, 0);
+    assert_int_equal(C(f)->ipv6_frag_rx, 2);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    fx_rx(f, fr, frag_to(fr, &OUR_LL, 4, 8, 1, 58, d, 8));
+    fx_rx(f, fr, frag_to(fr, &ALL_NODES, 4, 8, 1, 58, d, 8));
+    unsigned used = 0;
+    for (unsigned i = 0; i < TERN_IP_REASS_MAX_DATAGRAMS; i++)
+        used += f->stack.ipv6.reass[i] != NULL;
+    assert_int_equal(used, 2);
+    v6_poll(f, TERN_IP_REASS_TIMEOUT_MS + 100u);
+    /* PTB says 1400; the RA then lowers the link to 1280: 1280 wins. */
+    uint8_t ptb[8 + 48];
+    memset(ptb, 0, sizeof ptb);
+    ptb[0] = 2;
+    be32_put(ptb + 4, 1400);
+    ptb[8] = 0x60;
+    memcpy(ptb + 8 + 8, OUR_LL.b, 16);
+    memcpy(ptb + 8 + 24, PEER_LL.b, 16);
+    fx_rx(f, fr, v6_icmp(fr, &OUR_LL, 64, ptb, sizeof ptb));
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1400);
+    uint8_t m[64];
+    size_t n = msg_ra_head(m, 64, 0, 0, 0);
+    n = opt_mtu(m, n, 1280);
+    rx_ra(f, m, n);
+    assert_int_equal(ipv6_path_mtu(&f->stack, &PEER_LL), 1280);
+    /* An option of action 11 in a header naming ICMPv6 with nothing after
+     * it: the error goes (nothing in it is an error message). */
+    uint8_t p[8 * (TERN_IPV6_EXT_HDR_MAX + 1)];
+    memset(p, 0, sizeof p);
+    p[0] = 58;
+    p[2] = 0xDE;
+    p[3] = 4;
+    capnet_clear(&f->cn);
+    v6_poll(f, 1000);
+    fx_rx(f, fr, v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 60, 64, p, 8, -1));
+    assert_int_equal(cap_count_type(f, 4), 1);
+    /* TERN_IPV6_EXT_HDR_MAX headers, the option in the last: the walk for
+     * "is it an error" stops at the bound; the error goes. */
+    for (unsigned k = 0; k < TERN_IPV6_EXT_HDR_MAX; k++) {
+        uint8_t *h = p + 8 * k;
+        memset(h, 0, 8);
+        h[0] = k + 1 == TERN_IPV6_EXT_HDR_MAX ? 58 : 60;
+        h[2] = IPV6_OPT_PADN;
+        h[3] = 4;
+    }
+    p[8 * (TERN_IPV6_EXT_HDR_MAX - 1) + 2] = 0xDE;
+    size_t ml = msg_echo(p + 8 * TERN_IPV6_EXT_HDR_MAX, 1, 1, 0);
+    v6_poll(f, 1000);
+    fx_rx(f, fr, v6_frame(fr, FR_OUR_MAC, &PEER_LL, &OUR_LL, 60, 64, p, 8 * TERN_IPV6_EXT_HDR_MAX + ml,
+                          (int)(8 * TERN_IPV6_EXT_HDR_MAX)));
+    assert_int_equal(cap_count_type(f, 4), 2);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_fragments_at_deinit),
         cmocka_unit_test_setup_teardown(test_fragment_zero_chains, v6_setup, v6_teardown),
         cmocka_unit_test_setup_teardown(test_no_error_about_errors_behind_headers, v6_setup, v6_teardown),
+        cmocka_unit_test_setup_teardown(test_fragment_and_error_odds, v6_setup, v6_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
