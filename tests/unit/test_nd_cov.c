@@ -263,6 +263,11 @@ static void test_ns_target_and_options(void **state)
     rx_ra(f, m, n + 8);
     assert_int_equal(C(f)->nd_drop_invalid, inval + 1);
     assert_int_equal(C(f)->nd_ra_rx, 0);
+    /* One byte after the fixed part: not even an option header (RFC 4861
+     * 4.6), the message is dropped. */
+    n = msg_ns(m, &OUR_LL, NULL);
+    m[n] = 1;
+    fx_expect_drop(f, fr, v6_icmp(fr, &ALL_NODES, 255, m, n + 1), &C(f)->nd_drop_opt_len);
 }
 
 static uint32_t valid_s(net_fixture_t *f, const tern_ip6_t *a)
