@@ -401,6 +401,18 @@ static void test_small_checks(void **state)
     tern_test_sink_reset(&sink);
     tern_ipv6_report_text(&f->stack, tern_test_sink_write, &sink);
     assert_non_null(strstr(sink.text, "2001:db8:1111:2222:3333:4444:5555:6666/128 preferred"));
+    /* A port without a log hook: the warning about another node claiming
+     * our address goes nowhere, quietly. */
+    unsigned logs = f->tp.logs;
+    f->tp.port.log = NULL;
+    uint8_t na[32];
+    memset(na, 0, sizeof na);
+    na[0] = 136;
+    na[4] = 0x20;
+    memcpy(na + 8, OUR_LL.b, 16);
+    fx_rx(f, fr, v6_icmp(fr, &ALL_NODES, 255, na, 24));
+    assert_int_equal(C(f)->nd_na_rx, 1);
+    assert_int_equal(f->tp.logs, logs);
     mem_assert_baseline(&f->stack, &f->base);
 }
 
