@@ -397,6 +397,10 @@ static void test_small_checks(void **state)
     assert_memory_equal(src.b, LONG.b, 16);
     assert_true(ipv6_route(&f->stack, &ANY6, &ALL_NODES, &src) == IFS(f));
     assert_memory_equal(src.b, OUR_LL.b, 16);
+    /* fec0::1 (the old site-local prefix) is not link-local: global source. */
+    static const tern_ip6_t FEC0 = {{0xFE, 0xC0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    assert_true(ipv6_route(&f->stack, &ANY6, &FEC0, &src) == IFS(f));
+    assert_memory_equal(src.b, LONG.b, 16);
     static tern_test_sink_t sink;
     tern_test_sink_reset(&sink);
     tern_ipv6_report_text(&f->stack, tern_test_sink_write, &sink);
