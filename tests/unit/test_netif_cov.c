@@ -7,6 +7,7 @@
 #include <string.h>
 #include "frames.h"
 #include "tern/err.h"
+#include "tern/arp.h"
 
 static int setup(void **state)
 {
@@ -88,6 +89,12 @@ static void test_netif_arguments(void **state)
     tern_netif_tx_done(&n1, nb); /* n1 has no stack */
     tern_netif_tx_done(&f->cn.nif, NULL);
     tern_netbuf_release(&s->netbufs, nb);
+    /* The ARP readers: no stack; out NULL only asks whether entry n exists
+     * (the peer is known again: the address change flushed the cache). */
+    net_fixture_learn_peer(f);
+    tern_arp_flush(NULL, NULL);
+    assert_int_equal(tern_arp_entry_info(NULL, 0, NULL), TERN_ERR_INVAL);
+    assert_int_equal(tern_arp_entry_info(s, 0, NULL), TERN_OK);
     mem_assert_baseline(s, &f->base);
 }
 
