@@ -2,15 +2,20 @@
  * a TAP device, in one process. The same command line as lwip-server:
  *
  *   tern-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES]
- *               [--bufs lwip|default] [--backlog N]
+ *               [--bufs lwip|default] [--backlog N] [--offload LIST]
  *
  * --ram-budget sizes tern's heap (the bench core is built with
  *   TERN_HEAP_SIZE=0: the heap is one region of exactly that many bytes,
- *   headers and all). Without it the heap is 8 MB, so that memory never
+ *   headers and all). Without it the heap is 128 MB (512 idle connections
+ *   with 64 KB rings each way fit: the idle-connection benchmark), so that memory never
  *   limits the throughput and HTTP runs.
  * --bufs lwip (the default): 64 KB receive and send rings per connection,
  *   as Debian's lwIP (TCP_WND = TCP_SND_BUF = 0xFFFF, window scaling);
  *   --bufs default: tern's embedded defaults (TERN_TCP_RCVBUF/SNDBUF).
+ * --offload LIST: the TAP's offloads (tern_tap_open_offload: csum, tso,
+ *   rxcsum, lro, all, none; default none). TSO and large receive move
+ *   segments up to the core's TERN_NETBUF_FRAME_SIZE: tern-server-offload
+ *   is built with 64 KB buffers for them (bench/CMakeLists.txt).
  *
  * Threads: the stack thread (tern_posix_runner: TAP frames in, timers),
  * the application thread of the sockets version (apps_tern.c; the raw
@@ -29,13 +34,13 @@
 #include "tern_posix.h"
 #include "tern_tap.h"
 
-#define BENCH_DEFAULT_HEAP (8u * 1024u * 1024u)
+#define BENCH_DEFAULT_HEAP (128u * 1024u * 1024u)
 #define BENCH_LWIP_BUF 65535u /* lwIP's TCP_WND and TCP_SND_BUF (0xFFFF) */
 
 static void usage(void)
 {
     fprintf(stderr, "usage: tern-server --tap NAME --ip A.B.C.D/LEN [--mac MAC] [--ram-budget BYTES] "
-                    "[--bufs lwip|default] [--backlog N]\n");
+                    "[--bufs lwip|default] [--backlog N] [--offload LIST]\n");
     exit(2);
 }
 
@@ -55,6 +60,11 @@ static void print_stats(tern_posix_t *px, tern_stack_t *stack, tern_tap_t *tap, 
     printf("stat tap_rx_frames %llu\nstat tap_rx_drops %llu\nstat tap_tx_frames %llu\nstat tap_tx_errors %llu\n",
            (unsigned long long)tap->stats.rx_frames, (unsigned long long)tap->stats.rx_nobufs,
            (unsigned long long)tap->stats.tx_frames, (unsigned long long)tap->stats.tx_errors);
+    printf("stat tap_offload 0x%02x\nstat tap_tx_tso %llu\nstat tap_tx_csum %llu\nstat tap_rx_large %llu\n"
+           "stat tap_rx_cut %llu\nstat tap_rx_csum_ok %llu\n",
+           (unsigned)tap->netif.offload, (unsigned long long)tap->stats.tx_tso,
+           (unsigned long long)tap->stats.tx_csum, (unsigned long long)tap->stats.rx_large,
+           (unsigned long long)tap->stats.rx_cut, (unsigned long long)tap->stats.rx_csum_ok);
     fflush(stdout);
     tern_posix_unlock(px);
 }
@@ -66,6 +76,7 @@ int main(int argc, char **argv)
     size_t budget = 0;
     bench_tern_cfg_t cfg = {BENCH_LWIP_BUF, BENCH_LWIP_BUF, 255};
     const char *bufs = "lwip";
+    unsigned offload = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
@@ -80,6 +91,9 @@ int main(int argc, char **argv)
             budget = strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--backlog") == 0) {
             cfg.backlog = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--offload") == 0) {
+            if (tern_tap_parse_offload(argv[++i], &offload) != TERN_OK)
+                usage();
         } else if (strcmp(argv[i], "--bufs") == 0) {
             bufs = argv[++i];
             if (strcmp(bufs, "lwip") == 0)
@@ -131,7 +145,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tern-server: tern_stack_init: %s\n", tern_strerror(rc));
         return 1;
     }
-    rc = tern_tap_open(&tap, tap_name, mac);
+    rc = tern_tap_open_offload(&tap, tap_name, mac, offload);
     if (rc != TERN_OK) {
         fprintf(stderr, "tern-server: cannot open TAP %s: %s\n", tap_name, strerror(errno));
         return 1;
@@ -161,9 +175,10 @@ int main(int argc, char **argv)
     tern_heap_get_stats(&stack->heap, &hs);
     tern_posix_unlock(&px);
     printf("tern-server: %s API up on %s, %s, rings %s (%u/%u; 0 = TERN_TCP_RCVBUF/SNDBUF %u/%u), heap %zu bytes "
-           "(%zu in use at start), ram budget %zu (0 = none)\n",
+           "(%zu in use at start), ram budget %zu (0 = none), offloads 0x%02x, frames of %u bytes\n",
            bench_tern_api, tap_name, ip, bufs, cfg.rcvbuf, cfg.sndbuf, (unsigned)TERN_TCP_RCVBUF,
-           (unsigned)TERN_TCP_SNDBUF, hs.total, hs.used, budget);
+           (unsigned)TERN_TCP_SNDBUF, hs.total, hs.used, budget, (unsigned)tap.netif.offload,
+           (unsigned)TERN_NETBUF_FRAME_SIZE);
     fflush(stdout);
 
     for (;;) {

@@ -3,6 +3,7 @@
  *   netbench-client send  HOST PORT SECONDS MAX_BYTES   bulk to a discard sink
  *   netbench-client recv  HOST PORT SECONDS MAX_BYTES   bulk from a chargen source
  *   netbench-client conns HOST PORT MAX TIMEOUT_MS       hold connections open
+ *   netbench-client idle  HOST PORT N SECONDS            N idle connections meanwhile
  *
  * send: writes until SECONDS or MAX_BYTES (0 = no byte limit), then
  * shutdown(SHUT_WR) and waits for the server's FIN (the sink closes at EOF),
@@ -14,6 +15,10 @@
  * TIMEOUT_MS) until one fails or MAX are open, waits a moment, then checks
  * every one is still open (no RST, no FIN) and prints
  *   attempted=N held=H first_failure=REASON
+ * idle: opens N connections (1 s each at most), prints
+ *   idle_ready held=H
+ * and keeps them open and silent for SECONDS (the idle-connection
+ * demultiplexing benchmark: another load runs meanwhile), then resets them.
  * Exit status 0 on a completed measurement, 1 on an error. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -197,10 +202,46 @@ static int conns(const char *host, const char *port, unsigned max, int timeout_m
     return 0;
 }
 
+static int idle(const char *host, const char *port, unsigned n, double seconds)
+{
+    struct rlimit rl = {.rlim_cur = n + 64u, .rlim_max = n + 64u};
+    setrlimit(RLIMIT_NOFILE, &rl);
+    int *fds = calloc(n ? n : 1u, sizeof(int));
+    if (fds == NULL)
+        return 1;
+    unsigned open_n = 0;
+    int rc = 0;
+    while (open_n < n) {
+        const char *w = NULL;
+        int fd = connect_to(host, port, 1000, &w);
+        if (fd < 0) {
+            fprintf(stderr, "idle: connection %u of %u: %s\n", open_n + 1u, n, w);
+            rc = 1;
+            break;
+        }
+        fds[open_n++] = fd;
+    }
+    printf("idle_ready held=%u\n", open_n);
+    fflush(stdout);
+    if (rc == 0) {
+        struct timespec ts = {.tv_sec = (time_t)seconds,
+                              .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    for (unsigned i = 0; i < open_n; i++) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fds[i]);
+    }
+    free(fds);
+    return rc;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: netbench-client send|recv HOST PORT SECONDS MAX_BYTES\n"
-                    "       netbench-client conns HOST PORT MAX TIMEOUT_MS\n");
+                    "       netbench-client conns HOST PORT MAX TIMEOUT_MS\n"
+                    "       netbench-client idle HOST PORT N SECONDS\n");
     return 2;
 }
 
@@ -212,5 +253,7 @@ int main(int argc, char **argv)
         return bulk(argv[1][0] == 's', argv[2], argv[3], atof(argv[4]), strtoull(argv[5], NULL, 10));
     if (strcmp(argv[1], "conns") == 0)
         return conns(argv[2], argv[3], (unsigned)strtoul(argv[4], NULL, 10), atoi(argv[5]));
+    if (strcmp(argv[1], "idle") == 0)
+        return idle(argv[2], argv[3], (unsigned)strtoul(argv[4], NULL, 10), atof(argv[5]));
     return usage();
 }

@@ -23,13 +23,14 @@
 # (valgrind for the instructions per byte).
 
 # Every driver, in report order.
-STACK_NAMES=(tern ternemb lwipfast lwip lwipraw kernel)
+STACK_NAMES=(ternoff tern ternemb lwipfast lwip lwipraw kernel)
 stack_label() {
     case $1 in
     lwipfast) echo "lwIP (sockets API, blocking, thread per connection)" ;;
     lwip) echo "lwIP (sockets API, poll loop)" ;;
     lwipraw) echo "lwIP (raw API)" ;;
     ternemb) echo "tern (embedded defaults)" ;;
+    ternoff) echo "tern with TAP offloads (checksums, TSO, large receive)" ;;
     *) echo "$1" ;;
     esac
 }
@@ -105,6 +106,19 @@ drv_ternemb_setup() { tap_setup ternemb; }
 drv_ternemb_teardown() { tap_teardown ternemb; }
 drv_ternemb_start() { tap_start ternemb "$(tern_server_bin)" "$@" --bufs default; }
 drv_ternemb_budget() { echo "--ram-budget $1"; }
+
+# ---- ternoff: tern-server-offload (64 KB network buffers, bench/CMakeLists.txt)
+# with the TAP's offloads on (--offload all: IFF_VNET_HDR, checksum offload
+# both ways, TSO, large receive; ports/posix/tap.c) and 64 KB rings.
+drv_ternoff_check() {
+    [ -x "$BUILD/bench/tern-server-offload" ] && return 0
+    echo "not built: $BUILD/bench/tern-server-offload"
+    return 1
+}
+drv_ternoff_setup() { tap_setup ternoff; }
+drv_ternoff_teardown() { tap_teardown ternoff; }
+drv_ternoff_start() { tap_start ternoff "$BUILD/bench/tern-server-offload" "$@" --bufs lwip --offload all; }
+drv_ternoff_budget() { echo "--ram-budget $1"; }
 
 # ---- lwIP 2.1.3 (Debian liblwip-dev), own TAP netif, three drivers:
 #   lwipfast  lwIP's sockets API as its users write a fast server with an
