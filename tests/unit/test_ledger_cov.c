@@ -233,6 +233,42 @@ static void test_pool_verify_detects(void **state)
     assert_int_equal(tern_ledger_verify(l), TERN_OK);
     assert_int_equal(tern_mem_free(l, p), TERN_OK);
 }
+
+/* realloc past its slot moves the block to a larger pool of the category
+ * (TERN_MEM_SOCKET has several) with its bytes; a pointer inside a slot
+ * but not at its start is not live. */
+static void test_pool_realloc_moves(void **state)
+{
+    fixture_t *f = *state;
+    tern_ledger_t *l = &f->s->ledger;
+    const tern_pool_t *small = NULL, *p;
+    for (unsigned i = 0; (p = tern_ledger_pool(l, i)) != NULL; i++)
+        if (p->cat == TERN_MEM_SOCKET && p->used < p->def->count && (small == NULL || p->def->size < small->def->size))
+            small = p;
+    assert_non_null(small);
+    size_t n = small->def->size;
+    uint8_t *a = tern_mem_alloc(l, n, TERN_MEM_SOCKET, 5);
+    assert_non_null(a);
+    memset(a, 0x6B, n);
+    assert_null(tern_mem_realloc(l, a, 0));
+    assert_null(tern_mem_realloc(l, NULL, 8));
+    tern_test_expect_asserts(&f->tp, 2);
+    assert_null(tern_mem_realloc(l, a + 4, 8));
+    assert_int_equal(tern_mem_set_owner(l, a + 4, 1), TERN_ERR_INVAL);
+    assert_int_equal(tern_mem_free(l, a + 4), TERN_ERR_CORRUPT);
+    uint32_t small_used = small->used;
+    uint8_t *b = tern_mem_realloc(l, a, n + 1u);
+    assert_non_null(b);
+    assert_ptr_not_equal(b, a);
+    assert_int_equal(small->used, small_used - 1u);
+    assert_int_equal(tern_mem_size(l, b), n + 1u);
+    assert_int_equal(b[0], 0x6B);
+    assert_int_equal(b[n - 1u], 0x6B);
+    assert_int_equal(tern_ledger_owner_bytes(l, 5), n + 1u);
+    assert_int_equal(tern_ledger_verify(l), TERN_OK);
+    assert_int_equal(tern_mem_free(l, b), TERN_OK);
+    assert_int_equal(tern_ledger_owner_bytes(l, 5), 0u);
+}
 #endif
 
 int main(void)
@@ -247,6 +283,7 @@ int main(void)
 #else
         cmocka_unit_test_setup_teardown(test_pools_init_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_verify_detects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_realloc_moves, setup, teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
