@@ -171,6 +171,44 @@ static void test_listen_needs_syn(void **state)
     assert_int_equal(t->accepts, 0);
 }
 
+/* The ACK of a valid cookie when no connection can be allocated: dropped,
+ * counted, nothing kept and nothing sent; the peer's retransmitted ACK
+ * opens it once memory is back. */
+static void test_cookie_ack_without_memory(void **state)
+{
+    tcp_fixture_t *t = *state;
+    const tern_counters_t *c = &t->f->stack.counters;
+    for (unsigned i = 0; i < 4u; i++) /* the listener's backlog */
+        tcp_fixture_rx(t, (uint16_t)(5000u + i), LPORT, 7000u * i, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+    capnet_clear(&t->f->cn);
+    uint32_t sent = c->tcp.syncookies_sent;
+    tcp_fixture_rx(t, 6000, LPORT, PEER_ISN, 0, TCP_SYN, 2000, NULL, 0, NULL, 0);
+    assert_int_equal(c->tcp.syncookies_sent, sent + 1u);
+    assert_int_equal(t->f->cn.count, 1);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
+    assert_int_equal(h[13], TCP_SYN | TCP_ACK);
+    uint32_t cookie = be32_get(h + 4);
+    capnet_clear(&t->f->cn);
+    /* Free the backlog so the accept queue has room. */
+    for (unsigned i = 0; i < 4u; i++)
+        tcp_fixture_rx(t, (uint16_t)(5000u + i), LPORT, 7000u * i + 1u, 0, TCP_RST, 0, NULL, 0, NULL, 0);
+    assert_int_equal(t->f->stack.tcp.half_open, 0);
+    uint32_t nomem = c->tcp.drop_nomem, acc = c->tcp.syncookies_accepted;
+    /* The connection's allocation fails (with HEAP buffers, the received
+     * frame's own buffer is the attempt before it). */
+    tern_ledger_fail_nth(&t->f->stack.ledger, TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP ? 2u : 1u, 0);
+    tcp_fixture_rx(t, 6000, LPORT, PEER_ISN + 1u, cookie + 1u, TCP_ACK, 2000, NULL, 0, NULL, 0);
+    tern_ledger_fail_nth(&t->f->stack.ledger, 0, 0);
+    assert_int_equal(c->tcp.drop_nomem, nomem + 1u);
+    assert_int_equal(c->tcp.syncookies_accepted, acc);
+    assert_int_equal(t->f->stack.tcp.half_open, 0);
+    assert_int_equal(t->accepts, 0);
+    tcp_fixture_rx(t, 6000, LPORT, PEER_ISN + 1u, cookie + 1u, TCP_ACK, 2000, NULL, 0, NULL, 0);
+    assert_int_equal(c->tcp.syncookies_accepted, acc + 1u);
+    assert_int_equal(t->accepts, 1);
+    assert_int_equal(tern_tcp_state(t->conn), TERN_TCP_ESTABLISHED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syn_sent_fin_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syn_sent_reset_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_needs_syn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cookie_ack_without_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
