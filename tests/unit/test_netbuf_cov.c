@@ -8,8 +8,8 @@
  *    or above the capacity; with HEAP storage a shrink whose realloc fails
  *    leaves the buffer as it was (TERN_ERR_NOMEM);
  *  - set_owner clamps the owner id.
- * Broken on purpose once: tern_netbuf_shrink without its in-use check
- * failed test_refusals (a released descriptor was shrunk). */
+ * Broken on purpose once: tern_netbuf_set_owner without its in-use check
+ * failed test_refusals (a released buffer's owner changed). */
 #include "tern_test.h"
 
 #include <stdlib.h>

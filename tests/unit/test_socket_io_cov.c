@@ -12,9 +12,7 @@
  *  - send_commit after a shutdown for writing (CLOSED) and of more than
  *    INT_MAX bytes (INVAL).
  * Broken on purpose once: stcp_recv_state returning WOULDBLOCK for every
- * other state failed test_wrong_states; the 0-byte early return removed
- * (tern_tcp_read of 0 bytes) still passed, so the test also checks that
- * the bytes are still there afterwards with a second recv. */
+ * other state failed test_wrong_states. */
 #include <stdlib.h>
 #include <string.h>
 #include "tern/err.h"

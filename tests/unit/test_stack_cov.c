@@ -10,9 +10,9 @@
  *  - the memory report lists static memory an application noted for its
  *    own category, under that category's name.
  * Broken on purpose once: tern_stack_deinit without its removal of a
- * service that did not remove itself looped forever (the test timed out
- * at cmocka's level: it was killed), and the report without the noted
- * rows failed test_report_noted_static. */
+ * service that did not remove itself looped forever (the program hung and
+ * was killed by a timeout), and the report without the noted rows failed
+ * test_report_noted_static. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -13,7 +13,8 @@
  *    then the ACK of our FIN: TIME-WAIT.
  * Broken on purpose once: tcp_sync_synrcvd_ack without the reset for a bad
  * ACK failed test_synrcvd_bad_ack; CLOSING not moving to TIME-WAIT on the
- * ACK of its FIN failed test_simultaneous_close. */
+ * ACK of its FIN (in tcp_process_ack and in the backstop of tcp_sync_fin)
+ * failed test_simultaneous_close. */
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
