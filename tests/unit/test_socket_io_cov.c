@@ -10,7 +10,10 @@
  *  - send_span when the send ring cannot be allocated: TERN_ERR_NOMEM, and
  *    the next call gets it;
  *  - send_commit after a shutdown for writing (CLOSED) and of more than
- *    INT_MAX bytes (INVAL).
+ *    INT_MAX bytes (INVAL);
+ *  - the span and listen/accept calls without a stack or span pointer,
+ *    PEEK with a span, a netbuf receive on a stream socket (NOTSUP), a destination given
+ *    to a connected stream socket (STATE).
  * Broken on purpose once: stcp_recv_state returning WOULDBLOCK for every
  * other state failed test_wrong_states. */
 #include <stdlib.h>
@@ -150,12 +153,48 @@ static void test_send_span_edges(void **state)
     assert_int_equal(tern_close(w->n.b, l), TERN_OK);
 }
 
+/* The socket calls' own refusals: no stack, no span pointer, PEEK with a
+ * span, a netbuf receive on a stream socket (TERN_ERR_NOTSUP), a
+ * destination with a connected stream socket (TERN_ERR_STATE). */
+static void test_argument_errors(void **state)
+{
+    world_t *w = *state;
+    uint8_t *tx = (uint8_t *)&tx;
+    const uint8_t *rx = (const uint8_t *)&rx;
+    assert_int_equal(tern_listen(NULL, 1, 1), TERN_ERR_INVAL);
+    assert_int_equal(tern_accept(NULL, 1, NULL), TERN_ERR_INVAL);
+    assert_int_equal(tern_recv_span(NULL, 1, &rx, 0), TERN_ERR_INVAL);
+    assert_null(rx);
+    assert_int_equal(tern_recv_consume(NULL, 1, 1), TERN_ERR_INVAL);
+    assert_int_equal(tern_send_span(NULL, 1, &tx, 0), TERN_ERR_INVAL);
+    assert_null(tx);
+    assert_int_equal(tern_send_span(w->n.a, 1, NULL, 0), TERN_ERR_INVAL);
+    assert_int_equal(tern_send_commit(NULL, 1, 1), TERN_ERR_INVAL);
+    int l = listener(w->n.b, PORT);
+    int c, s;
+    pair(w, l, &c, &s);
+    assert_int_equal(tern_recv_span(w->n.b, s, &rx, TERN_MSG_PEEK), TERN_ERR_INVAL);
+    char buf[8];
+    tern_netbuf_t *nb = NULL;
+    assert_int_equal(tern_recvfrom_netbuf(w->n.b, s, &nb, TERN_MSG_DONTWAIT, NULL), TERN_ERR_NOTSUP);
+    assert_null(nb);
+    tern_sockaddr_t to = {.addr = W2_IP_A, .port = 1};
+    assert_int_equal(tern_sendto(w->n.b, s, "x", 1, 0, &to), TERN_ERR_STATE);
+    /* Nothing was sent by the refused calls. */
+    wire2_run(&w->n, 50);
+    assert_int_equal(tern_recv(w->n.a, c, buf, sizeof buf, TERN_MSG_DONTWAIT), TERN_ERR_WOULDBLOCK);
+    assert_int_equal(tern_close(w->n.a, c), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, s), TERN_OK);
+    assert_int_equal(tern_close(w->n.b, l), TERN_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_wrong_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recv_zero_and_consume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_span_edges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_argument_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
