@@ -21,6 +21,7 @@
 #include "tern/err.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
+#include "tern/tcp.h"
 #include "tern_test.h"
 #include "wire2.h"
 
@@ -188,6 +189,43 @@ static void test_argument_errors(void **state)
     assert_int_equal(tern_close(w->n.b, l), TERN_OK);
 }
 
+/* Stream-socket calls refused by socket_tcp.c: an IPv6 local address
+ * (TCP over IPv6 is not in this layer), connect on a bound socket, listen
+ * on a port a raw-API listener took after the bind, an unknown option,
+ * ring sizes on a dead connection. */
+static void test_socket_tcp_refusals(void **state)
+{
+    world_t *w = *state;
+    tern_stack_t *a = w->n.a;
+    int s1 = tern_socket(a, TERN_SOCK_STREAM);
+    assert_true(s1 > 0);
+    tern_sockaddr_t six = {.family = TERN_FAMILY_IP6, .port = 5310};
+    assert_int_equal(tern_bind(a, s1, &six), TERN_ERR_NOTSUP);
+    tern_sockaddr_t local = {.addr = 0, .port = 5311};
+    assert_int_equal(tern_bind(a, s1, &local), TERN_OK);
+    tern_sockaddr_t to = {.addr = W2_IP_B, .port = PORT};
+    assert_int_equal(tern_connect(a, s1, &to), TERN_ERR_NOTSUP);
+    /* The raw API takes the port between the bind and the listen. */
+    int err = 0;
+    tern_tcp_pcb_t *raw = tern_tcp_listen(a, 5311, 1, NULL, NULL, &err);
+    assert_non_null(raw);
+    size_t bytes = tern_ledger_total_bytes(&a->ledger);
+    assert_int_equal(tern_listen(a, s1, 1), TERN_ERR_ADDRINUSE);
+    assert_int_equal(tern_ledger_total_bytes(&a->ledger), bytes);
+    tern_tcp_abort(raw);
+    assert_int_equal(tern_setsockopt(a, s1, 0x7777, 1), TERN_ERR_INVAL);
+    assert_int_equal(tern_close(a, s1), TERN_OK);
+    /* A connection refused (no listener): dead, its rings cannot change. */
+    int s2 = tern_socket(a, TERN_SOCK_STREAM);
+    assert_true(s2 > 0);
+    assert_int_equal(tern_socket_set_blocking(a, s2, 0), TERN_OK);
+    tern_sockaddr_t closed = {.addr = W2_IP_B, .port = 5398};
+    assert_int_equal(tern_connect(a, s2, &closed), TERN_ERR_INPROGRESS);
+    wire2_run(&w->n, 100);
+    assert_int_equal(tern_setsockopt(a, s2, TERN_SO_RCVBUF, 4096), TERN_ERR_STATE);
+    assert_int_equal(tern_close(a, s2), TERN_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recv_zero_and_consume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_span_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_argument_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_socket_tcp_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
