@@ -2,7 +2,8 @@
 /* The raw TCP API's corners that the other tests leave out
  * (src/net/tcp_api.c; issue 17, measured coverage):
  *  - the ephemeral port search skips a port in use and wraps from 65535
- *    to 49152 (RFC 6335 6: the dynamic range);
+ *    to 49152 (RFC 6335 6: the dynamic range), and skips a port that only
+ *    a TIME-WAIT entry holds;
  *  - a connect whose shared pools cannot be allocated fails with
  *    TERN_ERR_NOMEM and leaves nothing behind;
  *  - a write of more than INT_MAX bytes takes what fits and says so in an
@@ -59,6 +60,33 @@ static void test_ephemeral_ports(void **state)
     tern_tcp_abort(c);
 }
 
+/* A port held only by a TIME-WAIT entry is in use too (RFC 9293 3.6.1:
+ * the old connection's duplicates must not meet a new one). */
+static void test_ephemeral_skips_timewait(void **state)
+{
+    tcp_fixture_t *t = *state;
+    int err = 0;
+    capnet_clear(&t->f->cn);
+    t->f->stack.tcp.next_port = 60000;
+    tern_tcp_pcb_t *a = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 9000, NULL, NULL, &err);
+    const uint8_t *h = tcp_fixture_cap(t, 0, NULL);
+    uint32_t iss = be32_get(h + 4);
+    assert_int_equal(syn_port(t, a), 60000);
+    tcp_fixture_rx(t, 9000, 60000, 1000, iss + 1u, TCP_SYN | TCP_ACK, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(tern_tcp_state(a), TERN_TCP_ESTABLISHED);
+    assert_int_equal(tern_tcp_close(a), TERN_OK);
+    tcp_fixture_rx(t, 9000, 60000, 1001, iss + 2u, TCP_FIN | TCP_ACK, 65535, NULL, 0, NULL, 0);
+    unsigned tw = 0;
+    for (unsigned i = 0; i < TERN_TCP_TIMEWAIT_MAX; i++)
+        tw += t->f->stack.tcp.tw[i].local_port == 60000 && t->f->stack.tcp.tw[i].remote_port == 9000;
+    assert_int_equal(tw, 1);
+    capnet_clear(&t->f->cn);
+    t->f->stack.tcp.next_port = 60000;
+    tern_tcp_pcb_t *b = tern_tcp_connect(&t->f->stack, FR_PEER_IP, 9001, NULL, NULL, &err);
+    assert_int_equal(syn_port(t, b), 60001);
+    tern_tcp_abort(b);
+}
+
 static void test_connect_pools_fail(void **state)
 {
     (void)state;
@@ -97,6 +125,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ephemeral_ports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ephemeral_skips_timewait, setup, teardown),
         cmocka_unit_test(test_connect_pools_fail),
         cmocka_unit_test_setup_teardown(test_write_past_int_max, setup, teardown),
     };
