@@ -5,6 +5,7 @@
  * expiry, DECLINE on an ARP conflict, the static fallback, and allocation
  * failures at every allocation of an exchange. Memory is back at its
  * baseline after each. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
@@ -713,6 +714,20 @@ static void m_overload_no_end(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
     p[108] = 12;
     p[109] = 120; /* runs to the end of 'file' and past it */
 }
+/* Overload 2 ('sname' holds options) whose options run past 'sname'. */
+static void m_overload_sname_no_end(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
+{
+    (void)s, (void)t;
+    size_t at = opt_at(p, *len, 6);
+    p[at] = 52;
+    p[at + 1] = 1;
+    p[at + 2] = 2;
+    p[at + 3] = 255;
+    memset(p + 44, 0, 64);
+    p[44] = 12;
+    p[45] = 70; /* runs past the end of 'sname' */
+}
+
 static void m_overload_value(dsrv_t *s, uint8_t *p, size_t *len, uint8_t t)
 {
     (void)s, (void)t;
@@ -785,6 +800,7 @@ static const bad_case_t bad_offers[] = {
     {"length byte missing", m_len_missing, STAT(drop_options)},
     {"message type twice", m_dup_type, STAT(drop_options)},
     {"overload: file without end", m_overload_no_end, STAT(drop_options)},
+    {"overload: sname without end", m_overload_sname_no_end, STAT(drop_options)},
     {"overload value 7", m_overload_value, STAT(drop_options)},
     {"lease length 3", m_lease_len, STAT(drop_options)},
     {"dns length 7", m_dns_len, STAT(drop_options)},
@@ -1364,6 +1380,53 @@ static void test_dhcp_alloc_failures(void **state)
     }
 }
 
+/* A router off the offered subnet is ignored (no gateway), and an
+ * infinite lease (0xFFFFFFFF, RFC 2131 3.3) is reported as such and never
+ * renewed. */
+static void test_dhcp_router_off_subnet_infinite_lease(void **state)
+{
+    (void)state;
+    world_t *w = world_new(41);
+    w->srv.router = TERN_IP4(198, 51, 100, 1);
+    w->srv.lease = 0xFFFFFFFFu;
+    world_start(w);
+    assert_true(run_until_state(w, TERN_DHCP_BOUND, 20000));
+    tern_dhcp_info_t in;
+    tern_dhcp_get_info(w->stack, &in);
+    assert_int_equal(in.router, 0);
+    assert_int_equal(in.addr, OFFER_IP);
+    assert_int_equal(w->nif.gateway, 0);
+    tern_test_sink_t *sink = calloc(1, sizeof *sink);
+    assert_non_null(sink);
+    tern_dhcp_report_text(w->stack, tern_test_sink_write, sink);
+    assert_non_null(strstr(sink->text, " lease infinite"));
+    free(sink);
+    run_for(w, 3u * 3600u * 1000u);
+    assert_int_equal(tern_dhcp_stats(w->stack)->renewals, 0);
+    assert_int_equal(tern_dhcp_state(w->stack), TERN_DHCP_BOUND);
+    world_free(w);
+}
+
+/* No application memory category left: start fails with the ledger's
+ * error and leaves nothing behind. */
+static void test_dhcp_no_category(void **state)
+{
+    (void)state;
+    world_t *w = world_new(42);
+    static char names[64][8];
+    unsigned k = 0;
+    int r;
+    do {
+        snprintf(names[k], sizeof names[k], "c%u", k);
+        r = tern_ledger_register_category(&w->stack->ledger, names[k]);
+        k++;
+    } while (r >= 0 && k < 64u);
+    assert_int_equal(r, TERN_ERR_NOMEM);
+    assert_int_equal(tern_dhcp_start(w->stack, &w->nif), TERN_ERR_NOMEM);
+    assert_int_equal(tern_dhcp_state(w->stack), TERN_DHCP_STOPPED);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1391,6 +1454,8 @@ int main(void)
         cmocka_unit_test(test_dhcp_calls_when_stopped),
         cmocka_unit_test(test_dhcp_no_mask_is_classful),
         cmocka_unit_test(test_dhcp_renew_and_rebind_retransmit),
+        cmocka_unit_test(test_dhcp_router_off_subnet_infinite_lease),
+        cmocka_unit_test(test_dhcp_no_category),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
