@@ -56,6 +56,8 @@ firmware: deps
 	@./scripts/board-size build-board-static mps2-an500 static
 	@$(MAKE) --no-print-directory board BOARD=lm3s6965evb BOARD_BUILD=build-board-lm3s6965evb
 	@./scripts/board-size build-board-lm3s6965evb lm3s6965evb
+	@$(MAKE) --no-print-directory board BOARD=lm3s6965evb BOARD_BUILD=build-board-lm3s6965evb-static BOARD_CMAKE_ARGS=-DBOARD_STATIC_ONLY=ON
+	@./scripts/board-size build-board-lm3s6965evb-static lm3s6965evb static
 
 # The firmware for a QEMU board (ports/$(BOARD): mps2-an500, Cortex-M7 +
 # LAN9118; lm3s6965evb, Cortex-M3 + Stellaris MAC in 64 KB), built as a

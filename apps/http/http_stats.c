@@ -97,6 +97,8 @@ static void stats_config(const tern_stack_t *stack, tern_writer_fn write, void *
     (void)stack;
     write(ctx, "{", 1);
     fmt_json_uint(write, ctx, "heap_size", (uint64_t)(TERN_HEAP_SIZE), 1);
+    /* 1: heap_size is the arena of the static-only pools, not a heap. */
+    fmt_json_uint(write, ctx, "static_only", TERN_STATIC_ONLY, 0);
     fmt_json_uint(write, ctx, "netbuf_count", TERN_NETBUF_COUNT, 0);
     fmt_json_uint(write, ctx, "netbuf_frame_size", TERN_NETBUF_FRAME_SIZE, 0);
     stats_key(write, ctx, "netbuf_scheme", 0);

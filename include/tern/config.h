@@ -45,6 +45,12 @@
 #ifndef TERN_STATIC_TCP_PENDING
 #define TERN_STATIC_TCP_PENDING (TERN_TCP_SYN_MAX + TERN_TCP_BACKLOG_MAX)
 #endif
+/* TCP socket blocks (listeners and connections, each with its connection
+ * structure): by default every socket id plus those outliving their
+ * socket; a board whose workload names fewer sets its own. */
+#ifndef TERN_STATIC_TCP_SOCKETS
+#define TERN_STATIC_TCP_SOCKETS (TERN_SOCKET_MAX + TERN_STATIC_TCP_CLOSING)
+#endif
 /* UDP sockets (a UDP socket may also take a free TCP socket's slot). */
 #ifndef TERN_STATIC_UDP_SOCKETS
 #define TERN_STATIC_UDP_SOCKETS 4

@@ -76,6 +76,17 @@
 #define TERN_PLAN_UDP_FRAME(len) (14u + 20u + 8u + (len))
 /* IP_REASSEMBLY: one datagram of payload bytes being reassembled. */
 #define TERN_PLAN_REASS(reass, payload) ((reass) + (payload))
+/* IP_REASSEMBLY, IPv6 (TERN_IPV6): one datagram of payload bytes (the
+ * fragmentable part); reass6 is the block's fixed part, the reassembly
+ * state and fragment zero's fixed header (src/net/ipv6_frag.c). */
+#define TERN_PLAN_REASS6(reass6, payload) ((reass6) + (payload))
+/* NETWORK_BUFFER, HEAP scheme: the upper bound whatever the traffic. A
+ * buffer's storage is one block of at most a full frame (taken at its
+ * size, only ever shrunk), and at most count buffers exist (the
+ * descriptors are static), so every queue that holds buffers (driver
+ * rings, UDP receive queues, ARP queues, segments being sent) is bounded
+ * by count blocks of a full frame together. */
+#define TERN_PLAN_NETBUF_BOUND(frame_offset, frame_size, count) ((count) * TERN_PLAN_NETBUF(frame_offset, frame_size))
 /* DNS_CACHE: a cache entry for a name of len characters; a query. */
 #define TERN_PLAN_DNS_ENTRY(entry, len) ((entry) + (len) + 1u)
 #define TERN_PLAN_DNS_QUERY(query, len) ((query) + 2u * (len) + 3u)
@@ -116,7 +127,7 @@ typedef struct tern_plan_size_entry {
     X(netbuf_count) X(netbuf_scheme) X(netbuf_storage) X(netbuf_frame_offset) X(netbuf_frame_size) X(socket_max)  \
     X(udp_rxq_default) X(dhcp_state) X(dns_state) X(dns_query) X(dns_entry) X(http_conn) X(http_max_conns)         \
     X(http_rcvbuf)                                                                                                  \
-    X(heap_large)
+    X(heap_large) X(static_only) X(ip6_reass)
 
 typedef struct tern_plan_sizes {
 #define TERN_PLAN_FIELD_(f) uint32_t f;
@@ -161,6 +172,9 @@ typedef struct tern_plan_workload {
     uint32_t http_conns;           /* HTTP server connections ... */
     uint32_t http_docs, http_doc_bytes; /* ... and /api/stats documents being sent */
     uint32_t app_blocks, app_block_bytes; /* the application's own tern_mem_alloc */
+    uint32_t reass6_datagrams, reass6_bytes; /* IPv6 datagrams being reassembled, each of this payload */
+    uint32_t netbuf_bound;         /* 1 (HEAP scheme): every buffer a full frame (TERN_PLAN_NETBUF_BOUND),
+                                    * instead of udp_queued and netbufs */
 } tern_plan_workload_t;
 
 /* ---- the plan ------------------------------------------------------------------ */

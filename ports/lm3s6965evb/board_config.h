@@ -88,6 +88,44 @@
 #define TERN_DHCP_FALLBACK_NETMASK 0xFFFFFF00u
 #define TERN_DHCP_FALLBACK_GATEWAY 0xC0000201u
 
+/* The static-only image (BOARD_STATIC_ONLY=ON: `make firmware` builds it
+ * in build-board-lm3s6965evb-static): no heap, every category from pools
+ * sized for the heap image's plan (ports/cortex-m/app.c): 4 listeners, 3
+ * UDP sockets, TERN_TCP_SYN_MAX half-open connections, the 3 service
+ * connections with their rings (pools stated in main.c), the 2 dashboard
+ * connections and their documents. Where the heap lends the same bytes to
+ * whatever is live, each kind keeps its worst case here, so the counts are
+ * the plan's, not the defaults' (docs/boards.md, "The static-only image"). */
+#if defined(TERN_STATIC_ONLY) && TERN_STATIC_ONLY
+/* The arena holds exactly the pools (scripts/pool-table: 45,616 bytes,
+ * 976 less than the heap image's arena; init fails if they grow). */
+#undef TERN_HEAP_SIZE
+#define TERN_HEAP_SIZE 45616u
+/* 15 pools in this image (no DNS, no default-size receive ring): the
+ * ledger's pool table costs 28 bytes a pool on Cortex-M (24: 252 more). */
+#define TERN_STATIC_POOLS_MAX 15
+/* TCP sockets: the plan's 4 listeners and 5 connections (3 service, 2
+ * dashboard) and one connection closing in the background after its
+ * socket. SYN-RECEIVED connections are bare connection structures,
+ * TERN_TCP_SYN_MAX of them (a connection waits in a listen queue only
+ * until the next main-loop pass accepts it). */
+#define TERN_STATIC_TCP_CLOSING 1
+#define TERN_STATIC_TCP_SOCKETS (4 + 5 + TERN_STATIC_TCP_CLOSING)
+#define TERN_STATIC_TCP_PENDING TERN_TCP_SYN_MAX
+#define TERN_STATIC_LISTENERS 4
+#define TERN_STATIC_UDP_SOCKETS 3
+/* Rings of the default sizes: no receive ring (the services' and the
+ * dashboard's are pools of their own sizes, main.c), the dashboard's two
+ * send rings. */
+#define TERN_STATIC_TCP_RX_RINGS 0
+#define TERN_STATIC_TCP_TX_RINGS 2
+/* The plan's two /api/stats documents of up to BOARD_PLAN_DOC_BYTES, +
+ * 384 for what only a static-only document carries: its pool rows (357
+ * bytes for these 15 pools) and "static_only". */
+#define TERN_STATIC_HTTP_DOCS 2
+#define TERN_STATIC_HTTP_DOC_BYTES (BOARD_PLAN_DOC_BYTES + 384u)
+#endif
+
 /* Broken invariants stop the board with a report (the assert hook). */
 #define TERN_DEBUG 1
 

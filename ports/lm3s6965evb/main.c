@@ -33,6 +33,18 @@
      TERN_PLAN_BLOCK(TERN_PLAN_ARP_CACHE(sizeof(tern_arp_entry_t), TERN_ARP_CACHE_SIZE)))
 _Static_assert(TERN_PLAN_HEAP_FITS(BOARD_PLAN_CORE), "the core's worst case does not fit TERN_HEAP_SIZE");
 
+/* The static-only image (BOARD_STATIC_ONLY): the rings the services set
+ * on their listeners (BOARD_SERVICE_*) and the dashboard's receive rings
+ * (TERN_HTTP_RCVBUF, smaller than the default one) come from pools of
+ * their own size, one slot per connection of the plan; nothing otherwise.
+ * Send rings for echo and chargen only: a send ring is taken on the first
+ * write (tcp_sbuf_ensure) and discard never writes, so the plan's third
+ * one (its shape says rx and tx for every service) is never asked for;
+ * the 2,928 bytes it would reserve are what lets the image fit 64 KB. */
+TERN_STATIC_POOL(board_svc_rx, TERN_MEM_TCP_STREAM_RX, BOARD_SERVICE_RCVBUF, 3u * TERN_SOCKET_SERVICE_CONNS);
+TERN_STATIC_POOL(board_svc_tx, TERN_MEM_TCP_STREAM_TX, BOARD_SERVICE_SNDBUF, 2u * TERN_SOCKET_SERVICE_CONNS);
+TERN_STATIC_POOL(board_http_rx, TERN_MEM_TCP_STREAM_RX, TERN_HTTP_RCVBUF, TERN_HTTP_MAX_CONNS);
+
 static stellaris_eth_t eth;
 
 static int nic_init(void *drv, tern_netif_t *nif)

@@ -934,7 +934,32 @@ void tern_ledger_report_json(const tern_ledger_t *ledger, tern_writer_fn write, 
         fmt_str(write, ctx, "}");
         first = 0;
     }
-    fmt_str(write, ctx, "]}");
+    fmt_str(write, ctx, "]");
+#if TERN_STATIC_ONLY
+    /* The pools behind the categories, compact (every /api/stats document
+     * carries them): [category, slot size, slots, in use, peak]. */
+    fmt_str(write, ctx, ",\"pools\":[");
+    for (unsigned i = 0; i < ledger->pool_count; i++) {
+        const tern_pool_t *p = &ledger->pools[i];
+        char app[sizeof p->def->app + 1u];
+        memcpy(app, p->def->app, sizeof p->def->app);
+        app[sizeof p->def->app] = '\0';
+        fmt_str(write, ctx, i ? ",[\"" : "[\"");
+        fmt_str(write, ctx,
+                p->cat < TERN_MEM_CATEGORY_COUNT ? tern_ledger_category_label(ledger, (tern_mem_category_t)p->cat) : app);
+        fmt_str(write, ctx, "\",");
+        fmt_uint(write, ctx, p->def->size, 0);
+        fmt_str(write, ctx, ",");
+        fmt_uint(write, ctx, p->def->count, 0);
+        fmt_str(write, ctx, ",");
+        fmt_uint(write, ctx, p->used, 0);
+        fmt_str(write, ctx, ",");
+        fmt_uint(write, ctx, p->peak, 0);
+        fmt_str(write, ctx, "]");
+    }
+    fmt_str(write, ctx, "]");
+#endif
+    fmt_str(write, ctx, "}");
     ledger_unlock(ledger);
 }
 

@@ -11,6 +11,10 @@ TERN_PLAN_SIZE(heap_min_block, TERN_HEAP_MIN_BLOCK);
 TERN_PLAN_SIZE(heap_size, TERN_HEAP_SIZE);
 TERN_PLAN_SIZE(ptr, sizeof(void *));
 TERN_PLAN_SIZE(heap_large, TERN_HEAP_LARGE_BLOCK);
+/* Which backend the image's allocations come from (1: TERN_STATIC_ONLY
+ * pools carved from the heap_size arena; 0: tern_heap): a plan says which
+ * one it describes. */
+TERN_PLAN_SIZE(static_only, TERN_STATIC_ONLY);
 
 unsigned tern_plan_sizes_parse(tern_plan_sizes_t *out, const void *section, size_t n)
 {
@@ -143,7 +147,11 @@ void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w
     }
     plan_add(s, out, TERN_MEM_ARP_CACHE, 1u, TERN_PLAN_ARP_CACHE((uint64_t)s->arp_entry, s->arp_cache_size));
     /* NETWORK_BUFFER: the HEAP scheme only (STATIC storage is static). */
-    if (s->netbuf_scheme == 2u) {
+    if (s->netbuf_scheme == 2u && w->netbuf_bound) {
+        /* The bound (TERN_PLAN_NETBUF_BOUND): netbuf_count blocks of a full frame. */
+        plan_add(s, out, TERN_MEM_NETWORK_BUFFER, s->netbuf_count,
+                 TERN_PLAN_NETBUF(s->netbuf_frame_offset, s->netbuf_frame_size));
+    } else if (s->netbuf_scheme == 2u) {
         plan_add(s, out, TERN_MEM_NETWORK_BUFFER, w->udp_queued,
                  TERN_PLAN_NETBUF(s->netbuf_frame_offset, TERN_PLAN_UDP_FRAME(w->udp_datagram)));
         plan_add(s, out, TERN_MEM_NETWORK_BUFFER, w->netbufs,
@@ -151,6 +159,10 @@ void tern_plan_compute(const tern_plan_sizes_t *s, const tern_plan_workload_t *w
     }
     if (s->ip_reassembly)
         plan_add(s, out, TERN_MEM_IP_REASSEMBLY, w->reass_datagrams, TERN_PLAN_REASS(s->ip_reass, w->reass_bytes));
+    /* IPv6 reassembly (TERN_IPV6: ip6_reass is 0 without it); the byte
+     * budget TERN_IP_REASS_MAX_BYTES is shared with IPv4's. */
+    if (s->ip_reassembly && s->ip6_reass != 0u)
+        plan_add(s, out, TERN_MEM_IP_REASSEMBLY, w->reass6_datagrams, TERN_PLAN_REASS6(s->ip6_reass, w->reass6_bytes));
     plan_add(s, out, TERN_MEM_APPLICATION, w->app_blocks, w->app_block_bytes);
     /* plan-none: STACK_INIT (no allocation site uses it: the stack's
      * lifelong state is static, in struct tern_stack; static_bytes). */

@@ -7,6 +7,7 @@
 #include "net/ipv6_internal.h"
 
 #if TERN_IPV6
+#include "tern/plan.h"
 #include "util/fmt.h"
 
 /* ---- path MTU (RFC 8201) ------------------------------------------------ */
@@ -157,6 +158,14 @@ struct tern_ip6_reass {
     uint8_t map[REASS_MAP_BYTES];
     uint8_t pkt[];
 };
+
+/* For the planner (tern/plan.h, TERN_PLAN_REASS6): a datagram's block is
+ * this fixed part and then its fragmentable part. Static-only build: one
+ * slot per datagram in progress holding the whole byte budget (a
+ * datagram's realloc stays in its slot), as IPv4's (ipv4.c). */
+TERN_PLAN_SIZE(ip6_reass, sizeof(struct tern_ip6_reass) + IPV6_HDR_LEN);
+TERN_STATIC_POOL(ip6_reass, TERN_MEM_IP_REASSEMBLY, sizeof(struct tern_ip6_reass) + IPV6_HDR_LEN + TERN_IP_REASS_MAX_BYTES,
+                 TERN_IP_REASS_MAX_DATAGRAMS);
 
 static void reass_free(tern_stack_t *stack, unsigned i)
 {

@@ -4,7 +4,9 @@
 #include "util/fmt.h"
 
 /* Static-only build: send rings of TERN_TCP_SNDBUF (config.h). */
+#if TERN_STATIC_TCP_TX_RINGS > 0
 TERN_STATIC_POOL(tcp_tx_ring, TERN_MEM_TCP_STREAM_TX, TERN_TCP_SNDBUF, TERN_STATIC_TCP_TX_RINGS);
+#endif
 
 /* ---- the raw API ------------------------------------------------------------------- */
 

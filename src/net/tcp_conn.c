@@ -20,7 +20,10 @@ TERN_STATIC_POOL(tcp_ranges, TERN_MEM_TCP_RANGES, sizeof(struct tcp_range) * TER
 #endif
 TERN_STATIC_POOL(tcp_timewait, TERN_MEM_SOCKET, sizeof(struct tcp_tw) * TERN_TCP_TIMEWAIT_MAX, 1);
 TERN_STATIC_POOL(tcp_pcb, TERN_MEM_SOCKET, sizeof(struct tern_tcp_pcb), TERN_STATIC_TCP_PENDING);
+/* None when a board's rings all come from pools of its own sizes. */
+#if TERN_STATIC_TCP_RX_RINGS > 0
 TERN_STATIC_POOL(tcp_rx_ring, TERN_MEM_TCP_STREAM_RX, TERN_TCP_RCVBUF, TERN_STATIC_TCP_RX_RINGS);
+#endif
 
 /* ---- init ------------------------------------------------------------------ */
 

@@ -16,8 +16,7 @@ TERN_PLAN_SIZE(socket_max, TERN_SOCKET_MAX);
 TERN_PLAN_SIZE(udp_rxq_default, TERN_UDP_RXQ_DEFAULT);
 /* Static-only build (config.h): TCP socket blocks (a socket's connection
  * can outlive it, TERN_STATIC_TCP_CLOSING), UDP sockets, listen queues. */
-TERN_STATIC_POOL(socket_tcp, TERN_MEM_SOCKET, sizeof(struct tern_tcp_pcb) + SOCKET_SIZE_TCP,
-                 TERN_SOCKET_MAX + TERN_STATIC_TCP_CLOSING);
+TERN_STATIC_POOL(socket_tcp, TERN_MEM_SOCKET, sizeof(struct tern_tcp_pcb) + SOCKET_SIZE_TCP, TERN_STATIC_TCP_SOCKETS);
 TERN_STATIC_POOL(socket_udp, TERN_MEM_SOCKET, SOCKET_SIZE_UDP, TERN_STATIC_UDP_SOCKETS);
 TERN_STATIC_POOL(socket_listen, TERN_MEM_SOCKET, offsetof(socket_listen_t, queue) + TERN_TCP_BACKLOG_MAX * sizeof(uintptr_t),
                  TERN_STATIC_LISTENERS);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "frames.h"
 #include "net/ipv6_internal.h"
+#include "tern/plan.h"
 #include "tern/err.h"
 
 #if !TERN_IPV6
@@ -747,6 +748,46 @@ static size_t cap_defrag(net_fixture_t *f, unsigned i, uint8_t *out)
     return total;
 }
 
+/* The planner's IPv6 reassembly term (TERN_PLAN_REASS6, tern/plan.h):
+ * two datagrams in progress, each announced whole by its last fragment,
+ * hold exactly the planned IP_REASSEMBLY bytes and blocks, and the
+ * category's peak is the plan's; both then complete and free it all. */
+static void test_reassembly_plan(void **state)
+{
+    net_fixture_t *f = *state;
+    static uint8_t m[2][512];
+    uint8_t fr[FRAME_MAX];
+    peer_known(f);
+    tern_plan_sizes_t sz;
+    (void)tern_plan_sizes_self(&sz);
+    assert_true(sz.ip6_reass > 0u);
+    const tern_ledger_category_stats_t *c = tern_ledger_category(&f->stack.ledger, TERN_MEM_IP_REASSEMBLY);
+    assert_int_equal(c->bytes, 0);
+    size_t ml = 0;
+    for (unsigned k = 0; k < 2u; k++) {
+        ml = msg_echo(m[k], (uint16_t)(10u + k), 1, 300);
+        icmp_csum(m[k], ml, &OUR_LL);
+        fx_rx(f, fr, frag_frame(fr, 20u + k, 104, 0, 58, m[k] + 104, ml - 104));
+    }
+    tern_plan_workload_t w;
+    memset(&w, 0, sizeof w);
+    w.reass6_datagrams = 2;
+    w.reass6_bytes = (uint32_t)ml;
+    tern_plan_t p;
+    tern_plan_compute(&sz, &w, &p);
+    const tern_plan_cat_t *pc = &p.cat[TERN_MEM_IP_REASSEMBLY];
+    if (c->bytes != pc->bytes || c->peak_bytes != pc->bytes || c->blocks != pc->blocks)
+        print_error("IP_REASSEMBLY: planned %llu bytes in %u blocks, measured %zu (peak %zu) in %u\n",
+                    (unsigned long long)pc->bytes, pc->blocks, c->bytes, c->peak_bytes, c->blocks);
+    assert_int_equal(c->bytes, pc->bytes);
+    assert_int_equal(c->peak_bytes, pc->bytes);
+    assert_int_equal(c->blocks, pc->blocks);
+    for (unsigned k = 0; k < 2u; k++)
+        fx_rx(f, fr, frag_frame(fr, 20u + k, 0, 1, 58, m[k], 104));
+    assert_int_equal(C(f)->icmp6_echo_reply_tx, 2);
+    mem_assert_baseline(&f->stack, &f->base);
+}
+
 /* Echo requests in fragments, in and out of order, one beyond a buffer
  * (answered in fragments); RFC 8200 4.5's checks; RFC 5722 overlaps; RFC
  * 7112 incomplete chains; the timeout's Time Exceeded; RFC 6980. */
@@ -1278,6 +1319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_down_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text_and_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reassembly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reassembly_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reassembly_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
         cmocka_unit_test(test_sweep_reassembly6),

@@ -506,6 +506,54 @@ static void test_plan_adversary(void **state)
     assert_int_equal(adversary_run(&bare, l_req, r_req, k, arp), 0u);
 }
 
+/* The HEAP scheme's bound (TERN_PLAN_NETBUF_BOUND, workload netbuf_bound):
+ * with every buffer taken at a full frame, NETWORK_BUFFER holds exactly
+ * the planned bytes and blocks, at the peak too; with the STATIC scheme the
+ * category is empty and so is the plan's. */
+static void test_plan_netbuf_bound(void **state)
+{
+    (void)state;
+    tern_plan_sizes_t sz;
+    tern_plan_sizes_self(&sz);
+    tern_plan_workload_t w;
+    memset(&w, 0, sizeof w);
+    w.netbuf_bound = 1;
+    w.udp_queued = 3; /* ignored: the bound covers the UDP queues too */
+    w.udp_datagram = 100;
+    tern_plan_t p;
+    tern_plan_compute(&sz, &w, &p);
+    const tern_plan_cat_t *pc = &p.cat[TERN_MEM_NETWORK_BUFFER];
+    static tern_stack_t st;
+    tern_test_port_t tp;
+    tern_test_port_init(&tp, 1);
+    assert_int_equal(tern_stack_init(&st, &tp.port), TERN_OK);
+    static tern_netbuf_t *held[TERN_NETBUF_COUNT];
+    for (unsigned i = 0; i < TERN_NETBUF_COUNT; i++) {
+        held[i] = tern_netbuf_get(&st.netbufs, TERN_NETBUF_FRAME_SIZE, 0);
+        assert_non_null(held[i]);
+    }
+    const tern_ledger_category_stats_t *c = tern_ledger_category(&st.ledger, TERN_MEM_NETWORK_BUFFER);
+#if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
+    assert_int_equal(pc->bytes, TERN_PLAN_NETBUF_BOUND((uint64_t)TERN_NETBUF_FRAME_OFFSET, TERN_NETBUF_FRAME_SIZE,
+                                                       (uint64_t)TERN_NETBUF_COUNT));
+    assert_int_equal(pc->blocks, TERN_NETBUF_COUNT);
+#else
+    assert_int_equal(pc->bytes, 0);
+#endif
+    if (c->bytes != pc->bytes || c->peak_bytes != pc->bytes || c->blocks != pc->blocks)
+        print_error("NETWORK_BUFFER: planned %llu bytes in %u blocks, measured %zu (peak %zu) in %u\n",
+                    (unsigned long long)pc->bytes, pc->blocks, c->bytes, c->peak_bytes, c->blocks);
+    assert_int_equal(c->bytes, pc->bytes);
+    assert_int_equal(c->peak_bytes, pc->bytes);
+    assert_int_equal(c->blocks, pc->blocks);
+    /* Nothing more can be held: the bound is the pool's own limit. */
+    assert_null(tern_netbuf_get(&st.netbufs, 64, 0));
+    for (unsigned i = 0; i < TERN_NETBUF_COUNT; i++)
+        tern_netbuf_release(&st.netbufs, held[i]);
+    assert_int_equal(c->bytes, 0);
+    tern_stack_deinit(&st);
+}
+
 /* The inverse question is the largest count that fits. */
 static void test_plan_fit(void **state)
 {
@@ -545,6 +593,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_gross_matches_heap),
         cmocka_unit_test(test_plan_fit),
+        cmocka_unit_test(test_plan_netbuf_bound),
         cmocka_unit_test(test_plan_adversary),
         cmocka_unit_test(test_plan_scenarios),
     };

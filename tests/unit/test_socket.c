@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* The sockets API over UDP on one capture interface, single-threaded (the
  * test port has no locks and no wait hook, so nothing blocks): ids and the
  * ledger, every call's error paths, the receive queue bound and overflow,
@@ -103,7 +104,7 @@ static void books_take(const tern_stack_t *s, books_t *b)
         b->owner[o] = tern_ledger_owner_bytes(&s->ledger, o);
     b->overhead = tern_ledger_overhead(&s->ledger);
     tern_heap_stats_t hs;
-    tern_heap_get_stats(&s->heap, &hs);
+    tern_ledger_heap_stats(&s->ledger, &hs); /* the heap's or the pools' */
     b->heap_used = hs.used;
     b->heap_blocks = hs.used_blocks;
     b->bufs_free = tern_netbuf_free_count(&s->netbufs);

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* TCP loss recovery on hand-built segments: the rules that kept tern's
  * sender waiting for the RTO on a lossy path against Linux
  * (tests/system/tcp_lossy.sh), each checked here against the segments the
@@ -26,6 +27,10 @@
 #include "net/net_internal.h"
 #include "net/tcp_internal.h"
 #include "tern/err.h"
+
+/* The static-only variant: the rings this file enlarges with an option
+ * come from pools of their size (docs/memory.md, "Static-only build"). */
+TERN_STATIC_POOL(test_tx_16000, TERN_MEM_TCP_STREAM_TX, 16000, 1);
 
 #define SPORT 41000u
 #define LPORT 80u

@@ -1,3 +1,4 @@
+/* TERN_TEST_STATIC_VARIANT */
 /* TCP options and their machinery on hand-built segments: SACK (RFC 2018)
  * negotiation, receiver blocks and the sender's scoreboard (RFC 6675),
  * timestamps (RFC 7323: negotiation, echo, PAWS, RTT), malformed options,
@@ -11,6 +12,10 @@
 #include "net/net_internal.h"
 #include "net/tcp_internal.h"
 #include "tern/err.h"
+
+/* The static-only variant: the rings this file enlarges with an option
+ * come from pools of their size (docs/memory.md, "Static-only build"). */
+TERN_STATIC_POOL(test_tx_16000, TERN_MEM_TCP_STREAM_TX, 16000, 1);
 
 #define SPORT 40000u
 #define LPORT 80u

@@ -6,6 +6,12 @@
 #include <string.h>
 #include "tern_posix.h"
 
+/* tern-demo-static (TERN_STATIC_ONLY): the demo's /api/stats document
+ * lists its many sockets, larger than the default document slot
+ * (TERN_STATIC_HTTP_DOC_BYTES): two slots of its own size (a request takes
+ * the smallest free slot that holds it). Nothing in the other builds. */
+TERN_STATIC_POOL_APP(demo_doc, "HTTP", 16384u, 2);
+
 #define DEMO_HTTP_WAIT_MS 200u /* longest wait: how soon a stop is seen */
 
 /* "HEADER_MS:IDLE_MS" -> both values; -1 when malformed. */

@@ -87,6 +87,9 @@ int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack, tern_posix_t *px, const d
     /* Many concurrent connections with large rings need more than the
      * built-in arena: the host gives the heap a second region (heap_5
      * style), --tcp-heap bytes (default 4 MB; 0: none). */
+#if TERN_STATIC_ONLY
+    (void)px; /* tern-demo-static: no heap to grow, the pools are fixed */
+#else
     size_t extra = o->heap_set ? (size_t)o->heap : (size_t)4u << 20;
     if (extra >= 4096u) {
         static uint8_t *region;
@@ -100,6 +103,7 @@ int demo_tcp_start(demo_tcp_t *t, tern_stack_t *stack, tern_posix_t *px, const d
         if (r != TERN_OK)
             return r;
     }
+#endif
     /* Per service: --tcp-conns, else config.h's default (the demo's build
      * allows up to 64, the default keeps the services small). */
     unsigned conns = o->conns != 0u ? o->conns : DEMO_TCP_CONNS_DEFAULT;

@@ -87,7 +87,8 @@ typedef struct opts {
     X(netbuf_frame, netbuf_frame) X(reass, reass_datagrams) X(reass_bytes, reass_bytes) X(dhcp, dhcp) X(dns, dns) \
     X(dns_entries, dns_entries) X(dns_queries, dns_queries) X(dns_name, dns_name) X(http_conns, http_conns)      \
     X(http_docs, http_docs) X(http_doc_bytes, http_doc_bytes) X(app_blocks, app_blocks)                           \
-    X(app_block_bytes, app_block_bytes)
+    X(app_block_bytes, app_block_bytes) X(reass6, reass6_datagrams) X(reass6_bytes, reass6_bytes)               \
+    X(netbuf_bound, netbuf_bound)
 
 /* One key=value of a scenario. */
 static int apply(tern_plan_workload_t *w, opts_t *o, const char *kv)
@@ -222,6 +223,11 @@ static void print_table(const opts_t *o, const char *src, const tern_plan_sizes_
                         uint64_t heap)
 {
     printf("plan: %s (sizes from %s)\n", o->name[0] ? o->name : "workload", src);
+    /* The backend the sizes' image allocates from (the fingerprint's
+     * TERN_STATIC_ONLY): the heap figures below are its worst case either
+     * way; a static-only image reserves each kind in pools instead. */
+    printf("backend: %s\n", s->static_only ? "static-only pools (TERN_STATIC_ONLY: no heap; the pools: scripts/pool-table)"
+                                          : "heap (tern_heap)");
     printf("%-16s %7s %9s %9s\n", "category", "blocks", "bytes", "heap");
     for (unsigned c = 0; c < TERN_PLAN_CAT_COUNT; c++) {
         const tern_plan_cat_t *k = &p->cat[c];
@@ -268,7 +274,8 @@ static void print_table(const opts_t *o, const char *src, const tern_plan_sizes_
 static void print_json(const opts_t *o, const char *src, const tern_plan_sizes_t *s, const tern_plan_t *p,
                        uint64_t heap, int fit, uint32_t fits, uint32_t fits_nomargin)
 {
-    printf("{\"name\":\"%s\",\"sizes\":\"%s\",\"categories\":{", o->name, src);
+    printf("{\"name\":\"%s\",\"sizes\":\"%s\",\"backend\":\"%s\",\"categories\":{", o->name, src,
+           s->static_only ? "static" : "heap");
     int first = 1;
     for (unsigned c = 0; c < TERN_PLAN_CAT_COUNT; c++) {
         const tern_plan_cat_t *k = &p->cat[c];
@@ -296,7 +303,8 @@ static void usage(void)
             "                 [--fit-connections COUNT:RCV:SND:STATE] [--heap BYTES]\n"
             "keys: name heap listeners backlog pending raw tcp=COUNT:RCV:SND:STATE (STATE idle|rx|tx|busy)\n"
             "      udp udp_queued udp_datagram netbufs netbuf_frame reass reass_bytes dhcp dns dns_entries\n"
-            "      dns_queries dns_name http_conns http_docs http_doc_bytes app_blocks app_block_bytes\n");
+            "      dns_queries dns_name http_conns http_docs http_doc_bytes app_blocks app_block_bytes\n"
+            "      reass6 reass6_bytes (IPv6 reassembly) netbuf_bound (1: HEAP buffers at their bound)\n");
 }
 
 int main(int argc, char **argv)
