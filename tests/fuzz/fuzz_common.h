@@ -12,6 +12,11 @@
 #include <stdint.h>
 
 #define FUZZ_UNUSED __attribute__((unused))
+/* The target's own frame building (byte order, checksums, headers): no
+ * coverage instrumentation, so its loops and compares neither feed
+ * libFuzzer's feature maps (they say nothing about the code under test)
+ * nor cost a trace-cmp call per byte (4% of fuzz_tcp's time). */
+#define FUZZ_HELPER __attribute__((unused, no_sanitize("coverage")))
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,7 +42,7 @@ static unsigned inputs;
 static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 static const uint8_t peer_mac[6] FUZZ_UNUSED = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
-static uint32_t fuzz_random32(void *ctx)
+static FUZZ_HELPER uint32_t fuzz_random32(void *ctx)
 {
     (void)ctx;
     fuzz_rng ^= fuzz_rng >> 12;
@@ -201,13 +206,13 @@ static FUZZ_UNUSED void fuzz_settle_and_check(void)
     }
 }
 
-static FUZZ_UNUSED void put16(uint8_t *p, unsigned v)
+static FUZZ_HELPER void put16(uint8_t *p, unsigned v)
 {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
 }
 
-static FUZZ_UNUSED void put32(uint8_t *p, uint32_t v)
+static FUZZ_HELPER void put32(uint8_t *p, uint32_t v)
 {
     put16(p, (unsigned)(v >> 16));
     put16(p + 2, (unsigned)(v & 0xFFFFu));
@@ -216,7 +221,7 @@ static FUZZ_UNUSED void put32(uint8_t *p, uint32_t v)
 /* RFC 1071 sums over headers built by the target (not the stack's code, so
  * a bug there cannot hide itself): csum_add accumulates 16-bit words (a
  * pseudo header, then the segment), csum_fold finishes. */
-static FUZZ_UNUSED uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+static FUZZ_HELPER uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i += 2)
         sum += (uint32_t)(p[i] << 8 | p[i + 1]);
@@ -225,20 +230,20 @@ static FUZZ_UNUSED uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
     return sum;
 }
 
-static FUZZ_UNUSED unsigned csum_fold(uint32_t sum)
+static FUZZ_HELPER unsigned csum_fold(uint32_t sum)
 {
     while (sum >> 16)
         sum = (sum & 0xFFFFu) + (sum >> 16);
     return ~sum & 0xFFFFu;
 }
 
-static FUZZ_UNUSED unsigned csum(const uint8_t *p, size_t len)
+static FUZZ_HELPER unsigned csum(const uint8_t *p, size_t len)
 {
     return csum_fold(csum_add(0, p, len));
 }
 
 /* Ethernet header from the peer: dst, peer_mac, type. */
-static FUZZ_UNUSED void fuzz_eth_header(uint8_t *f, const uint8_t dst[6], unsigned type)
+static FUZZ_HELPER void fuzz_eth_header(uint8_t *f, const uint8_t dst[6], unsigned type)
 {
     memcpy(f, dst, 6);
     memcpy(f + 6, peer_mac, 6);
@@ -246,7 +251,7 @@ static FUZZ_UNUSED void fuzz_eth_header(uint8_t *f, const uint8_t dst[6], unsign
 }
 
 /* A 20-byte IPv4 header (TTL 64, no options) with its checksum. */
-static FUZZ_UNUSED void fuzz_ipv4_header(uint8_t *ip, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t payload)
+static FUZZ_HELPER void fuzz_ipv4_header(uint8_t *ip, tern_ip4_t src, tern_ip4_t dst, uint8_t proto, size_t payload)
 {
     memset(ip, 0, 20);
     ip[0] = 0x45;

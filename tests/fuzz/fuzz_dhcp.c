@@ -10,7 +10,8 @@
  *           bit 2: overwrite the magic cookie with the right one
  *           bit 3: deliver from source port 68 instead of 67
  *   advance time moved forward before the reply: advance^2 * 64 ms (up to
- *           about 69 minutes: ARP probing, T1, T2 and expiry are reachable)
+ *           about 69 minutes: ARP probing, T1, T2 and expiry are reachable;
+ *           at most 256 s while the client only retransmits, advance_reply)
  *
  * With the patch bits a mutated OFFER followed by a mutated ACK walks the
  * whole state machine. After each input the client is stopped and the stack
@@ -38,6 +39,23 @@ static void fuzz_stack_start(void)
 static void advance(uint32_t ms)
 {
     fuzz_run_for(ms);
+}
+
+/* A reply's time jump. Waiting for a reply (INIT, SELECTING, REQUESTING)
+ * the client only retransmits: DISCOVER's interval reaches its 64 s ceiling
+ * after 60 s (RFC 2131 4.1), REQUESTING gives up after
+ * TERN_DHCP_REQUEST_TRIES sends (60 s by default) and starts over, so past
+ * DHCP_WAIT_CAP_MS more time only repeats the same sends: a 69 minute jump
+ * there was about 65 DISCOVERs, most of this target's time per input. From
+ * CHECKING on the whole jump is taken (T1, T2 and expiry). */
+#define DHCP_WAIT_CAP_MS 256000u
+
+static void advance_reply(uint32_t ms)
+{
+    int st = tern_dhcp_state(&stack);
+    if ((st == TERN_DHCP_INIT || st == TERN_DHCP_SELECTING || st == TERN_DHCP_REQUESTING) && ms > DHCP_WAIT_CAP_MS)
+        ms = DHCP_WAIT_CAP_MS;
+    advance(ms);
 }
 
 static void deliver(const uint8_t *msg, size_t len, uint8_t flags)
@@ -88,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= 4;
         if (len > size)
             len = size;
-        advance(adv);
+        advance_reply(adv);
         deliver(data, len, flags);
         data += len;
         size -= len;

@@ -176,6 +176,18 @@ static size_t fuzz_build(const uint8_t *data, size_t size, uint8_t *out, size_t 
 /* flags (bits 0-1: the fragments' next header 58, 60, 17 or 44; bit 7:
  * fix the ICMPv6 checksum), a count k (1..8), k records of 5 bytes (the
  * raw offset/M field, a length, an identification), then the message. */
+/* The message's bytes from off on, zeros past its end: one copy, not a
+ * compare per byte (that was a third of this target's time). */
+static FUZZ_HELPER void frag_payload(uint8_t *dst, const uint8_t *msg, size_t msize, size_t off, size_t len)
+{
+    size_t have = off < msize ? msize - off : 0u;
+    if (have > len)
+        have = len;
+    if (have > 0u)
+        memcpy(dst, msg + off, have);
+    memset(dst + have, 0, len - have);
+}
+
 static void fuzz_frag(const uint8_t *data, size_t size)
 {
     static uint8_t frame[TERN_NETBUF_FRAME_SIZE];
@@ -191,8 +203,8 @@ static void fuzz_frag(const uint8_t *data, size_t size)
     size_t mlen = size - 2 - 5 * k;
     if (mlen > sizeof msg)
         mlen = sizeof msg;
-    memset(msg, 0, sizeof msg);
     memcpy(msg, data + 2 + 5 * k, mlen);
+    memset(msg + mlen, 0, sizeof msg - mlen);
     uint8_t next = nexts[flags & 3u];
     if ((flags & 0x80u) && next == 58 && mlen >= 4) {
         /* The message's checksum over its whole length (pseudo-header with
@@ -217,8 +229,7 @@ static void fuzz_frag(const uint8_t *data, size_t size)
         f[1] = 0;
         put16(f + 2, field);
         put32(f + 4, 0x1000u + (rec[4] & 3u));
-        for (size_t b = 0; b < len; b++)
-            f[8 + b] = off + b < sizeof msg ? msg[off + b] : 0;
+        frag_payload(f + 8, msg, sizeof msg, off, len);
         now += 1u;
         tern_input_copy(&stack, &nif, frame, 62 + len, now);
     }
