@@ -2,6 +2,7 @@
  * the dispatch to each interface's link type (Ethernet, bare IP). */
 #include <string.h>
 #include "net/net_internal.h"
+#include "net/tcp_internal.h"
 #if TERN_IPV6
 #include "net/ipv6_internal.h"
 #endif
@@ -49,6 +50,22 @@ int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, s
         memcpy(nb->data, frame, len);
     tern_input(stack, nif, nb, now);
     return TERN_OK;
+}
+
+void tern_input_batch_begin(tern_stack_t *stack)
+{
+    TERN_CORE_LOCKED(stack);
+    if (stack != NULL && stack->tcp.batch != UINT8_MAX)
+        stack->tcp.batch++;
+}
+
+void tern_input_batch_end(tern_stack_t *stack)
+{
+    TERN_CORE_LOCKED(stack);
+    if (stack == NULL || stack->tcp.batch == 0u)
+        return;
+    if (--stack->tcp.batch == 0u)
+        tcp_batch_end(stack);
 }
 
 /* ---- output ------------------------------------------------------------ */
