@@ -114,6 +114,14 @@ int tern_netif_add(tern_stack_t *stack, tern_netif_t *nif)
         count++;
         tail = &(*tail)->next;
     }
+#if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
+    /* Heap buffers are cut to each frame's size from a heap planned for
+     * MTU-sized frames: a 64 KB TSO segment or coalesced receive would
+     * take a block the plan has no room for and fail unpredictably under
+     * load. Refused here, so the driver registers without them. */
+    if (nif->offload & (TERN_OFFLOAD_TX_TSO | TERN_OFFLOAD_RX_LARGE))
+        return TERN_ERR_NOTSUP;
+#endif
     if (nif->mtu == 0u)
         nif->mtu = 1500u;
     /* A frame must fit one network buffer, with room for an Ethernet header
