@@ -53,7 +53,15 @@
  *                 one cuts it into MTU-sized segments first.
  * A segment larger than a network buffer (TERN_NETBUF_FRAME_SIZE) is never
  * built or accepted: with 1514-byte buffers TSO and large receive change
- * nothing. */
+ * nothing. With the HEAP buffer scheme (config.h) tern_netif_add refuses
+ * TX_TSO and RX_LARGE (TERN_ERR_NOTSUP): its buffers come from a heap
+ * planned for MTU-sized frames.
+ *
+ * Batching: a driver that reads several frames per wake-up (a ring, a
+ * queue it drains until empty) brackets them with tern_input_batch_begin()
+ * and tern_input_batch_end() (stack.h) under one lock hold: the stack then
+ * sends one cumulative ACK per connection for the batch instead of one per
+ * two segments. A driver that passes one frame at a time needs neither. */
 #ifndef TERN_NETIF_H
 #define TERN_NETIF_H
 

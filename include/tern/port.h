@@ -43,6 +43,12 @@ typedef struct tern_port {
     /* Wake every waiter; called with the core lock held after any change a
      * waiter may be waiting for (buffer released, data arrived). May be NULL. */
     void (*wake_all)(void *ctx);
+    /* Optional, both or neither: wait as a waiter for key (a socket), and
+     * wake only the waiters for key and those waiting without one (wait:
+     * poll, buffers), so a segment for one socket wakes one thread, not
+     * every blocked one. NULL: wait and wake_all are used. */
+    int (*wait_on)(void *ctx, const void *key, uint32_t timeout_ms);
+    void (*wake)(void *ctx, const void *key);
 
     /* A log line (no trailing newline). May be NULL. */
     void (*log)(void *ctx, int level, const char *msg);

@@ -130,6 +130,14 @@ void tern_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, uint3
 /* A received frame in the driver's storage (copy path): copied into a
  * network buffer. TERN_ERR_NOBUFS when none is free (counted). */
 int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, size_t len, uint32_t now);
+/* An input batch (netif.h): frames passed between begin and end were
+ * read together. The ACKs that the delayed-ACK rules let wait (every
+ * second full segment, RFC 5681 4.2) are sent once per connection at the
+ * end; those owed at once (duplicate ACKs, out-of-order data, a filled
+ * gap) still go at once. Batches nest; call both with the lock held, end
+ * before releasing it. */
+void tern_input_batch_begin(tern_stack_t *stack);
+void tern_input_batch_end(tern_stack_t *stack);
 
 /* Run due timers (ARP aging and retries, reassembly timeouts, ...). Returns
  * milliseconds until the next deadline, at most 1000. */

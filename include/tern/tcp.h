@@ -114,6 +114,8 @@ typedef struct tern_tcp {
     uint32_t cookie_epoch;     /* now / TERN_TCP_SYN_COOKIE_PERIOD_MS when [0] was drawn */
     uint32_t cookie_sent;      /* time the last cookie went out */
     uint8_t cookie_keys;       /* keys drawn: 0 none yet, 1 only [0], 2 both */
+    uint8_t batch;             /* input batch depth (tern_input_batch_begin); in padding */
+    uint8_t batch_acks;        /* a connection has TF_ACK_BATCH set */
     uint32_t challenge_time;   /* RFC 5961 rate limit window start */
     uint32_t timewait_ms;      /* TIME-WAIT length (default TERN_TCP_TIMEWAIT_MS) */
     uint16_t challenge_count;

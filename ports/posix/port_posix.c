@@ -1,4 +1,4 @@
-/* The Linux port: pthread locks, a condition variable for waiting,
+/* The Linux port: pthread locks, a condition variable per waiting thread,
  * getrandom(), CLOCK_MONOTONIC, stderr logging, and the stack thread. */
 #include "tern_posix.h"
 
@@ -102,11 +102,30 @@ static void posix_mem_unlock(void *ctx)
         abort();
 }
 
+/* One blocked thread: its own condition variable, so that a wake for one
+ * socket signals its waiter alone (port.h wait_on/wake), not a broadcast
+ * that every blocked thread wakes up for to find nothing to do. */
+struct posix_waiter {
+    pthread_cond_t cond;
+    const void *key; /* NULL: woken by every wake (poll, buffer waits) */
+    struct posix_waiter *next;
+};
+
 /* Called with the core lock held; pthread_cond_timedwait releases it while
- * waiting and retakes it before returning (port.h). */
-static int posix_wait(void *ctx, uint32_t timeout_ms)
+ * waiting and retakes it before returning (port.h). The waiter list is
+ * guarded by the core lock too. */
+static int posix_wait_on(void *ctx, const void *key, uint32_t timeout_ms)
 {
     tern_posix_t *px = ctx;
+    struct posix_waiter w = {.key = key, .next = px->waiters};
+    /* Timeouts measured on the monotonic clock: a wall-clock step must not
+     * stretch or cut a blocking call. */
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&w.cond, &ca) != 0)
+        abort();
+    pthread_condattr_destroy(&ca);
+    px->waiters = &w;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += (time_t)(timeout_ms / 1000u);
@@ -116,8 +135,13 @@ static int posix_wait(void *ctx, uint32_t timeout_ms)
         ts.tv_nsec -= 1000000000L;
     }
     atomic_store(&px->owner, (uintptr_t)0); /* the wait releases core */
-    int r = pthread_cond_timedwait(&px->cond, &px->core, &ts);
+    int r = pthread_cond_timedwait(&w.cond, &px->core, &ts);
     atomic_store(&px->owner, posix_self());
+    struct posix_waiter **pp = &px->waiters;
+    while (*pp != &w)
+        pp = &(*pp)->next;
+    *pp = w.next;
+    pthread_cond_destroy(&w.cond);
     if (r == ETIMEDOUT)
         return TERN_ERR_TIMEOUT;
     if (r != 0)
@@ -125,10 +149,24 @@ static int posix_wait(void *ctx, uint32_t timeout_ms)
     return TERN_OK;
 }
 
+static int posix_wait(void *ctx, uint32_t timeout_ms)
+{
+    return posix_wait_on(ctx, NULL, timeout_ms);
+}
+
 static void posix_wake_all(void *ctx)
 {
     tern_posix_t *px = ctx;
-    pthread_cond_broadcast(&px->cond);
+    for (struct posix_waiter *w = px->waiters; w != NULL; w = w->next)
+        pthread_cond_signal(&w->cond);
+}
+
+static void posix_wake(void *ctx, const void *key)
+{
+    tern_posix_t *px = ctx;
+    for (struct posix_waiter *w = px->waiters; w != NULL; w = w->next)
+        if (w->key == key || w->key == NULL)
+            pthread_cond_signal(&w->cond);
 }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -156,22 +194,12 @@ static void posix_assert_failed(void *ctx, const char *what)
 int tern_posix_init(tern_posix_t *px)
 {
     memset(px, 0, sizeof *px);
-    pthread_condattr_t ca;
     if (pthread_mutex_init(&px->core, NULL) != 0)
         return TERN_ERR_NOMEM;
     if (pthread_mutex_init(&px->mem, NULL) != 0) {
         pthread_mutex_destroy(&px->core);
         return TERN_ERR_NOMEM;
     }
-    /* Timeouts measured on the monotonic clock: a wall-clock step must not
-     * stretch or cut a blocking call. */
-    if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&px->cond, &ca) != 0) {
-        pthread_mutex_destroy(&px->mem);
-        pthread_mutex_destroy(&px->core);
-        return TERN_ERR_NOMEM;
-    }
-    pthread_condattr_destroy(&ca);
     px->log_level = TERN_LOG_INFO;
     px->log_prefix = "tern";
     atomic_init(&px->log_lines, 0u);
@@ -187,6 +215,8 @@ int tern_posix_init(tern_posix_t *px)
     px->port.mem_unlock = posix_mem_unlock;
     px->port.wait = posix_wait;
     px->port.wake_all = posix_wake_all;
+    px->port.wait_on = posix_wait_on;
+    px->port.wake = posix_wake;
     px->port.log = posix_log;
     px->port.assert_failed = posix_assert_failed;
     return TERN_OK;
@@ -194,7 +224,6 @@ int tern_posix_init(tern_posix_t *px)
 
 void tern_posix_destroy(tern_posix_t *px)
 {
-    pthread_cond_destroy(&px->cond);
     pthread_mutex_destroy(&px->mem);
     pthread_mutex_destroy(&px->core);
 }

@@ -398,6 +398,12 @@ unsigned tern_tap_rx(tern_tap_t *tap, uint32_t now, unsigned budget)
     if (stack == NULL || tap->fd < 0)
         return 0;
     int zero_copy = (tap->netif.caps & TERN_NETIF_CAP_ZERO_COPY_RX) != 0;
+    /* Every frame that is ready, up to the budget, as one input batch (one
+     * cumulative ACK per connection at its end, stack.h). The read that
+     * ends it with EAGAIN is the kernel's only "queue empty": a TAP has no
+     * FIONREAD and poll() would cost the same system call. */
+    if (!tap->no_batch)
+        tern_input_batch_begin(stack);
     while (frames < budget) {
         int r = tap->vnet != 0u ? tap_rx_vnet(tap, stack, now)
                 : zero_copy     ? tap_rx_zero_copy(tap, stack, now)
@@ -406,6 +412,13 @@ unsigned tern_tap_rx(tern_tap_t *tap, uint32_t now, unsigned budget)
             break;
         if (r == TAP_RX_FRAME)
             frames++;
+    }
+    if (!tap->no_batch) {
+        tern_input_batch_end(stack);
+        if (frames != 0u)
+            tap->stats.rx_batches++;
+        if (frames > tap->stats.rx_batch_max)
+            tap->stats.rx_batch_max = frames;
     }
     return frames;
 }

@@ -20,7 +20,9 @@ typedef struct tern_posix {
     tern_port_t port;        /* hand &px->port to tern_stack_init() */
     pthread_mutex_t core;    /* the core lock */
     pthread_mutex_t mem;     /* the memory lock */
-    pthread_cond_t cond;     /* wait/wake_all, paired with core */
+    struct posix_waiter *waiters; /* threads in wait/wait_on, each on its own condition
+                                   * variable (paired with core): wake signals only
+                                   * the ones it is for */
     int log_level;           /* lines above this level are not printed (default INFO) */
     const char *log_prefix;  /* printed before each log line (default "tern") */
     atomic_ulong log_lines;  /* lines logged, printed or not */
@@ -28,7 +30,7 @@ typedef struct tern_posix {
     atomic_uintptr_t owner;  /* a token of the thread holding core, 0: none (port.lock_held) */
 } tern_posix_t;
 
-/* Fill the port table and create the mutexes and condition variable. */
+/* Fill the port table and create the mutexes. */
 int tern_posix_init(tern_posix_t *px);
 void tern_posix_destroy(tern_posix_t *px);
 

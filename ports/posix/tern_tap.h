@@ -40,6 +40,9 @@ typedef struct tern_tap_stats {
     uint64_t rx_large;    /* coalesced (GSO) packets read from the kernel */
     uint64_t rx_cut;      /* segments cut from them here (no RX_LARGE, or too large) */
     uint64_t rx_csum_ok;  /* frames the kernel vouched for (NEEDS_CSUM or DATA_VALID) */
+    /* Input batches (tern_tap_rx without no_batch): */
+    uint64_t rx_batches;  /* batches of at least one frame */
+    uint64_t rx_batch_max; /* the most frames in one */
 } tern_tap_stats_t;
 
 typedef struct tern_tap {
@@ -50,6 +53,7 @@ typedef struct tern_tap {
     unsigned vnet;        /* virtio-net header bytes on each read and write (0: none) */
     uint8_t *rx_big;      /* with a header: the read buffer for packets up to 64 KB */
     uint8_t *cut;         /* with a header: where segments are cut */
+    unsigned no_batch;    /* 1: no input batch (tern_tap_rx), one ACK per two segments as before */
     uint8_t rx_frame[TERN_NETBUF_FRAME_SIZE]; /* the driver's own RX storage (copy RX) */
 } tern_tap_t;
 
@@ -88,7 +92,8 @@ int tern_tap_open_offload(tern_tap_t *tap, const char *ifname, const uint8_t mac
  * or "all" / "none". TERN_OK, or TERN_ERR_INVAL for an unknown word. */
 int tern_tap_parse_offload(const char *list, unsigned *offload);
 
-/* Read up to budget frames that are waiting and feed them to the stack.
+/* Read up to budget frames that are waiting and feed them to the stack,
+ * as one input batch (tern_input_batch_begin/end) unless tap->no_batch.
  * Call with the core lock held. Returns frames read. */
 unsigned tern_tap_rx(tern_tap_t *tap, uint32_t now, unsigned budget);
 

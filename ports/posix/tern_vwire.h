@@ -117,6 +117,8 @@ typedef struct tern_vwire_side {
     void *rx_ctx;
     tern_vwire_params_t params; /* impairments of frames sent by this side */
     uint64_t link_free_us;      /* when this side's link finishes its queue */
+    uint8_t batch;              /* deliver to this side in input batches (tern_vwire_set_batch) */
+    uint8_t batch_open;         /* a batch is open on its stack */
     tern_vwire_stats_t stats;
 } tern_vwire_side_t;
 
@@ -136,6 +138,11 @@ typedef struct tern_vwire {
 /* Start a wire at virtual time 0 with the same impairments both ways
  * (params NULL: a perfect wire). */
 void tern_vwire_init(tern_vwire_t *w, uint64_t seed, const tern_vwire_params_t *params);
+/* Input batching (stack.h tern_input_batch_begin/end) for frames delivered
+ * to side's stack: the frames due at one virtual millisecond go to it as
+ * one batch, as a driver that drains its queue per wake-up passes them.
+ * Off by default. */
+void tern_vwire_set_batch(tern_vwire_t *w, int side, int on);
 /* Change one direction's impairments (frames sent by side). */
 void tern_vwire_set_params(tern_vwire_t *w, int side, const tern_vwire_params_t *params);
 

@@ -443,18 +443,40 @@ static void vwire_deliver(tern_vwire_t *w, struct tern_vwire_frame *f)
     payload_put(w, p);
 }
 
-/* Deliver everything due by target (virtual ms since the start). */
+/* Close the input batches open on either side's stack (its ACKs go now). */
+static void vwire_batch_close(tern_vwire_t *w)
+{
+    for (int i = 0; i < 2; i++) {
+        tern_vwire_side_t *s = &w->side[i];
+        if (s->batch_open) {
+            s->batch_open = 0;
+            if (s->nif != NULL && s->nif->stack != NULL)
+                tern_input_batch_end(s->nif->stack);
+        }
+    }
+}
+
+/* Deliver everything due by target (virtual ms since the start). With
+ * batching, the frames due at one millisecond reach a stack as one batch. */
 static void vwire_deliver_until(tern_vwire_t *w, uint64_t target)
 {
     while (w->queue != NULL && w->queue->due <= target) {
         struct tern_vwire_frame *f = w->queue;
         w->queue = f->next;
         w->in_flight--;
-        if (f->due > w->clock_ms)
+        if (f->due > w->clock_ms) {
+            vwire_batch_close(w);
             w->clock_ms = f->due;
+        }
+        tern_vwire_side_t *dst = &w->side[1 - f->from];
+        if (dst->batch && !dst->batch_open && dst->nif != NULL && dst->nif->stack != NULL) {
+            dst->batch_open = 1;
+            tern_input_batch_begin(dst->nif->stack);
+        }
         vwire_deliver(w, f);
         free(f);
     }
+    vwire_batch_close(w);
     if (target > w->clock_ms)
         w->clock_ms = target;
 }
@@ -469,6 +491,12 @@ static uint64_t vwire_target(const tern_vwire_t *w, uint32_t t)
 }
 
 /* ---- Public API ------------------------------------------------------------ */
+
+void tern_vwire_set_batch(tern_vwire_t *w, int side, int on)
+{
+    if (side == 0 || side == 1)
+        w->side[side].batch = on != 0;
+}
 
 void tern_vwire_init(tern_vwire_t *w, uint64_t seed, const tern_vwire_params_t *params)
 {

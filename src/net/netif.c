@@ -2,6 +2,7 @@
  * the dispatch to each interface's link type (Ethernet, bare IP). */
 #include <string.h>
 #include "net/net_internal.h"
+#include "net/tcp_internal.h"
 #if TERN_IPV6
 #include "net/ipv6_internal.h"
 #endif
@@ -51,6 +52,22 @@ int tern_input_copy(tern_stack_t *stack, tern_netif_t *nif, const void *frame, s
     return TERN_OK;
 }
 
+void tern_input_batch_begin(tern_stack_t *stack)
+{
+    TERN_CORE_LOCKED(stack);
+    if (stack != NULL && stack->tcp.batch != UINT8_MAX)
+        stack->tcp.batch++;
+}
+
+void tern_input_batch_end(tern_stack_t *stack)
+{
+    TERN_CORE_LOCKED(stack);
+    if (stack == NULL || stack->tcp.batch == 0u)
+        return;
+    if (--stack->tcp.batch == 0u)
+        tcp_batch_end(stack);
+}
+
 /* ---- output ------------------------------------------------------------ */
 
 int netif_transmit(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb)
@@ -97,6 +114,14 @@ int tern_netif_add(tern_stack_t *stack, tern_netif_t *nif)
         count++;
         tail = &(*tail)->next;
     }
+#if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
+    /* Heap buffers are cut to each frame's size from a heap planned for
+     * MTU-sized frames: a 64 KB TSO segment or coalesced receive would
+     * take a block the plan has no room for and fail unpredictably under
+     * load. Refused here, so the driver registers without them. */
+    if (nif->offload & (TERN_OFFLOAD_TX_TSO | TERN_OFFLOAD_RX_LARGE))
+        return TERN_ERR_NOTSUP;
+#endif
     if (nif->mtu == 0u)
         nif->mtu = 1500u;
     /* A frame must fit one network buffer, with room for an Ethernet header

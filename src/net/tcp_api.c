@@ -393,6 +393,13 @@ static void tcp_window_update(tern_tcp_pcb_t *pcb)
          * for its persist timer (200 ms or more; RFC 9293 3.8.6.1). Sent
          * twice: one frame more, at a loss rate p the stall is p^2. */
         int held = !SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) || pcb->rcv_adv - pcb->rcv_nxt < pcb->mss;
+        if (!held && pcb->stack->tcp.batch != 0u) {
+            /* Read inside an input batch (a callback): the window goes
+             * with the batch's cumulative ACK. */
+            pcb->flags |= TF_ACK_BATCH;
+            pcb->stack->tcp.batch_acks = 1;
+            return;
+        }
         if (tcp_send_ack(pcb->stack, pcb) == TERN_OK && held)
             (void)tcp_send_ack(pcb->stack, pcb);
     }

@@ -238,9 +238,20 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
         (void)tcp_ooo_deliver(stack, pcb);
         /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at once when filling a
          * gap, else every second segment or after the delayed-ACK timer.
-         * A coalesced segment of two MSS or more (large receive) is two. */
-        if (filled_gap || len >= 2u * pcb->mss || ++pcb->full_segs >= 2u) {
+         * A coalesced segment of two MSS or more (large receive) is two.
+         * Inside a driver's input batch the every-second-segment ACK waits
+         * for the batch end: one cumulative ACK for the frames read
+         * together, as for a coalesced segment (the batch ends before the
+         * driver returns, well within the delayed-ACK bound). */
+        if (filled_gap) {
             pcb->flags |= TF_ACK_NOW;
+        } else if (len >= 2u * pcb->mss || ++pcb->full_segs >= 2u) {
+            if (stack->tcp.batch != 0u) {
+                pcb->flags |= TF_ACK_BATCH;
+                stack->tcp.batch_acks = 1;
+            } else {
+                pcb->flags |= TF_ACK_NOW;
+            }
         } else if (!(pcb->flags & TF_ACK_DELAYED)) {
             pcb->flags |= TF_ACK_DELAYED;
             pcb->t_delack = stack->now + TERN_TCP_DELACK_MS;

@@ -56,6 +56,7 @@
 #define TF_TLP 0x1000000u      /* a tail loss probe timeout (PTO, RFC 8985 7.2) */
 #define TF_RACK 0x2000000u     /* a reordering window: SACKed data above a hole (RFC 8985 6.2) */
 #define TF_TLP_OUT 0x4000000u  /* a probe was sent; no other until SND.UNA advances */
+#define TF_ACK_BATCH 0x8000000u /* an ACK owed at the end of the input batch (tcp_batch_end) */
 /* RFC 8985 7.2 WCDelAckT: the longest a peer may delay the ACK of one segment. */
 #define TCP_TLP_DELACK_MS 200u
 
@@ -260,6 +261,9 @@ void tcp_cookie_settle(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 /* ---- tcp_timer.c --------------------------------------------------------- */
 /* Run the timers that are due; ms until the next deadline (UINT32_MAX: none). */
 uint32_t tcp_poll(tern_stack_t *stack, uint32_t now);
+/* The driver's input batch ended (tern_input_batch_end): the ACKs that
+ * waited for it (TF_ACK_BATCH) go now, one per connection. */
+void tcp_batch_end(tern_stack_t *stack);
 /* RFC 6298 2: a round-trip time measurement m (ms) updates the RTO. */
 void tcp_rtt_sample(tern_tcp_pcb_t *pcb, uint32_t m);
 /* Lower *next to the ms from now until deadline (0 when reached). */

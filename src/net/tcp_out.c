@@ -301,7 +301,7 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
     uint32_t smss = tcp_seg_room(pcb);
     if (len > smss)
         nb->tso_mss = (uint16_t)smss;
-    pcb->flags &= ~(uint32_t)(TF_ACK_NOW | TF_ACK_DELAYED);
+    pcb->flags &= ~(uint32_t)(TF_ACK_NOW | TF_ACK_DELAYED | TF_ACK_BATCH);
     pcb->full_segs = 0;
     int r;
     tcp_sum_and_send(stack, nb, nif, pcb->local_ip, pcb->remote_ip, fused ? hdr_len : nb->len, psum, &r);
@@ -318,6 +318,23 @@ int tcp_send_ack(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
      * dropped unread, ACK field and all, and both sides can stall. */
     uint32_t seq = pcb->snd_wnd == 0u ? pcb->snd_una : pcb->snd_max;
     return tcp_send_segment(stack, pcb, seq, 0, TCP_ACK);
+}
+
+void tcp_batch_end(tern_stack_t *stack)
+{
+    if (!stack->tcp.batch_acks)
+        return;
+    stack->tcp.batch_acks = 0;
+    stack->tcp.busy++;
+    for (tern_tcp_pcb_t *pcb = stack->tcp.pcbs; pcb != NULL; pcb = pcb->next) {
+        if (!(pcb->flags & TF_ACK_BATCH))
+            continue;
+        pcb->flags &= ~(uint32_t)TF_ACK_BATCH;
+        if (!(pcb->flags & TF_DEAD) && pcb->state != TERN_TCP_CLOSED && pcb->state != TERN_TCP_TIME_WAIT)
+            (void)tcp_send_ack(stack, pcb);
+    }
+    stack->tcp.busy--;
+    tcp_reap(stack);
 }
 
 /* TSO (netif.h, TERN_OFFLOAD_TX_TSO): the most payload one send may

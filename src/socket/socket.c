@@ -42,10 +42,16 @@ void socket_unlock(const tern_stack_t *stack)
         stack->port->unlock(stack->port->ctx);
 }
 
-void socket_wake(const tern_stack_t *stack)
+void socket_wake(const tern_stack_t *stack, const tern_socket_t *s)
 {
-    /* A broadcast per received segment costs when nobody listens for it. */
-    if (stack->sockets.waiters != 0u && stack->port->wake_all != NULL)
+    /* A wake-up per received segment costs when nobody listens for it; and
+     * with a port that can, only the socket's own waiter is woken (port.h
+     * wait_on/wake), not every blocked thread. */
+    if (stack->sockets.waiters == 0u)
+        return;
+    if (s != NULL && stack->port->wake != NULL && stack->port->wait_on != NULL)
+        stack->port->wake(stack->port->ctx, s);
+    else if (stack->port->wake_all != NULL)
         stack->port->wake_all(stack->port->ctx);
 }
 
@@ -123,7 +129,10 @@ int socket_wait(tern_stack_t *stack, tern_socket_t **sp, uint32_t start, uint32_
     if (want_buffer)
         stack->netbufs.waiters++;
     stack->sockets.waiters++;
-    (void)port->wait(port->ctx, wait_ms);
+    if (port->wait_on != NULL && port->wake != NULL)
+        (void)port->wait_on(port->ctx, *sp, wait_ms);
+    else
+        (void)port->wait(port->ctx, wait_ms);
     stack->sockets.waiters--;
     if (want_buffer)
         stack->netbufs.waiters--;
@@ -195,8 +204,9 @@ void socket_release(tern_stack_t *stack, tern_socket_t *s)
         socket_tcp_free(stack, s); /* the block goes with the connection */
     else
         tern_mem_free(&stack->ledger, s);
-    /* Threads blocked on it find it gone (TERN_ERR_BADF). */
-    socket_wake(stack);
+    /* Threads blocked on it find it gone (TERN_ERR_BADF): all woken, as
+     * its memory is gone. */
+    socket_wake(stack, NULL);
 }
 
 int tern_socket(tern_stack_t *stack, int type)

@@ -108,7 +108,9 @@ static inline tern_tcp_pcb_t *socket_tcp_pcb(const tern_socket_t *s)
 void socket_lock(const tern_stack_t *stack);
 void socket_unlock(const tern_stack_t *stack);
 /* Wake blocked threads, when there are any (lock held). */
-void socket_wake(const tern_stack_t *stack);
+/* Wake the threads blocked on s (and those in poll or waiting for a
+ * buffer); s NULL: every blocked thread. */
+void socket_wake(const tern_stack_t *stack, const tern_socket_t *s);
 tern_socket_t *socket_lookup(const tern_stack_t *stack, int id);
 /* A new socket structure of type with a free id, in the table (lock held),
  * zeroed (a TCP socket's connection structure too, not yet initialized);

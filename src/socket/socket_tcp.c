@@ -122,7 +122,7 @@ static void stcp_on_connected(void *arg, tern_tcp_pcb_t *pcb)
     tern_socket_t *s = arg;
     if (s->u.tcp.state == STCP_CONNECTING)
         s->u.tcp.state = STCP_CONNECTED;
-    socket_wake(stcp_stack(pcb));
+    socket_wake(stcp_stack(pcb), s);
 }
 
 static void stcp_on_readable(void *arg, tern_tcp_pcb_t *pcb)
@@ -133,20 +133,18 @@ static void stcp_on_readable(void *arg, tern_tcp_pcb_t *pcb)
         (void)tern_tcp_consume(pcb, tern_tcp_recv_avail(pcb));
         return;
     }
-    socket_wake(stcp_stack(pcb));
+    socket_wake(stcp_stack(pcb), s);
 }
 
 static void stcp_on_writable(void *arg, tern_tcp_pcb_t *pcb)
 {
-    (void)arg;
     if (stcp_space_ok(pcb))
-        socket_wake(stcp_stack(pcb));
+        socket_wake(stcp_stack(pcb), arg);
 }
 
 static void stcp_on_peer_closed(void *arg, tern_tcp_pcb_t *pcb)
 {
-    (void)arg;
-    socket_wake(stcp_stack(pcb));
+    socket_wake(stcp_stack(pcb), arg);
 }
 
 /* The connection died (reset, timeout, refused, no memory): it is
@@ -156,7 +154,7 @@ static void stcp_on_error(void *arg, tern_tcp_pcb_t *pcb, int err)
     tern_socket_t *s = arg;
     stcp_dead(pcb, &s->u.tcp, err);
     s->error = err;
-    socket_wake(stcp_stack(pcb));
+    socket_wake(stcp_stack(pcb), s);
 }
 
 static const tern_tcp_callbacks_t stcp_conn_cbs = {
@@ -217,7 +215,7 @@ static int stcp_on_accept(void *arg, tern_tcp_pcb_t *listener, tern_tcp_pcb_t *p
     l->queue[(l->qhead + l->qlen) % l->backlog] = pcb;
     l->qlen++;
     tern_tcp_set_callbacks(pcb, &stcp_pending_cbs, s);
-    socket_wake(stcp_stack(pcb));
+    socket_wake(stcp_stack(pcb), s);
     return TERN_OK;
 }
 
@@ -508,7 +506,7 @@ int socket_tcp_shutdown(tern_stack_t *stack, tern_socket_t *s, int how)
         if (stcp_linked(t))
             (void)tern_tcp_shutdown(pcb);
     }
-    socket_wake(stack);
+    socket_wake(stack, s);
     return TERN_OK;
 }
 

@@ -56,7 +56,7 @@ static void socket_udp_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb,
         u->head = nb;
     u->tail = nb;
     u->qlen++;
-    socket_wake(stack);
+    socket_wake(stack, s);
 }
 
 /* An ICMP error about a datagram the socket sent: its pending error. */
@@ -65,7 +65,7 @@ static void socket_udp_error(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb
     (void)pcb;
     tern_socket_t *s = ctx;
     s->error = err;
-    socket_wake(stack);
+    socket_wake(stack, s);
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
@@ -99,7 +99,7 @@ int socket_udp_shutdown(tern_stack_t *stack, tern_socket_t *s, int how)
     }
     if (how != TERN_SHUT_RD)
         s->flags |= SOCK_F_SHUT_WR;
-    socket_wake(stack);
+    socket_wake(stack, s);
     return TERN_OK;
 }
 

@@ -22,10 +22,27 @@ static int counting_wait(void *ctx, uint32_t timeout_ms)
     return r;
 }
 
+/* The same for waits on one socket (port.h wait_on). */
+static int (*g_orig_wait_on)(void *ctx, const void *key, uint32_t timeout_ms);
+
+static int counting_wait_on(void *ctx, const void *key, uint32_t timeout_ms)
+{
+    atomic_fetch_add(&g_waits, 1);
+    atomic_fetch_add(&g_waiting, 1);
+    int r = g_orig_wait_on(ctx, key, timeout_ms);
+    if (r == TERN_ERR_TIMEOUT)
+        atomic_fetch_add(&g_timeouts, 1);
+    atomic_fetch_sub(&g_waiting, 1);
+    return r;
+}
+
 void th_wrap_wait(tern_port_t *port)
 {
     g_orig_wait = port->wait;
     port->wait = counting_wait;
+    g_orig_wait_on = port->wait_on;
+    if (port->wait_on != NULL)
+        port->wait_on = counting_wait_on;
     atomic_store(&g_waiting, 0);
     atomic_store(&g_waits, 0);
     atomic_store(&g_timeouts, 0);

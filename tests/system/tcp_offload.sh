@@ -13,6 +13,8 @@
 # packets larger than the MTU went out (tx_tso) and Linux handed over
 # coalesced ones (rx_large). Then none again on the same (persistent) TAP:
 # the features the last reader set must not stay. SIGTERM exits 0 each time.
+# Input batching (tern_tap_rx, one cumulative ACK per read batch) is on in
+# every case but one: all with --no-batch, where no batch may be counted.
 . "$(dirname "$0")/lib/common.sh"
 sys_init s1-offl
 sys_require nc sha256sum
@@ -39,9 +41,10 @@ cg=$(sha <"$TMP/cg")
 field() { sed -nE "s/.*(^| )$1 ([0-9x]+).*/\2/p" <<<"$2"; }
 
 run_case() {
-    local mode=$1 log="$TMP/demo-$1.log" got line n
-    echo "== --offload $mode"
-    start_demo "$log" --ip "$TERN_IP/24" --offload "$mode"
+    local mode=$1 extra=${2:-} got line n
+    local log="$TMP/demo-$1$extra.log"
+    echo "== --offload $mode $extra"
+    start_demo "$log" --ip "$TERN_IP/24" --offload "$mode" $extra
     wait_demo_start "$log"
     got=$(nsx timeout 60 nc -N "$TERN_IP" 7 <"$TMP/data" | sha)
     [ "$got" = "$want" ] || fail "$mode: TCP echo: SHA-256 differs"
@@ -66,7 +69,9 @@ PYEOF
         sleep 0.05
     done
     line=$(grep '^offload ' "$log" | tail -n 1)
+    BATCH=$(grep '^batch ' "$log" | tail -n 1)
     echo "$line"
+    echo "$BATCH"
     stop_demo || fail "$mode: tern-demo did not exit 0"
     LINE=$line
     pass "$mode: TCP echo and chargen 1 MB exact, UDP echo exact"
@@ -88,6 +93,13 @@ run_case all
 [ "$(field tx_tso "$LINE")" -gt 0 ] || fail "all: no TSO packet went out: $LINE"
 [ "$(field rx_large "$LINE")" -gt 0 ] || fail "all: Linux handed over no coalesced packet: $LINE"
 pass "all: TSO packets out ($(field tx_tso "$LINE")), coalesced packets in ($(field rx_large "$LINE"))"
+[ "$(field batch "$BATCH")" = 1 ] && [ "$(field rx_batches "$BATCH")" -gt 0 ] || fail "all: no input batch: $BATCH"
+pass "all: input batches ($(field rx_batches "$BATCH"), up to $(field rx_batch_max "$BATCH") frames)"
+
+run_case all --no-batch
+[ "$(field tx_tso "$LINE")" -gt 0 ] || fail "all --no-batch: no TSO packet went out: $LINE"
+[ "$(field batch "$BATCH")" = 0 ] && [ "$(field rx_batches "$BATCH")" = 0 ] || fail "all --no-batch: batches: $BATCH"
+pass "all --no-batch: one frame per input call, as before"
 
 # The TAP keeps the kernel features the last reader asked for: a reader
 # without offloads must turn them off, or Linux goes on handing it

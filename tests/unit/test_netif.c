@@ -316,6 +316,30 @@ static void test_unknown_link_refused(void **state)
     tern_netif_remove(&t->stack, &other);
 }
 
+/* Large segments (TX_TSO, RX_LARGE) with heap network buffers: refused at
+ * registration (netif.h), the other offloads taken; with the static pool
+ * they are taken. */
+static void test_large_segments_by_scheme(void **state)
+{
+    two_if_t *t = *state;
+    static const tern_netif_ops_t ops = {NULL, null_output, NULL};
+    static const uint8_t large[] = {TERN_OFFLOAD_TX_TSO | TERN_OFFLOAD_TX_L4_CSUM, TERN_OFFLOAD_RX_LARGE};
+    for (size_t i = 0; i < sizeof large; i++) {
+        tern_netif_t other;
+        memset(&other, 0, sizeof other);
+        other.ops = &ops;
+        other.offload = large[i];
+        other.tso_max = 65535u;
+#if TERN_NETBUF_SCHEME == TERN_NETBUF_HEAP
+        assert_int_equal(tern_netif_add(&t->stack, &other), TERN_ERR_NOTSUP);
+        assert_null(other.stack);
+        other.offload &= (uint8_t)~(TERN_OFFLOAD_TX_TSO | TERN_OFFLOAD_RX_LARGE);
+#endif
+        assert_int_equal(tern_netif_add(&t->stack, &other), TERN_OK);
+        tern_netif_remove(&t->stack, &other);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_ip_link_copy),
         cmocka_unit_test(test_ip_link_zero_copy),
         cmocka_unit_test_setup_teardown(test_unknown_link_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_segments_by_scheme, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,10 +79,82 @@ static void test_blocking_get_woken_by_release(void **state)
     free(s);
 }
 
+/* Per-waiter wake-ups (port.h wait_on/wake): a wake for one key signals
+ * the thread waiting on it and the keyless waiters (poll), never a thread
+ * waiting on another key; wake_all wakes everyone. */
+typedef struct keyed {
+    tern_posix_t *px;
+    const void *key;
+    int waiting, go, returns, rc;
+} keyed_t;
+
+static void *keyed_waiter(void *arg)
+{
+    keyed_t *k = arg;
+    tern_posix_lock(k->px);
+    k->waiting = 1;
+    while (!k->go) {
+        k->rc = k->key != NULL ? k->px->port.wait_on(k->px, k->key, 10000) : k->px->port.wait(k->px, 10000);
+        k->returns++; /* every return from the wait, signalled or not */
+    }
+    k->waiting = 2;
+    tern_posix_unlock(k->px);
+    return NULL;
+}
+
+static int keyed_get(keyed_t *k, const int *field)
+{
+    tern_posix_lock(k->px);
+    int v = *field;
+    tern_posix_unlock(k->px);
+    return v;
+}
+
+static void test_wake_only_the_waiter(void **state)
+{
+    (void)state;
+    tern_posix_t px;
+    assert_int_equal(tern_posix_init(&px), TERN_OK);
+    assert_non_null(px.port.wait_on);
+    assert_non_null(px.port.wake);
+    static const int key_a = 1, key_b = 2;
+    keyed_t ka = {.px = &px, .key = &key_a}, kb = {.px = &px, .key = &key_b}, kp = {.px = &px, .key = NULL};
+    pthread_t ta, tb, tp;
+    assert_int_equal(pthread_create(&ta, NULL, keyed_waiter, &ka), 0);
+    assert_int_equal(pthread_create(&tb, NULL, keyed_waiter, &kb), 0);
+    assert_int_equal(pthread_create(&tp, NULL, keyed_waiter, &kp), 0);
+    /* Each sets waiting under the lock and waits, releasing it: once we
+     * see all three waiting, all three are inside the wait. */
+    while (keyed_get(&ka, &ka.waiting) != 1 || keyed_get(&kb, &kb.waiting) != 1 || keyed_get(&kp, &kp.waiting) != 1)
+        usleep(1000);
+    tern_posix_lock(&px);
+    ka.go = kp.go = 1;
+    px.port.wake(&px, &key_a);
+    tern_posix_unlock(&px);
+    assert_int_equal(pthread_join(ta, NULL), 0);
+    assert_int_equal(pthread_join(tp, NULL), 0);
+    assert_int_equal(ka.rc, TERN_OK);
+    assert_int_equal(kp.rc, TERN_OK);
+    /* B was not signalled: it never returned from its wait. */
+    usleep(20000);
+    assert_int_equal(keyed_get(&kb, &kb.returns), 0);
+    assert_int_equal(keyed_get(&kb, &kb.waiting), 1);
+    tern_posix_lock(&px);
+    kb.go = 1;
+    px.port.wake_all(&px);
+    tern_posix_unlock(&px);
+    assert_int_equal(pthread_join(tb, NULL), 0);
+    assert_int_equal(kb.rc, TERN_OK);
+    assert_int_equal(kb.returns, 1);
+    assert_null(px.waiters);
+    tern_posix_destroy(&px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocking_get_woken_by_release),
+        cmocka_unit_test(test_wake_only_the_waiter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,7 @@ typedef struct demo_opts {
     int ipv6; /* --ipv6: link-local and SLAAC addresses (TERN_IPV6 builds) */
     int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
     unsigned offload;    /* --offload LIST: the TAP's offloads (tern_tap_open_offload) */
+    int no_batch;        /* --no-batch: one frame per input call (tern_tap_t no_batch) */
     uint32_t ping_dst;
     uint32_t udp_dst;
     uint16_t udp_port;
@@ -227,7 +228,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: tern-demo --tap IFNAME --ip ADDR[/LEN] [--gw ADDR] [--mac MAC] [--pcap FILE] [--copy]\n"
-            "                 [--offload csum,tso,rxcsum,lro|all|none]\n"
+            "                 [--offload csum,tso,rxcsum,lro|all|none] [--no-batch]\n"
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
             "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
@@ -432,6 +433,8 @@ static void print_full_report(demo_tap_t *d, demo_tcp_t *t)
     printf("offload 0x%02x tx_tso %llu tx_csum %llu rx_large %llu rx_cut %llu rx_csum_ok %llu\n",
            (unsigned)d->tap.netif.offload, (unsigned long long)s->tx_tso, (unsigned long long)s->tx_csum,
            (unsigned long long)s->rx_large, (unsigned long long)s->rx_cut, (unsigned long long)s->rx_csum_ok);
+    printf("batch %u rx_batches %llu rx_batch_max %llu\n", d->tap.no_batch ? 0u : 1u,
+           (unsigned long long)s->rx_batches, (unsigned long long)s->rx_batch_max);
     if (d->have_pcap)
         printf("pcap frames %llu errors %llu\n", (unsigned long long)d->pcap.frames,
                (unsigned long long)d->pcap.errors);
@@ -482,6 +485,7 @@ static int run_tap(const demo_opts_t *o)
     }
     if (o->copy)
         d.tap.netif.caps = 0; /* before tern_netif_add, as the contract asks */
+    d.tap.no_batch = o->no_batch ? 1u : 0u;
     if (o->pcap) {
         if (tern_pcap_open(&d.pcap, o->pcap) != 0) {
             fprintf(stderr, "tern-demo: cannot create %s: %s\n", o->pcap, strerror(errno));
@@ -1155,7 +1159,7 @@ static int opt_bad_value(const struct option *opt, const char *arg)
 
 static int parse_opts(int argc, char **argv, demo_opts_t *o)
 {
-    enum { OPT_TAP = 256, OPT_COPY, OPT_OFFLOAD, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
+    enum { OPT_TAP = 256, OPT_COPY, OPT_OFFLOAD, OPT_NO_BATCH, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
            OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
@@ -1164,6 +1168,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"tap", required_argument, NULL, OPT_TAP},
         {"copy", no_argument, NULL, OPT_COPY},
         {"offload", required_argument, NULL, OPT_OFFLOAD},
+        {"no-batch", no_argument, NULL, OPT_NO_BATCH},
         {"ip", required_argument, NULL, OPT_IP},
         {"gw", required_argument, NULL, OPT_GW},
         {"mac", required_argument, NULL, OPT_MAC},
@@ -1254,6 +1259,9 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             break;
         case OPT_COPY:
             o->copy = 1;
+            break;
+        case OPT_NO_BATCH:
+            o->no_batch = 1;
             break;
         case OPT_OFFLOAD:
             if (tern_tap_parse_offload(optarg, &o->offload) != TERN_OK)
