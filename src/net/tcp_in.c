@@ -772,8 +772,10 @@ void tcp6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)
         goto out;
     }
     /* RFC 8200 8.1: the pseudo-header with both addresses, the upper-layer
-     * length and next header 6; always verified in software here. */
-    if (checksum_finish(checksum_add(checksum_pseudo6(&ip->src, &ip->dst, IPV6_NH_TCP, n), p, n)) != 0u) {
+     * length and next header 6; verified in software unless the driver
+     * vouched for this frame (a TAP's partial checksums, netbuf.h). */
+    if (!(nb->flags & TERN_NETBUF_F_RX_CSUM_OK) &&
+        checksum_finish(checksum_add(checksum_pseudo6(&ip->src, &ip->dst, IPV6_NH_TCP, n), p, n)) != 0u) {
         drop = &stack->counters.tcp.drop_checksum;
         goto out;
     }

@@ -171,7 +171,7 @@ _Static_assert(sizeof(struct tern_tcp_pcb) <= 208u, "a TCP connection must stay 
 _Static_assert(sizeof(struct tcp_tw) == 28u, "TIME-WAIT entries are 28 bytes");
 #elif UINTPTR_MAX == 0xFFFFFFFFu
 /* Dual-stack: the two IPv6 addresses on top (docs/tcp.md). */
-_Static_assert(sizeof(struct tern_tcp_pcb) <= 240u, "a dual-stack TCP connection must stay within 240 bytes on 32-bit targets");
+_Static_assert(sizeof(struct tern_tcp_pcb) <= 240u, "dual-stack TCP connections must fit 240 bytes on 32-bit targets");
 #endif
 
 /* A parsed segment. */
