@@ -23,7 +23,9 @@
 #define MAX_CONNS 64
 
 static uint64_t g_seed; /* printed on failure */
-static int g_v6;        /* the scenarios run over IPv6 (TERN_IPV6 builds) */
+#if TERN_IPV6
+static int g_v6; /* the scenarios run over IPv6 */
+#endif
 /* Totals over a sweep: proof that the impairments exercised recovery. */
 static tern_tcp_stats_t g_total;
 
