@@ -426,6 +426,12 @@ int tern_http_server_start(tern_http_server_t *srv, tern_stack_t *stack, uint16_
         return sock;
     }
     tern_sockaddr_t local = {.addr = 0, .port = srv->port};
+#if TERN_IPV6
+    /* On ::, the dashboard answers over IPv6 and IPv4 (one dual-stack
+     * listener, docs/network.md "IPv6"). */
+    local.family = TERN_FAMILY_IP6;
+    memset(&local.addr6, 0, sizeof local.addr6);
+#endif
     int rc = tern_setsockopt(stack, sock, TERN_SO_NONBLOCK, 1);
     if (rc == TERN_OK) /* inherited by every connection */
         rc = tern_setsockopt(stack, sock, TERN_SO_RCVBUF, TERN_HTTP_RCVBUF);

@@ -70,6 +70,21 @@ static void stats_write_sockaddr(tern_writer_fn write, void *ctx, const tern_soc
     tern_stats_write_ip4(write, ctx, a->addr);
 }
 
+/* A TCP row's local (remote = 0) or remote address: dotted IPv4 or RFC
+ * 5952 IPv6 text. */
+static void stats_write_tcp_addr(tern_writer_fn write, void *ctx, const tern_tcp_info_t *r, int remote)
+{
+#if TERN_IPV6
+    if (r->family == TERN_TCP_FAMILY_IP6) {
+        char buf[40];
+        (void)tern_ip6_to_str(remote ? &r->remote_addr6 : &r->local_addr6, buf);
+        tern_stats_write_string(write, ctx, buf);
+        return;
+    }
+#endif
+    tern_stats_write_ip4(write, ctx, remote ? r->remote_addr : r->local_addr);
+}
+
 static void stats_mac(tern_writer_fn write, void *ctx, const uint8_t mac[6])
 {
     static const char hex[] = "0123456789abcdef";
@@ -285,10 +300,10 @@ static void stats_tcp(const tern_stack_t *stack, tern_writer_fn write, void *ctx
         stats_key(write, ctx, "state", 1);
         tern_stats_write_string(write, ctx, tern_tcp_state_name(r->state));
         stats_key(write, ctx, "local", 0);
-        tern_stats_write_ip4(write, ctx, r->local_addr);
+        stats_write_tcp_addr(write, ctx, r, 0);
         fmt_json_uint(write, ctx, "local_port", r->local_port, 0);
         stats_key(write, ctx, "remote", 0);
-        tern_stats_write_ip4(write, ctx, r->remote_addr);
+        stats_write_tcp_addr(write, ctx, r, 1);
         fmt_json_uint(write, ctx, "remote_port", r->remote_port, 0);
         fmt_json_uint(write, ctx, "recv_queue", r->recv_queue, 0);
         fmt_json_uint(write, ctx, "send_queue", r->send_queue, 0);

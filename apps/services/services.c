@@ -103,6 +103,13 @@ static int svc_open(tern_services_t *sv, unsigned k)
     tern_stack_t *stack = sv->stack;
     uint16_t port = (uint16_t)(sv->cfg.port_base + svc_ports[k]);
     tern_sockaddr_t local = {.addr = 0, .port = port};
+#if TERN_IPV6
+    /* Bound to ::, every service takes IPv6 and IPv4 (dual stack, one
+     * socket per service and protocol); replies go back in the family the
+     * peer used. */
+    local.family = TERN_FAMILY_IP6;
+    memset(&local.addr6, 0, sizeof local.addr6);
+#endif
     int l = tern_socket(stack, TERN_SOCK_STREAM);
     if (l < 0)
         return l;
@@ -128,12 +135,6 @@ static int svc_open(tern_services_t *sv, unsigned k)
         return u;
     sv->udp[k] = u;
     r = tern_setsockopt(stack, u, TERN_SO_NONBLOCK, 1);
-#if TERN_IPV6
-    /* Bound to ::, the datagram services take IPv6 and IPv4 (dual stack);
-     * replies go back in the family they came in. */
-    local.family = TERN_FAMILY_IP6;
-    memset(&local.addr6, 0, sizeof local.addr6);
-#endif
     if (r == TERN_OK)
         r = tern_bind(stack, u, &local);
     return r;

@@ -198,7 +198,7 @@
  * the "tcp" layer of the counter reports. Every dropped segment increments
  * exactly one drop_* counter. */
 #define TERN_TCP_COUNTER_LIST(X)                                                                 \
-    X(tcp, rx, "segments received from IPv4")                                                   \
+    X(tcp, rx, "segments received (IPv4 and IPv6)")                                             \
     X(tcp, tx, "segments sent")                                                                  \
     X(tcp, retransmits, "segments sent again (timeouts, fast and SACK retransmits, go-back)")   \
     X(tcp, fast_retransmits, "loss recoveries entered on duplicate ACKs or SACK")               \
@@ -229,7 +229,7 @@
     X(tcp, drop_checksum, "dropped: bad checksum")                                               \
     X(tcp, drop_offset, "dropped: data offset below 5 or beyond the segment")                   \
     X(tcp, drop_options, "dropped: malformed options")                                           \
-    X(tcp, drop_bcast, "dropped: to or from a broadcast address")                               \
+    X(tcp, drop_bcast, "dropped: to a broadcast (IPv6: multicast) address")                     \
     X(tcp, drop_no_pcb, "dropped: no connection or listener (reset sent)")                      \
     X(tcp, drop_unacceptable, "dropped: outside the receive window (RFC 9293 3.10.7.4)")        \
     X(tcp, drop_bad_ack, "dropped: ACK of unsent data or too old (RFC 5961 5.2)")              \
@@ -251,7 +251,7 @@
     X(tcp, timewait_reuse, "TIME-WAIT entries given up for a new SYN (RFC 6191)")               \
     X(tcp, icmp_hard, "ICMP unreachables that ended a connection in SYN-SENT")                  \
     X(tcp, icmp_soft, "ICMP errors kept as soft errors (reported at timeout)")                 \
-    X(tcp, icmp_pmtu, "fragmentation-needed messages that lowered a connection's MSS")          \
+    X(tcp, icmp_pmtu, "fragmentation needed / Packet Too Big that lowered a connection's MSS")  \
     X(tcp, icmp_quench, "source quench messages ignored (RFC 6633)")                            \
     X(tcp, icmp_no_match, "ICMP errors ignored: no connection or sequence outside the flight")
 

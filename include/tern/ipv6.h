@@ -1,7 +1,7 @@
 /* IPv6 (TERN_IPV6=1): addresses, Neighbor Discovery state and the API to
  * enable IPv6 on an interface, configure addresses and look at the state.
- * docs/network.md ("IPv6") says what is implemented and what is not yet
- * (TCP over IPv6, reassembly, PMTUD; UDP over IPv6 and the sockets' address family are in docs/sockets.md).
+ * docs/network.md ("IPv6") says what is implemented and what is not yet;
+ * UDP and TCP over IPv6 and the sockets' address family: docs/sockets.md.
  *
  * Memory: every table is static inside tern_stack_t, sized by config.h
  * (TERN_IPV6_*), none is on the heap; packets waiting for neighbor

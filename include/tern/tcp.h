@@ -28,6 +28,9 @@
 #include "tern/config.h"
 #include "tern/counters.h"
 #include "tern/netif.h"
+#if TERN_IPV6
+#include "tern/ipv6.h"
+#endif
 
 struct tern_stack;
 struct tern_tcp_pcb;
@@ -94,7 +97,14 @@ typedef struct tern_tcp_info {
     uint32_t cwnd;
     uint32_t srtt_ms;
     uint32_t retransmits;
+#if TERN_IPV6
+    uint8_t family;       /* TERN_TCP_FAMILY_IP4 (0): the addresses above; IP6: these */
+    tern_ip6_t local_addr6;
+    tern_ip6_t remote_addr6;
+#endif
 } tern_tcp_info_t;
+#define TERN_TCP_FAMILY_IP4 0u
+#define TERN_TCP_FAMILY_IP6 1u
 
 struct tcp_range;
 struct tcp_tw;
@@ -139,6 +149,20 @@ tern_tcp_pcb_t *tern_tcp_listen(struct tern_stack *stack, uint16_t port, unsigne
  * once (TERN_ERR_INPROGRESS semantics); connected or error follows. */
 tern_tcp_pcb_t *tern_tcp_connect(struct tern_stack *stack, tern_ip4_t addr, uint16_t port,
                                  const tern_tcp_callbacks_t *cbs, void *arg, int *err);
+#if TERN_IPV6
+/* TCP over IPv6 (docs/network.md, "IPv6"). A listener on :: for port: it
+ * takes IPv6 and also IPv4 connections (the dual-stack default, as Linux's
+ * bindv6only=0), or IPv6 only with TERN_TCP_LISTEN_V6ONLY, which lets an
+ * IPv4 listener (tern_tcp_listen) share the port. */
+#define TERN_TCP_LISTEN_V6ONLY 0x01u
+tern_tcp_pcb_t *tern_tcp_listen6(struct tern_stack *stack, uint16_t port, unsigned backlog, unsigned flags,
+                                 const tern_tcp_callbacks_t *cbs, void *arg, int *err);
+/* Active open to [addr]:port (unicast, not ours), from the source address
+ * the route picks (RFC 6724 as ipv6.c does it) and an ephemeral port. MSS:
+ * the path MTU less 60 (RFC 8201). */
+tern_tcp_pcb_t *tern_tcp_connect6(struct tern_stack *stack, const tern_ip6_t *addr, uint16_t port,
+                                  const tern_tcp_callbacks_t *cbs, void *arg, int *err);
+#endif
 void tern_tcp_set_callbacks(tern_tcp_pcb_t *pcb, const tern_tcp_callbacks_t *cbs, void *arg);
 void *tern_tcp_arg(const tern_tcp_pcb_t *pcb);
 /* Ledger owner of the connection's memory (a socket id), from now on. */

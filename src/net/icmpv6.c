@@ -200,7 +200,15 @@ static void icmpv6_packet_too_big(tern_stack_t *stack, const tern_netbuf_t *nb, 
     tern_ip6_t qsrc, qdst;
     memcpy(qsrc.b, q + IPV6_OFF_SRC, 16);
     memcpy(qdst.b, q + IPV6_OFF_DST, 16);
-    if (!ipv6_is_our_addr(ip->ifs, &qsrc) || !ipv6_pmtu_update(stack, &qdst, wire_rd32(nb->data + ICMP6_OFF_REST))) {
+    if (!ipv6_is_our_addr(ip->ifs, &qsrc)) {
+        c->icmp6_drop_ptb++;
+        return;
+    }
+    int lowered = ipv6_pmtu_update(stack, &qdst, wire_rd32(nb->data + ICMP6_OFF_REST));
+    /* A connection to qdst may not have heard yet of a path MTU an
+     * earlier message lowered: TCP compares with its own MSS (RFC 8201 5.2). */
+    tcp6_icmp_error(stack, nb->data, nb->len);
+    if (!lowered) {
         c->icmp6_drop_ptb++;
         return;
     }
@@ -254,6 +262,7 @@ void icmpv6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)
             if (icmp6_type_is_error(type)) {
                 c->icmp6_err_rx++;
                 udp6_icmp_error(stack, nb->data, nb->len);
+                tcp6_icmp_error(stack, nb->data, nb->len);
             } else
                 drop = &c->icmp6_drop_type;
             break;

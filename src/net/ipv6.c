@@ -453,8 +453,7 @@ void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total
     /* Beyond one buffer only an echo request is of use. */
     if (drop == NULL && nb == NULL && nh != IPV6_NH_ICMPV6)
         drop = &c->ipv6_reass_too_big;
-    if (drop == NULL && nh != IPV6_NH_ICMPV6 && nh != IPV6_NH_UDP) {
-        /* TCP over IPv6 comes with the next increment. */
+    if (drop == NULL && nh != IPV6_NH_ICMPV6 && nh != IPV6_NH_UDP && nh != IPV6_NH_TCP) {
         drop = &c->ipv6_drop_proto;
         want_icmp = 1;
         icmp_code = ICMP6_PARAM_NEXT;
@@ -478,6 +477,10 @@ void ipv6_chain(tern_stack_t *stack, tern_netbuf_t *nb, uint8_t *p, size_t total
     (void)tern_netbuf_pull(nb, off);
     if (nh == IPV6_NH_UDP) {
         udp6_input(stack, nb, rx);
+        return;
+    }
+    if (nh == IPV6_NH_TCP) {
+        tcp6_input(stack, nb, rx);
         return;
     }
     icmpv6_input(stack, nb, rx);

@@ -163,6 +163,14 @@ void udp6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);
  * a UDP datagram we sent: the connected pcb is told (RFC 4443 2.4 (a)). */
 void udp6_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len);
 
+/* ---- tcp_in.c (TCP over IPv6) ---- */
+/* A segment from IPv6 (nb->data at the TCP header). Consumes nb. */
+void tcp6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);
+/* An ICMPv6 error (msg/len: the whole message, checksum verified) quoting
+ * one of our segments (RFC 4443 2.4 (a), RFC 5927; RFC 8201 for Packet Too
+ * Big: the connection's MSS follows the lowered path MTU). */
+void tcp6_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len);
+
 /* ---- nd.c ---- */
 void nd_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip, uint8_t type);
 void mld_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip);

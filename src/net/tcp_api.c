@@ -21,13 +21,14 @@ static int tcp_port_in_use(const tern_stack_t *stack, uint16_t port)
     return 0;
 }
 
-/* Checks and pools for a listener on port; TERN_OK or why not. */
-static int tcp_listen_check(tern_stack_t *stack, uint16_t port, unsigned backlog)
+/* Checks and pools for a listener on port taking the families of fam
+ * (TF_V6, TF_V6ONLY); TERN_OK or why not. */
+static int tcp_listen_check(tern_stack_t *stack, uint16_t port, unsigned backlog, uint32_t fam)
 {
     if (stack == NULL || port == 0u || backlog == 0u)
         return TERN_ERR_INVAL;
     for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
-        if (p->state == TERN_TCP_LISTEN && p->local_port == port)
+        if (p->state == TERN_TCP_LISTEN && p->local_port == port && tcp_family_overlap(TCP_PCB_FAM(p), fam))
             return TERN_ERR_ADDRINUSE;
     return tcp_pools_ensure(stack);
 }
@@ -40,14 +41,14 @@ static void tcp_listen_start(tern_tcp_pcb_t *pcb, uint16_t port, unsigned backlo
     pcb->pending = 0;
 }
 
-tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned backlog, const tern_tcp_callbacks_t *cbs,
-                                void *arg, int *err)
+static tern_tcp_pcb_t *tcp_listen_fam(tern_stack_t *stack, uint16_t port, unsigned backlog, uint32_t fam,
+                                      const tern_tcp_callbacks_t *cbs, void *arg, int *err)
 {
     TERN_CORE_LOCKED(stack);
     int dummy;
     if (err == NULL)
         err = &dummy;
-    *err = tcp_listen_check(stack, port, backlog);
+    *err = tcp_listen_check(stack, port, backlog, fam);
     if (*err != TERN_OK)
         return NULL;
     tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, TERN_OWNER_STACK);
@@ -55,6 +56,7 @@ tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned bac
         *err = TERN_ERR_NOMEM;
         return NULL;
     }
+    pcb->flags |= fam;
     tcp_listen_start(pcb, port, backlog);
     tcp_hash_add(stack, pcb);
     pcb->cbs = cbs;
@@ -62,9 +64,24 @@ tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned bac
     return pcb;
 }
 
+tern_tcp_pcb_t *tern_tcp_listen(tern_stack_t *stack, uint16_t port, unsigned backlog, const tern_tcp_callbacks_t *cbs,
+                                void *arg, int *err)
+{
+    return tcp_listen_fam(stack, port, backlog, 0, cbs, arg, err);
+}
+
+#if TERN_IPV6
+tern_tcp_pcb_t *tern_tcp_listen6(tern_stack_t *stack, uint16_t port, unsigned backlog, unsigned flags,
+                                 const tern_tcp_callbacks_t *cbs, void *arg, int *err)
+{
+    uint32_t fam = TF_V6 | ((flags & TERN_TCP_LISTEN_V6ONLY) ? TF_V6ONLY : 0u);
+    return tcp_listen_fam(stack, port, backlog, fam, cbs, arg, err);
+}
+#endif
+
 int tcp_pcb_listen(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint16_t port, unsigned backlog)
 {
-    int err = tcp_listen_check(stack, port, backlog);
+    int err = tcp_listen_check(stack, port, backlog, TCP_PCB_FAM(pcb));
     if (err != TERN_OK)
         return err;
     tcp_listen_start(pcb, port, backlog);
@@ -72,6 +89,8 @@ int tcp_pcb_listen(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint16_t port, unsi
     tcp_hash_add(stack, pcb);
     return TERN_OK;
 }
+
+static int tcp_pick_port(tern_stack_t *stack, uint16_t *lport);
 
 /* Checks, pools, route and an ephemeral port for an active open to
  * addr:port; TERN_OK or why not. */
@@ -86,6 +105,12 @@ static int tcp_connect_check(tern_stack_t *stack, tern_ip4_t addr, uint16_t port
     if (tcp_pools_ensure(stack) != TERN_OK)
         return TERN_ERR_NOMEM;
     *local = nif->addr;
+    return tcp_pick_port(stack, lport);
+}
+
+/* An ephemeral port for an active open (the shared cursor). */
+static int tcp_pick_port(tern_stack_t *stack, uint16_t *lport)
+{
     for (unsigned tries = 0; tries < 16384u; tries++) {
         uint16_t cand = stack->tcp.next_port;
         stack->tcp.next_port = cand >= 65535u ? 49152u : (uint16_t)(cand + 1u);
@@ -107,7 +132,7 @@ static void tcp_connect_start(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4
     pcb->remote_port = port;
     tcp_hash_add(stack, pcb);
     pcb->t_idle = stack->now; /* a socket's structure may be older than its open */
-    pcb->mss = tcp_our_mss(stack, addr);
+    pcb->mss = tcp_pcb_our_mss(stack, pcb);
     tcp_pcb_start_seq(stack, pcb, NULL);
     pcb->state = TERN_TCP_SYN_SENT;
     tcp_pcb_set_wscale(pcb);
@@ -150,6 +175,66 @@ int tcp_pcb_connect(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tern_ip4_t addr, u
     tcp_connect_start(stack, pcb, local, lport, addr, port);
     return TERN_OK;
 }
+
+#if TERN_IPV6
+/* tcp_connect_check for an IPv6 peer: the source address ipv6_route picks. */
+static int tcp_connect_check6(tern_stack_t *stack, const tern_ip6_t *addr, uint16_t port, tern_ip6_t *local,
+                              uint16_t *lport)
+{
+    if (stack == NULL || addr == NULL || port == 0u || ip6_is_any(addr) || ip6_is_mcast(addr) ||
+        ip6_is_loopback(addr))
+        return TERN_ERR_INVAL;
+    if (ipv6_route(stack, &ip6_any, addr, local) == NULL)
+        return TERN_ERR_NOROUTE;
+    if (tcp_pools_ensure(stack) != TERN_OK)
+        return TERN_ERR_NOMEM;
+    return tcp_pick_port(stack, lport);
+}
+
+static void tcp_connect_start6(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tern_ip6_t *local, uint16_t lport,
+                               const tern_ip6_t *addr, uint16_t port)
+{
+    pcb->flags |= TF_V6;
+    pcb->local_ip6 = *local;
+    pcb->remote_ip6 = *addr;
+    tcp_connect_start(stack, pcb, tcp_fold6(local), lport, tcp_fold6(addr), port);
+}
+
+tern_tcp_pcb_t *tern_tcp_connect6(tern_stack_t *stack, const tern_ip6_t *addr, uint16_t port,
+                                  const tern_tcp_callbacks_t *cbs, void *arg, int *err)
+{
+    TERN_CORE_LOCKED(stack);
+    int dummy;
+    if (err == NULL)
+        err = &dummy;
+    tern_ip6_t local;
+    uint16_t lport = 0;
+    *err = tcp_connect_check6(stack, addr, port, &local, &lport);
+    if (*err != TERN_OK)
+        return NULL;
+    tern_tcp_pcb_t *pcb = tcp_pcb_new(stack, TERN_OWNER_STACK);
+    if (pcb == NULL) {
+        *err = TERN_ERR_NOMEM;
+        return NULL;
+    }
+    pcb->cbs = cbs;
+    pcb->arg = arg;
+    tcp_connect_start6(stack, pcb, &local, lport, addr, port);
+    return pcb;
+}
+
+int tcp_pcb_connect6(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tern_ip6_t *addr, uint16_t port)
+{
+    tern_ip6_t local;
+    uint16_t lport = 0;
+    int err = tcp_connect_check6(stack, addr, port, &local, &lport);
+    if (err != TERN_OK)
+        return err;
+    tcp_pcb_link(stack, pcb);
+    tcp_connect_start6(stack, pcb, &local, lport, addr, port);
+    return TERN_OK;
+}
+#endif
 
 void tern_tcp_set_callbacks(tern_tcp_pcb_t *pcb, const tern_tcp_callbacks_t *cbs, void *arg)
 {
@@ -490,8 +575,7 @@ void tcp_pcb_reset(tern_stack_t *stack, tern_tcp_pcb_t *pcb)
     case TERN_TCP_CLOSING:
     case TERN_TCP_LAST_ACK:
         /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>. */
-        tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, pcb->snd_nxt, 0,
-                     TCP_RST, 0);
+        tcp_send_raw_pcb(stack, pcb, pcb->snd_nxt, 0, TCP_RST, 0);
         stack->counters.tcp.rst_tx++;
         break;
     default:
@@ -567,6 +651,15 @@ size_t tern_tcp_list(const tern_stack_t *stack, tern_tcp_info_t *rows, size_t ma
         r->local_port = p->local_port;
         r->remote_addr = p->remote_ip;
         r->remote_port = p->remote_port;
+#if TERN_IPV6
+        if (TCP_PCB_V6(p)) {
+            r->family = TERN_TCP_FAMILY_IP6;
+            r->local_addr6 = p->local_ip6;
+            r->remote_addr6 = p->remote_ip6;
+            r->local_addr = 0;
+            r->remote_addr = 0;
+        }
+#endif
         r->recv_queue = p->rbuf_len;
         r->send_queue = p->sbuf_len;
         r->bytes_held = (uint32_t)(tern_mem_size(&stack->ledger, p) + tern_mem_size(&stack->ledger, p->rbuf) +
@@ -587,6 +680,15 @@ size_t tern_tcp_list(const tern_stack_t *stack, tern_tcp_info_t *rows, size_t ma
             r->local_port = t->local_port;
             r->remote_addr = t->remote_ip;
             r->remote_port = t->remote_port;
+#if TERN_IPV6
+            if (t->v6) {
+                r->family = TERN_TCP_FAMILY_IP6;
+                r->local_addr6 = t->local_ip6;
+                r->remote_addr6 = t->remote_ip6;
+                r->local_addr = 0;
+                r->remote_addr = 0;
+            }
+#endif
         }
         n++;
     }

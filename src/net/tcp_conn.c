@@ -125,20 +125,41 @@ static int tcp_hash_remove(tern_tcp_t *tcp, const tern_tcp_pcb_t *pcb)
     return 1;
 }
 
-tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
-                           tern_tcp_pcb_t **listener)
+/* Family checks of tcp_lookup_at: l6/r6 NULL for an IPv4 segment. A
+ * connection matches its own family only; an IPv4 listener takes IPv4, one
+ * on :: (TF_V6) takes IPv6 and, unless TF_V6ONLY, IPv4 (RFC 4038 4.2's
+ * dual-stack socket, as Linux does by default). */
+#if TERN_IPV6
+#define TCP_FAMILY_MATCH(c, l6, r6)                                                                          \
+    ((l6) == NULL ? !((c)->flags & TF_V6)                                                                    \
+                  : (((c)->flags & TF_V6) && ip6_equal(&(c)->remote_ip6, (r6)) && ip6_equal(&(c)->local_ip6, (l6))))
+#define TCP_LISTENER_TAKES(c, l6) ((l6) == NULL ? !(TCP_PCB_FAM(c) & TF_V6ONLY) : ((c)->flags & TF_V6) != 0u)
+#else
+#define TCP_FAMILY_MATCH(c, l6, r6) 1
+#define TCP_LISTENER_TAKES(c, l6) 1
+#endif
+
+static inline tern_tcp_pcb_t *tcp_lookup_at(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip,
+                                            uint16_t rport, const void *l6p, const void *r6p,
+                                            tern_tcp_pcb_t **listener)
 {
+#if TERN_IPV6
+    const tern_ip6_t *l6 = l6p, *r6 = r6p;
+#else
+    (void)l6p;
+    (void)r6p;
+#endif
     tern_tcp_t *tcp = &stack->tcp;
     for (uint32_t i = tcp_hash_key(tcp, lip, lport, rip, rport); tcp->hash[i] != NULL; i = (i + 1u) & TCP_HASH_MASK) {
         tern_tcp_pcb_t *c = tcp->hash[i];
         if (c->remote_port == rport && c->remote_ip == rip && c->local_port == lport && c->local_ip == lip &&
-            c->state != TERN_TCP_LISTEN && c->state != TERN_TCP_CLOSED)
+            c->state != TERN_TCP_LISTEN && c->state != TERN_TCP_CLOSED && TCP_FAMILY_MATCH(c, l6, r6))
             return c;
     }
     tern_tcp_pcb_t *l = NULL;
     for (uint32_t i = tcp_hash_key(tcp, 0, lport, 0, 0); tcp->hash[i] != NULL; i = (i + 1u) & TCP_HASH_MASK) {
         tern_tcp_pcb_t *c = tcp->hash[i];
-        if (c->state == TERN_TCP_LISTEN && c->local_port == lport) {
+        if (c->state == TERN_TCP_LISTEN && c->local_port == lport && TCP_LISTENER_TAKES(c, l6)) {
             l = c;
             break;
         }
@@ -150,10 +171,10 @@ tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, 
             if (c->local_port != lport)
                 continue;
             if (c->state == TERN_TCP_LISTEN) {
-                if (l == NULL)
+                if (l == NULL && TCP_LISTENER_TAKES(c, l6))
                     l = c;
             } else if (c->remote_port == rport && c->remote_ip == rip && c->local_ip == lip &&
-                       c->state != TERN_TCP_CLOSED) {
+                       c->state != TERN_TCP_CLOSED && TCP_FAMILY_MATCH(c, l6, r6)) {
                 tcp_hash_add(stack, c);
                 return c;
             }
@@ -163,6 +184,20 @@ tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, 
         *listener = l;
     return NULL;
 }
+
+tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
+                           tern_tcp_pcb_t **listener)
+{
+    return tcp_lookup_at(stack, lip, lport, rip, rport, NULL, NULL, listener);
+}
+
+#if TERN_IPV6
+tern_tcp_pcb_t *tcp_lookup6(tern_stack_t *stack, const tern_ip6_t *lip, uint16_t lport, const tern_ip6_t *rip,
+                            uint16_t rport, tern_tcp_pcb_t **listener)
+{
+    return tcp_lookup_at(stack, tcp_fold6(lip), lport, tcp_fold6(rip), rport, lip, rip, listener);
+}
+#endif
 
 /* The shared pools, at the first listen or connect (as FreeRTOS+TCP does),
  * held until deinit: out-of-order descriptors (TCP_RANGES) and the
@@ -449,6 +484,11 @@ static void tcp_tw_store(tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
     }
     slot->local_ip = pcb->local_ip;
     slot->remote_ip = pcb->remote_ip;
+#if TERN_IPV6
+    slot->v6 = TCP_PCB_V6(pcb) ? 1u : 0u;
+    slot->local_ip6 = pcb->local_ip6;
+    slot->remote_ip6 = pcb->remote_ip6;
+#endif
     slot->local_port = pcb->local_port;
     slot->remote_port = pcb->remote_port;
     slot->snd_nxt = pcb->snd_nxt;

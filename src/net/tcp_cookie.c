@@ -66,6 +66,21 @@ static void tcp_cookie_keys_update(tern_stack_t *stack)
 static uint32_t tcp_cookie_hash(const uint32_t key[4], const tcp_seg_t *seg, uint32_t peer_isn, uint32_t epoch,
                                 unsigned mss_index)
 {
+#if TERN_IPV6
+    /* Over IPv6 the full addresses (45 bytes), so that no two peers share
+     * a cookie through their folds. */
+    if (TCP_SEG_V6(seg)) {
+        uint8_t m6[45];
+        memcpy(m6, seg->dst6.b, 16);
+        wire_wr16(m6 + 16, seg->dport);
+        memcpy(m6 + 18, seg->src6.b, 16);
+        wire_wr16(m6 + 34, seg->sport);
+        wire_wr32(m6 + 36, peer_isn);
+        wire_wr32(m6 + 40, epoch);
+        m6[44] = (uint8_t)mss_index;
+        return (uint32_t)tcp_siphash(key, m6, sizeof m6) & COOKIE_HASH_MASK;
+    }
+#endif
     uint8_t m[21];
     wire_wr32(m, seg->dst);
     wire_wr16(m + 4, seg->dport);
@@ -98,7 +113,7 @@ void tcp_cookie_send(tern_stack_t *stack, const tern_tcp_pcb_t *l, const tcp_seg
             sa.wscale = -1;
         }
         sa.sack = seg->opts.sack_ok && !(l->flags & TF_NOSACK);
-        uint32_t now = stack->now + tcp_ts_offset(stack, seg->dst, seg->dport, seg->src, seg->sport);
+        uint32_t now = stack->now + tcp_ts_offset_seg(stack, seg);
         /* Our clock with its low bits replaced, never ahead of it, so the
          * connection's later TSvals do not go backwards. */
         uint32_t tsval = (now & ~COOKIE_TS_MASK) | ws | (sa.sack ? COOKIE_SACK : 0u);
@@ -136,7 +151,7 @@ int tcp_cookie_check(tern_stack_t *stack, const tcp_seg_t *seg, tcp_opts_t *syn)
     memset(syn, 0, sizeof *syn);
     syn->mss = tcp_cookie_mss_value(idx);
     if (seg->opts.has_ts) {
-        uint32_t tsnow = stack->now + tcp_ts_offset(stack, seg->dst, seg->dport, seg->src, seg->sport);
+        uint32_t tsnow = stack->now + tcp_ts_offset_seg(stack, seg);
         uint32_t bits = seg->opts.tsecr & COOKIE_TS_MASK;
         uint32_t ws = bits & 0xFu;
         /* An echo from the future or with bits we never set is not ours. */

@@ -224,8 +224,7 @@ static void tcp_process_data(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp
          * peer learns at once, and tell the application. */
         stack->counters.tcp.drop_nomem++;
         stack->counters.tcp.rst_tx++;
-        tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, pcb->snd_max, 0,
-                     TCP_RST, 0);
+        tcp_send_raw_pcb(stack, pcb, pcb->snd_max, 0, TCP_RST, 0);
         tcp_pcb_kill(stack, pcb, TERN_ERR_NOMEM);
         return;
     }
@@ -613,6 +612,11 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_
         if (t->remote_port != seg->sport || t->local_port != seg->dport || t->remote_ip != seg->src ||
             t->local_ip != seg->dst)
             continue;
+#if TERN_IPV6
+        if (t->v6 != seg->v6 ||
+            (t->v6 && (!ip6_equal(&t->remote_ip6, &seg->src6) || !ip6_equal(&t->local_ip6, &seg->dst6))))
+            continue;
+#endif
         if (seg->flags & TCP_RST)
             return 1;
         if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_ACK)) {
@@ -642,8 +646,14 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_
         }
         /* Retransmitted FIN, or unacceptable: ACK (RFC 9293 3.10.7.4), with
          * a timestamp when the connection used them (RFC 7323 3.2). */
-        uint32_t ts[2] = {stack->now + tcp_ts_offset(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port),
-                          t->ts_recent};
+        uint32_t ts[2] = {stack->now + tcp_ts_offset_seg(stack, seg), t->ts_recent};
+#if TERN_IPV6
+        if (t->v6) {
+            tcp_send_raw6(stack, &t->local_ip6, t->local_port, &t->remote_ip6, t->remote_port, t->snd_nxt, t->rcv_nxt,
+                          TCP_ACK, 0, t->ts_recent != 0u ? ts : NULL);
+            return 1;
+        }
+#endif
         tcp_send_raw_ts(stack, t->local_ip, t->local_port, t->remote_ip, t->remote_port, t->snd_nxt, t->rcv_nxt,
                         TCP_ACK, 0, t->ts_recent != 0u ? ts : NULL);
         return 1;
@@ -651,9 +661,74 @@ static int tcp_input_timewait(tern_stack_t *stack, const tcp_seg_t *seg, uint32_
     return 0;
 }
 
-void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
+/* A checked segment (v: its view; seg: addresses set) of either family:
+ * options, demultiplexing and the state machine. Consumes nb. */
+static void tcp_input_seg(tern_stack_t *stack, tern_netbuf_t *nb, const tcp_view_t *v, tcp_seg_t *seg)
 {
     tern_tcp_t *tcp = &stack->tcp;
+    uint32_t *drop = NULL;
+    if (!tcp_options_parse(v, &seg->opts)) {
+        drop = &stack->counters.tcp.drop_options;
+        goto out;
+    }
+    seg->sport = tcp_view_sport(v);
+    seg->dport = tcp_view_dport(v);
+    seg->seq = tcp_view_seq(v);
+    seg->ack = tcp_view_ack(v);
+    seg->flags = tcp_view_flags(v);
+    seg->wnd = tcp_view_wnd(v);
+    seg->data = tcp_view_payload(v);
+    seg->len = (uint32_t)tcp_view_payload_len(v);
+    seg->idle = 0;
+    if (seg->sport == 0u || seg->dport == 0u) {
+        drop = &stack->counters.tcp.drop_no_pcb;
+        goto out;
+    }
+
+    tern_tcp_pcb_t *listener = NULL;
+#if TERN_IPV6
+    tern_tcp_pcb_t *pcb = TCP_SEG_V6(seg)
+                              ? tcp_lookup6(stack, &seg->dst6, seg->dport, &seg->src6, seg->sport, &listener)
+                              : tcp_lookup(stack, seg->dst, seg->dport, seg->src, seg->sport, &listener);
+#else
+    tern_tcp_pcb_t *pcb = tcp_lookup(stack, seg->dst, seg->dport, seg->src, seg->sport, &listener);
+#endif
+    uint32_t min_iss = 0;
+    int reopen = 0;
+    tcp->busy++;
+    if (pcb != NULL) {
+        seg->idle = stack->now - pcb->t_idle;
+        pcb->t_idle = stack->now;
+        pcb->ka_probes = 0;
+        if (pcb->state == TERN_TCP_SYN_SENT)
+            tcp_input_syn_sent(stack, pcb, seg);
+        else
+            tcp_input_sync(stack, pcb, seg);
+    } else if (tcp_input_timewait(stack, seg, &min_iss, &reopen)) {
+        /* answered by the TIME-WAIT entry */
+    } else if (listener != NULL) {
+        tern_tcp_pcb_t *child = tcp_input_listen(stack, listener, seg, reopen ? &min_iss : NULL);
+        if (child != NULL) {
+            /* A SYN cookie's ACK: the handshake completes as it would have. */
+            tcp_input_sync(stack, child, seg);
+            tcp_cookie_settle(stack, child);
+        }
+    } else {
+        /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
+        stack->counters.tcp.drop_no_pcb++;
+        tcp_send_rst_for(stack, seg);
+    }
+    tcp->busy--;
+    tern_netbuf_release(&stack->netbufs, nb);
+    tcp_reap(stack);
+    return;
+out:
+    (*drop)++;
+    tern_netbuf_release(&stack->netbufs, nb);
+}
+
+void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const ipv4_rx_t *ip)
+{
     stack->counters.tcp.rx++;
     const uint8_t *p = nb->data;
     size_t n = nb->len;
@@ -676,60 +751,75 @@ void tcp_input(tern_stack_t *stack, tern_netif_t *nif, tern_netbuf_t *nb, const 
             goto out;
         }
     }
-    if (!tcp_options_parse(&v, &seg.opts)) {
-        drop = &stack->counters.tcp.drop_options;
-        goto out;
-    }
     seg.src = ip->src;
     seg.dst = ip->dst;
-    seg.sport = tcp_view_sport(&v);
-    seg.dport = tcp_view_dport(&v);
-    seg.seq = tcp_view_seq(&v);
-    seg.ack = tcp_view_ack(&v);
-    seg.flags = tcp_view_flags(&v);
-    seg.wnd = tcp_view_wnd(&v);
-    seg.data = tcp_view_payload(&v);
-    seg.len = (uint32_t)tcp_view_payload_len(&v);
-    seg.idle = 0;
-    if (seg.sport == 0u || seg.dport == 0u) {
-        drop = &stack->counters.tcp.drop_no_pcb;
-        goto out;
-    }
-
-    tern_tcp_pcb_t *listener = NULL;
-    tern_tcp_pcb_t *pcb = tcp_lookup(stack, seg.dst, seg.dport, seg.src, seg.sport, &listener);
-    uint32_t min_iss = 0;
-    int reopen = 0;
-    tcp->busy++;
-    if (pcb != NULL) {
-        seg.idle = stack->now - pcb->t_idle;
-        pcb->t_idle = stack->now;
-        pcb->ka_probes = 0;
-        if (pcb->state == TERN_TCP_SYN_SENT)
-            tcp_input_syn_sent(stack, pcb, &seg);
-        else
-            tcp_input_sync(stack, pcb, &seg);
-    } else if (tcp_input_timewait(stack, &seg, &min_iss, &reopen)) {
-        /* answered by the TIME-WAIT entry */
-    } else if (listener != NULL) {
-        tern_tcp_pcb_t *child = tcp_input_listen(stack, listener, &seg, reopen ? &min_iss : NULL);
-        if (child != NULL) {
-            /* A SYN cookie's ACK: the handshake completes as it would have. */
-            tcp_input_sync(stack, child, &seg);
-            tcp_cookie_settle(stack, child);
-        }
-    } else {
-        /* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
-        stack->counters.tcp.drop_no_pcb++;
-        tcp_send_rst_for(stack, &seg);
-    }
-    tcp->busy--;
-    tern_netbuf_release(&stack->netbufs, nb);
-    tcp_reap(stack);
+#if TERN_IPV6
+    seg.v6 = 0;
+#endif
+    tcp_input_seg(stack, nb, &v, &seg);
     return;
 out:
     (*drop)++;
     tern_netbuf_release(&stack->netbufs, nb);
+}
+
+#if TERN_IPV6
+void tcp6_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)
+{
+    stack->counters.tcp.rx++;
+    const uint8_t *p = nb->data;
+    size_t n = nb->len;
+    uint32_t *drop = NULL;
+    tcp_seg_t seg;
+    /* TCP is unicast (RFC 9293 3.9.1, as IPv4's broadcast rule). */
+    if (ip->dst_mcast || ip->link_mcast) {
+        drop = &stack->counters.tcp.drop_bcast;
+        goto out;
+    }
+    tcp_view_t v;
+    int bad = tcp_view_check(p, n, &v);
+    if (bad != TERN_OK) {
+        drop = bad == TERN_ERR_MSGSIZE ? &stack->counters.tcp.drop_truncated : &stack->counters.tcp.drop_offset;
+        goto out;
+    }
+    /* RFC 8200 8.1: the pseudo-header with both addresses, the upper-layer
+     * length and next header 6; verified in software unless the driver
+     * vouched for this frame (a TAP's partial checksums, netbuf.h). */
+    if (!(nb->flags & TERN_NETBUF_F_RX_CSUM_OK) &&
+        checksum_finish(checksum_add(checksum_pseudo6(&ip->src, &ip->dst, IPV6_NH_TCP, n), p, n)) != 0u) {
+        drop = &stack->counters.tcp.drop_checksum;
+        goto out;
+    }
+    seg.v6 = 1;
+    seg.src6 = ip->src;
+    seg.dst6 = ip->dst;
+    seg.src = tcp_fold6(&ip->src);
+    seg.dst = tcp_fold6(&ip->dst);
+    tcp_input_seg(stack, nb, &v, &seg);
+    return;
+out:
+    (*drop)++;
+    tern_netbuf_release(&stack->netbufs, nb);
+}
+#endif
+
+/* A smaller path MTU left room for mss bytes (below pcb->mss). */
+static void tcp_pmtu_lower(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t mss)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    stack->counters.tcp.icmp_pmtu++;
+    pcb->mss = (uint16_t)mss;
+    /* Not congestion (RFC 1191 6.4): resend what is in flight in the
+     * smaller segments, without touching cwnd beyond its floor. */
+    tcp_cc_on_mss_change(pcb);
+    if (pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_FIN_SENT)) {
+        pcb->snd_nxt = pcb->snd_una;
+        pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
+        tcp->busy++;
+        tcp_output(stack, pcb);
+        tcp->busy--;
+        tcp_reap(stack);
+    }
 }
 
 /* ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927). q: the
@@ -771,19 +861,7 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
             stack->counters.tcp.icmp_no_match++;
             return;
         }
-        stack->counters.tcp.icmp_pmtu++;
-        pcb->mss = (uint16_t)mss;
-        /* Not congestion (RFC 1191 6.4): resend what is in flight in the
-         * smaller segments, without touching cwnd beyond its floor. */
-        tcp_cc_on_mss_change(pcb);
-        if (pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_FIN_SENT)) {
-            pcb->snd_nxt = pcb->snd_una;
-            pcb->flags &= ~(uint32_t)TF_RTT; /* Karn */
-            tcp->busy++;
-            tcp_output(stack, pcb);
-            tcp->busy--;
-            tcp_reap(stack);
-        }
+        tcp_pmtu_lower(stack, pcb, mss);
         return;
     }
     if (type == 3u && (code == 2u || code == 3u) && pcb->state == TERN_TCP_SYN_SENT) {
@@ -800,3 +878,54 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
     stack->counters.tcp.icmp_soft++;
     pcb->soft_err = (int8_t)TERN_ERR_UNREACH;
 }
+
+#if TERN_IPV6
+/* ICMPv6 errors about our segments: the same rules over RFC 4443's types
+ * (RFC 5927; RFC 8201 for Packet Too Big, whose path MTU ipv6_pmtu_update
+ * has already taken). Our segments carry no extension headers, so the
+ * quoted fixed header is followed by TCP. */
+void tcp6_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len)
+{
+    tern_tcp_t *tcp = &stack->tcp;
+    if (len < ICMP6_HDR_LEN + IPV6_HDR_LEN + 8u)
+        return;
+    const uint8_t *q = msg + ICMP6_HDR_LEN;
+    if ((q[0] >> 4) != IPV6_VERSION || q[IPV6_OFF_NEXT] != IPV6_NH_TCP)
+        return;
+    uint8_t type = msg[ICMP6_OFF_TYPE], code = msg[ICMP6_OFF_CODE];
+    tern_ip6_t qsrc, qdst;
+    memcpy(qsrc.b, q + IPV6_OFF_SRC, 16);
+    memcpy(qdst.b, q + IPV6_OFF_DST, 16);
+    const uint8_t *t = q + IPV6_HDR_LEN;
+    uint32_t seq = wire_rd32(t + TCP_OFF_SEQ);
+    tern_tcp_pcb_t *pcb = tcp_lookup6(stack, &qsrc, wire_rd16(t + TCP_OFF_SPORT), &qdst, wire_rd16(t + TCP_OFF_DPORT),
+                                      NULL);
+    /* RFC 5927 4.1: a connection's, about a sequence number in flight. */
+    if (pcb == NULL || (pcb->flags & TF_DEAD) || SEQ_LT(seq, pcb->snd_una) || SEQ_GEQ(seq, pcb->snd_max)) {
+        stack->counters.tcp.icmp_no_match++;
+        return;
+    }
+    if (type == ICMP6_PACKET_TOO_BIG) {
+        /* RFC 8201 5.2: the MSS follows the path MTU (never below
+         * 1280 - 60: ipv6_path_mtu keeps the floor); never up. */
+        uint32_t mss = tcp_our_mss6(stack, &qdst) - ((pcb->flags & TF_TS) ? TCP_TS_OPT_LEN : 0u);
+        if (pcb->state == TERN_TCP_SYN_SENT || mss >= pcb->mss) {
+            stack->counters.tcp.icmp_no_match++;
+            return;
+        }
+        tcp_pmtu_lower(stack, pcb, mss);
+        return;
+    }
+    if (type == ICMP6_DEST_UNREACH && code == ICMP6_UNREACH_PORT && pcb->state == TERN_TCP_SYN_SENT) {
+        /* Port unreachable answering our SYN: hard (RFC 5927 as IPv4). */
+        stack->counters.tcp.icmp_hard++;
+        tcp->busy++;
+        tcp_pcb_kill(stack, pcb, TERN_ERR_REFUSED);
+        tcp->busy--;
+        tcp_reap(stack);
+        return;
+    }
+    stack->counters.tcp.icmp_soft++;
+    pcb->soft_err = (int8_t)TERN_ERR_UNREACH;
+}
+#endif

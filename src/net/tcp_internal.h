@@ -6,9 +6,17 @@
 #include "net/net_internal.h"
 #include "tern/tcp.h"
 #include "net/wire_tcp.h"
+#if TERN_IPV6
+#include "net/ipv6_internal.h"
+#endif
 
 /* Headroom of a TCP segment buffer: Ethernet + IPv4. */
 #define TCP_HEADROOM (ETH_HDR_LEN + IPV4_HDR_LEN)
+#if TERN_IPV6
+/* Ethernet + IPv6: the fixed header only (no extension headers on ours). */
+#define TCP_HEADROOM6 (ETH_HDR_LEN + IPV6_HDR_LEN)
+#define TCP_IP6_OVERHEAD (IPV6_HDR_LEN + TCP_HDR_LEN) /* RFC 8200 8.3: MSS = path MTU - 60 */
+#endif
 /* Our SYN options, at most: MSS (4), SACK-permitted + timestamps (2 + 10),
  * NOP + window scale (1 + 3) = 20 bytes. */
 #define TCP_SYN_OPT_MAX 20u
@@ -56,7 +64,11 @@
 #define TF_TLP 0x1000000u      /* a tail loss probe timeout (PTO, RFC 8985 7.2) */
 #define TF_RACK 0x2000000u     /* a reordering window: SACKed data above a hole (RFC 8985 6.2) */
 #define TF_TLP_OUT 0x4000000u  /* a probe was sent; no other until SND.UNA advances */
-#define TF_ACK_BATCH 0x8000000u /* an ACK owed at the end of the input batch (tcp_batch_end) */
+/* IPv6 (TERN_IPV6 builds): the addresses are local_ip6/remote_ip6, and
+ * local_ip/remote_ip hold their 32-bit folds (tcp_fold6) for the hash. */
+#define TF_V6 0x8000000u
+#define TF_V6ONLY 0x10000000u  /* a listener on :: that takes no IPv4 (TERN_SO_V6ONLY) */
+#define TF_ACK_BATCH 0x20000000u /* an ACK owed at the end of the input batch (tcp_batch_end) */
 /* RFC 8985 7.2 WCDelAckT: the longest a peer may delay the ACK of one segment. */
 #define TCP_TLP_DELACK_MS 200u
 
@@ -81,6 +93,10 @@ struct tcp_tw {
     uint32_t rcv_nxt;
     uint32_t expiry;
     uint32_t ts_recent; /* the peer's last timestamp (RFC 6191); 0: none */
+#if TERN_IPV6
+    tern_ip6_t local_ip6, remote_ip6; /* v6: local_ip/remote_ip are their folds */
+    uint8_t v6;
+#endif
 };
 
 struct tern_tcp_pcb {
@@ -139,6 +155,10 @@ struct tern_tcp_pcb {
     uint8_t full_segs;                 /* full-sized segments not yet ACKed */
     uint8_t sack_count;                /* descriptors in the scoreboard */
     int8_t soft_err;                   /* ICMP soft error, reported at timeout (RFC 1122 4.2.3.9) */
+#if TERN_IPV6
+    tern_ip6_t local_ip6;              /* TF_V6 only */
+    tern_ip6_t remote_ip6;
+#endif
 };
 
 typedef struct tcp_range tcp_range_t;
@@ -147,9 +167,12 @@ typedef struct tcp_tw tcp_tw_t;
 /* The connection structure: 208 bytes on a 32-bit target (docs/tcp.md;
  * firmware/sizes.c reports the exact size). With its socket it must fit the
  * 256-byte budget of an idle connection (socket_internal.h checks that). */
-#if UINTPTR_MAX == 0xFFFFFFFFu
+#if UINTPTR_MAX == 0xFFFFFFFFu && !TERN_IPV6
 _Static_assert(sizeof(struct tern_tcp_pcb) <= 208u, "a TCP connection must stay within 208 bytes on 32-bit targets");
 _Static_assert(sizeof(struct tcp_tw) == 28u, "TIME-WAIT entries are 28 bytes");
+#elif UINTPTR_MAX == 0xFFFFFFFFu
+/* Dual-stack: the two IPv6 addresses on top (docs/tcp.md). */
+_Static_assert(sizeof(struct tern_tcp_pcb) <= 240u, "dual-stack TCP connections must fit 240 bytes on 32-bit targets");
 #endif
 
 /* A parsed segment. */
@@ -163,7 +186,45 @@ typedef struct tcp_seg {
     uint32_t len;     /* payload bytes */
     uint32_t idle;    /* ms since the connection's previous segment */
     tcp_opts_t opts;
+#if TERN_IPV6
+    uint8_t v6;            /* src/dst are the folds of src6/dst6 */
+    tern_ip6_t src6, dst6;
+#endif
 } tcp_seg_t;
+
+#if TERN_IPV6
+/* An IPv6 address in 32 bits, for the demultiplexing hash and as the
+ * stand-in of local_ip/remote_ip; equality is always checked in full. */
+static inline tern_ip4_t tcp_fold6(const tern_ip6_t *a)
+{
+    return wire_rd32(a->b) ^ wire_rd32(a->b + 4) ^ wire_rd32(a->b + 8) ^ wire_rd32(a->b + 12);
+}
+#define TCP_PCB_V6(pcb) (((pcb)->flags & TF_V6) != 0u)
+/* The family bits a listener or binding of pcb stands for (TF_V6ONLY
+ * means something on :: only). */
+#define TCP_PCB_FAM(pcb) (((pcb)->flags & TF_V6) ? (pcb)->flags & (TF_V6 | TF_V6ONLY) : 0u)
+#define TCP_SEG_V6(seg) ((seg)->v6 != 0u)
+#else
+#define TCP_PCB_V6(pcb) 0
+#define TCP_SEG_V6(seg) 0
+#define TCP_PCB_FAM(pcb) 0u
+#endif
+
+/* Do two bindings of one port (TCP_PCB_FAM bits) take a family in common?
+ * An IPv4 one and a TF_V6ONLY one can share the port (as on Linux); any
+ * other pair cannot. */
+static inline int tcp_family_overlap(uint32_t a, uint32_t b)
+{
+#if TERN_IPV6
+    int a4 = (a & TF_V6ONLY) == 0u, a6 = (a & TF_V6) != 0u;
+    int b4 = (b & TF_V6ONLY) == 0u, b6 = (b & TF_V6) != 0u;
+    return (a4 && b4) || (a6 && b6);
+#else
+    (void)a;
+    (void)b;
+    return 1;
+#endif
+}
 
 /* ---- tcp_conn.c ---------------------------------------------------------- */
 int tcp_init(tern_stack_t *stack);
@@ -180,6 +241,15 @@ void tcp_hash_add(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
  * listener on the port in *listener (NULL if none). */
 tern_tcp_pcb_t *tcp_lookup(tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport,
                            tern_tcp_pcb_t **listener);
+#if TERN_IPV6
+/* The same for an IPv6 4-tuple: only TF_V6 connections match; a listener
+ * with TF_V6 (on ::) takes it. tcp_lookup skips both TF_V6 connections
+ * and TF_V6ONLY listeners. */
+tern_tcp_pcb_t *tcp_lookup6(tern_stack_t *stack, const tern_ip6_t *lip, uint16_t lport, const tern_ip6_t *rip,
+                            uint16_t rport, tern_tcp_pcb_t **listener);
+/* tern_tcp_connect6 on a caller's structure (as tcp_pcb_connect). */
+int tcp_pcb_connect6(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tern_ip6_t *addr, uint16_t port);
+#endif
 tern_tcp_pcb_t *tcp_pcb_new(tern_stack_t *stack, unsigned owner);
 /* A closed, unlinked connection in memory the caller allocated (zeroed):
  * the defaults of tcp_pcb_new. The socket layer's structure (TF_HELD). */
@@ -239,6 +309,12 @@ void tcp_sack_clear(tern_stack_t *stack, tern_tcp_pcb_t *pcb);
 uint64_t tcp_siphash(const uint32_t key[4], const uint8_t *msg, size_t len);
 /* Per-connection timestamp offset (RFC 7323 5.4), from the ISN key. */
 uint32_t tcp_ts_offset(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport, tern_ip4_t rip, uint16_t rport);
+/* The same for the 4-tuple of seg as we answer it (ours: its destination). */
+uint32_t tcp_ts_offset_seg(const tern_stack_t *stack, const tcp_seg_t *seg);
+#if TERN_IPV6
+uint32_t tcp_ts_offset6(const tern_stack_t *stack, const tern_ip6_t *lip, uint16_t lport, const tern_ip6_t *rip,
+                        uint16_t rport);
+#endif
 /* The sequence space of a connection whose 4-tuple is set: its ISS (RFC
  * 6528; above *min_iss when not NULL), timestamp offset (one hash for both),
  * SND.UNA, SND.NXT and SND.MAX past the SYN, recover. */
@@ -287,6 +363,14 @@ void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_
 /* The same with a timestamps option when ts is not NULL ({TSval, TSecr}). */
 void tcp_send_raw_ts(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_t dst, uint16_t dport,
                      uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts);
+#if TERN_IPV6
+/* tcp_send_raw_ts over IPv6. */
+void tcp_send_raw6(tern_stack_t *stack, const tern_ip6_t *src, uint16_t sport, const tern_ip6_t *dst, uint16_t dport,
+                   uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts);
+#endif
+/* A bare segment on pcb's 4-tuple (either family). */
+void tcp_send_raw_pcb(tern_stack_t *stack, const tern_tcp_pcb_t *pcb, uint32_t seq, uint32_t ack, uint8_t flags,
+                      uint16_t wnd);
 /* RFC 9293 3.10.7.1: the reset answering seg. */
 void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg);
 /* A SYN-ACK with no connection behind it (a SYN cookie's). */
@@ -357,6 +441,11 @@ void tcp_icmp_error(tern_stack_t *stack, uint8_t type, uint8_t code, uint16_t mt
 /* ---- tcp_open.c ---------------------------------------------------------- */
 /* The MSS we advertise on nif-less paths (route lookup) */
 uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote);
+/* The MSS for pcb's path, either family (IPv6: path MTU - 60, RFC 8201). */
+uint16_t tcp_pcb_our_mss(tern_stack_t *stack, const tern_tcp_pcb_t *pcb);
+#if TERN_IPV6
+uint16_t tcp_our_mss6(tern_stack_t *stack, const tern_ip6_t *remote);
+#endif
 /* RFC 9293 3.10.7.3: a segment for a connection in SYN-SENT. */
 void tcp_input_syn_sent(tern_stack_t *stack, tern_tcp_pcb_t *pcb, tcp_seg_t *seg);
 /* RFC 9293 3.10.7.2: a segment for listener l; min_iss: the ISN must be

@@ -1,4 +1,5 @@
 /* TCP initial sequence numbers and timestamp offsets: SipHash-2-4 over the 4-tuple (RFC 6528, RFC 7323 5.4). */
+#include <string.h>
 #include "net/tcp_internal.h"
 
 /* ---- SipHash-2-4 (Aumasson and Bernstein), for RFC 6528 ISNs ------------- */
@@ -73,6 +74,35 @@ static uint64_t tcp_tuple_hash(const tern_stack_t *stack, tern_ip4_t lip, uint16
     return tcp_siphash(stack->tcp.isn_key, m, sizeof m);
 }
 
+#if TERN_IPV6
+/* The same over an IPv6 4-tuple (36 bytes). */
+static uint64_t tcp_tuple_hash6(const tern_stack_t *stack, const tern_ip6_t *lip, uint16_t lport,
+                                const tern_ip6_t *rip, uint16_t rport)
+{
+    uint8_t m[36];
+    memcpy(m, lip->b, 16);
+    wire_wr16(m + 16, lport);
+    memcpy(m + 18, rip->b, 16);
+    wire_wr16(m + 34, rport);
+    return tcp_siphash(stack->tcp.isn_key, m, sizeof m);
+}
+
+uint32_t tcp_ts_offset6(const tern_stack_t *stack, const tern_ip6_t *lip, uint16_t lport, const tern_ip6_t *rip,
+                        uint16_t rport)
+{
+    return (uint32_t)(tcp_tuple_hash6(stack, lip, lport, rip, rport) >> 32);
+}
+#endif
+
+uint32_t tcp_ts_offset_seg(const tern_stack_t *stack, const tcp_seg_t *seg)
+{
+#if TERN_IPV6
+    if (TCP_SEG_V6(seg))
+        return tcp_ts_offset6(stack, &seg->dst6, seg->dport, &seg->src6, seg->sport);
+#endif
+    return tcp_ts_offset(stack, seg->dst, seg->dport, seg->src, seg->sport);
+}
+
 /* RFC 7323 5.4: a per-connection random offset keeps TSval from telling
  * the peer our uptime or linking connections; the upper half of the
  * 4-tuple's hash (the ISN uses the lower). */
@@ -83,7 +113,13 @@ uint32_t tcp_ts_offset(const tern_stack_t *stack, tern_ip4_t lip, uint16_t lport
 
 void tcp_pcb_start_seq(const tern_stack_t *stack, tern_tcp_pcb_t *pcb, const uint32_t *min_iss)
 {
+#if TERN_IPV6
+    uint64_t h = TCP_PCB_V6(pcb)
+                     ? tcp_tuple_hash6(stack, &pcb->local_ip6, pcb->local_port, &pcb->remote_ip6, pcb->remote_port)
+                     : tcp_tuple_hash(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+#else
     uint64_t h = tcp_tuple_hash(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port);
+#endif
     /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock (250
      * ticks per ms of stack time). */
     pcb->iss = (uint32_t)h + stack->now * 250u;

@@ -12,11 +12,32 @@ uint16_t tcp_our_mss(const tern_stack_t *stack, tern_ip4_t remote)
     return (uint16_t)(mtu > IPV4_HDR_LEN + TCP_HDR_LEN + TCP_MIN_MSS ? mtu - (IPV4_HDR_LEN + TCP_HDR_LEN) : TCP_MIN_MSS);
 }
 
+#if TERN_IPV6
+uint16_t tcp_our_mss6(tern_stack_t *stack, const tern_ip6_t *remote)
+{
+    /* RFC 8201 / RFC 8200 8.3: the path MTU (the link's, or what a Packet
+     * Too Big left; never below 1280) less 60; not above a buffer. */
+    unsigned mtu = ipv6_path_mtu(stack, remote);
+    if (mtu > TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN)
+        mtu = TERN_NETBUF_FRAME_SIZE - ETH_HDR_LEN;
+    return (uint16_t)(mtu > TCP_IP6_OVERHEAD + TCP_MIN_MSS ? mtu - TCP_IP6_OVERHEAD : TCP_MIN_MSS);
+}
+#endif
+
+uint16_t tcp_pcb_our_mss(tern_stack_t *stack, const tern_tcp_pcb_t *pcb)
+{
+#if TERN_IPV6
+    if (TCP_PCB_V6(pcb))
+        return tcp_our_mss6(stack, &pcb->remote_ip6);
+#endif
+    return tcp_our_mss(stack, pcb->remote_ip);
+}
+
 /* Take the peer's SYN options: MSS clamped to sane bounds and our MTU,
  * window scale only when both sides offer it. */
 static void tcp_take_syn_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, const tcp_seg_t *seg)
 {
-    uint16_t ours = tcp_our_mss(stack, pcb->remote_ip);
+    uint16_t ours = tcp_pcb_our_mss(stack, pcb);
     uint16_t mss = seg->opts.mss != 0u ? seg->opts.mss : TCP_DEFAULT_MSS;
     if (mss < TCP_MIN_MSS)
         mss = TCP_MIN_MSS;
@@ -154,6 +175,13 @@ static tern_tcp_pcb_t *tcp_listen_child(tern_stack_t *stack, tern_tcp_pcb_t *l, 
     pcb->local_port = seg->dport;
     pcb->remote_ip = seg->src;
     pcb->remote_port = seg->sport;
+#if TERN_IPV6
+    if (TCP_SEG_V6(seg)) {
+        pcb->flags |= TF_V6;
+        pcb->local_ip6 = seg->dst6;
+        pcb->remote_ip6 = seg->src6;
+    }
+#endif
     pcb->rbuf_size = l->rbuf_size;
     pcb->sbuf_size = l->sbuf_size;
     tcp_pcb_set_wscale(pcb);

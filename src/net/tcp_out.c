@@ -126,17 +126,81 @@ void tcp_send_raw(tern_stack_t *stack, tern_ip4_t src, uint16_t sport, tern_ip4_
     tcp_send_raw_ts(stack, src, sport, dst, dport, seq, ack, flags, wnd, NULL);
 }
 
+#if TERN_IPV6
+/* Checksum (always here: the IPv6 pseudo-header of RFC 8200 8.1; the
+ * offload convention of netif.h is IPv4's) and send over IPv6 from the
+ * source address ipv6_route picks for src (:: or ours). sum_len and
+ * payload_sum as tcp_sum_and_send. Consumes nb. */
+static void tcp6_sum_and_send(tern_stack_t *stack, tern_netbuf_t *nb, const tern_ip6_t *src, const tern_ip6_t *dst,
+                              size_t sum_len, uint32_t payload_sum, int *result)
+{
+    tern_ip6_t s;
+    tern_ipv6_if_t *ifs = ipv6_route(stack, src, dst, &s);
+    if (ifs == NULL) {
+        stack->counters.ipv6_tx_noroute++;
+        tern_netbuf_release(&stack->netbufs, nb);
+        *result = TERN_ERR_NOROUTE;
+        return;
+    }
+    uint32_t sum = checksum_pseudo6(&s, dst, IPV6_NH_TCP, nb->len);
+    sum = checksum_add(sum, nb->data, sum_len);
+    sum = checksum_combine(sum, payload_sum, sum_len);
+    tcp_header_set_checksum(nb->data, checksum_finish(sum));
+    stack->counters.tcp.tx++;
+    *result = ipv6_output(stack, ifs, nb, &s, dst, IPV6_NH_TCP, ifs->hop_limit);
+}
+
+void tcp_send_raw6(tern_stack_t *stack, const tern_ip6_t *src, uint16_t sport, const tern_ip6_t *dst, uint16_t dport,
+                   uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint32_t *ts)
+{
+    unsigned hl = TCP_HDR_LEN + (ts != NULL ? TCP_TS_OPT_LEN : 0u);
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM6 + hl, 0);
+    if (nb == NULL)
+        return;
+    (void)tern_netbuf_pull(nb, TCP_HEADROOM6);
+    tcp_header_write(nb->data, sport, dport, seq, ack, flags, wnd, hl);
+    if (ts != NULL)
+        (void)tcp_put_ts(nb->data + TCP_HDR_LEN, ts[0], ts[1]);
+    int r;
+    tcp6_sum_and_send(stack, nb, src, dst, nb->len, 0, &r);
+}
+#endif
+
+void tcp_send_raw_pcb(tern_stack_t *stack, const tern_tcp_pcb_t *pcb, uint32_t seq, uint32_t ack, uint8_t flags,
+                      uint16_t wnd)
+{
+#if TERN_IPV6
+    if (TCP_PCB_V6(pcb)) {
+        tcp_send_raw6(stack, &pcb->local_ip6, pcb->local_port, &pcb->remote_ip6, pcb->remote_port, seq, ack, flags,
+                      wnd, NULL);
+        return;
+    }
+#endif
+    tcp_send_raw(stack, pcb->local_ip, pcb->local_port, pcb->remote_ip, pcb->remote_port, seq, ack, flags, wnd);
+}
+
+/* A bare segment answering seg, in its family. */
+static void tcp_send_reply(tern_stack_t *stack, const tcp_seg_t *seg, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+#if TERN_IPV6
+    if (TCP_SEG_V6(seg)) {
+        tcp_send_raw6(stack, &seg->dst6, seg->dport, &seg->src6, seg->sport, seq, ack, flags, 0, NULL);
+        return;
+    }
+#endif
+    tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, seq, ack, flags, 0);
+}
+
 void tcp_send_rst_for(tern_stack_t *stack, const tcp_seg_t *seg)
 {
     if (seg->flags & TCP_RST)
         return;
     stack->counters.tcp.rst_tx++;
     if (seg->flags & TCP_ACK) {
-        tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, seg->ack, 0, TCP_RST, 0);
+        tcp_send_reply(stack, seg, seg->ack, 0, TCP_RST);
     } else {
         uint32_t seglen = seg->len + ((seg->flags & TCP_SYN) ? 1u : 0u) + ((seg->flags & TCP_FIN) ? 1u : 0u);
-        tcp_send_raw(stack, seg->dst, seg->dport, seg->src, seg->sport, 0, seg->seq + seglen,
-                     (uint8_t)(TCP_RST | TCP_ACK), 0);
+        tcp_send_reply(stack, seg, 0, seg->seq + seglen, (uint8_t)(TCP_RST | TCP_ACK));
     }
 }
 
@@ -144,7 +208,11 @@ void tcp_send_synack(tern_stack_t *stack, const tcp_seg_t *syn, const tcp_synack
 {
     /* The layout of tcp_build_options for a SYN-ACK. */
     uint8_t o[TCP_OPT_MAX];
+#if TERN_IPV6
+    unsigned n = tcp_opt_write_mss(o, TCP_SEG_V6(syn) ? tcp_our_mss6(stack, &syn->src6) : tcp_our_mss(stack, syn->src));
+#else
     unsigned n = tcp_opt_write_mss(o, tcp_our_mss(stack, syn->src));
+#endif
     if (sa->has_ts) {
         if (sa->sack) {
             n += tcp_opt_write_sack_perm(o + n);
@@ -163,14 +231,25 @@ void tcp_send_synack(tern_stack_t *stack, const tcp_seg_t *syn, const tcp_synack
         n += tcp_opt_write_wscale(o + n, (uint8_t)sa->wscale);
     }
     unsigned hl = TCP_HDR_LEN + n;
-    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + hl, 0);
+#if TERN_IPV6
+    unsigned room = TCP_SEG_V6(syn) ? TCP_HEADROOM6 : TCP_HEADROOM;
+#else
+    unsigned room = TCP_HEADROOM;
+#endif
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, room + hl, 0);
     if (nb == NULL)
         return; /* the peer retransmits its SYN */
-    (void)tern_netbuf_pull(nb, TCP_HEADROOM);
+    (void)tern_netbuf_pull(nb, room);
     tcp_header_write(nb->data, syn->dport, syn->sport, sa->iss, syn->seq + 1u, (uint8_t)(TCP_SYN | TCP_ACK), sa->wnd,
                      hl);
     memcpy(nb->data + TCP_HDR_LEN, o, n);
     int r;
+#if TERN_IPV6
+    if (TCP_SEG_V6(syn)) {
+        tcp6_sum_and_send(stack, nb, &syn->dst6, &syn->src6, nb->len, 0, &r);
+        return;
+    }
+#endif
     tcp_finish_and_send(stack, nb, syn->dst, syn->src, &r);
 }
 
@@ -211,7 +290,7 @@ static unsigned tcp_build_options(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint
         int sack = sent ? !(pcb->flags & TF_NOSACK) : (pcb->flags & TF_SACK) != 0u;
         int ts = sent ? !(pcb->flags & TF_NOTS) : (pcb->flags & TF_TS) != 0u;
         /* MSS (RFC 9293 3.7.1). */
-        n = tcp_opt_write_mss(o, tcp_our_mss(stack, pcb->remote_ip));
+        n = tcp_opt_write_mss(o, tcp_pcb_our_mss(stack, pcb));
         if (ts) {
             /* SACK-permitted in the place of the timestamps' two NOPs. */
             if (sack) {
@@ -256,14 +335,19 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
     uint8_t opts[TCP_OPT_MAX];
     unsigned optlen = tcp_build_options(stack, pcb, opts, syn, len);
     unsigned hdr_len = TCP_HDR_LEN + optlen;
-    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, TCP_HEADROOM + hdr_len + len, 0);
+#if TERN_IPV6
+    unsigned room = TCP_PCB_V6(pcb) ? TCP_HEADROOM6 : TCP_HEADROOM;
+#else
+    const unsigned room = TCP_HEADROOM;
+#endif
+    tern_netbuf_t *nb = tern_netbuf_get(&stack->netbufs, room + hdr_len + len, 0);
     if (nb == NULL) {
         /* Not fatal: the retransmission timer or the next ACK retries. */
         if (!(pcb->flags & (TF_REXMIT | TF_PERSIST)))
             tcp_rexmit_timer_start(pcb, stack->now);
         return TERN_ERR_NOBUFS;
     }
-    (void)tern_netbuf_pull(nb, TCP_HEADROOM);
+    (void)tern_netbuf_pull(nb, room);
     uint8_t *p = nb->data;
     if (pcb->state != TERN_TCP_SYN_SENT || syn == 0)
         flags |= TCP_ACK;
@@ -279,7 +363,12 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
      * cheaper way (CHECKSUM_COPY_FUSED), the payload is summed as it is
      * copied out of the send ring (one pass over it, not two). */
     tern_ip4_t nexthop;
+#if TERN_IPV6
+    /* IPv6: no interface here (tcp6_sum_and_send routes), software sums. */
+    const tern_netif_t *nif = TCP_PCB_V6(pcb) ? NULL : ipv4_route(stack, pcb->local_ip, pcb->remote_ip, &nexthop);
+#else
     const tern_netif_t *nif = ipv4_route(stack, pcb->local_ip, pcb->remote_ip, &nexthop);
+#endif
     int fused = CHECKSUM_COPY_FUSED && (nif == NULL || !(nif->offload & TERN_OFFLOAD_TX_L4_CSUM));
     uint32_t psum = 0;
     if (len != 0u) {
@@ -304,6 +393,12 @@ int tcp_send_segment(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_t seq, uin
     pcb->flags &= ~(uint32_t)(TF_ACK_NOW | TF_ACK_DELAYED | TF_ACK_BATCH);
     pcb->full_segs = 0;
     int r;
+#if TERN_IPV6
+    if (TCP_PCB_V6(pcb)) {
+        tcp6_sum_and_send(stack, nb, &pcb->local_ip6, &pcb->remote_ip6, fused ? hdr_len : nb->len, psum, &r);
+        return r;
+    }
+#endif
     tcp_sum_and_send(stack, nb, nif, pcb->local_ip, pcb->remote_ip, fused ? hdr_len : nb->len, psum, &r);
     return r;
 }
@@ -347,8 +442,8 @@ static uint32_t tcp_tso_room(const tern_stack_t *stack, const tern_tcp_pcb_t *pc
     const tern_netif_t *n = stack->netifs;
     while (n != NULL && !(n->offload & TERN_OFFLOAD_TX_TSO))
         n = n->next;
-    if (n == NULL || pcb->ooo != NULL)
-        return smss;
+    if (n == NULL || pcb->ooo != NULL || TCP_PCB_V6(pcb))
+        return smss; /* TSO is IPv4's (netif.h) */
     tern_ip4_t nexthop;
     const tern_netif_t *nif = ipv4_route(stack, pcb->local_ip, pcb->remote_ip, &nexthop);
     const unsigned need = TERN_OFFLOAD_TX_TSO | TERN_OFFLOAD_TX_L4_CSUM;

@@ -33,7 +33,7 @@ static void tcp_rexmit_timeout(tern_stack_t *stack, tern_tcp_pcb_t *pcb, uint32_
     /* RFC 1122 4.2.3.5: at R1 transmissions of one segment, negative
      * advice to IP; on a LAN a wrong cached MAC is the dead path that
      * ARP can repair (2.3.2.1) before R2 ends the connection. */
-    if (pcb->retries >= TCP_R1)
+    if (pcb->retries >= TCP_R1 && !TCP_PCB_V6(pcb))
         arp_negative_advice(stack, pcb->local_ip, pcb->remote_ip);
     pcb->flags &= (uint32_t)~(TF_RTT | TF_RECOVERY | TF_TLP_OUT); /* Karn: no sample from a retransmission */
     pcb->dupacks = 0;

@@ -95,8 +95,11 @@ typedef char socket_tcp_block_t[SOCKET_TCP_BLOCK];
 /* Issue #5: an idle established connection on the sockets API, rings
  * aside and heap header included, costs at most 256 bytes on a 32-bit
  * target (232 + 8 with TERN_OS=1: 240 + 8). */
-#if UINTPTR_MAX == 0xFFFFFFFFu
+#if UINTPTR_MAX == 0xFFFFFFFFu && !TERN_IPV6
 _Static_assert(SOCKET_TCP_BLOCK_GROSS <= 256u, "an idle TCP socket (connection + socket + heap header) must fit 256 bytes");
+#elif UINTPTR_MAX == 0xFFFFFFFFu
+/* Dual-stack: the connection's two IPv6 addresses on top. */
+_Static_assert(SOCKET_TCP_BLOCK_GROSS <= 288u, "an idle dual-stack TCP socket must fit 288 bytes");
 #endif
 
 static inline tern_tcp_pcb_t *socket_tcp_pcb(const tern_socket_t *s)

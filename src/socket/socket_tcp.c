@@ -67,11 +67,25 @@ static void stcp_addrs(const tern_tcp_pcb_t *pcb, tern_sockaddr_t *local, tern_s
         memset(local, 0, sizeof *local);
         local->addr = pcb->local_ip;
         local->port = pcb->local_port;
+#if TERN_IPV6
+        if (TCP_PCB_V6(pcb)) {
+            local->family = TERN_FAMILY_IP6;
+            local->addr = 0;
+            local->addr6 = pcb->local_ip6;
+        }
+#endif
     }
     if (remote != NULL) {
         memset(remote, 0, sizeof *remote);
         remote->addr = pcb->remote_ip;
         remote->port = pcb->remote_port;
+#if TERN_IPV6
+        if (TCP_PCB_V6(pcb)) {
+            remote->family = TERN_FAMILY_IP6;
+            remote->addr = 0;
+            remote->addr6 = pcb->remote_ip6;
+        }
+#endif
     }
 }
 
@@ -291,16 +305,18 @@ int socket_tcp_close(tern_stack_t *stack, tern_socket_t **sp)
 
 /* ---- addresses, listen, accept, connect ----------------------------------------- */
 
-static int stcp_port_taken(const tern_stack_t *stack, uint16_t port)
+/* Is port in use by a binding whose families overlap fam (TCP_PCB_FAM
+ * bits: an IPv4 binding and an IPv6-only one may share a port)? */
+static int stcp_port_taken(const tern_stack_t *stack, uint16_t port, uint32_t fam)
 {
     for (const tern_tcp_pcb_t *p = stack->tcp.pcbs; p != NULL; p = p->next)
-        if (p->local_port == port)
+        if (p->local_port == port && tcp_family_overlap(TCP_PCB_FAM(p), fam))
             return 1;
     /* Bound sockets not listening yet. */
     for (unsigned i = 0; i < TERN_SOCKET_MAX; i++) {
         const tern_socket_t *o = stack->sockets.slots[i];
         if (o != NULL && o->type == TERN_SOCK_STREAM && o->u.tcp.state == STCP_NEW &&
-            socket_tcp_pcb(o)->local_port == port)
+            socket_tcp_pcb(o)->local_port == port && tcp_family_overlap(TCP_PCB_FAM(socket_tcp_pcb(o)), fam))
             return 1;
     }
     return 0;
@@ -311,8 +327,22 @@ int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t
     tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
     if (s->u.tcp.state != STCP_NEW || pcb->local_port != 0u)
         return TERN_ERR_INVAL;
+#if TERN_IPV6
+    if (local->family == TERN_FAMILY_IP6) {
+        /* :: or one of ours; like an IPv4 binding, a listener then takes
+         * any local address of its families. */
+        if (!ip6_is_any(&local->addr6) && !ipv6_is_ours(stack, &local->addr6))
+            return TERN_ERR_INVAL;
+        uint32_t fam = TF_V6 | (pcb->flags & TF_V6ONLY);
+        if (local->port != 0u && stcp_port_taken(stack, local->port, fam))
+            return TERN_ERR_ADDRINUSE;
+        pcb->flags |= TF_V6;
+        pcb->local_port = local->port;
+        return TERN_OK;
+    }
+#endif
     if (local->family != TERN_FAMILY_IP4)
-        return TERN_ERR_NOTSUP; /* TCP over IPv6: not yet (docs/sockets.md) */
+        return TERN_ERR_NOTSUP;
     if (local->addr != 0u) {
         const tern_netif_t *nif = stack->netifs;
         while (nif != NULL && nif->addr != local->addr)
@@ -320,7 +350,7 @@ int socket_tcp_bind(tern_stack_t *stack, tern_socket_t *s, const tern_sockaddr_t
         if (nif == NULL)
             return TERN_ERR_INVAL;
     }
-    if (local->port != 0u && stcp_port_taken(stack, local->port))
+    if (local->port != 0u && stcp_port_taken(stack, local->port, 0u))
         return TERN_ERR_ADDRINUSE;
     pcb->local_port = local->port;
     return TERN_OK;
@@ -345,7 +375,7 @@ int socket_tcp_listen(tern_stack_t *stack, tern_socket_t *s, int backlog)
     uint32_t start = stack->port->random32(stack->port->ctx);
     for (unsigned i = 0; port == 0u && i < 16384u; i++) {
         uint16_t cand = (uint16_t)(49152u + (start + i) % 16384u);
-        if (!stcp_port_taken(stack, cand))
+        if (!stcp_port_taken(stack, cand, TCP_PCB_FAM(pcb)))
             port = cand;
     }
     int err = port != 0u ? tcp_pcb_listen(stack, pcb, port, bl) : TERN_ERR_ADDRINUSE;
@@ -449,8 +479,15 @@ int socket_tcp_connect(tern_stack_t *stack, tern_socket_t **sp, const tern_socka
     tern_socket_t *s = *sp;
     socket_tcp_t *t = &s->u.tcp;
     tern_tcp_pcb_t *pcb = socket_tcp_pcb(s);
+#if TERN_IPV6
+    int v6 = remote != NULL && remote->family == TERN_FAMILY_IP6;
+    if (remote == NULL || (v6 ? ip6_is_any(&remote->addr6) : remote->addr == 0u) || remote->port == 0u ||
+        (remote->family != TERN_FAMILY_IP4 && !v6))
+        return remote != NULL && remote->family != TERN_FAMILY_IP4 && !v6 ? TERN_ERR_NOTSUP : TERN_ERR_INVAL;
+#else
     if (remote == NULL || remote->addr == 0u || remote->port == 0u)
         return remote != NULL && remote->family != TERN_FAMILY_IP4 ? TERN_ERR_NOTSUP : TERN_ERR_INVAL;
+#endif
     if (t->state == STCP_CONNECTING) /* a non-blocking connect under way */
         return socket_blocking(stack, s, 0) ? stcp_connect_wait(stack, sp) : TERN_ERR_INPROGRESS;
     if (t->state != STCP_NEW)
@@ -459,7 +496,12 @@ int socket_tcp_connect(tern_stack_t *stack, tern_socket_t **sp, const tern_socka
         return TERN_ERR_NOTSUP;
     socket_touch_time(stack);
     t->state = STCP_CONNECTING; /* before the SYN: an answer may come at once */
+#if TERN_IPV6
+    int err = v6 ? tcp_pcb_connect6(stack, pcb, &remote->addr6, remote->port)
+                 : tcp_pcb_connect(stack, pcb, remote->addr, remote->port);
+#else
     int err = tcp_pcb_connect(stack, pcb, remote->addr, remote->port);
+#endif
     if (err != TERN_OK) {
         t->state = STCP_NEW;
         return err;
@@ -483,6 +525,10 @@ int socket_tcp_name(const tern_socket_t *s, tern_sockaddr_t *out, int peer)
         /* bound or listening: the port, any address; dead: nothing */
         memset(out, 0, sizeof *out);
         out->port = t->state == STCP_DEAD ? 0u : pcb->local_port;
+#if TERN_IPV6
+        if (TCP_PCB_V6(pcb) && t->state != STCP_DEAD)
+            out->family = TERN_FAMILY_IP6; /* :: */
+#endif
     }
     return TERN_OK;
 }
@@ -546,6 +592,17 @@ int socket_tcp_setopt(tern_socket_t *s, int opt, uint32_t value)
 #endif
         t->linger = value;
         return TERN_OK;
+#if TERN_IPV6
+    case TERN_SO_V6ONLY:
+        /* Before bind (and listen): it decides what the binding takes. */
+        if (t->state != STCP_NEW || pcb->local_port != 0u)
+            return TERN_ERR_STATE;
+        if (value != 0u)
+            pcb->flags |= TF_V6ONLY;
+        else
+            pcb->flags &= ~(uint32_t)TF_V6ONLY;
+        return TERN_OK;
+#endif
     case TERN_SO_BROADCAST:
     case TERN_SO_REUSEADDR:
     case TERN_SO_UDP_RXQ:
@@ -583,6 +640,11 @@ int socket_tcp_getopt(const tern_socket_t *s, int opt, uint32_t *value)
     case TERN_SO_LINGER:
         *value = s->u.tcp.linger;
         return TERN_OK;
+#if TERN_IPV6
+    case TERN_SO_V6ONLY:
+        *value = (pcb->flags & TF_V6ONLY) != 0u;
+        return TERN_OK;
+#endif
     case TERN_SO_BROADCAST:
     case TERN_SO_REUSEADDR:
     case TERN_SO_UDP_RXQ:

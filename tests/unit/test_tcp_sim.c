@@ -6,7 +6,8 @@
  * byte checks; every connection must end; memory returns to its baseline.
  * One side uses the copying API, the other the zero-copy spans. A failing
  * seed prints itself: replay with TERN_TEST_SEED=N (one seed) and scale
- * the sweep with TERN_TCP_SEEDS=N. */
+ * the sweep with TERN_TCP_SEEDS=N. In TERN_IPV6 builds a sweep of seeds
+ * also runs over IPv6 (link-local addresses, a dual-stack listener). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,17 @@
 #include "tern_test.h"
 #include "wire2.h"
 #include "tcpseg.h"
+#if TERN_IPV6
+#include "net/ipv6_internal.h"
+#endif
 
 #define PORT 5001u
 #define MAX_CONNS 64
 
 static uint64_t g_seed; /* printed on failure */
+#if TERN_IPV6
+static int g_v6; /* the scenarios run over IPv6 */
+#endif
 /* Totals over a sweep: proof that the impairments exercised recovery. */
 static tern_tcp_stats_t g_total;
 
@@ -233,7 +240,15 @@ static world_t *world_new(uint64_t seed, const tern_vwire_params_t *p)
     wire2_init(&w->n, seed, NULL, &w->port_a.port, &w->port_b.port);
     wire2_set_timewait(&w->n, 3000);
     int err;
-    w->listener = tern_tcp_listen(w->n.b, PORT, 16, &listen_cbs, w, &err);
+#if TERN_IPV6
+    if (g_v6) {
+        CHECK(tern_ipv6_enable(w->n.a, &w->n.nif_a, NULL) == TERN_OK);
+        CHECK(tern_ipv6_enable(w->n.b, &w->n.nif_b, NULL) == TERN_OK);
+        wire2_run(&w->n, 3000); /* DAD on both */
+        w->listener = tern_tcp_listen6(w->n.b, PORT, 16, 0, &listen_cbs, w, &err);
+    } else
+#endif
+        w->listener = tern_tcp_listen(w->n.b, PORT, 16, &listen_cbs, w, &err);
     assert_non_null(w->listener);
     /* A listener on A too, so that both stacks hold their TCP pools
      * (allocated at the first listen/connect) in the baseline. */
@@ -268,7 +283,17 @@ static app_conn_t *client_open(world_t *w, uint64_t send, uint64_t expect, uint3
     c->tx_id = 7;
     c->rx_id = 8;
     int err;
-    c->pcb = tern_tcp_connect(w->n.a, W2_IP_B, PORT, &conn_cbs, c, &err);
+#if TERN_IPV6
+    if (g_v6) {
+        tern_ip6_t ll_b;
+        memset(&ll_b, 0, sizeof ll_b);
+        ll_b.b[0] = 0xFE;
+        ll_b.b[1] = 0x80;
+        ipv6_iid_eui64(W2_MAC_B, ll_b.b + 8);
+        c->pcb = tern_tcp_connect6(w->n.a, &ll_b, PORT, &conn_cbs, c, &err);
+    } else
+#endif
+        c->pcb = tern_tcp_connect(w->n.a, W2_IP_B, PORT, &conn_cbs, c, &err);
     if (c->pcb == NULL) {
         c->err = err;
         c->closed = 1;
@@ -671,6 +696,24 @@ static void test_many_seeds(void **state)
     }
 }
 
+#if TERN_IPV6
+/* The seeds over IPv6: the same impairments, checks and baselines. */
+static void test_seeds_ipv6(void **state)
+{
+    (void)state;
+    unsigned n = seed_count(200) / 4u;
+    g_v6 = 1;
+    memset(&g_total, 0, sizeof g_total);
+    for (unsigned s = 1; s <= n; s++)
+        scenario(5000u + s, 20000u + s % 50000u, 10000u + (s * 7u) % 40000u, 1u + s % 3u, 1);
+    scenario(6000u, 1u << 20, 1u << 20, 1, 1);
+    g_v6 = 0;
+    print_message("%u IPv6 seeds: %u connections, %u retransmits, %u out-of-order, %u bad checksums\n", n + 1u,
+                  g_total.established, g_total.retransmits, g_total.ooo_segments, g_total.drop_checksum);
+    assert_true(g_total.established >= 2u * n);
+}
+#endif
+
 static void test_megabyte_both_ways(void **state)
 {
     (void)state;
@@ -688,6 +731,9 @@ int main(void)
         cmocka_unit_test(test_many_short_connections),
         cmocka_unit_test(test_rst_during_transfer),
         cmocka_unit_test(test_syn_flood_with_real_connections),
+#if TERN_IPV6
+        cmocka_unit_test(test_seeds_ipv6),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

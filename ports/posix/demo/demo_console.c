@@ -74,11 +74,22 @@ static void console_netstat(const tern_stack_t *s)
     size_t n = tern_tcp_list(s, rows, sizeof rows / sizeof rows[0]);
     printf("%-12s %-22s %-22s %8s %8s %8s\n", "tcp state", "local", "remote", "recv-q", "send-q", "held");
     for (size_t i = 0; i < n && i < sizeof rows / sizeof rows[0]; i++) {
-        char la[16], ra[16], l[24], r[24];
-        tern_ip4_to_str(rows[i].local_addr, la);
-        tern_ip4_to_str(rows[i].remote_addr, ra);
-        snprintf(l, sizeof l, "%s:%u", la, (unsigned)rows[i].local_port);
-        snprintf(r, sizeof r, "%s:%u", ra, (unsigned)rows[i].remote_port);
+        char la[40], ra[40], l[48], r[48];
+        const char *o = "", *c = "";
+#if TERN_IPV6
+        if (rows[i].family == TERN_TCP_FAMILY_IP6) {
+            (void)tern_ip6_to_str(&rows[i].local_addr6, la);
+            (void)tern_ip6_to_str(&rows[i].remote_addr6, ra);
+            o = "[";
+            c = "]";
+        } else
+#endif
+        {
+            tern_ip4_to_str(rows[i].local_addr, la);
+            tern_ip4_to_str(rows[i].remote_addr, ra);
+        }
+        snprintf(l, sizeof l, "%s%s%s:%u", o, la, c, (unsigned)rows[i].local_port);
+        snprintf(r, sizeof r, "%s%s%s:%u", o, ra, c, (unsigned)rows[i].remote_port);
         printf("%-12s %-22s %-22s %8u %8u %8u\n", tern_tcp_state_name(rows[i].state), l, r,
                (unsigned)rows[i].recv_queue, (unsigned)rows[i].send_queue, (unsigned)rows[i].bytes_held);
     }

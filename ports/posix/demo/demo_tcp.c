@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include "tern_posix.h"
 
 /* Rows of the raw TCP listing in a report: every socket's connection,
@@ -43,9 +44,27 @@ int demo_tcp_option(demo_tcp_opts_t *o, const char *name, const char *arg)
     if (strcmp(name, "tcp-client") != 0)
         return 0;
     /* ADDR:PORT:BYTES */
-    char addr[32];
+    char addr[48];
     unsigned port;
     unsigned long long bytes;
+#if TERN_IPV6
+    /* [ADDR6]:PORT:BYTES: TCP over IPv6. */
+    if (arg[0] == '[') {
+        const char *close = strchr(arg, ']');
+        if (close == NULL || close[1] != ':' || (size_t)(close - arg - 1) >= sizeof addr ||
+            sscanf(close + 2, "%u:%llu", &port, &bytes) != 2 || port == 0u || port > 65535u)
+            return -1;
+        memcpy(addr, arg + 1, (size_t)(close - arg - 1));
+        addr[close - arg - 1] = '\0';
+        if (inet_pton(AF_INET6, addr, o->client_addr6.b) != 1)
+            return -1;
+        o->client_v6 = 1;
+        o->client_port = (uint16_t)port;
+        o->client_bytes = bytes;
+        o->have_client = 1;
+        return 1;
+    }
+#endif
     const char *colon = strchr(arg, ':');
     if (colon == NULL || (size_t)(colon - arg) >= sizeof addr || sscanf(colon + 1, "%u:%llu", &port, &bytes) != 2 ||
         port == 0u || port > 65535u)
@@ -170,10 +189,22 @@ void demo_tcp_report(demo_tcp_t *t, tern_posix_t *px)
     printf("tcp connections: %zu\n", n);
     for (size_t i = 0; i < n && i < DEMO_TCP_ROWS; i++) {
         const tern_tcp_info_t *r = &rows[i];
-        char l[16], rm[16];
-        printf("tcp %-12s %s:%u %s:%u rq %u sq %u held %u\n", tern_tcp_state_name(r->state),
-               tern_posix_ip4_str(r->local_addr, l), r->local_port, tern_posix_ip4_str(r->remote_addr, rm),
-               r->remote_port, r->recv_queue, r->send_queue, r->bytes_held);
+        char l[48], rm[48];
+        int v6 = 0;
+#if TERN_IPV6
+        if (r->family == TERN_TCP_FAMILY_IP6) {
+            v6 = 1;
+            (void)tern_ip6_to_str(&r->local_addr6, l);
+            (void)tern_ip6_to_str(&r->remote_addr6, rm);
+        }
+#endif
+        if (!v6) {
+            (void)tern_posix_ip4_str(r->local_addr, l);
+            (void)tern_posix_ip4_str(r->remote_addr, rm);
+        }
+        printf("tcp %-12s %s%s%s:%u %s%s%s:%u rq %u sq %u held %u\n", tern_tcp_state_name(r->state), v6 ? "[" : "",
+               l, v6 ? "]" : "", r->local_port, v6 ? "[" : "", rm, v6 ? "]" : "", r->remote_port, r->recv_queue,
+               r->send_queue, r->bytes_held);
     }
     const tern_tcp_stats_t *s = tern_tcp_stats(stack);
     printf("tcp stats: rx %u tx %u retransmits %u fast %u timeouts %u rst_tx %u rst_rx %u ooo %u drops: csum %u "
@@ -318,10 +349,20 @@ int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd, 
     t->client_to = (tern_sockaddr_t){.addr = o->client_addr, .port = o->client_port};
     atomic_init(&t->client_done, 0);
     t->started_ms = tern_posix_now_ms();
-    char ab[16];
-    printf("tern-demo: TCP client to %s:%u, %u connection%s at once, each sending %llu bytes\n",
-           tern_posix_ip4_str(o->client_addr, ab), (unsigned)o->client_port, t->nconns, t->nconns == 1u ? "" : "s",
-           (unsigned long long)o->client_bytes);
+    char ab[48];
+    (void)tern_posix_ip4_str(o->client_addr, ab);
+#if TERN_IPV6
+    if (o->client_v6) {
+        t->client_to.family = TERN_FAMILY_IP6;
+        t->client_to.addr6 = o->client_addr6;
+        ab[0] = '[';
+        unsigned k = tern_ip6_to_str(&o->client_addr6, ab + 1);
+        ab[1 + k] = ']';
+        ab[2 + k] = '\0';
+    }
+#endif
+    printf("tern-demo: TCP client to %s:%u, %u connection%s at once, each sending %llu bytes\n", ab,
+           (unsigned)o->client_port, t->nconns, t->nconns == 1u ? "" : "s", (unsigned long long)o->client_bytes);
     /* Every connection is opened (non-blocking) before any data moves. */
     for (unsigned i = 0; i < t->nconns; i++) {
         demo_tcp_cconn_t *c = &t->conns[i];
@@ -338,6 +379,12 @@ int demo_tcp_client_start(demo_tcp_t *t, const demo_tcp_opts_t *o, int wake_fd, 
                 r = tern_setsockopt(t->stack, s, TERN_SO_SNDBUF, t->client_buf);
             if (r == TERN_OK) {
                 r = tern_connect(t->stack, s, &t->client_to);
+                /* IPv6: no usable source address until DAD (and SLAAC for
+                 * a global peer) is done, a few seconds after the start. */
+                for (unsigned w = 0; r == TERN_ERR_NOROUTE && t->client_to.family == TERN_FAMILY_IP6 && w < 300u; w++) {
+                    usleep(50000);
+                    r = tern_connect(t->stack, s, &t->client_to);
+                }
                 if (r == TERN_ERR_INPROGRESS)
                     r = TERN_OK;
             }

@@ -28,8 +28,12 @@ typedef struct demo_tcp_opts {
     int heap_set;
     unsigned conns;        /* --tcp-conns: TCP connections per service, and the client's connections
                               (0: not given: services DEMO_TCP_CONNS_DEFAULT, client 1) */
-    int have_client;       /* --tcp-client ADDR:PORT:BYTES */
+    int have_client;       /* --tcp-client ADDR:PORT:BYTES or [ADDR6]:PORT:BYTES */
     tern_ip4_t client_addr;
+#if TERN_IPV6
+    int client_v6;
+    tern_ip6_t client_addr6;
+#endif
     uint16_t client_port;
     uint64_t client_bytes;
 } demo_tcp_opts_t;

@@ -15,7 +15,8 @@
  * (apps/services, on the sockets API, in a thread of their own). --udp-send
  * sends N datagrams of sizes 0..1472 to an echo server and checks each echo;
  * --tcp-client sends BYTES to a TCP echo server and checks them coming back,
- * on --tcp-conns connections at once (sockets API, a thread of its own).
+ * on --tcp-conns connections at once (sockets API, a thread of its own);
+ * ADDR may be [IPV6] (TCP over IPv6).
  *
  * Signals (TAP mode): SIGUSR1 prints the one-line memory summary, SIGUSR2
  * the full memory report, counters, ARP cache and driver statistics;
@@ -244,7 +245,7 @@ static void usage(FILE *f)
             "discard (9) and chargen (19) always run on TCP and UDP (--tcp-conns N\n"
             "connections per service at once, default 2, at most 64; --tcp-buf BYTES rings,\n"
             "--tcp-heap BYTES a second heap region, default 4 MB); --tcp-client\n"
-            "ADDR:PORT:BYTES sends BYTES to an echo server and checks them back, on\n"
+            "ADDR:PORT:BYTES (or [IPV6]:PORT:BYTES) sends BYTES to an echo server and checks them back, on\n"
             "--tcp-conns connections at once (default 1);\n"
             "--udp-send sends N datagrams (sizes 0..1472, default 1000)\n"
             "to an echo server and exits 0 only if every echo is byte-identical. SIGUSR1 prints the memory\n"

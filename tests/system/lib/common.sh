@@ -263,3 +263,27 @@ def ask(msg):
 PY
       cat; } | nsx python3 - >"$TMP/peer.log" 2>&1 || { cat "$TMP/peer.log" "$LOG"; fail "$what"; }
 }
+
+# sys_radvd6 PREFIX [MTU]: radvd in the namespace advertising PREFIX::/64
+# (on-link, autonomous) on $TAP with the link MTU (default 1500), IPv6 on
+# and forwarding on (radvd wants a router); stopped at exit. The caller
+# waits for tern's SLAAC address ("ipv6: address ... ready").
+sys_radvd6() {
+    local prefix=$1 mtu=${2:-1500}
+    nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=0"
+    nsx sysctl -qw net.ipv6.conf.all.forwarding=1
+    cat >"$TMP/radvd.conf" <<RADVD
+interface $TAP {
+    AdvSendAdvert on;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 4;
+    AdvLinkMTU $mtu;
+    prefix $prefix::/64 {
+        AdvOnLink on;
+        AdvAutonomous on;
+    };
+};
+RADVD
+    nsx radvd -n -C "$TMP/radvd.conf" -p "$TMP/radvd.pid" -m stderr >"$TMP/radvd.log" 2>&1 &
+    sys_on_exit "kill \$(cat '$TMP/radvd.pid' 2>/dev/null) 2>/dev/null"
+}
