@@ -1241,7 +1241,11 @@ void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void 
 #endif
     if (n == 0u)
         fmt_str(write, ctx, " none");
+#if TERN_IPV6
+    fmt_str(write, ctx, manual ? " (static)" : n != 0u ? " (dhcp/ra)" : "");
+#else
     fmt_str(write, ctx, manual ? " (static)" : n != 0u ? " (dhcp)" : "");
+#endif
     uint32_t dropped = s->drop_source + s->drop_short + s->drop_id + s->drop_not_response + s->drop_truncated +
                        s->drop_question + s->drop_pointer_loop + s->drop_pointer_forward + s->drop_pointer_outside +
                        s->drop_label + s->drop_name_long + s->drop_record + s->drop_rdata;

@@ -255,6 +255,8 @@ static void usage(FILE *f)
             "--dhcp: get the address from a DHCP server (each state change is printed);\n"
             "--dns ADDR: a DNS server by hand (else the one DHCP gives); --resolve NAME\n"
             "(repeatable): resolve once there is an address and print 'resolve NAME: ADDR'.\n"
+            "With --ipv6: --dns also takes an IPv6 address (else RA RDNSS), --resolve6 NAME\n"
+            "asks for the AAAA record and prints 'resolve6 NAME: ADDR6'.\n"
             "--ipv6 (with --tap, alone or next to --ip/--dhcp): IPv6 too, a link-local address\n"
             "from the MAC and SLAAC addresses from router advertisements; it answers ping6.\n"
             "Each address is logged when ready (or refused as a duplicate).\n");
@@ -1158,7 +1160,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     enum { OPT_TAP = 256, OPT_COPY, OPT_OFFLOAD, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
-           OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
+           OPT_DHCP, OPT_DNS, OPT_RESOLVE, OPT_RESOLVE6 /* demo_dhcp_dns.c */,
            OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6 };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
@@ -1181,6 +1183,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"dhcp", no_argument, NULL, OPT_DHCP},
         {"dns", required_argument, NULL, OPT_DNS},
         {"resolve", required_argument, NULL, OPT_RESOLVE},
+        {"resolve6", required_argument, NULL, OPT_RESOLVE6},
         {"tcp-client", required_argument, NULL, OPT_TCP_CLIENT},
         {"tcp-buf", required_argument, NULL, OPT_TCP_BUF},
         {"tcp-heap", required_argument, NULL, OPT_TCP_HEAP},
@@ -1293,6 +1296,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         case OPT_DHCP: /* DHCP and DNS: demo_dhcp_dns.c */
         case OPT_DNS:
         case OPT_RESOLVE:
+        case OPT_RESOLVE6:
             if (demo_dd_option(&o->dd, longopts[idx].name, optarg) != 1)
                 return opt_bad_value(&longopts[idx], optarg ? optarg : "");
             break;
