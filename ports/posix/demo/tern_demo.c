@@ -22,6 +22,7 @@
  * SIGINT/SIGTERM stop the stack, deinitialise it and check the ledger is
  * empty. Exit status: 0 success, 1 failure (lost or corrupted ping reply,
  * ledger not empty), 2 usage error. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -63,6 +64,9 @@ typedef struct demo_opts {
     uint8_t mac[6];
     int have_ip, have_mac, have_ping, have_udp_send, stay;
     int ipv6; /* --ipv6: link-local and SLAAC addresses (TERN_IPV6 builds) */
+    unsigned nip6;           /* --ip6 ADDR/LEN: static IPv6 addresses (at most 2) */
+    uint8_t ip6[2][16];
+    uint8_t ip6_len[2];
     int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
     unsigned offload;    /* --offload LIST: the TAP's offloads (tern_tap_open_offload) */
     uint32_t ping_dst;
@@ -231,7 +235,7 @@ static void usage(FILE *f)
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
             "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
-            "                 [--ipv6]\n"
+            "                 [--ipv6 [--ip6 ADDR6/LEN]...]\n"
             "       tern-demo --tap IFNAME --dhcp [--dns ADDR] [--resolve NAME]... [other --tap options]\n"
             "       tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
             "       tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]\n"
@@ -259,7 +263,8 @@ static void usage(FILE *f)
             "asks for the AAAA record and prints 'resolve6 NAME: ADDR6'.\n"
             "--ipv6 (with --tap, alone or next to --ip/--dhcp): IPv6 too, a link-local address\n"
             "from the MAC and SLAAC addresses from router advertisements; it answers ping6.\n"
-            "Each address is logged when ready (or refused as a duplicate).\n");
+            "Each address is logged when ready (or refused as a duplicate). --ip6 ADDR/LEN\n"
+            "(with --ipv6, at most twice): a static IPv6 address, DAD-checked too.\n");
 }
 
 /* ---- TAP mode ----------------------------------------------------------------- */
@@ -525,6 +530,11 @@ static int run_tap(const demo_opts_t *o)
         /* Link-local address, DAD, then SLAAC from router advertisements. */
         if (o->ipv6)
             rc = tern_ipv6_enable(d.stack, &d.tap.netif, NULL);
+        for (unsigned i = 0; rc == TERN_OK && i < o->nip6; i++) {
+            tern_ip6_t a6;
+            memcpy(a6.b, o->ip6[i], 16);
+            rc = tern_ipv6_add_addr(d.stack, &d.tap.netif, &a6, o->ip6_len[i]);
+        }
 #endif
         if (have_ping)
             tern_ping_set_handler(d.stack, ping_reply, &pg);
@@ -1161,7 +1171,8 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
            OPT_DHCP, OPT_DNS, OPT_RESOLVE, OPT_RESOLVE6 /* demo_dhcp_dns.c */,
-           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6 };
+           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6,
+           OPT_IP6 };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"copy", no_argument, NULL, OPT_COPY},
@@ -1189,6 +1200,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"tcp-heap", required_argument, NULL, OPT_TCP_HEAP},
         {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
         {"ipv6", no_argument, NULL, OPT_IPV6},
+        {"ip6", required_argument, NULL, OPT_IP6},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1307,6 +1319,19 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             if (demo_tcp_option(&o->tcp, longopts[idx].name, optarg) != 1)
                 return opt_bad_value(&longopts[idx], optarg);
             break;
+        case OPT_IP6: { /* ADDR/LEN, DAD-checked like the others (repeatable: 2) */
+            char buf[64];
+            const char *slash = strchr(optarg, '/');
+            size_t n = slash != NULL ? (size_t)(slash - optarg) : 0u;
+            if (o->nip6 >= 2u || n == 0u || n >= sizeof buf || parse_uint(slash + 1, 1, 128, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            memcpy(buf, optarg, n);
+            buf[n] = '\0';
+            if (inet_pton(AF_INET6, buf, o->ip6[o->nip6]) != 1)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->ip6_len[o->nip6++] = (uint8_t)v;
+            break;
+        }
         case OPT_IPV6:
 #if !TERN_IPV6
             return opt_error("--ipv6: this tern-demo was built without TERN_IPV6", NULL);
@@ -1332,6 +1357,9 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             return opt_error("--tap needs --ip ADDR[/LEN] (or --dhcp, or --ipv6)", NULL);
     } else if (o->ipv6) {
         return opt_error("--ipv6 needs --tap", NULL);
+    }
+    if (o->nip6 != 0u && !o->ipv6) {
+        return opt_error("--ip6 needs --ipv6", NULL);
     } else if (o->demo_wire && (o->have_ip || o->gw || o->have_mac || o->have_ping || o->have_udp_send || o->stay)) {
         return opt_error("--ip, --gw, --mac, --ping, --udp-send and --stay need --tap", NULL);
     } else if (!o->demo_wire && (o->have_ip || o->gw || o->have_udp_send)) {
