@@ -67,6 +67,8 @@ typedef struct demo_opts {
     unsigned nip6;           /* --ip6 ADDR/LEN: static IPv6 addresses (at most 2) */
     uint8_t ip6[2][16];
     uint8_t ip6_len[2];
+    int have_join6;          /* --join6 GROUP: the UDP echo socket joins it */
+    uint8_t join6[16];
     int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
     unsigned offload;    /* --offload LIST: the TAP's offloads (tern_tap_open_offload) */
     uint32_t ping_dst;
@@ -264,7 +266,8 @@ static void usage(FILE *f)
             "--ipv6 (with --tap, alone or next to --ip/--dhcp): IPv6 too, a link-local address\n"
             "from the MAC and SLAAC addresses from router advertisements; it answers ping6.\n"
             "Each address is logged when ready (or refused as a duplicate). --ip6 ADDR/LEN\n"
-            "(with --ipv6, at most twice): a static IPv6 address, DAD-checked too.\n");
+            "(with --ipv6, at most twice): a static IPv6 address, DAD-checked too. --join6 GROUP:\n"
+            "the UDP echo socket joins the IPv6 group (MLDv2 reports).\n");
 }
 
 /* ---- TAP mode ----------------------------------------------------------------- */
@@ -567,6 +570,20 @@ static int run_tap(const demo_opts_t *o)
     printf("tern-demo: echo, discard and chargen on TCP and UDP ports 7, 9, 19 (%u TCP connections each)\n",
            dtcp.svc.cfg.tcp_conns);
     printf("tern-demo: UDP echo service on port 7\n");
+#if TERN_IPV6
+    if (o->have_join6) {
+        tern_ip6_t g;
+        char gs[40];
+        memcpy(g.b, o->join6, 16);
+        (void)tern_ip6_to_str(&g, gs);
+        rc = tern_join_group(d.stack, dtcp.svc.udp[0], &g); /* services: echo is index 0 */
+        if (rc != TERN_OK) {
+            fprintf(stderr, "tern-demo: --join6 %s: %s\n", gs, tern_strerror(rc));
+            return 1;
+        }
+        printf("tern-demo: UDP echo joined %s\n", gs);
+    }
+#endif
     /* ---- end TCP ---- */
     static demo_http_t dhttp; /* the dashboard on port 80 (demo_http.c) */
     if (demo_http_start(&dhttp, d.stack, &d.px) != TERN_OK)
@@ -1172,7 +1189,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
            OPT_DHCP, OPT_DNS, OPT_RESOLVE, OPT_RESOLVE6 /* demo_dhcp_dns.c */,
            OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6,
-           OPT_IP6 };
+           OPT_IP6, OPT_JOIN6 };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"copy", no_argument, NULL, OPT_COPY},
@@ -1201,6 +1218,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
         {"ipv6", no_argument, NULL, OPT_IPV6},
         {"ip6", required_argument, NULL, OPT_IP6},
+        {"join6", required_argument, NULL, OPT_JOIN6},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1332,6 +1350,11 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
             o->ip6_len[o->nip6++] = (uint8_t)v;
             break;
         }
+        case OPT_JOIN6:
+            if (inet_pton(AF_INET6, optarg, o->join6) != 1 || o->join6[0] != 0xFF)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->have_join6 = 1;
+            break;
         case OPT_IPV6:
 #if !TERN_IPV6
             return opt_error("--ipv6: this tern-demo was built without TERN_IPV6", NULL);
@@ -1358,8 +1381,8 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     } else if (o->ipv6) {
         return opt_error("--ipv6 needs --tap", NULL);
     }
-    if (o->nip6 != 0u && !o->ipv6) {
-        return opt_error("--ip6 needs --ipv6", NULL);
+    if ((o->nip6 != 0u || o->have_join6) && !o->ipv6) {
+        return opt_error("--ip6 and --join6 need --ipv6", NULL);
     } else if (o->demo_wire && (o->have_ip || o->gw || o->have_mac || o->have_ping || o->have_udp_send || o->stay)) {
         return opt_error("--ip, --gw, --mac, --ping, --udp-send and --stay need --tap", NULL);
     } else if (!o->demo_wire && (o->have_ip || o->gw || o->have_udp_send)) {
