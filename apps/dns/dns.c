@@ -1235,6 +1235,7 @@ void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void 
         fmt_str(write, ctx, buf);
     }
     int manual = dns->nservers != 0u || dns->nservers6 != 0u;
+    unsigned n4 = n;
     n += n6;
 #else
     int manual = dns->nservers != 0u;
@@ -1242,7 +1243,7 @@ void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void 
     if (n == 0u)
         fmt_str(write, ctx, " none");
 #if TERN_IPV6
-    fmt_str(write, ctx, manual ? " (static)" : n != 0u ? " (dhcp/ra)" : "");
+    fmt_str(write, ctx, manual ? " (static)" : n6 == 0u ? (n4 != 0u ? " (dhcp)" : "") : n4 != 0u ? " (dhcp/ra)" : " (ra)");
 #else
     fmt_str(write, ctx, manual ? " (static)" : n != 0u ? " (dhcp)" : "");
 #endif

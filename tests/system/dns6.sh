@@ -80,7 +80,7 @@ grep -E '^resolve6|^dns:|ipv6: address' "$TMP/demo.log"
 grep -q "^resolve6 www.tern.test: $WWW6\$" "$TMP/demo.log" || fail "www.tern.test not resolved to $WWW6"
 grep -q "^resolve6 nothere.tern.test: error no such name" "$TMP/demo.log" || fail "nothere.tern.test not 'not found'"
 grep -q "^resolve6 v4only.tern.test: error no such name" "$TMP/demo.log" || fail "v4only.tern.test has no AAAA: not 'not found'"
-grep -qE "^dns: servers $DNS6 \(dhcp/ra\)" "$TMP/demo.log" || fail "the report does not show the RDNSS server"
+grep -qE "^dns: servers $DNS6 \(ra\)" "$TMP/demo.log" || fail "the report does not show the RDNSS server"
 grep -E 'query\[AAAA\] www.tern.test from' "$TMP/dnsmasq.log" || fail "dnsmasq saw no AAAA query"
 grep -qE "query\[AAAA\] www.tern.test from ($TERN_GLOBAL|fe80::74:65ff:fe72:6e42)" "$TMP/dnsmasq.log" ||
     fail "the AAAA query did not come from tern's IPv6 address"

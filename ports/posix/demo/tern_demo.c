@@ -1375,14 +1375,13 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         return opt_error("--dhcp and --ip are two ways to get an address: pick one", NULL);
     if (!o->tap && demo_dd_wanted(&o->dd))
         return opt_error("--dhcp, --dns and --resolve need --tap", NULL);
+    if ((o->nip6 != 0u || o->have_join6) && !o->ipv6)
+        return opt_error("--ip6 and --join6 need --ipv6", NULL);
     if (o->tap) {
         if ((!o->have_ip || o->ip == 0) && !o->dd.dhcp && !o->ipv6)
             return opt_error("--tap needs --ip ADDR[/LEN] (or --dhcp, or --ipv6)", NULL);
     } else if (o->ipv6) {
         return opt_error("--ipv6 needs --tap", NULL);
-    }
-    if ((o->nip6 != 0u || o->have_join6) && !o->ipv6) {
-        return opt_error("--ip6 and --join6 need --ipv6", NULL);
     } else if (o->demo_wire && (o->have_ip || o->gw || o->have_mac || o->have_ping || o->have_udp_send || o->stay)) {
         return opt_error("--ip, --gw, --mac, --ping, --udp-send and --stay need --tap", NULL);
     } else if (!o->demo_wire && (o->have_ip || o->gw || o->have_udp_send)) {
