@@ -12,6 +12,7 @@
 #include "util/time.h"
 #include "util/wire.h"
 #include "tern/dhcp.h"
+#include "tern/ipv6.h"
 #include "tern/stack.h"
 #include "tern/udp.h"
 #include "dns_state.h"
@@ -39,6 +40,7 @@ TERN_STATIC_POOL_APP(dns_entry, "DNS_CACHE", TERN_PLAN_DNS_ENTRY(sizeof(struct d
 #define DNS_LABEL_MAX 63u
 #define DNS_TYPE_A 1u
 #define DNS_TYPE_CNAME 5u
+#define DNS_TYPE_AAAA 28u       /* RFC 3596 2.1 */
 #define DNS_CLASS_IN 1u
 #define DNS_FLAG_QR 0x8000u
 #define DNS_FLAG_TC 0x0200u
@@ -181,11 +183,42 @@ static void dns_cache_remove(struct tern_dns *dns, struct dns_cache_entry **pp)
     tern_mem_free(&dns->stack->ledger, e);
 }
 
-static struct dns_cache_entry *dns_cache_find(struct tern_dns *dns, const char *name, uint32_t now)
+/* The record type a query asks for: AAAA for TERN_FAMILY_IP6. */
+static uint16_t dns_qtype(unsigned family)
+{
+#if TERN_IPV6
+    if (family == TERN_FAMILY_IP6)
+        return DNS_TYPE_AAAA;
+#endif
+    (void)family;
+    return DNS_TYPE_A;
+}
+
+static unsigned dns_entry_family(const struct dns_cache_entry *e)
+{
+#if TERN_IPV6
+    return e->family;
+#else
+    (void)e;
+    return TERN_FAMILY_IP4;
+#endif
+}
+
+static unsigned dns_query_family(const struct dns_query *q)
+{
+#if TERN_IPV6
+    return q->family;
+#else
+    (void)q;
+    return TERN_FAMILY_IP4;
+#endif
+}
+
+static struct dns_cache_entry *dns_cache_find(struct tern_dns *dns, const char *name, unsigned family, uint32_t now)
 {
     for (struct dns_cache_entry **pp = &dns->cache; *pp != NULL; pp = &(*pp)->next) {
         struct dns_cache_entry *e = *pp;
-        if (strcmp(e->name, name) != 0)
+        if (dns_entry_family(e) != family || strcmp(e->name, name) != 0)
             continue;
         if (net_time_reached(now, e->expires)) {
             dns->stats.cache_expired++;
@@ -197,17 +230,25 @@ static struct dns_cache_entry *dns_cache_find(struct tern_dns *dns, const char *
     return NULL;
 }
 
-static void dns_cache_put(struct tern_dns *dns, const char *name, tern_ip4_t addr, uint32_t ttl_s, uint32_t now)
+static const char *dns_query_name(const struct dns_query *q);
+
+/* Cache q's answer (addr, or q->addr6 for an AAAA query). */
+static void dns_cache_put(struct tern_dns *dns, const struct dns_query *q, tern_ip4_t addr, uint32_t ttl_s,
+                          uint32_t now)
 {
+    const char *name = dns_query_name(q);
     /* RFC 1035 3.2.1: a zero TTL is for this transaction only. */
     if (ttl_s == 0u || TERN_DNS_CACHE_ENTRIES == 0)
         return;
     if (ttl_s > TERN_DNS_CACHE_MAX_TTL_S)
         ttl_s = TERN_DNS_CACHE_MAX_TTL_S;
     uint32_t expires = now + ttl_s * 1000u;
-    struct dns_cache_entry *e = dns_cache_find(dns, name, now);
+    struct dns_cache_entry *e = dns_cache_find(dns, name, dns_query_family(q), now);
     if (e != NULL) {
         e->addr = addr;
+#if TERN_IPV6
+        e->addr6 = q->addr6;
+#endif
         e->expires = expires;
         return;
     }
@@ -227,6 +268,10 @@ static void dns_cache_put(struct tern_dns *dns, const char *name, tern_ip4_t add
         return;
     }
     e->addr = addr;
+#if TERN_IPV6
+    e->addr6 = q->addr6;
+    e->family = q->family;
+#endif
     e->expires = expires;
     memcpy(e->name, name, nl);
     e->next = dns->cache;
@@ -257,6 +302,75 @@ static unsigned dns_servers(const struct tern_dns *dns, tern_ip4_t *out, unsigne
     return in.dns_count;
 }
 
+#if TERN_IPV6
+static int dns_ip6_usable(const tern_ip6_t *a)
+{
+    static const tern_ip6_t any = {{0}};
+    return memcmp(a, &any, sizeof any) != 0 && a->b[0] != 0xFFu;
+}
+
+/* The IPv6 servers: static when either list was set by hand, else RDNSS. */
+static unsigned dns_servers6(const struct tern_dns *dns, tern_ip6_t *out, unsigned max)
+{
+    if (dns->nservers != 0u || dns->nservers6 != 0u) {
+        unsigned n = dns->nservers6 < max ? dns->nservers6 : max;
+        memcpy(out, dns->servers6, n * sizeof *out);
+        return n;
+    }
+    unsigned n = 0;
+    tern_ip6_t a;
+    while (n < max && tern_ipv6_dns_server(dns->stack, n, &a) == TERN_OK)
+        out[n++] = a;
+    return n;
+}
+#endif
+
+/* Every server a query rotates over: IPv4 first (at most max). */
+static unsigned dns_servers_all(const struct tern_dns *dns, dns_server_t *out, unsigned max)
+{
+#if TERN_IPV6
+    tern_ip4_t v4[TERN_DNS_MAX_SERVERS];
+    unsigned n4 = dns_servers(dns, v4, TERN_DNS_MAX_SERVERS);
+    if (n4 > TERN_DNS_MAX_SERVERS)
+        n4 = TERN_DNS_MAX_SERVERS;
+    unsigned n = 0;
+    for (unsigned i = 0; i < n4 && n < max; i++)
+        out[n++] = (tern_sockaddr_t){.addr = v4[i], .port = DNS_PORT, .family = TERN_FAMILY_IP4};
+    tern_ip6_t v6[TERN_DNS_MAX_SERVERS];
+    unsigned n6 = dns_servers6(dns, v6, TERN_DNS_MAX_SERVERS);
+    for (unsigned i = 0; i < n6 && n < max; i++)
+        out[n++] = (tern_sockaddr_t){.addr6 = v6[i], .port = DNS_PORT, .family = TERN_FAMILY_IP6};
+    return n;
+#else
+    unsigned n = dns_servers(dns, out, max);
+    return n < max ? n : max;
+#endif
+}
+
+/* A datagram from `from` answers a transmission to server. */
+static int dns_server_is(const dns_server_t *server, const tern_sockaddr_t *from)
+{
+#if TERN_IPV6
+    if (server->family != from->family)
+        return 0;
+    if (server->family == TERN_FAMILY_IP6)
+        return memcmp(&server->addr6, &from->addr6, sizeof server->addr6) == 0;
+    return server->addr == from->addr;
+#else
+    return *server == from->addr;
+#endif
+}
+
+/* A callback is set (else the result waits for a poller). */
+static int dns_has_cb(const struct dns_query *q)
+{
+#if TERN_IPV6
+    if (q->fn_addr != NULL)
+        return 1;
+#endif
+    return q->fn != NULL;
+}
+
 static void dns_query_free(struct tern_dns *dns, struct dns_query *q)
 {
     for (struct dns_query **pp = &dns->queries; *pp != NULL; pp = &(*pp)->next) {
@@ -284,7 +398,7 @@ static int dns_complete(struct tern_dns *dns, struct dns_query *q, int result, t
     else if (result == TERN_ERR_TIMEOUT)
         s->timeouts++;
     tern_udp_unbind(stack, &q->pcb); /* nothing more to hear */
-    if (q->fn == NULL) {
+    if (!dns_has_cb(q)) {
         q->done = 1;
         q->result = result;
         q->addr = addr;
@@ -303,7 +417,17 @@ static int dns_complete(struct tern_dns *dns, struct dns_query *q, int result, t
         }
     }
     dns->nqueries--;
-    fn(stack, ctx, dns_query_name(q), result, addr);
+#if TERN_IPV6
+    if (q->fn_addr != NULL) {
+        tern_sockaddr_t sa = {.addr = addr, .port = 0, .family = q->family};
+        if (q->family == TERN_FAMILY_IP6) {
+            sa.addr = 0;
+            sa.addr6 = q->addr6;
+        }
+        q->fn_addr(stack, ctx, dns_query_name(q), result, result == TERN_OK ? &sa : NULL);
+    } else
+#endif
+        fn(stack, ctx, dns_query_name(q), result, addr);
     tern_mem_free(&stack->ledger, q);
     if (stack->port->wake_all != NULL)
         stack->port->wake_all(stack->port->ctx);
@@ -321,13 +445,11 @@ static uint32_t dns_try_timeout(const struct dns_query *q, unsigned nservers)
 static int dns_transmit(struct tern_dns *dns, struct dns_query *q, uint32_t now, int armed)
 {
     tern_stack_t *stack = dns->stack;
-    tern_ip4_t servers[TERN_DNS_MAX_SERVERS];
-    unsigned n = dns_servers(dns, servers, TERN_DNS_MAX_SERVERS);
-    if (n > TERN_DNS_MAX_SERVERS)
-        n = TERN_DNS_MAX_SERVERS;
+    dns_server_t servers[2u * TERN_DNS_MAX_SERVERS];
+    unsigned n = dns_servers_all(dns, servers, 2u * TERN_DNS_MAX_SERVERS);
     if (n == 0u)
         return dns_complete(dns, q, TERN_ERR_STATE, 0, now);
-    tern_ip4_t server = servers[q->tries % n];
+    dns_server_t server = servers[q->tries % n];
     q->asked[q->tries] = server;
     q->tries++;
     q->armed = (uint8_t)armed;
@@ -344,9 +466,13 @@ static int dns_transmit(struct tern_dns *dns, struct dns_query *q, uint32_t now,
     wire_wr16(p + 2, DNS_FLAG_RD);
     wire_wr16(p + 4, 1); /* QDCOUNT */
     memcpy(p + DNS_HDR_LEN, q->data, q->wire_len);
-    wire_wr16(p + DNS_HDR_LEN + q->wire_len, DNS_TYPE_A);
+    wire_wr16(p + DNS_HDR_LEN + q->wire_len, dns_qtype(dns_query_family(q)));
     wire_wr16(p + DNS_HDR_LEN + q->wire_len + 2u, DNS_CLASS_IN);
+#if TERN_IPV6
+    tern_sockaddr_t to = server;
+#else
     tern_sockaddr_t to = {.addr = server, .port = DNS_PORT};
+#endif
     if (tern_udp_sendto(stack, &q->pcb, nb, &to) != TERN_OK) {
         dns->stats.tx_err++;
         return 0;
@@ -372,12 +498,16 @@ static void dns_retry_now(struct tern_dns *dns, struct dns_query *q, uint32_t no
 enum dns_verdict { DNS_DROP = 0, DNS_ANSWER, DNS_NOTFOUND, DNS_SERVER_ERROR, DNS_TRUNCATED };
 
 /* Everything after the question: ANCOUNT records, each checked for bounds
- * before use. The A record for the query name, following CNAMEs, gives
- * *addr and *ttl (the smallest TTL along the chain). scratch: 255 bytes. */
+ * before use. The A (or AAAA) record for the query name, following CNAMEs,
+ * gives *addr (or addr6: 16 bytes) and *ttl (the smallest TTL along the
+ * chain). Records of the other address type are skipped. scratch: 255
+ * bytes. */
 static enum dns_verdict dns_parse_answers(tern_dns_stats_t *s, const struct dns_query *q, const uint8_t *msg,
                                           size_t len, size_t start, unsigned ancount, tern_ip4_t *addr,
-                                          uint32_t *ttl, uint8_t *scratch)
+                                          uint8_t *addr6, uint32_t *ttl, uint8_t *scratch)
 {
+    const uint16_t want = dns_qtype(dns_query_family(q));
+    const uint16_t want_len = want == DNS_TYPE_A ? 4u : 16u;
     uint8_t name[DNS_WIRE_MAX]; /* the name whose address we want */
     size_t name_len = q->wire_len, owner_len = 0;
     memcpy(name, q->data, name_len);
@@ -410,9 +540,9 @@ static enum dns_verdict dns_parse_answers(tern_dns_stats_t *s, const struct dns_
             pos += rdlen;
             if (rttl > 0x7FFFFFFFu)
                 rttl = 0; /* RFC 2181 8: the top bit set means zero */
-            if (cls != DNS_CLASS_IN || (type != DNS_TYPE_A && type != DNS_TYPE_CNAME))
+            if (cls != DNS_CLASS_IN || (type != want && type != DNS_TYPE_CNAME))
                 continue;
-            if (type == DNS_TYPE_A && rdlen != 4u) {
+            if (type == want && rdlen != want_len) {
                 s->drop_rdata++;
                 return DNS_DROP;
             }
@@ -436,7 +566,10 @@ static enum dns_verdict dns_parse_answers(tern_dns_stats_t *s, const struct dns_
                 continue;
             }
             if (match) {
-                *addr = wire_rd32(msg + rdata);
+                if (want == DNS_TYPE_A)
+                    *addr = wire_rd32(msg + rdata);
+                else
+                    memcpy(addr6, msg + rdata, 16u);
                 *ttl = rttl < chain_ttl ? rttl : chain_ttl;
                 return DNS_ANSWER;
             }
@@ -448,12 +581,12 @@ static enum dns_verdict dns_parse_answers(tern_dns_stats_t *s, const struct dns_
 }
 
 static enum dns_verdict dns_parse(tern_dns_stats_t *s, const struct dns_query *q, const uint8_t *msg, size_t len,
-                                  const tern_udp_rx_info_t *info, tern_ip4_t *addr, uint32_t *ttl)
+                                  const tern_udp_rx_info_t *info, tern_ip4_t *addr, uint8_t *addr6, uint32_t *ttl)
 {
     /* RFC 5452 9.1: source address and port, id and question must all match. */
     int asked = 0;
     for (unsigned i = 0; i < q->tries && i < TERN_DNS_MAX_TRIES; i++)
-        if (q->asked[i] == info->from.addr)
+        if (dns_server_is(&q->asked[i], &info->from))
             asked = 1;
     if (!asked || info->from.port != DNS_PORT) {
         s->drop_source++;
@@ -488,7 +621,8 @@ static enum dns_verdict dns_parse(tern_dns_stats_t *s, const struct dns_query *q
         s->drop_record++;
         return DNS_DROP;
     }
-    if (qlen != q->wire_len || memcmp(qname, q->data, qlen) != 0 || wire_rd16(msg + pos) != DNS_TYPE_A ||
+    if (qlen != q->wire_len || memcmp(qname, q->data, qlen) != 0 ||
+        wire_rd16(msg + pos) != dns_qtype(dns_query_family(q)) ||
         wire_rd16(msg + pos + 2u) != DNS_CLASS_IN) {
         s->drop_question++;
         return DNS_DROP;
@@ -506,7 +640,7 @@ static enum dns_verdict dns_parse(tern_dns_stats_t *s, const struct dns_query *q
         s->server_errors++;
         return DNS_SERVER_ERROR;
     }
-    return dns_parse_answers(s, q, msg, len, pos, wire_rd16(msg + 6), addr, ttl, qname);
+    return dns_parse_answers(s, q, msg, len, pos, wire_rd16(msg + 6), addr, addr6, ttl, qname);
 }
 
 static void dns_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_netbuf_t *nb,
@@ -516,16 +650,20 @@ static void dns_recv(tern_stack_t *stack, void *ctx, tern_udp_pcb_t *pcb, tern_n
     struct tern_dns *dns = dns_of(stack);
     (void)pcb;
     tern_ip4_t addr = 0;
+    uint8_t addr6[16] = {0};
     uint32_t ttl = 0;
     enum dns_verdict v = DNS_DROP;
     if (dns != NULL && !q->done) {
         dns->stats.rx++;
-        v = dns_parse(&dns->stats, q, nb->data, nb->len, info, &addr, &ttl);
+        v = dns_parse(&dns->stats, q, nb->data, nb->len, info, &addr, addr6, &ttl);
     }
     tern_netbuf_release(&stack->netbufs, nb);
     switch (v) {
     case DNS_ANSWER:
-        dns_cache_put(dns, dns_query_name(q), addr, ttl, info->now);
+#if TERN_IPV6
+        memcpy(q->addr6.b, addr6, sizeof addr6);
+#endif
+        dns_cache_put(dns, q, addr, ttl, info->now);
         (void)dns_complete(dns, q, TERN_OK, addr, info->now);
         break;
     case DNS_NOTFOUND:
@@ -635,7 +773,7 @@ void tern_dns_stop(tern_stack_t *stack)
      * (lookups say TERN_ERR_STATE while stopping). */
     while (dns->queries != NULL) {
         struct dns_query *q = dns->queries;
-        if (q->done || q->fn == NULL)
+        if (q->done || !dns_has_cb(q))
             dns_query_free(dns, q);
         else
             (void)dns_complete(dns, q, TERN_ERR_CLOSED, 0, stack->now);
@@ -676,7 +814,32 @@ unsigned tern_dns_get_servers(const tern_stack_t *stack, tern_ip4_t *out, unsign
     return n;
 }
 
-int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, tern_dns_found_fn fn, void *ctx)
+/* Where a lookup's result goes: fn (IPv4 form) or fn_addr (either
+ * family), and for an immediate or polled result *addr / *addr6. */
+typedef struct dns_req {
+    unsigned family;
+    tern_ip4_t *addr;
+#if TERN_IPV6
+    tern_ip6_t *addr6;
+    tern_dns_found_addr_fn fn_addr;
+#endif
+    tern_dns_found_fn fn;
+    void *ctx;
+} dns_req_t;
+
+static void dns_req_give(const dns_req_t *r, tern_ip4_t addr, const tern_ip6_t *addr6)
+{
+    if (r->addr != NULL)
+        *r->addr = addr;
+#if TERN_IPV6
+    if (r->addr6 != NULL && addr6 != NULL)
+        *r->addr6 = *addr6;
+#else
+    (void)addr6;
+#endif
+}
+
+static int dns_lookup(tern_stack_t *stack, const char *name, const dns_req_t *req)
 {
     TERN_CORE_LOCKED(stack);
     if (stack == NULL || name == NULL)
@@ -684,12 +847,18 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
     struct tern_dns *dns = dns_of(stack);
     if (dns == NULL || dns->stopping)
         return TERN_ERR_STATE;
+    int has_cb = req->fn != NULL;
+#if TERN_IPV6
+    has_cb = has_cb || req->fn_addr != NULL;
+#endif
     tern_ip4_t literal;
-    if (tern_ip4_from_str(name, &literal) == TERN_OK) {
-        if (addr != NULL)
-            *addr = literal;
+    if (req->family == TERN_FAMILY_IP4 && tern_ip4_from_str(name, &literal) == TERN_OK) {
+        dns_req_give(req, literal, NULL);
         return TERN_OK;
     }
+    for (size_t i = 0; name[i] != '\0'; i++)
+        if (name[i] == ':')
+            return TERN_ERR_INVAL; /* an IPv6 literal: not a name */
     uint8_t wire[DNS_WIRE_MAX];
     size_t dotted = 0;
     size_t wire_len = dns_name_encode(name, wire, &dotted);
@@ -702,29 +871,37 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
         lower_b[i] = dns_lower_byte((uint8_t)name[i]);
     lower_b[dotted] = 0;
     const char *lower = (const char *)lower_b;
-    if (fn == NULL) {
+    if (!has_cb) {
         /* Start-and-poll: the running (or finished) query for this name. */
         for (struct dns_query *q = dns->queries; q != NULL; q = q->next) {
-            if (q->fn != NULL || strcmp(dns_query_name(q), lower) != 0)
+            if (dns_has_cb(q) || dns_query_family(q) != req->family || strcmp(dns_query_name(q), lower) != 0)
                 continue;
             if (!q->done)
                 return TERN_ERR_INPROGRESS;
             int r = q->result;
-            if (r == TERN_OK && addr != NULL)
-                *addr = q->addr;
+            if (r == TERN_OK) {
+#if TERN_IPV6
+                dns_req_give(req, q->addr, &q->addr6);
+#else
+                dns_req_give(req, q->addr, NULL);
+#endif
+            }
             dns_query_free(dns, q);
             return r;
         }
     }
-    struct dns_cache_entry *e = dns_cache_find(dns, lower, stack->now);
+    struct dns_cache_entry *e = dns_cache_find(dns, lower, req->family, stack->now);
     if (e != NULL) {
         dns->stats.cache_hits++;
-        if (addr != NULL)
-            *addr = e->addr;
+#if TERN_IPV6
+        dns_req_give(req, e->addr, &e->addr6);
+#else
+        dns_req_give(req, e->addr, NULL);
+#endif
         return TERN_OK;
     }
-    tern_ip4_t servers[TERN_DNS_MAX_SERVERS];
-    if (dns_servers(dns, servers, TERN_DNS_MAX_SERVERS) == 0u)
+    dns_server_t servers[2u * TERN_DNS_MAX_SERVERS];
+    if (dns_servers_all(dns, servers, 2u * TERN_DNS_MAX_SERVERS) == 0u)
         return TERN_ERR_STATE;
     dns->stats.cache_misses++;
     if (dns->nqueries >= TERN_DNS_MAX_QUERIES) {
@@ -740,12 +917,21 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
     memcpy(q->data, wire, wire_len);
     memcpy(q->data + wire_len, lower, dotted + 1u);
     q->wire_len = (uint8_t)wire_len;
-    q->fn = fn;
-    q->ctx = ctx;
+    q->fn = req->fn;
+    q->ctx = req->ctx;
+#if TERN_IPV6
+    q->fn_addr = req->fn_addr;
+    q->family = (uint8_t)req->family;
+#endif
     /* RFC 5452: a random id and a fresh random source port per query. */
     q->id = (uint16_t)stack->port->random32(stack->port->ctx);
     tern_udp_pcb_init(&q->pcb, dns_recv, q);
+#if TERN_IPV6
+    /* :: takes answers over both families (dual-stack pcb). */
+    tern_sockaddr_t local = {.addr = 0, .port = 0, .family = TERN_FAMILY_IP6};
+#else
     tern_sockaddr_t local = {.addr = 0, .port = 0};
+#endif
     int r = tern_udp_bind(stack, &q->pcb, &local);
     if (r != TERN_OK) {
         tern_mem_free(&stack->ledger, q);
@@ -760,6 +946,79 @@ int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ter
     (void)dns_transmit(dns, q, stack->now, 0);
     return TERN_ERR_INPROGRESS;
 }
+
+int tern_dns_lookup(tern_stack_t *stack, const char *name, tern_ip4_t *addr, tern_dns_found_fn fn, void *ctx)
+{
+    dns_req_t req = {.family = TERN_FAMILY_IP4, .addr = addr, .fn = fn, .ctx = ctx};
+    return dns_lookup(stack, name, &req);
+}
+
+#if TERN_IPV6
+int tern_dns_lookup_addr(tern_stack_t *stack, const char *name, uint8_t family, tern_sockaddr_t *addr,
+                         tern_dns_found_addr_fn fn, void *ctx)
+{
+    if (family != TERN_FAMILY_IP4 && family != TERN_FAMILY_IP6)
+        return TERN_ERR_INVAL;
+    tern_ip4_t a4 = 0;
+    tern_ip6_t a6;
+    memset(&a6, 0, sizeof a6);
+    dns_req_t req = {.family = family, .addr = &a4, .addr6 = &a6, .fn_addr = fn, .ctx = ctx};
+    int r = dns_lookup(stack, name, &req);
+    if (r == TERN_OK && addr != NULL) {
+        memset(addr, 0, sizeof *addr);
+        addr->family = family;
+        if (family == TERN_FAMILY_IP6)
+            addr->addr6 = a6;
+        else
+            addr->addr = a4;
+    }
+    return r;
+}
+
+void tern_dns_cancel_addr(tern_stack_t *stack, tern_dns_found_addr_fn fn, void *ctx)
+{
+    TERN_CORE_LOCKED(stack);
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL || fn == NULL)
+        return;
+    for (struct dns_query *q = dns->queries; q != NULL;) {
+        struct dns_query *next = q->next;
+        if (q->fn_addr == fn && q->ctx == ctx)
+            dns_query_free(dns, q);
+        q = next;
+    }
+}
+
+int tern_dns_set_servers6(tern_stack_t *stack, const tern_ip6_t *servers, unsigned n)
+{
+    TERN_CORE_LOCKED(stack);
+    struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
+        return TERN_ERR_STATE;
+    if (n > TERN_DNS_MAX_SERVERS || (n != 0u && servers == NULL))
+        return TERN_ERR_INVAL;
+    for (unsigned i = 0; i < n; i++)
+        if (!dns_ip6_usable(&servers[i]))
+            return TERN_ERR_INVAL;
+    if (n != 0u)
+        memcpy(dns->servers6, servers, n * sizeof *servers);
+    dns->nservers6 = (uint8_t)n;
+    return TERN_OK;
+}
+
+unsigned tern_dns_get_servers6(const tern_stack_t *stack, tern_ip6_t *out, unsigned max)
+{
+    TERN_CORE_LOCKED(stack);
+    const struct tern_dns *dns = dns_of(stack);
+    if (dns == NULL)
+        return 0;
+    tern_ip6_t all[TERN_DNS_MAX_SERVERS];
+    unsigned n = dns_servers6(dns, all, TERN_DNS_MAX_SERVERS);
+    if (out != NULL)
+        memcpy(out, all, (n < max ? n : max) * sizeof *out);
+    return n;
+}
+#endif
 
 void tern_dns_cancel(tern_stack_t *stack, tern_dns_found_fn fn, void *ctx)
 {
@@ -780,6 +1039,9 @@ typedef struct dns_waiter {
     int done;
     int result;
     tern_ip4_t addr;
+#if TERN_IPV6
+    tern_sockaddr_t sa;
+#endif
 } dns_waiter_t;
 
 static void dns_resolve_done(tern_stack_t *stack, void *ctx, const char *name, int result, tern_ip4_t addr)
@@ -792,6 +1054,27 @@ static void dns_resolve_done(tern_stack_t *stack, void *ctx, const char *name, i
     w->addr = addr;
 }
 
+/* Wait (core lock held; port->wait drops it) until w is done or timeout_ms
+ * (0: no limit) passes. */
+static void dns_wait(const tern_port_t *port, const dns_waiter_t *w, uint32_t timeout_ms)
+{
+    uint32_t start = port->now_ms != NULL ? port->now_ms(port->ctx) : 0u;
+    uint32_t waited = 0;
+    while (!w->done) {
+        /* Wake at least once a second: a stopped client or a lost
+         * wake-up costs at most that. */
+        uint32_t slice = 1000u;
+        if (timeout_ms != 0u) {
+            if (waited >= timeout_ms)
+                break;
+            if (timeout_ms - waited < slice)
+                slice = timeout_ms - waited;
+        }
+        (void)port->wait(port->ctx, slice);
+        waited = port->now_ms != NULL ? port->now_ms(port->ctx) - start : waited + slice;
+    }
+}
+
 int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, uint32_t timeout_ms)
 {
     if (stack == NULL || name == NULL)
@@ -801,25 +1084,12 @@ int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ui
         return TERN_ERR_NOTSUP;
     if (port->lock != NULL)
         port->lock(port->ctx);
-    dns_waiter_t w = {0, 0, 0};
+    dns_waiter_t w;
+    memset(&w, 0, sizeof w);
     tern_ip4_t a = 0;
     int r = tern_dns_lookup(stack, name, &a, dns_resolve_done, &w);
     if (r == TERN_ERR_INPROGRESS) {
-        uint32_t start = port->now_ms != NULL ? port->now_ms(port->ctx) : 0u;
-        uint32_t waited = 0;
-        while (!w.done) {
-            /* Wake at least once a second: a stopped client or a lost
-             * wake-up costs at most that. */
-            uint32_t slice = 1000u;
-            if (timeout_ms != 0u) {
-                if (waited >= timeout_ms)
-                    break;
-                if (timeout_ms - waited < slice)
-                    slice = timeout_ms - waited;
-            }
-            (void)port->wait(port->ctx, slice);
-            waited = port->now_ms != NULL ? port->now_ms(port->ctx) - start : waited + slice;
-        }
+        dns_wait(port, &w, timeout_ms);
         if (w.done) {
             r = w.result;
             a = w.addr;
@@ -834,6 +1104,52 @@ int tern_dns_resolve(tern_stack_t *stack, const char *name, tern_ip4_t *addr, ui
         port->unlock(port->ctx);
     return r;
 }
+
+#if TERN_IPV6
+static void dns_resolve_addr_done(tern_stack_t *stack, void *ctx, const char *name, int result,
+                                  const tern_sockaddr_t *addr)
+{
+    dns_waiter_t *w = ctx;
+    (void)stack;
+    (void)name;
+    w->done = 1;
+    w->result = result;
+    if (addr != NULL)
+        w->sa = *addr;
+}
+
+int tern_dns_resolve_addr(tern_stack_t *stack, const char *name, uint8_t family, tern_sockaddr_t *addr,
+                          uint32_t timeout_ms)
+{
+    if (stack == NULL || name == NULL)
+        return TERN_ERR_INVAL;
+    const tern_port_t *port = stack->port;
+    if (port->wait == NULL)
+        return TERN_ERR_NOTSUP;
+    if (port->lock != NULL)
+        port->lock(port->ctx);
+    dns_waiter_t w;
+    memset(&w, 0, sizeof w);
+    tern_sockaddr_t a;
+    memset(&a, 0, sizeof a);
+    int r = tern_dns_lookup_addr(stack, name, family, &a, dns_resolve_addr_done, &w);
+    if (r == TERN_ERR_INPROGRESS) {
+        dns_wait(port, &w, timeout_ms);
+        if (w.done) {
+            r = w.result;
+            a = w.sa;
+        } else {
+            tern_dns_cancel_addr(stack, dns_resolve_addr_done, &w);
+            r = TERN_ERR_TIMEOUT;
+        }
+    }
+    if (r == TERN_OK && addr != NULL)
+        *addr = a;
+    if (port->unlock != NULL)
+        port->unlock(port->ctx);
+    return r;
+}
+#endif
 #endif
 
 void tern_dns_cache_flush(tern_stack_t *stack)
@@ -866,7 +1182,15 @@ int tern_dns_query_info(const tern_stack_t *stack, unsigned n, tern_dns_query_in
             out->name = dns_query_name(q);
             out->id = q->id;
             out->port = q->pcb.local.port;
+#if TERN_IPV6
+            memset(&out->server_addr, 0, sizeof out->server_addr);
+            if (q->tries > 0u)
+                out->server_addr = q->asked[q->tries - 1u];
+            out->server = out->server_addr.family == TERN_FAMILY_IP4 ? out->server_addr.addr : 0u;
+            out->family = q->family;
+#else
             out->server = q->tries > 0u ? q->asked[q->tries - 1u] : 0u;
+#endif
             out->tries = q->tries;
             out->done = q->done;
         }
@@ -901,9 +1225,28 @@ void tern_dns_report_text(const tern_stack_t *stack, tern_writer_fn write, void 
         fmt_str(write, ctx, i == 0u ? " " : ",");
         fmt_str(write, ctx, buf);
     }
+#if TERN_IPV6
+    tern_ip6_t s6[TERN_DNS_MAX_SERVERS];
+    unsigned n6 = dns_servers6(dns, s6, TERN_DNS_MAX_SERVERS);
+    for (unsigned i = 0; i < n6; i++) {
+        char buf[40];
+        (void)tern_ip6_to_str(&s6[i], buf);
+        fmt_str(write, ctx, n + i == 0u ? " " : ",");
+        fmt_str(write, ctx, buf);
+    }
+    int manual = dns->nservers != 0u || dns->nservers6 != 0u;
+    unsigned n4 = n;
+    n += n6;
+#else
+    int manual = dns->nservers != 0u;
+#endif
     if (n == 0u)
         fmt_str(write, ctx, " none");
-    fmt_str(write, ctx, dns->nservers != 0u ? " (static)" : n != 0u ? " (dhcp)" : "");
+#if TERN_IPV6
+    fmt_str(write, ctx, manual ? " (static)" : n6 == 0u ? (n4 != 0u ? " (dhcp)" : "") : n4 != 0u ? " (dhcp/ra)" : " (ra)");
+#else
+    fmt_str(write, ctx, manual ? " (static)" : n != 0u ? " (dhcp)" : "");
+#endif
     uint32_t dropped = s->drop_source + s->drop_short + s->drop_id + s->drop_not_response + s->drop_truncated +
                        s->drop_question + s->drop_pointer_loop + s->drop_pointer_forward + s->drop_pointer_outside +
                        s->drop_label + s->drop_name_long + s->drop_record + s->drop_rdata;

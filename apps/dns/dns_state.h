@@ -10,14 +10,28 @@
 #include "tern/stack.h"
 #include "tern/udp.h"
 
+/* A server the client talks to: an IPv4 address, or (TERN_IPV6 builds) a
+ * socket address of either family, so an IPv4-only build's query block is
+ * the size it was. */
+#if TERN_IPV6
+typedef tern_sockaddr_t dns_server_t;
+#else
+typedef tern_ip4_t dns_server_t;
+#endif
+
 struct dns_query {
     struct dns_query *next;
     tern_udp_pcb_t pcb;
     tern_dns_found_fn fn;
     void *ctx;
     uint32_t deadline;          /* next transmission or give-up; held result: its end */
-    tern_ip4_t asked[TERN_DNS_MAX_TRIES]; /* server of each transmission */
+    dns_server_t asked[TERN_DNS_MAX_TRIES]; /* server of each transmission */
     tern_ip4_t addr;
+#if TERN_IPV6
+    tern_dns_found_addr_fn fn_addr; /* the family-aware callback (fn NULL then) */
+    tern_ip6_t addr6;
+    uint8_t family;             /* TERN_FAMILY_IP6: an AAAA query (RFC 3596) */
+#endif
     int result;
     uint16_t id;
     uint8_t tries;
@@ -33,6 +47,10 @@ struct dns_cache_entry {
     struct dns_cache_entry *next;
     tern_ip4_t addr;
     uint32_t expires;           /* ms */
+#if TERN_IPV6
+    tern_ip6_t addr6;
+    uint8_t family;             /* of the record: A or AAAA */
+#endif
     char name[];                /* dotted, lower case, NUL-terminated */
 };
 
@@ -43,6 +61,10 @@ struct tern_dns {
     struct dns_cache_entry *cache;
     tern_ip4_t servers[TERN_DNS_MAX_SERVERS];
     uint8_t nservers;
+#if TERN_IPV6
+    tern_ip6_t servers6[TERN_DNS_MAX_SERVERS]; /* tern_dns_set_servers6 */
+    uint8_t nservers6;
+#endif
     uint8_t nqueries;
     uint16_t ncache;
     uint8_t stopping;

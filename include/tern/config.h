@@ -266,6 +266,12 @@
 #ifndef TERN_IPV6_DNS_MAX
 #define TERN_IPV6_DNS_MAX 2
 #endif
+/* Multicast group memberships of sockets (tern_join_group,
+ * tern_udp_join_group): one entry per socket and group, stack-wide (every
+ * IPv6 interface joins). RAM: 20 bytes each (32-bit) in tern_ipv6_t. */
+#ifndef TERN_IPV6_MCAST_GROUPS
+#define TERN_IPV6_MCAST_GROUPS 4
+#endif
 /* Extension headers walked per packet before it is dropped. */
 #ifndef TERN_IPV6_EXT_HDR_MAX
 #define TERN_IPV6_EXT_HDR_MAX 8

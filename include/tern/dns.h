@@ -1,4 +1,5 @@
-/* DNS client (RFC 1035): A-record lookups over UDP with a bounded cache.
+/* DNS client (RFC 1035): A-record lookups (and AAAA, RFC 3596, in TERN_IPV6
+ * builds: below) over UDP with a bounded cache.
  *
  * tern_dns_start() allocates the client (category DNS_CACHE, owner 0) and
  * registers a service whose poll runs retries and cache expiry. Each query
@@ -34,6 +35,7 @@
 #include "tern/config.h"
 #include "tern/netif.h"
 #include "tern/port.h"
+#include "tern/socket.h"
 
 struct tern_stack;
 
@@ -116,6 +118,46 @@ void tern_dns_cancel(struct tern_stack *stack, tern_dns_found_fn fn, void *ctx);
 int tern_dns_resolve(struct tern_stack *stack, const char *name, tern_ip4_t *addr, uint32_t timeout_ms);
 #endif
 
+#if TERN_IPV6
+/* IPv6 (TERN_IPV6 builds): AAAA lookups (RFC 3596) and servers reached
+ * over IPv6. The servers a query rotates over are the IPv4 ones (above)
+ * followed by the IPv6 ones: those given with tern_dns_set_servers6 when
+ * either list was set by hand, else the DHCP ones and those learnt from
+ * Router Advertisements (RDNSS, RFC 8106). Either record type may be asked
+ * of a server of either family. Queries in flight and cache entries share
+ * the bounds above (TERN_DNS_MAX_QUERIES, TERN_DNS_CACHE_ENTRIES). */
+
+/* Completion of a family-aware lookup: addr (family, addr or addr6, port
+ * 0) is valid during the call when result is TERN_OK, else NULL. */
+typedef void (*tern_dns_found_addr_fn)(struct tern_stack *stack, void *ctx, const char *name, int result,
+                                       const tern_sockaddr_t *addr);
+
+/* Static IPv6 servers (copied, at most TERN_DNS_MAX_SERVERS; n 0 clears
+ * them). TERN_ERR_STATE when not started, TERN_ERR_INVAL for ::, a group
+ * or too many. */
+int tern_dns_set_servers6(struct tern_stack *stack, const tern_ip6_t *servers, unsigned n);
+/* The IPv6 servers a query would use now (static, else RDNSS): the count,
+ * at most max filled. */
+unsigned tern_dns_get_servers6(const struct tern_stack *stack, tern_ip6_t *out, unsigned max);
+
+/* tern_dns_lookup for either family: family TERN_FAMILY_IP4 asks for an A
+ * record, TERN_FAMILY_IP6 for an AAAA record; *addr gets the family and the
+ * address (port 0). Results and the start-and-poll form as
+ * tern_dns_lookup; a dotted quad is answered at once for TERN_FAMILY_IP4,
+ * and a name holding ':' (an IPv6 literal: not parsed) is TERN_ERR_INVAL.
+ * TERN_ERR_INVAL for another family. tern_dns_lookup is this with
+ * TERN_FAMILY_IP4. */
+int tern_dns_lookup_addr(struct tern_stack *stack, const char *name, uint8_t family, tern_sockaddr_t *addr,
+                         tern_dns_found_addr_fn fn, void *ctx);
+/* Cancel every pending family-aware lookup with this callback and context. */
+void tern_dns_cancel_addr(struct tern_stack *stack, tern_dns_found_addr_fn fn, void *ctx);
+#if TERN_OS
+/* Blocking form of tern_dns_lookup_addr (as tern_dns_resolve). */
+int tern_dns_resolve_addr(struct tern_stack *stack, const char *name, uint8_t family, tern_sockaddr_t *addr,
+                          uint32_t timeout_ms);
+#endif
+#endif /* TERN_IPV6 */
+
 /* Drop every cache entry. */
 void tern_dns_cache_flush(struct tern_stack *stack);
 /* Number of cache entries (0 when not started). */
@@ -126,7 +168,11 @@ typedef struct tern_dns_query_info {
     const char *name;
     uint16_t id;         /* transaction id on the wire */
     uint16_t port;       /* our source port */
-    tern_ip4_t server;   /* server of the latest transmission */
+    tern_ip4_t server;   /* server of the latest transmission (0: none, or over IPv6) */
+#if TERN_IPV6
+    tern_sockaddr_t server_addr; /* the same, either family */
+    uint8_t family;      /* TERN_FAMILY_IP6: an AAAA query */
+#endif
     unsigned tries;      /* transmissions so far */
     int done;            /* completed, result held for a poller */
 } tern_dns_query_info_t;

@@ -126,10 +126,18 @@ typedef struct tern_ip6_pmtu {
 struct tern_ip6_reass; /* one datagram being reassembled (ledger, IP_REASSEMBLY) */
 #endif
 
+/* One socket's membership of a group (RFC 3810 4: per-socket state; the
+ * interface state is the union of them). */
+typedef struct tern_ip6_membership {
+    tern_ip6_t group;
+    const void *owner;        /* the UDP pcb that joined; NULL: slot free */
+} tern_ip6_membership_t;
+
 typedef struct tern_ipv6 {
     tern_ipv6_if_t ifs[TERN_IPV6_NETIF_MAX];
     tern_nd_entry_t nbr[TERN_IPV6_NBR_CACHE_SIZE];
     tern_ip6_pmtu_t pmtu[TERN_IPV6_PMTU_CACHE];
+    tern_ip6_membership_t groups[TERN_IPV6_MCAST_GROUPS];
 #if TERN_IP_REASSEMBLY
     /* Its payload bytes count in stack->ipv4.reass_bytes: one budget,
      * TERN_IP_REASS_MAX_BYTES, for both families. */

@@ -200,6 +200,20 @@ int tern_close(struct tern_stack *stack, int sock);
 /* Close every open socket (tern_stack_deinit calls it). */
 void tern_socket_close_all(struct tern_stack *stack);
 int tern_setsockopt(struct tern_stack *stack, int sock, int opt, uint32_t value);
+#if TERN_IPV6
+/* IPv6 multicast (UDP sockets bound to :: or the group): join a group of
+ * link scope or wider on every IPv6 interface (MLDv2 reports, RFC 3810,
+ * and the driver's filter hook) so datagrams to it and the socket's port
+ * arrive; leave it again (closing the socket leaves too). At most
+ * TERN_IPV6_MCAST_GROUPS memberships per stack (TERN_ERR_NOMEM); a
+ * datagram to a group goes to one member socket, the most specific. Errors:
+ * TERN_ERR_STATE (not bound to IPv6), TERN_ERR_INVAL (not such a group;
+ * leave: not a member), TERN_ERR_ADDRINUSE (joined already), TERN_ERR_NOTSUP
+ * (a TCP socket). (RFC 3493's IPV6_JOIN_GROUP takes an interface index:
+ * tern joins on every IPv6 interface, of which there is one in practice.) */
+int tern_join_group(struct tern_stack *stack, int sock, const tern_ip6_t *group);
+int tern_leave_group(struct tern_stack *stack, int sock, const tern_ip6_t *group);
+#endif
 int tern_getsockopt(struct tern_stack *stack, int sock, int opt, uint32_t *value);
 int tern_getsockname(struct tern_stack *stack, int sock, tern_sockaddr_t *local);
 /* TERN_ERR_STATE when not connected. */

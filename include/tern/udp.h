@@ -114,8 +114,24 @@ void tern_udp_set_error_fn(tern_udp_pcb_t *pcb, tern_udp_error_fn error);
  * bound already. */
 int tern_udp_bind(struct tern_stack *stack, tern_udp_pcb_t *pcb, const tern_sockaddr_t *local);
 
-/* Unlink the pcb (no-op when not bound). Safe from the pcb's own callback. */
+/* Unlink the pcb (no-op when not bound). Safe from the pcb's own callback.
+ * Its IPv6 group memberships are dropped. */
 void tern_udp_unbind(struct tern_stack *stack, tern_udp_pcb_t *pcb);
+
+#if TERN_IPV6
+/* Join an IPv6 multicast group (link scope or wider) on every IPv6
+ * interface: MLDv2 reports (RFC 3810) and the driver's filter hook for the
+ * first member; datagrams to the group and the pcb's port then reach this
+ * pcb (the most specific member when several joined). The pcb must be
+ * bound to IPv6 (:: or the group): TERN_ERR_STATE otherwise;
+ * TERN_ERR_INVAL for a unicast or interface-local address,
+ * TERN_ERR_ADDRINUSE when joined already, TERN_ERR_NOMEM when
+ * TERN_IPV6_MCAST_GROUPS memberships exist. */
+int tern_udp_join_group(struct tern_stack *stack, tern_udp_pcb_t *pcb, const tern_ip6_t *group);
+/* Leave it (a leave report when the last member goes). TERN_ERR_INVAL
+ * when the pcb is not a member. */
+int tern_udp_leave_group(struct tern_stack *stack, tern_udp_pcb_t *pcb, const tern_ip6_t *group);
+#endif
 
 /* A buffer for payload_len bytes with the headroom for Ethernet + IPv4 +
  * UDP reserved: data/len = payload area. NULL when payload_len exceeds

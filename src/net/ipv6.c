@@ -92,12 +92,12 @@ int ipv6_is_our_addr(tern_ipv6_if_t *ifs, const tern_ip6_t *a)
     return e != NULL && (e->state == TERN_IP6_ADDR_PREFERRED || e->state == TERN_IP6_ADDR_DEPRECATED);
 }
 
-/* Is dst a group this interface listens to: all-nodes, or the
- * solicited-node group of one of its addresses (tentative ones too: DAD
- * needs their solicitations, RFC 4862 5.4.3)? */
-static int ipv6_is_our_group(tern_ipv6_if_t *ifs, const tern_ip6_t *dst)
+/* Is dst a group this interface listens to: all-nodes, a group a socket
+ * joined, or the solicited-node group of one of its addresses (tentative
+ * ones too: DAD needs their solicitations, RFC 4862 5.4.3)? */
+static int ipv6_is_our_group(const tern_stack_t *stack, tern_ipv6_if_t *ifs, const tern_ip6_t *dst)
 {
-    if (ip6_equal(dst, &ip6_all_nodes))
+    if (ip6_equal(dst, &ip6_all_nodes) || mld_is_member(stack, NULL, dst))
         return 1;
     for (unsigned i = 0; i < TERN_IPV6_ADDR_MAX; i++) {
         const tern_ip6_addr_t *e = &ifs->addrs[i];
@@ -346,7 +346,7 @@ static uint32_t *ipv6_validate(tern_stack_t *stack, tern_netif_t *nif, tern_netb
     if (ip6_is_mcast(&rx->src) || ip6_is_loopback(&rx->src) || ipv6_is_our_addr(ifs, &rx->src))
         return &c->ipv6_drop_bad_src;
     if (rx->dst_mcast) {
-        if (!ipv6_is_our_group(ifs, &rx->dst))
+        if (!ipv6_is_our_group(stack, ifs, &rx->dst))
             return &c->ipv6_drop_not_for_us;
     } else {
         /* Strong host; tentative addresses take nothing (RFC 4862 5.4). */

@@ -181,6 +181,18 @@ int nd_output(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_netbuf_t *nb, const
 void nd_dad_start(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_ip6_addr_t *a);
 /* Schedule MLDv2 reports for the current groups (RFC 3810 5.1: robustness 2). */
 void mld_schedule(tern_stack_t *stack, tern_ipv6_if_t *ifs);
+/* Socket group memberships (RFC 3810 4, 6.1): join / leave for owner (a
+ * UDP pcb); the first join of a group and the last leave tell the driver's
+ * filter hook and send MLDv2 reports on every IPv6 interface. join:
+ * TERN_ERR_INVAL (not a group of link scope or wider), TERN_ERR_ADDRINUSE
+ * (owner is a member already), TERN_ERR_NOMEM (TERN_IPV6_MCAST_GROUPS
+ * memberships exist); leave: TERN_ERR_INVAL when owner is not a member. */
+int mld_join(tern_stack_t *stack, const void *owner, const tern_ip6_t *group);
+int mld_leave(tern_stack_t *stack, const void *owner, const tern_ip6_t *group);
+/* Every membership of owner dropped (its pcb unbound). */
+void mld_leave_all(tern_stack_t *stack, const void *owner);
+/* Has owner joined group (NULL: has anybody)? */
+int mld_is_member(const tern_stack_t *stack, const void *owner, const tern_ip6_t *group);
 /* Drop every neighbor entry (and queued packet) of ifs, or all when NULL. */
 void nd_flush(tern_stack_t *stack, tern_ipv6_if_t *ifs);
 /* The default router to use for ifs, or NULL (RFC 4861 6.3.6). */

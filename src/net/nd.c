@@ -388,24 +388,10 @@ static void nd_addr_remove(tern_stack_t *stack, tern_ipv6_if_t *ifs, tern_ip6_ad
 
 /* ---- MLDv2 ------------------------------------------------------------------ */
 
-static void mld_send_report(tern_stack_t *stack, tern_ipv6_if_t *ifs)
+/* One MLDv2 report with a record of the given type per group. */
+static void mld_send_records(tern_stack_t *stack, tern_ipv6_if_t *ifs, const tern_ip6_t *groups, unsigned n,
+                             uint8_t type)
 {
-    /* One record per solicited-node group (deduplicated); ff02::1 is never
-     * reported (RFC 3810 6). */
-    tern_ip6_t groups[TERN_IPV6_ADDR_MAX];
-    unsigned n = 0;
-    for (unsigned i = 0; i < TERN_IPV6_ADDR_MAX; i++) {
-        const tern_ip6_addr_t *a = &ifs->addrs[i];
-        if (a->state == TERN_IP6_ADDR_FREE || a->state == TERN_IP6_ADDR_DUPLICATE)
-            continue;
-        tern_ip6_t sn;
-        ip6_solicited_node(&a->addr, &sn);
-        unsigned k = 0;
-        while (k < n && !ip6_equal(&groups[k], &sn))
-            k++;
-        if (k == n)
-            groups[n++] = sn;
-    }
     if (n == 0u)
         return;
     size_t len = MLD2_REPORT_HDR_LEN + n * MLD2_RECORD_LEN;
@@ -416,7 +402,7 @@ static void mld_send_report(tern_stack_t *stack, tern_ipv6_if_t *ifs)
     icmp6_write(nb->data, ICMP6_MLD2_REPORT, 0, n);
     uint8_t *r = nb->data + MLD2_REPORT_HDR_LEN;
     for (unsigned k = 0; k < n; k++, r += MLD2_RECORD_LEN) {
-        r[0] = ifs->mld_query ? MLD2_MODE_IS_EXCLUDE : MLD2_CHANGE_TO_EXCLUDE;
+        r[0] = type;
         r[1] = 0;          /* aux data length */
         wire_wr16(r + 2, 0); /* sources */
         memcpy(r + 4, groups[k].b, 16);
@@ -431,6 +417,162 @@ static void mld_send_report(tern_stack_t *stack, tern_ipv6_if_t *ifs)
     icmpv6_set_checksum(nb, &src, &ip6_all_mldv2);
     if (ipv6_output_router_alert(stack, ifs, nb, &src, &ip6_all_mldv2) == TERN_OK)
         stack->counters.nd_mld_tx++;
+}
+
+static void mld_add_group(tern_ip6_t *groups, unsigned *n, const tern_ip6_t *g)
+{
+    for (unsigned k = 0; k < *n; k++)
+        if (ip6_equal(&groups[k], g))
+            return;
+    groups[(*n)++] = *g;
+}
+
+static void mld_send_report(tern_stack_t *stack, tern_ipv6_if_t *ifs)
+{
+    /* One record per group (deduplicated): the solicited-node groups of our
+     * addresses and the groups sockets joined; ff02::1 is never reported
+     * (RFC 3810 6). */
+    tern_ip6_t groups[TERN_IPV6_ADDR_MAX + TERN_IPV6_MCAST_GROUPS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < TERN_IPV6_ADDR_MAX; i++) {
+        const tern_ip6_addr_t *a = &ifs->addrs[i];
+        if (a->state == TERN_IP6_ADDR_FREE || a->state == TERN_IP6_ADDR_DUPLICATE)
+            continue;
+        tern_ip6_t sn;
+        ip6_solicited_node(&a->addr, &sn);
+        mld_add_group(groups, &n, &sn);
+    }
+    for (unsigned i = 0; i < TERN_IPV6_MCAST_GROUPS; i++) {
+        const tern_ip6_membership_t *m = &stack->ipv6.groups[i];
+        if (m->owner != NULL && !ip6_equal(&m->group, &ip6_all_nodes))
+            mld_add_group(groups, &n, &m->group);
+    }
+    mld_send_records(stack, ifs, groups, n, ifs->mld_query ? MLD2_MODE_IS_EXCLUDE : MLD2_CHANGE_TO_EXCLUDE);
+}
+
+/* ---- socket memberships ------------------------------------------------------- */
+
+int mld_is_member(const tern_stack_t *stack, const void *owner, const tern_ip6_t *group)
+{
+    for (unsigned i = 0; i < TERN_IPV6_MCAST_GROUPS; i++) {
+        const tern_ip6_membership_t *m = &stack->ipv6.groups[i];
+        if (m->owner != NULL && (owner == NULL || m->owner == owner) && ip6_equal(&m->group, group))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does ifs still listen to a group with this Ethernet address (another
+ * group mapping to the same 33:33:xx:xx:xx:xx)? */
+static int mld_mac_in_use(const tern_stack_t *stack, const tern_ipv6_if_t *ifs, const uint8_t mac[6])
+{
+    uint8_t m[6];
+    ip6_mcast_mac(&ip6_all_nodes, m);
+    if (memcmp(m, mac, 6) == 0)
+        return 1;
+    for (unsigned i = 0; i < TERN_IPV6_ADDR_MAX; i++) {
+        const tern_ip6_addr_t *a = &ifs->addrs[i];
+        if (a->state == TERN_IP6_ADDR_FREE)
+            continue;
+        tern_ip6_t sn;
+        ip6_solicited_node(&a->addr, &sn);
+        ip6_mcast_mac(&sn, m);
+        if (memcmp(m, mac, 6) == 0)
+            return 1;
+    }
+    for (unsigned i = 0; i < TERN_IPV6_MCAST_GROUPS; i++) {
+        const tern_ip6_membership_t *g = &stack->ipv6.groups[i];
+        if (g->owner == NULL)
+            continue;
+        ip6_mcast_mac(&g->group, m);
+        if (memcmp(m, mac, 6) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int mld_join(tern_stack_t *stack, const void *owner, const tern_ip6_t *group)
+{
+    /* Interface-local (1) and reserved (0) scopes never reach the wire. */
+    if (owner == NULL || !ip6_is_mcast(group) || (group->b[1] & 0x0Fu) < 2u)
+        return TERN_ERR_INVAL;
+    if (mld_is_member(stack, owner, group))
+        return TERN_ERR_ADDRINUSE;
+    tern_ip6_membership_t *slot = NULL;
+    for (unsigned i = 0; i < TERN_IPV6_MCAST_GROUPS && slot == NULL; i++)
+        if (stack->ipv6.groups[i].owner == NULL)
+            slot = &stack->ipv6.groups[i];
+    if (slot == NULL)
+        return TERN_ERR_NOMEM;
+    int first = !mld_is_member(stack, NULL, group);
+    uint8_t mac[6];
+    ip6_mcast_mac(group, mac);
+    /* The filter hook before the membership exists: the MAC is new only
+     * if nothing else uses it. */
+    for (unsigned i = 0; first && i < TERN_IPV6_NETIF_MAX; i++) {
+        tern_ipv6_if_t *ifs = &stack->ipv6.ifs[i];
+        if (ifs->nif != NULL && ifs->mcast != NULL && !mld_mac_in_use(stack, ifs, mac))
+            ifs->mcast(ifs->nif, mac, 1);
+    }
+    slot->group = *group;
+    slot->owner = owner;
+    /* RFC 3810 6.1: a state change, reported Robustness Variable times. */
+    for (unsigned i = 0; first && i < TERN_IPV6_NETIF_MAX; i++) {
+        tern_ipv6_if_t *ifs = &stack->ipv6.ifs[i];
+        if (ifs->nif != NULL && !ifs->disabled)
+            mld_schedule(stack, ifs);
+    }
+    return TERN_OK;
+}
+
+int mld_leave(tern_stack_t *stack, const void *owner, const tern_ip6_t *group)
+{
+    tern_ip6_membership_t *slot = NULL;
+    for (unsigned i = 0; i < TERN_IPV6_MCAST_GROUPS && slot == NULL; i++) {
+        tern_ip6_membership_t *m = &stack->ipv6.groups[i];
+        if (owner != NULL && m->owner == owner && ip6_equal(&m->group, group))
+            slot = m;
+    }
+    if (slot == NULL)
+        return TERN_ERR_INVAL;
+    memset(slot, 0, sizeof *slot);
+    if (mld_is_member(stack, NULL, group))
+        return TERN_OK; /* another socket still listens */
+    uint8_t mac[6];
+    ip6_mcast_mac(group, mac);
+    for (unsigned i = 0; i < TERN_IPV6_NETIF_MAX; i++) {
+        tern_ipv6_if_t *ifs = &stack->ipv6.ifs[i];
+        if (ifs->nif == NULL)
+            continue;
+        /* A leave (TO_IN with no sources), sent once at once: the router's
+         * last-listener queries, which we no longer answer for the group,
+         * cover a lost one (RFC 3810 6.1 would repeat it). A solicited-node
+         * group we still need stays reported. */
+        int still_ours = 0;
+        for (unsigned k = 0; k < TERN_IPV6_ADDR_MAX; k++) {
+            const tern_ip6_addr_t *a = &ifs->addrs[k];
+            tern_ip6_t sn;
+            ip6_solicited_node(&a->addr, &sn);
+            if (a->state != TERN_IP6_ADDR_FREE && a->state != TERN_IP6_ADDR_DUPLICATE && ip6_equal(&sn, group))
+                still_ours = 1;
+        }
+        if (!ifs->disabled && !still_ours && !ip6_equal(group, &ip6_all_nodes))
+            mld_send_records(stack, ifs, group, 1, MLD2_CHANGE_TO_INCLUDE);
+        if (ifs->mcast != NULL && !mld_mac_in_use(stack, ifs, mac))
+            ifs->mcast(ifs->nif, mac, 0);
+    }
+    return TERN_OK;
+}
+
+void mld_leave_all(tern_stack_t *stack, const void *owner)
+{
+    for (unsigned i = 0; i < TERN_IPV6_MCAST_GROUPS; i++) {
+        tern_ip6_membership_t *m = &stack->ipv6.groups[i];
+        if (owner != NULL && m->owner == owner) {
+            tern_ip6_t g = m->group;
+            (void)mld_leave(stack, owner, &g);
+        }
+    }
 }
 
 void mld_input(tern_stack_t *stack, tern_netbuf_t *nb, const ipv6_rx_t *ip)

@@ -158,7 +158,30 @@ void tern_udp_unbind(tern_stack_t *stack, tern_udp_pcb_t *pcb)
     }
     pcb->next = NULL;
     pcb->flags &= (uint16_t)~UDP_F_LINKED_;
+#if TERN_IPV6
+    mld_leave_all(stack, pcb); /* its groups go with it */
+#endif
 }
+
+#if TERN_IPV6
+int tern_udp_join_group(tern_stack_t *stack, tern_udp_pcb_t *pcb, const tern_ip6_t *group)
+{
+    TERN_CORE_LOCKED(stack);
+    if (stack == NULL || pcb == NULL || group == NULL)
+        return TERN_ERR_INVAL;
+    if (!(pcb->flags & UDP_F_LINKED_) || pcb->local.family != TERN_FAMILY_IP6)
+        return TERN_ERR_STATE;
+    return mld_join(stack, pcb, group);
+}
+
+int tern_udp_leave_group(tern_stack_t *stack, tern_udp_pcb_t *pcb, const tern_ip6_t *group)
+{
+    TERN_CORE_LOCKED(stack);
+    if (stack == NULL || pcb == NULL || group == NULL)
+        return TERN_ERR_INVAL;
+    return mld_leave(stack, pcb, group);
+}
+#endif
 
 /* ---- input ------------------------------------------------------------- */
 
@@ -280,17 +303,18 @@ void udp_icmp_error(tern_stack_t *stack, const uint8_t *msg, size_t len)
 
 #if TERN_IPV6
 /* The pcb for a datagram over IPv6, most specific first as udp_demux. A
- * datagram to a group reaches nobody: sockets join no IPv6 group yet. */
+ * datagram to a group reaches only a pcb that joined it (one: the most
+ * specific, as for unicast). */
 static tern_udp_pcb_t *udp6_demux(const tern_stack_t *stack, const ipv6_rx_t *ip, uint16_t sport, uint16_t dport)
 {
-    if (ip->dst_mcast)
-        return NULL;
     tern_udp_pcb_t *best = NULL;
     unsigned best_score = 0;
     for (tern_udp_pcb_t *p = stack->udp.pcbs; p != NULL; p = p->next) {
         if (p->local.port != dport || p->recv == NULL || p->local.family != TERN_FAMILY_IP6)
             continue;
         if (p->nif != NULL && p->nif != ip->ifs->nif)
+            continue;
+        if (ip->dst_mcast && !mld_is_member(stack, p, &ip->dst))
             continue;
         int bound = !ip6_is_any(&p->local.addr6);
         if (bound && !ip6_equal(&p->local.addr6, &ip->dst))

@@ -149,6 +149,7 @@ static inline void nd_opt_write_lla(uint8_t *p, uint8_t type, const uint8_t mac[
 #define MLD2_REPORT_HDR_LEN 8u /* type, code, checksum, reserved, record count */
 #define MLD2_RECORD_LEN 20u    /* a record with no sources and no aux data */
 #define MLD2_MODE_IS_EXCLUDE 2u
+#define MLD2_CHANGE_TO_INCLUDE 3u /* with no sources: leaving the group (RFC 3810 6.1) */
 #define MLD2_CHANGE_TO_EXCLUDE 4u
 #define MLD_QUERY_MIN_LEN 24u
 

@@ -732,6 +732,38 @@ int tern_getsockopt(tern_stack_t *stack, int sock, int opt, uint32_t *value)
     return socket_call(stack, sock, &op, &a);
 }
 
+#if TERN_IPV6
+typedef struct socket_group_args {
+    const tern_ip6_t *group;
+    int join;
+} socket_group_args_t;
+
+static int socket_udp_group_(tern_stack_t *stack, tern_socket_t **sp, void *arg)
+{
+    const socket_group_args_t *a = arg;
+    tern_udp_pcb_t *pcb = &(*sp)->u.udp.pcb;
+    return a->join ? tern_udp_join_group(stack, pcb, a->group) : tern_udp_leave_group(stack, pcb, a->group);
+}
+
+int tern_join_group(tern_stack_t *stack, int sock, const tern_ip6_t *group)
+{
+    static const socket_op_t op = {NULL, socket_udp_group_};
+    if (stack == NULL || group == NULL)
+        return TERN_ERR_INVAL;
+    socket_group_args_t a = {group, 1};
+    return socket_call(stack, sock, &op, &a);
+}
+
+int tern_leave_group(tern_stack_t *stack, int sock, const tern_ip6_t *group)
+{
+    static const socket_op_t op = {NULL, socket_udp_group_};
+    if (stack == NULL || group == NULL)
+        return TERN_ERR_INVAL;
+    socket_group_args_t a = {group, 0};
+    return socket_call(stack, sock, &op, &a);
+}
+#endif
+
 #if TERN_OS
 int tern_socket_set_blocking(tern_stack_t *stack, int sock, int blocking)
 {

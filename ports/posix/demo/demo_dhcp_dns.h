@@ -2,7 +2,9 @@
  * from a DHCP server and prints every state change; --dns ADDR sets a DNS
  * server by hand; --resolve NAME (repeatable) resolves names once the
  * interface has an address, from an application thread with the blocking
- * tern_dns_resolve(). */
+ * tern_dns_resolve(). TERN_IPV6 builds: --dns takes an IPv6 address too,
+ * and --resolve6 NAME asks for the AAAA record (tern_dns_resolve_addr),
+ * waiting up to 20 s for a server (an RA's RDNSS). */
 #ifndef TERN_DEMO_DHCP_DNS_H
 #define TERN_DEMO_DHCP_DNS_H
 
@@ -17,7 +19,10 @@ typedef struct demo_dd_opts {
     int dhcp;                                  /* --dhcp */
     uint32_t dns;                              /* --dns ADDR (0: from DHCP) */
     const char *resolve[DEMO_DD_MAX_RESOLVE];  /* --resolve NAME */
+    uint8_t resolve6[DEMO_DD_MAX_RESOLVE];     /* 1: --resolve6 NAME (AAAA) */
     unsigned nresolve;
+    int have_dns6;                             /* --dns with an IPv6 address */
+    uint8_t dns6[16];
 } demo_dd_opts_t;
 
 struct tern_posix;
@@ -34,7 +39,7 @@ typedef struct demo_dd {
     pthread_t thread;
 } demo_dd_t;
 
-/* Parse one of --dhcp, --dns, --resolve (name without dashes, arg or
+/* Parse one of --dhcp, --dns, --resolve, --resolve6 (name without dashes, arg or
  * NULL): 1 if it is one of ours and valid, 0 if not ours, -1 if invalid. */
 int demo_dd_option(demo_dd_opts_t *o, const char *name, const char *arg);
 /* Does the command line ask for anything of ours? */

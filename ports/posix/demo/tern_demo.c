@@ -23,6 +23,7 @@
  * SIGINT/SIGTERM stop the stack, deinitialise it and check the ledger is
  * empty. Exit status: 0 success, 1 failure (lost or corrupted ping reply,
  * ledger not empty), 2 usage error. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -64,6 +65,11 @@ typedef struct demo_opts {
     uint8_t mac[6];
     int have_ip, have_mac, have_ping, have_udp_send, stay;
     int ipv6; /* --ipv6: link-local and SLAAC addresses (TERN_IPV6 builds) */
+    unsigned nip6;           /* --ip6 ADDR/LEN: static IPv6 addresses (at most 2) */
+    uint8_t ip6[2][16];
+    uint8_t ip6_len[2];
+    int have_join6;          /* --join6 GROUP: the UDP echo socket joins it */
+    uint8_t join6[16];
     int copy;            /* --copy: the TAP interface copies both ways (caps 0) */
     unsigned offload;    /* --offload LIST: the TAP's offloads (tern_tap_open_offload) */
     int no_batch;        /* --no-batch: one frame per input call (tern_tap_t no_batch) */
@@ -233,7 +239,7 @@ static void usage(FILE *f)
             "                 [--ping ADDR [--count N] [--interval MS] [--size BYTES] [--stay]]\n"
             "                 [--udp-send ADDR:PORT [--count N] [--stay]]\n"
             "                 [--tcp-client ADDR:PORT:BYTES [--stay]] [--tcp-buf BYTES] [--tcp-heap BYTES] [--tcp-conns N]\n"
-            "                 [--ipv6]\n"
+            "                 [--ipv6 [--ip6 ADDR6/LEN]...]\n"
             "       tern-demo --tap IFNAME --dhcp [--dns ADDR] [--resolve NAME]... [other --tap options]\n"
             "       tern-demo --demo-wire [--count N] [--interval MS] [--size BYTES] [--seed N] [--pcap FILE]\n"
             "       tern-demo [--slirp] [--http-port PORT] [--mac MAC] [--pcap FILE] [--ping 10.0.2.2 [--count N] [--stay]]\n"
@@ -257,9 +263,13 @@ static void usage(FILE *f)
             "--dhcp: get the address from a DHCP server (each state change is printed);\n"
             "--dns ADDR: a DNS server by hand (else the one DHCP gives); --resolve NAME\n"
             "(repeatable): resolve once there is an address and print 'resolve NAME: ADDR'.\n"
+            "With --ipv6: --dns also takes an IPv6 address (else RA RDNSS), --resolve6 NAME\n"
+            "asks for the AAAA record and prints 'resolve6 NAME: ADDR6'.\n"
             "--ipv6 (with --tap, alone or next to --ip/--dhcp): IPv6 too, a link-local address\n"
             "from the MAC and SLAAC addresses from router advertisements; it answers ping6.\n"
-            "Each address is logged when ready (or refused as a duplicate).\n");
+            "Each address is logged when ready (or refused as a duplicate). --ip6 ADDR/LEN\n"
+            "(with --ipv6, at most twice): a static IPv6 address, DAD-checked too. --join6 GROUP:\n"
+            "the UDP echo socket joins the IPv6 group (MLDv2 reports).\n");
 }
 
 /* ---- TAP mode ----------------------------------------------------------------- */
@@ -528,6 +538,11 @@ static int run_tap(const demo_opts_t *o)
         /* Link-local address, DAD, then SLAAC from router advertisements. */
         if (o->ipv6)
             rc = tern_ipv6_enable(d.stack, &d.tap.netif, NULL);
+        for (unsigned i = 0; rc == TERN_OK && i < o->nip6; i++) {
+            tern_ip6_t a6;
+            memcpy(a6.b, o->ip6[i], 16);
+            rc = tern_ipv6_add_addr(d.stack, &d.tap.netif, &a6, o->ip6_len[i]);
+        }
 #endif
         if (have_ping)
             tern_ping_set_handler(d.stack, ping_reply, &pg);
@@ -560,6 +575,20 @@ static int run_tap(const demo_opts_t *o)
     printf("tern-demo: echo, discard and chargen on TCP and UDP ports 7, 9, 19 (%u TCP connections each)\n",
            dtcp.svc.cfg.tcp_conns);
     printf("tern-demo: UDP echo service on port 7\n");
+#if TERN_IPV6
+    if (o->have_join6) {
+        tern_ip6_t g;
+        char gs[40];
+        memcpy(g.b, o->join6, 16);
+        (void)tern_ip6_to_str(&g, gs);
+        rc = tern_join_group(d.stack, dtcp.svc.udp[0], &g); /* services: echo is index 0 */
+        if (rc != TERN_OK) {
+            fprintf(stderr, "tern-demo: --join6 %s: %s\n", gs, tern_strerror(rc));
+            return 1;
+        }
+        printf("tern-demo: UDP echo joined %s\n", gs);
+    }
+#endif
     /* ---- end TCP ---- */
     static demo_http_t dhttp; /* the dashboard on port 80 (demo_http.c) */
     if (demo_http_start(&dhttp, d.stack, &d.px) != TERN_OK)
@@ -1163,8 +1192,9 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
     enum { OPT_TAP = 256, OPT_COPY, OPT_OFFLOAD, OPT_NO_BATCH, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PING, OPT_COUNT, OPT_INTERVAL, OPT_SIZE,
            OPT_STAY, OPT_SEED, OPT_UDP_SEND,
            OPT_SLIRP, OPT_DEMO_WIRE, OPT_HTTP_PORT,
-           OPT_DHCP, OPT_DNS, OPT_RESOLVE /* demo_dhcp_dns.c */,
-           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6 };
+           OPT_DHCP, OPT_DNS, OPT_RESOLVE, OPT_RESOLVE6 /* demo_dhcp_dns.c */,
+           OPT_TCP_CLIENT, OPT_TCP_BUF, OPT_TCP_HEAP, OPT_TCP_CONNS /* demo_tcp.c */, OPT_IPV6,
+           OPT_IP6, OPT_JOIN6 };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"copy", no_argument, NULL, OPT_COPY},
@@ -1187,11 +1217,14 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         {"dhcp", no_argument, NULL, OPT_DHCP},
         {"dns", required_argument, NULL, OPT_DNS},
         {"resolve", required_argument, NULL, OPT_RESOLVE},
+        {"resolve6", required_argument, NULL, OPT_RESOLVE6},
         {"tcp-client", required_argument, NULL, OPT_TCP_CLIENT},
         {"tcp-buf", required_argument, NULL, OPT_TCP_BUF},
         {"tcp-heap", required_argument, NULL, OPT_TCP_HEAP},
         {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
         {"ipv6", no_argument, NULL, OPT_IPV6},
+        {"ip6", required_argument, NULL, OPT_IP6},
+        {"join6", required_argument, NULL, OPT_JOIN6},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1302,6 +1335,7 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         case OPT_DHCP: /* DHCP and DNS: demo_dhcp_dns.c */
         case OPT_DNS:
         case OPT_RESOLVE:
+        case OPT_RESOLVE6:
             if (demo_dd_option(&o->dd, longopts[idx].name, optarg) != 1)
                 return opt_bad_value(&longopts[idx], optarg ? optarg : "");
             break;
@@ -1311,6 +1345,24 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         case OPT_TCP_CONNS:
             if (demo_tcp_option(&o->tcp, longopts[idx].name, optarg) != 1)
                 return opt_bad_value(&longopts[idx], optarg);
+            break;
+        case OPT_IP6: { /* ADDR/LEN, DAD-checked like the others (repeatable: 2) */
+            char buf[64];
+            const char *slash = strchr(optarg, '/');
+            size_t n = slash != NULL ? (size_t)(slash - optarg) : 0u;
+            if (o->nip6 >= 2u || n == 0u || n >= sizeof buf || parse_uint(slash + 1, 1, 128, &v) != 0)
+                return opt_bad_value(&longopts[idx], optarg);
+            memcpy(buf, optarg, n);
+            buf[n] = '\0';
+            if (inet_pton(AF_INET6, buf, o->ip6[o->nip6]) != 1)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->ip6_len[o->nip6++] = (uint8_t)v;
+            break;
+        }
+        case OPT_JOIN6:
+            if (inet_pton(AF_INET6, optarg, o->join6) != 1 || o->join6[0] != 0xFF)
+                return opt_bad_value(&longopts[idx], optarg);
+            o->have_join6 = 1;
             break;
         case OPT_IPV6:
 #if !TERN_IPV6
@@ -1332,6 +1384,8 @@ static int parse_opts(int argc, char **argv, demo_opts_t *o)
         return opt_error("--dhcp and --ip are two ways to get an address: pick one", NULL);
     if (!o->tap && demo_dd_wanted(&o->dd))
         return opt_error("--dhcp, --dns and --resolve need --tap", NULL);
+    if ((o->nip6 != 0u || o->have_join6) && !o->ipv6)
+        return opt_error("--ip6 and --join6 need --ipv6", NULL);
     if (o->tap) {
         if ((!o->have_ip || o->ip == 0) && !o->dd.dhcp && !o->ipv6)
             return opt_error("--tap needs --ip ADDR[/LEN] (or --dhcp, or --ipv6)", NULL);

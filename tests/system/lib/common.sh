@@ -287,3 +287,18 @@ RADVD
     nsx radvd -n -C "$TMP/radvd.conf" -p "$TMP/radvd.pid" -m stderr >"$TMP/radvd.log" 2>&1 &
     sys_on_exit "kill \$(cat '$TMP/radvd.pid' 2>/dev/null) 2>/dev/null"
 }
+
+# sys_tap_v6_ready: IPv6 on the namespace's TAP (sys_tap_ns turns it off),
+# then wait until Linux's link-local address has left DAD (a second after
+# the carrier is up: call it once tern-demo holds the TAP). Returns 1 if it
+# stayed tentative.
+sys_tap_v6_ready() {
+    local i
+    nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=0"
+    for ((i = 0; i < 100; i++)); do
+        ip -n "$NS" -6 addr show dev "$TAP" scope link | grep -q 'inet6 fe80' &&
+            ! ip -n "$NS" -6 addr show dev "$TAP" | grep -q tentative && return 0
+        sleep 0.1
+    done
+    return 1
+}
