@@ -64,12 +64,12 @@ printf 'mem\nbufs\nnetstat\n' >&3
 # Until all three have answered (up to 10 s).
 for _ in $(seq 1 100); do
     grep -q '= heap used' "$TMP/out.log" && grep -q 'network buffers (' "$TMP/out.log" &&
-        grep -qE '^LISTEN +0\.0\.0\.0:80 ' "$TMP/out.log" && break
+        grep -qE '^LISTEN +(0\.0\.0\.0|\[::\]):80 ' "$TMP/out.log" && break
     sleep 0.1
 done
 grep -q '= heap used' "$TMP/out.log" || fail "console 'mem' printed no ledger"
 grep -q 'network buffers (' "$TMP/out.log" || fail "console 'bufs' printed nothing"
-grep -qE '^LISTEN +0\.0\.0\.0:80 ' "$TMP/out.log" || fail "console 'netstat' does not show the HTTP listener"
+grep -qE '^LISTEN +(0\.0\.0\.0|\[::\]):80 ' "$TMP/out.log" || fail "console 'netstat' does not show the HTTP listener"
 echo "ok: console mem, bufs, netstat answer"
 
 printf 'quit\n' >&3
